@@ -1,0 +1,34 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test bench package clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+run: $(STAMP)
+	$(PY) -m journey_desktop
+
+test: $(TEST_STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(TEST_STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) bench/run_all.py
+
+package: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(PY) -m PyInstaller --noconfirm --clean build.spec
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,76 @@
+"""What every command needs: the data folder, the opened store, output streams."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from journey_desktop.paths import resolve_data_dir
+from journey_desktop.store import close_store, open_store
+from journey_desktop.store.repository import JourneyRepository, StoredJourney
+
+EXIT_OK = 0
+EXIT_NO = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, with its exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class CliContext:
+    data_dir: Path
+    out: TextIO
+    err: TextIO
+    _opened: bool = field(default=False, init=False)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, *, out: TextIO, err: TextIO) -> CliContext:
+        return cls(data_dir=resolve_data_dir(getattr(args, "data_dir", None)), out=out, err=err)
+
+    def open(self) -> JourneyRepository:
+        """Open the database (once) and return the journey repository."""
+        if not self._opened:
+            open_store(self.data_dir)
+            self._opened = True
+        return JourneyRepository()
+
+    def journey(self, ref: str) -> StoredJourney:
+        return self.open().find(ref)
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def close(self) -> None:
+        if self._opened:
+            close_store()
+            self._opened = False
+
+
+def read_text_file(path: str) -> str:
+    """A UTF-8 text file given on the command line, or CliError naming the problem."""
+    file = Path(path)
+    if not file.exists():
+        raise CliError(f"{path}: no such file")
+    if file.is_dir():
+        raise CliError(f"{path}: is a folder, not a file")
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not a text file (expected a UTF-8 journey file)") from None
+
+
+def not_built(name: str):  # type: ignore[no-untyped-def]
+    """A handler for a command whose feature is not in this version yet."""
+
+    def handler(ctx: CliContext, args: argparse.Namespace) -> int:
+        raise CliError(f"'{name}' is not built yet in this version")
+
+    return handler

@@ -1,0 +1,395 @@
+"""The journey model of SPEC §2 and its journey-file form (``journey-desktop/1``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT = "journey-desktop/1"
+
+NODE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
+CHANNELS = ("push", "email", "sms", "inapp", "whatsapp")
+DURATION_UNITS = ("minutes", "hours", "days")
+UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
+
+# Channel fields in file order: (key, required).
+CHANNEL_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "push": (("title", True), ("body", True), ("url", False)),
+    "email": (("subject", True), ("body", True), ("from_name", False)),
+    "sms": (("body", True),),
+    "inapp": (("title", True), ("body", True)),
+    "whatsapp": (("template", True), ("body", False)),
+}
+CHANNEL_LABELS = {
+    "push": "Push",
+    "email": "Email",
+    "sms": "SMS",
+    "inapp": "In-app",
+    "whatsapp": "WhatsApp",
+}
+SMS_MAX_LENGTH = 1600
+
+
+class JourneyFileError(ValueError):
+    """A journey file that cannot be read; the message names where (``nodes[2].duration``)."""
+
+
+@dataclass
+class Condition:
+    field: str
+    op: str
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"field": self.field, "op": self.op}
+        if self.value is not None or self.op not in ("is_set", "is_not_set"):
+            data["value"] = copy.deepcopy(self.value)
+        return data
+
+
+@dataclass
+class Filter:
+    match: str = "all"
+    conditions: list[Condition] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"match": self.match, "conditions": [c.to_dict() for c in self.conditions]}
+
+
+@dataclass
+class Duration:
+    value: int | float
+    unit: str = "days"
+
+    @property
+    def seconds(self) -> int:
+        return int(self.value * UNIT_SECONDS.get(self.unit, 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "unit": self.unit}
+
+
+@dataclass
+class Branch:
+    percent: int
+    next: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"percent": self.percent, "next": self.next}
+
+
+@dataclass
+class Node:
+    """One step of a journey; which attributes matter depends on ``type``."""
+
+    id: str
+    type: str
+    next: str | None = None
+    yes: str | None = None
+    no: str | None = None
+    filter: Filter | None = None
+    duration: Duration | None = None
+    at_time: str | None = None
+    branches: list[Branch] = field(default_factory=list)
+    channel: str | None = None
+    content: dict[str, str] = field(default_factory=dict)
+    position: tuple[float, float] | None = None
+
+    def targets(self) -> list[tuple[str, str | None]]:
+        """The outgoing connections as (field name, target id) pairs."""
+        if self.type in ("entry", "wait", "message"):
+            return [("next", self.next)]
+        if self.type == "condition":
+            return [("yes", self.yes), ("no", self.no)]
+        if self.type == "split":
+            return [(f"branches[{i}].next", b.next) for i, b in enumerate(self.branches)]
+        return []
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.type == "entry":
+            if self.filter is not None:
+                data["filter"] = self.filter.to_dict()
+            data["next"] = self.next
+        elif self.type == "wait":
+            data["duration"] = self.duration.to_dict() if self.duration else None
+            if self.at_time is not None:
+                data["at_time"] = self.at_time
+            data["next"] = self.next
+        elif self.type == "condition":
+            data["filter"] = self.filter.to_dict() if self.filter else None
+            data["yes"] = self.yes
+            data["no"] = self.no
+        elif self.type == "split":
+            data["branches"] = [b.to_dict() for b in self.branches]
+        elif self.type == "message":
+            data["channel"] = self.channel
+            for key, required in CHANNEL_FIELDS.get(self.channel or "", ()):
+                if required or key in self.content:
+                    data[key] = self.content.get(key, "")
+            data["next"] = self.next
+        if self.position is not None:
+            data["position"] = {"x": self.position[0], "y": self.position[1]}
+        return data
+
+
+@dataclass
+class Activation:
+    """Re-entry options of SPEC §3; the timeout is also the re-check rhythm."""
+
+    allow_reentry: bool = False
+    max_entries: int | None = None
+    timeout: Duration = field(default_factory=lambda: Duration(1, "days"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "allow_reentry": self.allow_reentry,
+            "max_entries": self.max_entries,
+            "timeout": self.timeout.to_dict(),
+        }
+
+
+@dataclass
+class Journey:
+    name: str
+    description: str = ""
+    nodes: list[Node] = field(default_factory=list)
+    activation: Activation = field(default_factory=Activation)
+
+    def node(self, node_id: str) -> Node | None:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        return None
+
+    def entry(self) -> Node | None:
+        entries = [n for n in self.nodes if n.type == "entry"]
+        return entries[0] if len(entries) == 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "description": self.description,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "activation": self.activation.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def copy(self) -> Journey:
+        return Journey.from_dict(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> Journey:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise JourneyFileError(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Journey:
+        return _Reader().journey(data)
+
+
+def minimal_journey(name: str) -> Journey:
+    """The smallest valid journey (entry, one push, exit): the template for New."""
+    return Journey(
+        name=name,
+        description="",
+        nodes=[
+            Node(id="start", type="entry", next="message"),
+            Node(
+                id="message",
+                type="message",
+                channel="push",
+                content={"title": "Hello {{firstName}}", "body": "We have news for you."},
+                next="end",
+            ),
+            Node(id="end", type="exit"),
+        ],
+    )
+
+
+_NODE_KEYS: dict[str, set[str]] = {
+    "entry": {"filter", "next"},
+    "wait": {"duration", "at_time", "next"},
+    "condition": {"filter", "yes", "no"},
+    "split": {"branches"},
+    "message": {"channel", "next"},
+    "exit": set(),
+}
+
+
+class _Reader:
+    """Turns parsed JSON into the model, naming the exact place of any type error."""
+
+    def journey(self, data: Any) -> Journey:
+        obj = self._object(data, "journey file")
+        fmt = obj.get("format")
+        if fmt is None:
+            raise JourneyFileError("format: missing (expected \"journey-desktop/1\")")
+        if fmt != FORMAT:
+            raise JourneyFileError(
+                f"format: unsupported journey file format {fmt!r} (expected \"{FORMAT}\")"
+            )
+        self._known_keys(obj, {"format", "name", "description", "nodes", "activation"}, "")
+        name = self._text(obj.get("name", ""), "name")
+        description = self._text(obj.get("description", "") or "", "description")
+        nodes_raw = obj.get("nodes", [])
+        if not isinstance(nodes_raw, list):
+            raise JourneyFileError("nodes: expected a list of nodes")
+        nodes = [self.node(raw, f"nodes[{i}]") for i, raw in enumerate(nodes_raw)]
+        activation = self.activation(obj.get("activation"), "activation")
+        return Journey(name=name, description=description, nodes=nodes, activation=activation)
+
+    def node(self, data: Any, where: str) -> Node:
+        obj = self._object(data, where)
+        node_id = self._text(obj.get("id"), f"{where}.id", required=True)
+        node_type = self._text(obj.get("type"), f"{where}.type", required=True)
+        if node_type not in NODE_TYPES:
+            raise JourneyFileError(
+                f"{where}.type: unknown node type {node_type!r} (expected one of "
+                f"{', '.join(NODE_TYPES)})"
+            )
+        allowed = {"id", "type", "position"} | _NODE_KEYS[node_type]
+        channel = None
+        if node_type == "message":
+            channel = self._text(obj.get("channel"), f"{where}.channel", required=True)
+            if channel not in CHANNELS:
+                raise JourneyFileError(
+                    f"{where}.channel: unknown channel {channel!r} (expected one of "
+                    f"{', '.join(CHANNELS)})"
+                )
+            allowed |= {key for key, _ in CHANNEL_FIELDS[channel]}
+        self._known_keys(obj, allowed, where)
+        node = Node(id=node_id, type=node_type, channel=channel)
+        for key in ("next", "yes", "no"):
+            if key in obj:
+                setattr(node, key, self._optional_text(obj[key], f"{where}.{key}"))
+        if "filter" in obj and obj["filter"] is not None:
+            node.filter = self.filter(obj["filter"], f"{where}.filter")
+        if "duration" in obj and obj["duration"] is not None:
+            node.duration = self.duration(obj["duration"], f"{where}.duration")
+        if "at_time" in obj:
+            node.at_time = self._optional_text(obj["at_time"], f"{where}.at_time")
+        if "branches" in obj:
+            branches = obj["branches"]
+            if not isinstance(branches, list):
+                raise JourneyFileError(f"{where}.branches: expected a list of branches")
+            node.branches = [
+                self.branch(b, f"{where}.branches[{i}]") for i, b in enumerate(branches)
+            ]
+        if channel:
+            for key, _required in CHANNEL_FIELDS[channel]:
+                if key in obj:
+                    node.content[key] = self._text(obj[key] or "", f"{where}.{key}")
+        if "position" in obj and obj["position"] is not None:
+            pos = self._object(obj["position"], f"{where}.position")
+            x = self._number(pos.get("x"), f"{where}.position.x")
+            y = self._number(pos.get("y"), f"{where}.position.y")
+            node.position = (x, y)
+        return node
+
+    def filter(self, data: Any, where: str) -> Filter:
+        obj = self._object(data, where)
+        self._known_keys(obj, {"match", "conditions"}, where)
+        match = self._text(obj.get("match", "all"), f"{where}.match")
+        conditions_raw = obj.get("conditions", [])
+        if not isinstance(conditions_raw, list):
+            raise JourneyFileError(f"{where}.conditions: expected a list of conditions")
+        conditions = []
+        for i, raw in enumerate(conditions_raw):
+            cw = f"{where}.conditions[{i}]"
+            cobj = self._object(raw, cw)
+            self._known_keys(cobj, {"field", "op", "value"}, cw)
+            value = cobj.get("value")
+            if isinstance(value, dict):
+                raise JourneyFileError(f"{cw}.value: expected text, a number or a list")
+            conditions.append(
+                Condition(
+                    field=self._text(cobj.get("field", ""), f"{cw}.field"),
+                    op=self._text(cobj.get("op", ""), f"{cw}.op"),
+                    value=value,
+                )
+            )
+        return Filter(match=match, conditions=conditions)
+
+    def duration(self, data: Any, where: str) -> Duration:
+        obj = self._object(data, where)
+        self._known_keys(obj, {"value", "unit"}, where)
+        value = self._number(obj.get("value"), f"{where}.value")
+        unit = self._text(obj.get("unit", ""), f"{where}.unit")
+        return Duration(value=value, unit=unit)
+
+    def branch(self, data: Any, where: str) -> Branch:
+        obj = self._object(data, where)
+        self._known_keys(obj, {"percent", "next"}, where)
+        percent = self._number(obj.get("percent"), f"{where}.percent")
+        return Branch(percent=percent, next=self._optional_text(obj.get("next"), f"{where}.next"))
+
+    def activation(self, data: Any, where: str) -> Activation:
+        if data is None:
+            return Activation()
+        obj = self._object(data, where)
+        self._known_keys(obj, {"allow_reentry", "max_entries", "timeout"}, where)
+        reentry = obj.get("allow_reentry", False)
+        if not isinstance(reentry, bool):
+            raise JourneyFileError(f"{where}.allow_reentry: expected true or false")
+        max_entries = obj.get("max_entries")
+        if max_entries is not None and (
+            isinstance(max_entries, bool) or not isinstance(max_entries, int)
+        ):
+            raise JourneyFileError(f"{where}.max_entries: expected a whole number or null")
+        timeout_raw = obj.get("timeout")
+        timeout = (
+            Duration(1, "days")
+            if timeout_raw is None
+            else self.duration(timeout_raw, f"{where}.timeout")
+        )
+        return Activation(allow_reentry=reentry, max_entries=max_entries, timeout=timeout)
+
+    @staticmethod
+    def _object(data: Any, where: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise JourneyFileError(f"{where}: expected an object")
+        return data
+
+    @staticmethod
+    def _known_keys(obj: dict[str, Any], allowed: set[str], where: str) -> None:
+        unknown = sorted(set(obj) - allowed)
+        if unknown:
+            prefix = f"{where}." if where else ""
+            raise JourneyFileError(f"{prefix}{unknown[0]}: unknown key")
+
+    @staticmethod
+    def _text(value: Any, where: str, required: bool = False) -> str:
+        if value is None:
+            if required:
+                raise JourneyFileError(f"{where}: required")
+            return ""
+        if not isinstance(value, str):
+            raise JourneyFileError(f"{where}: expected text")
+        if required and not value.strip():
+            raise JourneyFileError(f"{where}: required")
+        return value
+
+    @staticmethod
+    def _optional_text(value: Any, where: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise JourneyFileError(f"{where}: expected a node id (text)")
+        return value
+
+    @staticmethod
+    def _number(value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise JourneyFileError(f"{where}: expected a number")
+        return value

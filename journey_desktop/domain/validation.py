@@ -1,0 +1,390 @@
+"""Validation of SPEC §2: every problem at once, each naming its node and field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from journey_desktop.domain.filters import OPS_BY_TYPE, op_field_type, value_problem
+from journey_desktop.domain.journey import (
+    CHANNEL_FIELDS,
+    CHANNELS,
+    DURATION_UNITS,
+    SMS_MAX_LENGTH,
+    UNIT_SECONDS,
+    Filter,
+    Journey,
+    Node,
+)
+
+ERROR = "error"
+WARNING = "warning"
+NAME_MAX_LENGTH = 120
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+AT_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding; ``node`` is None for journey-level fields (name, activation)."""
+
+    node: str | None
+    field: str
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.node}.{self.field}" if self.node else self.field
+        return f"{where}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+@dataclass
+class ValidationResult:
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks activation (warnings may remain)."""
+        return not self.errors
+
+    def for_node(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node == node_id]
+
+
+def normalize_name(name: str) -> str:
+    """The key that makes names unique case-insensitively."""
+    return name.strip().casefold()
+
+
+def placeholders(text: str) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(text or "")]
+
+
+def validate(
+    journey: Journey,
+    *,
+    taken_names: Iterable[str] = (),
+    audience_columns: Mapping[str, str] | None = None,
+) -> ValidationResult:
+    """Check a journey; ``taken_names`` are other journeys' names, ``audience_columns``
+    the imported audience's columns and types (None when no audience is loaded)."""
+    return _Validator(journey, taken_names, audience_columns).run()
+
+
+class _Validator:
+    def __init__(
+        self,
+        journey: Journey,
+        taken_names: Iterable[str],
+        audience_columns: Mapping[str, str] | None,
+    ) -> None:
+        self.journey = journey
+        self.taken = {normalize_name(n) for n in taken_names}
+        self.columns = audience_columns
+        self.problems: list[Problem] = []
+
+    def error(self, node: str | None, fld: str, message: str) -> None:
+        self.problems.append(Problem(node, fld, message, ERROR))
+
+    def warn(self, node: str | None, fld: str, message: str) -> None:
+        self.problems.append(Problem(node, fld, message, WARNING))
+
+    def run(self) -> ValidationResult:
+        self.check_name()
+        ids = self.check_ids()
+        self.check_graph(ids)
+        for node in self.journey.nodes:
+            self.check_node(node)
+        self.check_activation()
+        return ValidationResult(self.problems)
+
+    def check_name(self) -> None:
+        name = self.journey.name.strip()
+        if not name:
+            self.error(None, "name", "name is required")
+        elif len(name) > NAME_MAX_LENGTH:
+            self.error(None, "name", f"name is longer than {NAME_MAX_LENGTH} characters")
+        elif normalize_name(name) in self.taken:
+            self.error(None, "name", f"another journey is already named {name!r}")
+
+    def check_ids(self) -> dict[str, Node]:
+        ids: dict[str, Node] = {}
+        for index, node in enumerate(self.journey.nodes):
+            if not node.id.strip():
+                self.error(f"nodes[{index}]", "id", "node id is empty")
+                continue
+            if node.id in ids:
+                self.error(node.id, "id", f"node id {node.id!r} is used by more than one node")
+                continue
+            ids[node.id] = node
+        entries = [n for n in self.journey.nodes if n.type == "entry"]
+        if not entries:
+            self.error(None, "nodes", "the journey has no entry node")
+        elif len(entries) > 1:
+            for extra in entries[1:]:
+                self.error(extra.id, "type", "a journey has exactly one entry node")
+        if not any(n.type == "exit" for n in self.journey.nodes):
+            self.error(None, "nodes", "the journey has no exit node")
+        return ids
+
+    def check_graph(self, ids: dict[str, Node]) -> None:
+        edges: dict[str, list[str]] = {}
+        for node_id, node in ids.items():
+            out: list[str] = []
+            for fld, target in node.targets():
+                if target is None or target == "":
+                    self.error(node_id, fld, "no next step is connected")
+                elif target not in ids:
+                    self.error(node_id, fld, f"target {target!r} does not exist")
+                elif target == node_id:
+                    self.error(node_id, fld, "a node cannot lead to itself")
+                else:
+                    out.append(target)
+            edges[node_id] = out
+        entries = [n.id for n in self.journey.nodes if n.type == "entry" and n.id in ids]
+        if len(entries) == 1:
+            reachable = _reachable(entries[0], edges)
+            for node_id in ids:
+                if node_id not in reachable:
+                    self.error(node_id, "id", "cannot be reached from the entry")
+        cyclic = _nodes_on_cycles(edges)
+        for node_id in ids:
+            if node_id in cyclic:
+                self.error(node_id, "next", "is part of a cycle")
+        # Nodes from which no exit can be reached (a dead end or a loop with no way out).
+        exits = {nid for nid, n in ids.items() if n.type == "exit"}
+        reverse: dict[str, list[str]] = {nid: [] for nid in ids}
+        for source, targets in edges.items():
+            for target in targets:
+                reverse[target].append(source)
+        reaches_exit: set[str] = set()
+        stack = list(exits)
+        while stack:
+            current = stack.pop()
+            if current in reaches_exit:
+                continue
+            reaches_exit.add(current)
+            stack.extend(reverse[current])
+        for node_id, node in ids.items():
+            if node_id in reaches_exit or node_id in cyclic:
+                continue
+            if any(t in (None, "") or t not in ids for _, t in node.targets()):
+                continue  # already reported as a missing target
+            if exits:
+                self.error(node_id, "next", "no path from here reaches an exit")
+
+    def check_node(self, node: Node) -> None:
+        nid = node.id or "?"
+        if node.type == "entry":
+            if node.filter is not None:
+                self.check_filter(nid, "filter", node.filter, required=False)
+        elif node.type == "wait":
+            self.check_wait(nid, node)
+        elif node.type == "condition":
+            if node.filter is None:
+                self.error(nid, "filter", "a condition needs a filter")
+            else:
+                self.check_filter(nid, "filter", node.filter, required=True)
+        elif node.type == "split":
+            self.check_split(nid, node)
+        elif node.type == "message":
+            self.check_message(nid, node)
+
+    def check_wait(self, nid: str, node: Node) -> None:
+        duration = node.duration
+        if duration is None:
+            self.error(nid, "duration", "a wait needs a duration")
+        else:
+            if duration.value <= 0:
+                self.error(nid, "duration.value", "the duration must be greater than 0")
+            if duration.unit not in DURATION_UNITS:
+                self.error(
+                    nid, "duration.unit", f"unit must be one of {', '.join(DURATION_UNITS)}"
+                )
+        if node.at_time is not None and not AT_TIME.match(node.at_time):
+            self.error(nid, "at_time", f"time of day must be HH:MM (00:00-23:59), not {node.at_time!r}")
+
+    def check_split(self, nid: str, node: Node) -> None:
+        count = len(node.branches)
+        if not 2 <= count <= 10:
+            self.error(nid, "branches", f"a split needs 2 to 10 branches, not {count}")
+        total = 0
+        for i, branch in enumerate(node.branches):
+            fld = f"branches[{i}].percent"
+            if isinstance(branch.percent, float) and not branch.percent.is_integer():
+                self.error(nid, fld, "percent must be a whole number")
+            elif branch.percent <= 0 or branch.percent >= 100:
+                self.error(nid, fld, "percent must be between 1 and 99")
+            total += branch.percent
+        if count and total != 100:
+            self.error(nid, "branches", f"split percents add up to {total:g}, not 100")
+
+    def check_message(self, nid: str, node: Node) -> None:
+        channel = node.channel or ""
+        if channel not in CHANNELS:
+            self.error(nid, "channel", f"unknown channel {channel!r}")
+            return
+        for key, required in CHANNEL_FIELDS[channel]:
+            value = node.content.get(key, "")
+            if required and not value.strip():
+                self.error(nid, key, f"{channel} {key.replace('_', ' ')} is empty")
+            self.check_placeholders(nid, key, value)
+        url = node.content.get("url", "")
+        if channel == "push" and url.strip() and not _valid_url(url):
+            self.error(nid, "url", f"not a valid web address: {url!r}")
+        if channel == "sms":
+            length = len(node.content.get("body", ""))
+            if length > SMS_MAX_LENGTH:
+                self.error(nid, "body", f"SMS is {length} characters, over the limit of {SMS_MAX_LENGTH}")
+        if channel == "whatsapp":
+            template = node.content.get("template", "").strip()
+            if template and not re.fullmatch(r"[a-z0-9_]+", template):
+                self.error(
+                    nid,
+                    "template",
+                    "WhatsApp template names use lowercase letters, digits and underscores",
+                )
+
+    def check_placeholders(self, nid: str, fld: str, text: str) -> None:
+        for name in placeholders(text):
+            if not name:
+                self.error(nid, fld, "empty placeholder {{}}")
+            elif self.columns is not None and name not in self.columns:
+                self.warn(nid, fld, f"placeholder {{{{{name}}}}} is not a column of the audience")
+
+    def check_filter(self, nid: str, fld: str, flt: Filter, *, required: bool) -> None:
+        if flt.match not in ("all", "any"):
+            self.error(nid, f"{fld}.match", "match must be 'all' or 'any'")
+        if required and not flt.conditions:
+            self.error(nid, f"{fld}.conditions", "add at least one condition")
+        for i, condition in enumerate(flt.conditions):
+            where = f"{fld}.conditions[{i}]"
+            if not condition.field.strip():
+                self.error(nid, f"{where}.field", "the field is empty")
+            problem = value_problem(condition)
+            if problem:
+                self.error(nid, f"{where}.op" if "operator" in problem else f"{where}.value", problem)
+                continue
+            if self.columns is None or not condition.field.strip():
+                continue
+            if condition.field not in self.columns:
+                self.warn(nid, f"{where}.field", f"{condition.field!r} is not a column of the audience")
+                continue
+            kind = op_field_type(condition.op)
+            column_type = self.columns[condition.field]
+            if kind is not None and condition.op not in OPS_BY_TYPE.get(column_type, ()):
+                self.warn(
+                    nid,
+                    f"{where}.op",
+                    f"'{condition.op}' is a {kind} operator but {condition.field!r} is a "
+                    f"{column_type} column",
+                )
+
+    def check_activation(self) -> None:
+        act = self.journey.activation
+        if act.max_entries is not None and act.max_entries < 1:
+            self.error(None, "activation.max_entries", "maximum entries must be 1 or more (or blank)")
+        timeout = act.timeout
+        if timeout.unit not in DURATION_UNITS:
+            self.error(None, "activation.timeout.unit", f"unit must be one of {', '.join(DURATION_UNITS)}")
+        elif timeout.value < 1 or (isinstance(timeout.value, float) and not timeout.value.is_integer()):
+            self.error(None, "activation.timeout.value", "the timeout must be a whole number, 1 or more")
+        elif (
+            act.allow_reentry
+            and act.max_entries is None
+            and timeout.value * UNIT_SECONDS[timeout.unit] < 86400
+            and self.uses_date_filter()
+        ):
+            self.warn(
+                None,
+                "activation.timeout",
+                "re-entry with unlimited entries and a timeout under one day on a date filter "
+                "can send the same customer several messages on one day; use 1 day",
+            )
+
+    def uses_date_filter(self) -> bool:
+        for node in self.journey.nodes:
+            if node.filter and any(op_field_type(c.op) == "date" for c in node.filter.conditions):
+                return True
+        return False
+
+
+def _valid_url(url: str) -> bool:
+    candidate = PLACEHOLDER.sub("x", url.strip())
+    if any(ch.isspace() for ch in candidate):
+        return False
+    parts = urlsplit(candidate)
+    if parts.scheme in ("http", "https"):
+        return bool(parts.netloc) and "." in parts.netloc or parts.netloc.startswith("localhost")
+    # App deep links such as myapp://offers/42 are common in push messages.
+    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme)) and bool(parts.netloc or parts.path)
+
+
+def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(edges.get(current, []))
+    return seen
+
+
+def _nodes_on_cycles(edges: Mapping[str, list[str]]) -> set[str]:
+    """Nodes in a strongly connected component of more than one node (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: set[str] = set()
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, child_i = work.pop()
+            if child_i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            children = edges.get(node, [])
+            if child_i < len(children):
+                work.append((node, child_i + 1))
+                child = children[child_i]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    result.update(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return result

@@ -1,0 +1,83 @@
+"""A small helper for long jobs: a QRunnable on the global pool reporting back by signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel flag was set; ends the job quietly."""
+
+
+class JobControl:
+    """What a job function receives: progress reporting and the cancel flag."""
+
+    def __init__(self, signals: WorkerSignals) -> None:
+        self._signals = signals
+        self._cancel = threading.Event()
+
+    def progress(self, done: int, total: int, text: str = "") -> None:
+        self._signals.progressed.emit(int(done), int(total), text)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Call once per batch: stops the job here when the user pressed Cancel."""
+        if self._cancel.is_set():
+            raise Cancelled()
+
+
+class WorkerSignals(QObject):
+    progressed = Signal(int, int, str)  # done, total, text
+    finished = Signal(object)  # the job's result
+    failed = Signal(str)  # a message for the user
+    cancelled = Signal()
+
+
+class Worker(QRunnable):
+    """Runs ``job(control, *args)`` off the GUI thread.
+
+    Expected failures should be raised as exceptions whose text is fit for the user; a bug
+    is logged with its traceback and reported with the same signal.
+    """
+
+    def __init__(self, job: Callable[..., Any], *args: Any, expected: tuple[type[BaseException], ...] = ()) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.signals = WorkerSignals()
+        self.control = JobControl(self.signals)
+        self._job = job
+        self._args = args
+        self._expected = expected
+
+    def run(self) -> None:  # Qt override
+        try:
+            result = self._job(self.control, *self._args)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except self._expected as exc:
+            self.signals.failed.emit(str(exc))
+        except Exception as exc:  # a bug: keep the traceback in the log
+            log.exception("background job failed")
+            self.signals.failed.emit(f"Unexpected error: {exc}")
+        else:
+            self.signals.finished.emit(result)
+
+    def start(self, pool: QThreadPool | None = None) -> Worker:
+        (pool or QThreadPool.globalInstance()).start(self)
+        return self
+
+    def cancel(self) -> None:
+        self.control.cancel()

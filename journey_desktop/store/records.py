@@ -1,0 +1,164 @@
+"""Peewee records: the tables of the one local database. Times are UTC Unix seconds."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    CompositeKey,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from journey_desktop.store.db import database
+
+
+class BaseRecord(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersionRecord(BaseRecord):
+    version = IntegerField(primary_key=True)
+    applied_at = IntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+
+
+class SettingRecord(BaseRecord):
+    """Preferences shared by the window and the command line (tick interval, ...)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "setting"
+
+
+class JourneyRecord(BaseRecord):
+    id = AutoField()
+    name = TextField()
+    name_key = TextField(unique=True)  # casefolded name: uniqueness ignores case
+    description = TextField(default="")
+    status = TextField(default="draft", index=True)  # draft | active | deactivated
+    definition = TextField()  # the journey file (JSON), activation options included
+    audience_columns = TextField(default="{}")  # JSON: column -> type, from the last import
+    created_at = IntegerField()
+    updated_at = IntegerField()
+    activated_at = IntegerField(null=True)
+    deactivated_at = IntegerField(null=True)
+
+    class Meta:
+        table_name = "journey"
+
+
+class CustomerRecord(BaseRecord):
+    """One member of a journey's audience; ``fields`` is a JSON object of the CSV columns."""
+
+    id = AutoField()
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="customers")
+    external_id = TextField()
+    fields = TextField(default="{}")
+    entries = IntegerField(default=0)
+    first_check_at = IntegerField(null=True)  # anchor of the re-check rhythm
+    next_check_at = IntegerField(null=True)  # NULL: never checked again
+    imported_at = IntegerField()
+
+    class Meta:
+        table_name = "customer"
+        indexes = (
+            (("journey", "external_id"), True),
+            (("journey", "next_check_at"), False),
+        )
+
+
+class RunRecord(BaseRecord):
+    """One pass of one customer through a journey (entry number N)."""
+
+    id = AutoField()
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="runs")
+    external_id = TextField()
+    entry_number = IntegerField()
+    state = TextField(default="in_progress")  # in_progress | completed | stopped
+    node = TextField()  # the node the run is at (waiting in, or about to run)
+    due_at = IntegerField(null=True)  # when the node falls due; NULL once ended
+    started_at = IntegerField()
+    ended_at = IntegerField(null=True)
+    end_reason = TextField(null=True)  # exit | deactivated | left_audience | ...
+
+    class Meta:
+        table_name = "run"
+        indexes = (
+            (("journey", "external_id", "entry_number"), True),
+            (("journey", "state", "due_at"), False),
+        )
+
+
+class NodeVisitRecord(BaseRecord):
+    """That a run reached a node, and when: per-node counts and per-customer traces."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE")
+    external_id = TextField()
+    entry_number = IntegerField()
+    node = TextField()
+    reached_at = IntegerField()
+
+    class Meta:
+        table_name = "node_visit"
+        primary_key = CompositeKey("journey", "external_id", "entry_number", "node")
+
+
+class OutboxRecord(BaseRecord):
+    """One message written by the evaluator; the unique key makes each send happen once."""
+
+    id = AutoField()
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="messages")
+    external_id = TextField()
+    entry_number = IntegerField()
+    node = TextField()
+    channel = TextField()
+    title = TextField(default="")  # push/in-app title, email subject, WhatsApp template
+    body = TextField(default="")
+    url = TextField(default="")
+    extra = TextField(default="{}")  # other rendered fields (from_name, ...), JSON
+    due_at = IntegerField()
+    created_at = IntegerField()
+    exported_at = IntegerField(null=True)
+    status = TextField(default="pending")  # pending | exported
+
+    class Meta:
+        table_name = "outbox"
+        indexes = (
+            (("journey", "external_id", "entry_number", "node"), True),
+            (("journey", "due_at"), False),
+            (("status",), False),
+        )
+
+
+class EvaluatorLockRecord(BaseRecord):
+    """Which process runs the evaluator on this database (one at a time)."""
+
+    name = TextField(primary_key=True)
+    holder = TextField()  # "pid@host"
+    pid = IntegerField()
+    host = TextField()
+    acquired_at = IntegerField()
+    heartbeat_at = IntegerField()
+
+    class Meta:
+        table_name = "evaluator_lock"
+
+
+ALL_RECORDS: list[type[BaseRecord]] = [
+    SchemaVersionRecord,
+    SettingRecord,
+    JourneyRecord,
+    CustomerRecord,
+    RunRecord,
+    NodeVisitRecord,
+    OutboxRecord,
+    EvaluatorLockRecord,
+]

@@ -1,0 +1,457 @@
+"""The journey repository: every lifecycle rule of SPEC §1 is enforced here, in one place."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+from peewee import Value, fn
+
+from journey_desktop.domain.journey import Activation, Journey
+from journey_desktop.domain.validation import (
+    NAME_MAX_LENGTH,
+    ValidationResult,
+    normalize_name,
+    validate,
+)
+from journey_desktop.store.db import database
+from journey_desktop.store.records import (
+    CustomerRecord,
+    JourneyRecord,
+    NodeVisitRecord,
+    OutboxRecord,
+    RunRecord,
+    SettingRecord,
+)
+
+DRAFT = "draft"
+ACTIVE = "active"
+DEACTIVATED = "deactivated"
+STATUSES = (DRAFT, ACTIVE, DEACTIVATED)
+
+
+class RepositoryError(Exception):
+    """An expected refusal (unknown journey, taken name, wrong status), worded for users."""
+
+
+class JourneyNotFoundError(RepositoryError):
+    pass
+
+
+class NameError_(RepositoryError):
+    """The journey name is missing, too long or taken."""
+
+
+class LifecycleError(RepositoryError):
+    """The journey's status does not allow the change."""
+
+
+@dataclass
+class StoredJourney:
+    id: int
+    journey: Journey
+    status: str
+    created_at: int
+    updated_at: int
+    activated_at: int | None
+    deactivated_at: int | None
+    audience_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def editable(self) -> bool:
+        return self.status == DRAFT
+
+
+@dataclass
+class JourneySummary:
+    """One row of the journey list."""
+
+    id: int
+    name: str
+    status: str
+    audience: int
+    entered: int
+    in_progress: int
+    messages: int
+    updated_at: int
+    definition: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "audience": self.audience,
+            "entered": self.entered,
+            "in_progress": self.in_progress,
+            "messages": self.messages,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass
+class RemovalCounts:
+    audience: int
+    runs: int
+    in_progress: int
+    messages: int
+
+
+def _now(now: int | None) -> int:
+    return int(time.time()) if now is None else int(now)
+
+
+def check_name(name: str) -> str:
+    """The trimmed name, or NameError_ when it is empty or too long."""
+    trimmed = name.strip()
+    if not trimmed:
+        raise NameError_("a journey name is required")
+    if len(trimmed) > NAME_MAX_LENGTH:
+        raise NameError_(f"a journey name is at most {NAME_MAX_LENGTH} characters")
+    return trimmed
+
+
+class JourneyRepository:
+    """Journeys and their lifecycle on the initialised ``database`` proxy."""
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get(self, journey_id: int) -> StoredJourney:
+        record = self._record(journey_id)
+        return self._stored(record)
+
+    def find(self, ref: str) -> StoredJourney:
+        """A journey by id or exact name (the JOURNEY argument of the command line)."""
+        ref = ref.strip()
+        record = None
+        if ref.isdigit():
+            record = JourneyRecord.get_or_none(JourneyRecord.id == int(ref))
+        if record is None:
+            record = JourneyRecord.get_or_none(JourneyRecord.name == ref)
+        if record is None:
+            record = JourneyRecord.get_or_none(JourneyRecord.name_key == normalize_name(ref))
+        if record is None:
+            raise JourneyNotFoundError(f"no journey with id or name {ref!r}")
+        return self._stored(record)
+
+    def names(self, *, excluding: int | None = None) -> list[str]:
+        query = JourneyRecord.select(JourneyRecord.name)
+        if excluding is not None:
+            query = query.where(JourneyRecord.id != excluding)
+        return [r.name for r in query]
+
+    def name_taken(self, name: str, *, excluding: int | None = None) -> bool:
+        query = JourneyRecord.select().where(JourneyRecord.name_key == normalize_name(name))
+        if excluding is not None:
+            query = query.where(JourneyRecord.id != excluding)
+        return query.exists()
+
+    def count(self) -> int:
+        return JourneyRecord.select().count()
+
+    def summaries(self) -> list[JourneySummary]:
+        """All journeys with their counts, in four grouped queries rather than one per row."""
+        audience = self._counts(CustomerRecord, CustomerRecord.journey)
+        entered = self._counts(RunRecord, RunRecord.journey)
+        in_progress = self._counts(
+            RunRecord, RunRecord.journey, RunRecord.state == "in_progress"
+        )
+        messages = self._counts(OutboxRecord, OutboxRecord.journey)
+        rows = JourneyRecord.select(
+            JourneyRecord.id,
+            JourneyRecord.name,
+            JourneyRecord.status,
+            JourneyRecord.updated_at,
+            JourneyRecord.definition,
+        ).order_by(JourneyRecord.id)
+        return [
+            JourneySummary(
+                id=r.id,
+                name=r.name,
+                status=r.status,
+                audience=audience.get(r.id, 0),
+                entered=entered.get(r.id, 0),
+                in_progress=in_progress.get(r.id, 0),
+                messages=messages.get(r.id, 0),
+                updated_at=r.updated_at,
+                definition=r.definition,
+            )
+            for r in rows.objects()
+        ]
+
+    def summary(self, journey_id: int) -> JourneySummary:
+        record = self._record(journey_id)
+        return JourneySummary(
+            id=record.id,
+            name=record.name,
+            status=record.status,
+            audience=CustomerRecord.select().where(CustomerRecord.journey == journey_id).count(),
+            entered=RunRecord.select().where(RunRecord.journey == journey_id).count(),
+            in_progress=RunRecord.select()
+            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+            .count(),
+            messages=OutboxRecord.select().where(OutboxRecord.journey == journey_id).count(),
+            updated_at=record.updated_at,
+            definition=record.definition,
+        )
+
+    def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:
+        """Validate the stored journey, or ``journey`` as it would be saved under this id."""
+        stored = self.get(journey_id)
+        return validate(
+            journey or stored.journey,
+            taken_names=self.names(excluding=journey_id),
+            audience_columns=stored.audience_columns or None,
+        )
+
+    def removal_counts(self, journey_id: int) -> RemovalCounts:
+        summary = self.summary(journey_id)
+        return RemovalCounts(
+            audience=summary.audience,
+            runs=summary.entered,
+            in_progress=summary.in_progress,
+            messages=summary.messages,
+        )
+
+    # --- changing ------------------------------------------------------------------------
+
+    def create(self, journey: Journey, *, now: int | None = None) -> int:
+        """A new draft from a journey; the name must be free."""
+        stamp = _now(now)
+        with database.atomic():
+            name = self._free_name(journey.name)
+            stored = journey.copy()
+            stored.name = name
+            record = JourneyRecord.create(
+                name=name,
+                name_key=normalize_name(name),
+                description=journey.description,
+                status=DRAFT,
+                definition=stored.to_json(),
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        return int(record.id)
+
+    def save(self, journey_id: int, journey: Journey, *, now: int | None = None) -> None:
+        """Store a draft's new definition; active and deactivated journeys are frozen."""
+        with database.atomic():
+            record = self._record(journey_id)
+            self._require(record, DRAFT, "edited")
+            name = self._free_name(journey.name, excluding=journey_id)
+            stored = journey.copy()
+            stored.name = name
+            JourneyRecord.update(
+                name=name,
+                name_key=normalize_name(name),
+                description=journey.description,
+                definition=stored.to_json(),
+                updated_at=_now(now),
+            ).where(JourneyRecord.id == journey_id).execute()
+
+    def clone(
+        self,
+        journey_id: int,
+        *,
+        name: str | None = None,
+        with_audience: bool = False,
+        now: int | None = None,
+    ) -> int:
+        """A new draft with the same definition and options ("Copy of NAME")."""
+        stamp = _now(now)
+        with database.atomic():
+            source = self.get(journey_id)
+            copy = source.journey.copy()
+            copy.name = name.strip() if name is not None else self.copy_name(source.journey.name)
+            new_id = self.create(copy, now=stamp)
+            if with_audience:
+                self._copy_audience(journey_id, new_id, stamp)
+                JourneyRecord.update(
+                    audience_columns=json.dumps(source.audience_columns)
+                ).where(JourneyRecord.id == new_id).execute()
+        return new_id
+
+    def copy_name(self, name: str) -> str:
+        """The first free name of "Copy of NAME", "Copy of NAME (2)", ..."""
+        base = re.sub(r" \(\d+\)$", "", f"Copy of {name.strip()}")
+        base = base[: NAME_MAX_LENGTH - 6].rstrip()
+        candidate = base
+        number = 2
+        while self.name_taken(candidate):
+            candidate = f"{base} ({number})"
+            number += 1
+        return candidate
+
+    def remove(self, journey_id: int) -> RemovalCounts:
+        """Delete a journey with its audience, runs and outbox (confirmation is the caller's)."""
+        with database.atomic():
+            counts = self.removal_counts(journey_id)
+            for model in (OutboxRecord, NodeVisitRecord, RunRecord, CustomerRecord):
+                model.delete().where(model.journey == journey_id).execute()
+            JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
+        return counts
+
+    def activate(
+        self,
+        journey_id: int,
+        activation: Activation | None = None,
+        *,
+        now: int | None = None,
+    ) -> ValidationResult:
+        """Validate, then freeze the definition and make the journey active.
+
+        Returns the validation result; the journey is activated only when it has no errors.
+        """
+        stamp = _now(now)
+        with database.atomic():
+            record = self._record(journey_id)
+            self._require(record, DRAFT, "activated")
+            stored = self._stored(record)
+            journey = stored.journey
+            if activation is not None:
+                journey.activation = activation
+            result = self.validate(journey_id, journey)
+            if not result.ok:
+                return result
+            JourneyRecord.update(
+                status=ACTIVE,
+                definition=journey.to_json(),
+                activated_at=stamp,
+                updated_at=stamp,
+            ).where(JourneyRecord.id == journey_id).execute()
+            # The audience loaded while a draft is first checked at the next tick.
+            CustomerRecord.update(next_check_at=stamp).where(
+                (CustomerRecord.journey == journey_id) & (CustomerRecord.first_check_at.is_null())
+            ).execute()
+        return result
+
+    def deactivate(self, journey_id: int, *, now: int | None = None) -> int:
+        """End an active journey for good; returns how many runs in progress were stopped."""
+        stamp = _now(now)
+        with database.atomic():
+            record = self._record(journey_id)
+            self._require(record, ACTIVE, "deactivated")
+            stopped = (
+                RunRecord.update(
+                    state="stopped", end_reason="deactivated", ended_at=stamp, due_at=None
+                )
+                .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+                .execute()
+            )
+            CustomerRecord.update(next_check_at=None).where(
+                CustomerRecord.journey == journey_id
+            ).execute()
+            JourneyRecord.update(
+                status=DEACTIVATED, deactivated_at=stamp, updated_at=stamp
+            ).where(JourneyRecord.id == journey_id).execute()
+        return int(stopped)
+
+    def set_audience_columns(self, journey_id: int, columns: dict[str, str]) -> None:
+        JourneyRecord.update(audience_columns=json.dumps(columns)).where(
+            JourneyRecord.id == journey_id
+        ).execute()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _record(self, journey_id: int) -> JourneyRecord:
+        record = JourneyRecord.get_or_none(JourneyRecord.id == journey_id)
+        if record is None:
+            raise JourneyNotFoundError(f"no journey with id {journey_id}")
+        return record
+
+    @staticmethod
+    def _require(record: JourneyRecord, status: str, verb: str) -> None:
+        if record.status == status:
+            return
+        if record.status == ACTIVE and verb == "edited":
+            reason = "it is active; clone it to make changes"
+        elif record.status == DEACTIVATED and verb == "activated":
+            reason = "it is deactivated, which is final; clone it to run it again"
+        elif record.status == DEACTIVATED and verb == "edited":
+            reason = "it is deactivated; clone it to make changes"
+        else:
+            reason = f"it is {record.status}"
+        raise LifecycleError(f"journey {record.name!r} cannot be {verb}: {reason}")
+
+    def _free_name(self, name: str, *, excluding: int | None = None) -> str:
+        trimmed = check_name(name)
+        if self.name_taken(trimmed, excluding=excluding):
+            raise NameError_(f"another journey is already named {trimmed!r}")
+        return trimmed
+
+    @staticmethod
+    def _stored(record: JourneyRecord) -> StoredJourney:
+        journey = Journey.from_json(record.definition)
+        journey.name = record.name
+        journey.description = record.description
+        return StoredJourney(
+            id=record.id,
+            journey=journey,
+            status=record.status,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            activated_at=record.activated_at,
+            deactivated_at=record.deactivated_at,
+            audience_columns=json.loads(record.audience_columns or "{}"),
+        )
+
+    @staticmethod
+    def _counts(model, journey_field, condition=None) -> dict[int, int]:  # type: ignore[no-untyped-def]
+        query = model.select(journey_field.alias("jid"), fn.COUNT(model._meta.primary_key).alias("n"))
+        if condition is not None:
+            query = query.where(condition)
+        return {row["jid"]: row["n"] for row in query.group_by(journey_field).dicts()}
+
+    @staticmethod
+    def _copy_audience(source_id: int, target_id: int, stamp: int) -> None:
+        """Copy customers set-based (INSERT ... SELECT) with fresh entry counts."""
+        CustomerRecord.insert_from(
+            CustomerRecord.select(
+                Value(target_id),
+                CustomerRecord.external_id,
+                CustomerRecord.fields,
+                Value(0),
+                Value(stamp),
+                Value(stamp),
+            ).where(CustomerRecord.journey == source_id),
+            fields=[
+                CustomerRecord.journey,
+                CustomerRecord.external_id,
+                CustomerRecord.fields,
+                CustomerRecord.entries,
+                CustomerRecord.next_check_at,
+                CustomerRecord.imported_at,
+            ],
+        ).execute()
+
+
+class SettingsRepository:
+    """Preferences stored in the database, so the window and ``run`` agree."""
+
+    TICK_INTERVAL = "tick_interval_seconds"
+    DEFAULT_TICK_INTERVAL = 600
+    MIN_TICK_INTERVAL = 10
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        record = SettingRecord.get_or_none(SettingRecord.key == key)
+        return record.value if record else default
+
+    def set(self, key: str, value: str) -> None:
+        SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
+
+    def tick_interval(self) -> int:
+        raw = self.get(self.TICK_INTERVAL)
+        try:
+            value = int(raw) if raw is not None else self.DEFAULT_TICK_INTERVAL
+        except ValueError:
+            value = self.DEFAULT_TICK_INTERVAL
+        return max(self.MIN_TICK_INTERVAL, value)
+
+    def set_tick_interval(self, seconds: int) -> None:
+        if seconds < self.MIN_TICK_INTERVAL:
+            raise RepositoryError(
+                f"the tick interval is at least {self.MIN_TICK_INTERVAL} seconds"
+            )
+        self.set(self.TICK_INTERVAL, str(int(seconds)))

@@ -1,0 +1,36 @@
+"""Every dialog that asks or tells the user something goes through here, so that tests
+replace these functions instead of clicking native dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+
+def ask_open_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, directory, name_filter)
+    return path or None
+
+
+def ask_save_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, directory, name_filter)
+    return path or None
+
+
+def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "OK",
+            destructive: bool = False) -> bool:
+    """Ask a yes/no question; the default button is the safe one."""
+    box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question,
+                      title, text, parent=parent)
+    accept = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    return box.clickedButton() is accept
+
+
+def inform(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def show_error(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.warning(parent, title, text)

@@ -1,0 +1,287 @@
+"""One failing journey per rule of SPEC §2, each checked for the node and field it names."""
+
+import pytest
+
+from journey_desktop.domain.journey import (
+    Branch,
+    Condition,
+    Duration,
+    Filter,
+    Journey,
+    Node,
+)
+from journey_desktop.domain.validation import validate
+from tests.conftest import load_example
+
+
+def welcome() -> Journey:
+    return load_example("welcome-series")
+
+
+def node(journey: Journey, node_id: str) -> Node:
+    found = journey.node(node_id)
+    assert found is not None
+    return found
+
+
+def errors(journey: Journey, **kwargs) -> set[tuple[str | None, str]]:
+    return {(p.node, p.field) for p in validate(journey, **kwargs).errors}
+
+
+def messages(journey: Journey, **kwargs) -> list[str]:
+    return [str(p) for p in validate(journey, **kwargs).problems]
+
+
+def test_valid_example_has_no_problems():
+    assert validate(welcome()).problems == []
+
+
+def test_name_missing():
+    j = welcome()
+    j.name = "   "
+    assert errors(j) == {(None, "name")}
+
+
+def test_name_too_long():
+    j = welcome()
+    j.name = "x" * 121
+    assert errors(j) == {(None, "name")}
+
+
+def test_name_taken_case_insensitively():
+    j = welcome()
+    assert errors(j, taken_names=["WELCOME SERIES"]) == {(None, "name")}
+    assert "another journey is already named" in messages(j, taken_names=["welcome series"])[0]
+
+
+def test_no_entry():
+    j = welcome()
+    node(j, "start").type = "wait"
+    node(j, "start").duration = Duration(1, "days")
+    assert (None, "nodes") in errors(j)
+
+
+def test_two_entries():
+    j = welcome()
+    j.nodes.append(Node(id="start2", type="entry", next="end"))
+    assert ("start2", "type") in errors(j)
+
+
+def test_missing_target():
+    j = welcome()
+    node(j, "welcome_email").next = "nowhere"
+    found = errors(j)
+    assert ("welcome_email", "next") in found
+    assert "welcome_email.next: target 'nowhere' does not exist" in messages(j)
+
+
+def test_missing_branch_target():
+    j = welcome()
+    node(j, "ab_test").branches[1].next = "gone"
+    assert ("ab_test", "branches[1].next") in errors(j)
+
+
+def test_condition_without_no_branch():
+    j = welcome()
+    node(j, "is_premium").no = None
+    assert ("is_premium", "no") in errors(j)
+
+
+def test_unreachable_node():
+    j = welcome()
+    j.nodes.append(Node(id="orphan", type="message", channel="sms", content={"body": "hi"}, next="end"))
+    assert errors(j) == {("orphan", "id")}
+    assert "orphan.id: cannot be reached from the entry" in messages(j)
+
+
+def test_path_that_never_reaches_an_exit():
+    j = welcome()
+    j.nodes = [n for n in j.nodes if n.id != "end"]
+    j.nodes.append(Node(id="end", type="wait", duration=Duration(1, "days")))
+    found = errors(j)
+    assert (None, "nodes") in found  # no exit at all
+    assert ("end", "next") in found
+
+
+def test_cycle():
+    j = welcome()
+    node(j, "basic_push").next = "wait_two_days"
+    found = errors(j)
+    for member in ("wait_two_days", "is_premium", "basic_push"):
+        assert (member, "next") in found
+    assert "basic_push.next: is part of a cycle" in messages(j)
+
+
+def test_self_loop():
+    j = welcome()
+    node(j, "welcome_email").next = "welcome_email"
+    assert ("welcome_email", "next") in errors(j)
+
+
+@pytest.mark.parametrize(
+    "node_id, key, message",
+    [
+        ("welcome_email", "subject", "welcome_email.subject: email subject is empty"),
+        ("welcome_email", "body", "welcome_email.body: email body is empty"),
+        ("basic_push", "title", "basic_push.title: push title is empty"),
+    ],
+)
+def test_empty_required_field(node_id, key, message):
+    j = welcome()
+    node(j, node_id).content[key] = "  "
+    assert errors(j) == {(node_id, key)}
+    assert message in messages(j)
+
+
+def test_empty_whatsapp_template_and_inapp_title():
+    j = welcome()
+    node(j, "basic_push").channel = "whatsapp"
+    node(j, "basic_push").content = {"template": ""}
+    node(j, "premium_push").channel = "inapp"
+    node(j, "premium_push").content = {"title": "", "body": "x"}
+    assert errors(j) == {("basic_push", "template"), ("premium_push", "title")}
+
+
+def test_condition_without_conditions():
+    j = welcome()
+    node(j, "is_premium").filter = Filter("all", [])
+    assert errors(j) == {("is_premium", "filter.conditions")}
+
+
+@pytest.mark.parametrize("value", [0, -2])
+def test_duration_not_positive(value):
+    j = welcome()
+    node(j, "wait_two_days").duration = Duration(value, "days")
+    assert errors(j) == {("wait_two_days", "duration.value")}
+
+
+def test_duration_unit_unknown():
+    j = welcome()
+    node(j, "wait_two_days").duration = Duration(2, "weeks")
+    assert errors(j) == {("wait_two_days", "duration.unit")}
+
+
+@pytest.mark.parametrize("at_time", ["9:00", "24:00", "09:60", "nine"])
+def test_at_time_not_hh_mm(at_time):
+    j = welcome()
+    node(j, "wait_two_days").at_time = at_time
+    assert errors(j) == {("wait_two_days", "at_time")}
+
+
+def test_split_percents_not_summing_to_100():
+    j = welcome()
+    node(j, "ab_test").branches[0].percent = 60
+    assert errors(j) == {("ab_test", "branches")}
+    assert "ab_test.branches: split percents add up to 110, not 100" in messages(j)
+
+
+def test_split_needs_two_to_ten_branches():
+    j = welcome()
+    node(j, "ab_test").branches = [Branch(100, "premium_email")]
+    assert ("ab_test", "branches") in errors(j)
+
+
+def test_split_percent_not_whole():
+    j = welcome()
+    node(j, "ab_test").branches = [Branch(50.5, "premium_email"), Branch(49.5, "premium_push")]
+    assert ("ab_test", "branches[0].percent") in errors(j)
+
+
+def test_operator_that_does_not_fit_the_value():
+    j = welcome()
+    node(j, "start").filter = Filter("all", [Condition("signupDate", "within_last_days", "a week")])
+    assert errors(j) == {("start", "filter.conditions[0].value")}
+
+
+def test_unknown_operator():
+    j = welcome()
+    node(j, "is_premium").filter = Filter("all", [Condition("plan", "resembles", "premium")])
+    assert errors(j) == {("is_premium", "filter.conditions[0].op")}
+
+
+def test_empty_filter_field():
+    j = welcome()
+    node(j, "is_premium").filter = Filter("all", [Condition("", "equals", "premium")])
+    assert errors(j) == {("is_premium", "filter.conditions[0].field")}
+
+
+@pytest.mark.parametrize("url", ["example.com/gift", "https://", "https://exa mple.com", "http:/x"])
+def test_invalid_url(url):
+    j = welcome()
+    node(j, "basic_push").content["url"] = url
+    assert errors(j) == {("basic_push", "url")}
+
+
+@pytest.mark.parametrize("url", ["https://example.com/{{id}}", "myapp://offers/42", ""])
+def test_valid_urls(url):
+    j = welcome()
+    node(j, "basic_push").content["url"] = url
+    assert errors(j) == set()
+
+
+def test_sms_over_its_limit():
+    j = welcome()
+    sms = node(j, "basic_push")
+    sms.channel = "sms"
+    sms.content = {"body": "x" * 1600}
+    assert errors(j) == set()
+    sms.content = {"body": "x" * 1601}
+    assert errors(j) == {("basic_push", "body")}
+
+
+def test_activation_options():
+    j = welcome()
+    j.activation.max_entries = 0
+    j.activation.timeout = Duration(0, "days")
+    assert errors(j) == {(None, "activation.max_entries"), (None, "activation.timeout.value")}
+
+
+def test_every_problem_reported_at_once():
+    j = welcome()
+    j.name = ""
+    node(j, "welcome_email").content["subject"] = ""
+    node(j, "wait_two_days").duration = Duration(0, "days")
+    node(j, "ab_test").branches[0].percent = 10
+    assert len(validate(j).errors) == 4
+
+
+def test_warnings_for_columns_missing_from_the_audience():
+    j = welcome()
+    result = validate(j, audience_columns={"signupDate": "date", "plan": "text"})
+    assert result.ok
+    warned = {(p.node, p.field) for p in result.warnings}
+    assert ("welcome_email", "subject") in warned  # {{firstName}} is not a column
+    result = validate(j, audience_columns={"firstName": "text", "plan": "text"})
+    assert ("start", "filter.conditions[0].field") in {(p.node, p.field) for p in result.warnings}
+
+
+def test_warning_for_operator_not_fitting_the_column_type():
+    j = welcome()
+    cols = {"signupDate": "text", "plan": "text", "firstName": "text"}
+    result = validate(j, audience_columns=cols)
+    assert result.ok
+    assert [str(p) for p in result.warnings] == [
+        "start.filter.conditions[0].op: 'within_last_days' is a date operator but "
+        "'signupDate' is a text column"
+    ]
+
+
+def test_duplicate_send_risk_warning():
+    j = load_example("birthday")
+    j.activation.allow_reentry = True
+    j.activation.max_entries = None
+    j.activation.timeout = Duration(10, "minutes")
+    result = validate(j)
+    assert result.ok
+    assert [(p.node, p.field) for p in result.warnings] == [(None, "activation.timeout")]
+    j.activation.timeout = Duration(1, "days")
+    assert validate(j).warnings == []
+    j.activation.timeout = Duration(10, "minutes")
+    j.activation.max_entries = 3
+    assert validate(j).warnings == []
+
+
+def test_duplicate_node_ids():
+    j = welcome()
+    j.nodes.append(Node(id="end", type="exit"))
+    assert ("end", "id") in errors(j)
