@@ -16,6 +16,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = build_parser().parse_args(args)
     except SystemExit as exc:
         return int(exc.code or 0)
+    if parsed.self_test:
+        from journey_desktop.selftest import run_self_test
+
+        return run_self_test()
     if parsed.command is None:
         from journey_desktop.app import run_gui
 

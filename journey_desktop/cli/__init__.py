@@ -39,6 +39,11 @@ def build_parser() -> ArgumentParser:
         metavar="DIR",
         help="data folder (default: $JOURNEY_DESKTOP_DATA_DIR, else the user data folder)",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run one journey end to end on a temporary data folder, offscreen, and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (journeys, audience, evaluator, forecast):
         module.register(commands)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from peewee import DatabaseProxy, SqliteDatabase
@@ -60,6 +61,18 @@ def read_schema_version(path: Path) -> int:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise CorruptDatabaseError(path, f"the database file is damaged ({exc})") from None
+
+
+def set_aside(path: Path, label: str) -> Path:
+    """Rename a refused database (and its WAL files) so a fresh one can start beside it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    return target
 
 
 def connect(path: Path) -> SqliteDatabase:

@@ -115,3 +115,20 @@ def test_failed_step_leaves_previous_version(data_dir, monkeypatch):
     columns = [r[1] for r in conn.execute("PRAGMA table_info(journey)")]
     assert "colour" not in columns
     conn.close()
+
+
+def test_refused_file_can_be_set_aside_for_a_fresh_start(data_dir):
+    from journey_desktop.store.db import set_aside
+
+    path = data_dir / "journeys.db"
+    path.write_bytes(b"not a database")
+    with pytest.raises(CorruptDatabaseError):
+        open_store(data_dir)
+    kept = set_aside(path, "damaged")
+    assert kept.read_bytes() == b"not a database"
+    assert kept.parent == data_dir and kept.name.startswith("journeys.db.damaged-")
+    open_store(data_dir)
+    try:
+        assert JourneyRepository().count() == 0
+    finally:
+        close_store()
