@@ -1,30 +1,75 @@
-"""Composition root of the window: database, repository, main window."""
+"""Composition root of the window: database, repository, settings, main window."""
 
 from __future__ import annotations
 
+import ctypes
 import sys
 
 from journey_desktop import APP_NAME, __version__
-from journey_desktop.paths import resolve_data_dir
+from journey_desktop.paths import resolve_data_dir, resource_path
+
+ORGANIZATION_NAME = "journey-desktop"
+_none_guarded = False
+
+
+def guard_none_refcount() -> None:
+    """Work around a PySide6 6.12 bug on Python 3.11 that crashes long sessions.
+
+    Each time a Python override (``data()``, ``headerData()`` of any item model) returns
+    None to Qt, PySide drops one reference to None too many; after enough repaints None's
+    count reaches zero and the interpreter aborts ("deallocating None"). From Python 3.12
+    None is immortal; before that, give it enough references to outlive any session.
+    Call once, before the first window is shown.
+    """
+    global _none_guarded
+    if _none_guarded or sys.version_info >= (3, 12):
+        return
+    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    _none_guarded = True
 
 
 def run_gui(data_dir_arg: str | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
 
+    from journey_desktop.logs import LOG_FILE_NAME
+    from journey_desktop.paths import log_dir
+    from journey_desktop.services.single_instance import (
+        SingleInstanceServer,
+        ask_running_instance_to_activate,
+    )
     from journey_desktop.store import open_store
     from journey_desktop.store.db import DatabaseOpenError
+    from journey_desktop.ui import prompts
     from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.startup import ErrorReporter, ask_fresh_database, start_fresh_beside
 
+    guard_none_refcount()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    app.setOrganizationName("journey-desktop")
+    app.setOrganizationName(ORGANIZATION_NAME)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "journey-desktop.svg"))))
     data_dir = resolve_data_dir(data_dir_arg)
+    if ask_running_instance_to_activate(data_dir):
+        return 0
     try:
         open_store(data_dir)
     except DatabaseOpenError as exc:
-        QMessageBox.critical(None, APP_NAME, f"The database cannot be opened.\n\n{exc.reason}\n\n{exc.path}")
-        return 2
+        if not ask_fresh_database(None, exc):
+            return 2
+        try:
+            start_fresh_beside(exc)
+            open_store(data_dir)
+        except (DatabaseOpenError, OSError) as again:
+            prompts.show_error(None, APP_NAME, f"A fresh database cannot be started: {again}")
+            return 2
+    ErrorReporter(log_dir() / LOG_FILE_NAME).install()
     window = MainWindow(data_dir)
+    server = SingleInstanceServer(data_dir, window)
+    server.activation_requested.connect(window.bring_to_front)
+    server.listen()
     window.show()
-    return app.exec()
+    result = app.exec()
+    server.close()
+    return result

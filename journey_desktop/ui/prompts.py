@@ -3,7 +3,7 @@ replace these functions instead of clicking native dialogs."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
 
 def ask_open_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
@@ -34,3 +34,21 @@ def inform(parent: QWidget | None, title: str, text: str) -> None:
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
+
+
+def confirm_with_option(parent: QWidget | None, title: str, text: str, option: str, *,
+                        action: str = "OK", checked: bool = False) -> tuple[bool, bool]:
+    """Ask a yes/no question with one checkbox; returns (accepted, checkbox ticked)."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    checkbox = QCheckBox(option)
+    checkbox.setChecked(checked)
+    box.setCheckBox(checkbox)
+    accept = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(accept)
+    box.exec()
+    return box.clickedButton() is accept, checkbox.isChecked()
+
+
+def about(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.about(parent, title, text)

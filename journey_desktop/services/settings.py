@@ -1,0 +1,76 @@
+"""Window preferences kept between sessions (QSettings), versioned so old keys can be dropped."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+SETTINGS_VERSION = 1
+
+
+class WindowSettings:
+    """Geometry, table header state and the last filter of the main window.
+
+    Tests and tools pass their own ``QSettings`` (an INI file in a temp folder) so that
+    nothing leaks between runs; the application uses the native per-user store.
+    """
+
+    GEOMETRY = "main_window/geometry"
+    HEADER_STATE = "main_window/journey_table_header"
+    SEARCH_TEXT = "main_window/search_text"
+    STATUS_FILTER = "main_window/status_filter"
+    VERSION = "settings_version"
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._settings = settings if settings is not None else QSettings()
+        stored = self._settings.value(self.VERSION)
+        if stored is not None and _to_int(stored) != SETTINGS_VERSION:
+            # Layout of an older version: start from defaults rather than misread it.
+            self._settings.clear()
+        self._settings.setValue(self.VERSION, SETTINGS_VERSION)
+
+    @classmethod
+    def at_path(cls, path: str) -> WindowSettings:
+        """Settings in an INI file (for tests, benchmarks and screenshots)."""
+        return cls(QSettings(path, QSettings.Format.IniFormat))
+
+    def geometry(self) -> QByteArray | None:
+        return self._bytes(self.GEOMETRY)
+
+    def set_geometry(self, value: QByteArray) -> None:
+        self._settings.setValue(self.GEOMETRY, value)
+
+    def header_state(self) -> QByteArray | None:
+        """Column widths and sort order of the journey table."""
+        return self._bytes(self.HEADER_STATE)
+
+    def set_header_state(self, value: QByteArray) -> None:
+        self._settings.setValue(self.HEADER_STATE, value)
+
+    def search_text(self) -> str:
+        return str(self._settings.value(self.SEARCH_TEXT, "") or "")
+
+    def status_filter(self) -> str:
+        """The status shown last ("" for all statuses)."""
+        return str(self._settings.value(self.STATUS_FILTER, "") or "")
+
+    def set_filter(self, search_text: str, status: str) -> None:
+        self._settings.setValue(self.SEARCH_TEXT, search_text)
+        self._settings.setValue(self.STATUS_FILTER, status)
+
+    def sync(self) -> None:
+        self._settings.sync()
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._settings.value(key)
+        if isinstance(value, QByteArray) and not value.isEmpty():
+            return value
+        if isinstance(value, bytes) and value:
+            return QByteArray(value)
+        return None
+
+
+def _to_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
