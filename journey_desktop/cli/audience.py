@@ -1,19 +1,74 @@
-"""Audience commands: ``audience import``."""
+"""Audience commands: ``audience import`` (SPEC §4, §7)."""
 
 from __future__ import annotations
 
 import argparse
 
-from journey_desktop.cli.context import not_built
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
+from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.store.audience import ADD, REPLACE, AudienceStore
+
+SHOWN_REJECTS = 10
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("audience", help="a journey's audience")
     sub = p.add_subparsers(dest="audience_command", metavar="COMMAND", required=True)
-    q = sub.add_parser("import", help="import customers from a CSV file")
+    q = sub.add_parser(
+        "import",
+        help="import customers from a CSV file",
+        description="Import customers from a CSV file in one transaction. Prints the counts; "
+        "exit 1 when some rows were rejected, 2 when nothing could be imported.",
+    )
     q.add_argument("journey", metavar="JOURNEY")
     q.add_argument("file", metavar="FILE.csv")
-    q.add_argument("--replace", action="store_true")
-    q.add_argument("--id-column", metavar="COL")
-    q.add_argument("--rejects", metavar="OUT.csv")
-    q.set_defaults(handler=not_built("audience import"))
+    q.add_argument(
+        "--replace",
+        action="store_true",
+        help="the audience becomes exactly the file (customers not in it are removed)",
+    )
+    q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
+    q.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows (line, reason, row)")
+    q.set_defaults(handler=import_audience)
+
+
+def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
+    repo = ctx.open()
+    journey = repo.find(args.journey)
+    audience = AudienceStore(repo)
+    audience.check_importable(journey.id)
+    try:
+        preview = preview_csv(args.file)
+        plan = ImportPlan.from_preview(preview, id_column=args.id_column)
+        result = audience.import_csv(journey.id, plan, mode=REPLACE if args.replace else ADD)
+    except CsvFileError as exc:
+        hint = " (use --id-column)" if "ID column" in str(exc) else ""
+        raise CliError(f"{args.file}: {exc}{hint}") from None
+    try:
+        ctx.print(f"read: {result.read}")
+        ctx.print(f"added: {result.added}")
+        ctx.print(f"updated: {result.updated}")
+        ctx.print(f"duplicates: {result.duplicates}")
+        ctx.print(f"rejected: {result.rejected}")
+        if args.replace:
+            ctx.print(f"removed: {result.removed}")
+        for reject in result.rejects.kept[:SHOWN_REJECTS]:
+            ctx.err.write(f"line {reject.line}: {reject.reason}\n")
+        if result.rejected > SHOWN_REJECTS:
+            more = result.rejected - SHOWN_REJECTS
+            where = f"; all of them are in {args.rejects}" if args.rejects else " (--rejects OUT.csv saves them all)"
+            ctx.err.write(f"... and {more} more rejected rows{where}\n")
+        if args.rejects:
+            try:
+                result.rejects.save(args.rejects)
+            except OSError as exc:
+                raise CliError(f"{args.rejects}: cannot write the rejected rows ({exc.strerror or exc})") from None
+    finally:
+        result.rejects.close()
+    if not result.committed:
+        ctx.err.write(
+            f"nothing was imported: all {result.rejected} rows were rejected; "
+            "the audience is unchanged\n"
+        )
+        return EXIT_USAGE
+    return EXIT_NO if result.rejected else EXIT_OK

@@ -1,0 +1,297 @@
+"""CSV sniffing and streaming of SPEC §4, on small files written byte for byte."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+import pytest
+
+from journey_desktop.domain.audience_csv import (
+    CP1252,
+    UTF8,
+    UTF8_BOM,
+    UTF16,
+    CsvFileError,
+    CustomerReader,
+    ImportPlan,
+    RejectLog,
+    find_id_column,
+    infer_type,
+    preview_csv,
+)
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def write(tmp_path: Path, data: bytes, name: str = "audience.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def read_all(path: Path, **plan_args: object) -> tuple[list[tuple[str, dict[str, str]]], CustomerReader]:
+    plan = ImportPlan.from_preview(preview_csv(path), **plan_args)  # type: ignore[arg-type]
+    customers: list[tuple[str, dict[str, str]]] = []
+    with CustomerReader(plan) as reader:
+        for batch in reader.batches(size=2):
+            customers.extend((eid, json.loads(fields)) for eid, fields in batch)
+    return customers, reader
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+
+def test_utf8_bom_does_not_hide_the_first_header(tmp_path: Path) -> None:
+    path = write(tmp_path, codecs.BOM_UTF8 + "customerId,name\n1,Zoë\n".encode())
+    preview = preview_csv(path)
+    assert preview.encoding == UTF8_BOM
+    assert preview.header == ["customerId", "name"]
+    assert preview.id_column == "customerId"
+    customers, _ = read_all(path)
+    assert customers == [("1", {"name": "Zoë"})]
+
+
+def test_utf8_without_bom(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,city\n7,Málaga\n".encode())
+    assert preview_csv(path).encoding == UTF8
+    assert read_all(path)[0] == [("7", {"city": "Málaga"})]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_bom(tmp_path: Path, codec: str) -> None:
+    bom = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    path = write(tmp_path, bom + "externalId\tname\r\nA1\tJosé\r\n".encode(codec))
+    preview = preview_csv(path)
+    assert preview.encoding == UTF16
+    assert preview.delimiter == "\t"
+    assert read_all(path)[0] == [("A1", {"name": "José"})]
+
+
+def test_latin1_falls_back_to_windows_1252(tmp_path: Path) -> None:
+    path = write(tmp_path, "id;name;note\n1;Müller;€ 5\n".encode("cp1252"))
+    preview = preview_csv(path)
+    assert preview.encoding == CP1252
+    assert read_all(path)[0] == [("1", {"name": "Müller", "note": "€ 5"})]
+
+
+def test_latin1_bytes_after_the_sniffed_sample_still_decode(tmp_path: Path) -> None:
+    rows = "".join(f"{i},plain\n" for i in range(9000))  # > 64 KiB of ASCII first
+    path = write(tmp_path, ("id,name\n" + rows).encode() + "9001,Gödel\n".encode("latin-1"))
+    preview = preview_csv(path)
+    assert preview.encoding == UTF8 and preview.truncated
+    customers, reader = read_all(path)
+    assert customers[-1] == ("9001", {"name": "Gödel"})
+    assert reader.read == 9001
+
+
+# --- delimiters, quoting, line endings ----------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
+    text = delimiter.join(["customerId", "name", "city"]) + "\n"
+    text += delimiter.join(["c1", "Ann", "Paris, France" if delimiter != "," else "Paris"]) + "\n"
+    path = write(tmp_path, text.encode())
+    preview = preview_csv(path)
+    assert preview.delimiter == delimiter
+    assert preview.header == ["customerId", "name", "city"]
+    assert read_all(path)[0][0][0] == "c1"
+
+
+def test_delimiter_can_be_overridden(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id;name\n1;a,b\n")
+    preview = preview_csv(path, delimiter=",")
+    assert preview.delimiter == ","
+    assert preview.header == ["id;name"]
+
+
+def test_quoted_fields_hold_delimiters_and_newlines(tmp_path: Path) -> None:
+    data = b'id,address,name\r\n1,"Main St 1,\r\nFlat 2",Ann\r\n2,"say ""hi""",Bob\r\n'
+    path = write(tmp_path, data)
+    customers, reader = read_all(path)
+    assert customers == [
+        ("1", {"address": "Main St 1,\r\nFlat 2", "name": "Ann"}),
+        ("2", {"address": 'say "hi"', "name": "Bob"}),
+    ]
+    assert reader.read == 2
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+def test_line_endings(tmp_path: Path, eol: bytes) -> None:
+    path = write(tmp_path, eol.join([b"id,name", b"1,Ann", b"2,Bob", b"3,Cy", b""]))
+    customers, reader = read_all(path)
+    assert [c[0] for c in customers] == ["1", "2", "3"]
+    assert reader.read == 3
+
+
+def test_cr_only_file_reports_physical_line_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, b'id,name\r1,Ann\r,nobody\r2,"two\rlines"\r3\r')
+    _, reader = read_all(path)
+    assert [(r.line, r.reason) for r in reader.rejects.kept] == [
+        (3, "empty customer ID"),
+        (6, "too few fields (1; the header has 2)"),
+    ]
+
+
+# --- the ID column --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["customerId", "CustomerID", "customer_id", "Customer Id", "externalId", "EXTERNAL_ID",
+     "externalCode", "external code", "id", "ID", " Id "],
+)
+def test_id_column_found_under_each_name(tmp_path: Path, header: str) -> None:
+    path = write(tmp_path, f"name,{header}\nAnn,42\n".encode())
+    preview = preview_csv(path)
+    assert preview.id_column == header.strip()
+    assert read_all(path)[0] == [("42", {"name": "Ann"})]
+
+
+def test_id_column_preference_order() -> None:
+    assert find_id_column(["id", "externalCode", "externalId", "customerId"]) == "customerId"
+    assert find_id_column(["id", "external_code"]) == "external_code"
+    assert find_id_column(["email", "name"]) is None
+
+
+def test_no_id_column_asks_for_one(tmp_path: Path) -> None:
+    path = write(tmp_path, b"email,name\na@x.org,Ann\n")
+    preview = preview_csv(path)
+    assert preview.id_column is None
+    assert "No customer ID column" in (preview.problem() or "")
+    with pytest.raises(CsvFileError, match="No customer ID column"):
+        ImportPlan.from_preview(preview)
+    customers, _ = read_all(path, id_column="email")
+    assert customers == [("a@x.org", {"name": "Ann"})]
+
+
+def test_unknown_id_column_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, b"email,name\na@x.org,Ann\n")
+    with pytest.raises(CsvFileError, match="no column named 'mail'"):
+        ImportPlan.from_preview(preview_csv(path), id_column="mail")
+
+
+# --- rows: trimming, empty IDs, field counts -----------------------------------------------
+
+
+def test_values_are_trimmed_and_empty_ids_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n  a1 ,  Ann  \n   ,Bob\n,\n\na2,\n")
+    customers, reader = read_all(path)
+    assert customers == [("a1", {"name": "Ann"}), ("a2", {"name": ""})]
+    assert [(r.line, r.reason, r.row) for r in reader.rejects.kept] == [
+        (3, "empty customer ID", "   ,Bob")
+    ]
+    assert reader.read == 3  # blank lines and all-empty rows are not rows
+    assert reader.blank == 2  # ",", and the empty line
+
+
+def test_rows_with_too_many_or_too_few_fields_are_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name,city\n1,Ann,Paris\n2,Bob\n3,Cy,Rome,extra\n4,Di,Oslo\n")
+    customers, reader = read_all(path)
+    assert [c[0] for c in customers] == ["1", "4"]
+    assert [(r.line, r.reason, r.row) for r in reader.rejects.kept] == [
+        (3, "too few fields (2; the header has 3)", "2,Bob"),
+        (4, "too many fields (4; the header has 3)", "3,Cy,Rome,extra"),
+    ]
+    assert reader.read == 4
+
+
+def test_duplicate_and_empty_header_names_get_unique_names(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name,,name\n1,a,b,c\n")
+    preview = preview_csv(path)
+    assert preview.header == ["id", "name", "column 3", "name (2)"]
+    assert read_all(path)[0] == [("1", {"name": "a", "column 3": "b", "name (2)": "c"})]
+
+
+def test_fields_json_escapes_quotes_backslashes_and_control_characters(tmp_path: Path) -> None:
+    path = write(tmp_path, 'id,"we""ird %s",b\n1,"a\\b ""q""",\t\x01x\n'.encode())
+    customers, _ = read_all(path)
+    assert customers == [("1", {'we"ird %s': 'a\\b "q"', "b": "\x01x"})]
+
+
+# --- files that are not CSV ----------------------------------------------------------------
+
+
+def test_binary_file_is_refused_in_words(tmp_path: Path) -> None:
+    path = write(tmp_path, PNG, "photo.csv")
+    with pytest.raises(CsvFileError, match="not a CSV file"):
+        preview_csv(path)
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\r\n  \n", codecs.BOM_UTF8])
+def test_empty_file_is_refused_in_words(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(CsvFileError, match="is empty"):
+        preview_csv(write(tmp_path, data))
+
+
+def test_header_only(tmp_path: Path) -> None:
+    preview = preview_csv(write(tmp_path, b"customerId,name\r\n"))
+    assert preview.header == ["customerId", "name"]
+    assert preview.problem() == "The file has a header line but no customer rows."
+    with pytest.raises(CsvFileError, match="no customer rows"):
+        ImportPlan.from_preview(preview)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CsvFileError, match="no such file"):
+        preview_csv(tmp_path / "nope.csv")
+
+
+def test_changed_file_between_preview_and_import(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,name\n1,a\n")
+    plan = ImportPlan.from_preview(preview_csv(path))
+    path.write_bytes(b"code,name\n1,a\n")
+    with pytest.raises(CsvFileError, match="no column 'id'"), CustomerReader(plan) as reader:
+        list(reader.batches())
+
+
+# --- types and the preview -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "2.5", "-3", "", "4,5"], "number"),
+        (["1987-01-17", "2001-12-31", ""], "date"),
+        (["2024-02-30"], "text"),
+        (["007", "12"], "text"),  # leading zeros: codes, not numbers
+        (["+34600111222"], "text"),
+        (["nan", "inf"], "text"),
+        (["", " "], "text"),
+        (["yes", "1"], "text"),
+    ],
+)
+def test_type_inference(values: list[str], expected: str) -> None:
+    assert infer_type(values) == expected
+
+
+def test_preview_shows_first_rows_and_types(tmp_path: Path) -> None:
+    rows = "".join(f"c{i},{i * 10},2000-01-{i % 28 + 1:02d},x{i}\n" for i in range(50))
+    path = write(tmp_path, ("customerId,points,birthday,name\n" + rows).encode())
+    preview = preview_csv(path)
+    assert len(preview.rows) == 20 and preview.rows[0] == ["c0", "0", "2000-01-01", "x0"]
+    assert preview.types == {
+        "customerId": "text", "points": "number", "birthday": "date", "name": "text"
+    }
+    plan = ImportPlan.from_preview(preview, types={"points": "text"})
+    assert plan.columns == {"points": "text", "birthday": "date", "name": "text"}
+
+
+def test_reject_log_saves_every_rejected_row(tmp_path: Path) -> None:
+    log = RejectLog(";")
+    for line in range(2, 1502):
+        log.add(line, "empty customer ID", ["", "a;b", 'q"'])
+    assert log.count == 1500 and len(log.kept) == 1000
+    out = tmp_path / "rejects.csv"
+    log.save(out)
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "line,reason,row"
+    assert lines[1] == '2,empty customer ID,";""a;b"";""q"""""""'
+    assert len(lines) == 1501
+    log.close()

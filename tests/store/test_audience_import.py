@@ -1,0 +1,320 @@
+"""The import transaction: what is stored, the counts, add vs replace, and all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.journey import minimal_journey
+from journey_desktop.paths import database_path
+from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
+from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.repository import JourneyRepository, LifecycleError
+
+NOW = 1_750_000_000
+
+
+@pytest.fixture
+def audience(repo: JourneyRepository) -> AudienceStore:
+    return AudienceStore(repo)
+
+
+@pytest.fixture
+def journey_id(repo: JourneyRepository) -> int:
+    return repo.create(minimal_journey("Welcome"))
+
+
+def csv_file(tmp_path: Path, text: str, name: str = "audience.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return path
+
+
+def run_import(
+    audience: AudienceStore, journey_id: int, path: Path, mode: str = ADD, now: int = NOW, **plan: object
+) -> ImportResult:
+    result = audience.import_csv(
+        journey_id,
+        ImportPlan.from_preview(preview_csv(path), **plan),  # type: ignore[arg-type]
+        mode=mode,
+        now=now,
+    )
+    result.rejects.close()
+    return result
+
+
+def counts(result: ImportResult) -> dict[str, int]:
+    return {
+        "read": result.read, "added": result.added, "updated": result.updated,
+        "duplicates": result.duplicates, "rejected": result.rejected, "removed": result.removed,
+    }
+
+
+def stored(journey_id: int) -> dict[str, tuple[dict[str, str], int, int | None, int | None, int]]:
+    return {
+        c.external_id: (json.loads(c.fields), c.entries, c.first_check_at, c.next_check_at, c.imported_at)
+        for c in CustomerRecord.select().where(CustomerRecord.journey == journey_id)
+    }
+
+
+def test_new_customers_are_due_at_the_next_tick(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    path = csv_file(tmp_path, "customerId,firstName,points,birthday\nc1, Ann ,10,1990-05-01\nc2,Bob,,\n")
+    result = run_import(audience, journey_id, path)
+    assert result.committed
+    assert counts(result) == {
+        "read": 2, "added": 2, "updated": 0, "duplicates": 0, "rejected": 0, "removed": 0
+    }
+    assert stored(journey_id) == {
+        "c1": ({"firstName": "Ann", "points": "10", "birthday": "1990-05-01"}, 0, None, NOW, NOW),
+        "c2": ({"firstName": "Bob", "points": "", "birthday": ""}, 0, None, NOW, NOW),
+    }
+    assert repo.get(journey_id).audience_columns == {
+        "firstName": "text", "points": "number", "birthday": "date"
+    }
+    assert repo.summary(journey_id).audience == 2
+
+
+def test_duplicates_in_the_file_last_one_wins_and_are_counted(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    path = csv_file(tmp_path, "id,name\na,first\nb,B\na,second\na,third\n")
+    result = run_import(audience, journey_id, path)
+    assert counts(result) == {
+        "read": 4, "added": 2, "updated": 0, "duplicates": 2, "rejected": 0, "removed": 0
+    }
+    assert stored(journey_id)["a"][0] == {"name": "third"}
+
+
+def test_add_then_replace(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    first = csv_file(tmp_path, "id,name,city\na,Ann,Paris\nb,Bob,Rome\nc,Cy,Oslo\n", "first.csv")
+    run_import(audience, journey_id, first)
+    # The evaluator has seen "a": its entries and check times must survive an update.
+    CustomerRecord.update(entries=2, first_check_at=NOW + 5, next_check_at=NOW + 86405).where(
+        CustomerRecord.external_id == "a"
+    ).execute()
+
+    added = csv_file(tmp_path, "id,name,tier\na,Anna,gold\nd,Di,silver\nd,Dee,bronze\n", "add.csv")
+    result = run_import(audience, journey_id, added, now=NOW + 100)
+    assert counts(result) == {
+        "read": 3, "added": 1, "updated": 1, "duplicates": 1, "rejected": 0, "removed": 0
+    }
+    customers = stored(journey_id)
+    assert customers["a"] == ({"name": "Anna", "tier": "gold"}, 2, NOW + 5, NOW + 86405, NOW + 100)
+    assert customers["b"] == ({"name": "Bob", "city": "Rome"}, 0, None, NOW, NOW)
+    assert customers["d"] == ({"name": "Dee", "tier": "bronze"}, 0, None, NOW + 100, NOW + 100)
+    assert repo.get(journey_id).audience_columns == {"name": "text", "city": "text", "tier": "text"}
+
+    replacement = csv_file(tmp_path, "id,name,score\nd,D,1\ne,E,2\na,A,3\n", "replace.csv")
+    result = run_import(audience, journey_id, replacement, mode=REPLACE, now=NOW + 200)
+    assert counts(result) == {
+        "read": 3, "added": 1, "updated": 2, "duplicates": 0, "rejected": 0, "removed": 2
+    }
+    customers = stored(journey_id)
+    assert sorted(customers) == ["a", "d", "e"]
+    assert customers["a"] == ({"name": "A", "score": "3"}, 2, NOW + 5, NOW + 86405, NOW + 200)
+    assert repo.get(journey_id).audience_columns == {"name": "text", "score": "number"}
+
+
+def test_replace_confirmation_count(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    run_import(audience, journey_id, csv_file(tmp_path, "id\na\nb\nc\n", "one.csv"))
+    path = csv_file(tmp_path, "id\nb\nz\n", "two.csv")
+    plan = ImportPlan.from_preview(preview_csv(path))
+    assert audience.count_leaving(journey_id, plan) == 2
+    assert sorted(stored(journey_id)) == ["a", "b", "c"]  # counting changed nothing
+
+
+def test_other_journeys_are_untouched(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    other = repo.create(minimal_journey("Other"))
+    run_import(audience, other, csv_file(tmp_path, "id,n\na,other\nx,other\n", "o.csv"))
+    path = csv_file(tmp_path, "id,n\na,mine\n", "m.csv")
+    result = run_import(audience, journey_id, path, mode=REPLACE)
+    assert (result.added, result.updated, result.removed) == (1, 0, 0)
+    assert stored(other)["a"][0] == {"n": "other"} and len(stored(other)) == 2
+
+
+def test_rejected_rows_are_reported_and_the_rest_imported(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    path = csv_file(tmp_path, "id,name\n,nobody\na,Ann\nb\nc,Cy,extra\n")
+    result = audience.import_csv(journey_id, ImportPlan.from_preview(preview_csv(path)), now=NOW)
+    assert counts(result) == {
+        "read": 4, "added": 1, "updated": 0, "duplicates": 0, "rejected": 3, "removed": 0
+    }
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (2, "empty customer ID"),
+        (4, "too few fields (1; the header has 2)"),
+        (5, "too many fields (3; the header has 2)"),
+    ]
+    result.rejects.close()
+
+
+def test_nothing_importable_changes_nothing(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\na,Ann\n", "a.csv"))
+    before = stored(journey_id)
+    path = csv_file(tmp_path, "id,name\n,x\n,y\n", "bad.csv")
+    result = run_import(audience, journey_id, path, mode=REPLACE)
+    assert not result.committed
+    assert (result.read, result.rejected, result.removed) == (2, 2, 0)
+    assert stored(journey_id) == before
+    assert repo.get(journey_id).audience_columns == {"name": "text"}
+
+
+def test_header_only_file_is_refused(tmp_path: Path, audience: AudienceStore, journey_id: int) -> None:
+    path = csv_file(tmp_path, "id,name\n1,a\n")
+    plan = ImportPlan.from_preview(preview_csv(path))
+    path.write_bytes(b"id,name\n")
+    with pytest.raises(CsvFileError, match="no customer rows"):
+        audience.import_csv(journey_id, plan)
+    assert stored(journey_id) == {}
+
+
+def test_an_error_part_way_rolls_everything_back(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\na,Ann\nb,Bob\n", "a.csv"))
+    before = stored(journey_id)
+    rows = "".join(f"n{i},x\n" for i in range(25_000))
+    path = csv_file(tmp_path, "id,name\na,changed\n" + rows, "big.csv")
+    calls = []
+
+    def cancel_on_second_batch(rows_read: int, done: int, total: int) -> None:
+        calls.append((rows_read, done, total))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # what a cancel (or any error) looks like to the store
+
+    with pytest.raises(KeyboardInterrupt):
+        audience.import_csv(
+            journey_id, ImportPlan.from_preview(preview_csv(path)), mode=REPLACE,
+            progress=cancel_on_second_batch,
+        )
+    assert calls[0][0] == 10_000 and 0 < calls[0][1] < calls[0][2] == path.stat().st_size
+    assert stored(journey_id) == before
+    assert repo.get(journey_id).audience_columns == {"name": "text"}
+    # The connection is usable afterwards and foreign keys are enforced again.
+    assert CustomerRecord._meta.database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+    assert run_import(audience, journey_id, path).added == 25_000
+
+
+def test_active_journeys_accept_imports_deactivated_refuse(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    path = csv_file(tmp_path, "id\na\n")
+    assert repo.activate(journey_id).ok
+    assert run_import(audience, journey_id, path).added == 1
+    repo.deactivate(journey_id)
+    with pytest.raises(LifecycleError, match="deactivated"):
+        run_import(audience, journey_id, csv_file(tmp_path, "id\nb\n", "b.csv"))
+    assert sorted(stored(journey_id)) == ["a"]
+
+
+def test_audience_pages_by_keyset_and_prefix(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    rows = "".join(f"c{i:03d},n{i}\n" for i in range(250))
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + rows + "d000,x\n"))
+    first = audience.page(journey_id, limit=100)
+    assert [r.external_id for r in first[:2]] == ["c000", "c001"] and len(first) == 100
+    assert first[0].fields == {"name": "n0"}
+    second = audience.page(journey_id, after=first[-1].external_id, limit=100)
+    assert second[0].external_id == "c100"
+    back = audience.page(journey_id, before=second[0].external_id, limit=100)
+    assert back == first
+    last = audience.page(journey_id, last=True, limit=100)
+    assert [r.external_id for r in last] == [f"c{i:03d}" for i in range(200, 250)] + ["d000"]
+    assert audience.count(journey_id) == 251
+    assert audience.count(journey_id, "c1") == 100
+    assert [r.external_id for r in audience.page(journey_id, prefix="c24", limit=5)] == [
+        f"c{i}" for i in range(240, 245)
+    ]
+    assert audience.page(journey_id, prefix="C", limit=5) == []  # IDs are case-sensitive
+    assert audience.find(journey_id, "d000").fields == {"name": "x"}  # type: ignore[union-attr]
+
+
+# --- a crash mid-transaction -----------------------------------------------------------------
+
+
+def _snapshot(db_file: Path) -> tuple[list[tuple[object, ...]], str]:
+    conn = sqlite3.connect(db_file)
+    try:
+        customers = conn.execute(
+            "SELECT journey_id, external_id, fields, entries, first_check_at, next_check_at, "
+            "imported_at FROM customer ORDER BY id"
+        ).fetchall()
+        (columns,) = conn.execute("SELECT audience_columns FROM journey").fetchone()
+        return customers, columns
+    finally:
+        conn.close()
+
+
+def test_killed_import_leaves_the_audience_as_it_was(
+    tmp_path: Path, data_dir: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    """SIGKILL a real ``journey-desktop audience import --replace`` once it has written rows
+    inside its transaction; the audience must be exactly as before and the file healthy."""
+    seed = "".join(f"C{i:07d},seed{i},1\n" for i in range(0, 400_000, 500))
+    run_import(audience, journey_id, csv_file(tmp_path, "customerId,name,score\n" + seed, "seed.csv"))
+    db_file = database_path(data_dir)
+    before = _snapshot(db_file)
+    assert len(before[0]) == 800
+    wal = db_file.with_name(db_file.name + "-wal")
+    wal_before = wal.stat().st_size if wal.exists() else 0
+
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as out:
+        out.write("customerId,name,city,birthday\n")
+        out.writelines(f"C{i:07d},Name {i},City {i % 97},1990-01-{i % 28 + 1:02d}\n" for i in range(400_000))
+    state = tmp_path / "state"
+    env = {**os.environ, "XDG_STATE_HOME": str(state), "PYTHONUNBUFFERED": "1"}
+    log_file = state / "journey-desktop" / "log" / "journey-desktop.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir),
+         "audience", "import", str(journey_id), str(big), "--replace"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # Poll, with a deadline, until the import logged rows written in its transaction and
+        # its uncommitted pages started spilling into the WAL.
+        while True:
+            text = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+            wal_size = wal.stat().st_size if wal.exists() else 0
+            if "rows written" in text and wal_size > wal_before + 1_000_000:
+                break
+            assert proc.poll() is None, f"import ended before it could be killed: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no progress line in the log, or no WAL growth"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert "import into journey" in text and "read " not in text  # killed before the end
+
+    conn = sqlite3.connect(db_file)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
+    assert _snapshot(db_file) == before
