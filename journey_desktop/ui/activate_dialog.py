@@ -1,0 +1,231 @@
+"""The activation dialog of SPEC §3: re-entry options, what they mean in words, and the
+problems that block activation or deserve a second look."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal, Slot
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.domain.journey import DURATION_UNITS, Activation, Duration
+from journey_desktop.domain.validation import ValidationResult
+from journey_desktop.store.repository import JourneyRepository, RepositoryError
+
+ERROR_COLOR = "#b3261e"
+WARNING_COLOR = "#9a6700"
+UNIT_LABELS = {"minutes": "minutes", "hours": "hours", "days": "days"}
+_ONCE_PER = {"minutes": "once a minute", "hours": "once an hour", "days": "once a day"}
+MAX_TIMEOUT = 9999
+
+
+def rate_in_words(timeout: Duration) -> str:
+    """"once a day", "once every 3 hours"."""
+    value = int(timeout.value)
+    if value == 1:
+        return _ONCE_PER.get(timeout.unit, f"once every {timeout.unit}")
+    return f"once every {value} {timeout.unit}"
+
+
+def describe_activation(activation: Activation) -> str:
+    """What the options will do, in the words a marketer would use."""
+    if not activation.allow_reentry:
+        return (
+            "Each customer is checked once, when first seen, and enters at most once. "
+            "Customers who do not match then are never checked again."
+        )
+    rate = rate_in_words(activation.timeout)
+    limit = activation.max_entries
+    if limit == 1:
+        return (
+            "Each customer can enter once. Customers who do not match are checked again "
+            f"{rate} until they enter."
+        )
+    times = "any number of times" if limit is None else f"up to {limit} times"
+    return (
+        f"Each customer can enter {times}, at most {rate}. "
+        f"Customers who do not match are checked again {rate}."
+    )
+
+
+class ActivateDialog(QDialog):
+    """Modal: ``exec()`` returns Accepted only when the journey was activated."""
+
+    activated = Signal(int)  # journey id
+
+    def __init__(
+        self, repo: JourneyRepository, journey_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("activate_dialog")
+        self.setModal(True)
+        self._repo = repo
+        self._journey_id = journey_id
+        self._show_errors = False
+        stored = repo.get(journey_id)
+        self._journey = stored.journey
+        self.setWindowTitle(f"Activate “{stored.journey.name}”")
+
+        intro = QLabel(
+            "Once active, the journey runs on the evaluator's timer and its design is "
+            "frozen: to change it later, clone it."
+        )
+        intro.setWordWrap(True)
+
+        self.reentry_checkbox = QCheckBox("Allow re-entry")
+        self.reentry_checkbox.setObjectName("reentry_checkbox")
+        self.reentry_checkbox.setToolTip("Check customers again after their first check")
+        self.max_entries_edit = QLineEdit()
+        self.max_entries_edit.setObjectName("max_entries_edit")
+        self.max_entries_edit.setPlaceholderText("Unlimited")
+        self.max_entries_edit.setClearButtonEnabled(True)
+        self.max_entries_edit.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,8}"), self)
+        )
+        self.max_entries_edit.setToolTip("How many times one customer may go through the "
+                                         "journey; blank for unlimited")
+        self.timeout_value = QSpinBox()
+        self.timeout_value.setObjectName("timeout_value")
+        self.timeout_value.setRange(1, MAX_TIMEOUT)
+        self.timeout_unit = QComboBox()
+        self.timeout_unit.setObjectName("timeout_unit")
+        for unit in DURATION_UNITS:
+            self.timeout_unit.addItem(UNIT_LABELS[unit], unit)
+        timeout_row = QHBoxLayout()
+        timeout_row.setContentsMargins(0, 0, 0, 0)
+        timeout_row.addWidget(self.timeout_value)
+        timeout_row.addWidget(self.timeout_unit, 1)
+        timeout_box = QWidget()
+        timeout_box.setLayout(timeout_row)
+        timeout_box.setToolTip("The minimum time between two checks of the same customer, "
+                               "and so between two entries. One day suits date journeys.")
+
+        form = QFormLayout()
+        form.addRow(self.reentry_checkbox)
+        self.max_entries_label = QLabel("Maximum entries:")
+        self.max_entries_label.setBuddy(self.max_entries_edit)
+        form.addRow(self.max_entries_label, self.max_entries_edit)
+        self.timeout_label = QLabel("Timeout:")
+        self.timeout_label.setBuddy(self.timeout_value)
+        form.addRow(self.timeout_label, timeout_box)
+
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("summary_label")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setStyleSheet("QLabel { font-weight: 600; padding: 6px 0; }")
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problems_label")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+
+        self.buttons = QDialogButtonBox()
+        self.activate_button = self.buttons.addButton(
+            "Activate", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.activate_button.setObjectName("activate_dialog_button")
+        self.activate_button.setDefault(True)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self._on_activate_clicked)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.problems_label)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+
+        self._prefill(stored.journey.activation)
+        self.reentry_checkbox.toggled.connect(self._on_options_changed)
+        self.max_entries_edit.textChanged.connect(self._on_options_changed)
+        self.timeout_value.valueChanged.connect(self._on_options_changed)
+        self.timeout_unit.currentIndexChanged.connect(self._on_options_changed)
+        self._on_options_changed()
+
+    def _prefill(self, activation: Activation) -> None:
+        self.reentry_checkbox.setChecked(activation.allow_reentry)
+        if activation.max_entries is not None and activation.max_entries >= 1:
+            self.max_entries_edit.setText(str(activation.max_entries))
+        value = activation.timeout.value
+        self.timeout_value.setValue(max(1, min(MAX_TIMEOUT, int(value or 1))))
+        index = self.timeout_unit.findData(activation.timeout.unit)
+        self.timeout_unit.setCurrentIndex(index if index >= 0 else DURATION_UNITS.index("days"))
+
+    def activation(self) -> Activation:
+        """The options as entered (blank maximum = unlimited)."""
+        text = self.max_entries_edit.text().strip()
+        return Activation(
+            allow_reentry=self.reentry_checkbox.isChecked(),
+            max_entries=int(text) if text.isdigit() and int(text) >= 1 else None,
+            timeout=Duration(self.timeout_value.value(), str(self.timeout_unit.currentData())),
+        )
+
+    @Slot()
+    def _on_options_changed(self) -> None:
+        reentry = self.reentry_checkbox.isChecked()
+        for widget in (self.max_entries_edit, self.max_entries_label, self.timeout_value,
+                       self.timeout_unit, self.timeout_label):
+            widget.setEnabled(reentry)
+        activation = self.activation()
+        self.summary_label.setText(describe_activation(activation))
+        journey = self._journey.copy()
+        journey.activation = activation
+        try:
+            self._show_result(self._repo.validate(self._journey_id, journey))
+        except RepositoryError as exc:
+            self._show_message(str(exc))
+
+    @Slot()
+    def _on_activate_clicked(self) -> None:
+        try:
+            result = self._repo.activate(self._journey_id, self.activation())
+        except RepositoryError as exc:
+            self._show_message(str(exc))
+            return
+        if not result.ok:
+            self._show_errors = True
+            self._show_result(result)
+            return
+        self.activated.emit(self._journey_id)
+        self.accept()
+
+    def _show_result(self, result: ValidationResult) -> None:
+        parts: list[str] = []
+        if self._show_errors and result.errors:
+            parts.append(
+                f"<p style='color:{ERROR_COLOR}'><b>Cannot activate: fix these problems "
+                "first.</b></p>" + _items(result.errors, ERROR_COLOR)
+            )
+        if result.warnings:
+            parts.append(
+                f"<p style='color:{WARNING_COLOR}'><b>Warnings</b> (activation is still "
+                "possible)</p>" + _items(result.warnings, WARNING_COLOR)
+            )
+        self.problems_label.setText("".join(parts))
+        self.problems_label.setVisible(bool(parts))
+
+    def _show_message(self, text: str) -> None:
+        self.problems_label.setText(
+            f"<p style='color:{ERROR_COLOR}'><b>{html.escape(text)}</b></p>"
+        )
+        self.problems_label.setVisible(True)
+
+
+def _items(problems: list, color: str) -> str:  # type: ignore[type-arg]
+    rows = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
+    return f"<ul style='color:{color}; margin-top:0'>{rows}</ul>"

@@ -1,0 +1,160 @@
+"""The activation dialog (SPEC §3): prefill, greyed fields, the sentence, warnings, refusal."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
+
+from journey_desktop.domain.journey import Activation, Duration, Node
+from journey_desktop.store.repository import ACTIVE, DRAFT, JourneyRepository
+from journey_desktop.ui.activate_dialog import ActivateDialog, describe_activation
+from tests.conftest import load_example
+
+
+@pytest.fixture
+def birthday_id(repo: JourneyRepository) -> int:
+    return repo.create(load_example("birthday"))
+
+
+def open_dialog(qtbot, repo: JourneyRepository, journey_id: int) -> ActivateDialog:  # type: ignore[no-untyped-def]
+    dialog = ActivateDialog(repo, journey_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def widgets(dialog: ActivateDialog) -> tuple[QCheckBox, QLineEdit, QSpinBox, QComboBox]:
+    return (
+        dialog.findChild(QCheckBox, "reentry_checkbox"),
+        dialog.findChild(QLineEdit, "max_entries_edit"),
+        dialog.findChild(QSpinBox, "timeout_value"),
+        dialog.findChild(QComboBox, "timeout_unit"),
+    )
+
+
+def summary(dialog: ActivateDialog) -> str:
+    return dialog.summary_label.text()
+
+
+def test_prefilled_from_the_stored_options(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    reentry, max_entries, value, unit = widgets(dialog)
+    assert dialog.windowTitle() == "Activate “Birthday greetings”"
+    assert reentry.isChecked()
+    assert max_entries.text() == "" and max_entries.placeholderText() == "Unlimited"
+    assert (value.value(), unit.currentData()) == (1, "days")
+    assert summary(dialog).startswith("Each customer can enter any number of times, at most once a day.")
+
+
+def test_fields_are_greyed_out_while_reentry_is_off(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    reentry, max_entries, value, unit = widgets(dialog)
+    reentry.click()
+    assert not reentry.isChecked()
+    assert not max_entries.isEnabled() and not value.isEnabled() and not unit.isEnabled()
+    assert summary(dialog).startswith("Each customer is checked once, when first seen")
+    reentry.click()
+    assert max_entries.isEnabled() and value.isEnabled() and unit.isEnabled()
+
+
+def test_the_sentence_follows_the_options(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    _, max_entries, value, unit = widgets(dialog)
+    qtbot.keyClicks(max_entries, "7")
+    assert summary(dialog).startswith("Each customer can enter up to 7 times, at most once a day.")
+    value.setValue(3)
+    unit.setCurrentIndex(unit.findData("hours"))
+    assert summary(dialog).startswith("Each customer can enter up to 7 times, at most once every 3 hours.")
+    max_entries.clear()
+    qtbot.keyClicks(max_entries, "1")
+    assert summary(dialog) == (
+        "Each customer can enter once. Customers who do not match are checked again "
+        "once every 3 hours until they enter."
+    )
+
+
+def test_max_entries_accepts_whole_numbers_from_one_only(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    _, max_entries, _, _ = widgets(dialog)
+    for typed, kept in (("0", ""), ("-3", "3"), ("abc", ""), ("2.5", "25"), ("007", "7")):
+        max_entries.clear()
+        qtbot.keyClicks(max_entries, typed)
+        assert max_entries.text() == kept, typed
+    max_entries.clear()
+    qtbot.keyClicks(max_entries, "12")
+    assert dialog.activation().max_entries == 12
+
+
+def test_duplicate_send_warning_is_shown_live(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    _, max_entries, value, unit = widgets(dialog)
+    assert "several messages on one day" not in dialog.problems_label.text()
+    unit.setCurrentIndex(unit.findData("hours"))
+    value.setValue(6)
+    assert dialog.problems_label.isVisible()
+    assert "Warnings" in dialog.problems_label.text()
+    assert "several messages on one day" in dialog.problems_label.text()
+    qtbot.keyClicks(max_entries, "3")
+    assert "several messages on one day" not in dialog.problems_label.text()
+
+
+def test_activate_stores_the_options_and_accepts(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    _, max_entries, value, unit = widgets(dialog)
+    qtbot.keyClicks(max_entries, "7")
+    value.setValue(2)
+    with qtbot.waitSignal(dialog.activated) as blocker:
+        qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [birthday_id]
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    stored = repo.get(birthday_id)
+    assert stored.status == ACTIVE
+    assert stored.journey.activation == Activation(True, 7, Duration(2, "days"))
+
+
+def test_invalid_journey_shows_the_problems_instead_of_activating(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    journey = repo.get(birthday_id).journey
+    journey.nodes.append(Node(id="orphan", type="exit"))
+    journey.node("greet").content["title"] = ""  # type: ignore[union-attr]
+    repo.save(birthday_id, journey)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    text = dialog.problems_label.text()
+    assert "Cannot activate" in text
+    assert "greet.title: push title is empty" in text
+    assert "orphan.id: cannot be reached from the entry" in text
+    assert repo.get(birthday_id).status == DRAFT
+
+
+def test_cancel_changes_nothing(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    reentry, *_ = widgets(dialog)
+    reentry.setChecked(False)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    stored = repo.get(birthday_id)
+    assert stored.status == DRAFT and stored.journey.activation.allow_reentry
+
+
+def test_an_active_journey_is_refused_in_words(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    repo.activate(birthday_id)
+    qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    assert "cannot be activated: it is active" in dialog.problems_label.text()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+@pytest.mark.parametrize(
+    ("activation", "text"),
+    [
+        (Activation(False), "Each customer is checked once, when first seen, and enters at most once."),
+        (Activation(True, 7, Duration(1, "days")), "Each customer can enter up to 7 times, at most once a day."),
+        (Activation(True, None, Duration(1, "hours")), "Each customer can enter any number of times, at most once an hour."),
+        (Activation(True, 2, Duration(30, "minutes")), "Each customer can enter up to 2 times, at most once every 30 minutes."),
+    ],
+)
+def test_describe_activation(activation: Activation, text: str) -> None:
+    assert describe_activation(activation).startswith(text)

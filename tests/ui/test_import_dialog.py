@@ -1,0 +1,319 @@
+"""The import flow in the window: file dialog (through the prompts seam), preview, progress,
+cancel, result and saving rejected rows, driven with pytest-qt."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QGroupBox, QLabel, QWidget
+
+from journey_desktop.domain.journey import minimal_journey
+from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.repository import JourneyRepository
+from journey_desktop.ui import prompts
+from journey_desktop.ui.import_dialog import (
+    CSV_FILTER,
+    ImportController,
+    csv_path_from_mime,
+    run_import_flow,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+class Prompts:
+    """Records what the flow asked or told, and answers like a user would."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.open_file: str | None = None
+        self.save_file: str | None = None
+        self.confirm_answer = True
+        self.calls: list[tuple[str, Any]] = []
+        monkeypatch.setattr(prompts, "ask_open_file", self._ask_open_file)
+        monkeypatch.setattr(prompts, "ask_save_file", self._ask_save_file)
+        monkeypatch.setattr(prompts, "confirm", self._confirm)
+        monkeypatch.setattr(prompts, "show_error", lambda parent, title, text: self.calls.append(("error", text)))
+        monkeypatch.setattr(prompts, "inform", lambda parent, title, text: self.calls.append(("inform", text)))
+
+    def _ask_open_file(self, parent: Any, title: str, directory: str, name_filter: str) -> str | None:
+        self.calls.append(("open", (title, directory, name_filter)))
+        return self.open_file
+
+    def _ask_save_file(self, parent: Any, title: str, directory: str, name_filter: str) -> str | None:
+        self.calls.append(("save", (title, directory, name_filter)))
+        return self.save_file
+
+    def _confirm(self, parent: Any, title: str, text: str, **kwargs: Any) -> bool:
+        self.calls.append(("confirm", text))
+        return self.confirm_answer
+
+    def texts(self, kind: str) -> list[Any]:
+        return [value for k, value in self.calls if k == kind]
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> Prompts:
+    return Prompts(monkeypatch)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def journey_id(repo: JourneyRepository) -> int:
+    return repo.create(minimal_journey("Welcome"))
+
+
+def write(folder: Path, text: str | bytes, name: str = "customers.csv") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def dialog_named(name: str) -> QDialog | None:
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == name and widget.isVisible():
+            return widget  # type: ignore[return-value]
+    return None
+
+
+def stored(journey_id: int) -> dict[str, dict[str, str]]:
+    return {
+        c.external_id: json.loads(c.fields)
+        for c in CustomerRecord.select().where(CustomerRecord.journey == journey_id)
+    }
+
+
+_parents: list[QWidget] = []
+
+
+def start(qtbot, repo: JourneyRepository, journey_id: int, settings: QSettings, path: str | None = None) -> ImportController:  # type: ignore[no-untyped-def]
+    parent = QWidget()  # stands for the main window, which outlives every import
+    qtbot.addWidget(parent)
+    _parents.append(parent)
+    return run_import_flow(parent, repo, journey_id, path, settings=settings)
+
+
+def close_result(qtbot, controller: ImportController) -> None:  # type: ignore[no-untyped-def]
+    result = dialog_named("import_result_dialog")
+    assert result is not None
+    with qtbot.waitSignal(controller.finished):
+        result.reject()
+
+
+def test_add_flow_from_the_file_dialog(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "exports", "customerId;firstName;points;birthday\r\n"
+                 "c1;Ann;10;1990-05-01\r\nc2;Bob;7;1985-11-30\r\nc1;Anna;12;1990-05-01\r\n")
+    asked.open_file = str(path)
+    controller = start(qtbot, repo, journey_id, settings)
+    title, directory, name_filter = asked.texts("open")[0]
+    assert title == "Import audience into “Welcome”"
+    assert name_filter == CSV_FILTER and "*.csv" in name_filter
+    assert directory == str(Path.home())
+
+    preview = dialog_named("import_preview_dialog")
+    assert preview is not None
+    assert preview.findChild(QComboBox, "encoding_combo").currentText() == "UTF-8"
+    assert preview.findChild(QComboBox, "delimiter_combo").currentText() == "Semicolon ( ; )"
+    assert preview.findChild(QComboBox, "id_column_combo").currentText() == "customerId"
+    model = preview.findChild(QWidget, "preview_table").model()
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "customerId (ID)"
+    assert model.index(1, 1).data() == "Bob"
+    assert [preview.type_combo(c).currentText() for c in ("firstName", "points", "birthday")] == [
+        "Text", "Number", "Date"]
+    assert preview.add_radio.isChecked()  # add is the default
+    preview.type_combo("points").setCurrentIndex(preview.type_combo("points").findData("text"))
+
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000) as imported:
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    assert imported.args == [journey_id]
+    result = dialog_named("import_result_dialog")
+    assert result is not None
+    counts = {k: result.findChild(QLabel, f"count_{k}").text()
+              for k in ("read", "added", "updated", "duplicates", "rejected")}
+    assert counts == {"read": "3", "added": "2", "updated": "0", "duplicates": "1", "rejected": "0"}
+    assert "customers.csv was imported into “Welcome”" in result.findChild(QLabel, "headline_label").text()
+    assert not result.save_rejects_button.isEnabled()
+    assert stored(journey_id) == {
+        "c1": {"firstName": "Anna", "points": "12", "birthday": "1990-05-01"},
+        "c2": {"firstName": "Bob", "points": "7", "birthday": "1985-11-30"},
+    }
+    assert repo.get(journey_id).audience_columns == {
+        "firstName": "text", "points": "text", "birthday": "date"}
+    close_result(qtbot, controller)
+
+    # The next file dialog opens in the folder of the last import.
+    asked.open_file = None
+    start(qtbot, repo, journey_id, settings)
+    assert asked.texts("open")[1][1] == str((tmp_path / "exports").resolve())
+
+
+def test_preview_overrides_delimiter_and_id_column(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "email|code|name\nann@x.org|7|Ann\n")
+    controller = start(qtbot, repo, journey_id, settings, str(path))
+    assert asked.texts("open") == []  # a dropped file skips the file dialog
+    preview = dialog_named("import_preview_dialog")
+    assert preview.findChild(QComboBox, "delimiter_combo").currentData() == "|"
+    problem = preview.findChild(QLabel, "problem_label")
+    assert "No customer ID column" in problem.text() and not preview.import_button.isEnabled()
+
+    delimiter = preview.findChild(QComboBox, "delimiter_combo")
+    delimiter.setCurrentIndex(delimiter.findData(","))
+    delimiter.activated.emit(delimiter.currentIndex())
+    assert preview.preview.header == ["email|code|name"]
+    delimiter.setCurrentIndex(delimiter.findData("|"))
+    delimiter.activated.emit(delimiter.currentIndex())
+
+    id_combo = preview.findChild(QComboBox, "id_column_combo")
+    id_combo.setCurrentIndex(id_combo.findData("email"))
+    assert preview.import_button.isEnabled() and not problem.isVisible()
+    assert preview.type_combo("code").currentText() == "Number"
+    with pytest.raises(KeyError):
+        preview.type_combo("email")  # the ID column is not a field
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    assert stored(journey_id) == {"ann@x.org": {"code": "7", "name": "Ann"}}
+    close_result(qtbot, controller)
+
+
+def test_replace_asks_with_the_number_leaving(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = write(tmp_path, "id,name\na,A\nb,B\nc,C\n", "first.csv")
+    controller = start(qtbot, repo, journey_id, settings, str(first))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    close_result(qtbot, controller)
+
+    second = write(tmp_path, "id,name\nc,C2\nd,D\n", "second.csv")
+    for answer in (False, True):
+        asked.confirm_answer = answer
+        controller = start(qtbot, repo, journey_id, settings, str(second))
+        preview = dialog_named("import_preview_dialog")
+        titles = [box.title() for box in preview.findChildren(QGroupBox)]
+        assert "Mode (the audience has 3 customers now)" in titles
+        preview.replace_radio.setChecked(True)
+        if not answer:
+            with qtbot.waitSignal(controller.finished, timeout=10_000):
+                preview.accept()
+            assert sorted(stored(journey_id)) == ["a", "b", "c"]
+        else:
+            with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+                preview.accept()
+            assert stored(journey_id) == {"c": {"name": "C2"}, "d": {"name": "D"}}
+            result = dialog_named("import_result_dialog")
+            assert result.findChild(QLabel, "count_removed").text() == "2"
+            close_result(qtbot, controller)
+    confirmations = asked.texts("confirm")
+    assert len(confirmations) == 2
+    assert confirmations[0].startswith("2 customers of “Welcome” are not in second.csv and will leave")
+
+
+def test_cancel_leaves_the_audience_unchanged(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    small = write(tmp_path, "id,name\nkeep,K\n", "small.csv")
+    controller = start(qtbot, repo, journey_id, settings, str(small))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    close_result(qtbot, controller)
+
+    rows = "".join(f"n{i:06d},name {i}\n" for i in range(200_000))
+    big = write(tmp_path, "id,name\nkeep,changed\n" + rows, "big.csv")
+    controller = start(qtbot, repo, journey_id, settings, str(big))
+    imported: list[int] = []
+    controller.audience_imported.connect(imported.append)
+    dialog_named("import_preview_dialog").accept()
+    progress = dialog_named("import_progress_dialog")
+    assert progress is not None and not progress.isModal()  # the window stays usable
+    bar = progress.findChild(QWidget, "import_progress_bar")
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=10_000)
+    assert " rows · " in progress.findChild(QLabel, "progress_rows_label").text()
+    with qtbot.waitSignal(controller.finished, timeout=20_000):
+        qtbot.mouseClick(progress.cancel_button, Qt.MouseButton.LeftButton)
+    assert imported == []
+    assert asked.texts("inform") == [
+        "The import was cancelled. Nothing was imported; the audience is unchanged."]
+    assert stored(journey_id) == {"keep": {"name": "K"}}
+    assert dialog_named("import_progress_dialog") is None
+
+
+def test_rejected_rows_are_listed_and_saved(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,name\n1,Ann\n,Nobody\n2,Bob,extra\n")
+    controller = start(qtbot, repo, journey_id, settings, str(path))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    result = dialog_named("import_result_dialog")
+    assert result.findChild(QLabel, "count_rejected").text() == "2"
+    table = result.findChild(QWidget, "rejects_table").model()
+    assert [(table.index(r, 0).data(), table.index(r, 1).data()) for r in range(table.rowCount())] == [
+        (3, "empty customer ID"), (4, "too many fields (3; the header has 2)")]
+    out = tmp_path / "rejected.csv"
+    asked.save_file = str(out)
+    qtbot.mouseClick(result.save_rejects_button, Qt.MouseButton.LeftButton)
+    assert asked.texts("save")[0][1] == str(tmp_path / "customers-rejected.csv")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.reader(fh)) == [
+            ["line", "reason", "row"], ["3", "empty customer ID", ",Nobody"],
+            ["4", "too many fields (3; the header has 2)", "2,Bob,extra"]]
+    assert "2 rejected rows saved to" in result.findChild(QLabel, "saved_label").text()
+    close_result(qtbot, controller)
+
+
+def test_all_rows_rejected_reports_nothing_imported(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,name\n,x\n")
+    controller = start(qtbot, repo, journey_id, settings, str(path))
+    imported: list[int] = []
+    controller.audience_imported.connect(imported.append)
+    dialog_named("import_preview_dialog").accept()
+    qtbot.waitUntil(lambda: dialog_named("import_result_dialog") is not None, timeout=10_000)
+    headline = dialog_named("import_result_dialog").findChild(QLabel, "headline_label").text()
+    assert headline.startswith("Nothing was imported") and imported == []
+    close_result(qtbot, controller)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(PNG, "not a CSV file"), (b"", "is empty")],
+    ids=["png-renamed-csv", "empty"],
+)
+def test_files_that_are_not_csv_get_a_clear_message(qtbot, repo, journey_id, settings, asked, tmp_path, content, message) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, content, "photo.csv")
+    controller = ImportController(None, repo, journey_id, settings)
+    with qtbot.waitSignal(controller.finished):
+        controller.start(str(path))
+    [error] = asked.texts("error")
+    assert error.startswith("photo.csv cannot be imported.") and message in error
+    assert dialog_named("import_preview_dialog") is None
+
+
+def test_header_only_file_cannot_be_imported(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    controller = start(qtbot, repo, journey_id, settings, str(write(tmp_path, "customerId,name\n")))
+    preview = dialog_named("import_preview_dialog")
+    assert "no customer rows" in preview.findChild(QLabel, "problem_label").text()
+    assert not preview.import_button.isEnabled()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+
+def test_deactivated_journey_is_refused(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo.activate(journey_id)
+    repo.deactivate(journey_id)
+    controller = ImportController(None, repo, journey_id, settings)
+    with qtbot.waitSignal(controller.finished):
+        controller.start()
+    assert asked.texts("open") == []
+    [error] = asked.texts("error")
+    assert "deactivated" in error and "Clone it" in error
+
+
+def test_csv_path_from_dropped_files(tmp_path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "a.png")), QUrl.fromLocalFile(str(tmp_path / "b.CSV"))])
+    assert csv_path_from_mime(mime) == str(tmp_path / "b.CSV")
+    mime.setUrls([QUrl("https://example.com/c.csv")])
+    assert csv_path_from_mime(mime) is None
