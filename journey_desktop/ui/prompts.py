@@ -52,3 +52,21 @@ def confirm_with_option(parent: QWidget | None, title: str, text: str, option: s
 
 def about(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.about(parent, title, text)
+
+
+def ask_save_changes(parent: QWidget | None, title: str, text: str) -> str:
+    """Save, discard or cancel before closing; returns "save", "discard" or "cancel"."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setStandardButtons(
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel
+    )
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    box.exec()
+    answer = box.standardButton(box.clickedButton())
+    if answer == QMessageBox.StandardButton.Save:
+        return "save"
+    if answer == QMessageBox.StandardButton.Discard:
+        return "discard"
+    return "cancel"

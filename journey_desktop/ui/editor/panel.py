@@ -1,0 +1,812 @@
+"""The properties panel: a form for the selected node, per type and channel (SPEC §2).
+
+The form is rebuilt only when its shape changes (another node, type, channel, number of
+conditions or branches, the list of nodes to connect to); otherwise its values are updated in
+place, so typing is never interrupted by the document's redraws.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTime, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTimeEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.domain.filters import ALL_OPS, OP_LABELS, OPS_BY_TYPE, PRESENCE_OPS
+from journey_desktop.domain.journey import (
+    CHANNEL_FIELDS,
+    CHANNEL_LABELS,
+    CHANNELS,
+    DURATION_UNITS,
+    SMS_MAX_LENGTH,
+    Branch,
+    Condition,
+    Duration,
+    Filter,
+    Node,
+)
+from journey_desktop.ui.editor.canvas import TYPE_COLORS, node_icon
+from journey_desktop.ui.editor.document import JourneyDocument
+from journey_desktop.ui.editor.summary import DAY_OPS, HEADLINE_FIELD, TYPE_LABELS
+
+FIELD_LABELS = {
+    "title": "Title",
+    "body": "Body",
+    "url": "Link (optional)",
+    "subject": "Subject",
+    "from_name": "From name (optional)",
+    "template": "Template",
+}
+NOT_CONNECTED = "(not connected)"
+MAX_BRANCHES = 10
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+def parse_value(op: str, text: str) -> Any:
+    """The stored value of a condition typed as text, typed as its operator expects."""
+    text = text.strip()
+    if op in PRESENCE_OPS:
+        return None
+    if op == "in":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if op in DAY_OPS:
+        return int(text) if _INT.match(text) else text
+    if op in OPS_BY_TYPE["number"]:
+        if _INT.match(text):
+            return int(text)
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            return text
+    return text
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def value_hint(op: str) -> str:
+    if op in PRESENCE_OPS:
+        return "no value needed"
+    if op == "in":
+        return "values separated by commas"
+    if op in DAY_OPS:
+        return "number of days"
+    if op in OPS_BY_TYPE["number"]:
+        return "a number"
+    if op in ("before", "after", "on"):
+        return "a date, YYYY-MM-DD"
+    return "text"
+
+
+def _branch_field(index: int) -> str:
+    return f"branches[{index}].next"
+
+
+class PropertiesPanel(QScrollArea):
+    """Edits the selected node through the document's undoable commands."""
+
+    def __init__(self, document: JourneyDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("properties_panel")
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(320)
+        self.document = document
+        self.node_id = ""
+        self._signature: tuple[Any, ...] | None = None
+        self._refreshers: list[Callable[[Node], None]] = []
+        self._refreshing = False
+        self._text_targets: dict[QObject, Callable[[], None]] = {}
+        self._last_text: QLineEdit | QPlainTextEdit | None = None
+        document.node_changed.connect(self._on_document_node_changed)
+        document.node_added.connect(self._on_document_nodes_changed)
+        document.node_removed.connect(self._on_document_nodes_changed)
+        document.node_renamed.connect(self._on_document_node_renamed)
+        document.validated.connect(self._on_document_validated)
+        self._problems_label: QLabel | None = None
+        self.show_node("")
+
+    # --- public -----------------------------------------------------------------------------
+
+    def show_node(self, node_id: str) -> None:
+        self.node_id = node_id if self.document.node(node_id) else ""
+        self._signature = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        node = self.document.node(self.node_id) if self.node_id else None
+        signature = self._shape(node)
+        if signature != self._signature:
+            self._signature = signature
+            self._rebuild(node)
+        if node is not None:
+            self._refreshing = True
+            try:
+                for refresher in self._refreshers:
+                    refresher(node)
+            finally:
+                self._refreshing = False
+        self._on_document_validated(self.document.validation)
+
+    # --- document signals -------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_document_node_changed(self, node_id: str) -> None:
+        if node_id == self.node_id:
+            self.refresh()
+
+    @Slot(str)
+    def _on_document_nodes_changed(self, _node_id: str) -> None:
+        if self.node_id and self.document.node(self.node_id) is None:
+            self.node_id = ""
+        self.refresh()
+
+    @Slot(str, str)
+    def _on_document_node_renamed(self, old: str, new: str) -> None:
+        if self.node_id == old:
+            self.node_id = new
+        self.refresh()
+
+    @Slot(object)
+    def _on_document_validated(self, result: object) -> None:
+        if self._problems_label is None or not self.node_id:
+            return
+        problems = self.document.validation.for_node(self.node_id)
+        lines = [
+            f"{'⚠' if not p.is_error else '✖'} {p.field}: {p.message}" for p in problems
+        ]
+        self._problems_label.setText("\n".join(lines))
+        self._problems_label.setVisible(bool(lines))
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _shape(self, node: Node | None) -> tuple[Any, ...]:
+        if node is None:
+            return ("none",)
+        return (
+            node.id,
+            node.type,
+            node.channel,
+            node.filter is not None,
+            len(node.filter.conditions) if node.filter else 0,
+            len(node.branches),
+            tuple(self.document.node_ids()),
+        )
+
+    def _rebuild(self, node: Node | None) -> None:
+        self._refreshers = []
+        self._text_targets = {}
+        self._last_text = None
+        self._problems_label = None
+        old = self.takeWidget()
+        if old is not None:
+            old.hide()
+            old.deleteLater()
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(10)
+        if node is None:
+            hint = QLabel(
+                "Select a node on the canvas to edit it, or add one from the palette on the left."
+            )
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: #5f6368;")
+            layout.addWidget(hint)
+            layout.addStretch(1)
+            self.setWidget(content)
+            return
+        layout.addWidget(self._header(node))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        layout.addLayout(form)
+        form.addRow("Id", self._id_row(node))
+        builder = getattr(self, f"_build_{node.type}", None)
+        if builder is not None:
+            builder(node, layout, form)
+        self._problems_label = QLabel()
+        self._problems_label.setObjectName("node_problems_label")
+        self._problems_label.setWordWrap(True)
+        self._problems_label.setStyleSheet("color: #b3261e;")
+        layout.addWidget(self._problems_label)
+        layout.addStretch(1)
+        content.setEnabled(not self.document.read_only)
+        self.setWidget(content)
+
+    def _header(self, node: Node) -> QWidget:
+        header = QWidget()
+        row = QHBoxLayout(header)
+        row.setContentsMargins(0, 0, 0, 0)
+        icon = QLabel()
+        icon.setPixmap(node_icon(node.type).pixmap(24, 24))
+        title = QLabel(TYPE_LABELS.get(node.type, node.type))
+        title.setObjectName("node_type_label")
+        title.setStyleSheet(
+            f"font-weight: 600; font-size: 14px; color: {TYPE_COLORS.get(node.type, '#202124')};"
+        )
+        row.addWidget(icon)
+        row.addWidget(title, 1)
+        return header
+
+    def _id_row(self, node: Node) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        edit = QLineEdit(node.id)
+        edit.setObjectName("node_id_edit")
+        edit.setToolTip("The node's id; connections to it follow a rename.")
+        error = QLabel()
+        error.setObjectName("node_id_error")
+        error.setStyleSheet("color: #b3261e;")
+        error.hide()
+        column.addWidget(edit)
+        column.addWidget(error)
+
+        def commit() -> None:
+            current = self.node_id
+            new = edit.text().strip()
+            if not current or new == current:
+                error.hide()
+                return
+            problem = self.document.rename_node(current, new)
+            if problem:
+                error.setText(problem)
+                error.show()
+                edit.setText(current)
+            else:
+                error.hide()
+
+        edit.editingFinished.connect(commit)
+        return box
+
+    # --- helpers that bind a widget to one value of the node ----------------------------------
+
+    def _edit(
+        self, change: Callable[[Node], None], text: str, merge_key: str | None = None
+    ) -> None:
+        if self._refreshing or not self.node_id:
+            return
+        self.document.edit_node(self.node_id, change, text, merge_key)
+
+    def _line_edit(
+        self,
+        name: str,
+        get: Callable[[Node], str],
+        put: Callable[[Node, str], None],
+        text: str,
+        merge_key: str,
+    ) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+
+        def commit() -> None:
+            value = edit.text()
+            self._edit(lambda n: put(n, value), text, merge_key)
+
+        edit.textEdited.connect(lambda _t: commit())
+        self._track_text(edit, commit)
+
+        def refresh(node: Node) -> None:
+            value = get(node)
+            if edit.text() != value:
+                edit.setText(value)
+
+        self._refreshers.append(refresh)
+        return edit
+
+    def _text_edit(
+        self,
+        name: str,
+        get: Callable[[Node], str],
+        put: Callable[[Node, str], None],
+        text: str,
+        merge_key: str,
+    ) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setObjectName(name)
+        edit.setTabChangesFocus(True)
+        edit.setFixedHeight(90)
+
+        def commit() -> None:
+            value = edit.toPlainText()
+            self._edit(lambda n: put(n, value), text, merge_key)
+
+        edit.textChanged.connect(commit)
+        self._track_text(edit, commit)
+
+        def refresh(node: Node) -> None:
+            value = get(node)
+            if edit.toPlainText() != value:
+                edit.setPlainText(value)
+
+        self._refreshers.append(refresh)
+        return edit
+
+    def _track_text(self, widget: QLineEdit | QPlainTextEdit, commit: Callable[[], None]) -> None:
+        self._text_targets[widget] = commit
+        widget.installEventFilter(self)
+        if self._last_text is None:
+            self._last_text = widget
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and watched in self._text_targets:
+            self._last_text = watched  # type: ignore[assignment]
+        return super().eventFilter(watched, event)
+
+    def _target_combo(self, name: str, field: str, node: Node) -> QComboBox:
+        """Which node an output leads to."""
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.addItem(NOT_CONNECTED, None)
+        for other in self.document.node_ids():
+            if other != node.id:
+                combo.addItem(other, other)
+
+        def changed(_index: int) -> None:
+            target = combo.currentData()
+            if not self._refreshing and self.node_id:
+                self.document.connect_nodes(self.node_id, field, target)
+
+        combo.currentIndexChanged.connect(changed)
+
+        def refresh(current: Node) -> None:
+            target = dict(current.targets()).get(field)
+            index = combo.findData(target) if target else 0
+            if index < 0:  # a target that does not exist: show it as typed in the file
+                combo.addItem(f"{target} (missing)", target)
+                index = combo.count() - 1
+            combo.setCurrentIndex(index)
+
+        self._refreshers.append(refresh)
+        return combo
+
+    def _combo(
+        self,
+        name: str,
+        items: list[tuple[str, Any]],
+        get: Callable[[Node], Any],
+        put: Callable[[Node, Any], None],
+        text: str,
+    ) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        for label, data in items:
+            combo.addItem(label, data)
+
+        def changed(_index: int) -> None:
+            value = combo.currentData()
+            self._edit(lambda n: put(n, value), text)
+
+        combo.currentIndexChanged.connect(changed)
+
+        def refresh(node: Node) -> None:
+            index = combo.findData(get(node))
+            if index >= 0 and index != combo.currentIndex():
+                combo.setCurrentIndex(index)
+
+        self._refreshers.append(refresh)
+        return combo
+
+    # --- forms per type -----------------------------------------------------------------------
+
+    def _build_entry(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        layout.addWidget(self._filter_section(node, required=False))
+        next_form = QFormLayout()
+        next_form.addRow("Then", self._target_combo("next_combo", "next", node))
+        layout.addLayout(next_form)
+
+    def _build_condition(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        layout.addWidget(self._filter_section(node, required=True))
+        targets = QFormLayout()
+        targets.addRow("If yes", self._target_combo("yes_combo", "yes", node))
+        targets.addRow("If no", self._target_combo("no_combo", "no", node))
+        layout.addLayout(targets)
+
+    def _build_exit(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        note = QLabel("The run ends here.")
+        note.setStyleSheet("color: #5f6368;")
+        layout.addWidget(note)
+
+    def _build_wait(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        value = QSpinBox()
+        value.setObjectName("duration_value")
+        value.setRange(1, 100000)
+
+        def put_value(n: Node, v: int) -> None:
+            n.duration = Duration(v, n.duration.unit if n.duration else "days")
+
+        value.valueChanged.connect(
+            lambda v: self._edit(lambda n: put_value(n, v), "Change wait", "duration.value")
+        )
+
+        def refresh_value(n: Node) -> None:
+            number = int(round(n.duration.value)) if n.duration else 1
+            if value.value() != number:
+                value.setValue(number)
+
+        self._refreshers.append(refresh_value)
+
+        def put_unit(n: Node, unit: str) -> None:
+            n.duration = Duration(n.duration.value if n.duration else 1, unit)
+
+        unit = self._combo(
+            "duration_unit",
+            [(u, u) for u in DURATION_UNITS],
+            lambda n: n.duration.unit if n.duration else "days",
+            put_unit,
+            "Change wait unit",
+        )
+        row = QHBoxLayout()
+        row.addWidget(value, 1)
+        row.addWidget(unit, 1)
+        form.addRow("Wait for", row)
+
+        check = QCheckBox("then continue at")
+        check.setObjectName("at_time_check")
+        time_edit = QTimeEdit()
+        time_edit.setObjectName("at_time_edit")
+        time_edit.setDisplayFormat("HH:mm")
+
+        def put_check(on: bool) -> None:
+            at = time_edit.time().toString("HH:mm") if on else None
+            self._edit(lambda n: setattr(n, "at_time", at), "Change time of day")
+
+        def put_time(t: QTime) -> None:
+            if check.isChecked():
+                at = t.toString("HH:mm")
+                self._edit(lambda n: setattr(n, "at_time", at), "Change time of day", "at_time")
+
+        check.toggled.connect(put_check)
+        time_edit.timeChanged.connect(put_time)
+
+        def refresh_time(n: Node) -> None:
+            check.setChecked(n.at_time is not None)
+            time_edit.setEnabled(n.at_time is not None)
+            if n.at_time:
+                parsed = QTime.fromString(n.at_time, "HH:mm")
+                if parsed.isValid() and parsed != time_edit.time():
+                    time_edit.setTime(parsed)
+            elif not time_edit.time().isValid() or time_edit.time() == QTime(0, 0):
+                time_edit.setTime(QTime(9, 0))
+
+        self._refreshers.append(refresh_time)
+        time_row = QHBoxLayout()
+        time_row.addWidget(check)
+        time_row.addWidget(time_edit, 1)
+        form.addRow("", time_row)
+        hint = QLabel("Local time; the first such time after the wait.")
+        hint.setStyleSheet("color: #5f6368;")
+        form.addRow("", hint)
+        form.addRow("Then", self._target_combo("next_combo", "next", node))
+
+    def _build_split(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        title = QLabel("Branches (random, per customer and entry)")
+        title.setStyleSheet("font-weight: 600;")
+        layout.addWidget(title)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Percent"), 0, 0)
+        grid.addWidget(QLabel("Leads to"), 0, 1)
+        for i in range(len(node.branches)):
+            spin = QSpinBox()
+            spin.setObjectName(f"branch_percent_{i}")
+            spin.setRange(1, 99)
+            spin.setSuffix(" %")
+
+            def put_percent(v: int, i: int = i) -> None:
+                def change(n: Node) -> None:
+                    n.branches[i].percent = v
+
+                self._edit(change, "Change split", f"branches[{i}].percent")
+
+            spin.valueChanged.connect(put_percent)
+
+            def refresh_percent(n: Node, spin: QSpinBox = spin, i: int = i) -> None:
+                if i < len(n.branches) and spin.value() != int(n.branches[i].percent):
+                    spin.setValue(int(n.branches[i].percent))
+
+            self._refreshers.append(refresh_percent)
+            remove = QToolButton()
+            remove.setObjectName(f"remove_branch_{i}")
+            remove.setText("✕")
+            remove.setToolTip("Remove this branch")
+            remove.setEnabled(len(node.branches) > 2)
+            remove.clicked.connect(
+                lambda _c=False, i=i: self._edit(lambda n: n.branches.pop(i), "Remove branch")
+            )
+            grid.addWidget(spin, i + 1, 0)
+            grid.addWidget(self._target_combo(f"branch_next_{i}", _branch_field(i), node), i + 1, 1)
+            grid.addWidget(remove, i + 1, 2)
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        total = QLabel()
+        total.setObjectName("split_total_label")
+
+        def refresh_total(n: Node) -> None:
+            value = sum(b.percent for b in n.branches)
+            total.setText(f"Total: {value:g} %")
+            total.setStyleSheet("" if value == 100 else "color: #b3261e;")
+
+        self._refreshers.append(refresh_total)
+        add = QPushButton("Add branch")
+        add.setObjectName("add_branch_button")
+        add.setEnabled(len(node.branches) < MAX_BRANCHES)
+        add.clicked.connect(
+            lambda: self._edit(lambda n: n.branches.append(Branch(10)), "Add branch")
+        )
+        row = QHBoxLayout()
+        row.addWidget(total, 1)
+        row.addWidget(add)
+        layout.addLayout(row)
+
+    def _build_message(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        def put_channel(n: Node, channel: str) -> None:
+            old_headline = n.content.get(HEADLINE_FIELD.get(n.channel or "", ""), "")
+            content: dict[str, str] = {}
+            for key, required in CHANNEL_FIELDS[channel]:
+                if key in n.content or required:
+                    content[key] = n.content.get(key, "")
+            headline = HEADLINE_FIELD[channel]
+            if not content.get(headline) and channel != "whatsapp":
+                content[headline] = old_headline
+            n.channel = channel
+            n.content = content
+
+        form.addRow(
+            "Channel",
+            self._combo(
+                "channel_combo",
+                [(CHANNEL_LABELS[c], c) for c in CHANNELS],
+                lambda n: n.channel,
+                put_channel,
+                "Change channel",
+            ),
+        )
+        channel = node.channel or "push"
+        for key, required in CHANNEL_FIELDS.get(channel, ()):
+            def get(n: Node, key: str = key) -> str:
+                return n.content.get(key, "")
+
+            def put(n: Node, value: str, key: str = key, required: bool = required) -> None:
+                if value or required:
+                    n.content[key] = value
+                else:
+                    n.content.pop(key, None)
+
+            label = FIELD_LABELS.get(key, key)
+            if key == "body":
+                widget: QWidget = self._text_edit(f"field_{key}", get, put, f"Edit {key}", key)
+            else:
+                widget = self._line_edit(f"field_{key}", get, put, f"Edit {key}", key)
+            if key == "template":
+                widget.setToolTip("The approved WhatsApp template name (lowercase, digits, _)")
+            form.addRow(label, widget)
+        if channel == "sms":
+            count = QLabel()
+            count.setObjectName("sms_count_label")
+
+            def refresh_count(n: Node) -> None:
+                length = len(n.content.get("body", ""))
+                count.setText(f"{length:,} / {SMS_MAX_LENGTH:,} characters")
+                over = length > SMS_MAX_LENGTH
+                count.setStyleSheet("color: #b3261e;" if over else "color: #5f6368;")
+
+            self._refreshers.append(refresh_count)
+            form.addRow("", count)
+        form.addRow("", self._placeholder_button())
+        form.addRow("Then", self._target_combo("next_combo", "next", node))
+
+    def _placeholder_button(self) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName("placeholder_button")
+        button.setText("Insert placeholder")
+        button.setToolTip("Insert {{column}} from the audience's columns where the cursor is")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        menu.setObjectName("placeholder_menu")
+        columns = self.document.columns()
+        if not columns:
+            empty = QAction("No audience imported yet", menu)
+            empty.setEnabled(False)
+            menu.addAction(empty)
+        for column, kind in columns.items():
+            action = QAction(f"{column}  ({kind})", menu)
+            action.setData(column)
+            action.triggered.connect(
+                lambda _c=False, column=column: self.insert_placeholder(column)
+            )
+            menu.addAction(action)
+        button.setMenu(menu)
+        return button
+
+    def insert_placeholder(self, column: str) -> None:
+        """Insert ``{{column}}`` at the cursor of the text field used last."""
+        target = self._last_text
+        if target is None:
+            return
+        text = "{{" + column + "}}"
+        if isinstance(target, QLineEdit):
+            target.insert(text)
+            self._text_targets[target]()
+        else:
+            target.insertPlainText(text)
+        target.setFocus()
+
+    # --- filters ------------------------------------------------------------------------------
+
+    def _filter_section(self, node: Node, *, required: bool) -> QWidget:
+        box = QFrame()
+        box.setObjectName("filter_editor")
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        column = QVBoxLayout(box)
+        heading = QHBoxLayout()
+        caption = QLabel("Customers who match" if required else "Who enters")
+        caption.setStyleSheet("font-weight: 600;")
+        heading.addWidget(caption)
+
+        def put_match(n: Node, match: str) -> None:
+            if n.filter is None:
+                n.filter = Filter(match, [])
+            else:
+                n.filter.match = match
+
+        heading.addWidget(
+            self._combo(
+                "match_combo",
+                [("all conditions", "all"), ("any condition", "any")],
+                lambda n: n.filter.match if n.filter else "all",
+                put_match,
+                "Change match",
+            ),
+            1,
+        )
+        column.addLayout(heading)
+        conditions = node.filter.conditions if node.filter else []
+        if not conditions:
+            empty = QLabel(
+                "No condition: every customer of the audience enters."
+                if not required
+                else "Add at least one condition."
+            )
+            empty.setStyleSheet("color: #5f6368;")
+            empty.setWordWrap(True)
+            column.addWidget(empty)
+        for i in range(len(conditions)):
+            column.addLayout(self._condition_row(i, required))
+        add = QPushButton("Add condition")
+        add.setObjectName("add_condition_button")
+
+        def add_condition(n: Node) -> None:
+            columns = self.document.columns()
+            field = next(iter(columns), "")
+            kind = columns.get(field)
+            op = OPS_BY_TYPE[kind][0] if kind in OPS_BY_TYPE else "equals"
+            if n.filter is None:
+                n.filter = Filter("all", [])
+            n.filter.conditions.append(Condition(field, op, parse_value(op, "")))
+
+        add.clicked.connect(lambda: self._edit(add_condition, "Add condition"))
+        column.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
+        return box
+
+    def _condition_row(self, index: int, required: bool) -> QGridLayout:
+        grid = QGridLayout()
+        columns = self.document.columns()
+        field_combo = QComboBox()
+        field_combo.setObjectName(f"condition_field_{index}")
+        field_combo.setEditable(True)
+        field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        field_combo.lineEdit().setPlaceholderText("field")
+        for column_name in columns:
+            field_combo.addItem(column_name)
+        op_combo = QComboBox()
+        op_combo.setObjectName(f"condition_op_{index}")
+        value_edit = QLineEdit()
+        value_edit.setObjectName(f"condition_value_{index}")
+        remove = QToolButton()
+        remove.setObjectName(f"remove_condition_{index}")
+        remove.setText("✕")
+        remove.setToolTip("Remove this condition")
+
+        def condition(n: Node) -> Condition:
+            assert n.filter is not None
+            return n.filter.conditions[index]
+
+        def put_field(text: str) -> None:
+            def change(n: Node) -> None:
+                c = condition(n)
+                c.field = text.strip()
+                kind = columns.get(c.field)
+                if kind in OPS_BY_TYPE and c.op not in OPS_BY_TYPE[kind]:
+                    c.op = OPS_BY_TYPE[kind][0]
+                    c.value = parse_value(c.op, value_text(c.value))
+
+            self._edit(change, "Change condition field", f"conditions[{index}].field")
+
+        def put_op(_i: int) -> None:
+            op = op_combo.currentData()
+            if op is None:
+                return
+
+            def change(n: Node) -> None:
+                c = condition(n)
+                c.op = op
+                c.value = parse_value(op, value_edit.text())
+
+            self._edit(change, "Change operator")
+
+        def put_value(text: str) -> None:
+            def change(n: Node) -> None:
+                c = condition(n)
+                c.value = parse_value(c.op, text)
+
+            self._edit(change, "Change condition value", f"conditions[{index}].value")
+
+        def remove_condition(n: Node) -> None:
+            assert n.filter is not None
+            n.filter.conditions.pop(index)
+            if not n.filter.conditions and not required:
+                n.filter = None
+
+        field_combo.currentTextChanged.connect(put_field)
+        op_combo.currentIndexChanged.connect(put_op)
+        value_edit.textEdited.connect(put_value)
+        remove.clicked.connect(lambda: self._edit(remove_condition, "Remove condition"))
+
+        def refresh(n: Node) -> None:
+            if n.filter is None or index >= len(n.filter.conditions):
+                return
+            c = n.filter.conditions[index]
+            if field_combo.currentText() != c.field:
+                field_combo.setCurrentText(c.field)
+            kind = columns.get(c.field)
+            ops = list(OPS_BY_TYPE[kind]) if kind in OPS_BY_TYPE else list(ALL_OPS)
+            if c.op not in ops:
+                ops.append(c.op)  # keep an operator from a file visible; validation explains
+            if [op_combo.itemData(i) for i in range(op_combo.count())] != ops:
+                op_combo.clear()
+                for op in ops:
+                    op_combo.addItem(OP_LABELS.get(op, op), op)
+            op_combo.setCurrentIndex(op_combo.findData(c.op))
+            text = value_text(c.value)
+            if parse_value(c.op, value_edit.text()) != c.value and value_edit.text() != text:
+                value_edit.setText(text)
+            value_edit.setEnabled(c.op not in PRESENCE_OPS)
+            value_edit.setPlaceholderText(value_hint(c.op))
+            if kind:
+                field_combo.setToolTip(f"{kind} column")
+            else:
+                field_combo.setToolTip("not a column of the audience" if columns else "")
+
+        self._refreshers.append(refresh)
+        grid.addWidget(field_combo, 0, 0)
+        grid.addWidget(op_combo, 0, 1)
+        grid.addWidget(remove, 0, 2)
+        grid.addWidget(value_edit, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        return grid

@@ -1,0 +1,104 @@
+"""One-line descriptions of nodes for the canvas cards (plain Python, no Qt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from journey_desktop.domain.filters import OP_LABELS, PRESENCE_OPS
+from journey_desktop.domain.journey import CHANNEL_LABELS, Condition, Filter, Node
+
+TYPE_LABELS = {
+    "entry": "Entry",
+    "wait": "Wait",
+    "condition": "Condition",
+    "split": "Split",
+    "message": "Message",
+    "exit": "Exit",
+}
+DAY_OPS = ("within_last_days", "within_next_days", "anniversary_in_days")
+# The main text field of each channel, shown on the card.
+HEADLINE_FIELD = {
+    "push": "title",
+    "email": "subject",
+    "sms": "body",
+    "inapp": "title",
+    "whatsapp": "template",
+}
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+def condition_text(condition: Condition) -> str:
+    """"plan equals premium", "birthday anniversary in 0 days"."""
+    field = condition.field or "?"
+    op = condition.op
+    if op in PRESENCE_OPS:
+        return f"{field} {OP_LABELS[op]}"
+    value = _value_text(condition.value)
+    if op in DAY_OPS:
+        days = value or "?"
+        return f"{field} " + OP_LABELS[op].replace(" N ", f" {days} ")
+    label = OP_LABELS.get(op, op or "?")
+    return f"{field} {label} {value}".rstrip()
+
+
+def filter_text(flt: Filter | None) -> str:
+    if flt is None or not flt.conditions:
+        return ""
+    joiner = " or " if flt.match == "any" else " and "
+    return joiner.join(condition_text(c) for c in flt.conditions)
+
+
+def _plural(value: int | float, unit: str) -> str:
+    number = f"{value:g}"
+    if value == 1:
+        unit = unit.removesuffix("s")
+    return f"{number} {unit}"
+
+
+def node_summary(node: Node) -> str:
+    """"Wait 2 days, then at 09:00", "Push: Happy birthday, {{firstName}}!"."""
+    if node.type == "entry":
+        text = filter_text(node.filter)
+        return f"When {text}" if text else "Every customer of the audience"
+    if node.type == "wait":
+        if node.duration is None:
+            return "Wait (no duration)"
+        text = f"Wait {_plural(node.duration.value, node.duration.unit)}"
+        if node.at_time:
+            text += f", then at {node.at_time}"
+        return text
+    if node.type == "condition":
+        text = filter_text(node.filter)
+        return f"If {text}" if text else "If … (no condition yet)"
+    if node.type == "split":
+        if not node.branches:
+            return "Split (no branches)"
+        return "Split " + " / ".join(f"{b.percent:g} %" for b in node.branches)
+    if node.type == "message":
+        channel = node.channel or ""
+        label = CHANNEL_LABELS.get(channel, channel or "Message")
+        headline = node.content.get(HEADLINE_FIELD.get(channel, ""), "").strip()
+        if channel == "whatsapp" and headline:
+            headline = f"template {headline}"
+        return f"{label}: {headline}" if headline else f"{label}: (empty)"
+    if node.type == "exit":
+        return "The run ends"
+    return node.type
+
+
+def connection_label(node: Node, field: str) -> str:
+    """The label drawn on an outgoing arrow: yes/no, a split's percent, nothing for next."""
+    if field in ("yes", "no"):
+        return field
+    if field.startswith("branches["):
+        index = int(field[len("branches[") : field.index("]")])
+        if index < len(node.branches):
+            return f"{node.branches[index].percent:g} %"
+    return ""

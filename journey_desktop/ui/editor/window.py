@@ -1,0 +1,405 @@
+"""The journey editor window (SPEC §9): canvas, palette, properties, problems, undo, save."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMetaMethod, QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.domain.validation import ValidationResult
+from journey_desktop.store.repository import ACTIVE, JourneyRepository, RepositoryError
+from journey_desktop.ui import prompts
+from journey_desktop.ui.editor.canvas import JourneyCanvas, node_icon
+from journey_desktop.ui.editor.document import JourneyDocument
+from journey_desktop.ui.editor.layout import auto_layout
+from journey_desktop.ui.editor.panel import PropertiesPanel
+from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel
+from journey_desktop.ui.editor.summary import TYPE_LABELS
+
+PALETTE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
+PALETTE_TIPS = {
+    "entry": "Where a run starts (one per journey), with an optional filter",
+    "wait": "Pause for a duration, optionally until a time of day",
+    "condition": "Branch on the customer's fields: yes or no",
+    "split": "Random A/B split by percent",
+    "message": "Send a push, email, SMS, in-app or WhatsApp message",
+    "exit": "The run ends",
+}
+FIT_MIN_ZOOM = 0.55
+
+
+class EditorWindow(QMainWindow):
+    """Edits one journey; active and deactivated journeys open read-only."""
+
+    journey_saved = Signal(int)
+    clone_opened = Signal(int)
+    clone_requested = Signal(int)  # same as clone_opened, for callers that use this name
+
+    def __init__(
+        self, repo: JourneyRepository, journey_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("editor_window")
+        self.repo = repo
+        self.journey_id = journey_id
+        stored = repo.get(journey_id)
+        self.status = stored.status
+        journey = stored.journey
+        self.document = JourneyDocument(
+            journey,
+            read_only=not stored.editable,
+            taken_names=repo.names(excluding=journey_id),
+            audience_columns=stored.audience_columns or None,
+            parent=self,
+        )
+        if any(node.position is None for node in journey.nodes):
+            self.document.set_positions_silently(auto_layout(journey))
+        self._clone_windows: list[EditorWindow] = []
+        self._build()
+        self._connect()
+        self._on_document_meta_changed()
+        self._on_document_validated(self.document.validation)
+        self.resize(1280, 820)
+
+    # --- public -----------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.document.read_only
+
+    def select_node(self, node_id: str) -> None:
+        """Select a node, scroll it into view and show it in the properties panel."""
+        self.canvas.select_node(node_id)
+        self.panel.show_node(node_id)
+
+    def set_node_counts(self, counts: dict[str, int] | None) -> None:
+        """Show "N reached" on each card (statistics); None hides the counts."""
+        self.canvas.set_node_counts(counts)
+
+    def save(self) -> bool:
+        """Store the draft; a refusal (a taken name, say) is shown, not raised."""
+        if self.read_only:
+            return False
+        try:
+            self.repo.save(self.journey_id, self.document.journey)
+        except RepositoryError as exc:
+            prompts.show_error(self, "Cannot save the journey", str(exc))
+            return False
+        self.document.taken_names = self.repo.names(excluding=self.journey_id)
+        self.document.undo_stack.setClean()
+        self.statusBar().showMessage("Saved.", 4000)
+        self.journey_saved.emit(self.journey_id)
+        return True
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        doc = self.document
+        self.canvas = JourneyCanvas(doc)
+        self.panel = PropertiesPanel(doc)
+        self.problem_model = ProblemListModel(self)
+        self.problems_list = QListView()
+        self.problems_list.setObjectName("problems_list")
+        self.problems_list.setModel(self.problem_model)
+        self.problems_list.setWordWrap(True)
+        self.problems_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.problems_title = QLabel("Problems")
+        self.problems_title.setObjectName("problems_title")
+        self.problems_title.setStyleSheet("font-weight: 600; padding: 4px 2px;")
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self._banner())
+        column.addWidget(self._header())
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.panel)
+        problems_box = QWidget()
+        problems_layout = QVBoxLayout(problems_box)
+        problems_layout.setContentsMargins(6, 0, 6, 6)
+        problems_layout.addWidget(self.problems_title)
+        problems_layout.addWidget(self.problems_list)
+        right.addWidget(problems_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        right.setSizes([520, 200])
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([880, 380])
+        column.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self._build_actions()
+        self.statusBar().setObjectName("editor_status")
+
+    def _banner(self) -> QWidget:
+        banner = QFrame()
+        banner.setObjectName("readonly_banner")
+        banner.setStyleSheet(
+            "#readonly_banner { background: #fef7e0; border-bottom: 1px solid #f9d87a; }"
+        )
+        row = QHBoxLayout(banner)
+        row.setContentsMargins(14, 8, 14, 8)
+        if self.status == ACTIVE:
+            text = (
+                "This journey is <b>active</b> and read-only: its definition is frozen while "
+                "it runs. Clone it to make changes."
+            )
+        else:
+            text = (
+                f"This journey is <b>{self.status}</b> and read-only. "
+                "Clone it to make a new draft from it."
+            )
+        label = QLabel(text)
+        label.setObjectName("readonly_banner_text")
+        label.setWordWrap(True)
+        self.clone_button = QPushButton("Clone to edit")
+        self.clone_button.setObjectName("clone_to_edit_button")
+        self.clone_button.clicked.connect(self._on_clone_button_clicked)
+        row.addWidget(label, 1)
+        row.addWidget(self.clone_button)
+        banner.setVisible(self.read_only)
+        self.banner = banner
+        return banner
+
+    def _header(self) -> QWidget:
+        header = QWidget()
+        header.setObjectName("editor_header")
+        layout = QVBoxLayout(header)
+        layout.setContentsMargins(14, 10, 14, 8)
+        layout.setSpacing(4)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("name_edit")
+        self.name_edit.setPlaceholderText("Journey name")
+        self.name_edit.setMaxLength(120)
+        font = self.name_edit.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.name_edit.setFont(font)
+        self.name_edit.setFrame(False)
+        self.description_edit = QLineEdit()
+        self.description_edit.setObjectName("description_edit")
+        self.description_edit.setPlaceholderText("Description (optional)")
+        self.description_edit.setFrame(False)
+        for edit in (self.name_edit, self.description_edit):
+            edit.setReadOnly(self.read_only)
+        layout.addWidget(self.name_edit)
+        layout.addWidget(self.description_edit)
+        return header
+
+    def _action(self, name: str, text: str, shortcut: QKeySequence | str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+        return action
+
+    def _build_actions(self) -> None:
+        doc = self.document
+        stack = doc.undo_stack
+        self.save_action = self._action("save_action", "&Save", QKeySequence.StandardKey.Save,
+                                        "Save the journey (Ctrl+S)")
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setObjectName("undo_action")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setObjectName("redo_action")
+        self.redo_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
+        )
+        self.delete_action = self._action("delete_action", "&Delete", None,
+                                          "Delete the selected nodes and connections (Delete)")
+        self.zoom_in_action = self._action(
+            "zoom_in_action", "Zoom &in", QKeySequence.StandardKey.ZoomIn
+        )
+        self.zoom_out_action = self._action(
+            "zoom_out_action", "Zoom &out", QKeySequence.StandardKey.ZoomOut
+        )
+        self.fit_action = self._action("fit_action", "&Fit to window", "Ctrl+0",
+                                       "Show the whole journey (Ctrl+0)")
+        self.layout_action = self._action("layout_action", "&Arrange", "Ctrl+L",
+                                          "Arrange the nodes from top to bottom (Ctrl+L)")
+        self.close_action = self._action("close_action", "&Close", QKeySequence.StandardKey.Close)
+        for action in (self.save_action, self.undo_action, self.redo_action, self.close_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+        toolbar = QToolBar("Editor")
+        toolbar.setObjectName("editor_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.save_action, self.undo_action, self.redo_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        for action in (self.delete_action, self.zoom_in_action, self.zoom_out_action,
+                       self.fit_action, self.layout_action):
+            toolbar.addAction(action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.addAction(self.close_action)
+
+        self.palette = QToolBar("Add a node")
+        self.palette.setObjectName("palette")
+        self.palette.setMovable(False)
+        self.palette.setIconSize(QSize(22, 22))
+        self.palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.palette.setStyleSheet(
+            "QToolBar#palette QToolButton { text-align: left; padding: 4px 10px 4px 6px; }"
+        )
+        caption = QLabel("Add")
+        caption.setStyleSheet("color: #5f6368; padding: 6px 4px 2px 6px;")
+        self.palette.addWidget(caption)
+        self.palette_actions: dict[str, QAction] = {}
+        for node_type in PALETTE_TYPES:
+            action = self._action(f"add_{node_type}", TYPE_LABELS[node_type], None,
+                                  PALETTE_TIPS[node_type])
+            action.setIcon(node_icon(node_type))
+            action.triggered.connect(lambda _c=False, t=node_type: self._on_palette_triggered(t))
+            self.palette.addAction(action)
+            button = self.palette.widgetForAction(action)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.palette_actions[node_type] = action
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.palette)
+
+        editable = not self.read_only
+        for action in [self.save_action, self.delete_action, self.layout_action,
+                       *self.palette_actions.values()]:
+            action.setEnabled(editable)
+        self.palette.setEnabled(editable)
+        if not editable:
+            self.undo_action.setEnabled(False)
+            self.redo_action.setEnabled(False)
+
+    def _connect(self) -> None:
+        doc = self.document
+        self.save_action.triggered.connect(self._on_save_triggered)
+        self.delete_action.triggered.connect(self.canvas.delete_selection)
+        self.zoom_in_action.triggered.connect(lambda: self.canvas.zoom_by(1.25))
+        self.zoom_out_action.triggered.connect(lambda: self.canvas.zoom_by(0.8))
+        self.fit_action.triggered.connect(lambda: self.canvas.fit_all(max_zoom=1.5))
+        self.layout_action.triggered.connect(self._on_layout_triggered)
+        self.close_action.triggered.connect(self.close)
+        self.canvas.node_selected.connect(self._on_canvas_node_selected)
+        self.problems_list.clicked.connect(self._on_problems_list_clicked)
+        self.problems_list.activated.connect(self._on_problems_list_clicked)
+        self.name_edit.textEdited.connect(lambda text: doc.set_meta("name", text))
+        self.description_edit.textEdited.connect(lambda text: doc.set_meta("description", text))
+        doc.meta_changed.connect(self._on_document_meta_changed)
+        doc.validated.connect(self._on_document_validated)
+        doc.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
+
+    # --- slots ------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_save_triggered(self) -> None:
+        self.save()
+
+    def _on_palette_triggered(self, node_type: str) -> None:
+        node_id = self.document.add_node(node_type, self.canvas.free_position())
+        self.select_node(node_id)
+
+    @Slot()
+    def _on_layout_triggered(self) -> None:
+        self.document.move_nodes(auto_layout(self.document.journey), "Arrange")
+        self.canvas.fit_all(max_zoom=1.0, min_zoom=FIT_MIN_ZOOM)
+
+    @Slot(str)
+    def _on_canvas_node_selected(self, node_id: str) -> None:
+        self.panel.show_node(node_id)
+
+    @Slot(QModelIndex)
+    def _on_problems_list_clicked(self, index: QModelIndex) -> None:
+        node_id = index.data(NODE_ROLE)
+        if node_id and self.document.node(node_id) is not None:
+            self.select_node(node_id)
+        elif not node_id:
+            self.name_edit.setFocus()
+
+    @Slot()
+    def _on_document_meta_changed(self) -> None:
+        journey = self.document.journey
+        if self.name_edit.text() != journey.name:
+            self.name_edit.setText(journey.name)
+        if self.description_edit.text() != journey.description:
+            self.description_edit.setText(journey.description)
+        suffix = "" if not self.read_only else f" ({self.status}, read-only)"
+        self.setWindowTitle(f"{journey.name or 'Untitled journey'}[*]{suffix} — Journey editor")
+
+    @Slot(object)
+    def _on_document_validated(self, result: ValidationResult) -> None:
+        self.problem_model.set_result(result)
+        errors, warnings = len(result.errors), len(result.warnings)
+        if not errors and not warnings:
+            summary = "No problems"
+        else:
+            parts = []
+            if errors:
+                parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+            if warnings:
+                parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+            summary = ", ".join(parts)
+        self.problems_title.setText(f"Problems — {summary}")
+        nodes = len(self.document.journey.nodes)
+        self.statusBar().showMessage(f"{nodes} node{'s' if nodes != 1 else ''} · {summary}")
+
+    @Slot(bool)
+    def _on_undo_stack_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    @Slot()
+    def _on_clone_button_clicked(self) -> None:
+        try:
+            new_id = self.repo.clone(self.journey_id)
+        except RepositoryError as exc:
+            prompts.show_error(self, "Cannot clone the journey", str(exc))
+            return
+        listened = any(
+            self.isSignalConnected(QMetaMethod.fromSignal(signal))
+            for signal in (self.clone_opened, self.clone_requested)
+        )
+        self.clone_opened.emit(new_id)
+        self.clone_requested.emit(new_id)
+        if not listened:  # used on its own: open the new draft here
+            window = EditorWindow(self.repo, new_id)
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._clone_windows.append(window)
+            window.show()
+
+    # --- Qt overrides -----------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            self._shown_once = True
+            self.canvas.fit_all(max_zoom=1.0, min_zoom=FIT_MIN_ZOOM)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.read_only or self.document.undo_stack.isClean():
+            event.accept()
+            return
+        name = self.document.journey.name or "this journey"
+        answer = prompts.ask_save_changes(
+            self, "Unsaved changes", f"Save the changes to “{name}” before closing?"
+        )
+        if answer == "save" and not self.save():
+            event.ignore()
+        elif answer == "cancel":
+            event.ignore()
+        else:
+            event.accept()
