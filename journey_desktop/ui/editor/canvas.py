@@ -99,6 +99,23 @@ class _Fonts:
         return cls
 
 
+def _wrap_two_lines(text: str, metrics: QFontMetricsF, width: float) -> list[str]:
+    """The summary on at most two lines, broken between words, the second one elided."""
+    if metrics.horizontalAdvance(text) <= width:
+        return [text]
+    words = text.split(" ")
+    first = ""
+    for count in range(1, len(words)):
+        candidate = " ".join(words[:count])
+        if metrics.horizontalAdvance(candidate) > width:
+            break
+        first = candidate
+    if not first:
+        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)]
+    rest = text[len(first):].strip()
+    return [first, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
+
+
 class NodeItem(QGraphicsItem):
     """One node card; ``pos()`` is the card's top-left corner, as saved in the file."""
 
@@ -114,7 +131,7 @@ class NodeItem(QGraphicsItem):
         self.warnings: list[str] = []
         self.count: int | None = None
         self._elided_title = ""
-        self._elided_summary = ""
+        self._summary_lines: list[str] = []
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not canvas.read_only)
@@ -133,9 +150,7 @@ class NodeItem(QGraphicsItem):
         self._elided_title = fonts.title_metrics.elidedText(
             node.id, Qt.TextElideMode.ElideRight, CARD_WIDTH - 52 - type_width
         )
-        self._elided_summary = fonts.body_metrics.elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, CARD_WIDTH - 24
-        )
+        self._summary_lines = _wrap_two_lines(self.summary, fonts.body_metrics, CARD_WIDTH - 24)
         self.setToolTip(self._tooltip())
         self.update()
 
@@ -239,11 +254,15 @@ class NodeItem(QGraphicsItem):
         )
         painter.setFont(fonts.body)
         painter.setPen(QColor("#3c4043"))
-        painter.drawText(QRectF(14, 32, CARD_WIDTH - 24, 20), middle, self._elided_summary)
+        line_height = fonts.body_metrics.height()
+        for i, line in enumerate(self._summary_lines):
+            painter.drawText(QRectF(14, 31 + i * line_height, CARD_WIDTH - 24, line_height),
+                             middle, line)
         if self.count is not None:
             painter.setFont(fonts.small)
             painter.setPen(color)
-            painter.drawText(QRectF(14, 53, CARD_WIDTH - 24, 16), middle, self.count_text)
+            painter.drawText(QRectF(14, CARD_HEIGHT - 21, CARD_WIDTH - 24, 16), middle,
+                             self.count_text)
         painter.setPen(QPen(QColor("#ffffff"), 1.5))
         if self.node_type != "entry":
             painter.setBrush(QColor("#9aa0a6"))

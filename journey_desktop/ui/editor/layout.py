@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from journey_desktop.domain.journey import Journey
 
-CARD_WIDTH = 240.0
-CARD_HEIGHT = 76.0
-COLUMN_WIDTH = CARD_WIDTH + 60.0
-ROW_HEIGHT = CARD_HEIGHT + 64.0
+CARD_WIDTH = 270.0
+CARD_HEIGHT = 90.0
+COLUMN_WIDTH = CARD_WIDTH + 50.0
+ROW_HEIGHT = CARD_HEIGHT + 60.0
 
 _ROOT = "\x00root"
 

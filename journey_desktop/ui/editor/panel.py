@@ -115,7 +115,7 @@ class PropertiesPanel(QScrollArea):
         super().__init__(parent)
         self.setObjectName("properties_panel")
         self.setWidgetResizable(True)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(360)
         self.document = document
         self.node_id = ""
         self._signature: tuple[Any, ...] | None = None

@@ -136,12 +136,12 @@ class EditorWindow(QMainWindow):
         right.addWidget(problems_box)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
-        right.setSizes([520, 200])
+        right.setSizes([580, 160])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.canvas)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
-        splitter.setSizes([880, 380])
+        splitter.setSizes([860, 420])
         column.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self._build_actions()
@@ -257,13 +257,12 @@ class EditorWindow(QMainWindow):
         self.palette = QToolBar("Add a node")
         self.palette.setObjectName("palette")
         self.palette.setMovable(False)
-        self.palette.setIconSize(QSize(22, 22))
-        self.palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.palette.setStyleSheet(
-            "QToolBar#palette QToolButton { text-align: left; padding: 4px 10px 4px 6px; }"
-        )
+        self.palette.setIconSize(QSize(26, 26))
+        self.palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.palette.setStyleSheet("QToolBar#palette QToolButton { padding: 4px 6px; }")
         caption = QLabel("Add")
-        caption.setStyleSheet("color: #5f6368; padding: 6px 4px 2px 6px;")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        caption.setStyleSheet("color: #5f6368; padding: 6px 4px 2px 4px;")
         self.palette.addWidget(caption)
         self.palette_actions: dict[str, QAction] = {}
         for node_type in PALETTE_TYPES:
