@@ -3,27 +3,161 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
 
-from journey_desktop.cli.context import not_built
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.store.db import database
+from journey_desktop.store.evaluator import DEFAULT_BATCH_SIZE, Evaluator
+from journey_desktop.store.evaluator_lock import (
+    HEARTBEAT_EVERY,
+    EvaluatorBusyError,
+    EvaluatorLock,
+)
+from journey_desktop.store.outbox import OutboxFilter, export_csv
+from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.stats import journey_stats
+
+
+def parse_now(text: str) -> int:
+    """``--now``: ISO 8601; without an offset it is local time."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use ISO 8601, like 2025-03-03T09:00:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return int(moment.timestamp())
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("tick", help="one evaluation of every active journey")
-    p.add_argument("--now", metavar="ISO8601")
-    p.set_defaults(handler=not_built("tick"))
+    p.add_argument("--now", metavar="ISO8601", type=parse_now,
+                   help="evaluate at this time instead of the clock")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_tick)
 
     p = commands.add_parser("run", help="run the evaluator headless until interrupted")
-    p.set_defaults(handler=not_built("run"))
+    p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("outbox", help="the messages written by the evaluator")
     sub = p.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
-    q = sub.add_parser("export", help="export messages to CSV")
+    q = sub.add_parser("export", help="export messages to CSV (and mark them exported)")
     q.add_argument("--journey", metavar="JOURNEY")
-    q.add_argument("--new", action="store_true")
+    q.add_argument("--new", action="store_true", help="only messages not exported before")
     q.add_argument("-o", "--output", metavar="FILE.csv")
-    q.set_defaults(handler=not_built("outbox export"))
+    q.set_defaults(handler=cmd_outbox_export)
 
     p = commands.add_parser("stats", help="a journey's statistics")
     p.add_argument("journey", metavar="JOURNEY")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=not_built("stats"))
+    p.set_defaults(handler=cmd_stats)
+
+
+def _lock_or_refuse(ctx: CliContext) -> EvaluatorLock:
+    ctx.open()
+    lock = EvaluatorLock()
+    try:
+        lock.acquire()
+    except EvaluatorBusyError as exc:
+        raise CliError(str(exc), EXIT_NO) from None
+    return lock
+
+
+def cmd_tick(ctx: CliContext, args: argparse.Namespace) -> int:
+    lock = _lock_or_refuse(ctx)
+    try:
+        now = args.now if args.now is not None else int(time.time())
+        evaluator = Evaluator(batch_size=args.batch_size, on_batch=lock.heartbeat)
+        summary = evaluator.tick(now)
+    finally:
+        lock.release()
+    ctx.print(f"now: {dt.datetime.fromtimestamp(now).astimezone().isoformat()}")
+    for line in summary.lines():
+        ctx.print(line)
+    return EXIT_OK
+
+
+def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
+    lock = _lock_or_refuse(ctx)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        interval = SettingsRepository().tick_interval()
+        ctx.print(f"evaluator running in process {lock.pid} on host {lock.host}, "
+                  f"ticking every {interval} s; Ctrl+C to stop")
+        ctx.out.flush()
+        evaluator = Evaluator(on_batch=lock.heartbeat, cancelled=stop.is_set)
+        while not stop.is_set():
+            started = time.time()
+            try:
+                summary = evaluator.tick(int(started))
+            except Exception as exc:  # keep running: the next tick retries
+                if stop.is_set():
+                    break
+                ctx.err.write(f"journey-desktop: tick failed: {exc}\n")
+            else:
+                ctx.print(f"{dt.datetime.fromtimestamp(summary.now).astimezone():%Y-%m-%d %H:%M:%S}"
+                          f"  entered {summary.entered}, messages {summary.messages}, "
+                          f"completed {summary.completed}")
+                ctx.out.flush()
+            deadline = started + interval
+            while not stop.is_set() and time.time() < deadline:
+                stop.wait(min(HEARTBEAT_EVERY, max(0.0, deadline - time.time())))
+                if not lock.heartbeat():
+                    raise CliError("the evaluator lock was taken over by another process",
+                                   EXIT_NO)
+        ctx.print("evaluator stopped")
+        return EXIT_OK
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        lock.release()
+
+
+def cmd_outbox_export(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.open()
+    flt = OutboxFilter()
+    if args.journey:
+        flt.journey_id = ctx.journey(args.journey).id
+    now = int(time.time())
+    if args.output:
+        target = Path(args.output)
+        partial = target.with_name(target.name + ".part")
+        with partial.open("w", encoding="utf-8", newline="") as fh:
+            count = export_csv(fh, flt, only_new=args.new, now=now)
+        partial.replace(target)
+        ctx.err.write(f"exported: {count}\n")
+    else:
+        count = export_csv(ctx.out, flt, only_new=args.new, now=now)
+    return EXIT_OK
+
+
+def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
+    stored = ctx.journey(args.journey)
+    stats = journey_stats(stored.id, database)
+    if args.json:
+        ctx.print(json.dumps(stats.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    ctx.print(f"{stored.journey.name} ({stored.status})")
+    for label, value in (("audience", stats.audience), ("entered", stats.entered),
+                         ("in progress", stats.in_progress), ("completed", stats.completed),
+                         ("stopped", stats.stopped)):
+        ctx.print(f"{label}: {value}")
+    channels = ", ".join(f"{c} {n}" for c, n in stats.messages.items()) or "none"
+    ctx.print(f"messages: {stats.message_total} ({channels})")
+    ctx.print("nodes:")
+    for node, count in stats.nodes.items():
+        ctx.print(f"  {node}: {count}")
+    return EXIT_OK

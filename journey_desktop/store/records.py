@@ -79,7 +79,7 @@ class RunRecord(BaseRecord):
     """One pass of one customer through a journey (entry number N)."""
 
     id = AutoField()
-    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="runs")
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="runs", index=False)
     external_id = TextField()
     entry_number = IntegerField()
     state = TextField(default="in_progress")  # in_progress | completed | stopped
@@ -88,6 +88,7 @@ class RunRecord(BaseRecord):
     started_at = IntegerField()
     ended_at = IntegerField(null=True)
     end_reason = TextField(null=True)  # exit | deactivated | left_audience | ...
+    path = TextField(default="")  # the nodes reached, "node@time " each: the run's trace
 
     class Meta:
         table_name = "run"
@@ -98,24 +99,27 @@ class RunRecord(BaseRecord):
 
 
 class NodeVisitRecord(BaseRecord):
-    """That a run reached a node, and when: per-node counts and per-customer traces."""
+    """How many runs reached each node: the per-node counts shown on the canvas.
 
-    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE")
-    external_id = TextField()
-    entry_number = IntegerField()
+    Kept as counters written in the same transaction that moves the runs on (exact, and
+    cheap at a million customers); the per-run trace is ``RunRecord.path``.
+    """
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
     node = TextField()
-    reached_at = IntegerField()
+    visits = IntegerField(default=0)
 
     class Meta:
         table_name = "node_visit"
-        primary_key = CompositeKey("journey", "external_id", "entry_number", "node")
+        primary_key = CompositeKey("journey", "node")
+        without_rowid = True
 
 
 class OutboxRecord(BaseRecord):
     """One message written by the evaluator; the unique key makes each send happen once."""
 
     id = AutoField()
-    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="messages")
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="messages", index=False)
     external_id = TextField()
     entry_number = IntegerField()
     node = TextField()
@@ -134,7 +138,6 @@ class OutboxRecord(BaseRecord):
         indexes = (
             (("journey", "external_id", "entry_number", "node"), True),
             (("journey", "due_at"), False),
-            (("status",), False),
         )
 
 

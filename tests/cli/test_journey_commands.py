@@ -153,7 +153,7 @@ def test_name_taken_on_create(cli):
         (["activate", "1", "--max-entries", "0"], "expected a whole number 1 or more"),
         (["frobnicate"], "invalid choice"),
         (["clone"], "the following arguments are required"),
-        (["tick"], "'tick' is not built yet"),
+        (["tick", "--now", "yesterday"], "invalid time 'yesterday'"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(cli, args, fragment):

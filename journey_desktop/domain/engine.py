@@ -1,0 +1,209 @@
+"""The evaluator's pure rules (SPEC §5): rhythm, waits in local time, splits, rendering.
+
+Every function takes the time it reasons about as an argument and never reads the clock, so
+the same rules serve the live evaluator and the forecast's virtual clock. Times are UTC Unix
+seconds; ``tz`` is the local zone (None: the computer's zone, as ``time.localtime`` sees it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from journey_desktop.domain.journey import Journey, Node
+
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+
+# Which outbox column each channel field fills; the rest go to the JSON ``extra`` column.
+OUTBOX_COLUMNS: dict[str, dict[str, str]] = {
+    "push": {"title": "title", "body": "body", "url": "url"},
+    "email": {"subject": "title", "body": "body"},
+    "sms": {"body": "body"},
+    "inapp": {"title": "title", "body": "body"},
+    "whatsapp": {"template": "title", "body": "body"},
+}
+
+
+# --- time -------------------------------------------------------------------------------
+
+
+def local_datetime(ts: int, tz: dt.tzinfo | None = None) -> dt.datetime:
+    """The aware local date and time of a UTC instant."""
+    if tz is None:
+        return dt.datetime.fromtimestamp(ts).astimezone()
+    return dt.datetime.fromtimestamp(ts, tz)
+
+
+def local_date(ts: int, tz: dt.tzinfo | None = None) -> dt.date:
+    """The local calendar day of an instant: what "today" means to date filters."""
+    if tz is None:
+        return dt.date.fromtimestamp(ts)
+    return dt.datetime.fromtimestamp(ts, tz).date()
+
+
+def local_timestamp(day: dt.date, hour: int, minute: int, tz: dt.tzinfo | None = None) -> int:
+    """The instant of a local wall-clock time; a time skipped by DST lands just after the gap."""
+    if tz is None:
+        struct = (day.year, day.month, day.day, hour, minute, 0, 0, 0, -1)
+        return int(time.mktime(struct))
+    return int(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).timestamp())
+
+
+def parse_at_time(text: str) -> tuple[int, int]:
+    """``HH:MM`` as (hour, minute); validation has already refused anything else."""
+    hour, minute = text.strip().split(":")
+    return int(hour), int(minute)
+
+
+def wait_end(start: int, seconds: int, at_time: str | None = None,
+             tz: dt.tzinfo | None = None) -> int:
+    """When a wait entered at ``start`` ends: after the duration, then at the next ``at_time``."""
+    end = start + seconds
+    if not at_time:
+        return end
+    hour, minute = parse_at_time(at_time)
+    day = local_date(end, tz)
+    candidate = local_timestamp(day, hour, minute, tz)
+    while candidate < end:
+        day += dt.timedelta(days=1)
+        candidate = local_timestamp(day, hour, minute, tz)
+    return candidate
+
+
+def next_rhythm_point(first_check_at: int, timeout: int, now: int) -> int:
+    """The first ``first_check_at + k * timeout`` strictly after ``now``: checks keep their hour."""
+    if timeout <= 0:
+        raise ValueError("the timeout must be positive")
+    if first_check_at > now:
+        return first_check_at
+    return first_check_at + ((now - first_check_at) // timeout + 1) * timeout
+
+
+# --- splits -----------------------------------------------------------------------------
+
+
+def split_bucket(journey_id: int, external_id: str, entry_number: int, node_id: str) -> int:
+    """A stable 0-99 bucket: the same customer and entry always take the same branch."""
+    key = f"{journey_id}\x1f{external_id}\x1f{entry_number}\x1f{node_id}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 100
+
+
+def branch_for_bucket(bucket: int, percents: Sequence[int]) -> int:
+    """The branch whose cumulative percent range holds ``bucket`` (the last takes any rest)."""
+    total = 0
+    for index, percent in enumerate(percents):
+        total += int(percent)
+        if bucket < total:
+            return index
+    return len(percents) - 1
+
+
+def split_branch(journey_id: int, external_id: str, entry_number: int, node: Node) -> int:
+    """Which branch of a split node a run takes (deterministic per journey, customer, entry)."""
+    bucket = split_bucket(journey_id, external_id, entry_number, node.id)
+    return branch_for_bucket(bucket, [b.percent for b in node.branches])
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def field_text(value: Any) -> str:
+    """A field value as a placeholder shows it; no value renders empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def template_parts(template: str) -> list[tuple[str, str]]:
+    """A template as ("text", literal) and ("field", name) parts, for Python or SQL rendering."""
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    for match in PLACEHOLDER.finditer(template):
+        if match.start() > pos:
+            parts.append(("text", template[pos : match.start()]))
+        parts.append(("field", match.group(1)))
+        pos = match.end()
+    if pos < len(template):
+        parts.append(("text", template[pos:]))
+    return parts
+
+
+def render(template: str, fields: Mapping[str, Any]) -> str:
+    """Fill ``{{field}}`` placeholders from a customer's fields."""
+    return "".join(
+        text if kind == "text" else field_text(fields.get(text))
+        for kind, text in template_parts(template)
+    )
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    channel: str
+    title: str
+    body: str
+    url: str
+    extra: dict[str, str]
+
+
+def message_templates(node: Node) -> tuple[dict[str, str], dict[str, str]]:
+    """A message node's templates split into outbox columns and ``extra`` fields."""
+    columns = OUTBOX_COLUMNS.get(node.channel or "", {})
+    mapped = {"title": "", "body": "", "url": ""}
+    extra: dict[str, str] = {}
+    for key, template in node.content.items():
+        if key in columns:
+            mapped[columns[key]] = template
+        else:
+            extra[key] = template
+    return mapped, extra
+
+
+def render_message(node: Node, fields: Mapping[str, Any]) -> RenderedMessage:
+    """The outbox content of a message node for one customer."""
+    mapped, extra = message_templates(node)
+    return RenderedMessage(
+        channel=node.channel or "",
+        title=render(mapped["title"], fields),
+        body=render(mapped["body"], fields),
+        url=render(mapped["url"], fields),
+        extra={k: render(v, fields) for k, v in extra.items()},
+    )
+
+
+# --- the graph --------------------------------------------------------------------------
+
+
+def step_order(journey: Journey) -> list[Node]:
+    """Nodes in topological order (entry first), so one pass moves a run as far as it can.
+
+    Nodes on a cycle (refused by validation) come last; a run stuck on them is stopped.
+    """
+    incoming = {n.id: 0 for n in journey.nodes}
+    for node in journey.nodes:
+        for _, target in node.targets():
+            if target in incoming:
+                incoming[target] += 1
+    ready = [n for n in journey.nodes if incoming[n.id] == 0]
+    ready.sort(key=lambda n: n.type != "entry")
+    order: list[Node] = []
+    seen: set[str] = set()
+    while ready:
+        node = ready.pop(0)
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        order.append(node)
+        for _, target in node.targets():
+            if target in incoming:
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(journey.node(target))  # type: ignore[arg-type]
+    order.extend(n for n in journey.nodes if n.id not in seen)
+    return order

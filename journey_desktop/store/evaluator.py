@@ -1,0 +1,505 @@
+"""The evaluator's persistence (SPEC §5): entry checks and advancing runs, set-based.
+
+A tick takes one ``now`` (UTC seconds) and never reads the clock. Work is found through the
+indexed due times (``customer.next_check_at``, ``run.due_at``), so a tick costs what is due,
+not the audience. Each batch of customers is moved through the journey with a few
+``INSERT … SELECT`` / ``UPDATE … FROM`` statements over a scratch table and committed on its
+own: the outbox row is written in the same transaction that moves the run on, and every
+write is keyed (``ON CONFLICT DO NOTHING``), so a tick killed anywhere and run again loses
+nothing and writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import Database
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.journey import Journey, JourneyFileError, Node
+from journey_desktop.store import sqlite_sql
+from journey_desktop.store.db import database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 20_000
+CRASH_AFTER_ENV = "JOURNEY_DESKTOP_CRASH_AFTER"
+
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+STOPPED = "stopped"
+END_EXIT = "exit"
+END_LEFT_AUDIENCE = "left_audience"
+END_INVALID = "invalid_node"
+
+
+@dataclass
+class TickSummary:
+    """What one tick did, for the status bar, the command line and the logs."""
+
+    now: int
+    journeys: int = 0
+    checked: int = 0
+    entered: int = 0
+    advanced: int = 0
+    messages: int = 0
+    completed: int = 0
+    stopped: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    messages_by_journey: dict[int, int] = field(default_factory=dict)
+
+    def add(self, other: TickSummary) -> None:
+        for name in ("checked", "entered", "advanced", "messages", "completed", "stopped",
+                     "batches"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def lines(self) -> list[str]:
+        return [
+            f"journeys: {self.journeys}",
+            f"checked: {self.checked}",
+            f"entered: {self.entered}",
+            f"advanced: {self.advanced}",
+            f"messages: {self.messages}",
+            f"completed: {self.completed}",
+            f"stopped: {self.stopped}",
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now,
+            "journeys": self.journeys,
+            "checked": self.checked,
+            "entered": self.entered,
+            "advanced": self.advanced,
+            "messages": self.messages,
+            "completed": self.completed,
+            "stopped": self.stopped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _CrashPoint:
+    """Test hook: ``JOURNEY_DESKTOP_CRASH_AFTER=N`` kills the process after N batch commits."""
+
+    def __init__(self) -> None:
+        raw = os.environ.get(CRASH_AFTER_ENV, "")
+        self.remaining = int(raw) if raw.strip().isdigit() else None
+
+    def committed(self) -> None:
+        if self.remaining is None:
+            return
+        self.remaining -= 1
+        if self.remaining <= 0:
+            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+@dataclass
+class _Plan:
+    """One active journey, compiled once per tick."""
+
+    id: int
+    journey: Journey
+    order: list[Node]
+    entry: Node
+    reentry: bool
+    max_entries: int | None
+    timeout: int
+    chain: list[Node] | None  # entry ... first wait/exit, when no step branches before it
+
+
+def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
+    """The steps every new run takes alike: from the entry through messages to the first
+    wait or exit. None when a condition or split comes first (runs then walk one by one)."""
+    chain: list[Node] = []
+    node: Node | None = entry
+    seen: set[str] = set()
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        chain.append(node)
+        if node.type in ("wait", "exit"):
+            return chain if node.type == "exit" or node.next else None
+        if node.type not in ("entry", "message") or not node.next:
+            return None
+        node = journey.node(node.next)
+    return None
+
+
+def _plan(journey_id: int, definition: str) -> _Plan | None:
+    try:
+        journey = Journey.from_json(definition)
+    except JourneyFileError:
+        log.exception("journey %s has an unreadable definition; skipped", journey_id)
+        return None
+    entry = journey.entry()
+    if entry is None:
+        log.error("journey %s has no single entry; skipped", journey_id)
+        return None
+    activation = journey.activation
+    return _Plan(
+        id=journey_id,
+        journey=journey,
+        order=engine.step_order(journey),
+        entry=entry,
+        reentry=activation.allow_reentry,
+        max_entries=activation.max_entries if activation.allow_reentry else 1,
+        timeout=max(1, activation.timeout.seconds),
+        chain=_entry_chain(journey, entry),
+    )
+
+
+class Evaluator:
+    """Ticks every active journey of a database at a given ``now``."""
+
+    def __init__(
+        self,
+        db: Database | None = None,
+        *,
+        tz: dt.tzinfo | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        on_batch: Callable[[], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        self.db = db if db is not None else database
+        self.tz = tz
+        self.batch_size = max(1, int(batch_size))
+        self.on_batch = on_batch
+        self.cancelled = cancelled
+        self._crash = _CrashPoint()
+
+    # --- the tick -------------------------------------------------------------------------
+
+    def tick(self, now: int, journey_ids: list[int] | None = None) -> TickSummary:
+        """One evaluation of every active journey (or the given ones) at ``now``."""
+        started = time.perf_counter()
+        now = int(now)
+        summary = TickSummary(now=now)
+        conn = self._prepare()
+        rows = conn.execute(
+            "SELECT id, definition FROM journey WHERE status = 'active' ORDER BY id"
+        ).fetchall()
+        for journey_id, definition in rows:
+            if journey_ids is not None and journey_id not in journey_ids:
+                continue
+            plan = _plan(journey_id, definition)
+            if plan is None:
+                continue
+            summary.journeys += 1
+            part = self._tick_journey(conn, plan, now)
+            summary.messages_by_journey[journey_id] = part.messages
+            summary.add(part)
+        summary.seconds = time.perf_counter() - started
+        log.info("tick at %s: %s (%.3f s)", now, ", ".join(summary.lines()), summary.seconds)
+        return summary
+
+    def _prepare(self) -> sqlite3.Connection:
+        self.db.connect(reuse_if_open=True)
+        conn = sqlite_sql.raw_connection(self.db)
+        sqlite_sql.register_functions(conn, self.tz)
+        sqlite_sql.prepare_work_tables(conn)
+        return conn
+
+    def _tick_journey(self, conn: sqlite3.Connection, plan: _Plan, now: int) -> TickSummary:
+        summary = TickSummary(now=now)
+        while self._entry_batch(conn, plan, now, summary):
+            self._committed(summary)
+        while self._advance_batch(conn, plan, now, summary):
+            self._committed(summary)
+        return summary
+
+    def _committed(self, summary: TickSummary) -> None:
+        summary.batches += 1
+        self._crash.committed()
+        if self.on_batch is not None:
+            self.on_batch()
+        if self.cancelled is not None and self.cancelled():
+            raise TickCancelled()
+
+    # --- entry checks (§5.1) --------------------------------------------------------------
+
+    def _entry_batch(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+                     summary: TickSummary) -> bool:
+        """Check one batch of due customers; False when none was due."""
+        jid = plan.id
+        today = engine.local_date(now, self.tz).toordinal()
+        match_sql, match_params = sqlite_sql.filter_sql(
+            plan.entry.filter, "c.fields", str(today), today
+        )
+        with sqlite_sql.write_transaction(self.db):
+            conn.execute("DELETE FROM temp.jd_check")
+            conn.execute("DELETE FROM temp.jd_walk")
+            # The entry count comes from the customer row, which moves in the same
+            # transaction as its runs; the in-progress test is one unique-key probe.
+            checked = conn.execute(
+                "INSERT INTO temp.jd_check (cid, ext, n, first, matched, busy) "
+                f"SELECT c.id, c.external_id, c.entries, c.first_check_at, {match_sql},"
+                " EXISTS (SELECT 1 FROM run r WHERE r.journey_id = c.journey_id"
+                "  AND r.external_id = c.external_id AND r.entry_number = c.entries"
+                "  AND r.state = 'in_progress') "
+                "FROM customer c WHERE c.journey_id = ? AND c.next_check_at <= ? "
+                "ORDER BY c.next_check_at LIMIT ?",
+                (*match_params, jid, now, self.batch_size),
+            ).rowcount
+            if checked <= 0:
+                return False
+            limit = "" if plan.max_entries is None else f" AND n < {int(plan.max_entries)}"
+            entered = conn.execute(
+                f"UPDATE temp.jd_check SET enter = 1 WHERE matched AND busy = 0{limit}"
+            ).rowcount
+            if entered and plan.chain is not None:
+                self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
+            elif entered:
+                conn.execute(
+                    "INSERT INTO temp.jd_walk (cid, ext, entry_number, node, due, state) "
+                    "SELECT cid, ext, n + 1, ?, ?, ? FROM temp.jd_check WHERE enter = 1",
+                    (plan.entry.id, now, IN_PROGRESS),
+                )
+                self._walk(conn, plan, now, summary)
+                conn.execute(
+                    "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
+                    " due_at, started_at, ended_at, end_reason, path) "
+                    "SELECT ?, ext, entry_number, state, node,"
+                    " CASE WHEN state = ? THEN due END, ?, ended, reason, path"
+                    " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
+                    (jid, IN_PROGRESS, now),
+                )
+                conn.execute(
+                    "UPDATE temp.jd_check SET open = 1 WHERE cid IN ("
+                    " SELECT cid FROM temp.jd_walk WHERE state = ?)",
+                    (IN_PROGRESS,),
+                )
+            next_sql = self._next_check_sql(plan, now, "k.n + k.enter", "k.first")
+            conn.execute(
+                "UPDATE customer SET (entries, first_check_at, next_check_at) = ("
+                " SELECT k.n + k.enter, coalesce(customer.first_check_at, ?),"
+                f" CASE WHEN k.busy = 1 OR k.open = 1 THEN NULL ELSE {next_sql} END"
+                " FROM temp.jd_check AS k WHERE k.cid = customer.id) "
+                "WHERE customer.id IN (SELECT cid FROM temp.jd_check)",
+                (now,),
+            )
+        summary.checked += checked
+        summary.entered += entered
+        return True
+
+    def _enter_along_chain(self, conn: sqlite3.Connection, plan: _Plan, chain: list[Node],
+                           now: int, entered: int, summary: TickSummary) -> None:
+        """New runs that all take the same first steps: each step is one statement for the
+        whole batch, and each run is written once, already at its first wait or exit."""
+        last = chain[-1]
+        path = "".join(f"{node.id}@{now}\n" for node in chain)
+        for node in chain:
+            if node.type == "message":
+                summary.messages += self._write_messages(
+                    conn, plan, node, now,
+                    source="SELECT cid, ext, n + 1 AS entry_number, ? AS due"
+                           " FROM temp.jd_check WHERE enter = 1",
+                    source_params=[now],
+                )
+        if last.type == "exit":
+            state, node_id, due, ended, reason = COMPLETED, last.id, None, now, END_EXIT
+            summary.completed += entered
+        else:
+            seconds = last.duration.seconds if last.duration else 0
+            state, node_id, ended, reason = IN_PROGRESS, last.next, None, None
+            due = engine.wait_end(now, seconds, last.at_time, self.tz)
+            conn.execute("UPDATE temp.jd_check SET open = 1 WHERE enter = 1")
+        conn.execute(
+            "INSERT INTO run (journey_id, external_id, entry_number, state, node, due_at,"
+            " started_at, ended_at, end_reason, path) "
+            "SELECT ?, ext, n + 1, ?, ?, ?, ?, ?, ?, ? FROM temp.jd_check WHERE enter = 1 "
+            "ON CONFLICT DO NOTHING",
+            (plan.id, state, node_id, due, now, ended, reason, path),
+        )
+        conn.executemany(
+            "INSERT INTO node_visit (journey_id, node, visits) VALUES (?, ?, ?) "
+            "ON CONFLICT (journey_id, node) DO UPDATE SET visits = visits + excluded.visits",
+            [(plan.id, node.id, entered) for node in chain],
+        )
+
+    def _next_check_sql(self, plan: _Plan, now: int, entries_sql: str, first_sql: str) -> str:
+        """The next check: the first rhythm point after ``now``, or NULL (never again)."""
+        if not plan.reentry:
+            return "NULL"
+        first = f"coalesce({first_sql}, {int(now)})"
+        step = int(plan.timeout)
+        rhythm = (
+            f"CASE WHEN {first} > {int(now)} THEN {first} "
+            f"ELSE {first} + (({int(now)} - {first}) / {step} + 1) * {step} END"
+        )
+        if plan.max_entries is None:
+            return rhythm
+        return f"CASE WHEN {entries_sql} >= {int(plan.max_entries)} THEN NULL ELSE {rhythm} END"
+
+    # --- advancing runs (§5.2) ------------------------------------------------------------
+
+    def _advance_batch(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+                       summary: TickSummary) -> bool:
+        """Move one batch of due runs on; False when none was due."""
+        jid = plan.id
+        with sqlite_sql.write_transaction(self.db):
+            conn.execute("DELETE FROM temp.jd_walk")
+            due = conn.execute(
+                "INSERT INTO temp.jd_walk (run_id, cid, ext, entry_number, node, due, state,"
+                " path) "
+                "SELECT r.id, c.id, r.external_id, r.entry_number, r.node, r.due_at, r.state,"
+                " r.path FROM run r LEFT JOIN customer c"
+                " ON c.journey_id = r.journey_id AND c.external_id = r.external_id "
+                "WHERE r.journey_id = ? AND r.state = ? AND r.due_at <= ? "
+                "ORDER BY r.due_at LIMIT ?",
+                (jid, IN_PROGRESS, now, self.batch_size),
+            ).rowcount
+            if due <= 0:
+                return False
+            # Customers removed by a replace import stop at their next step.
+            conn.execute(
+                "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due WHERE cid IS NULL",
+                (STOPPED, END_LEFT_AUDIENCE),
+            )
+            self._walk(conn, plan, now, summary)
+            conn.execute(
+                "UPDATE run SET node = w.node,"
+                " due_at = CASE WHEN w.state = ? THEN w.due END,"
+                " state = w.state, ended_at = w.ended, end_reason = w.reason, path = w.path "
+                "FROM temp.jd_walk AS w WHERE run.id = w.run_id",
+                (IN_PROGRESS,),
+            )
+            if plan.reentry:
+                next_sql = self._next_check_sql(
+                    plan, now, "customer.entries", "customer.first_check_at"
+                )
+                conn.execute(
+                    f"UPDATE customer SET next_check_at = {next_sql} WHERE id IN ("
+                    " SELECT cid FROM temp.jd_walk WHERE state <> ? AND cid IS NOT NULL)",
+                    (IN_PROGRESS,),
+                )
+        summary.advanced += due
+        return True
+
+    def _walk(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+              summary: TickSummary) -> None:
+        """Move every run of the batch through the nodes, in graph order, as far as is due.
+
+        Each node is one ``UPDATE`` of the batch (plus the outbox insert for a message), so
+        a run takes at most one step per node in a tick: a bad graph cannot spin.
+        """
+        jid = plan.id
+        fields = "(SELECT c.fields FROM customer c WHERE c.id = temp.jd_walk.cid)"
+        visits: list[tuple[int, str, int]] = []
+        for node in plan.order:
+            assignments, params = self._step_sql(plan, node, fields)
+            if node.type == "message":
+                summary.messages += self._write_messages(conn, plan, node, now)
+            reached = conn.execute(
+                f"UPDATE temp.jd_walk SET {assignments}, path = path || ? || '@' || due || ? "
+                "WHERE node = ? AND state = 'in_progress' AND due <= ?",
+                (*params, node.id, "\n", node.id, now),
+            ).rowcount
+            if reached > 0:
+                visits.append((jid, node.id, reached))
+        if visits:
+            conn.executemany(
+                "INSERT INTO node_visit (journey_id, node, visits) VALUES (?, ?, ?) "
+                "ON CONFLICT (journey_id, node) DO UPDATE SET visits = visits + excluded.visits",
+                visits,
+            )
+        # A run still due here points at a node that does not exist (or sits on a cycle).
+        stuck = conn.execute(
+            "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due "
+            "WHERE state = 'in_progress' AND due <= ?",
+            (STOPPED, END_INVALID, now),
+        ).rowcount
+        if stuck:
+            log.error("journey %s: %s runs stopped on a missing node or a cycle", jid, stuck)
+        for state, count in conn.execute(
+            "SELECT state, count(*) FROM temp.jd_walk WHERE state <> 'in_progress' GROUP BY state"
+        ):
+            if state == COMPLETED:
+                summary.completed += count
+            else:
+                summary.stopped += count
+
+    @staticmethod
+    def _step_sql(plan: _Plan, node: Node, fields: str) -> tuple[str, list[Any]]:
+        """The assignments that take a run one step on from ``node``."""
+        stop_invalid = ("state = ?, reason = ?, ended = due", [STOPPED, END_INVALID])
+        if node.type == "exit":
+            return "state = ?, reason = ?, ended = due", [COMPLETED, END_EXIT]
+        if node.type in ("entry", "message"):
+            return ("node = ?", [node.next]) if node.next else stop_invalid
+        if node.type == "wait":
+            if not node.next:
+                return stop_invalid
+            seconds = node.duration.seconds if node.duration else 0
+            if node.at_time:
+                return "node = ?, due = jd_wait_end(due, ?, ?)", [node.next, seconds, node.at_time]
+            return "node = ?, due = due + ?", [node.next, seconds]
+        if node.type == "condition":
+            if not node.yes or not node.no:
+                return stop_invalid
+            match_sql, params = sqlite_sql.filter_sql(node.filter, fields, "jd_local_day(due)")
+            return f"node = CASE WHEN {match_sql} THEN ? ELSE ? END", [*params, node.yes, node.no]
+        if node.type == "split":
+            targets = [b.next for b in node.branches]
+            if not targets or any(not t for t in targets):
+                return stop_invalid
+            whens = " ".join(f"WHEN {i} THEN ?" for i in range(len(targets)))
+            percents = ",".join(str(int(b.percent)) for b in node.branches)
+            return (
+                f"node = CASE jd_split(?, ext, entry_number, ?, ?) {whens} END",
+                [plan.id, node.id, percents, *targets],
+            )
+        return stop_invalid
+
+    @staticmethod
+    def _write_messages(conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
+                        source: str | None = None,
+                        source_params: list[Any] | None = None) -> int:
+        """One outbox row per run reaching the node, rendered in SQL; a re-run adds none.
+
+        ``source`` yields (cid, ext, entry_number, due) of the runs; by default the runs of
+        the batch standing at the node and due.
+        """
+        if source is None:
+            source = (
+                "SELECT cid, ext, entry_number, due FROM temp.jd_walk"
+                " WHERE node = ? AND state = 'in_progress' AND due <= ?"
+            )
+            source_params = [node.id, now]
+        mapped, extra = engine.message_templates(node)
+        columns: list[str] = []
+        params: list[Any] = []
+        for key in ("title", "body", "url"):
+            sql, more = sqlite_sql.render_sql(mapped[key], "c.fields")
+            columns.append(sql)
+            params.extend(more)
+        sql, more = sqlite_sql.extra_sql(extra, "c.fields")
+        columns.append(sql)
+        params.extend(more)
+        cursor = conn.execute(
+            "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel, title,"
+            " body, url, extra, due_at, created_at, status) "
+            f"SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?, 'pending' "
+            f"FROM ({source}) AS w JOIN customer c ON c.id = w.cid "
+            "WHERE true ON CONFLICT DO NOTHING",
+            (plan.id, node.id, node.channel or "", *params, now, *(source_params or [])),
+        )
+        return max(0, cursor.rowcount)
+
+
+class TickCancelled(Exception):
+    """The tick stopped between batches because it was asked to; what was done is kept."""
+
+
+def tick(now: int, *, db: Database | None = None, tz: dt.tzinfo | None = None,
+         batch_size: int = DEFAULT_BATCH_SIZE,
+         on_batch: Callable[[], None] | None = None) -> TickSummary:
+    """One evaluation of every active journey of the initialised database at ``now``."""
+    return Evaluator(db, tz=tz, batch_size=batch_size, on_batch=on_batch).tick(now)

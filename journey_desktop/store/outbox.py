@@ -1,0 +1,212 @@
+"""The outbox (SPEC §6): listing with filters and paging, and CSV export that marks rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from peewee import Database
+
+from journey_desktop.domain import engine
+from journey_desktop.store.db import database
+
+PENDING = "pending"
+EXPORTED = "exported"
+STATUSES = (PENDING, EXPORTED)
+CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at"]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PAGE = 5000
+
+
+@dataclass
+class OutboxFilter:
+    """Which messages to show or export; every criterion is optional."""
+
+    journey_id: int | None = None
+    channel: str | None = None
+    status: str | None = None  # pending | exported
+    due_from: int | None = None  # UTC seconds, inclusive
+    due_to: int | None = None  # UTC seconds, exclusive
+    external_id: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses = ["1 = 1"]
+        params: list[Any] = []
+        if self.journey_id is not None:
+            clauses.append("o.journey_id = ?")
+            params.append(self.journey_id)
+        if self.channel:
+            clauses.append("o.channel = ?")
+            params.append(self.channel)
+        if self.status == PENDING:
+            clauses.append("o.exported_at IS NULL")
+        elif self.status == EXPORTED:
+            clauses.append("o.exported_at IS NOT NULL")
+        if self.due_from is not None:
+            clauses.append("o.due_at >= ?")
+            params.append(self.due_from)
+        if self.due_to is not None:
+            clauses.append("o.due_at < ?")
+            params.append(self.due_to)
+        if self.external_id is not None:
+            clauses.append("o.external_id = ?")
+            params.append(self.external_id)
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    journey_id: int
+    journey_name: str
+    external_id: str
+    entry_number: int
+    node: str
+    channel: str
+    title: str
+    body: str
+    url: str
+    extra: dict[str, str]
+    due_at: int
+    created_at: int
+    exported_at: int | None
+
+    @property
+    def status(self) -> str:
+        return PENDING if self.exported_at is None else EXPORTED
+
+
+_COLUMNS = (
+    "o.id, o.journey_id, j.name, o.external_id, o.entry_number, o.node, o.channel, o.title,"
+    " o.body, o.url, o.extra, o.due_at, o.created_at, o.exported_at"
+)
+
+
+def _message(row: tuple[Any, ...]) -> OutboxMessage:
+    try:
+        extra = json.loads(row[10] or "{}")
+    except ValueError:
+        extra = {}
+    return OutboxMessage(
+        id=row[0], journey_id=row[1], journey_name=row[2], external_id=row[3],
+        entry_number=row[4], node=row[5], channel=row[6], title=row[7], body=row[8],
+        url=row[9], extra=extra, due_at=row[11], created_at=row[12], exported_at=row[13],
+    )
+
+
+def _db(db: Database | None) -> Database:
+    return db if db is not None else database
+
+
+def count_messages(flt: OutboxFilter | None = None, db: Database | None = None) -> int:
+    where, params = (flt or OutboxFilter()).where()
+    return int(_db(db).execute_sql(f"SELECT count(*) FROM outbox o WHERE {where}", params)
+               .fetchone()[0])
+
+
+def list_messages(
+    flt: OutboxFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int = 200,
+    newest_first: bool = True,
+    db: Database | None = None,
+) -> list[OutboxMessage]:
+    """One page of messages (by due time, then id) for the Outbox view."""
+    where, params = (flt or OutboxFilter()).where()
+    order = "DESC" if newest_first else "ASC"
+    rows = _db(db).execute_sql(
+        f"SELECT {_COLUMNS} FROM outbox o JOIN journey j ON j.id = o.journey_id "
+        f"WHERE {where} ORDER BY o.due_at {order}, o.id {order} LIMIT ? OFFSET ?",
+        (*params, int(limit), int(offset)),
+    )
+    return [_message(r) for r in rows]
+
+
+def iter_messages(flt: OutboxFilter | None = None, *, up_to_id: int | None = None,
+                  db: Database | None = None) -> Iterator[OutboxMessage]:
+    """Every matching message in id order, read page by page (no long read transaction)."""
+    where, params = (flt or OutboxFilter()).where()
+    last = 0
+    while True:
+        bound = "" if up_to_id is None else f" AND o.id <= {int(up_to_id)}"
+        rows = _db(db).execute_sql(
+            f"SELECT {_COLUMNS} FROM outbox o JOIN journey j ON j.id = o.journey_id "
+            f"WHERE {where} AND o.id > ?{bound} ORDER BY o.id LIMIT {PAGE}",
+            (*params, last),
+        ).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield _message(row)
+        last = rows[-1][0]
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (SPEC §6)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def iso_time(ts: int, tz: dt.tzinfo | None = None) -> str:
+    """A UTC instant as local ISO 8601 with its offset (``2025-03-03T10:00:00+01:00``)."""
+    return engine.local_datetime(int(ts), tz).isoformat()
+
+
+def mark_exported(ids: list[int], now: int, db: Database | None = None) -> int:
+    """Mark messages exported at ``now`` (only those not exported before)."""
+    db = _db(db)
+    marked = 0
+    with db.atomic():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            marked += db.execute_sql(
+                f"UPDATE outbox SET exported_at = ?, status = ? WHERE id IN ({marks})"
+                " AND exported_at IS NULL",
+                (int(now), EXPORTED, *chunk),
+            ).rowcount
+    return marked
+
+
+def export_csv(
+    out: TextIO,
+    flt: OutboxFilter | None = None,
+    *,
+    only_new: bool = False,
+    now: int,
+    tz: dt.tzinfo | None = None,
+    db: Database | None = None,
+) -> int:
+    """Write matching messages as CSV and mark them exported; returns how many were written.
+
+    Rows are marked only after the whole file was written, so a failed write marks nothing.
+    """
+    flt = OutboxFilter(**vars(flt or OutboxFilter()))
+    if only_new:
+        flt.status = PENDING
+    db = _db(db)
+    top = db.execute_sql("SELECT max(id) FROM outbox").fetchone()[0]
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    ids: list[int] = []
+    if top is not None:
+        for message in iter_messages(flt, up_to_id=int(top), db=db):
+            writer.writerow([
+                csv_cell(message.external_id),
+                csv_cell(message.journey_name),
+                csv_cell(message.node),
+                csv_cell(message.channel),
+                csv_cell(message.title),
+                csv_cell(message.body),
+                csv_cell(message.url),
+                iso_time(message.due_at, tz),
+            ])
+            ids.append(message.id)
+    out.flush()
+    mark_exported(ids, now, db=db)
+    return len(ids)

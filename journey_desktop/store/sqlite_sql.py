@@ -1,0 +1,183 @@
+"""Everything SQLite-specific the evaluator uses, in one place: a port to another database
+replaces this module (JSON access, user functions, write locks, temporary work tables).
+
+Filter conditions are evaluated by ``jd_cond``, a user function that calls the domain's own
+``condition_matches``, so SQL and Python can never disagree; cheap exact pre-filters
+(``instr``) keep the Python calls to the few rows that can match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from contextlib import AbstractContextManager
+from functools import lru_cache
+from typing import Any
+
+from peewee import Database
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.filters import condition_matches
+from journey_desktop.domain.journey import Condition, Filter
+
+SqlParts = tuple[str, list[Any]]
+
+
+def write_transaction(db: Database) -> AbstractContextManager[Any]:
+    """A transaction that takes the write lock at once, so two writers never deadlock."""
+    return db.atomic(lock_type="IMMEDIATE")
+
+
+def json_path(name: str) -> str:
+    """The JSON path of a top-level customer field (names may hold spaces and dots)."""
+    return '$."' + name.replace('"', '\\"') + '"'
+
+
+def field_value_sql(fields_sql: str, name: str) -> SqlParts:
+    return f"json_extract({fields_sql}, ?)", [json_path(name)]
+
+
+def field_text_sql(fields_sql: str, name: str) -> SqlParts:
+    """A field as placeholder text; a missing value renders empty (``engine.field_text``)."""
+    value, params = field_value_sql(fields_sql, name)
+    return f"coalesce(CAST({value} AS TEXT), '')", params
+
+
+def render_sql(template: str, fields_sql: str) -> SqlParts:
+    """A message template as one SQL text expression over the customer's fields."""
+    pieces: list[str] = []
+    params: list[Any] = []
+    for kind, text in engine.template_parts(template):
+        if kind == "text":
+            pieces.append("?")
+            params.append(text)
+        else:
+            sql, more = field_text_sql(fields_sql, text)
+            pieces.append(sql)
+            params.extend(more)
+    if not pieces:
+        return "''", []
+    return " || ".join(pieces), params
+
+
+def extra_sql(templates: dict[str, str], fields_sql: str) -> SqlParts:
+    """The ``extra`` JSON object of rendered channel fields (``from_name``, ...)."""
+    if not templates:
+        return "'{}'", []
+    pieces: list[str] = []
+    params: list[Any] = []
+    for key, template in sorted(templates.items()):
+        sql, more = render_sql(template, fields_sql)
+        pieces.append(f"?, {sql}")
+        params.append(key)
+        params.extend(more)
+    return f"json_object({', '.join(pieces)})", params
+
+
+def _anniversary_tails(condition: Condition, day: int) -> list[str]:
+    """For ``anniversary_in_days`` on a fixed day, the "-MM-DD" one of which a match holds."""
+    if condition.op != "anniversary_in_days" or isinstance(condition.value, bool) or not (
+        isinstance(condition.value, int)
+    ):
+        return []
+    target = dt.date.fromordinal(day) + dt.timedelta(days=condition.value)
+    tails = [target.strftime("-%m-%d")]
+    if target.month == 2 and target.day == 28:
+        tails.append("-02-29")
+    return tails
+
+
+def condition_sql(condition: Condition, fields_sql: str, day_sql: str,
+                  day: int | None = None) -> SqlParts:
+    """One filter condition as SQL; ``day_sql`` is the local day's ordinal (an expression).
+
+    With a fixed ``day``, an exact superset test in SQL runs first, so the Python check only
+    sees rows that can match (a birthday filter touches a few customers, not all).
+    """
+    value_sql, params = field_value_sql(fields_sql, condition.field)
+    call = f"jd_cond(?, {value_sql}, {day_sql})"
+    call_params: list[Any] = [json.dumps(condition.to_dict()), *params]
+    tails = _anniversary_tails(condition, day) if day is not None else []
+    if not tails:
+        return call, call_params
+    tests: list[str] = []
+    pre_params: list[Any] = []
+    for tail in tails:
+        tests.append(f"instr(CAST({value_sql} AS TEXT), ?) > 0")
+        pre_params.extend([*params, tail])
+    return f"(({' OR '.join(tests)}) AND {call})", pre_params + call_params
+
+
+def filter_sql(flt: Filter | None, fields_sql: str, day_sql: str,
+               day: int | None = None) -> SqlParts:
+    """A filter as a SQL boolean; no filter or no conditions matches everyone."""
+    if flt is None or not flt.conditions:
+        return "1", []
+    parts: list[str] = []
+    params: list[Any] = []
+    for condition in flt.conditions:
+        sql, more = condition_sql(condition, fields_sql, day_sql, day)
+        parts.append(f"({sql})")
+        params.extend(more)
+    joiner = " OR " if flt.match == "any" else " AND "
+    return "(" + joiner.join(parts) + ")", params
+
+
+@lru_cache(maxsize=256)
+def _condition(text: str) -> Condition:
+    data = json.loads(text)
+    return Condition(field=data["field"], op=data["op"], value=data.get("value"))
+
+
+def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> None:
+    """The evaluator's user functions on this connection, bound to the local zone ``tz``."""
+
+    @lru_cache(maxsize=4096)
+    def local_day(ts: int) -> int:
+        return engine.local_date(int(ts), tz).toordinal()
+
+    @lru_cache(maxsize=4096)
+    def wait_end(start: int, seconds: int, at_time: str) -> int:
+        return engine.wait_end(int(start), int(seconds), at_time or None, tz)
+
+    def cond(condition_json: str, raw: Any, day: int) -> int:
+        condition = _condition(condition_json)
+        return int(condition_matches(condition, {condition.field: raw},
+                                     dt.date.fromordinal(int(day))))
+
+    def split(journey_id: int, external_id: str, entry_number: int, node_id: str,
+              percents: str) -> int:
+        bucket = engine.split_bucket(int(journey_id), str(external_id), int(entry_number),
+                                     str(node_id))
+        return engine.branch_for_bucket(bucket, [int(p) for p in percents.split(",")])
+
+    conn.create_function("jd_local_day", 1, local_day, deterministic=True)
+    conn.create_function("jd_wait_end", 3, wait_end, deterministic=True)
+    conn.create_function("jd_cond", 3, cond, deterministic=True)
+    conn.create_function("jd_split", 5, split, deterministic=True)
+
+
+def prepare_work_tables(conn: sqlite3.Connection) -> None:
+    """Per-connection scratch tables for one batch (in memory, never in the database file)."""
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -131072")
+    conn.execute("PRAGMA wal_autocheckpoint = 8000")
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS jd_check ("
+        " cid INTEGER PRIMARY KEY, ext TEXT NOT NULL, n INTEGER NOT NULL, first INTEGER,"
+        " matched INTEGER NOT NULL DEFAULT 0, busy INTEGER NOT NULL DEFAULT 0,"
+        " enter INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS jd_walk ("
+        " run_id INTEGER, cid INTEGER, ext TEXT NOT NULL, entry_number INTEGER NOT NULL,"
+        " node TEXT, due INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT,"
+        " ended INTEGER, path TEXT NOT NULL DEFAULT '')"
+    )
+
+
+def raw_connection(db: Database) -> sqlite3.Connection:
+    conn = db.connection()
+    assert isinstance(conn, sqlite3.Connection)
+    return conn

@@ -1,0 +1,166 @@
+"""A journey's statistics (SPEC §6): counts, per-node reach, per-day charts, traces."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import Database
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.journey import Journey
+from journey_desktop.store.db import database
+
+
+@dataclass
+class JourneyStats:
+    journey_id: int
+    audience: int = 0
+    entered: int = 0
+    in_progress: int = 0
+    completed: int = 0
+    stopped: int = 0
+    messages: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, int] = field(default_factory=dict)
+    stopped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def message_total(self) -> int:
+        return sum(self.messages.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``stats --json`` object of SPEC §7."""
+        return {
+            "audience": self.audience,
+            "entered": self.entered,
+            "in_progress": self.in_progress,
+            "completed": self.completed,
+            "stopped": self.stopped,
+            "messages": dict(self.messages),
+            "nodes": dict(self.nodes),
+            "stopped_by_reason": dict(self.stopped_by_reason),
+        }
+
+
+@dataclass
+class DayCount:
+    """One local day of a journey's chart."""
+
+    day: dt.date
+    entered: int = 0
+    messages: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    entry_number: int
+    node: str
+    reached_at: int
+
+
+def _db(db: Database | None) -> Database:
+    return db if db is not None else database
+
+
+def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
+    """Counts for one journey; ``nodes`` holds every node, with how many runs reached it."""
+    db = _db(db)
+    stats = JourneyStats(journey_id=journey_id)
+    row = db.execute_sql(
+        "SELECT definition FROM journey WHERE id = ?", (journey_id,)
+    ).fetchone()
+    if row is not None:
+        for node in Journey.from_json(row[0]).nodes:
+            stats.nodes[node.id] = 0
+    stats.audience = db.execute_sql(
+        "SELECT count(*) FROM customer WHERE journey_id = ?", (journey_id,)
+    ).fetchone()[0]
+    for state, reason, count in db.execute_sql(
+        "SELECT state, end_reason, count(*) FROM run WHERE journey_id = ? GROUP BY 1, 2",
+        (journey_id,),
+    ):
+        stats.entered += count
+        if state == "in_progress":
+            stats.in_progress += count
+        elif state == "completed":
+            stats.completed += count
+        else:
+            stats.stopped += count
+            stats.stopped_by_reason[reason or state] = (
+                stats.stopped_by_reason.get(reason or state, 0) + count
+            )
+    for channel, count in db.execute_sql(
+        "SELECT channel, count(*) FROM outbox WHERE journey_id = ? GROUP BY channel "
+        "ORDER BY channel",
+        (journey_id,),
+    ):
+        stats.messages[channel] = count
+    for node, visits in db.execute_sql(
+        "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
+    ):
+        stats.nodes[node] = visits
+    return stats
+
+
+def daily_counts(
+    journey_id: int,
+    *,
+    tz: dt.tzinfo | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    db: Database | None = None,
+) -> list[DayCount]:
+    """Entries and messages per local day (for charts), days with nothing left out.
+
+    Rows are grouped by their stored instant in SQL (a tick writes many rows at one
+    instant), then by local day here, so the zone rule is the domain's, not the database's.
+    """
+    db = _db(db)
+    days: dict[dt.date, DayCount] = {}
+    bounds = ""
+    params: list[Any] = [journey_id]
+    if start is not None:
+        bounds += " AND {col} >= ?"
+        params.append(start)
+    if end is not None:
+        bounds += " AND {col} < ?"
+        params.append(end)
+
+    def day(ts: int) -> DayCount:
+        date = engine.local_date(ts, tz)
+        if date not in days:
+            days[date] = DayCount(day=date)
+        return days[date]
+
+    for ts, count in db.execute_sql(
+        "SELECT started_at, count(*) FROM run WHERE journey_id = ?"
+        + bounds.format(col="started_at") + " GROUP BY started_at",
+        params,
+    ):
+        day(ts).entered += count
+    for ts, channel, count in db.execute_sql(
+        "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ?"
+        + bounds.format(col="due_at") + " GROUP BY due_at, channel",
+        params,
+    ):
+        entry = day(ts)
+        entry.messages[channel] = entry.messages.get(channel, 0) + count
+    return [days[d] for d in sorted(days)]
+
+
+def customer_trace(journey_id: int, external_id: str,
+                   db: Database | None = None) -> list[TraceStep]:
+    """Every node one customer reached, run by run, in order: "why did X get three pushes?"."""
+    steps: list[TraceStep] = []
+    for entry_number, path in _db(db).execute_sql(
+        "SELECT entry_number, path FROM run WHERE journey_id = ? AND external_id = ? "
+        "ORDER BY entry_number",
+        (journey_id, external_id),
+    ):
+        for item in (path or "").splitlines():
+            if not item:
+                continue
+            node, _, reached = item.rpartition("@")
+            steps.append(TraceStep(int(entry_number), node, int(reached)))
+    return steps

@@ -1,0 +1,92 @@
+"""Helpers for the evaluator tests: audiences written straight to the store, outbox reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from journey_desktop.domain.journey import Journey
+from journey_desktop.store.db import database
+from journey_desktop.store.repository import JourneyRepository
+
+MADRID = ZoneInfo("Europe/Madrid")
+DAY = 86400
+
+
+def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0,
+          tz: dt.tzinfo = MADRID) -> int:
+    return int(dt.datetime(year, month, day, hour, minute, tzinfo=tz).timestamp())
+
+
+def add_customers(journey_id: int, customers: dict[str, dict[str, Any]], now: int) -> None:
+    """Customers as an import leaves them: due for their first check at the next tick."""
+    database.connection().executemany(
+        "INSERT INTO customer (journey_id, external_id, fields, entries, next_check_at,"
+        " imported_at) VALUES (?, ?, ?, 0, ?, ?)",
+        [(journey_id, ext, json.dumps(fields), now, now) for ext, fields in customers.items()],
+    )
+
+
+def remove_customers(journey_id: int, external_ids: list[str]) -> None:
+    """What a replace import does to customers missing from the new file."""
+    for ext in external_ids:
+        database.execute_sql(
+            "DELETE FROM customer WHERE journey_id = ? AND external_id = ?", (journey_id, ext)
+        )
+
+
+def activate(repo: JourneyRepository, journey: Journey, customers: dict[str, dict[str, Any]],
+             now: int) -> int:
+    journey_id = repo.create(journey, now=now)
+    add_customers(journey_id, customers, now)
+    result = repo.activate(journey_id, now=now)
+    assert result.ok, result.problems
+    return journey_id
+
+
+def outbox(journey_id: int | None = None) -> list[tuple[Any, ...]]:
+    """(customer, entry, node, channel, title, body, url, due_at) rows in a stable order."""
+    where, params = ("WHERE journey_id = ?", (journey_id,)) if journey_id is not None else ("", ())
+    return list(database.execute_sql(
+        "SELECT external_id, entry_number, node, channel, title, body, url, due_at FROM outbox "
+        f"{where} ORDER BY journey_id, external_id, entry_number, node",
+        params,
+    ))
+
+
+def runs(journey_id: int) -> list[tuple[Any, ...]]:
+    return list(database.execute_sql(
+        "SELECT external_id, entry_number, state, end_reason, node FROM run "
+        "WHERE journey_id = ? ORDER BY external_id, entry_number",
+        (journey_id,),
+    ))
+
+
+def journey_from(nodes: list[dict[str, Any]], *, reentry: bool = False,
+                 max_entries: int | None = None, timeout_days: int = 1,
+                 name: str = "Test journey") -> Journey:
+    return Journey.from_dict({
+        "format": "journey-desktop/1",
+        "name": name,
+        "nodes": nodes,
+        "activation": {"allow_reentry": reentry, "max_entries": max_entries,
+                       "timeout": {"value": timeout_days, "unit": "days"}},
+    })
+
+
+def two_messages_a_day_apart(at_time: str | None = None) -> list[dict[str, Any]]:
+    wait: dict[str, Any] = {"id": "pause", "type": "wait",
+                            "duration": {"value": 1, "unit": "days"}, "next": "again"}
+    if at_time:
+        wait["at_time"] = at_time
+    return [
+        {"id": "start", "type": "entry", "next": "hello"},
+        {"id": "hello", "type": "message", "channel": "push", "title": "Hello {{firstName}}",
+         "body": "Welcome {{firstName}} {{missing}}!", "next": "pause"},
+        wait,
+        {"id": "again", "type": "message", "channel": "email", "subject": "Still there?",
+         "body": "Hi {{firstName}}", "from_name": "The Team", "next": "end"},
+        {"id": "end", "type": "exit"},
+    ]
