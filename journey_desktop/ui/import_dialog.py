@@ -200,6 +200,8 @@ class ImportPreviewDialog(QDialog):
         self.rows_view.setModel(self.rows_model)
         self.rows_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rows_view.setWordWrap(False)
+        self.rows_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.rows_view.horizontalHeader().setStretchLastSection(True)
         self.rows_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.rows_label = QLabel()
         self.rows_label.setObjectName("rows_label")
@@ -469,6 +471,8 @@ class ImportResultDialog(QDialog):
 
         self.count_labels: dict[str, QLabel] = {}
         grid = QFormLayout()
+        grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        grid.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         lines = [
             ("read", "Rows read", result.read),
             ("added", "Customers added", result.added),
@@ -484,7 +488,7 @@ class ImportResultDialog(QDialog):
         for key, title, value in lines:
             label = QLabel(f"{value:,}")
             label.setObjectName(f"count_{key}")
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            label.setStyleSheet("QLabel { font-weight: 600; }")
             self.count_labels[key] = label
             grid.addRow(title + ":", label)
 
@@ -496,11 +500,12 @@ class ImportResultDialog(QDialog):
         if result.rejected:
             shown = len(result.rejects.kept)
             note = "" if shown == result.rejected else f" (the first {shown:,} of {result.rejected:,})"
-            layout.addWidget(QLabel(f"Rejected rows{note}:"))
+            layout.addWidget(QLabel(f"The rejected rows, by line in the file{note}:"))
             view = QTableView()
             view.setObjectName("rejects_table")
             view.setModel(RejectTableModel(result.rejects.kept, self))
             view.verticalHeader().setVisible(False)
+            view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
             view.horizontalHeader().setStretchLastSection(True)
             view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             view.resizeColumnsToContents()

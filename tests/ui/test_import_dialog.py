@@ -92,14 +92,16 @@ def stored(journey_id: int) -> dict[str, dict[str, str]]:
     }
 
 
-_parents: list[QWidget] = []
+@pytest.fixture
+def window(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
+    """Stands for the main window, which outlives every import (qtbot holds it weakly)."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    return widget
 
 
-def start(qtbot, repo: JourneyRepository, journey_id: int, settings: QSettings, path: str | None = None) -> ImportController:  # type: ignore[no-untyped-def]
-    parent = QWidget()  # stands for the main window, which outlives every import
-    qtbot.addWidget(parent)
-    _parents.append(parent)
-    return run_import_flow(parent, repo, journey_id, path, settings=settings)
+def start(window: QWidget, repo: JourneyRepository, journey_id: int, settings: QSettings, path: str | None = None) -> ImportController:
+    return run_import_flow(window, repo, journey_id, path, settings=settings)
 
 
 def close_result(qtbot, controller: ImportController) -> None:  # type: ignore[no-untyped-def]
@@ -109,11 +111,11 @@ def close_result(qtbot, controller: ImportController) -> None:  # type: ignore[n
         result.reject()
 
 
-def test_add_flow_from_the_file_dialog(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_add_flow_from_the_file_dialog(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path / "exports", "customerId;firstName;points;birthday\r\n"
                  "c1;Ann;10;1990-05-01\r\nc2;Bob;7;1985-11-30\r\nc1;Anna;12;1990-05-01\r\n")
     asked.open_file = str(path)
-    controller = start(qtbot, repo, journey_id, settings)
+    controller = start(window, repo, journey_id, settings)
     title, directory, name_filter = asked.texts("open")[0]
     assert title == "Import audience into “Welcome”"
     assert name_filter == CSV_FILTER and "*.csv" in name_filter
@@ -152,13 +154,13 @@ def test_add_flow_from_the_file_dialog(qtbot, repo, journey_id, settings, asked,
 
     # The next file dialog opens in the folder of the last import.
     asked.open_file = None
-    start(qtbot, repo, journey_id, settings)
+    start(window, repo, journey_id, settings)
     assert asked.texts("open")[1][1] == str((tmp_path / "exports").resolve())
 
 
-def test_preview_overrides_delimiter_and_id_column(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_preview_overrides_delimiter_and_id_column(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "email|code|name\nann@x.org|7|Ann\n")
-    controller = start(qtbot, repo, journey_id, settings, str(path))
+    controller = start(window, repo, journey_id, settings, str(path))
     assert asked.texts("open") == []  # a dropped file skips the file dialog
     preview = dialog_named("import_preview_dialog")
     assert preview.findChild(QComboBox, "delimiter_combo").currentData() == "|"
@@ -184,9 +186,9 @@ def test_preview_overrides_delimiter_and_id_column(qtbot, repo, journey_id, sett
     close_result(qtbot, controller)
 
 
-def test_replace_asks_with_the_number_leaving(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replace_asks_with_the_number_leaving(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first = write(tmp_path, "id,name\na,A\nb,B\nc,C\n", "first.csv")
-    controller = start(qtbot, repo, journey_id, settings, str(first))
+    controller = start(window, repo, journey_id, settings, str(first))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
         dialog_named("import_preview_dialog").accept()
     close_result(qtbot, controller)
@@ -194,7 +196,7 @@ def test_replace_asks_with_the_number_leaving(qtbot, repo, journey_id, settings,
     second = write(tmp_path, "id,name\nc,C2\nd,D\n", "second.csv")
     for answer in (False, True):
         asked.confirm_answer = answer
-        controller = start(qtbot, repo, journey_id, settings, str(second))
+        controller = start(window, repo, journey_id, settings, str(second))
         preview = dialog_named("import_preview_dialog")
         titles = [box.title() for box in preview.findChildren(QGroupBox)]
         assert "Mode (the audience has 3 customers now)" in titles
@@ -215,16 +217,16 @@ def test_replace_asks_with_the_number_leaving(qtbot, repo, journey_id, settings,
     assert confirmations[0].startswith("2 customers of “Welcome” are not in second.csv and will leave")
 
 
-def test_cancel_leaves_the_audience_unchanged(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_leaves_the_audience_unchanged(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     small = write(tmp_path, "id,name\nkeep,K\n", "small.csv")
-    controller = start(qtbot, repo, journey_id, settings, str(small))
+    controller = start(window, repo, journey_id, settings, str(small))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
         dialog_named("import_preview_dialog").accept()
     close_result(qtbot, controller)
 
     rows = "".join(f"n{i:06d},name {i}\n" for i in range(200_000))
     big = write(tmp_path, "id,name\nkeep,changed\n" + rows, "big.csv")
-    controller = start(qtbot, repo, journey_id, settings, str(big))
+    controller = start(window, repo, journey_id, settings, str(big))
     imported: list[int] = []
     controller.audience_imported.connect(imported.append)
     dialog_named("import_preview_dialog").accept()
@@ -242,9 +244,9 @@ def test_cancel_leaves_the_audience_unchanged(qtbot, repo, journey_id, settings,
     assert dialog_named("import_progress_dialog") is None
 
 
-def test_rejected_rows_are_listed_and_saved(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "id,name\n1,Ann\n,Nobody\n2,Bob,extra\n")
-    controller = start(qtbot, repo, journey_id, settings, str(path))
+    controller = start(window, repo, journey_id, settings, str(path))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
         dialog_named("import_preview_dialog").accept()
     result = dialog_named("import_result_dialog")
@@ -264,9 +266,9 @@ def test_rejected_rows_are_listed_and_saved(qtbot, repo, journey_id, settings, a
     close_result(qtbot, controller)
 
 
-def test_all_rows_rejected_reports_nothing_imported(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_all_rows_rejected_reports_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "id,name\n,x\n")
-    controller = start(qtbot, repo, journey_id, settings, str(path))
+    controller = start(window, repo, journey_id, settings, str(path))
     imported: list[int] = []
     controller.audience_imported.connect(imported.append)
     dialog_named("import_preview_dialog").accept()
@@ -281,7 +283,7 @@ def test_all_rows_rejected_reports_nothing_imported(qtbot, repo, journey_id, set
     [(PNG, "not a CSV file"), (b"", "is empty")],
     ids=["png-renamed-csv", "empty"],
 )
-def test_files_that_are_not_csv_get_a_clear_message(qtbot, repo, journey_id, settings, asked, tmp_path, content, message) -> None:  # type: ignore[no-untyped-def]
+def test_files_that_are_not_csv_get_a_clear_message(qtbot, window, repo, journey_id, settings, asked, tmp_path, content, message) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, content, "photo.csv")
     controller = ImportController(None, repo, journey_id, settings)
     with qtbot.waitSignal(controller.finished):
@@ -291,8 +293,8 @@ def test_files_that_are_not_csv_get_a_clear_message(qtbot, repo, journey_id, set
     assert dialog_named("import_preview_dialog") is None
 
 
-def test_header_only_file_cannot_be_imported(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    controller = start(qtbot, repo, journey_id, settings, str(write(tmp_path, "customerId,name\n")))
+def test_header_only_file_cannot_be_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "customerId,name\n")))
     preview = dialog_named("import_preview_dialog")
     assert "no customer rows" in preview.findChild(QLabel, "problem_label").text()
     assert not preview.import_button.isEnabled()
@@ -300,7 +302,7 @@ def test_header_only_file_cannot_be_imported(qtbot, repo, journey_id, settings, 
         preview.reject()
 
 
-def test_deactivated_journey_is_refused(qtbot, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_deactivated_journey_is_refused(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     repo.activate(journey_id)
     repo.deactivate(journey_id)
     controller = ImportController(None, repo, journey_id, settings)
