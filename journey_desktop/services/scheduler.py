@@ -1,0 +1,195 @@
+"""The evaluator on a QTimer (SPEC §5): ticks off the GUI thread, never overlapping.
+
+The scheduler owns the clock (the engine never reads it): each tick gets ``now`` when it
+starts. The work runs in a Worker with the thread's own database connection; a timer that
+fires while a tick still runs is skipped. The evaluator lock is taken on ``start()`` and
+heartbeated; while another process holds it, ticks are refused with its name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+
+from journey_desktop.services.workers import Cancelled, JobControl, Worker
+from journey_desktop.store.db import database
+from journey_desktop.store.evaluator import Evaluator, TickCancelled, TickSummary
+from journey_desktop.store.evaluator_lock import (
+    HEARTBEAT_EVERY,
+    EvaluatorBusyError,
+    EvaluatorLock,
+)
+from journey_desktop.store.repository import SettingsRepository
+
+log = logging.getLogger(__name__)
+
+
+def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
+              heartbeat: Callable[[], object]) -> TickSummary:
+    """One tick on this worker thread's own connection (peewee connections are per thread)."""
+    database.connect(reuse_if_open=True)
+    try:
+        evaluator = Evaluator(database, tz=tz, on_batch=heartbeat,
+                              cancelled=lambda: control.cancelled)
+        return evaluator.tick(now)
+    except TickCancelled:
+        raise Cancelled() from None
+    finally:
+        database.close()
+
+
+class EvaluatorScheduler(QObject):
+    """Ticks every active journey at the tick interval; "Run now" ticks at once."""
+
+    tick_started = Signal()
+    tick_finished = Signal(object)  # TickSummary
+    tick_failed = Signal(str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        tz: dt.tzinfo | None = None,
+        interval_seconds: int | None = None,
+        lock: EvaluatorLock | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._tz = tz
+        self._interval = interval_seconds
+        self._lock = lock if lock is not None else EvaluatorLock(clock=clock)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setInterval(HEARTBEAT_EVERY * 1000)
+        self._heartbeat.timeout.connect(self._on_heartbeat_timeout)
+        self._worker: Worker | None = None
+        self.last_tick_at: int | None = None
+        self.next_tick_at: int | None = None
+        self.last_summary: TickSummary | None = None
+        self.last_error: str | None = None
+
+    # --- what the window needs -------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    @property
+    def interval_seconds(self) -> int:
+        if self._interval is not None:
+            return self._interval
+        return SettingsRepository().tick_interval()
+
+    def status_text(self) -> str:
+        """One line for the status bar."""
+        if self.busy:
+            return "Evaluator: ticking…"
+        if self.last_error:
+            return f"Evaluator: {self.last_error}"
+        parts = []
+        if self.last_tick_at is not None:
+            parts.append(f"last tick {dt.datetime.fromtimestamp(self.last_tick_at):%H:%M}")
+        if self.next_tick_at is not None:
+            parts.append(f"next {dt.datetime.fromtimestamp(self.next_tick_at):%H:%M}")
+        return "Evaluator: " + (", ".join(parts) if parts else "stopped")
+
+    def start(self) -> None:
+        """Start ticking at the interval (the first tick comes after one interval)."""
+        self._try_lock()
+        self._timer.start(self.interval_seconds * 1000)
+        self._heartbeat.start()
+        self._schedule_next()
+
+    def stop(self) -> None:
+        """Stop the timer, ask a running tick to stop between batches, release the lock."""
+        self._timer.stop()
+        self._heartbeat.stop()
+        self.next_tick_at = None
+        if self._worker is not None:
+            self._worker.cancel()
+        self._pool.waitForDone()
+        self._lock.release()
+
+    def set_interval(self, seconds: int) -> None:
+        self._interval = int(seconds)
+        if self._timer.isActive():
+            self._timer.start(self._interval * 1000)
+            self._schedule_next()
+
+    @Slot()
+    def run_now(self) -> bool:
+        """Tick at once; False (and nothing started) when a tick is already running."""
+        if self._worker is not None:
+            log.info("tick skipped: the previous one is still running")
+            return False
+        if not self._try_lock():
+            return False
+        now = int(self._clock())
+        worker = Worker(_tick_job, now, self._tz, self._lock.heartbeat,
+                        expected=(EvaluatorBusyError, OSError))
+        worker.signals.finished.connect(self._on_worker_finished)
+        worker.signals.failed.connect(self._on_worker_failed)
+        worker.signals.cancelled.connect(self._on_worker_cancelled)
+        self._worker = worker
+        self.last_tick_at = now
+        self.tick_started.emit()
+        worker.start(self._pool)
+        return True
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _try_lock(self) -> bool:
+        if self._lock.held and self._lock.heartbeat():
+            return True
+        try:
+            self._lock.acquire()
+        except EvaluatorBusyError as exc:
+            self.last_error = str(exc)
+            self.tick_failed.emit(str(exc))
+            return False
+        self.last_error = None
+        return True
+
+    def _schedule_next(self) -> None:
+        self.next_tick_at = int(self._clock()) + self.interval_seconds
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        self._schedule_next()
+        self.run_now()
+
+    @Slot()
+    def _on_heartbeat_timeout(self) -> None:
+        if self._lock.held:
+            self._lock.heartbeat()
+
+    @Slot(object)
+    def _on_worker_finished(self, summary: object) -> None:
+        self._worker = None
+        self.last_error = None
+        self._lock.heartbeat()
+        if isinstance(summary, TickSummary):
+            self.last_summary = summary
+        self.tick_finished.emit(summary)
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        self._worker = None
+        self.last_error = message
+        self.tick_failed.emit(message)
+
+    @Slot()
+    def _on_worker_cancelled(self) -> None:
+        self._worker = None

@@ -1,0 +1,73 @@
+"""The QTimer scheduler: ticks off the GUI thread, never two at once, and the lock."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from journey_desktop.services.scheduler import EvaluatorScheduler
+from journey_desktop.store.evaluator_lock import EvaluatorLock
+from tests.store.evaluator_support import (
+    MADRID,
+    activate,
+    journey_from,
+    local,
+    outbox,
+    two_messages_a_day_apart,
+)
+
+NOW = local(2025, 4, 7)
+
+
+@pytest.fixture
+def journey_id(repo):
+    customers = {f"c{i}": {"firstName": str(i)} for i in range(5)}
+    return activate(repo, journey_from(two_messages_a_day_apart()), customers, NOW)
+
+
+@pytest.fixture
+def scheduler(qtbot, store):
+    scheduler = EvaluatorScheduler(clock=lambda: NOW, tz=MADRID, interval_seconds=1)
+    yield scheduler
+    scheduler.stop()
+
+
+def test_run_now_ticks_in_a_worker_and_reports(qtbot, scheduler, journey_id):
+    with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000) as blocker:
+        assert scheduler.run_now()
+        assert scheduler.busy
+        assert scheduler.status_text() == "Evaluator: ticking…"
+    summary = blocker.args[0]
+    assert (summary.entered, summary.messages) == (5, 5)
+    assert len(outbox(journey_id)) == 5
+    assert scheduler.last_tick_at == NOW
+    assert not scheduler.busy
+
+
+def test_a_tick_never_overlaps_the_running_one(qtbot, scheduler, journey_id):
+    with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
+        assert scheduler.run_now()
+        assert not scheduler.run_now()
+    assert len(outbox(journey_id)) == 5
+
+
+def test_the_timer_ticks_at_the_interval(qtbot, scheduler, journey_id):
+    scheduler.start()
+    assert scheduler.running
+    assert scheduler.next_tick_at == NOW + 1
+    with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
+        pass
+    assert len(outbox(journey_id)) == 5
+
+
+def test_another_live_evaluator_is_named_and_not_overrun(qtbot, scheduler, journey_id):
+    other = EvaluatorLock(pid=os.getppid(), clock=lambda: NOW)
+    other.acquire()
+    with qtbot.waitSignal(scheduler.tick_failed, timeout=5_000) as blocker:
+        assert not scheduler.run_now()
+    assert f"already running in process {os.getppid()}" in blocker.args[0]
+    assert outbox(journey_id) == []
+    other.release()
+    with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
+        assert scheduler.run_now()
