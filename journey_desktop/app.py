@@ -19,10 +19,15 @@ def guard_none_refcount() -> None:
     None to Qt, PySide drops one reference to None too many; after enough repaints None's
     count reaches zero and the interpreter aborts ("deallocating None"). From Python 3.12
     None is immortal; before that, give it enough references to outlive any session.
-    Call once, before the first window is shown.
+    The project pins PySide6 below 6.12; this keeps an environment that has 6.12 anyway
+    from crashing. Call once, before the first window is shown.
     """
     global _none_guarded
     if _none_guarded or sys.version_info >= (3, 12):
+        return
+    import PySide6
+
+    if tuple(PySide6.__version_info__[:2]) != (6, 12):  # the releases known to do it
         return
     ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
     _none_guarded = True

@@ -166,19 +166,19 @@ class JourneyRepository:
             JourneyRecord.updated_at,
             JourneyRecord.definition,
         ).order_by(JourneyRecord.id)
-        return [
+        return [  # plain tuples: building model objects is most of the cost at 10,000 rows
             JourneySummary(
-                id=r.id,
-                name=r.name,
-                status=r.status,
-                audience=audience.get(r.id, 0),
-                entered=entered.get(r.id, 0),
-                in_progress=in_progress.get(r.id, 0),
-                messages=messages.get(r.id, 0),
-                updated_at=r.updated_at,
-                definition=r.definition,
+                id=jid,
+                name=name,
+                status=status,
+                audience=audience.get(jid, 0),
+                entered=entered.get(jid, 0),
+                in_progress=in_progress.get(jid, 0),
+                messages=messages.get(jid, 0),
+                updated_at=updated_at,
+                definition=definition,
             )
-            for r in rows.objects()
+            for jid, name, status, updated_at, definition in rows.tuples()
         ]
 
     def summary(self, journey_id: int) -> JourneySummary:

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QSize,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -86,17 +87,23 @@ class Validity:
     errors: int
     warnings: int
     summary: tuple[str, ...] = ()
+    pending: bool = False
 
     @property
     def ok(self) -> bool:
         return self.errors == 0
 
     def label(self) -> str:
+        if self.pending:
+            return "…"
         if self.errors:
             return f"✗ {_plural(self.errors, 'error')}"
         if self.warnings:
             return f"✓ Ready, {_plural(self.warnings, 'warning')}"
         return "✓ Ready"
+
+
+PENDING = Validity(0, 0, pending=True)
 
 
 def draft_validity(summary: JourneySummary) -> Validity:
@@ -149,7 +156,18 @@ class _Row:
 
 
 class JourneyTableModel(QAbstractTableModel):
-    """Journeys with their counts; rows replaced as a whole by ``set_summaries``."""
+    """Journeys with their counts; rows replaced as a whole by ``set_summaries``.
+
+    Drafts are validated for the validity mark. Results are kept per (id, last update), so
+    a refresh re-validates only what changed; when many drafts are new (the first load of
+    a large database), they are validated in short slices on the event loop after the
+    window shows, top rows first, rather than delaying it.
+    """
+
+    INLINE_VALIDATIONS = 100  # at most this many new drafts are validated at once
+    SLICE_VALIDATIONS = 40  # drafts per event-loop slice beyond that
+
+    validity_completed = Signal()  # every draft's validity mark is known
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,6 +175,10 @@ class JourneyTableModel(QAbstractTableModel):
         self._validity_cache: dict[int, tuple[int, str, Validity]] = {}
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
+        self._cursor = 0
+        self._validation_timer = QTimer(self)
+        self._validation_timer.setInterval(0)
+        self._validation_timer.timeout.connect(self._on_validation_timer_timeout)
 
     # --- Qt overrides --------------------------------------------------------------------
 
@@ -202,7 +224,8 @@ class JourneyTableModel(QAbstractTableModel):
             return row.name_key
         if role == Qt.ItemDataRole.TextAlignmentRole and column in COUNT_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == COL_VALIDITY and row.validity:
+        if (role == Qt.ItemDataRole.ForegroundRole and column == COL_VALIDITY and row.validity
+                and not row.validity.pending):
             v = row.validity
             color = INVALID_COLOR if v.errors else WARNING_COLOR if v.warnings else VALID_COLOR
             return QBrush(QColor(color))
@@ -215,6 +238,7 @@ class JourneyTableModel(QAbstractTableModel):
         if not (0 <= column < len(COLUMN_TITLES)) or not self._rows:
             return
         self.layoutAboutToBeChanged.emit()
+        self._cursor = 0
         persistent = self.persistentIndexList()
         old_ids = [self._rows[i.row()].summary.id for i in persistent]
         self._apply_sort()
@@ -229,7 +253,11 @@ class JourneyTableModel(QAbstractTableModel):
 
     def set_summaries(self, summaries: Iterable[JourneySummary]) -> None:
         """Replace every row; drafts are validated, reusing results for unchanged ones."""
-        rows = [_Row(s, self._validity(s)) for s in summaries]
+        rows = [_Row(s, self._cached_validity(s)) for s in summaries]
+        pending = [row for row in rows if row.validity is PENDING]
+        if len(pending) <= self.INLINE_VALIDATIONS:
+            for row in pending:
+                row.validity = self._validate(row.summary)
         live = {row.summary.id for row in rows}
         for stale in set(self._validity_cache) - live:
             del self._validity_cache[stale]
@@ -237,6 +265,17 @@ class JourneyTableModel(QAbstractTableModel):
         self._rows = rows
         self._apply_sort()
         self.endResetModel()
+        self._cursor = 0
+        if len(pending) > self.INLINE_VALIDATIONS:
+            self._validation_timer.start()
+        else:
+            self._validation_timer.stop()
+            self.validity_completed.emit()
+
+    @property
+    def validating(self) -> bool:
+        """True while validity marks are still being computed."""
+        return self._validation_timer.isActive()
 
     def summary_at(self, row: int) -> JourneySummary:
         return self._rows[row].summary
@@ -265,22 +304,52 @@ class JourneyTableModel(QAbstractTableModel):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _validity(self, summary: JourneySummary) -> Validity | None:
+    def _cached_validity(self, summary: JourneySummary) -> Validity | None:
+        """None for non-drafts, the known result, or PENDING."""
         if summary.status != DRAFT:
             return None
         cached = self._validity_cache.get(summary.id)
         if cached is not None and cached[0] == summary.updated_at and cached[1] == summary.name:
             return cached[2]
+        return PENDING
+
+    def _validate(self, summary: JourneySummary) -> Validity:
         validity = draft_validity(summary)
         self._validity_cache[summary.id] = (summary.updated_at, summary.name, validity)
         return validity
+
+    @Slot()
+    def _on_validation_timer_timeout(self) -> None:
+        """Validate the next slice of pending drafts, in row order."""
+        rows, done = self._rows, 0
+        first = last = -1
+        position = self._cursor
+        while position < len(rows) and done < self.SLICE_VALIDATIONS:
+            row = rows[position]
+            if row.validity is PENDING:
+                row.validity = self._validate(row.summary)
+                done += 1
+                first = position if first < 0 else first
+                last = position
+            position += 1
+        self._cursor = position
+        if first >= 0:
+            self.dataChanged.emit(self.index(first, COL_VALIDITY), self.index(last, COL_VALIDITY))
+        if position >= len(rows):
+            self._validation_timer.stop()
+            if self._sort_column == COL_VALIDITY:
+                self.sort(self._sort_column, self._sort_order)
+            self.validity_completed.emit()
 
     def _apply_sort(self) -> None:
         column = self._sort_column
         if 0 <= column < len(COLUMN_TITLES):
             # Ties keep name order whichever way the column is sorted (the sort is stable).
             self._rows.sort(key=lambda r: (r.name_key, r.summary.id))
-            if column != COL_NAME:
+            if column == COL_UPDATED:  # the default order: spare a method call per row
+                self._rows.sort(key=lambda r: r.summary.updated_at,
+                                reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
+            elif column != COL_NAME:
                 self._rows.sort(key=lambda r: r.sort_value(column),
                                 reverse=self._sort_order == Qt.SortOrder.DescendingOrder)
             elif self._sort_order == Qt.SortOrder.DescendingOrder:
@@ -312,6 +381,8 @@ class JourneyTableModel(QAbstractTableModel):
         s = row.summary
         if column == COL_VALIDITY and row.validity is not None:
             v = row.validity
+            if v.pending:
+                return "Checking…"
             if not v.summary:
                 return "Ready to activate"
             more = v.errors + v.warnings - len(v.summary)

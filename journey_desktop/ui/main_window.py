@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
         text.setObjectName("empty_state_text")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setWordWrap(True)
-        text.setMaximumWidth(620)
+        text.setFixedWidth(600)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(text)

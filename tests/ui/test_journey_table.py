@@ -123,3 +123,17 @@ def test_validity_is_recomputed_only_for_changed_drafts(proxy, summaries, monkey
     changed = summary(2, "welcome series", "draft", audience=10, updated_at=1_800_000_000)
     model.set_summaries([summaries[0], changed, summaries[2], summaries[3]])
     assert calls == [2]
+
+
+def test_many_new_drafts_are_validated_after_showing(qtbot, summaries, monkeypatch):
+    monkeypatch.setattr(JourneyTableModel, "INLINE_VALIDATIONS", 1)
+    monkeypatch.setattr(JourneyTableModel, "SLICE_VALIDATIONS", 1)
+    model = JourneyTableModel()
+    with qtbot.waitSignal(model.validity_completed, timeout=5000):
+        model.set_summaries(summaries)
+        assert model.validating
+        pending = [model.index(r, COL_VALIDITY).data() for r in range(model.rowCount())]
+        assert pending.count("…") == 2  # the two drafts, shown as being checked
+    marks = sorted(model.index(r, COL_VALIDITY).data() for r in range(model.rowCount()))
+    assert marks[2] == "✓ Ready" and marks[3].startswith("✗")
+    assert not model.validating
