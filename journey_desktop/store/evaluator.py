@@ -277,10 +277,14 @@ class Evaluator:
                     (IN_PROGRESS,),
                 )
             next_sql = self._next_check_sql(plan, now, "k.n + k.enter", "k.first")
+            # New runs along the shared first steps that stop at a wait are still open.
+            chain_waits = plan.chain is not None and plan.chain[-1].type == "wait"
+            waits_after_entry = 1 if chain_waits else -1
             conn.execute(
                 "UPDATE customer SET (entries, first_check_at, next_check_at) = ("
                 " SELECT k.n + k.enter, coalesce(customer.first_check_at, ?),"
-                f" CASE WHEN k.busy = 1 OR k.open = 1 THEN NULL ELSE {next_sql} END"
+                f" CASE WHEN k.busy = 1 OR k.open = 1 OR k.enter = {waits_after_entry}"
+                f" THEN NULL ELSE {next_sql} END"
                 " FROM temp.jd_check AS k WHERE k.cid = customer.id) "
                 "WHERE customer.id IN (SELECT cid FROM temp.jd_check)",
                 (now,),
@@ -310,7 +314,6 @@ class Evaluator:
             seconds = last.duration.seconds if last.duration else 0
             state, node_id, ended, reason = IN_PROGRESS, last.next, None, None
             due = engine.wait_end(now, seconds, last.at_time, self.tz)
-            conn.execute("UPDATE temp.jd_check SET open = 1 WHERE enter = 1")
         conn.execute(
             "INSERT INTO run (journey_id, external_id, entry_number, state, node, due_at,"
             " started_at, ended_at, end_reason, path) "

@@ -241,3 +241,24 @@ def test_messages_are_rendered_with_empty_missing_fields(repo):
     assert rows[("x", "again")] == ("email", "Still there?", "Hi Zoë", "")
     assert [s.node for s in customer_trace(journey_id, "x")] == [
         "start", "hello", "pause", "again", "end"]
+
+
+def test_a_customer_in_a_run_is_rechecked_only_after_it_ends(repo):
+    start = local(2025, 12, 1)
+    journey = journey_from(two_messages_a_day_apart(), reentry=True, max_entries=2)
+    journey_id = activate(repo, journey, {"r": {"firstName": "R"}}, start)
+    evaluator = Evaluator(tz=MADRID)
+    tick_days(evaluator, start, 6)
+    # In the run on day 0 and 1 (it ends on day 1), re-checked at the next rhythm point.
+    assert [(r[1], r[2], r[-1]) for r in outbox(journey_id)] == [
+        (1, "again", start + DAY), (1, "hello", start),
+        (2, "again", start + 3 * DAY), (2, "hello", start + 2 * DAY)]
+    assert database_next_check(journey_id) is None
+
+
+def database_next_check(journey_id: int) -> int | None:
+    from journey_desktop.store.db import database
+
+    return database.execute_sql(
+        "SELECT next_check_at FROM customer WHERE journey_id = ?", (journey_id,)
+    ).fetchone()[0]
