@@ -46,8 +46,6 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from journey_desktop.app import guard_none_refcount
-guard_none_refcount()
 app = QApplication(sys.argv)
 from journey_desktop.services.settings import WindowSettings
 from journey_desktop.store import open_store
@@ -128,9 +126,6 @@ def ten_thousand(tmp: Path) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from journey_desktop.app import guard_none_refcount
-
-    guard_none_refcount()
     app = QApplication.instance() or QApplication(sys.argv)
     from journey_desktop.services.settings import WindowSettings
     from journey_desktop.store import open_store

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
 from journey_desktop import APP_NAME, __version__
 from journey_desktop.paths import resolve_data_dir, resource_path
 
 ORGANIZATION_NAME = "journey-desktop"
-_none_guarded = False
-
-
-def guard_none_refcount() -> None:
-    """Work around a PySide6 6.12 bug on Python 3.11 that crashes long sessions.
-
-    Each time a Python override (``data()``, ``headerData()`` of any item model) returns
-    None to Qt, PySide drops one reference to None too many; after enough repaints None's
-    count reaches zero and the interpreter aborts ("deallocating None"). From Python 3.12
-    None is immortal; before that, give it enough references to outlive any session.
-    The project pins PySide6 below 6.12; this keeps an environment that has 6.12 anyway
-    from crashing. Call once, before the first window is shown.
-    """
-    global _none_guarded
-    if _none_guarded or sys.version_info >= (3, 12):
-        return
-    import PySide6
-
-    if tuple(PySide6.__version_info__[:2]) != (6, 12):  # the releases known to do it
-        return
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    _none_guarded = True
 
 
 def run_gui(data_dir_arg: str | None = None) -> int:
@@ -49,7 +26,6 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     from journey_desktop.ui.main_window import MainWindow
     from journey_desktop.ui.startup import ErrorReporter, ask_fresh_database, start_fresh_beside
 
-    guard_none_refcount()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)

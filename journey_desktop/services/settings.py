@@ -33,6 +33,11 @@ class WindowSettings:
         """Settings in an INI file (for tests, benchmarks and screenshots)."""
         return cls(QSettings(path, QSettings.Format.IniFormat))
 
+    @property
+    def qsettings(self) -> QSettings:
+        """The underlying store, for other parts of the window that remember things."""
+        return self._settings
+
     def geometry(self) -> QByteArray | None:
         return self._bytes(self.GEOMETRY)
 

@@ -47,7 +47,10 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
+from journey_desktop.ui.activate_dialog import ActivateDialog
+from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.icons import icon
+from journey_desktop.ui.import_dialog import ImportController, run_import_flow
 from journey_desktop.ui.journey_table import (
     COL_NAME,
     COL_UPDATED,
@@ -123,7 +126,7 @@ class MainWindow(QMainWindow):
     audience_file_dropped = Signal(int, str)  # journey id, path of a .csv dropped on its row
 
     # Which later features are wired in; each one's landing turns its flag on.
-    FEATURES = {"editor": False, "activate": False, "import": False, "stats": False,
+    FEATURES = {"editor": True, "activate": True, "import": True, "stats": False,
                 "outbox": False}
 
     def __init__(
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
         self.repository = repository if repository is not None else JourneyRepository()
         self.settings = settings if settings is not None else WindowSettings()
         self.features = dict(self.FEATURES)
+        self._editors: dict[int, EditorWindow] = {}
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
         self.resize(1180, 700)
@@ -203,8 +207,31 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def open_editor(self, journey_id: int, node_id: str | None = None) -> None:
         """Open the editor on a journey (read-only unless a draft), at a node if given."""
-        # The editor (ui/editor/) plugs in here.
-        self._say(f"The journey editor is {NOT_YET}.")
+        editor = self._editors.get(journey_id)
+        if editor is None:
+            with self._refusals("Open journey"):
+                editor = EditorWindow(self.repository, journey_id)
+            if editor is None:
+                return
+            editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            editor.journey_saved.connect(self._on_editor_journey_saved)
+            editor.clone_opened.connect(self._on_editor_clone_opened)
+            editor.destroyed.connect(partial(self._editors.pop, journey_id, None))
+            self._editors[journey_id] = editor
+        editor.show()
+        editor.raise_()
+        editor.activateWindow()
+        if node_id:
+            editor.select_node(node_id)
+
+    @Slot(int)
+    def _on_editor_journey_saved(self, journey_id: int) -> None:
+        self.refresh(select_id=journey_id)
+
+    @Slot(int)
+    def _on_editor_clone_opened(self, journey_id: int) -> None:
+        self.refresh(select_id=journey_id)
+        self.open_editor(journey_id)
 
     # --- building ----------------------------------------------------------------------
 
@@ -507,6 +534,7 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.csv_dropped.connect(self._on_table_csv_dropped)
+        self.audience_file_dropped.connect(self.import_audience)
 
     # --- state -------------------------------------------------------------------------
 
@@ -748,15 +776,40 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_activate_triggered(self) -> None:
-        """Open the activation dialog (ui/activate_dialog.py) on the selected draft."""
-        if not self.features["activate"] or self.selected_journey() is None:
+        """Open the modal activation dialog on the selected draft."""
+        summary = self.selected_journey()
+        if not self.features["activate"] or summary is None:
             return
+        with self._refusals("Activate journey"):
+            dialog = ActivateDialog(self.repository, summary.id, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.activated.connect(self._on_activate_dialog_activated)
+            dialog.open()
+
+    @Slot(int)
+    def _on_activate_dialog_activated(self, journey_id: int) -> None:
+        self.refresh(select_id=journey_id)
+        self._say("Journey activated: the evaluator checks its audience at the next tick.")
 
     @Slot()
     def _on_import_audience_triggered(self) -> None:
-        """Import an audience CSV into the selected journey (ui/import_dialog.py)."""
-        if not self.features["import"] or self.selected_journey() is None:
+        """Import an audience CSV into the selected journey, asking for the file."""
+        journey_id = self.selected_journey_id()
+        if not self.features["import"] or journey_id is None:
             return
+        self.import_audience(journey_id)
+
+    @Slot(int, str)
+    def import_audience(self, journey_id: int, path: str | None = None) -> ImportController:
+        """Run the import flow (preview, progress, result) for a journey and a CSV file."""
+        controller = run_import_flow(self, self.repository, journey_id, path,
+                                     settings=self.settings.qsettings)
+        controller.audience_imported.connect(self._on_import_audience_imported)
+        return controller
+
+    @Slot(int)
+    def _on_import_audience_imported(self, journey_id: int) -> None:
+        self.refresh(select_id=journey_id)
 
     @Slot()
     def _on_stats_triggered(self) -> None:
@@ -890,6 +943,7 @@ class MainWindow(QMainWindow):
             return
         if not self.features["import"]:
             self._say(f"Importing an audience is {NOT_YET}.")
+            return
         self.audience_file_dropped.emit(journey_id, path)
 
     # --- settings ----------------------------------------------------------------------
@@ -914,6 +968,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        for editor in list(self._editors.values()):
+            if not editor.close():  # the user kept unsaved changes open
+                event.ignore()
+                return
         self.save_settings()
         super().closeEvent(event)
 

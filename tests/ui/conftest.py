@@ -7,11 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from journey_desktop.app import guard_none_refcount
-
-# Item models return None for roles they do not serve; see guard_none_refcount.
-guard_none_refcount()
-
 
 @pytest.fixture
 def window_settings(tmp_path: Path):  # type: ignore[no-untyped-def]

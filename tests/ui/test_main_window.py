@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QTableView
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QLabel, QPushButton, QTableView
 
 from journey_desktop.domain.journey import Journey, minimal_journey
 from journey_desktop.store.records import CustomerRecord, JourneyRecord, OutboxRecord, RunRecord
 from journey_desktop.ui import prompts
-from journey_desktop.ui.journey_table import COL_NAME, COL_STATUS, COL_VALIDITY
+from journey_desktop.ui.editor import EditorWindow
+from journey_desktop.ui.journey_table import COL_AUDIENCE, COL_NAME, COL_STATUS, COL_VALIDITY
 from tests.conftest import example_path
 
 pytestmark = [
@@ -51,6 +52,12 @@ def double_click_row(qtbot, window, name: str) -> None:  # type: ignore[no-untyp
     rect = window.table.visualRect(proxy.index(names(window).index(name), COL_NAME))
     qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def open_editors() -> list[EditorWindow]:
+    """The editor windows the user can see."""
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, EditorWindow) and w.isVisible()]
 
 
 def stored_names() -> list[str]:
@@ -155,7 +162,8 @@ def test_new_picks_a_free_name_and_selects_it(qtbot, main_window):
     window.action_new.trigger()
     assert stored_names() == ["New journey", "New journey (2)", "New journey (3)"]
     assert window.selected_journey().name == "New journey (3)"
-    assert "not available" in window.statusBar().currentMessage()  # the editor, for now
+    assert sorted(e.name_edit.text() for e in open_editors()) == [
+        "New journey", "New journey (2)", "New journey (3)"]
 
 
 # --- actions follow the selection ---------------------------------------------------------
@@ -169,12 +177,10 @@ def test_actions_are_enabled_where_they_apply(qtbot, repo, three, main_window):
     assert window.action_clone.isEnabled() and window.action_remove.isEnabled()
     assert window.validate_button.isEnabled()
     assert not window.action_deactivate.isEnabled()
-    assert not window.activate_button.isEnabled()
-    assert "not available" in window.activate_button.toolTip()
-    assert not window.action_import_audience.isEnabled()
-    assert "not available" in window.action_import_audience.toolTip()
-    assert not window.action_edit.isEnabled()
-    assert "editor" in window.action_edit.toolTip()
+    assert window.activate_button.isEnabled()
+    assert window.action_import_audience.isEnabled()
+    assert window.action_edit.isEnabled()
+    assert window.action_edit.text().replace("&", "") == "Edit"
 
     click_row(qtbot, window, "Spring sale")
     assert window.action_deactivate.isEnabled()
@@ -382,10 +388,66 @@ def test_double_click_and_enter_open_the_editor(qtbot, three, main_window, monke
     assert opened == [three["active"], three["draft"]]
 
 
-def test_until_the_editor_lands_double_click_says_so(qtbot, three, main_window):
+def test_double_click_opens_a_read_only_editor_for_an_active_journey(qtbot, three,
+                                                                      main_window):
     window = main_window
     double_click_row(qtbot, window, "Spring sale")
-    assert "editor" in window.statusBar().currentMessage()
+    [editor] = open_editors()
+    assert editor.read_only
+    assert editor.name_edit.text() == "Spring sale"
+    double_click_row(qtbot, window, "Spring sale")
+    assert open_editors() == [editor]  # the same window comes forward
+
+
+def test_saving_in_the_editor_updates_the_list(qtbot, three, main_window):
+    window = main_window
+    double_click_row(qtbot, window, "Birthday greetings")
+    [editor] = open_editors()
+    editor.name_edit.selectAll()
+    qtbot.keyClicks(editor.name_edit, "Birthday wishes")
+    editor.save_action.trigger()
+    assert "Birthday wishes" in names(window)
+    assert stored_status("Birthday wishes") == "draft"
+
+
+def test_clone_to_edit_from_a_read_only_editor_opens_the_new_draft(qtbot, three, main_window):
+    window = main_window
+    double_click_row(qtbot, window, "Spring sale")
+    [editor] = open_editors()
+    qtbot.mouseClick(editor.findChild(QPushButton, "clone_to_edit_button"),
+                     Qt.MouseButton.LeftButton)
+    assert "Copy of Spring sale" in names(window)
+    assert window.selected_journey().name == "Copy of Spring sale"
+    drafts = [e for e in open_editors() if not e.read_only]
+    assert [e.name_edit.text() for e in drafts] == ["Copy of Spring sale"]
+
+
+def test_activate_button_opens_the_dialog_and_activates(qtbot, three, main_window):
+    window = main_window
+    click_row(qtbot, window, "Birthday greetings")
+    window.activate_button.click()
+    dialog = window.findChild(QDialog, "activate_dialog")
+    qtbot.waitUntil(lambda: dialog.isVisible())
+    assert dialog.findChild(QCheckBox, "reentry_checkbox") is not None
+    dialog.findChild(QPushButton, "activate_dialog_button").click()
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_STATUS) == "Active")
+    assert stored_status("Birthday greetings") == "active"
+    assert not window.activate_button.isEnabled()
+
+
+def test_import_action_runs_the_import_flow(qtbot, three, main_window, monkeypatch, tmp_path):
+    window = main_window
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("customerId,firstName\nc1,Ann\nc2,Bob\n", encoding="utf-8")
+    monkeypatch.setattr(prompts, "ask_open_file", lambda *args, **kwargs: str(csv_file))
+    click_row(qtbot, window, "Birthday greetings")
+    window.action_import_audience.trigger()
+    preview = window.findChild(QDialog, "import_preview_dialog")
+    qtbot.waitUntil(lambda: preview is not None and preview.isVisible())
+    preview.accept()
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_AUDIENCE) == "2",
+                    timeout=10000)
+    assert CustomerRecord.select().count() == 2
 
 
 # --- search, filter, refresh ----------------------------------------------------------------
