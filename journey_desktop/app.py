@@ -15,6 +15,7 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from journey_desktop.logs import LOG_FILE_NAME
+    from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.paths import log_dir
     from journey_desktop.services.single_instance import (
         SingleInstanceServer,
@@ -50,7 +51,11 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     server = SingleInstanceServer(data_dir, window)
     server.activation_requested.connect(window.bring_to_front)
     server.listen()
+    scheduler = EvaluatorScheduler(window)
+    window.attach_scheduler(scheduler)
+    scheduler.start()
     window.show()
     result = app.exec()
+    scheduler.stop()
     server.close()
     return result

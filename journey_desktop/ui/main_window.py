@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 from journey_desktop import APP_NAME
 from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_journey
 from journey_desktop.paths import default_data_dir, resource_path
+from journey_desktop.services.scheduler import EvaluatorScheduler
 from journey_desktop.services.settings import WindowSettings
+from journey_desktop.store.evaluator import TickSummary
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -44,6 +46,7 @@ from journey_desktop.store.repository import (
     JourneySummary,
     RemovalCounts,
     RepositoryError,
+    SettingsRepository,
 )
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
@@ -51,6 +54,7 @@ from journey_desktop.ui.activate_dialog import ActivateDialog
 from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.import_dialog import ImportController, run_import_flow
+from journey_desktop.ui.preferences_dialog import PreferencesDialog
 from journey_desktop.ui.journey_table import (
     COL_NAME,
     COL_UPDATED,
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else WindowSettings()
         self.features = dict(self.FEATURES)
         self._editors: dict[int, EditorWindow] = {}
+        self.scheduler: EvaluatorScheduler | None = None
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
         self.resize(1180, 700)
@@ -157,6 +162,7 @@ class MainWindow(QMainWindow):
         self._create_toolbar()
         self._create_menus()
         self._create_status_bar()
+        self._update_tick_status()
         self._connect()
         self._restore_settings()
         self.refresh()
@@ -194,6 +200,15 @@ class MainWindow(QMainWindow):
         self.table.selectRow(row)
         self.table.scrollTo(self.proxy.index(row, COL_NAME))
         return True
+
+    def attach_scheduler(self, scheduler: EvaluatorScheduler) -> None:
+        """Show the evaluator's state in the status bar and let "Run now" drive it."""
+        self.scheduler = scheduler
+        scheduler.tick_started.connect(self._on_scheduler_tick_started)
+        scheduler.tick_finished.connect(self._on_scheduler_tick_finished)
+        scheduler.tick_failed.connect(self._on_scheduler_tick_failed)
+        self._update_tick_status()
+        self._update_actions()
 
     @Slot()
     def bring_to_front(self) -> None:
@@ -280,6 +295,12 @@ class MainWindow(QMainWindow):
         self.action_refresh = a("action_refresh", "Re&fresh", "refresh",
                                 shortcut=QKeySequence(Qt.Key.Key_F5),
                                 tip="Reload the list from the database")
+        self.action_run_now = a("action_run_now", "&Run now", "run", shortcut="Ctrl+R",
+                                tip="Evaluate every active journey now instead of at the "
+                                    "next tick")
+        self.action_preferences = a("action_preferences", "&Preferences…",
+                                    shortcut=QKeySequence.StandardKey.Preferences,
+                                    tip="Set how often the evaluator ticks")
         self.action_open_file = a("action_open_file", "&Open journey file…",
                                   shortcut=QKeySequence.StandardKey.Open,
                                   tip="Create a draft from a journey file (JSON)")
@@ -415,6 +436,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.action_stats)
         toolbar.addAction(self.action_outbox)
         toolbar.addSeparator()
+        toolbar.addAction(self.action_run_now)
         toolbar.addAction(self.action_refresh)
         spacer = QWidget(toolbar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -475,6 +497,12 @@ class MainWindow(QMainWindow):
         journey_menu.addSeparator()
         journey_menu.addAction(self.action_refresh)
 
+        evaluator_menu = bar.addMenu("&Evaluator")
+        evaluator_menu.setObjectName("evaluator_menu")
+        evaluator_menu.addAction(self.action_run_now)
+        evaluator_menu.addSeparator()
+        evaluator_menu.addAction(self.action_preferences)
+
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("help_menu")
         help_menu.addAction(self.action_about)
@@ -522,6 +550,8 @@ class MainWindow(QMainWindow):
         self.action_validate.triggered.connect(self._on_validate_triggered)
         self.action_activate.triggered.connect(self._on_activate_triggered)
         self.action_refresh.triggered.connect(self._on_refresh_triggered)
+        self.action_run_now.triggered.connect(self._on_run_now_triggered)
+        self.action_preferences.triggered.connect(self._on_preferences_triggered)
         self.action_open_file.triggered.connect(self._on_open_file_triggered)
         self.action_export_file.triggered.connect(self._on_export_file_triggered)
         self.action_quit.triggered.connect(self.close)
@@ -566,6 +596,11 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         """Enable each action where it applies to the selection, saying why when not."""
+        busy = self.scheduler is not None and self.scheduler.busy
+        self._enable(self.action_run_now, self.scheduler is not None and not busy,
+                     "A tick is running" if busy else
+                     "Evaluate every active journey now (Ctrl+R)" if self.scheduler else
+                     "The evaluator does not run in this window")
         s = self.selected_journey()
         status = s.status if s is not None else None
         features = self.features
@@ -822,6 +857,50 @@ class MainWindow(QMainWindow):
         """Show the outbox, filtered on the selected journey if any (ui/outbox_view.py)."""
         if not self.features["outbox"]:
             return
+
+    @Slot()
+    def _on_run_now_triggered(self) -> None:
+        if self.scheduler is not None and not self.scheduler.run_now():
+            self._say("A tick is already running." if self.scheduler.busy
+                      else self.scheduler.status_text())
+
+    @Slot()
+    def _on_preferences_triggered(self) -> None:
+        dialog = PreferencesDialog(SettingsRepository(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_preferences_dialog_accepted(dialog))
+        dialog.open()
+
+    def _on_preferences_dialog_accepted(self, dialog: PreferencesDialog) -> None:
+        if self.scheduler is not None:
+            self.scheduler.set_interval(dialog.interval_seconds())
+        self._update_tick_status()
+
+    @Slot()
+    def _on_scheduler_tick_started(self) -> None:
+        self._update_tick_status()
+        self._update_actions()
+
+    @Slot(object)
+    def _on_scheduler_tick_finished(self, summary: TickSummary) -> None:
+        self.refresh()
+        self._update_tick_status()
+        self._say(f"Tick done: {summary.entered:,} entered, {summary.messages:,} messages, "
+                  f"{summary.completed:,} completed.")
+
+    @Slot(str)
+    def _on_scheduler_tick_failed(self, message: str) -> None:
+        self._update_tick_status()
+        self._update_actions()
+
+    def _update_tick_status(self) -> None:
+        if self.scheduler is None:
+            self.tick_status_label.setText("Evaluator: not running in this window")
+            return
+        self.tick_status_label.setText(self.scheduler.status_text())
+        summary = self.scheduler.last_summary
+        if summary is not None:
+            self.tick_status_label.setToolTip("\n".join(summary.lines()))
 
     @Slot()
     def _on_refresh_triggered(self) -> None:

@@ -1,0 +1,86 @@
+"""Preferences: how often the evaluator ticks (SPEC §5, minimum 10 seconds)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.store.repository import SettingsRepository
+
+UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600))
+
+
+def split_interval(seconds: int) -> tuple[int, int]:
+    """The largest unit that divides the interval evenly: (value, unit seconds)."""
+    for _name, factor in reversed(UNITS):
+        if seconds % factor == 0:
+            return seconds // factor, factor
+    return seconds, 1
+
+
+class PreferencesDialog(QDialog):
+    """Edits the tick interval stored in the database (shared with ``journey-desktop run``)."""
+
+    def __init__(self, settings: SettingsRepository, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preferences_dialog")
+        self.setWindowTitle("Preferences")
+        self._settings = settings
+        value, factor = split_interval(settings.tick_interval())
+        self.interval_value = QSpinBox()
+        self.interval_value.setObjectName("tick_interval_value")
+        self.interval_value.setRange(1, 100_000)
+        self.interval_value.setValue(value)
+        self.interval_unit = QComboBox()
+        self.interval_unit.setObjectName("tick_interval_unit")
+        for name, unit_seconds in UNITS:
+            self.interval_unit.addItem(name, unit_seconds)
+        self.interval_unit.setCurrentIndex(self.interval_unit.findData(factor))
+        row = QHBoxLayout()
+        row.addWidget(self.interval_value)
+        row.addWidget(self.interval_unit, 1)
+        form = QFormLayout()
+        form.addRow("Evaluator tick interval:", row)
+        note = QLabel(
+            "How often the evaluator checks every active journey. Each tick checks the "
+            "customers that are due and moves runs whose wait is over; at least 10 seconds."
+        )
+        note.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("preferences_error_label")
+        self.error_label.setStyleSheet("color: #b3261e;")
+        self.error_label.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        self.resize(420, self.sizeHint().height())
+
+    def interval_seconds(self) -> int:
+        return self.interval_value.value() * int(self.interval_unit.currentData())
+
+    def accept(self) -> None:  # Qt override
+        seconds = self.interval_seconds()
+        if seconds < SettingsRepository.MIN_TICK_INTERVAL:
+            self.error_label.setText(
+                f"The interval is at least {SettingsRepository.MIN_TICK_INTERVAL} seconds."
+            )
+            self.error_label.show()
+            return
+        self._settings.set_tick_interval(seconds)
+        super().accept()

@@ -1,0 +1,83 @@
+"""The evaluator in the window: Run now, the status bar, and the tick interval preference."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox
+
+from journey_desktop.services.scheduler import EvaluatorScheduler
+from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME
+from tests.conftest import load_example
+
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore("This plugin does not support"),
+]
+
+
+def cell(window, name: str, column: int) -> str:  # type: ignore[no-untyped-def]
+    proxy = window.table.model()
+    for row in range(proxy.rowCount()):
+        if proxy.index(row, COL_NAME).data() == name:
+            return proxy.index(row, column).data()
+    raise AssertionError(f"{name} not shown")
+
+
+@pytest.fixture
+def scheduled_window(qtbot, main_window):  # type: ignore[no-untyped-def]
+    scheduler = EvaluatorScheduler(main_window, interval_seconds=600)
+    main_window.attach_scheduler(scheduler)
+    scheduler.start()
+    yield main_window, scheduler
+    scheduler.stop()
+
+
+def test_without_a_scheduler_run_now_is_disabled(main_window):
+    assert not main_window.action_run_now.isEnabled()
+    assert "not running" in main_window.tick_status_label.text()
+
+
+def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_window):
+    window, scheduler = scheduled_window
+    journey_id = repo.create(load_example("birthday"))
+    today = dt.date.today()
+    born = today.replace(year=1980)  # a leap year, so 29 February works too
+    other = (today + dt.timedelta(days=100)).replace(year=1980)
+    now = int(dt.datetime.now().timestamp())
+    CustomerRecord.insert_many([
+        {"journey": journey_id, "external_id": "ann", "imported_at": now, "next_check_at": now,
+         "fields": f'{{"firstName": "Ann", "birthday": "{born.isoformat()}"}}'},
+        {"journey": journey_id, "external_id": "bob", "imported_at": now, "next_check_at": now,
+         "fields": f'{{"firstName": "Bob", "birthday": "{other.isoformat()}"}}'},
+    ]).execute()
+    assert repo.activate(journey_id).ok
+    window.refresh()
+    assert window.action_run_now.isEnabled()
+    with qtbot.waitSignal(scheduler.tick_finished, timeout=10000):
+        window.action_run_now.trigger()
+    assert cell(window, "Birthday greetings", COL_MESSAGES) == "1"
+    assert "last tick" in window.tick_status_label.text()
+    assert "1 messages" in window.statusBar().currentMessage()
+    assert window.action_run_now.isEnabled()
+
+
+def test_preferences_set_the_tick_interval(qtbot, scheduled_window):
+    window, scheduler = scheduled_window
+    window.action_preferences.trigger()
+    dialog = window.findChild(QDialog, "preferences_dialog")
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.findChild(QSpinBox, "tick_interval_value").setValue(5)
+    unit = dialog.findChild(QComboBox, "tick_interval_unit")
+    unit.setCurrentIndex(unit.findText("seconds"))
+    dialog.accept()
+    assert dialog.isVisible()  # 5 seconds is refused, with the reason shown
+    assert "at least 10 seconds" in dialog.findChild(type(window.tick_status_label),
+                                                     "preferences_error_label").text()
+    dialog.findChild(QSpinBox, "tick_interval_value").setValue(30)
+    dialog.accept()
+    assert SettingsRepository().tick_interval() == 30
+    assert scheduler.interval_seconds == 30
