@@ -3,14 +3,122 @@
 from __future__ import annotations
 
 import argparse
+import json
+import time
 
-from journey_desktop.cli.context import not_built
+from journey_desktop.cli.context import EXIT_OK, CliContext, CliError
+from journey_desktop.cli.evaluator import parse_now
+from journey_desktop.domain import engine
+from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DAYS, channels_of
+from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
+from journey_desktop.store.repository import SettingsRepository
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("forecast", help="simulate a journey for N days")
+    p = commands.add_parser(
+        "forecast", help="simulate a journey for N days",
+        description="Run the evaluator over a copy of the journey and its audience on a "
+        "virtual clock, writing nothing. A draft runs with its stored activation options.",
+    )
     p.add_argument("journey", metavar="JOURNEY")
-    p.add_argument("--days", type=int, required=True, metavar="N")
-    p.add_argument("--from", dest="start", metavar="ISO8601")
+    p.add_argument("--days", type=int, required=True, metavar="N",
+                   help=f"local days to simulate, 1 to {MAX_DAYS} (the first is today's rest)")
+    p.add_argument("--from", dest="start", metavar="ISO8601", type=parse_now,
+                   help="start at this time instead of now (no offset: local time)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=not_built("forecast"))
+    p.add_argument("--max-per-day", type=int, default=DEFAULT_MAX_MESSAGES_PER_DAY,
+                   metavar="N", help="warn about customers getting more than N messages "
+                   f"in one day (default {DEFAULT_MAX_MESSAGES_PER_DAY})")
+    p.add_argument("--customer", metavar="ID", help="also print this customer's trace")
+    p.set_defaults(handler=cmd_forecast)
+
+
+def cmd_forecast(ctx: CliContext, args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= MAX_DAYS:
+        raise CliError(f"--days must be from 1 to {MAX_DAYS}")
+    if args.max_per_day < 0:
+        raise CliError("--max-per-day must be 0 or more")
+    stored = ctx.journey(args.journey)
+    start = args.start if args.start is not None else int(time.time())
+    try:
+        result = run_forecast(
+            stored.id, days=args.days, start=start,
+            tick_interval=SettingsRepository().tick_interval(), max_per_day=args.max_per_day,
+        )
+    except ForecastError as exc:
+        raise CliError(str(exc)) from None
+    with result:
+        if args.json:
+            data = result.to_json()
+            if args.customer is not None:
+                data["customer"] = _trace_json(result, args.customer)
+            ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            _print_table(ctx, result)
+            if args.customer is not None:
+                _print_trace(ctx, result, args.customer)
+    return EXIT_OK
+
+
+def _when(result: ForecastResult, ts: int) -> str:
+    return engine.local_datetime(ts, result.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_table(ctx: CliContext, result: ForecastResult) -> None:
+    minutes = result.tick_interval / 60
+    every = f"{minutes:g} min" if minutes >= 1 else f"{result.tick_interval} s"
+    ctx.print(f"forecast: {result.journey.name} ({result.status}), {len(result.days)} days "
+              f"from {_when(result, result.start)}, ticking every {every}")
+    channels = channels_of(result.days) or ["messages"]
+    header = ["date", "entered", "exited", "in progress", *channels]
+    rows = [
+        [day.date.isoformat(), day.entered, day.exited, day.in_progress,
+         *(day.messages.get(c, 0) for c in channels)]
+        for day in result.days
+    ]
+    totals = result.totals
+    rows.append(["total", totals.entered, totals.exited, totals.in_progress,
+                 *(totals.messages.get(c, 0) for c in channels)])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+        ctx.print("  ".join(cells))
+    peak = result.peak_day
+    ctx.print(f"peak day: {peak.date.isoformat()} ({peak.message_total} messages)" if peak
+              else "peak day: none (no messages)")
+    if result.warnings:
+        ctx.print("warnings:")
+        for warning in result.warnings:
+            ctx.print(f"  - {warning}")
+
+
+def _trace_json(result: ForecastResult, external_id: str) -> dict[str, object]:
+    return {
+        "id": external_id,
+        "in_audience": result.has_customer(external_id),
+        "trace": [
+            {"entry": step.entry_number, "node": step.node,
+             "time": engine.local_datetime(step.reached_at, result.tz).isoformat(),
+             "before_forecast": step.reached_at < result.start}
+            for step in result.trace(external_id)
+        ],
+    }
+
+
+def _print_trace(ctx: CliContext, result: ForecastResult, external_id: str) -> None:
+    if not result.has_customer(external_id):
+        ctx.print(f"customer {external_id}: not in the journey's audience")
+        return
+    steps = result.trace(external_id)
+    if not steps:
+        ctx.print(f"customer {external_id}: never enters in these {len(result.days)} days")
+        return
+    ctx.print(f"customer {external_id}:")
+    for step in steps:
+        node = result.journey.node(step.node)
+        kind = (node.channel or node.type) if node is not None and node.type == "message" else (
+            node.type if node is not None else "?")
+        before = "  (before the forecast)" if step.reached_at < result.start else ""
+        ctx.print(f"  {_when(result, step.reached_at)}  entry {step.entry_number}  "
+                  f"{step.node} ({kind}){before}")

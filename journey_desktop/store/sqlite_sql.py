@@ -106,7 +106,10 @@ def condition_sql(condition: Condition, fields_sql: str, day_sql: str,
     for tail in tails:
         tests.append(f"instr(CAST({value_sql} AS TEXT), ?) > 0")
         pre_params.extend([*params, tail])
-    return f"(({' OR '.join(tests)}) AND {call})", pre_params + call_params
+    # CASE, not AND: in a result column SQLite evaluates both sides of an AND, so the
+    # Python call would still run for every row; CASE skips it when the test fails.
+    return (f"(CASE WHEN ({' OR '.join(tests)}) THEN {call} ELSE 0 END)",
+            pre_params + call_params)
 
 
 def filter_sql(flt: Filter | None, fields_sql: str, day_sql: str,

@@ -1,0 +1,66 @@
+"""SQLite-only part of the forecast: a throwaway copy of one journey in a fresh file.
+
+The copy is made on a connection to the new file with the real database ATTACHed
+read-only (``mode=ro``), so nothing can be written to it, not even a WAL checkpoint; the
+schema is the real file's own (``sqlite_master``), so the engine finds the same tables and
+indexes it runs on; rows move with ``INSERT … SELECT`` inside one read transaction, so the
+journey, its customers and its runs are one consistent snapshot. A port to another
+database replaces this module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+# The throwaway file needs no durability: a crash loses nothing that matters.
+COPY_PRAGMAS = {
+    "journal_mode": "memory",
+    "synchronous": "off",
+    "foreign_keys": 0,
+    "cache_size": -65536,
+    "temp_store": "memory",
+}
+_ALIAS = "jd_source"
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"{path.resolve().as_uri()}?mode={mode}"
+
+
+def copy_journey(source: Path, target: Path, journey_id: int) -> None:
+    """Create ``target`` with ``source``'s schema holding one journey, its whole audience,
+    its runs in progress and the settings; node counters and outbox start empty."""
+    conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = memory")
+        conn.execute("PRAGMA synchronous = off")
+        conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (_uri(source, "ro"),))
+        conn.execute("BEGIN")
+        schema = conn.execute(
+            f"SELECT type, sql FROM {_ALIAS}.sqlite_master "
+            "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid"
+        ).fetchall()
+        for _type, sql in schema:
+            conn.execute(sql)
+        jid = int(journey_id)
+        for table, where in (
+            ("schema_version", ""),
+            ("setting", ""),
+            ("journey", f"WHERE id = {jid}"),
+            ("customer", f"WHERE journey_id = {jid}"),
+            ("run", f"WHERE journey_id = {jid} AND state = 'in_progress'"),
+        ):
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
+        conn.execute("COMMIT")
+        conn.execute(f"DETACH DATABASE {_ALIAS}")
+    finally:
+        conn.close()
+
+
+def open_copy(target: Path) -> SqliteDatabase:
+    """The copy as a peewee database for the engine (one connection per thread)."""
+    return SqliteDatabase(str(target), pragmas=COPY_PRAGMAS, check_same_thread=False)

@@ -1,0 +1,788 @@
+"""The Forecast window (SPEC §8): a journey run on a virtual clock, before it sends anything.
+
+The forecast runs in a Worker (the real evaluator on a throwaway copy, ``store/forecast``);
+this window only collects the options, shows progress and Cancel, and draws what came
+back: a stacked bar chart of messages per day per channel with a line of customers in
+progress, the totals, the peak day, the deep-check warnings, the days as a table, and any
+customer's trace. Drafts offer their activation options, prefilled from the stored ones, so
+"timeout 1 hour" and "timeout 1 day" can be compared before activating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QMargins,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRegularExpression,
+    QStringListModel,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QFont,
+    QPainter,
+    QPen,
+    QRegularExpressionValidator,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.forecast import (
+    DEFAULT_DAYS,
+    DEFAULT_MAX_MESSAGES_PER_DAY,
+    MAX_DAYS,
+    ForecastDay,
+    channels_of,
+)
+from journey_desktop.domain.journey import CHANNEL_LABELS, DURATION_UNITS, Activation, Duration
+from journey_desktop.services.workers import Cancelled, JobControl, Worker
+from journey_desktop.store.forecast import (
+    ForecastCancelled,
+    ForecastError,
+    ForecastResult,
+    run_forecast,
+    source_path,
+)
+from journey_desktop.store.repository import (
+    DRAFT,
+    JourneyRepository,
+    RepositoryError,
+    SettingsRepository,
+)
+from journey_desktop.store.stats import TraceStep
+from journey_desktop.ui.activate_dialog import MAX_TIMEOUT, UNIT_LABELS, describe_activation
+
+CHANNEL_COLORS = {
+    "push": "#1e88e5",
+    "email": "#fb8c00",
+    "sms": "#43a047",
+    "inapp": "#8e24aa",
+    "whatsapp": "#00897b",
+}
+OTHER_COLOR = "#757575"
+IN_PROGRESS_COLOR = "#37474f"
+WARNING_COLOR = "#9a6700"
+PROGRESS_STEPS = 200  # progress signals per forecast, at most
+
+
+def _forecast_job(control: JobControl, journey_id: int, options: dict[str, Any],
+                  sink: list[ForecastResult]) -> ForecastResult:
+    """Runs on a pool thread: the forecast reads the real file once and writes only its copy.
+
+    The result is also left in ``sink``, so a window closed meanwhile can still drop it.
+    """
+    shown = -1
+
+    def progress(done: int, total: int, text: str) -> None:
+        nonlocal shown
+        step = done * PROGRESS_STEPS // max(1, total)
+        if step != shown:
+            shown = step
+            control.progress(step, PROGRESS_STEPS, text)
+
+    try:
+        result = run_forecast(journey_id, progress=progress,
+                              cancelled=lambda: control.cancelled, **options)
+    except ForecastCancelled:
+        raise Cancelled() from None
+    sink.append(result)
+    return result
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+class ForecastDaysTableModel(QAbstractTableModel):
+    """One row per local day: entered, exited, in progress, messages in all and per channel."""
+
+    FIXED = ("Day", "Entered", "Exited", "In progress", "Messages")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._days: list[ForecastDay] = []
+        self._channels: list[str] = []
+
+    def set_days(self, days: list[ForecastDay]) -> None:
+        self.beginResetModel()
+        self._days = list(days)
+        self._channels = channels_of(days)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._days)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.FIXED) + len(self._channels)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if section < len(self.FIXED):
+            return self.FIXED[section]
+        channel = self._channels[section - len(self.FIXED)]
+        return CHANNEL_LABELS.get(channel, channel)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._days):
+            return None
+        day = self._days[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return day.date.strftime("%a %Y-%m-%d")
+            return _count(self._value(day, column))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _value(self, day: ForecastDay, column: int) -> int:
+        if column == 1:
+            return day.entered
+        if column == 2:
+            return day.exited
+        if column == 3:
+            return day.in_progress
+        if column == 4:
+            return day.message_total
+        return day.messages.get(self._channels[column - len(self.FIXED)], 0)
+
+
+class ForecastTraceTableModel(QAbstractTableModel):
+    """One customer's steps: when, which entry, which node and what it did."""
+
+    COLUMNS = ("Time", "Entry", "Node", "Step")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, int, str, str, bool]] = []
+
+    def set_rows(self, rows: list[tuple[str, int, str, str, bool]]) -> None:
+        """(time, entry, node, step, before the forecast) rows."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(row[index.column()])
+        if role == Qt.ItemDataRole.ForegroundRole and row[4]:
+            return QColor("#808080")
+        if role == Qt.ItemDataRole.ToolTipRole and row[4]:
+            return "Reached before the forecast starts (the run was already in progress)"
+        return None
+
+
+class ForecastWindow(QWidget):
+    """The Forecast view of one journey (a top-level window)."""
+
+    forecast_finished = Signal(object)  # ForecastResult, once shown
+    forecast_failed = Signal(str)
+    forecast_cancelled = Signal()
+
+    def __init__(
+        self,
+        repo: JourneyRepository,
+        journey_id: int,
+        parent: QWidget | None = None,
+        *,
+        tz: dt.tzinfo | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window, True)
+        self.setObjectName("forecast_window")
+        self._repo = repo
+        self._journey_id = journey_id
+        self._tz = tz
+        self._clock = clock
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._worker: Worker | None = None
+        self._result: ForecastResult | None = None
+        self._sink: list[ForecastResult] = []
+        self._closed = False
+        stored = repo.get(journey_id)
+        self._journey = stored.journey
+        self._is_draft = stored.status == DRAFT
+        self.setWindowTitle(f"Forecast – {stored.journey.name}")
+
+        self._build_controls(stored.status)
+        self._build_results()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._controls_row)
+        layout.addWidget(self.options_box)
+        layout.addLayout(self._progress_row)
+        layout.addWidget(self._splitter, 1)
+        self._prefill(self._journey.activation)
+        self._on_options_changed()
+        self._show_empty()
+        self.resize(1240, 860)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build_controls(self, status: str) -> None:
+        self.days_spin = QSpinBox()
+        self.days_spin.setObjectName("forecast_days")
+        self.days_spin.setRange(1, MAX_DAYS)
+        self.days_spin.setValue(DEFAULT_DAYS)
+        self.days_spin.setSuffix(" days")
+        self.days_spin.setToolTip("How many local days to simulate (the first is the rest "
+                                  "of the start day)")
+        self.from_edit = QDateTimeEdit()
+        self.from_edit.setObjectName("forecast_from")
+        self.from_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.from_edit.setCalendarPopup(True)
+        self.from_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self._clock())))
+        self.from_edit.setToolTip("Where the virtual clock starts (local time)")
+        self.max_per_day_spin = QSpinBox()
+        self.max_per_day_spin.setObjectName("forecast_max_per_day")
+        self.max_per_day_spin.setRange(1, 99)
+        self.max_per_day_spin.setValue(DEFAULT_MAX_MESSAGES_PER_DAY)
+        self.max_per_day_spin.setToolTip("Warn about customers who would get more messages "
+                                         "than this in one day")
+        self.run_button = QPushButton("Run forecast")
+        self.run_button.setObjectName("forecast_run_button")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self._on_run_button_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("forecast_cancel_button")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+
+        row = QHBoxLayout()
+        for label, widget in (("Simulate", self.days_spin), ("from", self.from_edit),
+                              ("Warn above", self.max_per_day_spin)):
+            text = QLabel(label)
+            text.setBuddy(widget)
+            row.addWidget(text)
+            row.addWidget(widget)
+        row.addWidget(QLabel("messages a day"))
+        row.addStretch(1)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        self._controls_row = row
+
+        self.options_box = QGroupBox("Activation options for this forecast (draft)")
+        self.options_box.setObjectName("forecast_options_box")
+        self.reentry_checkbox = QCheckBox("Allow re-entry")
+        self.reentry_checkbox.setObjectName("forecast_reentry")
+        self.max_entries_edit = QLineEdit()
+        self.max_entries_edit.setObjectName("forecast_max_entries")
+        self.max_entries_edit.setPlaceholderText("Unlimited")
+        self.max_entries_edit.setMaximumWidth(110)
+        self.max_entries_edit.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,8}"), self)
+        )
+        self.timeout_value = QSpinBox()
+        self.timeout_value.setObjectName("forecast_timeout_value")
+        self.timeout_value.setRange(1, MAX_TIMEOUT)
+        self.timeout_unit = QComboBox()
+        self.timeout_unit.setObjectName("forecast_timeout_unit")
+        for unit in DURATION_UNITS:
+            self.timeout_unit.addItem(UNIT_LABELS[unit], unit)
+        self.options_summary = QLabel()
+        self.options_summary.setObjectName("forecast_options_summary")
+        self.options_summary.setWordWrap(True)
+        options = QHBoxLayout(self.options_box)
+        options.addWidget(self.reentry_checkbox)
+        options.addSpacing(12)
+        options.addWidget(QLabel("Maximum entries:"))
+        options.addWidget(self.max_entries_edit)
+        options.addSpacing(12)
+        options.addWidget(QLabel("Timeout:"))
+        options.addWidget(self.timeout_value)
+        options.addWidget(self.timeout_unit)
+        options.addSpacing(12)
+        options.addWidget(self.options_summary, 1)
+        for signal in (self.reentry_checkbox.toggled, self.max_entries_edit.textChanged,
+                       self.timeout_value.valueChanged, self.timeout_unit.currentIndexChanged):
+            signal.connect(self._on_options_changed)
+        if not self._is_draft:
+            self.options_box.setTitle(f"Activation options ({status}, as stored)")
+            for widget in (self.reentry_checkbox, self.max_entries_edit, self.timeout_value,
+                           self.timeout_unit):
+                widget.setEnabled(False)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("forecast_progress")
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("%p %")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("forecast_status")
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_bar, 1)
+        progress_row.addWidget(self.status_label, 2)
+        self._progress_row = progress_row
+
+    def _build_results(self) -> None:
+        self.chart = QChart()
+        self.chart.setObjectName("forecast_chart")
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.chart.setMargins(QMargins(0, 0, 0, 0))
+        self.chart_view = QChartView(self.chart)
+        self.chart_view.setObjectName("forecast_chart_view")
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view.setMinimumHeight(300)
+
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("forecast_totals")
+        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
+        self.totals_label.setWordWrap(True)
+        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.peak_label = QLabel()
+        self.peak_label.setObjectName("forecast_peak")
+        self.peak_label.setWordWrap(True)
+        self.warnings_model = QStringListModel(self)
+        self.warnings_view = QListView()
+        self.warnings_view.setObjectName("forecast_warnings")
+        self.warnings_view.setModel(self.warnings_model)
+        self.warnings_view.setWordWrap(True)
+        self.warnings_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.warnings_view.setStyleSheet(f"QListView {{ color: {WARNING_COLOR}; }}")
+        self.warnings_title = QLabel("<b>Deep checks</b>")
+        summary = QWidget()
+        side = QVBoxLayout(summary)
+        side.setContentsMargins(6, 0, 0, 0)
+        side.addWidget(QLabel("<b>Totals</b>"))
+        side.addWidget(self.totals_label)
+        side.addWidget(self.peak_label)
+        side.addSpacing(8)
+        side.addWidget(self.warnings_title)
+        side.addWidget(self.warnings_view, 1)
+        summary.setMinimumWidth(260)
+        summary.setMaximumWidth(420)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.chart_view)
+        top.addWidget(summary)
+        top.setStretchFactor(0, 1)
+        top.setStretchFactor(1, 0)
+        top.setSizes([900, 340])
+        top.setChildrenCollapsible(False)
+
+        self.days_model = ForecastDaysTableModel(self)
+        self.days_table = QTableView()
+        self.days_table.setObjectName("forecast_days_table")
+        self.days_table.setModel(self.days_model)
+        self._table_defaults(self.days_table)
+        self.days_table.horizontalHeader().setStretchLastSection(False)
+        days_box = QGroupBox("Per day")
+        QVBoxLayout(days_box).addWidget(self.days_table)
+
+        self.customer_search = QLineEdit()
+        self.customer_search.setObjectName("forecast_customer_search")
+        self.customer_search.setPlaceholderText("Customer ID, e.g. why did they get three pushes?")
+        self.customer_search.setClearButtonEnabled(True)
+        self.customer_search.textChanged.connect(self._on_customer_search_text_changed)
+        self.trace_label = QLabel()
+        self.trace_label.setObjectName("forecast_trace_label")
+        self.trace_label.setWordWrap(True)
+        self.trace_model = ForecastTraceTableModel(self)
+        self.trace_table = QTableView()
+        self.trace_table.setObjectName("forecast_trace_table")
+        self.trace_table.setModel(self.trace_model)
+        self._table_defaults(self.trace_table)
+        trace_box = QGroupBox("Customer trace")
+        trace_layout = QVBoxLayout(trace_box)
+        trace_layout.addWidget(self.customer_search)
+        trace_layout.addWidget(self.trace_label)
+        trace_layout.addWidget(self.trace_table, 1)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(days_box)
+        bottom.addWidget(trace_box)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setSizes([700, 540])
+        bottom.setChildrenCollapsible(False)
+
+        self._splitter = QSplitter(Qt.Orientation.Vertical)
+        self._splitter.addWidget(top)
+        self._splitter.addWidget(bottom)
+        self._splitter.setStretchFactor(0, 3)
+        self._splitter.setStretchFactor(1, 2)
+        self._splitter.setSizes([460, 300])
+        self._splitter.setChildrenCollapsible(False)
+
+    @staticmethod
+    def _table_defaults(table: QTableView) -> None:
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(22)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setAlternatingRowColors(True)
+
+    # --- options ----------------------------------------------------------------------------
+
+    def _prefill(self, activation: Activation) -> None:
+        self.reentry_checkbox.setChecked(activation.allow_reentry)
+        if activation.max_entries is not None and activation.max_entries >= 1:
+            self.max_entries_edit.setText(str(activation.max_entries))
+        self.timeout_value.setValue(max(1, min(MAX_TIMEOUT, int(activation.timeout.value or 1))))
+        index = self.timeout_unit.findData(activation.timeout.unit)
+        self.timeout_unit.setCurrentIndex(index if index >= 0 else DURATION_UNITS.index("days"))
+
+    def activation(self) -> Activation:
+        """The activation options the forecast uses (a draft's as entered here)."""
+        text = self.max_entries_edit.text().strip()
+        return Activation(
+            allow_reentry=self.reentry_checkbox.isChecked(),
+            max_entries=int(text) if text.isdigit() and int(text) >= 1 else None,
+            timeout=Duration(self.timeout_value.value(), str(self.timeout_unit.currentData())),
+        )
+
+    @Slot()
+    def _on_options_changed(self) -> None:
+        if self._is_draft:
+            reentry = self.reentry_checkbox.isChecked()
+            for widget in (self.max_entries_edit, self.timeout_value, self.timeout_unit):
+                widget.setEnabled(reentry)
+        self.options_summary.setText(describe_activation(self.activation()))
+
+    # --- running ----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    @Slot()
+    def _on_run_button_clicked(self) -> None:
+        self.start_forecast()
+
+    def start_forecast(self) -> bool:
+        """Start a forecast with the window's options; False when one is already running."""
+        if self._worker is not None:
+            return False
+        try:
+            options: dict[str, Any] = {
+                "days": self.days_spin.value(),
+                "start": int(self.from_edit.dateTime().toSecsSinceEpoch()),
+                "activation": self.activation() if self._is_draft else None,
+                "tz": self._tz,
+                "tick_interval": SettingsRepository().tick_interval(),
+                "max_per_day": self.max_per_day_spin.value(),
+                "source": source_path(),
+            }
+        except (ForecastError, RepositoryError) as exc:
+            self._show_status(str(exc), error=True)
+            return False
+        self._sink = []
+        worker = Worker(_forecast_job, self._journey_id, options, self._sink,
+                        expected=(ForecastError, RepositoryError, OSError))
+        worker.signals.progressed.connect(self._on_worker_progressed)
+        worker.signals.finished.connect(self._on_worker_finished)
+        worker.signals.failed.connect(self._on_worker_failed)
+        worker.signals.cancelled.connect(self._on_worker_cancelled)
+        self._worker = worker
+        self._set_running(True)
+        self.progress_bar.setValue(0)
+        self._show_status(f"Simulating {options['days']} days…")
+        worker.start(self._pool)
+        return True
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self._show_status("Cancelling…")
+
+    @Slot()
+    def _on_cancel_button_clicked(self) -> None:
+        self.cancel()
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for widget in (self.days_spin, self.from_edit, self.max_per_day_spin, self.options_box):
+            widget.setEnabled(not running)
+
+    @Slot(int, int, str)
+    def _on_worker_progressed(self, done: int, total: int, text: str) -> None:
+        self.progress_bar.setRange(0, max(1, total))
+        self.progress_bar.setValue(done)
+        if text:
+            self._show_status(f"Simulating… {text}")
+
+    @Slot(object)
+    def _on_worker_finished(self, result: object) -> None:
+        self._worker = None
+        self._sink = []
+        if not isinstance(result, ForecastResult):
+            return
+        if self._closed:
+            result.close()
+            return
+        self._set_running(False)
+        if self._result is not None:
+            self._result.close()
+        self._result = result
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        self._show_result(result)
+        self.forecast_finished.emit(result)
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        self._worker = None
+        self._set_running(False)
+        self.progress_bar.setValue(0)
+        self._show_status(f"The forecast failed: {message}", error=True)
+        self.forecast_failed.emit(message)
+
+    @Slot()
+    def _on_worker_cancelled(self) -> None:
+        self._worker = None
+        self._set_running(False)
+        self.progress_bar.setValue(0)
+        self._show_status("Forecast cancelled; nothing was written.")
+        self.forecast_cancelled.emit()
+
+    def _show_status(self, text: str, *, error: bool = False) -> None:
+        self.status_label.setStyleSheet("QLabel { color: #b3261e; }" if error else "")
+        self.status_label.setText(text)
+
+    # --- showing ----------------------------------------------------------------------------
+
+    @property
+    def result(self) -> ForecastResult | None:
+        """The forecast on show (owned by the window, closed with it)."""
+        return self._result
+
+    def _show_empty(self) -> None:
+        self.chart.setTitle("Run the forecast to see messages per day")
+        self.totals_label.setText("—")
+        self.peak_label.setText("")
+        self.trace_label.setText("Run the forecast, then type a customer ID.")
+        self._show_status("Nothing is sent and nothing is written while forecasting.")
+
+    def _show_result(self, result: ForecastResult) -> None:
+        self._draw_chart(result)
+        self.days_model.set_days(result.days)
+        totals = result.totals
+        lines = [
+            f"Entered: <b>{_count(totals.entered)}</b>",
+            f"Exited: <b>{_count(totals.exited)}</b>",
+            f"In progress at the end: <b>{_count(totals.in_progress)}</b>",
+            f"Messages: <b>{_count(totals.message_total)}</b>",
+        ]
+        lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {_count(n)}"
+                  for c, n in totals.messages.items()]
+        self.totals_label.setText("<br>".join(lines))
+        peak = result.peak_day
+        self.peak_label.setText(
+            f"Peak day: {peak.date:%a %Y-%m-%d}, {_count(peak.message_total)} messages"
+            if peak else "Peak day: none (no messages)"
+        )
+        warnings = result.warnings or ["No warnings: no customer over the daily limit, nothing "
+                                       "due at night, every node reached."]
+        self.warnings_model.setStringList(warnings)
+        self.warnings_title.setText(f"<b>Deep checks</b> ({len(result.warnings)} "
+                                    f"warning{'s' if len(result.warnings) != 1 else ''})")
+        minutes = result.tick_interval / 60
+        every = f"{minutes:g} min" if minutes >= 1 else f"{result.tick_interval} s"
+        self._show_status(
+            f"{len(result.days)} days from {self._when(result.start)}, ticking every {every} "
+            f"({_count(result.ticks)} ticks with work) in {result.seconds:.1f} s"
+        )
+        self._on_customer_search_text_changed(self.customer_search.text())
+
+    def _draw_chart(self, result: ForecastResult) -> None:
+        chart = self.chart
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        chart.setTitle("")
+        categories = [day.date.strftime("%d %b") for day in result.days]
+        bars = QStackedBarSeries()
+        bars.setBarWidth(0.7)
+        channels = channels_of(result.days)
+        for channel in channels:
+            bar_set = QBarSet(CHANNEL_LABELS.get(channel, channel))
+            color = QColor(CHANNEL_COLORS.get(channel, OTHER_COLOR))
+            bar_set.setColor(color)
+            bar_set.setBorderColor(color)
+            bar_set.append([float(day.messages.get(channel, 0)) for day in result.days])
+            bars.append(bar_set)
+        line = QLineSeries()
+        line.setName("In progress")
+        pen = QPen(QColor(IN_PROGRESS_COLOR))
+        pen.setWidth(2)
+        line.setPen(pen)
+        line.setPointsVisible(len(result.days) <= 45)
+        for index, day in enumerate(result.days):
+            line.append(float(index), float(day.in_progress))
+        chart.addSeries(bars)
+        chart.addSeries(line)
+
+        axis_x = QBarCategoryAxis()
+        axis_x.append(categories)
+        small = QFont(axis_x.labelsFont())
+        small.setPointSizeF(max(6.5, small.pointSizeF() - 1.5))
+        axis_x.setLabelsFont(small)
+        if len(categories) > 14:
+            axis_x.setLabelsAngle(-90)
+        chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+        bars.attachAxis(axis_x)
+        line.attachAxis(axis_x)
+
+        peak = max((day.message_total for day in result.days), default=0)
+        axis_messages = QValueAxis()
+        axis_messages.setTitleText("Messages")
+        axis_messages.setLabelFormat("%d")
+        axis_messages.setRange(0, _nice_top(peak))
+        axis_messages.setTickCount(6)
+        chart.addAxis(axis_messages, Qt.AlignmentFlag.AlignLeft)
+        bars.attachAxis(axis_messages)
+
+        busiest = max((day.in_progress for day in result.days), default=0)
+        axis_progress = QValueAxis()
+        axis_progress.setTitleText("In progress")
+        axis_progress.setLabelFormat("%d")
+        axis_progress.setRange(0, _nice_top(busiest))
+        axis_progress.setTickCount(6)
+        axis_progress.setLinePenColor(QColor(IN_PROGRESS_COLOR))
+        chart.addAxis(axis_progress, Qt.AlignmentFlag.AlignRight)
+        line.attachAxis(axis_progress)
+        if not channels:
+            chart.setTitle("No messages in these days")
+
+    # --- customer trace ---------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_customer_search_text_changed(self, text: str) -> None:
+        external_id = text.strip()
+        result = self._result
+        if result is None:
+            self.trace_model.set_rows([])
+            self.trace_label.setText("Run the forecast, then type a customer ID.")
+            return
+        if not external_id:
+            self.trace_model.set_rows([])
+            self.trace_label.setText("Type a customer ID to see the nodes they reach and when.")
+            return
+        if not result.has_customer(external_id):
+            self.trace_model.set_rows([])
+            self.trace_label.setText(f"No customer with ID “{external_id}” in this audience.")
+            return
+        steps = result.trace(external_id)
+        self.trace_model.set_rows([self._trace_row(result, step) for step in steps])
+        if not steps:
+            self.trace_label.setText(
+                f"Customer “{external_id}” does not enter in these {len(result.days)} days."
+            )
+            return
+        runs = len({step.entry_number for step in steps})
+        sent = sum(1 for step in steps
+                   if step.reached_at >= result.start and self._is_message(result, step.node))
+        self.trace_label.setText(
+            f"Customer “{external_id}”: {runs} run{'s' if runs != 1 else ''}, "
+            f"{sent} message{'s' if sent != 1 else ''} in the forecast."
+        )
+
+    @staticmethod
+    def _is_message(result: ForecastResult, node_id: str) -> bool:
+        node = result.journey.node(node_id)
+        return node is not None and node.type == "message"
+
+    def _trace_row(self, result: ForecastResult,
+                   step: TraceStep) -> tuple[str, int, str, str, bool]:
+        node = result.journey.node(step.node)
+        if node is None:
+            what = "?"
+        elif node.type == "message":
+            what = f"{CHANNEL_LABELS.get(node.channel or '', node.channel or '')} message"
+        else:
+            what = node.type.capitalize()
+        return (self._when(step.reached_at), step.entry_number, step.node, what,
+                step.reached_at < result.start)
+
+    def _when(self, ts: int) -> str:
+        return engine.local_datetime(ts, self._tz).strftime("%a %Y-%m-%d %H:%M")
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        """Stop a running forecast (it writes nothing real) and drop the copy."""
+        self._closed = True
+        if self._worker is not None:
+            self._worker.cancel()
+        self._pool.waitForDone()
+        for pending in self._sink:  # finished, but its signal will find the window closed
+            pending.close()
+        if self._result is not None:
+            self._result.close()
+            self._result = None
+        super().closeEvent(event)
+
+
+def _nice_top(value: int) -> float:
+    """A round axis maximum above ``value`` (1, 2, 5 × 10^k), at least 5."""
+    if value <= 5:
+        return 5.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for factor in (1, 2, 2.5, 5, 10):
+        top = factor * magnitude
+        if top >= value:
+            return float(top)
+    return float(10 * magnitude)

@@ -1,0 +1,248 @@
+"""The forecast runs the real evaluator on a copy: it must equal what the evaluator then
+does, day by day, and leave the real database exactly as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from journey_desktop.domain import forecast as rules
+from journey_desktop.domain.journey import Activation, Duration
+from journey_desktop.paths import database_path
+from journey_desktop.store.db import connect, database
+from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.forecast import ForecastCancelled, ForecastError, run_forecast
+from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.stats import customer_trace, daily_counts, journey_stats
+from tests.conftest import load_example
+from tests.store.evaluator_support import DAY, MADRID, activate, add_customers, local
+
+START = local(2027, 2, 15, 9, 0)  # a non-leap February: 29 Feb birthdays fall on the 28th
+DAYS = 30
+
+
+def audience() -> dict[str, dict[str, Any]]:
+    """About a hundred customers: birthdays over the whole window (and 29 Feb), offers
+    opt-in yes/no/missing, signups from two weeks before to three weeks after, three plans."""
+    first = dt.date(2027, 2, 10)
+    customers: dict[str, dict[str, Any]] = {}
+    for i in range(90):
+        birthday = first + dt.timedelta(days=(i * 7) % 40)
+        signup = first + dt.timedelta(days=(i * 5) % 30 - 10)
+        fields: dict[str, Any] = {
+            "firstName": f"Name{i}",
+            "birthday": birthday.replace(year=1970 + i % 35).isoformat(),
+            "signupDate": signup.isoformat(),
+            "plan": ("premium", "basic", "free")[i % 3],
+        }
+        if i % 10 != 9:
+            fields["offersOptIn"] = "yes" if i % 2 else "no"
+        customers[f"C{i:03d}"] = fields
+    customers["leap"] = {"firstName": "Leap", "birthday": "1992-02-29", "offersOptIn": "yes",
+                         "signupDate": "2027-02-13", "plan": "premium"}
+    customers["feb28"] = {"firstName": "Feb", "birthday": "1988-02-28", "offersOptIn": "no",
+                          "signupDate": "2027-02-20", "plan": "basic"}
+    customers["nobirthday"] = {"firstName": "Nobody", "birthday": "", "plan": "premium"}
+    return customers
+
+
+def tick_grid(evaluator: Evaluator, start: int, end: int, interval: int) -> None:
+    for moment in range(start, end, interval):
+        evaluator.tick(moment)
+
+
+def prepared(repo, name: str, interval: int) -> int:  # type: ignore[no-untyped-def]
+    """Active a day before the forecast starts and ticked until then, with a few customers
+    imported half an hour before the start (due at the next tick)."""
+    SettingsRepository().set_tick_interval(interval)
+    activated = START - DAY
+    journey_id = activate(repo, load_example(name), audience(), activated)
+    tick_grid(Evaluator(tz=MADRID), activated, START, interval)
+    late = {f"L{i}": {"firstName": f"Late{i}", "birthday": "1999-03-02",
+                      "offersOptIn": "yes", "signupDate": "2027-02-15", "plan": "premium"}
+            for i in range(4)}
+    add_customers(journey_id, late, START - 1800)
+    return journey_id
+
+
+def evaluator_days(copy_path: Path, journey_id: int, interval: int) -> tuple[list[dict], Any]:
+    """What the evaluator writes, ticking every point of the same 30 days on a copy."""
+    copy = connect(copy_path)
+    bounds = rules.day_bounds(START, DAYS, MADRID)
+    end = bounds[-1].end
+    evaluator = Evaluator(copy, tz=MADRID)
+    in_progress: list[int] = []
+    day = 0
+    for moment in range(START, end, interval):
+        while moment >= bounds[day].end:
+            in_progress.append(journey_stats(journey_id, db=copy).in_progress)
+            day += 1
+        evaluator.tick(moment)
+    while day < DAYS:
+        in_progress.append(journey_stats(journey_id, db=copy).in_progress)
+        day += 1
+    counts = {c.day: c for c in daily_counts(journey_id, tz=MADRID, start=START, end=end,
+                                             db=copy)}
+    exited: dict[dt.date, int] = {}
+    for (ended_at,) in copy.execute_sql(
+        "SELECT ended_at FROM run WHERE journey_id = ? AND ended_at >= ?", (journey_id, START)
+    ):
+        date = dt.datetime.fromtimestamp(ended_at, MADRID).date()
+        exited[date] = exited.get(date, 0) + 1
+    days = []
+    for bound, running in zip(bounds, in_progress, strict=True):
+        count = counts.get(bound.date)
+        days.append({
+            "date": bound.date.isoformat(),
+            "entered": count.entered if count else 0,
+            "exited": exited.get(bound.date, 0),
+            "in_progress": running,
+            "messages": dict(count.messages) if count else {},
+        })
+    return days, copy
+
+
+def row_counts() -> dict[str, int]:
+    return {table: database.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("journey", "customer", "run", "outbox", "node_visit", "setting")}
+
+
+@pytest.mark.parametrize(("name", "interval"), [
+    ("birthday", 1800),
+    ("daily-promotion", 3600),
+    ("welcome-series", 3600),
+])
+def test_forecast_equals_the_evaluator_day_by_day(repo, store, tmp_path, name, interval):
+    journey_id = prepared(repo, name, interval)
+    before = row_counts()
+    result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID)
+    assert row_counts() == before
+
+    copy_path = tmp_path / "copy.db"
+    target = sqlite3.connect(copy_path)
+    database.connection().backup(target)
+    target.close()
+    expected, copy = evaluator_days(copy_path, journey_id, interval)
+    with result:
+        assert result.tick_interval == interval
+        assert [day.to_json() for day in result.days] == expected
+        for ext in [*audience(), "L0"]:
+            steps = [s for s in result.trace(ext) if s.reached_at >= START]
+            truth = [s for s in customer_trace(journey_id, ext, db=copy) if s.reached_at >= START]
+            assert steps == truth, ext
+    copy.close()
+    # The comparison means something: every example sends, most days see activity.
+    assert result.totals.message_total > 0
+    assert result.totals.entered > 0
+    if name == "birthday":
+        by_date = {d.date: d.message_total for d in result.days}
+        assert by_date[dt.date(2027, 2, 28)] >= 2  # the 28th and the leap-day birthday
+        assert all(d.message_total == d.entered for d in result.days)
+    if name == "welcome-series":
+        assert result.days[0].in_progress > 0  # runs already waiting were copied and go on
+        assert result.days[1].exited > 0
+
+
+def test_the_real_database_file_is_not_touched(repo, store):
+    journey_id = activate(repo, load_example("welcome-series"), audience(), START - DAY)
+    Evaluator(tz=MADRID).tick(START - DAY)
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = database_path(store)
+    files = [path, path.with_name(path.name + "-wal")]
+    before = [f.read_bytes() if f.exists() else None for f in files]
+    counts = row_counts()
+    with run_forecast(journey_id, days=10, start=START, tz=MADRID) as result:
+        assert result.totals.message_total > 0
+    assert [f.read_bytes() if f.exists() else None for f in files] == before
+    assert row_counts() == counts
+
+
+def test_a_draft_compares_timeout_one_hour_with_one_day(repo, store):
+    journey = load_example("daily-promotion")
+    journey_id = repo.create(journey, now=START - DAY)
+    add_customers(journey_id, {"yes1": {"offersOptIn": "yes"}, "yes2": {"offersOptIn": "yes"},
+                               "no": {"offersOptIn": "no"}}, START - DAY)
+    hourly = Activation(allow_reentry=True, max_entries=None, timeout=Duration(1, "hours"))
+    daily = Activation(allow_reentry=True, max_entries=None, timeout=Duration(1, "days"))
+    with run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=600,
+                      activation=hourly) as fast, \
+         run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=600,
+                      activation=daily) as slow:
+        # 09:00 to midnight, then two whole days, one push an hour each.
+        assert [d.message_total for d in fast.days] == [2 * 15, 2 * 24, 2 * 24]
+        assert [d.message_total for d in slow.days] == [2, 2, 2]
+        assert fast.warnings[0].startswith("2 customers would get more than 2 messages in one day")
+        assert any("between 22:00 and 08:00" in w for w in fast.warnings)
+        assert slow.warnings == []
+        assert fast.status == "draft"
+        assert fast.journey.activation == hourly
+    stored = repo.get(journey_id)
+    assert stored.status == "draft"
+    assert stored.journey.activation == journey.activation
+    assert row_counts()["run"] == 0
+
+
+def test_night_messages_and_unreached_nodes_are_warned(repo, store):
+    customers = {f"b{i}": {"firstName": "B", "signupDate": "2027-02-14", "plan": "basic"}
+                 for i in range(3)}
+    journey_id = repo.create(load_example("welcome-series"), now=START)
+    add_customers(journey_id, customers, START)
+    late = local(2027, 2, 15, 23, 0)
+    with run_forecast(journey_id, days=5, start=late, tz=MADRID, tick_interval=600) as result:
+        assert result.warnings == [
+            "3 messages are due between 22:00 and 08:00 local time (first at 2027-02-15 23:00)",
+            "No customer reaches nodes ab_test, premium_email, premium_push in 5 days",
+        ]
+        assert result.peak_day is not None and result.peak_day.date == dt.date(2027, 2, 15)
+
+
+def test_progress_cancel_and_the_copy_is_removed(repo, store, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    journey_id = activate(repo, load_example("daily-promotion"), audience(), START)
+    seen: list[tuple[int, int, str]] = []
+    result = run_forecast(journey_id, days=7, start=START, tz=MADRID, tick_interval=3600,
+                          progress=lambda *a: seen.append(a))
+    assert seen[-1][0] == seen[-1][1] and seen[-1][2] == "Day 7 of 7"
+    assert [s[0] for s in seen] == sorted(s[0] for s in seen)
+    assert len(list(scratch.iterdir())) == 1  # the copy, kept for traces
+    assert result.trace("C001")[0].node == "start"
+    assert result.trace("nobody") == [] and not result.has_customer("nobody")
+    result.close()
+    assert list(scratch.iterdir()) == []
+    with pytest.raises(ForecastError):
+        result.trace("C001")
+
+    calls: list[int] = []
+    with pytest.raises(ForecastCancelled):
+        run_forecast(journey_id, days=7, start=START, tz=MADRID, tick_interval=3600,
+                     progress=lambda *a: calls.append(1), cancelled=lambda: bool(calls))
+    assert list(scratch.iterdir()) == []
+    assert row_counts()["run"] == 0
+
+
+def test_to_json_keeps_the_contract(repo, store):
+    journey_id = activate(repo, load_example("birthday"), audience(), START)
+    with run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=3600) as result:
+        data = json.loads(json.dumps(result.to_json()))
+    assert [set(day) for day in data["days"]] == [
+        {"date", "entered", "exited", "in_progress", "messages"}] * 3
+    assert data["days"][0]["date"] == "2027-02-15"
+    assert data["start"] == "2027-02-15T09:00:00+01:00"
+    assert data["totals"]["messages"] == {"push": sum(
+        d["messages"].get("push", 0) for d in data["days"])}
+
+
+def test_unknown_journey_and_bad_days_are_refused(repo, store):
+    with pytest.raises(ForecastError):
+        run_forecast(999, days=3, start=START, tick_interval=600)
+    with pytest.raises(ForecastError):
+        run_forecast(1, days=0, start=START, tick_interval=600)

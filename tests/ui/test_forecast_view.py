@@ -1,0 +1,122 @@
+"""The Forecast window: options, a run in a worker with progress and Cancel, what it shows."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from PySide6.QtCharts import QLineSeries, QStackedBarSeries
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimeZone
+
+from journey_desktop.store.db import database
+from tests.conftest import load_example
+from tests.store.evaluator_support import add_customers
+
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+@pytest.fixture
+def promotion_draft(repo):  # type: ignore[no-untyped-def]
+    journey_id = repo.create(load_example("daily-promotion"))
+    add_customers(journey_id, {
+        "ann": {"firstName": "Ann", "offersOptIn": "yes"},
+        "bob": {"firstName": "Bob", "offersOptIn": "yes"},
+        "out": {"firstName": "Out", "offersOptIn": "no"},
+    }, 0)
+    return journey_id
+
+
+def make_window(qtbot, repo, journey_id):  # type: ignore[no-untyped-def]
+    from journey_desktop.ui.forecast_view import ForecastWindow
+
+    window = ForecastWindow(repo, journey_id, tz=MADRID)
+    qtbot.addWidget(window)
+    window.from_edit.setDateTime(QDateTime(QDate(2027, 2, 15), QTime(9, 0),
+                                           QTimeZone(b"Europe/Madrid")))
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def run(qtbot, window):  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.forecast_finished, timeout=20000) as blocker:
+        qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_draft_forecast_shows_chart_totals_days_and_a_trace(qtbot, repo, promotion_draft):
+    window = make_window(qtbot, repo, promotion_draft)
+    assert window.objectName() == "forecast_window"
+    assert window.options_box.isVisible() and window.reentry_checkbox.isEnabled()
+    assert window.reentry_checkbox.isChecked()  # prefilled from the stored options
+    assert window.max_entries_edit.text() == "7"
+    window.days_spin.setValue(10)
+    run(qtbot, window)
+
+    assert window.progress_bar.value() == window.progress_bar.maximum()
+    assert window.run_button.isEnabled() and not window.cancel_button.isEnabled()
+    series = window.chart.series()
+    bars = [s for s in series if isinstance(s, QStackedBarSeries)][0]
+    assert [b.label() for b in bars.barSets()] == ["Push"]
+    assert [bars.barSets()[0].at(i) for i in range(10)] == [2.0] * 7 + [0.0] * 3
+    line = [s for s in series if isinstance(s, QLineSeries)][0]
+    assert line.name() == "In progress" and line.count() == 10
+    assert "Messages: <b>14</b>" in window.totals_label.text()
+    assert window.peak_label.text() == "Peak day: Mon 2027-02-15, 2 messages"
+    assert window.days_model.rowCount() == 10
+    assert window.days_model.index(0, 0).data() == "Mon 2027-02-15"
+
+    qtbot.keyClicks(window.customer_search, "ann")
+    assert window.trace_label.text() == "Customer “ann”: 7 runs, 7 messages in the forecast."
+    assert window.trace_model.rowCount() == 21
+    assert [window.trace_model.index(1, c).data() for c in range(4)] == [
+        "Mon 2027-02-15 09:00", "1", "daily_offer", "Push message"]
+    window.customer_search.setText("out")
+    assert window.trace_label.text() == "Customer “out” does not enter in these 10 days."
+    window.customer_search.setText("zed")
+    assert window.trace_label.text() == "No customer with ID “zed” in this audience."
+    assert window.trace_model.rowCount() == 0
+    # The real database holds the draft exactly as before.
+    assert repo.get(promotion_draft).status == "draft"
+    assert database.execute_sql("SELECT count(*) FROM run").fetchone()[0] == 0
+
+
+def test_changing_the_draft_timeout_changes_the_forecast(qtbot, repo, promotion_draft):
+    window = make_window(qtbot, repo, promotion_draft)
+    window.days_spin.setValue(2)
+    window.max_entries_edit.clear()
+    window.timeout_value.setValue(1)
+    window.timeout_unit.setCurrentIndex(window.timeout_unit.findData("hours"))
+    assert "at most once an hour" in window.options_summary.text()
+    result = run(qtbot, window)
+    assert [d.message_total for d in result.days] == [30, 48]
+    warnings = window.warnings_model.stringList()
+    assert warnings[0].startswith("2 customers would get more than 2 messages in one day")
+    assert window.warnings_title.text() == "<b>Deep checks</b> (2 warnings)"
+
+
+def test_active_journey_uses_its_stored_options(qtbot, repo, promotion_draft):
+    assert repo.activate(promotion_draft).ok
+    window = make_window(qtbot, repo, promotion_draft)
+    assert not window.reentry_checkbox.isEnabled()
+    assert window.options_box.title() == "Activation options (active, as stored)"
+    window.days_spin.setValue(3)
+    result = run(qtbot, window)
+    assert result.status == "active"
+    assert window.warnings_model.stringList() == [
+        "No warnings: no customer over the daily limit, nothing due at night, every node "
+        "reached."]
+
+
+def test_cancel_stops_the_run_and_keeps_the_window_usable(qtbot, repo, promotion_draft):
+    window = make_window(qtbot, repo, promotion_draft)
+    window.timeout_unit.setCurrentIndex(window.timeout_unit.findData("minutes"))
+    window.max_entries_edit.clear()
+    window.days_spin.setValue(366)
+    with qtbot.waitSignal(window.forecast_cancelled, timeout=20000):
+        assert window.start_forecast()
+        assert window.cancel_button.isEnabled() and not window.run_button.isEnabled()
+        assert not window.start_forecast()  # one at a time
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    assert window.status_label.text() == "Forecast cancelled; nothing was written."
+    assert window.run_button.isEnabled() and window.result is None
