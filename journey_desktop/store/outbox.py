@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -20,6 +20,7 @@ STATUSES = (PENDING, EXPORTED)
 CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PAGE = 5000
+PROGRESS_EVERY = 1000  # rows between two export progress reports
 
 
 @dataclass
@@ -32,6 +33,7 @@ class OutboxFilter:
     due_from: int | None = None  # UTC seconds, inclusive
     due_to: int | None = None  # UTC seconds, exclusive
     external_id: str | None = None
+    up_to_id: int | None = None  # written no later than this message: a stable snapshot
 
     def where(self) -> tuple[str, list[Any]]:
         clauses = ["1 = 1"]
@@ -55,6 +57,9 @@ class OutboxFilter:
         if self.external_id is not None:
             clauses.append("o.external_id = ?")
             params.append(self.external_id)
+        if self.up_to_id is not None:
+            clauses.append("o.id <= ?")
+            params.append(self.up_to_id)
         return " AND ".join(clauses), params
 
 
@@ -102,6 +107,11 @@ def _db(db: Database | None) -> Database:
     return db if db is not None else database
 
 
+def last_message_id(db: Database | None = None) -> int:
+    """The newest message's id (0 for an empty outbox), to page over a fixed snapshot."""
+    return int(_db(db).execute_sql("SELECT max(id) FROM outbox").fetchone()[0] or 0)
+
+
 def count_messages(flt: OutboxFilter | None = None, db: Database | None = None) -> int:
     where, params = (flt or OutboxFilter()).where()
     return int(_db(db).execute_sql(f"SELECT count(*) FROM outbox o WHERE {where}", params)
@@ -116,12 +126,18 @@ def list_messages(
     newest_first: bool = True,
     db: Database | None = None,
 ) -> list[OutboxMessage]:
-    """One page of messages (by due time, then id) for the Outbox view."""
+    """One page of messages (by due time, then id) for the Outbox view.
+
+    The page's ids are picked first, sorting only (due_at, id) pairs: sorting whole rows
+    made a page of a 100,000-message outbox several times slower.
+    """
     where, params = (flt or OutboxFilter()).where()
     order = "DESC" if newest_first else "ASC"
     rows = _db(db).execute_sql(
         f"SELECT {_COLUMNS} FROM outbox o JOIN journey j ON j.id = o.journey_id "
-        f"WHERE {where} ORDER BY o.due_at {order}, o.id {order} LIMIT ? OFFSET ?",
+        f"WHERE o.id IN (SELECT o.id FROM outbox o WHERE {where} "
+        f"ORDER BY o.due_at {order}, o.id {order} LIMIT ? OFFSET ?) "
+        f"ORDER BY o.due_at {order}, o.id {order}",
         (*params, int(limit), int(offset)),
     )
     return [_message(r) for r in rows]
@@ -181,10 +197,13 @@ def export_csv(
     now: int,
     tz: dt.tzinfo | None = None,
     db: Database | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write matching messages as CSV and mark them exported; returns how many were written.
 
     Rows are marked only after the whole file was written, so a failed write marks nothing.
+    ``progress(rows written)`` is called every PROGRESS_EVERY rows; an exception it raises
+    (a cancel) stops the export before anything is marked.
     """
     flt = OutboxFilter(**vars(flt or OutboxFilter()))
     if only_new:
@@ -207,6 +226,8 @@ def export_csv(
                 iso_time(message.due_at, tz),
             ])
             ids.append(message.id)
+            if progress is not None and len(ids) % PROGRESS_EVERY == 0:
+                progress(len(ids))
     out.flush()
     mark_exported(ids, now, db=db)
     return len(ids)

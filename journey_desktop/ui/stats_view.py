@@ -1,0 +1,615 @@
+"""A journey's statistics window (SPEC §6): counts, per-node reach and per-day charts.
+
+Every figure comes from ``store.stats`` (``journey_stats`` and ``daily_counts``); the
+window only lays them out. Days are the computer's local days, like the evaluator's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCharts import (
+    QBarSeries,
+    QBarSet,
+    QCategoryAxis,
+    QChart,
+    QChartView,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QMargins,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop import APP_NAME
+from journey_desktop.domain import engine
+from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
+from journey_desktop.services.workers import JobControl, Worker
+from journey_desktop.store.db import database
+from journey_desktop.store.repository import (
+    JourneyNotFoundError,
+    JourneyRepository,
+    StoredJourney,
+)
+from journey_desktop.store.stats import DayCount, JourneyStats, daily_counts, journey_stats
+from journey_desktop.ui.editor.summary import TYPE_LABELS
+from journey_desktop.ui.icons import icon
+
+DAY_CHOICES = (7, 30, 90, 365)
+DEFAULT_DAYS = 30
+FIGURES = (  # key, label, tooltip
+    ("audience", "Audience", "Customers in the journey's audience"),
+    ("entered", "Entered", "Runs started (a customer who re-enters counts again)"),
+    ("in_progress", "In progress", "Runs still going through the journey"),
+    ("completed", "Completed", "Runs that reached an exit"),
+    ("stopped", "Stopped", "Runs ended otherwise (customer left the audience, journey ended)"),
+)
+CHANNEL_COLORS = {
+    "push": "#1f77b4",
+    "email": "#2ca02c",
+    "sms": "#ff7f0e",
+    "inapp": "#9467bd",
+    "whatsapp": "#17becf",
+}
+ENTRIES_COLOR = "#1f8a4c"
+AXIS_LABELS = 8  # at most this many day labels under a chart
+
+COL_NODE, COL_TYPE, COL_REACHED, COL_SHARE = range(4)
+NODE_HEADERS = {COL_NODE: "Node", COL_TYPE: "Type", COL_REACHED: "Reached",
+                COL_SHARE: "% of entered"}
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class NodeStatsTableModel(QAbstractTableModel):
+    """One row per node of the journey, in journey order: how many runs reached it."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, str, int]] = []  # node id, type, reached
+        self._entered = 0
+
+    def set_counts(self, nodes: list[tuple[str, str]], counts: dict[str, int],
+                   entered: int) -> None:
+        self.beginResetModel()
+        self._rows = [(node_id, node_type, int(counts.get(node_id, 0)))
+                      for node_id, node_type in nodes]
+        known = {node_id for node_id, _ in nodes}
+        self._rows += [(node_id, "", int(count)) for node_id, count in counts.items()
+                       if node_id not in known]
+        self._entered = entered
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(NODE_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return NODE_HEADERS.get(section)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        node_id, node_type, reached = self._rows[index.row()]
+        column = index.column()
+        share = reached / self._entered if self._entered else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == COL_NODE:
+                return node_id
+            if column == COL_TYPE:
+                return TYPE_LABELS.get(node_type, node_type)
+            if column == COL_REACHED:
+                return f"{reached:,}"
+            if column == COL_SHARE:
+                return "" if share is None else f"{share:.0%}"
+            return None
+        if role == SORT_ROLE:
+            return (node_id, TYPE_LABELS.get(node_type, node_type), reached,
+                    share if share is not None else -1.0)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_REACHED, COL_SHARE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and column == COL_NODE and node_type:
+            return icon(f"node-{node_type}")
+        return None
+
+
+class NodeStatsProxy(QSortFilterProxyModel):
+    """Sorts the node rows on their native values (numbers as numbers)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+
+
+class FigureBox(QFrame):
+    """One labelled figure: a big number over its caption."""
+
+    def __init__(self, key: str, caption: str, tooltip: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"stats_{key}_box")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setToolTip(tooltip)
+        self.value_label = QLabel("0")
+        self.value_label.setObjectName(f"stats_{key}_value")
+        font = QFont(self.value_label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.value_label.setFont(font)
+        self.caption_label = QLabel(caption)
+        self.caption_label.setObjectName(f"stats_{key}_caption")
+        self.caption_label.setStyleSheet("color: #5f6b73;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setSpacing(0)
+        layout.addWidget(self.value_label)
+        layout.addWidget(self.caption_label)
+
+    def set_value(self, value: int) -> None:
+        self.value_label.setText(f"{value:,}")
+
+
+class DayChart(QWidget):
+    """A bar chart of per-day values, stacked when there are several sets.
+
+    The series and axes are made once and refilled: axes removed from a chart keep
+    drawing their labels until deleted, so they are never swapped.
+    """
+
+    def __init__(self, name: str, title: str, *, stacked: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.chart = QChart()
+        self.chart.setTitle(title)
+        self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        self.chart.setMargins(QMargins(4, 4, 30, 4))  # room for the last day label
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.series: QBarSeries = QStackedBarSeries() if stacked else QBarSeries()
+        self.series.setBarWidth(0.8)
+        self.chart.addSeries(self.series)
+        self.x_axis = QCategoryAxis()
+        self.x_axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+        self.x_axis.setGridLineVisible(False)
+        self.y_axis = QValueAxis()
+        self.y_axis.setLabelFormat("%d")
+        self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        self.series.attachAxis(self.x_axis)
+        self.series.attachAxis(self.y_axis)
+        self._stacked = stacked
+        self.view = QChartView(self.chart)
+        self.view.setObjectName(f"{name}_view")
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumHeight(220)
+        self.note = QLabel()
+        self.note.setObjectName(f"{name}_note")
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setStyleSheet("color: #5f6b73;")
+        self.note.hide()
+        self.days: list[dt.date] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.note)
+
+    def set_values(self, days: list[dt.date], sets: list[tuple[str, str, list[int]]],
+                   *, empty_note: str) -> None:
+        """Show ``sets`` of (label, colour, one value per day); a note when all are zero."""
+        self.days = list(days)
+        self.series.clear()
+        totals = [0] * len(days)
+        for label, color, values in sets:
+            bar_set = QBarSet(label)
+            bar_set.setColor(QColor(color))
+            bar_set.setBorderColor(QColor(color))
+            bar_set.append([float(v) for v in values])
+            self.series.append(bar_set)
+            for i, value in enumerate(values):
+                totals[i] = totals[i] + value if self._stacked else max(totals[i], value)
+        peak = max(totals, default=0)
+
+        for label in self.x_axis.categoriesLabels():
+            self.x_axis.remove(label)
+        self.x_axis.setStartValue(-0.5)
+        self.x_axis.setRange(-0.5, max(0, len(days)) - 0.5)
+        wanted = AXIS_LABELS if len(days) <= 120 else AXIS_LABELS - 2
+        step = max(1, -(-len(days) // wanted))
+        labelled = list(range(len(days) - 1, -1, -step))  # from today backwards
+        for i in reversed(labelled):  # a category axis takes its ranges in order
+            self.x_axis.append(_day_label(days[i], len(days)), i)
+        self.y_axis.setRange(0, max(4, math.ceil(peak * 1.1)))
+        self.y_axis.applyNiceNumbers()
+        self.chart.legend().setVisible(len(sets) > 1)
+        self.note.setText(empty_note)
+        self.note.setVisible(peak == 0)
+
+    def values(self, label: str) -> list[float]:
+        """The per-day values of one set (what tests and screenshots read back)."""
+        for bar_set in self.series.barSets():
+            if bar_set.label() == label:
+                return [bar_set.at(i) for i in range(bar_set.count())]
+        return []
+
+    def labels(self) -> list[str]:
+        return [bar_set.label() for bar_set in self.series.barSets()]
+
+
+def _day_label(day: dt.date, span: int) -> str:
+    return day.strftime("%d %b %Y" if span > 120 else "%d %b").lstrip("0")
+
+
+@dataclass
+class StatsSnapshot:
+    """What the window shows, read in one go off the GUI thread."""
+
+    stored: StoredJourney | None  # None: the journey was removed
+    stats: JourneyStats
+    days: list[dt.date] = field(default_factory=list)
+    day_counts: list[DayCount] = field(default_factory=list)
+
+
+def chart_days(today: dt.date, span: int) -> list[dt.date]:
+    """The ``span`` local days ending today, oldest first."""
+    return [today - dt.timedelta(days=offset) for offset in range(span - 1, -1, -1)]
+
+
+def _load_job(control: JobControl, repo: JourneyRepository, journey_id: int, span: int,
+              now: int, tz: dt.tzinfo | None) -> StatsSnapshot:
+    """Counts over a large audience take seconds: read them on this thread's connection."""
+    database.connect(reuse_if_open=True)
+    try:
+        try:
+            stored = repo.get(journey_id)
+        except JourneyNotFoundError:
+            return StatsSnapshot(None, JourneyStats(journey_id=journey_id))
+        stats = journey_stats(journey_id)
+        days = chart_days(engine.local_date(now, tz), span)
+        start = engine.local_timestamp(days[0], 0, 0, tz)
+        end = engine.local_timestamp(days[-1] + dt.timedelta(days=1), 0, 0, tz)
+        counts = daily_counts(journey_id, tz=tz, start=start, end=end)
+        return StatsSnapshot(stored, stats, days, counts)
+    finally:
+        database.close()
+
+
+class StatsWindow(QMainWindow):
+    """The figures of one journey, its per-node reach and per-day charts.
+
+    The figures are read by a Worker (a million-customer journey takes seconds to count);
+    ``stats_loaded`` says when the window shows them.
+    """
+
+    node_counts_requested = Signal(int, dict)  # journey id, {node id: runs that reached it}
+    stats_loaded = Signal()
+    stats_failed = Signal(str)
+
+    def __init__(
+        self,
+        repo: JourneyRepository,
+        journey_id: int,
+        parent: QWidget | None = None,
+        *,
+        tz: dt.tzinfo | None = None,
+        clock: Callable[[], float] = time.time,
+        days: int = DEFAULT_DAYS,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("stats_window")
+        self.setWindowIcon(icon("stats"))
+        self.resize(1200, 800)
+        self.repo = repo
+        self.journey_id = int(journey_id)
+        self._tz = tz
+        self._clock = clock
+        self.stats = JourneyStats(journey_id=self.journey_id)
+        self.day_counts: list[DayCount] = []
+        self._worker: Worker | None = None
+        self._reload_again = False
+        self._close_when_done = False
+        self._build(days)
+        self._connect()
+        self.refresh()
+
+    # --- public interface ------------------------------------------------------------------
+
+    @property
+    def days(self) -> int:
+        """How many days the charts cover (ending today)."""
+        return int(self.days_selector.currentData())
+
+    def set_days(self, days: int) -> None:
+        index = self.days_selector.findData(int(days))
+        if index >= 0:
+            self.days_selector.setCurrentIndex(index)
+
+    def node_counts(self) -> dict[str, int]:
+        return dict(self.stats.nodes)
+
+    @property
+    def loading(self) -> bool:
+        return self._worker is not None
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the figures and the charts again (in the background; see stats_loaded)."""
+        if self._worker is not None:
+            self._reload_again = True  # what is being read may predate the change
+            return
+        self._reload_again = False
+        worker = Worker(_load_job, self.repo, self.journey_id, self.days, int(self._clock()),
+                        self._tz)
+        worker.signals.finished.connect(self._on_worker_finished)
+        worker.signals.failed.connect(self._on_worker_failed)
+        self._worker = worker
+        self.statusBar().showMessage("Reading the statistics…")
+        worker.start()
+
+    # --- building --------------------------------------------------------------------------
+
+    def _build(self, days: int) -> None:
+        self.action_refresh = QAction(icon("refresh"), "&Refresh", self)
+        self.action_refresh.setObjectName("stats_refresh_action")
+        self.action_refresh.setShortcut(QKeySequence("F5"))
+        self.action_refresh.setStatusTip("Read the statistics again")
+        self.days_selector = QComboBox()
+        self.days_selector.setObjectName("stats_days_selector")
+        for choice in DAY_CHOICES:
+            self.days_selector.addItem(f"Last {choice} days", choice)
+        self.days_selector.setCurrentIndex(max(0, self.days_selector.findData(int(days))))
+        self.show_on_canvas_button = QPushButton(icon("edit"), "Show on canvas")
+        self.show_on_canvas_button.setObjectName("stats_show_on_canvas_button")
+        self.show_on_canvas_button.setToolTip(
+            "Open the journey with these counts on its nodes")
+        self.show_on_canvas_button.setEnabled(False)  # until the counts are read
+        toolbar = QToolBar("Statistics")
+        toolbar.setObjectName("stats_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.action_refresh)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Charts: "))
+        toolbar.addWidget(self.days_selector)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding,
+                             spacer.sizePolicy().Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.show_on_canvas_button)
+        self.addToolBar(toolbar)
+
+        self.title_label = QLabel()
+        self.title_label.setObjectName("stats_title")
+        title_font = QFont(self.title_label.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.4)
+        title_font.setBold(True)
+        self.title_label.setFont(title_font)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("stats_status")
+        self.status_label.setStyleSheet("color: #5f6b73;")
+        heading = QHBoxLayout()
+        heading.addWidget(self.title_label)
+        heading.addWidget(self.status_label)
+        heading.addStretch(1)
+
+        self.figures: dict[str, FigureBox] = {}
+        figures = QGridLayout()
+        figures.setHorizontalSpacing(8)
+        for column, (key, caption, tip) in enumerate(FIGURES):
+            box = FigureBox(key, caption, tip)
+            self.figures[key] = box
+            figures.addWidget(box, 0, column)
+        self.messages_box = FigureBox("messages", "Messages", "Messages written to the outbox")
+        self.figures["messages"] = self.messages_box
+        figures.addWidget(self.messages_box, 0, len(FIGURES))
+        self.channel_boxes: dict[str, FigureBox] = {}
+        self.channels_row = QHBoxLayout()
+        self.channels_row.setSpacing(8)
+        channels_caption = QLabel("Messages per channel:")
+        channels_caption.setObjectName("stats_channels_caption")
+        self.channels_row.addWidget(channels_caption)
+        self.no_messages_label = QLabel("none yet")
+        self.no_messages_label.setObjectName("stats_no_messages")
+        self.no_messages_label.setStyleSheet("color: #5f6b73;")
+        self.channels_row.addWidget(self.no_messages_label)
+        for channel in CHANNELS:
+            box = FigureBox(f"messages_{channel}", CHANNEL_LABELS.get(channel, channel),
+                            f"{CHANNEL_LABELS.get(channel, channel)} messages written")
+            box.hide()
+            self.channel_boxes[channel] = box
+            self.channels_row.addWidget(box)
+        self.channels_row.addStretch(1)
+
+        self.node_model = NodeStatsTableModel(self)
+        self.node_proxy = NodeStatsProxy(self)
+        self.node_proxy.setSourceModel(self.node_model)
+        self.node_table = QTableView()
+        self.node_table.setObjectName("stats_node_table")
+        self.node_table.setModel(self.node_proxy)
+        self.node_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.node_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.node_table.setAlternatingRowColors(True)
+        self.node_table.verticalHeader().setVisible(False)
+        self.node_table.setSortingEnabled(True)
+        self.node_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header = self.node_table.horizontalHeader()
+        header.setSectionResizeMode(COL_NODE, QHeaderView.ResizeMode.Stretch)
+        for column in (COL_TYPE, COL_REACHED, COL_SHARE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        nodes_caption = QLabel("Customers who reached each node")
+        nodes_caption.setObjectName("stats_nodes_caption")
+        nodes_panel = QWidget()
+        nodes_layout = QVBoxLayout(nodes_panel)
+        nodes_layout.setContentsMargins(0, 0, 0, 0)
+        nodes_layout.addWidget(nodes_caption)
+        nodes_layout.addWidget(self.node_table, 1)
+
+        self.entries_chart = DayChart("stats_entries_chart", "Entries per day", stacked=False)
+        self.messages_chart = DayChart("stats_messages_chart", "Messages per day by channel",
+                                       stacked=True)
+        charts = QWidget()
+        charts_layout = QVBoxLayout(charts)
+        charts_layout.setContentsMargins(0, 0, 0, 0)
+        charts_layout.addWidget(self.entries_chart, 1)
+        charts_layout.addWidget(self.messages_chart, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("stats_splitter")
+        splitter.addWidget(nodes_panel)
+        splitter.addWidget(charts)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([470, 730])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(heading)
+        layout.addLayout(figures)
+        layout.addLayout(self.channels_row)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+    def _connect(self) -> None:
+        self.action_refresh.triggered.connect(self.refresh)
+        self.days_selector.currentIndexChanged.connect(self._on_days_selector_changed)
+        self.show_on_canvas_button.clicked.connect(self._on_show_on_canvas_button_clicked)
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def _show_figures(self) -> None:
+        stats = self.stats
+        for key, _caption, _tip in FIGURES:
+            self.figures[key].set_value(int(getattr(stats, key)))
+        if stats.stopped_by_reason:
+            reasons = ", ".join(f"{reason.replace('_', ' ')}: {count:,}"
+                                for reason, count in sorted(stats.stopped_by_reason.items()))
+            self.figures["stopped"].setToolTip(f"Runs ended otherwise ({reasons})")
+        self.messages_box.set_value(stats.message_total)
+        for channel, box in self.channel_boxes.items():
+            count = stats.messages.get(channel, 0)
+            box.set_value(count)
+            box.setVisible(count > 0)
+        self.no_messages_label.setVisible(stats.message_total == 0)
+
+    def _show(self, snapshot: StatsSnapshot) -> None:
+        stored = snapshot.stored
+        if stored is None:
+            self._show_missing()
+            return
+        name = stored.journey.name
+        self.setWindowTitle(f"Statistics — {name} — {APP_NAME}")
+        self.title_label.setText(name)
+        self.status_label.setText(stored.status.capitalize())
+        self.stats = snapshot.stats
+        self._show_figures()
+        nodes = [(node.id, node.type) for node in stored.journey.nodes]
+        self.node_model.set_counts(nodes, self.stats.nodes, self.stats.entered)
+        self.show_on_canvas_button.setEnabled(True)
+        self.day_counts = snapshot.day_counts
+        self._show_charts(snapshot.days)
+
+    def _show_charts(self, days: list[dt.date]) -> None:
+        span = len(days)
+        by_day = {count.day: count for count in self.day_counts}
+        entries = [by_day[d].entered if d in by_day else 0 for d in days]
+        self.entries_chart.set_values(
+            days, [("Entries", ENTRIES_COLOR, entries)],
+            empty_note=f"No customer entered in the last {span} days.")
+        channels = [c for c in CHANNELS if any(c in count.messages for count in self.day_counts)]
+        channels += sorted({c for count in self.day_counts for c in count.messages} - set(channels))
+        sets = [
+            (CHANNEL_LABELS.get(c, c), CHANNEL_COLORS.get(c, "#7f7f7f"),
+             [by_day[d].messages.get(c, 0) if d in by_day else 0 for d in days])
+            for c in channels
+        ]
+        self.messages_chart.set_values(
+            days, sets,
+            empty_note=f"No message written in the last {span} days.")
+
+    def _show_missing(self) -> None:
+        self.setWindowTitle(f"Statistics — {APP_NAME}")
+        self.title_label.setText("This journey was removed")
+        self.status_label.setText("")
+        self.stats = JourneyStats(journey_id=self.journey_id)
+        self._show_figures()
+        self.node_model.set_counts([], {}, 0)
+        self.show_on_canvas_button.setEnabled(False)
+        self.entries_chart.set_values([], [], empty_note="No data.")
+        self.messages_chart.set_values([], [], empty_note="No data.")
+
+    # --- slots -------------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_days_selector_changed(self, _index: int) -> None:
+        self.refresh()
+
+    @Slot(object)
+    def _on_worker_finished(self, snapshot: object) -> None:
+        self._worker = None
+        if self._close_when_done:
+            QTimer.singleShot(0, self.close)
+            return
+        if self._reload_again:
+            self.refresh()
+            return
+        assert isinstance(snapshot, StatsSnapshot)
+        self._show(snapshot)
+        self.statusBar().clearMessage()
+        self.stats_loaded.emit()
+
+    @Slot(str)
+    def _on_worker_failed(self, text: str) -> None:
+        self._worker = None
+        if self._close_when_done:
+            QTimer.singleShot(0, self.close)
+            return
+        self.statusBar().showMessage(f"The statistics could not be read: {text}")
+        self.stats_failed.emit(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        if self._worker is not None:  # the worker must not outlive the window: close after it
+            self._close_when_done = True
+            self.hide()
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    @Slot()
+    def _on_show_on_canvas_button_clicked(self) -> None:
+        self.node_counts_requested.emit(self.journey_id, self.node_counts())
