@@ -1,16 +1,14 @@
 """The main window (SPEC §9): the journey list, its actions, menus and the empty state.
 
-Features that land separately (editor, activation dialog, audience import, statistics,
-outbox) plug in through the slots ``open_editor``, ``_on_activate_triggered``,
-``_on_import_audience_triggered``, ``_on_stats_triggered`` and ``_on_outbox_triggered``, the
-``audience_file_dropped`` signal and the ``FEATURES`` flags that enable their actions.
+It opens the other windows (editor, activation dialog, audience import, statistics, outbox,
+forecast) and shows the evaluator's state; it computes no business rule itself.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -54,7 +52,10 @@ from journey_desktop.ui.activate_dialog import ActivateDialog
 from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.import_dialog import ImportController, run_import_flow
+from journey_desktop.ui.forecast_view import ForecastWindow
+from journey_desktop.ui.outbox_view import OutboxWindow
 from journey_desktop.ui.preferences_dialog import PreferencesDialog
+from journey_desktop.ui.stats_view import StatsWindow
 from journey_desktop.ui.journey_table import (
     COL_NAME,
     COL_UPDATED,
@@ -84,7 +85,6 @@ QPushButton:focus { border: 1px solid #0f4f2a; }
 QPushButton:disabled { background: #a8d5b9; border-color: #a8d5b9; color: #f2faf5; }
 """
 
-NOT_YET = "not available in this version yet"
 
 
 def free_journey_name(repository: JourneyRepository, base: str = NEW_JOURNEY_NAME) -> str:
@@ -129,10 +129,6 @@ class MainWindow(QMainWindow):
 
     audience_file_dropped = Signal(int, str)  # journey id, path of a .csv dropped on its row
 
-    # Which later features are wired in; each one's landing turns its flag on.
-    FEATURES = {"editor": True, "activate": True, "import": True, "stats": False,
-                "outbox": False}
-
     def __init__(
         self,
         data_dir: Path,
@@ -146,8 +142,8 @@ class MainWindow(QMainWindow):
         self.data_dir = Path(data_dir)
         self.repository = repository if repository is not None else JourneyRepository()
         self.settings = settings if settings is not None else WindowSettings()
-        self.features = dict(self.FEATURES)
         self._editors: dict[int, EditorWindow] = {}
+        self._views: dict[tuple[str, int | None], QWidget] = {}  # open stats/outbox/forecast
         self.scheduler: EvaluatorScheduler | None = None
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
@@ -286,6 +282,8 @@ class MainWindow(QMainWindow):
                                    tip="End the selected active journey for good")
         self.action_stats = a("action_stats", "&Stats", "stats",
                               tip="Statistics of the selected journey")
+        self.action_forecast = a("action_forecast", "&Forecast", "forecast",
+                                 tip="Simulate the selected journey before it sends anything")
         self.action_outbox = a("action_outbox", "&Outbox", "outbox",
                                tip="Messages written by the evaluator")
         self.action_validate = a("action_validate", "&Validate", "validate", shortcut="F7",
@@ -434,6 +432,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.action_deactivate)
         toolbar.addSeparator()
         toolbar.addAction(self.action_stats)
+        toolbar.addAction(self.action_forecast)
         toolbar.addAction(self.action_outbox)
         toolbar.addSeparator()
         toolbar.addAction(self.action_run_now)
@@ -511,7 +510,8 @@ class MainWindow(QMainWindow):
         """The actions on one journey, in menu order (None for a separator)."""
         return [self.action_edit, self.action_clone, self.action_remove, None,
                 self.action_validate, self.action_activate, self.action_deactivate, None,
-                self.action_import_audience, self.action_stats, self.action_outbox, None,
+                self.action_import_audience, self.action_stats, self.action_forecast,
+                self.action_outbox, None,
                 self.action_export_file]
 
     def context_menu(self) -> QMenu:
@@ -546,6 +546,7 @@ class MainWindow(QMainWindow):
         self.action_import_audience.triggered.connect(self._on_import_audience_triggered)
         self.action_deactivate.triggered.connect(self._on_deactivate_triggered)
         self.action_stats.triggered.connect(self._on_stats_triggered)
+        self.action_forecast.triggered.connect(self._on_forecast_triggered)
         self.action_outbox.triggered.connect(self._on_outbox_triggered)
         self.action_validate.triggered.connect(self._on_validate_triggered)
         self.action_activate.triggered.connect(self._on_activate_triggered)
@@ -603,7 +604,6 @@ class MainWindow(QMainWindow):
                      "The evaluator does not run in this window")
         s = self.selected_journey()
         status = s.status if s is not None else None
-        features = self.features
         none = "Select a journey first"
 
         if status is not None and status != DRAFT:
@@ -613,10 +613,7 @@ class MainWindow(QMainWindow):
         else:
             self.action_edit.setText("&Edit")
             edit_tip = "Edit the selected draft"
-        if not features["editor"]:
-            self._enable(self.action_edit, False, f"The journey editor is {NOT_YET}")
-        else:
-            self._enable(self.action_edit, s is not None, edit_tip if s else none)
+        self._enable(self.action_edit, s is not None, edit_tip if s else none)
 
         self._enable(self.action_clone, s is not None,
                      "Copy the journey into a new draft (Ctrl+D)" if s else none)
@@ -626,10 +623,7 @@ class MainWindow(QMainWindow):
         self._enable(self.action_export_file, s is not None,
                      "Save the journey as a journey file" if s else none)
 
-        if not features["import"]:
-            self._enable(self.action_import_audience, False,
-                         f"Importing an audience is {NOT_YET}")
-        elif status == DEACTIVATED:
+        if status == DEACTIVATED:
             self._enable(self.action_import_audience, False,
                          "A deactivated journey takes no new audience")
         else:
@@ -651,25 +645,21 @@ class MainWindow(QMainWindow):
                          none if s is None else
                          "Active and deactivated journeys were validated when activated")
 
-        if not features["activate"]:
-            self._enable(self.action_activate, False,
-                         f"The activation dialog is {NOT_YET}")
-        elif status == DRAFT:
+        if status == DRAFT:
             self._enable(self.action_activate, True,
                          "Validate, set re-entry options and start the journey")
         else:
             self._enable(self.action_activate, False,
                          none if s is None else "Only a draft can be activated")
 
-        if not features["stats"]:
-            self._enable(self.action_stats, False, f"Statistics are {NOT_YET}")
-        else:
-            self._enable(self.action_stats, s is not None,
-                         "Statistics of the journey" if s else none)
-        if not features["outbox"]:
-            self._enable(self.action_outbox, False, f"The outbox is {NOT_YET}")
-        else:
-            self._enable(self.action_outbox, True, "Messages written by the evaluator")
+        self._enable(self.action_stats, s is not None,
+                     "Audience, entries, messages and per-node counts, with charts"
+                     if s else none)
+        self._enable(self.action_forecast, s is not None,
+                     "Simulate the journey for N days before it sends anything"
+                     if s else none)
+        self._enable(self.action_outbox, True,
+                     "Messages written by the evaluator, to filter and export")
 
     @staticmethod
     def _enable(action: QAction, enabled: bool, tooltip: str) -> None:
@@ -799,7 +789,7 @@ class MainWindow(QMainWindow):
         with self._refusals("Validate journey"):
             result = self.repository.validate(summary.id)
             dialog = ValidateDialog(summary.name, result, self,
-                                    can_open_editor=self.features["editor"])
+                                    can_open_editor=True)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.problem_activated.connect(
                 partial(self._on_validate_dialog_problem_activated, summary.id))
@@ -813,7 +803,7 @@ class MainWindow(QMainWindow):
     def _on_activate_triggered(self) -> None:
         """Open the modal activation dialog on the selected draft."""
         summary = self.selected_journey()
-        if not self.features["activate"] or summary is None:
+        if summary is None:
             return
         with self._refusals("Activate journey"):
             dialog = ActivateDialog(self.repository, summary.id, self)
@@ -830,7 +820,7 @@ class MainWindow(QMainWindow):
     def _on_import_audience_triggered(self) -> None:
         """Import an audience CSV into the selected journey, asking for the file."""
         journey_id = self.selected_journey_id()
-        if not self.features["import"] or journey_id is None:
+        if journey_id is None:
             return
         self.import_audience(journey_id)
 
@@ -848,15 +838,60 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_stats_triggered(self) -> None:
-        """Show the selected journey's statistics (ui/stats_view.py)."""
-        if not self.features["stats"] or self.selected_journey() is None:
+        """Show the selected journey's statistics."""
+        journey_id = self.selected_journey_id()
+        if journey_id is None:
             return
+        with self._refusals("Statistics"):
+            window, created = self._show_view(
+                "stats", journey_id, lambda: StatsWindow(self.repository, journey_id))
+            if created and isinstance(window, StatsWindow):
+                window.node_counts_requested.connect(self._on_stats_node_counts_requested)
+
+    @Slot(int, dict)
+    def _on_stats_node_counts_requested(self, journey_id: int, counts: dict[str, int]) -> None:
+        self.open_editor(journey_id)
+        editor = self._editors.get(journey_id)
+        if editor is not None:
+            editor.set_node_counts(counts)
 
     @Slot()
     def _on_outbox_triggered(self) -> None:
-        """Show the outbox, filtered on the selected journey if any (ui/outbox_view.py)."""
-        if not self.features["outbox"]:
+        """Show the outbox, filtered on the selected journey if any."""
+        journey_id = self.selected_journey_id()
+        window, _created = self._show_view("outbox", None,
+                                           lambda: OutboxWindow(self.repository))
+        if isinstance(window, OutboxWindow):
+            window.set_journey(journey_id)
+
+    @Slot()
+    def _on_forecast_triggered(self) -> None:
+        """Open the forecast of the selected journey."""
+        journey_id = self.selected_journey_id()
+        if journey_id is None:
             return
+        with self._refusals("Forecast"):
+            self._show_view("forecast", journey_id,
+                            lambda: ForecastWindow(self.repository, journey_id))
+
+    def _show_view(self, kind: str, journey_id: int | None,
+                   make: Callable[[], QWidget]) -> tuple[QWidget, bool]:
+        """Bring forward the open window of this kind for this journey, or open a new one;
+        returns it and whether it was just created (so the caller connects it once)."""
+        key = (kind, journey_id)
+        window = self._views.get(key)
+        created = window is None
+        if window is None:
+            window = make()
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            window.destroyed.connect(partial(self._views.pop, key, None))
+            self._views[key] = window
+        elif hasattr(window, "refresh"):
+            window.refresh()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window, created
 
     @Slot()
     def _on_run_now_triggered(self) -> None:
@@ -1020,9 +1055,6 @@ class MainWindow(QMainWindow):
         if summary.status == DEACTIVATED:
             self._say(f"“{summary.name}” is deactivated and takes no new audience.")
             return
-        if not self.features["import"]:
-            self._say(f"Importing an audience is {NOT_YET}.")
-            return
         self.audience_file_dropped.emit(journey_id, path)
 
     # --- settings ----------------------------------------------------------------------
@@ -1051,6 +1083,8 @@ class MainWindow(QMainWindow):
             if not editor.close():  # the user kept unsaved changes open
                 event.ignore()
                 return
+        for view in list(self._views.values()):
+            view.close()
         self.save_settings()
         super().closeEvent(event)
 

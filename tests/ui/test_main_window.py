@@ -192,9 +192,8 @@ def test_actions_are_enabled_where_they_apply(qtbot, repo, three, main_window):
     assert window.action_clone.isEnabled() and window.action_remove.isEnabled()
 
 
-def test_wired_features_follow_the_lifecycle(qtbot, repo, three, main_window):
+def test_actions_follow_the_lifecycle(qtbot, repo, three, main_window):
     window = main_window
-    window.features.update(editor=True, activate=True, **{"import": True})
     click_row(qtbot, window, "Birthday greetings")
     assert window.activate_button.isEnabled() and window.action_import_audience.isEnabled()
     assert window.action_edit.isEnabled()
@@ -354,7 +353,6 @@ def test_validate_says_ready_to_activate(qtbot, repo, main_window):
 def test_double_clicking_a_problem_opens_the_editor_there(qtbot, repo, main_window,
                                                           monkeypatch):
     window = main_window
-    window.features["editor"] = True
     opened: list[tuple[int, str | None]] = []
     monkeypatch.setattr(window, "open_editor", lambda jid, node=None: opened.append((jid, node)))
     journey = minimal_journey("Broken")
@@ -379,7 +377,6 @@ def test_double_click_and_enter_open_the_editor(qtbot, three, main_window, monke
     monkeypatch.setattr(window, "open_editor", lambda jid, node=None: opened.append(jid))
     double_click_row(qtbot, window, "Spring sale")
     assert opened == [three["active"]]
-    window.features["editor"] = True
     window.refresh()
     activate_window(qtbot, window)
     click_row(qtbot, window, "Birthday greetings")
@@ -581,3 +578,46 @@ def test_title_is_plain_on_the_default_data_folder(store, make_main_window, monk
 
     monkeypatch.setattr(main_window_module, "default_data_dir", lambda: Path(store))
     assert make_main_window().windowTitle() == "Journey Desktop"
+
+
+# --- statistics, outbox and forecast windows ------------------------------------------------
+
+def open_windows(object_name: str) -> list:  # type: ignore[type-arg]
+    return [w for w in QApplication.topLevelWidgets()
+            if w.objectName() == object_name and w.isVisible()]
+
+
+def test_stats_opens_once_per_journey_and_shows_counts_on_the_canvas(qtbot, three, main_window):
+    window = main_window
+    click_row(qtbot, window, "Spring sale")
+    window.action_stats.trigger()
+    window.action_stats.trigger()
+    [stats] = open_windows("stats_window")
+    qtbot.waitUntil(lambda: not stats.loading, timeout=5000)
+    stats.findChild(QPushButton, "stats_show_on_canvas_button").click()
+    [editor] = open_editors()
+    assert editor.name_edit.text() == "Spring sale"
+    assert editor.read_only
+
+
+def test_outbox_follows_the_selected_journey(qtbot, three, main_window):
+    window = main_window
+    click_row(qtbot, window, "Spring sale")
+    window.action_outbox.trigger()
+    [outbox] = open_windows("outbox_window")
+    assert outbox.current_filter().journey_id == three["active"]
+    click_row(qtbot, window, "Birthday greetings")
+    window.action_outbox.trigger()
+    assert open_windows("outbox_window") == [outbox]
+    assert outbox.current_filter().journey_id == three["draft"]
+
+
+def test_forecast_opens_for_the_selected_journey(qtbot, three, main_window):
+    window = main_window
+    assert not window.action_forecast.isEnabled()  # nothing selected yet
+    click_row(qtbot, window, "Birthday greetings")
+    window.action_forecast.trigger()
+    [forecast] = open_windows("forecast_window")
+    assert "Birthday greetings" in forecast.windowTitle()
+    window.close()
+    assert open_windows("forecast_window") == []
