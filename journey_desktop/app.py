@@ -52,8 +52,8 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     server.activation_requested.connect(window.bring_to_front)
     server.listen()
     scheduler = EvaluatorScheduler(window)
+    scheduler.start()  # takes the evaluator lock, or says which process holds it
     window.attach_scheduler(scheduler)
-    scheduler.start()
     window.show()
     result = app.exec()
     scheduler.stop()
