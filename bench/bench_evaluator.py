@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    now = int(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.timezone.utc).timestamp())
+    now = int(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC).timestamp())
     with tempfile.TemporaryDirectory() as tmp:
         db = open_store(Path(tmp))
         repo = JourneyRepository()
@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
         fill = populate(conn, journey_id, args.customers, now)
         repo.activate(journey_id, now=now)
         base = baseline(conn, args.customers)
-        evaluator = Evaluator(db, tz=dt.timezone.utc)
+        evaluator = Evaluator(db, tz=dt.UTC)
         first = evaluator.tick(now)
         idle_times = []
         for minute in range(1, 6):

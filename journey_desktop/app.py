@@ -15,8 +15,8 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from journey_desktop.logs import LOG_FILE_NAME
-    from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.paths import log_dir
+    from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.services.single_instance import (
         SingleInstanceServer,
         ask_running_instance_to_activate,

@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal, Slot
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from journey_desktop.domain.journey import DURATION_UNITS, Activation, Duration
+from journey_desktop.domain.journey import Activation, Duration
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
+from journey_desktop.ui.activation_inputs import ActivationInputs
 
 ERROR_COLOR = "#b3261e"
 WARNING_COLOR = "#9a6700"
-UNIT_LABELS = {"minutes": "minutes", "hours": "hours", "days": "days"}
 _ONCE_PER = {"minutes": "once a minute", "hours": "once an hour", "days": "once a day"}
-MAX_TIMEOUT = 9999
 
 
 def rate_in_words(timeout: Duration) -> str:
@@ -85,25 +79,11 @@ class ActivateDialog(QDialog):
         )
         intro.setWordWrap(True)
 
-        self.reentry_checkbox = QCheckBox("Allow re-entry")
-        self.reentry_checkbox.setObjectName("reentry_checkbox")
-        self.reentry_checkbox.setToolTip("Check customers again after their first check")
-        self.max_entries_edit = QLineEdit()
-        self.max_entries_edit.setObjectName("max_entries_edit")
-        self.max_entries_edit.setPlaceholderText("Unlimited")
-        self.max_entries_edit.setClearButtonEnabled(True)
-        self.max_entries_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,8}"), self)
-        )
-        self.max_entries_edit.setToolTip("How many times one customer may go through the "
-                                         "journey; blank for unlimited")
-        self.timeout_value = QSpinBox()
-        self.timeout_value.setObjectName("timeout_value")
-        self.timeout_value.setRange(1, MAX_TIMEOUT)
-        self.timeout_unit = QComboBox()
-        self.timeout_unit.setObjectName("timeout_unit")
-        for unit in DURATION_UNITS:
-            self.timeout_unit.addItem(UNIT_LABELS[unit], unit)
+        self.inputs = ActivationInputs(self)
+        self.reentry_checkbox = self.inputs.reentry_checkbox
+        self.max_entries_edit = self.inputs.max_entries_edit
+        self.timeout_value = self.inputs.timeout_value
+        self.timeout_unit = self.inputs.timeout_unit
         timeout_row = QHBoxLayout()
         timeout_row.setContentsMargins(0, 0, 0, 0)
         timeout_row.addWidget(self.timeout_value)
@@ -150,30 +130,13 @@ class ActivateDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(460)
 
-        self._prefill(stored.journey.activation)
-        self.reentry_checkbox.toggled.connect(self._on_options_changed)
-        self.max_entries_edit.textChanged.connect(self._on_options_changed)
-        self.timeout_value.valueChanged.connect(self._on_options_changed)
-        self.timeout_unit.currentIndexChanged.connect(self._on_options_changed)
+        self.inputs.set_options(stored.journey.activation)
+        self.inputs.changed.connect(self._on_options_changed)
         self._on_options_changed()
-
-    def _prefill(self, activation: Activation) -> None:
-        self.reentry_checkbox.setChecked(activation.allow_reentry)
-        if activation.max_entries is not None and activation.max_entries >= 1:
-            self.max_entries_edit.setText(str(activation.max_entries))
-        value = activation.timeout.value
-        self.timeout_value.setValue(max(1, min(MAX_TIMEOUT, int(value or 1))))
-        index = self.timeout_unit.findData(activation.timeout.unit)
-        self.timeout_unit.setCurrentIndex(index if index >= 0 else DURATION_UNITS.index("days"))
 
     def activation(self) -> Activation:
         """The options as entered (blank maximum = unlimited)."""
-        text = self.max_entries_edit.text().strip()
-        return Activation(
-            allow_reentry=self.reentry_checkbox.isChecked(),
-            max_entries=int(text) if text.isdigit() and int(text) >= 1 else None,
-            timeout=Duration(self.timeout_value.value(), str(self.timeout_unit.currentData())),
-        )
+        return self.inputs.options()
 
     @Slot()
     def _on_options_changed(self) -> None:

@@ -31,7 +31,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRegularExpression,
     QStringListModel,
     Qt,
     QThreadPool,
@@ -44,14 +43,10 @@ from PySide6.QtGui import (
     QFont,
     QPainter,
     QPen,
-    QRegularExpressionValidator,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QDateTimeEdit,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -75,7 +70,7 @@ from journey_desktop.domain.forecast import (
     ForecastDay,
     channels_of,
 )
-from journey_desktop.domain.journey import CHANNEL_LABELS, DURATION_UNITS, Activation, Duration
+from journey_desktop.domain.journey import CHANNEL_LABELS, Activation
 from journey_desktop.services.workers import Cancelled, JobControl, Worker
 from journey_desktop.store.forecast import (
     ForecastCancelled,
@@ -91,7 +86,8 @@ from journey_desktop.store.repository import (
     SettingsRepository,
 )
 from journey_desktop.store.stats import TraceStep
-from journey_desktop.ui.activate_dialog import MAX_TIMEOUT, UNIT_LABELS, describe_activation
+from journey_desktop.ui.activate_dialog import describe_activation
+from journey_desktop.ui.activation_inputs import ActivationInputs
 
 CHANNEL_COLORS = {
     "push": "#1e88e5",
@@ -273,7 +269,7 @@ class ForecastWindow(QWidget):
         layout.addWidget(self.options_box)
         layout.addLayout(self._progress_row)
         layout.addWidget(self._splitter, 1)
-        self._prefill(self._journey.activation)
+        self.inputs.set_options(self._journey.activation)
         self._on_options_changed()
         self._show_empty()
         self.resize(1240, 860)
@@ -324,22 +320,12 @@ class ForecastWindow(QWidget):
 
         self.options_box = QGroupBox("Activation options for this forecast (draft)")
         self.options_box.setObjectName("forecast_options_box")
-        self.reentry_checkbox = QCheckBox("Allow re-entry")
-        self.reentry_checkbox.setObjectName("forecast_reentry")
-        self.max_entries_edit = QLineEdit()
-        self.max_entries_edit.setObjectName("forecast_max_entries")
-        self.max_entries_edit.setPlaceholderText("Unlimited")
+        self.inputs = ActivationInputs(self, prefix="forecast_")
+        self.reentry_checkbox = self.inputs.reentry_checkbox
+        self.max_entries_edit = self.inputs.max_entries_edit
         self.max_entries_edit.setMaximumWidth(110)
-        self.max_entries_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,8}"), self)
-        )
-        self.timeout_value = QSpinBox()
-        self.timeout_value.setObjectName("forecast_timeout_value")
-        self.timeout_value.setRange(1, MAX_TIMEOUT)
-        self.timeout_unit = QComboBox()
-        self.timeout_unit.setObjectName("forecast_timeout_unit")
-        for unit in DURATION_UNITS:
-            self.timeout_unit.addItem(UNIT_LABELS[unit], unit)
+        self.timeout_value = self.inputs.timeout_value
+        self.timeout_unit = self.inputs.timeout_unit
         self.options_summary = QLabel()
         self.options_summary.setObjectName("forecast_options_summary")
         self.options_summary.setWordWrap(True)
@@ -354,13 +340,10 @@ class ForecastWindow(QWidget):
         options.addWidget(self.timeout_unit)
         options.addSpacing(12)
         options.addWidget(self.options_summary, 1)
-        for signal in (self.reentry_checkbox.toggled, self.max_entries_edit.textChanged,
-                       self.timeout_value.valueChanged, self.timeout_unit.currentIndexChanged):
-            signal.connect(self._on_options_changed)
+        self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:
             self.options_box.setTitle(f"Activation options ({status}, as stored)")
-            for widget in (self.reentry_checkbox, self.max_entries_edit, self.timeout_value,
-                           self.timeout_unit):
+            for widget in self.inputs.widgets():
                 widget.setEnabled(False)
 
         self.progress_bar = QProgressBar()
@@ -477,22 +460,9 @@ class ForecastWindow(QWidget):
 
     # --- options ----------------------------------------------------------------------------
 
-    def _prefill(self, activation: Activation) -> None:
-        self.reentry_checkbox.setChecked(activation.allow_reentry)
-        if activation.max_entries is not None and activation.max_entries >= 1:
-            self.max_entries_edit.setText(str(activation.max_entries))
-        self.timeout_value.setValue(max(1, min(MAX_TIMEOUT, int(activation.timeout.value or 1))))
-        index = self.timeout_unit.findData(activation.timeout.unit)
-        self.timeout_unit.setCurrentIndex(index if index >= 0 else DURATION_UNITS.index("days"))
-
     def activation(self) -> Activation:
         """The activation options the forecast uses (a draft's as entered here)."""
-        text = self.max_entries_edit.text().strip()
-        return Activation(
-            allow_reentry=self.reentry_checkbox.isChecked(),
-            max_entries=int(text) if text.isdigit() and int(text) >= 1 else None,
-            timeout=Duration(self.timeout_value.value(), str(self.timeout_unit.currentData())),
-        )
+        return self.inputs.options()
 
     @Slot()
     def _on_options_changed(self) -> None:

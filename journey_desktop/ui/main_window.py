@@ -50,12 +50,9 @@ from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
 from journey_desktop.ui.activate_dialog import ActivateDialog
 from journey_desktop.ui.editor import EditorWindow
+from journey_desktop.ui.forecast_view import ForecastWindow
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.import_dialog import ImportController, run_import_flow
-from journey_desktop.ui.forecast_view import ForecastWindow
-from journey_desktop.ui.outbox_view import OutboxWindow
-from journey_desktop.ui.preferences_dialog import PreferencesDialog
-from journey_desktop.ui.stats_view import StatsWindow
 from journey_desktop.ui.journey_table import (
     COL_NAME,
     COL_UPDATED,
@@ -64,6 +61,9 @@ from journey_desktop.ui.journey_table import (
     JourneyTableModel,
     JourneyTableView,
 )
+from journey_desktop.ui.outbox_view import OutboxWindow
+from journey_desktop.ui.preferences_dialog import PreferencesDialog
+from journey_desktop.ui.stats_view import StatsWindow
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
 NEW_JOURNEY_NAME = "New journey"

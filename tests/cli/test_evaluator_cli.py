@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import os
 import shutil
 import signal
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def iso(ts: int) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
 def setup_journeys(data_dir: Path, customers: int = 12) -> list[int]:

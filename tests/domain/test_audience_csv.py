@@ -210,7 +210,7 @@ def test_duplicate_and_empty_header_names_get_unique_names(tmp_path: Path) -> No
 
 
 def test_fields_json_escapes_quotes_backslashes_and_control_characters(tmp_path: Path) -> None:
-    path = write(tmp_path, 'id,"we""ird %s",b\n1,"a\\b ""q""",\t\x01x\n'.encode())
+    path = write(tmp_path, b'id,"we""ird %s",b\n1,"a\\b ""q""",\t\x01x\n')
     customers, _ = read_all(path)
     assert customers == [("1", {'we"ird %s': 'a\\b "q"', "b": "\x01x"})]
 
