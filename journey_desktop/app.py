@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from functools import partial
 
 from journey_desktop import APP_NAME, __version__
 from journey_desktop.paths import resolve_data_dir, resource_path
 
 ORGANIZATION_NAME = "journey-desktop"
+# Set by benchmarks: print "shown" once the window is up, then quit (cold-start timing).
+STARTUP_PROBE_ENV = "JOURNEY_DESKTOP_STARTUP_PROBE"
 
 
 def run_gui(data_dir_arg: str | None = None) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -55,7 +60,14 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     scheduler.start()  # takes the evaluator lock, or says which process holds it
     window.attach_scheduler(scheduler)
     window.show()
+    if os.environ.get(STARTUP_PROBE_ENV):
+        QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
     scheduler.stop()
     server.close()
     return result
+
+
+def _report_shown_and_quit(app: object) -> None:
+    print("shown", flush=True)
+    app.quit()  # type: ignore[attr-defined]

@@ -71,6 +71,7 @@ def run_self_test() -> int:
 
 
 def _window_opens(data_dir: Path) -> bool:
+    from PySide6.QtCharts import QChartView
     from PySide6.QtWidgets import QApplication, QTableView
 
     from journey_desktop.store import close_store, open_store
@@ -84,11 +85,32 @@ def _window_opens(data_dir: Path) -> bool:
         app.processEvents()
         table = window.findChild(QTableView, "journey_table")
         rows = table.model().rowCount() if table is not None else -1
+        window.select_journey(1)
+        window.action_stats.trigger()  # the charts (QtCharts) must be in the bundle too
+        views = [w for w in app.topLevelWidgets() if w.objectName() == "stats_window"]
+        for view in views:
+            if view.loading:
+                _wait_for(view.stats_loaded, view.stats_failed)
+        charts = [chart for view in views for chart in view.findChildren(QChartView)]
         window.close()
     finally:
         close_store()
     if rows != 1:
         print(f"self-test: the window shows {rows} journeys, expected 1")
         return False
+    if not charts:
+        print("self-test: the statistics window shows no charts")
+        return False
     print("self-test: window ok")
     return True
+
+
+def _wait_for(*signals: object) -> None:
+    """Run the event loop until one of the signals fires (at most ten seconds)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    for signal in signals:
+        signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(10_000, loop.quit)
+    loop.exec()
