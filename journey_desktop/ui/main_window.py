@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -33,9 +34,7 @@ from PySide6.QtWidgets import (
 from journey_desktop import APP_NAME
 from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_journey
 from journey_desktop.paths import default_data_dir, resource_path
-from journey_desktop.services.scheduler import EvaluatorScheduler
 from journey_desktop.services.settings import WindowSettings
-from journey_desktop.store.evaluator import TickSummary
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -48,11 +47,7 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
-from journey_desktop.ui.activate_dialog import ActivateDialog
-from journey_desktop.ui.editor import EditorWindow
-from journey_desktop.ui.forecast_view import ForecastWindow
 from journey_desktop.ui.icons import icon
-from journey_desktop.ui.import_dialog import ImportController, run_import_flow
 from journey_desktop.ui.journey_table import (
     COL_NAME,
     COL_UPDATED,
@@ -61,10 +56,14 @@ from journey_desktop.ui.journey_table import (
     JourneyTableModel,
     JourneyTableView,
 )
-from journey_desktop.ui.outbox_view import OutboxWindow
-from journey_desktop.ui.preferences_dialog import PreferencesDialog
-from journey_desktop.ui.stats_view import StatsWindow
 from journey_desktop.ui.validate_dialog import ValidateDialog
+
+if TYPE_CHECKING:  # the other windows are imported when first opened: a faster start
+    from journey_desktop.services.scheduler import EvaluatorScheduler
+    from journey_desktop.store.evaluator import TickSummary
+    from journey_desktop.ui.editor import EditorWindow
+    from journey_desktop.ui.import_dialog import ImportController
+    from journey_desktop.ui.preferences_dialog import PreferencesDialog
 
 NEW_JOURNEY_NAME = "New journey"
 STATUS_FILTERS = (("All statuses", ""), ("Drafts", DRAFT), ("Active", ACTIVE),
@@ -221,6 +220,8 @@ class MainWindow(QMainWindow):
         editor = self._editors.get(journey_id)
         if editor is None:
             with self._refusals("Open journey"):
+                from journey_desktop.ui.editor import EditorWindow
+
                 editor = EditorWindow(self.repository, journey_id)
             if editor is None:
                 return
@@ -806,6 +807,8 @@ class MainWindow(QMainWindow):
         if summary is None:
             return
         with self._refusals("Activate journey"):
+            from journey_desktop.ui.activate_dialog import ActivateDialog
+
             dialog = ActivateDialog(self.repository, summary.id, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.activated.connect(self._on_activate_dialog_activated)
@@ -827,6 +830,8 @@ class MainWindow(QMainWindow):
     @Slot(int, str)
     def import_audience(self, journey_id: int, path: str | None = None) -> ImportController:
         """Run the import flow (preview, progress, result) for a journey and a CSV file."""
+        from journey_desktop.ui.import_dialog import run_import_flow
+
         controller = run_import_flow(self, self.repository, journey_id, path,
                                      settings=self.settings.qsettings)
         controller.audience_imported.connect(self._on_import_audience_imported)
@@ -842,6 +847,8 @@ class MainWindow(QMainWindow):
         journey_id = self.selected_journey_id()
         if journey_id is None:
             return
+        from journey_desktop.ui.stats_view import StatsWindow
+
         with self._refusals("Statistics"):
             window, created = self._show_view(
                 "stats", journey_id, lambda: StatsWindow(self.repository, journey_id))
@@ -858,6 +865,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_outbox_triggered(self) -> None:
         """Show the outbox, filtered on the selected journey if any."""
+        from journey_desktop.ui.outbox_view import OutboxWindow
+
         journey_id = self.selected_journey_id()
         window, _created = self._show_view("outbox", None,
                                            lambda: OutboxWindow(self.repository))
@@ -870,6 +879,8 @@ class MainWindow(QMainWindow):
         journey_id = self.selected_journey_id()
         if journey_id is None:
             return
+        from journey_desktop.ui.forecast_view import ForecastWindow
+
         with self._refusals("Forecast"):
             self._show_view("forecast", journey_id,
                             lambda: ForecastWindow(self.repository, journey_id))
@@ -901,6 +912,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_preferences_triggered(self) -> None:
+        from journey_desktop.ui.preferences_dialog import PreferencesDialog
+
         dialog = PreferencesDialog(SettingsRepository(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._on_preferences_dialog_accepted(dialog))
