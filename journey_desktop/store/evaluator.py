@@ -237,23 +237,27 @@ class Evaluator:
             conn.execute("DELETE FROM temp.jd_check")
             conn.execute("DELETE FROM temp.jd_walk")
             # The entry count comes from the customer row, which moves in the same
-            # transaction as its runs; the in-progress test is one unique-key probe.
+            # transaction as its runs; the in-progress test is one unique-key probe, and
+            # none for a customer who never entered (entry numbers start at 1). Whether
+            # the customer enters is computed in the same pass (``enter``), never by a
+            # second write over the scratch rows.
+            limit = "" if plan.max_entries is None else f" AND n < {int(plan.max_entries)}"
             checked = conn.execute(
-                "INSERT INTO temp.jd_check (cid, ext, n, first, matched, busy) "
-                f"SELECT c.id, c.external_id, c.entries, c.first_check_at, {match_sql},"
-                " EXISTS (SELECT 1 FROM run r WHERE r.journey_id = c.journey_id"
-                "  AND r.external_id = c.external_id AND r.entry_number = c.entries"
-                "  AND r.state = 'in_progress') "
-                "FROM customer c WHERE c.journey_id = ? AND c.next_check_at <= ? "
-                "ORDER BY c.next_check_at LIMIT ?",
+                "INSERT INTO temp.jd_check (cid, ext, n, first, matched, busy, enter) "
+                "SELECT cid, ext, n, first, matched, busy,"
+                f" CASE WHEN matched AND busy = 0{limit} THEN 1 ELSE 0 END FROM ("
+                " SELECT c.id AS cid, c.external_id AS ext, c.entries AS n,"
+                f" c.first_check_at AS first, {match_sql} AS matched,"
+                "  CASE WHEN c.entries = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
+                "   WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id"
+                "   AND r.entry_number = c.entries AND r.state = 'in_progress') END AS busy"
+                " FROM customer c WHERE c.journey_id = ? AND c.next_check_at <= ?"
+                f" ORDER BY c.next_check_at {sqlite_sql.limit_once('?')})",
                 (*match_params, jid, now, self.batch_size),
             ).rowcount
             if checked <= 0:
                 return False
-            limit = "" if plan.max_entries is None else f" AND n < {int(plan.max_entries)}"
-            entered = conn.execute(
-                f"UPDATE temp.jd_check SET enter = 1 WHERE matched AND busy = 0{limit}"
-            ).rowcount
+            (entered,) = conn.execute("SELECT count(*) FROM temp.jd_check WHERE enter").fetchone()
             if entered and plan.chain is not None:
                 self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
             elif entered:
@@ -280,15 +284,25 @@ class Evaluator:
             # New runs along the shared first steps that stop at a wait are still open.
             chain_waits = plan.chain is not None and plan.chain[-1].type == "wait"
             waits_after_entry = 1 if chain_waits else -1
+            # Customers who entered and whose run is still in progress (most of a first
+            # tick) are not checked again until it ends: one update with constant values.
+            in_run = f"enter = 1 AND (open = 1 OR enter = {waits_after_entry})"
             conn.execute(
-                "UPDATE customer SET (entries, first_check_at, next_check_at) = ("
-                " SELECT k.n + k.enter, coalesce(customer.first_check_at, ?),"
-                f" CASE WHEN k.busy = 1 OR k.open = 1 OR k.enter = {waits_after_entry}"
-                f" THEN NULL ELSE {next_sql} END"
-                " FROM temp.jd_check AS k WHERE k.cid = customer.id) "
-                "WHERE customer.id IN (SELECT cid FROM temp.jd_check)",
+                "UPDATE customer SET entries = entries + 1,"
+                " first_check_at = coalesce(first_check_at, ?), next_check_at = NULL "
+                f"WHERE id IN (SELECT cid FROM temp.jd_check WHERE {in_run})",
                 (now,),
             )
+            if not (chain_waits and entered == checked):  # else every customer is in_run
+                conn.execute(
+                    "UPDATE customer SET (entries, first_check_at, next_check_at) = ("
+                    " SELECT k.n + k.enter, coalesce(customer.first_check_at, ?),"
+                    f" CASE WHEN k.busy = 1 OR k.open = 1 OR k.enter = {waits_after_entry}"
+                    f" THEN NULL ELSE {next_sql} END"
+                    " FROM temp.jd_check AS k WHERE k.cid = customer.id) "
+                    f"WHERE customer.id IN (SELECT cid FROM temp.jd_check WHERE NOT ({in_run}))",
+                    (now,),
+                )
         summary.checked += checked
         summary.entered += entered
         return True

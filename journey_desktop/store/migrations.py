@@ -13,11 +13,23 @@ from peewee import Database
 from journey_desktop.store.db import NewerDatabaseError
 from journey_desktop.store.records import ALL_RECORDS, SchemaVersionRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_customer_indexes(db: Database) -> None:
+    """Customers: drop the index on journey_id alone (the unique (journey_id, external_id)
+    index serves the same lookups), and index next_check_at only where it is set."""
+    db.execute_sql('DROP INDEX IF EXISTS "customer_journey_id"')
+    db.execute_sql('DROP INDEX IF EXISTS "customer_journey_id_next_check_at"')
+    db.execute_sql(
+        'CREATE INDEX "customer_journey_id_next_check_at" ON "customer" '
+        '("journey_id", "next_check_at") WHERE ("next_check_at" IS NOT NULL)'
+    )
+
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
 # frozen table definitions, never the current records, which describe the newest schema.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {2: _v2_customer_indexes}
 
 
 def backup_path(db_path: Path, version: int) -> Path:

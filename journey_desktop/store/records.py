@@ -59,7 +59,8 @@ class CustomerRecord(BaseRecord):
     """One member of a journey's audience; ``fields`` is a JSON object of the CSV columns."""
 
     id = AutoField()
-    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="customers")
+    # No index of its own: the unique (journey, external_id) index starts with it.
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="customers", index=False)
     external_id = TextField()
     fields = TextField(default="{}")
     entries = IntegerField(default=0)
@@ -69,10 +70,17 @@ class CustomerRecord(BaseRecord):
 
     class Meta:
         table_name = "customer"
-        indexes = (
-            (("journey", "external_id"), True),
-            (("journey", "next_check_at"), False),
-        )
+        indexes = ((("journey", "external_id"), True),)
+
+
+# Who is due for a check: only customers that will be checked again are in it, so a run
+# that ends a customer's checks removes one entry instead of moving it.
+CustomerRecord.add_index(
+    CustomerRecord.index(
+        CustomerRecord.journey, CustomerRecord.next_check_at,
+        name="customer_journey_id_next_check_at",
+    ).where(CustomerRecord.next_check_at.is_null(False))
+)
 
 
 class RunRecord(BaseRecord):

@@ -34,6 +34,16 @@ def json_path(name: str) -> str:
     return '$."' + name.replace('"', '\\"') + '"'
 
 
+def limit_once(limit: str = "-1") -> str:
+    """The LIMIT clause of a FROM subquery whose columns must be computed once per row.
+
+    SQLite never merges a subquery that has an OFFSET into the outer query (merging copies
+    each column's expression, and so its cost, into every place the outer query uses it);
+    the subquery runs as a co-routine that hands its rows on, never stored.
+    """
+    return f"LIMIT {limit} OFFSET 0"
+
+
 def field_value_sql(fields_sql: str, name: str) -> SqlParts:
     return f"json_extract({fields_sql}, ?)", [json_path(name)]
 

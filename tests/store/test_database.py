@@ -71,47 +71,50 @@ def test_upgrade_copies_the_file_aside_and_runs_steps_in_order(data_dir, monkeyp
     open_store(data_dir)
     JourneyRepository().create(load_example("birthday"))
     close_store()
+    base = migrations.SCHEMA_VERSION
     applied = []
 
-    def step2(db):
-        applied.append(2)
+    def step_a(db):
+        applied.append(base + 1)
         db.execute_sql("ALTER TABLE journey ADD COLUMN colour TEXT DEFAULT 'blue'")
 
-    def step3(db):
-        applied.append(3)
+    def step_b(db):
+        applied.append(base + 2)
         db.execute_sql("UPDATE journey SET colour = 'green'")
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {2: step2, 3: step3})
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", base + 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {base + 1: step_a, base + 2: step_b})
     open_store(data_dir)
     try:
-        assert applied == [2, 3]
+        assert applied == [base + 1, base + 2]
         assert database.execute_sql("SELECT colour FROM journey").fetchone()[0] == "green"
-        assert database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+        version = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0]
+        assert version == base + 2
     finally:
         close_store()
-    [backup] = data_dir.glob("journeys.db.v1-*.bak")
+    [backup] = data_dir.glob(f"journeys.db.v{base}-*.bak")
     conn = sqlite3.connect(backup)
     assert conn.execute("SELECT name FROM journey").fetchall() == [("Birthday greetings",)]
-    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == base
     conn.close()
 
 
 def test_failed_step_leaves_previous_version(data_dir, monkeypatch):
     open_store(data_dir)
     close_store()
+    base = migrations.SCHEMA_VERSION
 
     def broken(db):
         db.execute_sql("ALTER TABLE journey ADD COLUMN colour TEXT")
         raise RuntimeError("step failed")
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {2: broken})
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", base + 1)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {base + 1: broken})
     with pytest.raises(RuntimeError):
         open_store(data_dir)
     close_store()
     conn = sqlite3.connect(data_dir / "journeys.db")
-    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == base
     columns = [r[1] for r in conn.execute("PRAGMA table_info(journey)")]
     assert "colour" not in columns
     conn.close()
@@ -132,3 +135,40 @@ def test_refused_file_can_be_set_aside_for_a_fresh_start(data_dir):
         assert JourneyRepository().count() == 0
     finally:
         close_store()
+
+
+def _customer_indexes(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer'"
+        " AND sql IS NOT NULL"
+    ).fetchall())
+
+
+def test_version_1_gets_the_version_2_customer_indexes(data_dir):
+    open_store(data_dir)
+    close_store()
+    fresh = sqlite3.connect(data_dir / "journeys.db")
+    expected = _customer_indexes(fresh)
+    # Turn the file back into a version 1 database: the two customer indexes it had.
+    fresh.executescript(
+        'DROP INDEX "customer_journey_id_next_check_at";'
+        'CREATE INDEX "customer_journey_id" ON "customer" ("journey_id");'
+        'CREATE INDEX "customer_journey_id_next_check_at" ON "customer"'
+        ' ("journey_id", "next_check_at");'
+        "UPDATE schema_version SET version = 1;"
+    )
+    fresh.close()
+    open_store(data_dir)
+    close_store()
+    conn = sqlite3.connect(data_dir / "journeys.db")
+    try:
+        assert _customer_indexes(conn) == expected
+        assert "customer_journey_id" not in expected
+        plan = " ".join(row[3] for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE journey_id = ? "
+            "AND next_check_at <= ? ORDER BY next_check_at LIMIT 10", (1, 0)
+        ))
+        assert "customer_journey_id_next_check_at" in plan
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+    finally:
+        conn.close()
