@@ -194,3 +194,8 @@ def raw_connection(db: Database) -> sqlite3.Connection:
     conn = db.connection()
     assert isinstance(conn, sqlite3.Connection)
     return conn
+
+
+def run_path_reaches(node_param: str = "?") -> str:
+    """A condition on ``run.path`` (``node@time`` lines): the run reached the given node."""
+    return f"instr(char(10) || path, char(10) || {node_param} || '@') > 0"

@@ -10,6 +10,7 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import Journey
+from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
 
 
@@ -22,8 +23,9 @@ class JourneyStats:
     completed: int = 0
     stopped: int = 0
     messages: dict[str, int] = field(default_factory=dict)
-    nodes: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, int] = field(default_factory=dict)  # node -> customers who reached it
     stopped_by_reason: dict[str, int] = field(default_factory=dict)
+    customers_entered: int = 0  # distinct customers among ``entered`` runs
 
     @property
     def message_total(self) -> int:
@@ -40,6 +42,7 @@ class JourneyStats:
             "messages": dict(self.messages),
             "nodes": dict(self.nodes),
             "stopped_by_reason": dict(self.stopped_by_reason),
+            "customers_entered": self.customers_entered,
         }
 
 
@@ -64,7 +67,7 @@ def _db(db: Database | None) -> Database:
 
 
 def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
-    """Counts for one journey; ``nodes`` holds every node, with how many runs reached it."""
+    """Counts for one journey; ``nodes`` holds every node, with how many customers reached it."""
     db = _db(db)
     stats = JourneyStats(journey_id=journey_id)
     row = db.execute_sql(
@@ -100,6 +103,18 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
     ):
         stats.nodes[node] = visits
+    stats.customers_entered = db.execute_sql(
+        "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ?", (journey_id,)
+    ).fetchone()[0]
+    if stats.customers_entered < stats.entered:
+        # Some customers re-entered: the counters count runs, so count each customer once
+        # from the runs' paths (only journeys with re-entry pay for this scan).
+        for node in stats.nodes:
+            stats.nodes[node] = db.execute_sql(
+                "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ? AND "
+                + sqlite_sql.run_path_reaches(),
+                (journey_id, node),
+            ).fetchone()[0]
     return stats
 
 

@@ -87,12 +87,12 @@ AXIS_LABELS = 8  # at most this many day labels under a chart
 
 COL_NODE, COL_TYPE, COL_REACHED, COL_SHARE = range(4)
 NODE_HEADERS = {COL_NODE: "Node", COL_TYPE: "Type", COL_REACHED: "Reached",
-                COL_SHARE: "% of entered"}
+                COL_SHARE: "% of customers who entered"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class NodeStatsTableModel(QAbstractTableModel):
-    """One row per node of the journey, in journey order: how many runs reached it."""
+    """One row per node of the journey, in journey order: how many customers reached it."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +101,7 @@ class NodeStatsTableModel(QAbstractTableModel):
 
     def set_counts(self, nodes: list[tuple[str, str]], counts: dict[str, int],
                    entered: int) -> None:
+        """``entered``: the customers who entered at least once (the share's base)."""
         self.beginResetModel()
         self._rows = [(node_id, node_type, int(counts.get(node_id, 0)))
                       for node_id, node_type in nodes]
@@ -317,7 +318,7 @@ class StatsWindow(QMainWindow):
     ``stats_loaded`` says when the window shows them.
     """
 
-    node_counts_requested = Signal(int, dict)  # journey id, {node id: runs that reached it}
+    node_counts_requested = Signal(int, dict)  # journey id, {node id: customers who reached it}
     stats_loaded = Signal()
     stats_failed = Signal(str)
 
@@ -539,7 +540,7 @@ class StatsWindow(QMainWindow):
         self.stats = snapshot.stats
         self._show_figures()
         nodes = [(node.id, node.type) for node in stored.journey.nodes]
-        self.node_model.set_counts(nodes, self.stats.nodes, self.stats.entered)
+        self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered)
         self.show_on_canvas_button.setEnabled(True)
         self.day_counts = snapshot.day_counts
         self._show_charts(snapshot.days)

@@ -262,3 +262,15 @@ def database_next_check(journey_id: int) -> int | None:
     return database.execute_sql(
         "SELECT next_check_at FROM customer WHERE journey_id = ?", (journey_id,)
     ).fetchone()[0]
+
+
+def test_node_counts_count_customers_once_however_often_they_re_enter(repo):
+    start = local(2025, 5, 5)
+    customers = {f"c{i}": {"firstName": f"N{i}", "offersOptIn": "yes"} for i in range(3)}
+    journey_id = activate(repo, load_example("daily-promotion"), customers, start)
+    tick_days(Evaluator(tz=MADRID), start, 9)
+    stats = journey_stats(journey_id)
+    assert stats.entered == 21  # seven runs each
+    assert stats.customers_entered == 3
+    assert stats.nodes == {"start": 3, "daily_offer": 3, "end": 3}
+    assert stats.to_json()["nodes"] == {"start": 3, "daily_offer": 3, "end": 3}
