@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, read_text_file
-from journey_desktop.domain.journey import Activation, Duration, Journey
+from journey_desktop.domain.journey import Activation, Duration, Journey, describe_activation
 
 TIMEOUT_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 TIMEOUT_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -145,18 +145,8 @@ def cmd_activate(ctx: CliContext, args: argparse.Namespace) -> int:
     if not result.ok:
         ctx.err.write(f"journey-desktop: {stored.journey.name!r} was not activated\n")
         return EXIT_NO
-    ctx.print(f"{stored.journey.name}: active ({describe_activation(activation)})")
+    ctx.print(f"{stored.journey.name}: active. {describe_activation(activation)}")
     return EXIT_OK
-
-
-def describe_activation(activation: Activation) -> str:
-    timeout = f"{activation.timeout.value:g} {activation.timeout.unit}"
-    if not activation.allow_reentry:
-        return "no re-entry: each customer is checked once"
-    limit = "unlimited entries" if activation.max_entries is None else (
-        f"up to {activation.max_entries} entries"
-    )
-    return f"re-entry, {limit}, re-checked every {timeout}"
 
 
 def cmd_deactivate(ctx: CliContext, args: argparse.Namespace) -> int:

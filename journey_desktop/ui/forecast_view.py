@@ -70,7 +70,7 @@ from journey_desktop.domain.forecast import (
     ForecastDay,
     channels_of,
 )
-from journey_desktop.domain.journey import CHANNEL_LABELS, Activation
+from journey_desktop.domain.journey import CHANNEL_LABELS, Activation, describe_activation
 from journey_desktop.services.workers import Cancelled, JobControl, Worker
 from journey_desktop.store.forecast import (
     ForecastCancelled,
@@ -86,7 +86,6 @@ from journey_desktop.store.repository import (
     SettingsRepository,
 )
 from journey_desktop.store.stats import TraceStep
-from journey_desktop.ui.activate_dialog import describe_activation
 from journey_desktop.ui.activation_inputs import ActivationInputs
 
 CHANNEL_COLORS = {

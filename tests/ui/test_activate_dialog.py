@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
 
-from journey_desktop.domain.journey import Activation, Duration, Node
+from journey_desktop.domain.journey import Activation, Duration, Node, describe_activation
 from journey_desktop.store.repository import ACTIVE, DRAFT, JourneyRepository
-from journey_desktop.ui.activate_dialog import ActivateDialog, describe_activation
+from journey_desktop.ui.activate_dialog import ActivateDialog
 from tests.conftest import load_example
 
 
