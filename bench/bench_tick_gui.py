@@ -72,14 +72,15 @@ def main(argv: list[str]) -> int:
         heartbeat.timeout.connect(beat)
         finished: list[object] = []
         loop = QEventLoop()
-        for signal in (scheduler.tick_finished, scheduler.tick_failed):
-            signal.connect(finished.append)
-            signal.connect(loop.quit)
+        # The tick, then the journey list reloaded (in the background) with its counts.
+        scheduler.tick_finished.connect(finished.append)
+        scheduler.tick_failed.connect(finished.append)
+        scheduler.tick_failed.connect(loop.quit)
+        window.journeys_reloaded.connect(loop.quit)
         heartbeat.start()
         started = time.perf_counter()
         window.action_run_now.trigger()
-        if not finished:
-            loop.exec()
+        loop.exec()
         seconds = time.perf_counter() - started
         heartbeat.stop()
         scheduler.stop()

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,6 +35,8 @@ from journey_desktop import APP_NAME
 from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_journey
 from journey_desktop.paths import default_data_dir, resource_path
 from journey_desktop.services.settings import WindowSettings
+from journey_desktop.services.workers import JobControl, Worker
+from journey_desktop.store.db import database
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
     """The journey list and everything done to a journey from it."""
 
     audience_file_dropped = Signal(int, str)  # journey id, path of a .csv dropped on its row
+    journeys_reloaded = Signal()  # the list shows the database as it is now
 
     def __init__(
         self,
@@ -144,6 +147,10 @@ class MainWindow(QMainWindow):
         self._editors: dict[int, EditorWindow] = {}
         self._views: dict[tuple[str, int | None], QWidget] = {}  # open stats/outbox/forecast
         self.scheduler: EvaluatorScheduler | None = None
+        self._list_pool = QThreadPool(self)
+        self._list_pool.setMaxThreadCount(1)
+        self._list_worker: Worker | None = None
+        self._list_reload_pending = False
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
         self.resize(1180, 700)
@@ -166,14 +173,44 @@ class MainWindow(QMainWindow):
 
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the list from the database, keeping (or moving to) the selected journey."""
+        self._show_summaries(self.repository.summaries(), select_id)
+
+    def refresh_in_background(self) -> None:
+        """Reload the list off the GUI thread: counting a million customers takes a while.
+
+        Used after evaluator ticks, which come unasked, and imports; a request made while
+        one is running is folded into one more reload after it."""
+        if self._list_worker is not None:
+            self._list_reload_pending = True
+            return
+        worker = Worker(_load_summaries, self.repository)
+        worker.signals.finished.connect(self._on_list_worker_finished)
+        worker.signals.failed.connect(self._on_list_worker_failed)
+        self._list_worker = worker.start(self._list_pool)
+
+    def _show_summaries(self, summaries: list[JourneySummary], select_id: int | None) -> None:
         keep = select_id if select_id is not None else self.selected_journey_id()
-        summaries = self.repository.summaries()
         self.model.set_summaries(summaries)
         self._update_stack()
         if keep is not None:
             self.select_journey(keep)
         self._update_count_label()
         self._update_actions()
+        self.journeys_reloaded.emit()
+
+    @Slot(object)
+    def _on_list_worker_finished(self, summaries: list[JourneySummary]) -> None:
+        self._list_worker = None
+        self._show_summaries(summaries, None)
+        if self._list_reload_pending:
+            self._list_reload_pending = False
+            self.refresh_in_background()
+
+    @Slot(str)
+    def _on_list_worker_failed(self, message: str) -> None:
+        self._list_worker = None
+        self._list_reload_pending = False
+        self._say(f"The list could not be reloaded: {message}")
 
     def selected_journey(self) -> JourneySummary | None:
         rows = self.table.selectionModel().selectedRows(COL_NAME)
@@ -839,7 +876,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_import_audience_imported(self, journey_id: int) -> None:
-        self.refresh(select_id=journey_id)
+        self.refresh_in_background()  # a large audience takes a while to count
 
     @Slot()
     def _on_stats_triggered(self) -> None:
@@ -931,7 +968,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_scheduler_tick_finished(self, summary: TickSummary) -> None:
-        self.refresh()
+        self.refresh_in_background()
         self._update_tick_status()
         self._say(f"Tick done: {summary.entered:,} entered, {summary.messages:,} messages, "
                   f"{summary.completed:,} completed.")
@@ -1098,6 +1135,7 @@ class MainWindow(QMainWindow):
                 return
         for view in list(self._views.values()):
             view.close()
+        self._list_pool.waitForDone()
         self.save_settings()
         super().closeEvent(event)
 
@@ -1106,3 +1144,12 @@ def _file_stem(name: str) -> str:
     """A file name for a journey name (letters, digits, dashes)."""
     stem = re.sub(r"[^\w\-]+", "-", name.strip().lower()).strip("-")
     return stem or "journey"
+
+
+def _load_summaries(control: JobControl, repository: JourneyRepository) -> list[JourneySummary]:
+    """The journey list, read on a worker thread with that thread's own connection."""
+    database.connect(reuse_if_open=True)
+    try:
+        return repository.summaries()
+    finally:
+        database.close()

@@ -57,8 +57,8 @@ def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_wi
     assert repo.activate(journey_id).ok
     window.refresh()
     assert window.action_run_now.isEnabled()
-    with qtbot.waitSignal(scheduler.tick_finished, timeout=10000):
-        window.action_run_now.trigger()
+    with qtbot.waitSignals([scheduler.tick_finished, window.journeys_reloaded], timeout=10000):
+        window.action_run_now.trigger()  # the list is then reloaded off the GUI thread
     assert cell(window, "Birthday greetings", COL_MESSAGES) == "1"
     assert "last tick" in window.tick_status_label.text()
     assert "1 messages" in window.statusBar().currentMessage()
