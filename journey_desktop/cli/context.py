@@ -65,12 +65,3 @@ def read_text_file(path: str) -> str:
         return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise CliError(f"{path}: not a text file (expected a UTF-8 journey file)") from None
-
-
-def not_built(name: str):  # type: ignore[no-untyped-def]
-    """A handler for a command whose feature is not in this version yet."""
-
-    def handler(ctx: CliContext, args: argparse.Namespace) -> int:
-        raise CliError(f"'{name}' is not built yet in this version")
-
-    return handler

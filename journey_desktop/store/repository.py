@@ -40,7 +40,7 @@ class JourneyNotFoundError(RepositoryError):
     pass
 
 
-class NameError_(RepositoryError):
+class JourneyNameError(RepositoryError):
     """The journey name is missing, too long or taken."""
 
 
@@ -104,12 +104,12 @@ def _now(now: int | None) -> int:
 
 
 def check_name(name: str) -> str:
-    """The trimmed name, or NameError_ when it is empty or too long."""
+    """The trimmed name, or JourneyNameError when it is empty or too long."""
     trimmed = name.strip()
     if not trimmed:
-        raise NameError_("a journey name is required")
+        raise JourneyNameError("a journey name is required")
     if len(trimmed) > NAME_MAX_LENGTH:
-        raise NameError_(f"a journey name is at most {NAME_MAX_LENGTH} characters")
+        raise JourneyNameError(f"a journey name is at most {NAME_MAX_LENGTH} characters")
     return trimmed
 
 
@@ -378,7 +378,7 @@ class JourneyRepository:
     def _free_name(self, name: str, *, excluding: int | None = None) -> str:
         trimmed = check_name(name)
         if self.name_taken(trimmed, excluding=excluding):
-            raise NameError_(f"another journey is already named {trimmed!r}")
+            raise JourneyNameError(f"another journey is already named {trimmed!r}")
         return trimmed
 
     @staticmethod

@@ -6,9 +6,9 @@ from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
     DRAFT,
+    JourneyNameError,
     JourneyNotFoundError,
     LifecycleError,
-    NameError_,
     SettingsRepository,
 )
 from tests.conftest import load_example
@@ -39,11 +39,11 @@ def test_names_are_trimmed_and_unique_case_insensitively(repo):
     journey = minimal_journey("  Spring sale  ")
     journey_id = repo.create(journey)
     assert repo.get(journey_id).journey.name == "Spring sale"
-    with pytest.raises(NameError_, match="already named"):
+    with pytest.raises(JourneyNameError, match="already named"):
         repo.create(minimal_journey("SPRING SALE"))
-    with pytest.raises(NameError_, match="required"):
+    with pytest.raises(JourneyNameError, match="required"):
         repo.create(minimal_journey("   "))
-    with pytest.raises(NameError_, match="at most 120"):
+    with pytest.raises(JourneyNameError, match="at most 120"):
         repo.create(minimal_journey("x" * 121))
     assert repo.count() == 1
 
