@@ -21,6 +21,7 @@ from journey_desktop.domain.audience_csv import (
 from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.records import CustomerRecord, JourneyRecord
 from journey_desktop.store.repository import (
+    ACTIVE,
     DEACTIVATED,
     JourneyNotFoundError,
     JourneyRepository,
@@ -99,8 +100,8 @@ class AudienceStore:
 
     # --- import --------------------------------------------------------------------------
 
-    def check_importable(self, journey_id: int) -> None:
-        """Raise LifecycleError for a deactivated journey (its audience is final)."""
+    def check_importable(self, journey_id: int) -> JourneyRecord:
+        """The journey; LifecycleError for a deactivated one (its audience is final)."""
         record = JourneyRecord.get_or_none(JourneyRecord.id == journey_id)
         if record is None:
             raise JourneyNotFoundError(f"no journey with id {journey_id}")
@@ -109,6 +110,7 @@ class AudienceStore:
                 f"journey {record.name!r} is deactivated, so its audience cannot change; "
                 "clone it to run it again with a new audience"
             )
+        return record
 
     def import_csv(
         self,
@@ -132,8 +134,10 @@ class AudienceStore:
         reader = CustomerReader(plan, result.rejects)
         try:
             with _collector_paused(), sqlite_bulk.write_transaction():
-                self.check_importable(journey_id)
-                with reader, sqlite_bulk.CustomerUpsert(journey_id, stamp) as upsert:
+                # A draft's customers become due when it is activated, an active
+                # journey's at the next tick.
+                due = self.check_importable(journey_id).status == ACTIVE
+                with reader, sqlite_bulk.CustomerUpsert(journey_id, stamp, due=due) as upsert:
                     logged = 0
                     for batch in reader.batches(BATCH_ROWS):
                         upsert.write(batch)
@@ -188,9 +192,9 @@ class AudienceStore:
         try:
             with _collector_paused(), CustomerReader(plan, rejects) as reader:
 
-                def ids() -> Iterator[list[tuple[str]]]:
+                def ids() -> Iterator[list[str]]:
                     for batch in reader.batches(BATCH_ROWS):
-                        yield [(external_id,) for external_id, _ in batch]
+                        yield batch.ids
                         if progress is not None:
                             progress(reader.rows_so_far, reader.bytes_read, reader.size)
 

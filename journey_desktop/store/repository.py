@@ -414,14 +414,13 @@ class JourneyRepository:
                 CustomerRecord.fields,
                 Value(0),
                 Value(stamp),
-                Value(stamp),
             ).where(CustomerRecord.journey == source_id),
+            # No next check: the clone is a draft, its customers become due on activation.
             fields=[
                 CustomerRecord.journey,
                 CustomerRecord.external_id,
                 CustomerRecord.fields,
                 CustomerRecord.entries,
-                CustomerRecord.next_check_at,
                 CustomerRecord.imported_at,
             ],
         ).execute()

@@ -66,7 +66,7 @@ def stored(journey_id: int) -> dict[str, tuple[dict[str, str], int, int | None, 
     }
 
 
-def test_new_customers_are_due_at_the_next_tick(
+def test_a_drafts_customers_are_stored_and_become_due_on_activation(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
     path = csv_file(tmp_path, "customerId,firstName,points,birthday\nc1, Ann ,10,1990-05-01\nc2,Bob,,\n")
@@ -76,13 +76,24 @@ def test_new_customers_are_due_at_the_next_tick(
         "read": 2, "added": 2, "updated": 0, "duplicates": 0, "rejected": 0, "removed": 0
     }
     assert stored(journey_id) == {
-        "c1": ({"firstName": "Ann", "points": "10", "birthday": "1990-05-01"}, 0, None, NOW, NOW),
-        "c2": ({"firstName": "Bob", "points": "", "birthday": ""}, 0, None, NOW, NOW),
+        "c1": ({"firstName": "Ann", "points": "10", "birthday": "1990-05-01"}, 0, None, None, NOW),
+        "c2": ({"firstName": "Bob", "points": "", "birthday": ""}, 0, None, None, NOW),
     }
     assert repo.get(journey_id).audience_columns == {
         "firstName": "text", "points": "number", "birthday": "date"
     }
     assert repo.summary(journey_id).audience == 2
+    assert repo.activate(journey_id, now=NOW + 60).ok
+    assert {c: row[3] for c, row in stored(journey_id).items()} == {"c1": NOW + 60, "c2": NOW + 60}
+
+
+def test_an_active_journeys_new_customers_are_due_at_the_next_tick(
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+) -> None:
+    assert repo.activate(journey_id, now=NOW - 60).ok
+    result = run_import(audience, journey_id, csv_file(tmp_path, "id,name\nc1,Ann\n"))
+    assert result.added == 1
+    assert stored(journey_id) == {"c1": ({"name": "Ann"}, 0, None, NOW, NOW)}
 
 
 def test_duplicates_in_the_file_last_one_wins_and_are_counted(
@@ -99,6 +110,7 @@ def test_duplicates_in_the_file_last_one_wins_and_are_counted(
 def test_add_then_replace(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
+    assert repo.activate(journey_id, now=NOW - 60).ok
     first = csv_file(tmp_path, "id,name,city\na,Ann,Paris\nb,Bob,Rome\nc,Cy,Oslo\n", "first.csv")
     run_import(audience, journey_id, first)
     # The evaluator has seen "a": its entries and check times must survive an update.

@@ -156,7 +156,10 @@ def test_clone_copies_audience_only_on_request(repo):
     assert repo.summary(bare).audience == 0
     assert repo.summary(full).audience == 4
     copied = CustomerRecord.select().where(CustomerRecord.journey == full)
-    assert {(c.entries, c.next_check_at, c.first_check_at) for c in copied} == {(0, 4242, None)}
+    # The clone is a draft: its customers become due when it is activated.
+    assert {(c.entries, c.next_check_at, c.first_check_at, c.imported_at) for c in copied} == {
+        (0, None, None, 4242)
+    }
     assert repo.get(full).audience_columns == {"firstName": "text"}
 
 
