@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -295,3 +298,75 @@ def test_reject_log_saves_every_rejected_row(tmp_path: Path) -> None:
     assert lines[1] == '2,empty customer ID,";""a;b"";""q"""""""'
     assert len(lines) == 1501
     log.close()
+
+
+# --- whole batches and row by row agree ---------------------------------------------------
+
+
+Customers = list[tuple[str, dict[str, str]]]
+
+
+def _row_by_row(path: Path, width: int, id_index: int) -> tuple[Customers, list[tuple[int, str]]]:
+    """The plain reading of SPEC §4, one row at a time with the csv module's line count."""
+
+    customers: Customers = []
+    rejects: list[tuple[int, str]] = []
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.reader(file)
+        header = next(reader)
+        line = reader.line_num
+        for row in reader:
+            start, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) == width and row[id_index].strip():
+                fields = {name: row[i].strip() for i, name in enumerate(header) if i != id_index}
+                customers.append((row[id_index].strip(), fields))
+            else:
+                text = io.StringIO()
+                csv.writer(text, lineterminator="").writerow(row)
+                rejects.append((start, text.getvalue()))
+    return customers, rejects
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batches_give_the_same_customers_and_reject_lines_as_row_by_row_reading(
+    tmp_path: Path, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    id_index = seed % 3
+    header = ["a", "b", "c"]
+    header[id_index] = "customerId"
+    cells = ["x", " padded ", "", 'say "hi"', "back\\slash", "tab\there", "two\nlines",
+             "cr\ronly", "crlf\r\nend", "50% off", "Zoë", "\x01ctl"]
+
+    def cell() -> str:
+        text = rnd.choice(cells)
+        return '"' + text.replace('"', '""') + '"' if set(text) & set('",\r\n') else text
+
+    lines = [",".join(header)]
+    for n in range(300):
+        kind = rnd.random()
+        if kind < 0.04:
+            lines.append("")  # a blank line
+        elif kind < 0.08:
+            lines.append(",".join(cell() for _ in range(rnd.choice([1, 2, 4]))))  # wrong width
+        else:
+            row = [cell() for _ in range(3)]
+            row[id_index] = "" if kind < 0.12 else f"id{n % 250}"
+            lines.append(",".join(row))
+    path = write(tmp_path, ("\r\n" if seed % 2 else "\n").join(lines).encode() + b"\n")
+    expected_customers, expected_rejects = _row_by_row(path, 3, id_index)
+    # The file has what makes batches take the row-by-row way: rejects and multi-line rows.
+    assert expected_rejects
+    assert any("\n" in value for _, fields in expected_customers for value in fields.values())
+
+    for size in (1, 7, 64, 10_000):
+        plan = ImportPlan.from_preview(preview_csv(path), id_column="customerId")
+        customers: list[tuple[str, dict[str, str]]] = []
+        with CustomerReader(plan) as reader:
+            for batch in reader.batches(size):
+                customers.extend((eid, json.loads(fields)) for eid, fields in batch)
+        assert customers == expected_customers, size
+        assert [(r.line, r.row) for r in reader.rejects.kept] == expected_rejects, size
+        assert reader.read == len(expected_customers) + len(expected_rejects)
