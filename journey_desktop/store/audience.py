@@ -14,11 +14,13 @@ from peewee import DatabaseError
 
 from journey_desktop.domain.audience_csv import (
     CsvFileError,
+    CustomerBatch,
     CustomerReader,
     ImportPlan,
     RejectLog,
 )
 from journey_desktop.store import sqlite_bulk
+from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import CustomerRecord, JourneyRecord
 from journey_desktop.store.repository import (
     ACTIVE,
@@ -75,6 +77,12 @@ class AudienceRow:
 
 class _NothingImported(Exception):
     """Rolls the transaction back when every row was rejected."""
+
+
+def _counted_batches(reader: CustomerReader) -> Iterator[tuple[CustomerBatch, int, int]]:
+    """Each batch with the rows and bytes read up to its end (for progress)."""
+    for batch in reader.batches(BATCH_ROWS):
+        yield batch, reader.rows_so_far, reader.bytes_read
 
 
 @contextmanager
@@ -137,16 +145,21 @@ class AudienceStore:
                 # A draft's customers become due when it is activated, an active
                 # journey's at the next tick.
                 due = self.check_importable(journey_id).status == ACTIVE
-                with reader, sqlite_bulk.CustomerUpsert(journey_id, stamp, due=due) as upsert:
+                with (
+                    reader,
+                    sqlite_bulk.CustomerUpsert(journey_id, stamp, due=due) as upsert,
+                    ReadAhead(_counted_batches(reader), name="audience-reader") as batches,
+                ):
                     logged = 0
-                    for batch in reader.batches(BATCH_ROWS):
+                    for batch, rows, position in batches:
                         upsert.write(batch)
-                        rows = reader.rows_so_far
                         if rows - logged >= LOG_EVERY_ROWS:
-                            log.info("audience import into journey %d: %d rows written", journey_id, rows)
+                            log.info(
+                                "audience import into journey %d: %d rows written", journey_id, rows
+                            )
                             logged = rows
                         if progress is not None:
-                            progress(rows, reader.bytes_read, reader.size)
+                            progress(rows, position, reader.size)
                     self._fill_counts(result, reader)
                     if result.read == 0:
                         raise CsvFileError("the file has a header line but no customer rows")

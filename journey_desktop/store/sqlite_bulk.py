@@ -20,7 +20,7 @@ from journey_desktop.domain.audience_csv import CustomerBatch
 from journey_desktop.store.db import database
 from journey_desktop.store.records import CustomerRecord
 
-ROWS_PER_STATEMENT = 500
+ROWS_PER_STATEMENT = 5000
 
 _TABLE = CustomerRecord._meta.table_name
 _ID = CustomerRecord.id.column_name

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -219,6 +220,8 @@ def test_an_error_part_way_rolls_everything_back(
             progress=cancel_on_second_batch,
         )
     assert calls[0][0] == 10_000 and 0 < calls[0][1] < calls[0][2] == path.stat().st_size
+    # The thread reading the file ahead of the writes has stopped.
+    assert not [t for t in threading.enumerate() if t.name == "audience-reader"]
     assert stored(journey_id) == before
     assert repo.get(journey_id).audience_columns == {"name": "text"}
     # The connection is usable afterwards and foreign keys are enforced again.
