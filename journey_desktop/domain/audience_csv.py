@@ -50,6 +50,9 @@ SAMPLE_BYTES = 64 * 1024
 PREVIEW_ROWS = 20
 INFER_ROWS = 1000
 KEPT_REJECTS = 1000
+# Rows read and encoded per step of the import. Each step is a few C calls that keep the
+# interpreter lock for about a millisecond, so the window's thread never waits long for it.
+CHUNK_ROWS = 1000
 
 _NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 _LEADING_ZERO = re.compile(r"-?0\d")
@@ -488,8 +491,9 @@ class CustomerReader:
     def batches(self, size: int = 10_000) -> Iterator[CustomerBatch]:
         """Batches of up to ``size`` rows' customers (fewer when some rows are rejected).
 
-        A batch whose rows all have the header's width and an ID is handled as a whole;
-        any other batch row by row, to tell each rejected row's line and reason.
+        The file is read in chunks of CHUNK_ROWS rows. A chunk whose rows all have the
+        header's width and an ID is handled as a whole, in C-level calls; any other chunk
+        row by row, to tell each rejected row's line and reason.
         """
         assert self._raw is not None, "use CustomerReader as a context manager"
         text = open_text(self._raw, self.plan.encoding)
@@ -503,11 +507,13 @@ class CustomerReader:
             ) from None
         encoder = FieldsEncoder(header, id_index)
         width = len(header)
+        chunk_rows = max(1, min(size, CHUNK_ROWS))
         line = reader.line_num
+        batch = CustomerBatch([], [])
         try:
             while True:
                 try:
-                    rows = list(islice(reader, size))
+                    rows = list(islice(reader, chunk_rows))
                 except csv.Error as exc:
                     raise CsvFileError(
                         f"line {reader.line_num}: the file cannot be read as CSV ({exc})"
@@ -518,37 +524,44 @@ class CustomerReader:
                 cells = list(map(str.strip, chain.from_iterable(rows)))
                 ids = cells[id_index::width]
                 if set(map(len, rows)) == {width} and "" not in ids:
-                    batch = CustomerBatch(ids, encoder.encode(cells, len(rows)))
+                    batch.ids += ids
+                    batch.fields += encoder.encode(cells, len(rows))
                 else:
-                    batch = self._sort_out(rows, first, line, width, id_index, encoder)
-                self.accepted += len(batch)
-                if batch:
+                    self._sort_out(batch, rows, first, line, width, id_index, encoder)
+                if len(batch) >= size:
+                    self.accepted += len(batch)
                     yield batch
+                    batch = CustomerBatch([], [])
         finally:
             text.detach()
+        if batch:
+            self.accepted += len(batch)
+            yield batch
         self.read = self.accepted + self.rejects.count
 
     def _sort_out(
-        self, rows: list[list[str]], first: int, last: int, width: int, id_index: int,
-        encoder: FieldsEncoder,
-    ) -> CustomerBatch:
-        """Row by row: the batch's customers, its rejects logged with the line they start on."""
-        ids: list[str] = []
+        self, batch: CustomerBatch, rows: list[list[str]], first: int, last: int, width: int,
+        id_index: int, encoder: FieldsEncoder,
+    ) -> None:
+        """Row by row: the chunk's customers into ``batch``, its rejects logged with the line
+        they start on."""
         cells: list[str] = []
+        accepted = 0
         one_line_each = last - first + 1 == len(rows)
         start = first
         for row in rows:
             if len(row) == width:
                 trimmed = [cell.strip() for cell in row]
                 if trimmed[id_index]:
-                    ids.append(trimmed[id_index])
+                    batch.ids.append(trimmed[id_index])
                     cells.extend(trimmed)
+                    accepted += 1
                 else:
                     self._reject(start, row, width)
             else:
                 self._reject(start, row, width)
             start += 1 if one_line_each else 1 + _line_breaks(row)
-        return CustomerBatch(ids, encoder.encode(cells, len(ids)))
+        batch.fields += encoder.encode(cells, accepted)
 
     def _header(self, reader: Iterator[list[str]]) -> list[str]:
         try:

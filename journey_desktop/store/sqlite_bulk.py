@@ -6,7 +6,10 @@ PostgreSQL port replaces this one module (COPY into a staging table, then the sa
 
 Why not peewee's ``insert_many``: it builds each statement in Python and is about six times
 slower than ``executemany`` on the same rows. Why multi-row VALUES: a statement step per row
-is most of the cost of ``executemany``; hundreds of rows per step halve the import time.
+is most of the cost of ``executemany``; hundreds of rows per step halve the import time, and
+each step then runs long enough without the interpreter lock for the file to be read beside
+it. Why 2000 rows: preparing the statement grows faster than its rows (5 ms for 500 rows,
+270 ms for 5000), and 1000 to 2000 rows gave the fastest imports.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from journey_desktop.domain.audience_csv import CustomerBatch
 from journey_desktop.store.db import database
 from journey_desktop.store.records import CustomerRecord
 
-ROWS_PER_STATEMENT = 5000
+ROWS_PER_STATEMENT = 2000
 
 _TABLE = CustomerRecord._meta.table_name
 _ID = CustomerRecord.id.column_name

@@ -108,6 +108,21 @@ def test_duplicates_in_the_file_last_one_wins_and_are_counted(
     assert stored(journey_id)["a"][0] == {"name": "third"}
 
 
+def test_last_row_wins_across_multi_row_statements_and_the_rows_after_them(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    # 4,500 rows: two statements of 2,000 rows, then 500 rows one by one; "a" in all three.
+    names = {0: "first", 2_500: "second", 4_400: "third"}
+    rows = "".join(f"{'a' if i in names else f'c{i}'},{names.get(i, 'x')}\n" for i in range(4_500))
+    result = run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + rows))
+    assert counts(result) == {
+        "read": 4_500, "added": 4_498, "updated": 0, "duplicates": 2, "rejected": 0, "removed": 0
+    }
+    customers = stored(journey_id)
+    assert customers["a"][0] == {"name": "third"}
+    assert customers["c4499"][0] == {"name": "x"}
+
+
 def test_add_then_replace(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:

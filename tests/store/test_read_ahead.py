@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -56,3 +57,15 @@ def test_closing_early_stops_the_producer_and_closes_the_source() -> None:
     assert closed.is_set()
     # The producer stops at most the queue's depth and one item in hand past the consumer.
     assert len(produced) <= 5 + 1 + 2 + 1
+
+
+def test_threads_switch_every_millisecond_while_any_read_ahead_runs() -> None:
+    before = sys.getswitchinterval()
+    first = ReadAhead(iter(range(3)))
+    second = ReadAhead(iter(range(3)))
+    assert sys.getswitchinterval() == pytest.approx(min(before, 0.001))
+    first.close()
+    assert sys.getswitchinterval() == pytest.approx(min(before, 0.001))
+    second.close()
+    second.close()  # closing twice restores once
+    assert sys.getswitchinterval() == before
