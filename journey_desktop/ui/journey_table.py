@@ -122,6 +122,15 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def _shown(count: int | None) -> str:
+    """A count as the table shows it; blank while it is being counted."""
+    return "" if count is None else f"{count:,}"
+
+
+def _sortable(count: int | None) -> int:
+    return -1 if count is None else count
+
+
 class _Row:
     """One journey as the model holds it: the summary plus what display and filter need."""
 
@@ -139,13 +148,13 @@ class _Row:
         if column == COL_STATUS:
             return STATUS_ORDER.get(s.status, 9)
         if column == COL_AUDIENCE:
-            return s.audience
+            return _sortable(s.audience)
         if column == COL_ENTERED:
-            return s.entered
+            return _sortable(s.entered)
         if column == COL_IN_PROGRESS:
-            return s.in_progress
+            return _sortable(s.in_progress)
         if column == COL_MESSAGES:
-            return s.messages
+            return _sortable(s.messages)
         if column == COL_VALIDITY:
             # Drafts with most errors first, then ready drafts, then other statuses.
             v = self.validity
@@ -277,6 +286,9 @@ class JourneyTableModel(QAbstractTableModel):
         """True while validity marks are still being computed."""
         return self._validation_timer.isActive()
 
+    def summaries(self) -> list[JourneySummary]:
+        return [row.summary for row in self._rows]
+
     def summary_at(self, row: int) -> JourneySummary:
         return self._rows[row].summary
 
@@ -363,13 +375,13 @@ class JourneyTableModel(QAbstractTableModel):
         if column == COL_STATUS:
             return STATUS_LABELS.get(s.status, s.status)
         if column == COL_AUDIENCE:
-            return f"{s.audience:,}"
+            return _shown(s.audience)
         if column == COL_ENTERED:
-            return f"{s.entered:,}"
+            return _shown(s.entered)
         if column == COL_IN_PROGRESS:
-            return f"{s.in_progress:,}"
+            return _shown(s.in_progress)
         if column == COL_MESSAGES:
-            return f"{s.messages:,}"
+            return _shown(s.messages)
         if column == COL_VALIDITY:
             return row.validity.label() if row.validity else ""
         if column == COL_UPDATED:

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
 
     audience_file_dropped = Signal(int, str)  # journey id, path of a .csv dropped on its row
     journeys_reloaded = Signal()  # the list shows the database as it is now
+    journeys_counted = Signal()  # ... and its counts too
 
     def __init__(
         self,
@@ -172,14 +174,23 @@ class MainWindow(QMainWindow):
     # --- public interface --------------------------------------------------------------
 
     def refresh(self, select_id: int | None = None) -> None:
-        """Reload the list from the database, keeping (or moving to) the selected journey."""
-        self._show_summaries(self.repository.summaries(), select_id)
+        """Reload the list from the database, keeping (or moving to) the selected journey.
+
+        The journeys are read at once, with the counts they had (blank for new ones); the
+        counts follow from a worker, as counting a million customers takes half a second."""
+        known = {s.id: s for s in self.model.summaries()}
+        fresh = [_with_counts_of(s, known.get(s.id))
+                 for s in self.repository.summaries(counts=False)]
+        self._show_summaries(fresh, select_id)
+        self.refresh_in_background()
 
     def refresh_in_background(self) -> None:
-        """Reload the list off the GUI thread: counting a million customers takes a while.
+        """Reload the list, counts included, off the GUI thread; ``journeys_counted`` tells
+        when it is shown.
 
-        Used after evaluator ticks, which come unasked, and imports; a request made while
-        one is running is folded into one more reload after it."""
+        Used by ``refresh()``, after evaluator ticks, which come unasked, and after imports.
+        A request made while one is running is folded into one more reload after it, and
+        the running one's result, read before the request, is not shown."""
         if self._list_worker is not None:
             self._list_reload_pending = True
             return
@@ -201,10 +212,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_list_worker_finished(self, summaries: list[JourneySummary]) -> None:
         self._list_worker = None
-        self._show_summaries(summaries, None)
         if self._list_reload_pending:
             self._list_reload_pending = False
             self.refresh_in_background()
+            return
+        self._show_summaries(summaries, None)
+        self.journeys_counted.emit()
 
     @Slot(str)
     def _on_list_worker_failed(self, message: str) -> None:
@@ -719,6 +732,12 @@ class MainWindow(QMainWindow):
             self._error(title, exc)
             self.refresh()
 
+    def _counts_or_refusal(self, title: str, journey_id: int) -> RemovalCounts | None:
+        """A journey's counts as they are now (the list's may be a moment old)."""
+        with self._refusals(title):
+            return self.repository.removal_counts(journey_id)
+        return None
+
     def _reveal(self, journey_id: int) -> None:
         """Reload and select a journey, clearing the filters if they would hide it."""
         self.refresh(select_id=journey_id)
@@ -752,13 +771,17 @@ class MainWindow(QMainWindow):
         if summary is None:
             return
         with_audience = False
-        if summary.audience:
+        counts = self._counts_or_refusal("Clone journey", summary.id)
+        if counts is None:
+            return
+        audience = counts.audience
+        if audience:
             accepted, with_audience = prompts.confirm_with_option(
                 self,
                 "Clone journey",
                 f"Clone “{summary.name}” into a new draft?\n\nThe copy starts with an empty "
                 "audience unless you copy it too.",
-                f"Also copy its audience ({_count(summary.audience, 'customer', 'customers')})",
+                f"Also copy its audience ({_count(audience, 'customer', 'customers')})",
                 action="Clone",
             )
             if not accepted:
@@ -802,8 +825,12 @@ class MainWindow(QMainWindow):
         summary = self.selected_journey()
         if summary is None or summary.status != ACTIVE:
             return
-        if summary.in_progress:
-            ending = (f"Its {_count(summary.in_progress, 'run', 'runs')} in progress end now "
+        counts = self._counts_or_refusal("Deactivate journey", summary.id)
+        if counts is None:
+            return
+        in_progress = counts.in_progress
+        if in_progress:
+            ending = (f"Its {_count(in_progress, 'run', 'runs')} in progress end now "
                       "and no further messages are written.")
         else:
             ending = "No further messages are written."
@@ -1144,6 +1171,14 @@ def _file_stem(name: str) -> str:
     """A file name for a journey name (letters, digits, dashes)."""
     stem = re.sub(r"[^\w\-]+", "-", name.strip().lower()).strip("-")
     return stem or "journey"
+
+
+def _with_counts_of(summary: JourneySummary, counted: JourneySummary | None) -> JourneySummary:
+    """An uncounted summary with the counts last read for the same journey, if any."""
+    if counted is None:
+        return summary
+    return replace(summary, audience=counted.audience, entered=counted.entered,
+                   in_progress=counted.in_progress, messages=counted.messages)
 
 
 def _load_summaries(control: JobControl, repository: JourneyRepository) -> list[JourneySummary]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -238,7 +239,10 @@ def test_clone_offers_to_copy_the_audience(qtbot, repo, three, main_window, monk
     asked = Prompts(monkeypatch)
     asked.option_answer = (True, True)
     click_row(qtbot, window, "Spring sale")
-    window.action_clone.trigger()
+    with qtbot.waitSignal(window.journeys_counted, timeout=10000):
+        window.action_clone.trigger()
+        # The copy is listed and selected at once; its counts follow from a worker.
+        assert window.selected_journey().name == "Copy of Spring sale"
     assert "3 customers" in asked.options[0]
     assert cell(window, "Copy of Spring sale", 2) == "3"
     copy_id = window.selected_journey_id()
@@ -306,6 +310,67 @@ def test_deactivate_warns_it_is_irreversible(qtbot, repo, three, main_window, mo
     assert window.selected_journey().name == "Spring sale"
     assert not window.action_deactivate.isEnabled()
     assert RunRecord.select().where(RunRecord.state == "in_progress").count() == 0
+
+
+# --- reloading ----------------------------------------------------------------------------
+
+
+class HeldCounts:
+    """Holds the list's counts, once read on their worker thread, until released."""
+
+    def __init__(self, repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        self.release = threading.Event()
+        self.read = threading.Event()
+        real = repo.summaries
+
+        def summaries(*, counts: bool = True):  # type: ignore[no-untyped-def]
+            read = real(counts=counts)
+            if counts:
+                self.read.set()
+                assert self.release.wait(10)
+            return read
+
+        monkeypatch.setattr(repo, "summaries", summaries)
+
+
+def test_the_list_shows_journeys_at_once_and_their_counts_when_counted(
+    qtbot, repo, three, main_window, monkeypatch
+):
+    window = main_window
+    qtbot.waitUntil(lambda: cell(window, "Spring sale", COL_AUDIENCE) == "0", timeout=10000)
+    held = HeldCounts(repo, monkeypatch)
+    add_activity(three["active"], customers=5, runs=0, in_progress=0, messages=0)
+    new_id = repo.create(minimal_journey("Autumn sale"))
+    window.refresh(select_id=new_id)
+    # Listed and selected without waiting for the counts: the new one's are blank, the
+    # others keep the ones they had.
+    assert window.selected_journey().name == "Autumn sale"
+    assert cell(window, "Autumn sale", COL_AUDIENCE) == ""
+    assert cell(window, "Spring sale", COL_AUDIENCE) == "0"
+    with qtbot.waitSignal(window.journeys_counted, timeout=10000):
+        held.release.set()
+    assert cell(window, "Autumn sale", COL_AUDIENCE) == "0"
+    assert cell(window, "Spring sale", COL_AUDIENCE) == "5"
+    assert window.selected_journey().name == "Autumn sale"
+
+
+def test_a_count_read_before_a_removal_does_not_bring_the_journey_back(
+    qtbot, repo, three, main_window, monkeypatch
+):
+    window = main_window
+    qtbot.waitUntil(lambda: cell(window, "Spring sale", COL_AUDIENCE) == "0", timeout=10000)
+    held = HeldCounts(repo, monkeypatch)
+    shown: list[list[str]] = []
+    window.journeys_reloaded.connect(lambda: shown.append(names(window)))
+    window.refresh()  # its counts are read, then held
+    assert held.read.wait(10)
+    repo.remove(three["draft"])
+    window.refresh()  # the removal is listed at once
+    assert "Birthday greetings" not in names(window)
+    with qtbot.waitSignal(window.journeys_counted, timeout=10000):
+        held.release.set()
+    assert all("Birthday greetings" not in listed for listed in shown[1:])
+    assert "Birthday greetings" not in names(window)
 
 
 # --- validate -------------------------------------------------------------------------------
