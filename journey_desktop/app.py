@@ -63,6 +63,7 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
+    window.wait_for_background_work()
     scheduler.stop()
     server.close()
     return result

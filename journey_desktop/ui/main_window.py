@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -152,6 +152,9 @@ class MainWindow(QMainWindow):
         self._list_pool = QThreadPool(self)
         self._list_pool.setMaxThreadCount(1)
         self._list_worker: Worker | None = None
+        # The last finished one, kept until the next starts: its thread may still be
+        # returning from run() when its result arrives here.
+        self._done_list_worker: Worker | None = None
         self._list_reload_pending = False
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
@@ -169,20 +172,34 @@ class MainWindow(QMainWindow):
         self._update_tick_status()
         self._connect()
         self._restore_settings()
-        self.refresh()
+        self._load(None, at_start=True)
 
     # --- public interface --------------------------------------------------------------
 
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the list from the database, keeping (or moving to) the selected journey.
 
-        The journeys are read at once, with the counts they had (blank for new ones); the
-        counts follow from a worker, as counting a million customers takes half a second."""
+        On a large database the journeys are read at once, with the counts they had (blank
+        for new ones), and the counts follow from a worker: counting a million customers,
+        runs and messages takes half a second."""
+        self._load(select_id, at_start=False)
+
+    def _load(self, select_id: int | None, *, at_start: bool) -> None:
+        if self.repository.rows_to_count() <= INLINE_COUNT_ROWS:
+            self._show_summaries(self.repository.summaries(), select_id)
+            if self._list_worker is not None:  # its counts were read before these
+                self._list_reload_pending = True
+            else:
+                self.journeys_counted.emit()
+            return
         known = {s.id: s for s in self.model.summaries()}
         fresh = [_with_counts_of(s, known.get(s.id))
                  for s in self.repository.summaries(counts=False)]
         self._show_summaries(fresh, select_id)
-        self.refresh_in_background()
+        if at_start:  # once the window is up
+            QTimer.singleShot(0, self, self.refresh_in_background)
+        else:
+            self.refresh_in_background()
 
     def refresh_in_background(self) -> None:
         """Reload the list, counts included, off the GUI thread; ``journeys_counted`` tells
@@ -211,7 +228,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_list_worker_finished(self, summaries: list[JourneySummary]) -> None:
-        self._list_worker = None
+        self._done_list_worker, self._list_worker = self._list_worker, None
         if self._list_reload_pending:
             self._list_reload_pending = False
             self.refresh_in_background()
@@ -221,7 +238,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_list_worker_failed(self, message: str) -> None:
-        self._list_worker = None
+        self._done_list_worker, self._list_worker = self._list_worker, None
         self._list_reload_pending = False
         self._say(f"The list could not be reloaded: {message}")
 
@@ -1155,6 +1172,10 @@ class MainWindow(QMainWindow):
                                  str(self.status_filter.currentData() or ""))
         self.settings.sync()
 
+    def wait_for_background_work(self) -> None:
+        """Wait for the list's worker (the application is ending)."""
+        self._list_pool.waitForDone()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         for editor in list(self._editors.values()):
             if not editor.close():  # the user kept unsaved changes open
@@ -1162,9 +1183,14 @@ class MainWindow(QMainWindow):
                 return
         for view in list(self._views.values()):
             view.close()
-        self._list_pool.waitForDone()
+        self.wait_for_background_work()
         self.save_settings()
         super().closeEvent(event)
+
+
+# Up to this many customers, runs and messages, the list is counted on the GUI thread when
+# it is reloaded (about 50 ms at this size); above, in a worker.
+INLINE_COUNT_ROWS = 100_000
 
 
 def _file_stem(name: str) -> str:

@@ -206,3 +206,10 @@ def test_tick_interval_setting(store):
     assert settings.tick_interval() == 30
     with pytest.raises(Exception, match="at least 10 seconds"):
         settings.set_tick_interval(5)
+
+
+def test_rows_to_count_grows_with_customers_runs_and_messages(repo):
+    assert repo.rows_to_count() == 0
+    journey_id = repo.create(load_example("birthday"))
+    add_customers(journey_id, 7)
+    assert repo.rows_to_count() == 7

@@ -315,6 +315,12 @@ def test_deactivate_warns_it_is_irreversible(qtbot, repo, three, main_window, mo
 # --- reloading ----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def large_database(monkeypatch):  # type: ignore[no-untyped-def]
+    """The window treats the database as one too large to count on the GUI thread."""
+    monkeypatch.setattr("journey_desktop.ui.main_window.INLINE_COUNT_ROWS", -1)
+
+
 class HeldCounts:
     """Holds the list's counts, once read on their worker thread, until released."""
 
@@ -333,8 +339,8 @@ class HeldCounts:
         monkeypatch.setattr(repo, "summaries", summaries)
 
 
-def test_the_list_shows_journeys_at_once_and_their_counts_when_counted(
-    qtbot, repo, three, main_window, monkeypatch
+def test_on_a_large_database_the_list_shows_journeys_at_once_and_counts_them_after(
+    qtbot, repo, three, large_database, main_window, monkeypatch
 ):
     window = main_window
     qtbot.waitUntil(lambda: cell(window, "Spring sale", COL_AUDIENCE) == "0", timeout=10000)
@@ -355,7 +361,7 @@ def test_the_list_shows_journeys_at_once_and_their_counts_when_counted(
 
 
 def test_a_count_read_before_a_removal_does_not_bring_the_journey_back(
-    qtbot, repo, three, main_window, monkeypatch
+    qtbot, repo, three, large_database, main_window, monkeypatch
 ):
     window = main_window
     qtbot.waitUntil(lambda: cell(window, "Spring sale", COL_AUDIENCE) == "0", timeout=10000)
@@ -371,6 +377,13 @@ def test_a_count_read_before_a_removal_does_not_bring_the_journey_back(
         held.release.set()
     assert all("Birthday greetings" not in listed for listed in shown[1:])
     assert "Birthday greetings" not in names(window)
+
+
+def test_a_small_database_is_counted_at_once(qtbot, repo, three, main_window):
+    window = main_window
+    add_activity(three["active"], customers=4, runs=0, in_progress=0, messages=0)
+    window.refresh()
+    assert cell(window, "Spring sale", COL_AUDIENCE) == "4"
 
 
 # --- validate -------------------------------------------------------------------------------
