@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
@@ -80,6 +81,12 @@ def run_command(
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``). Nothing more can reach it: stop writing there,
+        # and say so on the error stream (an export marks nothing as exported then).
+        _discard_output(out)
+        err.write(f"{PROG}: the output was closed before the command finished\n")
+        return EXIT_USAGE
     except OSError as exc:
         err.write(f"{PROG}: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n"))
         return EXIT_USAGE
@@ -89,6 +96,19 @@ def run_command(
         return EXIT_USAGE
     finally:
         ctx.close()
+
+
+def _discard_output(out: TextIO) -> None:
+    """Point a closed standard output at the null device, so that the interpreter's last
+    flush does not fail a second time; other streams are left as they are."""
+    if out is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 __all__ = ["EXIT_OK", "build_parser", "run_command"]

@@ -136,6 +136,28 @@ def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_pat
     assert len(everything) == len(rows) + len(fresh) - 1
 
 
+class ClosedAfterOneLine(io.StringIO):
+    """Standard output read by ``head -1``: the pipe closes after the first line."""
+
+    def write(self, text: str) -> int:
+        if "\n" in self.getvalue():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_dir):
+    from journey_desktop.cli import run_command
+
+    setup_journeys(data_dir, customers=3)
+    cli("tick", "--now", T0)
+    out, err = ClosedAfterOneLine(), io.StringIO()
+    code = run_command(["--data-dir", str(data_dir), "outbox", "export"], out=out, err=err)
+    assert code == 2
+    assert err.getvalue() == "journey-desktop: the output was closed before the command finished\n"
+    pending = list(csv.reader(io.StringIO(cli("outbox", "export", "--new").out)))
+    assert len(pending) > 1  # every message is still new
+
+
 @pytest.mark.slow
 def test_tick_killed_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path):
     base = tmp_path / "base"
