@@ -198,17 +198,27 @@ class JourneyRepository:
             total += model.select(fn.MAX(model._meta.primary_key)).scalar() or 0
         return int(total)
 
+    def audience_size(self, journey_id: int) -> int:
+        self._record(journey_id)
+        return int(CustomerRecord.select().where(CustomerRecord.journey == journey_id).count())
+
+    def runs_in_progress(self, journey_id: int) -> int:
+        self._record(journey_id)
+        return int(
+            RunRecord.select()
+            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+            .count()
+        )
+
     def summary(self, journey_id: int) -> JourneySummary:
         record = self._record(journey_id)
         return JourneySummary(
             id=record.id,
             name=record.name,
             status=record.status,
-            audience=CustomerRecord.select().where(CustomerRecord.journey == journey_id).count(),
+            audience=self.audience_size(journey_id),
             entered=RunRecord.select().where(RunRecord.journey == journey_id).count(),
-            in_progress=RunRecord.select()
-            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
-            .count(),
+            in_progress=self.runs_in_progress(journey_id),
             messages=OutboxRecord.select().where(OutboxRecord.journey == journey_id).count(),
             updated_at=record.updated_at,
             definition=record.definition,

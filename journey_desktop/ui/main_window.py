@@ -749,10 +749,11 @@ class MainWindow(QMainWindow):
             self._error(title, exc)
             self.refresh()
 
-    def _counts_or_refusal(self, title: str, journey_id: int) -> RemovalCounts | None:
-        """A journey's counts as they are now (the list's may be a moment old)."""
+    def _count_or_refusal(self, title: str, count: Callable[[int], int],
+                          journey_id: int) -> int | None:
+        """One of a journey's counts as it is now (the list's may be a moment old)."""
         with self._refusals(title):
-            return self.repository.removal_counts(journey_id)
+            return count(journey_id)
         return None
 
     def _reveal(self, journey_id: int) -> None:
@@ -788,10 +789,10 @@ class MainWindow(QMainWindow):
         if summary is None:
             return
         with_audience = False
-        counts = self._counts_or_refusal("Clone journey", summary.id)
-        if counts is None:
+        audience = self._count_or_refusal("Clone journey", self.repository.audience_size,
+                                          summary.id)
+        if audience is None:
             return
-        audience = counts.audience
         if audience:
             accepted, with_audience = prompts.confirm_with_option(
                 self,
@@ -842,10 +843,10 @@ class MainWindow(QMainWindow):
         summary = self.selected_journey()
         if summary is None or summary.status != ACTIVE:
             return
-        counts = self._counts_or_refusal("Deactivate journey", summary.id)
-        if counts is None:
+        in_progress = self._count_or_refusal("Deactivate journey",
+                                             self.repository.runs_in_progress, summary.id)
+        if in_progress is None:
             return
-        in_progress = counts.in_progress
         if in_progress:
             ending = (f"Its {_count(in_progress, 'run', 'runs')} in progress end now "
                       "and no further messages are written.")
