@@ -67,6 +67,9 @@ class EvaluatorScheduler(QObject):
         self._pool.setMaxThreadCount(1)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self._first_tick = QTimer(self)
+        self._first_tick.setSingleShot(True)
+        self._first_tick.timeout.connect(self._on_first_tick_timeout)
         self._heartbeat = QTimer(self)
         self._heartbeat.setInterval(HEARTBEAT_EVERY * 1000)
         self._heartbeat.timeout.connect(self._on_heartbeat_timeout)
@@ -105,16 +108,26 @@ class EvaluatorScheduler(QObject):
             parts.append(f"next {dt.datetime.fromtimestamp(self.next_tick_at):%H:%M}")
         return "Evaluator: " + (", ".join(parts) if parts else "stopped")
 
-    def start(self) -> None:
-        """Start ticking at the interval (the first tick comes after one interval)."""
+    def start(self, *, first_tick_in: float | None = None) -> None:
+        """Start ticking at the interval.
+
+        With ``first_tick_in`` (seconds), also tick once that soon: what fell due while the
+        application was closed goes out then, as ``journey-desktop run`` does at its start,
+        instead of after a whole interval.
+        """
         self._try_lock()
         self._timer.start(self.interval_seconds * 1000)
         self._heartbeat.start()
-        self._schedule_next()
+        if first_tick_in is None:
+            self._schedule_next()
+        else:
+            self._first_tick.start(int(first_tick_in * 1000))
+            self.next_tick_at = int(self._clock() + first_tick_in)
 
     def stop(self) -> None:
         """Stop the timer, ask a running tick to stop between batches, release the lock."""
         self._timer.stop()
+        self._first_tick.stop()
         self._heartbeat.stop()
         self.next_tick_at = None
         if self._worker is not None:
@@ -168,6 +181,11 @@ class EvaluatorScheduler(QObject):
     @Slot()
     def _on_timer_timeout(self) -> None:
         self._schedule_next()
+        self.run_now()
+
+    @Slot()
+    def _on_first_tick_timeout(self) -> None:
+        self.next_tick_at = int(self._clock()) + max(0, self._timer.remainingTime()) // 1000
         self.run_now()
 
     @Slot()

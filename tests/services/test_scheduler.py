@@ -71,3 +71,19 @@ def test_another_live_evaluator_is_named_and_not_overrun(qtbot, scheduler, journ
     other.release()
     with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
         assert scheduler.run_now()
+
+
+def test_a_first_tick_soon_after_start_catches_up_then_the_interval_follows(
+    qtbot, store, journey_id
+):
+    scheduler = EvaluatorScheduler(clock=lambda: NOW, tz=MADRID, interval_seconds=3600)
+    try:
+        scheduler.start(first_tick_in=0.05)
+        assert scheduler.next_tick_at == NOW  # shown in the status bar as the next tick
+        with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
+            pass
+        assert len(outbox(journey_id)) == 5
+        assert NOW + 3590 <= scheduler.next_tick_at <= NOW + 3600
+        assert scheduler.running
+    finally:
+        scheduler.stop()
