@@ -8,7 +8,8 @@ SETTINGS_VERSION = 1
 
 
 class WindowSettings:
-    """Geometry, table header state and the last filter of the main window.
+    """Geometry, table header state and the last filter of the main window, and where its
+    statistics, outbox and forecast windows were last closed.
 
     Tests and tools pass their own ``QSettings`` (an INI file in a temp folder) so that
     nothing leaks between runs; the application uses the native per-user store.
@@ -50,6 +51,13 @@ class WindowSettings:
 
     def set_header_state(self, value: QByteArray) -> None:
         self._settings.setValue(self.HEADER_STATE, value)
+
+    def view_geometry(self, kind: str) -> QByteArray | None:
+        """Where a statistics, outbox or forecast window was last closed."""
+        return self._bytes(f"views/{kind}/geometry")
+
+    def set_view_geometry(self, kind: str, value: QByteArray) -> None:
+        self._settings.setValue(f"views/{kind}/geometry", value)
 
     def search_text(self) -> str:
         return str(self._settings.value(self.SEARCH_TEXT, "") or "")

@@ -15,7 +15,18 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSize,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -979,6 +990,10 @@ class MainWindow(QMainWindow):
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             window.destroyed.connect(partial(self._views.pop, key, None))
             self._views[key] = window
+            geometry = self.settings.view_geometry(kind)
+            if geometry is not None:
+                window.restoreGeometry(geometry)
+            window.installEventFilter(_ViewGeometryKeeper(kind, self.settings, window))
         elif hasattr(window, "refresh"):
             window.refresh()
         window.show()
@@ -1187,6 +1202,20 @@ class MainWindow(QMainWindow):
         self.wait_for_background_work()
         self.save_settings()
         super().closeEvent(event)
+
+
+class _ViewGeometryKeeper(QObject):
+    """Remembers where a statistics, outbox or forecast window is closed (child of it)."""
+
+    def __init__(self, kind: str, settings: WindowSettings, window: QWidget) -> None:
+        super().__init__(window)
+        self._kind = kind
+        self._settings = settings
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if event.type() == QEvent.Type.Close and isinstance(watched, QWidget):
+            self._settings.set_view_geometry(self._kind, watched.saveGeometry())
+        return False
 
 
 # Up to this many customers, runs and messages, the list is counted on the GUI thread when

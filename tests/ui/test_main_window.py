@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QLabel, QPushButton, QTableView
 
@@ -699,3 +699,25 @@ def test_forecast_opens_for_the_selected_journey(qtbot, three, main_window):
     assert "Birthday greetings" in forecast.windowTitle()
     window.close()
     assert open_windows("forecast_window") == []
+
+
+def test_statistics_and_outbox_windows_open_where_they_were_closed(qtbot, three, main_window):
+    window = main_window
+    click_row(qtbot, window, "Spring sale")
+    window.action_stats.trigger()
+    window.action_outbox.trigger()
+    [stats] = open_windows("stats_window")
+    [outbox] = open_windows("outbox_window")
+    # Heights only: both are wider than the 800-pixel test screen, which restoring clamps.
+    stats.resize(stats.width(), stats.height() - 30)
+    outbox.resize(outbox.width(), outbox.height() + 40)
+    sizes = {"stats": stats.height(), "outbox": outbox.height()}
+    stats.close()
+    outbox.close()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # closed for good
+    assert not open_windows("stats_window") and not open_windows("outbox_window")
+    window.action_stats.trigger()
+    window.action_outbox.trigger()
+    [stats] = open_windows("stats_window")
+    [outbox] = open_windows("outbox_window")
+    assert {"stats": stats.height(), "outbox": outbox.height()} == sizes
