@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.journey import Activation, describe_activation
 from journey_desktop.domain.validation import ValidationResult
+from journey_desktop.services.workers import JobControl, Worker
+from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
 
@@ -39,6 +41,9 @@ class ActivateDialog(QDialog):
         self._repo = repo
         self._journey_id = journey_id
         self._show_errors = False
+        self._worker: Worker | None = None
+        # The last finished one, kept: its thread may still be returning from run().
+        self._done_worker: Worker | None = None
         stored = repo.get(journey_id)
         self._journey = stored.journey
         self.setWindowTitle(f"Activate “{stored.journey.name}”")
@@ -123,10 +128,20 @@ class ActivateDialog(QDialog):
         except RepositoryError as exc:
             self._show_message(str(exc))
 
+    @property
+    def activating(self) -> bool:
+        """True while the activation runs in its worker."""
+        return self._worker is not None
+
     @Slot()
     def _on_activate_clicked(self) -> None:
+        if self._worker is not None:
+            return
+        activation = self.activation()
+        journey = self._journey.copy()
+        journey.activation = activation
         try:
-            result = self._repo.activate(self._journey_id, self.activation())
+            result = self._repo.validate(self._journey_id, journey)
         except RepositoryError as exc:
             self._show_message(str(exc))
             return
@@ -134,8 +149,47 @@ class ActivateDialog(QDialog):
             self._show_errors = True
             self._show_result(result)
             return
-        self.activated.emit(self._journey_id)
-        self.accept()
+        # Making a large audience due takes seconds (about 1.7 s for a million customers):
+        # the window stays usable meanwhile, the dialog waits.
+        worker = Worker(_activate_job, self._repo, self._journey_id, activation,
+                        expected=(RepositoryError,))
+        worker.signals.finished.connect(self._on_worker_finished)
+        worker.signals.failed.connect(self._on_worker_failed)
+        self._worker = worker
+        self._set_busy(True)
+        worker.start()
+
+    @Slot(object)
+    def _on_worker_finished(self, result: ValidationResult) -> None:
+        self._done_worker, self._worker = self._worker, None
+        if result.ok:
+            self.activated.emit(self._journey_id)
+            self.accept()
+            return
+        self._set_busy(False)
+        self._show_errors = True
+        self._show_result(result)
+
+    @Slot(str)
+    def _on_worker_failed(self, message: str) -> None:
+        self._done_worker, self._worker = self._worker, None
+        self._set_busy(False)
+        self._show_message(message)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.buttons.setEnabled(not busy)
+        self.reentry_checkbox.setEnabled(not busy)
+        if busy:
+            for widget in (self.max_entries_edit, self.timeout_value, self.timeout_unit):
+                widget.setEnabled(False)
+            self.problems_label.setText("<p><b>Activating…</b></p>")
+            self.problems_label.setVisible(True)
+        else:
+            self._on_options_changed()  # the fields as re-entry allows, the warnings again
+
+    def reject(self) -> None:  # Qt override: not while the activation is being written
+        if self._worker is None:
+            super().reject()
 
     def _show_result(self, result: ValidationResult) -> None:
         parts: list[str] = []
@@ -157,6 +211,16 @@ class ActivateDialog(QDialog):
             f"<p style='color:{ERROR_COLOR}'><b>{html.escape(text)}</b></p>"
         )
         self.problems_label.setVisible(True)
+
+
+def _activate_job(control: JobControl, repo: JourneyRepository, journey_id: int,
+                  activation: Activation) -> ValidationResult:
+    """Activate on a worker thread, with that thread's own connection."""
+    database.connect(reuse_if_open=True)
+    try:
+        return repo.activate(journey_id, activation)
+    finally:
+        database.close()
 
 
 def _items(problems: list, color: str) -> str:  # type: ignore[type-arg]

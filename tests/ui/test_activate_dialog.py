@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
@@ -143,8 +145,36 @@ def test_an_active_journey_is_refused_in_words(qtbot, repo: JourneyRepository, b
     dialog = open_dialog(qtbot, repo, birthday_id)
     repo.activate(birthday_id)
     qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.activating, timeout=10_000)
     assert "cannot be activated: it is active" in dialog.problems_label.text()
     assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.activate_button.isEnabled()
+
+
+def test_activation_runs_in_a_worker_and_the_dialog_waits_for_it(
+    qtbot, repo: JourneyRepository, birthday_id: int, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    release = threading.Event()
+    real = repo.activate
+
+    def held_activate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert threading.current_thread() is not threading.main_thread()
+        assert release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "activate", held_activate)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    # The window is not blocked: the click returned while the activation is held.
+    assert dialog.activating
+    assert "Activating" in dialog.problems_label.text()
+    assert not dialog.activate_button.isEnabled() and not dialog.reentry_checkbox.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # no cancelling half-way
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.activated, timeout=10_000):
+        release.set()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert repo.get(birthday_id).status == ACTIVE
 
 
 @pytest.mark.parametrize(
