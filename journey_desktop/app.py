@@ -16,7 +16,7 @@ FIRST_TICK_SECONDS = 5
 
 
 def run_gui(data_dir_arg: str | None = None) -> int:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -67,6 +67,7 @@ def run_gui(data_dir_arg: str | None = None) -> int:
         QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
     window.wait_for_background_work()
+    QThreadPool.globalInstance().waitForDone()  # an activation or import being written
     scheduler.stop()
     server.close()
     return result

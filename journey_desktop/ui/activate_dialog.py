@@ -23,6 +23,9 @@ from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
 
+# Activations started last, kept alive until their threads are long done with them.
+_recent_workers: list[Worker] = []
+
 ERROR_COLOR = "#b3261e"
 WARNING_COLOR = "#9a6700"
 
@@ -42,8 +45,6 @@ class ActivateDialog(QDialog):
         self._journey_id = journey_id
         self._show_errors = False
         self._worker: Worker | None = None
-        # The last finished one, kept: its thread may still be returning from run().
-        self._done_worker: Worker | None = None
         stored = repo.get(journey_id)
         self._journey = stored.journey
         self.setWindowTitle(f"Activate “{stored.journey.name}”")
@@ -156,12 +157,14 @@ class ActivateDialog(QDialog):
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
         self._worker = worker
+        _recent_workers.append(worker)  # alive even if the dialog goes first
+        del _recent_workers[:-4]
         self._set_busy(True)
         worker.start()
 
     @Slot(object)
     def _on_worker_finished(self, result: ValidationResult) -> None:
-        self._done_worker, self._worker = self._worker, None
+        self._worker = None
         if result.ok:
             self.activated.emit(self._journey_id)
             self.accept()
@@ -172,7 +175,7 @@ class ActivateDialog(QDialog):
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
-        self._done_worker, self._worker = self._worker, None
+        self._worker = None
         self._set_busy(False)
         self._show_message(message)
 
