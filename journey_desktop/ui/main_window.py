@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import (
     QEvent,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QProgressDialog,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -166,6 +167,8 @@ class MainWindow(QMainWindow):
         # The last finished one, kept until the next starts: its thread may still be
         # returning from run() when its result arrives here.
         self._done_list_worker: Worker | None = None
+        # Writes run in workers (large databases), kept alive past their result.
+        self._writes: list[Worker] = []
         self._list_reload_pending = False
         self.setWindowTitle(self._title())
         self.setMinimumSize(760, 420)
@@ -760,9 +763,46 @@ class MainWindow(QMainWindow):
             self._error(title, exc)
             self.refresh()
 
-    def _count_or_refusal(self, title: str, count: Callable[[int], int],
-                          journey_id: int) -> int | None:
-        """One of a journey's counts as it is now (the list's may be a moment old)."""
+    def _write(self, title: str, busy_text: str, done: Callable[[Any], None],
+               write: Callable[[], Any]) -> None:
+        """Run a repository write, then ``done(its result)``.
+
+        On a small database on the spot; on a large one in a worker, behind a busy dialog
+        that keeps the window from other actions meanwhile: copying, stopping or deleting a
+        million customers with their runs and messages takes 2 to 8 seconds."""
+        if self.repository.rows_to_count() <= INLINE_COUNT_ROWS:
+            with self._refusals(title):
+                done(write())
+            return
+        busy = QProgressDialog(busy_text, "", 0, 0, self)
+        busy.setObjectName("busy_dialog")
+        busy.setWindowTitle(title)
+        busy.setCancelButton(None)  # one transaction: nothing to stop half-way
+        busy.setWindowModality(Qt.WindowModality.WindowModal)
+        busy.setMinimumDuration(0)
+        worker = Worker(_write_job, write, expected=(RepositoryError,))
+
+        def finished(result: object) -> None:
+            busy.close()
+            busy.deleteLater()
+            done(result)
+
+        def failed(message: str) -> None:
+            busy.close()
+            busy.deleteLater()
+            self._error(title, message)
+            self.refresh()
+
+        worker.signals.finished.connect(finished)
+        worker.signals.failed.connect(failed)
+        self._writes.append(worker)
+        del self._writes[:-4]
+        busy.show()
+        worker.start()
+
+    def _count_or_refusal(self, title: str, count: Callable[[int], _Counted],
+                          journey_id: int) -> _Counted | None:
+        """A journey's counts as they are now (the list's may be a moment old)."""
         with self._refusals(title):
             return count(journey_id)
         return None
@@ -815,39 +855,47 @@ class MainWindow(QMainWindow):
             )
             if not accepted:
                 return
-        with self._refusals("Clone journey"):
-            new_id = self.repository.clone(summary.id, with_audience=with_audience)
+        def cloned(new_id: int) -> None:
             self._reveal(new_id)
             copy = self.selected_journey()
             self._say(f"Cloned “{summary.name}” as “{copy.name if copy else ''}”.")
+
+        self._write("Clone journey", f"Copying “{summary.name}” and its audience…", cloned,
+                    partial(self.repository.clone, summary.id, with_audience=with_audience))
 
     @Slot()
     def _on_remove_triggered(self) -> None:
         summary = self.selected_journey()
         if summary is None:
             return
-        with self._refusals("Remove journey"):
-            counts = self.repository.removal_counts(summary.id)
-            if not prompts.confirm(self, "Remove journey", removal_text(summary.name, counts),
-                                   action="Remove", destructive=True):
+        counts = self._count_or_refusal("Remove journey", self.repository.removal_counts,
+                                        summary.id)
+        if counts is None:
+            return
+        if not prompts.confirm(self, "Remove journey", removal_text(summary.name, counts),
+                               action="Remove", destructive=True):
+            return
+        if summary.status == ACTIVE:
+            running = (f" and {_count(counts.in_progress, 'customer is', 'customers are')}"
+                       " on their way through it" if counts.in_progress else "")
+            second = (f"“{summary.name}” is active: the evaluator is running it{running}."
+                      "\n\nRemove it anyway? Its audience, runs and outbox are deleted "
+                      "for good.")
+            if not prompts.confirm(self, "Remove an active journey", second,
+                                   action="Remove anyway", destructive=True):
                 return
-            if summary.status == ACTIVE:
-                running = (f" and {_count(counts.in_progress, 'customer is', 'customers are')}"
-                           " on their way through it" if counts.in_progress else "")
-                second = (f"“{summary.name}” is active: the evaluator is running it{running}."
-                          "\n\nRemove it anyway? Its audience, runs and outbox are deleted "
-                          "for good.")
-                if not prompts.confirm(self, "Remove an active journey", second,
-                                       action="Remove anyway", destructive=True):
-                    return
-            row = self.proxy.proxy_row_of(summary.id)
-            self.repository.remove(summary.id)
+        row = self.proxy.proxy_row_of(summary.id)
+
+        def removed(_: object) -> None:
             self.refresh()
             remaining = self.proxy.rowCount()
             if remaining:
                 self.table.selectRow(min(max(row, 0), remaining - 1))
             self._update_actions()
             self._say(f"Removed “{summary.name}”.")
+
+        self._write("Remove journey", f"Removing “{summary.name}”…", removed,
+                    partial(self.repository.remove, summary.id))
 
     @Slot()
     def _on_deactivate_triggered(self) -> None:
@@ -869,11 +917,13 @@ class MainWindow(QMainWindow):
         if not prompts.confirm(self, "Deactivate journey", text, action="Deactivate",
                                destructive=True):
             return
-        with self._refusals("Deactivate journey"):
-            stopped = self.repository.deactivate(summary.id)
+        def deactivated(stopped: int) -> None:
             self.refresh(select_id=summary.id)
             self._say(f"Deactivated “{summary.name}”; "
                       f"{_count(stopped, 'run', 'runs')} stopped.")
+
+        self._write("Deactivate journey", f"Deactivating “{summary.name}”…", deactivated,
+                    partial(self.repository.deactivate, summary.id))
 
     @Slot()
     def _on_validate_triggered(self) -> None:
@@ -1204,6 +1254,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+_Counted = TypeVar("_Counted")
+
+
 class _ViewGeometryKeeper(QObject):
     """Remembers where a statistics, outbox or forecast window is closed (child of it)."""
 
@@ -1235,6 +1288,15 @@ def _with_counts_of(summary: JourneySummary, counted: JourneySummary | None) -> 
         return summary
     return replace(summary, audience=counted.audience, entered=counted.entered,
                    in_progress=counted.in_progress, messages=counted.messages)
+
+
+def _write_job(control: JobControl, write: Callable[[], object]) -> object:
+    """A repository write on a worker thread, with that thread's own connection."""
+    database.connect(reuse_if_open=True)
+    try:
+        return write()
+    finally:
+        database.close()
 
 
 def _load_summaries(control: JobControl, repository: JourneyRepository) -> list[JourneySummary]:

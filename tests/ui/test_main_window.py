@@ -379,6 +379,53 @@ def test_a_count_read_before_a_removal_does_not_bring_the_journey_back(
     assert "Birthday greetings" not in names(window)
 
 
+def busy_dialogs(window) -> list:  # type: ignore[no-untyped-def,type-arg]
+    return [d for d in window.findChildren(QDialog, "busy_dialog") if d.isVisible()]
+
+
+def test_on_a_large_database_clone_deactivate_and_remove_write_in_a_worker(
+    qtbot, repo, three, large_database, main_window, monkeypatch
+):
+    window = main_window
+    add_activity(three["active"], customers=6, runs=3, in_progress=3, messages=2)
+    asked = Prompts(monkeypatch, answers=[True, True, True])
+    asked.option_answer = (True, True)
+    held = threading.Event()
+    writers: list[str] = []
+    for name in ("clone", "deactivate", "remove"):
+        real = getattr(repo, name)
+
+        def write(*args, _real=real, **kwargs):  # type: ignore[no-untyped-def]
+            writers.append(threading.current_thread().name)
+            assert held.wait(10)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(repo, name, write)
+
+    def finish(trigger) -> None:  # type: ignore[no-untyped-def]
+        held.clear()
+        trigger()
+        # The write is held in its worker: the click returned, a busy dialog shows.
+        qtbot.waitUntil(lambda: bool(busy_dialogs(window)), timeout=5000)
+        held.set()
+        qtbot.waitUntil(lambda: not busy_dialogs(window), timeout=10_000)
+
+    click_row(qtbot, window, "Spring sale")
+    finish(window.action_clone.trigger)
+    assert window.selected_journey().name == "Copy of Spring sale"
+    assert CustomerRecord.select().where(
+        CustomerRecord.journey == window.selected_journey_id()).count() == 6
+    click_row(qtbot, window, "Spring sale")
+    finish(window.action_deactivate.trigger)
+    assert stored_status("Spring sale") == "deactivated"
+    assert cell(window, "Spring sale", COL_STATUS) == "Deactivated"
+    click_row(qtbot, window, "Spring sale")
+    finish(window.action_remove.trigger)
+    assert "Spring sale" not in stored_names() and "Spring sale" not in names(window)
+    assert len(writers) == 3
+    assert threading.main_thread().name not in writers
+
+
 def test_a_small_database_is_counted_at_once(qtbot, repo, three, main_window):
     window = main_window
     add_activity(three["active"], customers=4, runs=0, in_progress=0, messages=0)
