@@ -774,21 +774,17 @@ class MainWindow(QMainWindow):
             with self._refusals(title):
                 done(write())
             return
-        busy = QProgressDialog(busy_text, "", 0, 0, self)
-        busy.setObjectName("busy_dialog")
+        busy = _BusyDialog(busy_text, self)
         busy.setWindowTitle(title)
-        busy.setCancelButton(None)  # one transaction: nothing to stop half-way
-        busy.setWindowModality(Qt.WindowModality.WindowModal)
-        busy.setMinimumDuration(0)
         worker = Worker(_write_job, write, expected=(RepositoryError,))
 
         def finished(result: object) -> None:
-            busy.close()
+            busy.hide()  # not close(): it would reject, which this dialog ignores
             busy.deleteLater()
             done(result)
 
         def failed(message: str) -> None:
-            busy.close()
+            busy.hide()  # not close(): it would reject, which this dialog ignores
             busy.deleteLater()
             self._error(title, message)
             self.refresh()
@@ -1255,6 +1251,21 @@ class MainWindow(QMainWindow):
 
 
 _Counted = TypeVar("_Counted")
+
+
+class _BusyDialog(QProgressDialog):
+    """A moving bar over the window while one transaction is written: no Cancel (nothing
+    can stop half-way), and Esc does not hide it."""
+
+    def __init__(self, text: str, parent: QWidget) -> None:
+        super().__init__(text, "", 0, 0, parent)
+        self.setObjectName("busy_dialog")
+        self.setCancelButton(None)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumDuration(0)
+
+    def reject(self) -> None:  # Qt override
+        pass
 
 
 class _ViewGeometryKeeper(QObject):

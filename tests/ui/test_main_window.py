@@ -407,6 +407,8 @@ def test_on_a_large_database_clone_deactivate_and_remove_write_in_a_worker(
         trigger()
         # The write is held in its worker: the click returned, a busy dialog shows.
         qtbot.waitUntil(lambda: bool(busy_dialogs(window)), timeout=5000)
+        qtbot.keyClick(busy_dialogs(window)[0], Qt.Key.Key_Escape)  # it cannot be dismissed
+        assert busy_dialogs(window)
         held.set()
         qtbot.waitUntil(lambda: not busy_dialogs(window), timeout=10_000)
 
