@@ -191,8 +191,9 @@ class JourneyRepository:
         ]
 
     def rows_to_count(self) -> int:
-        """About how many rows ``summaries()`` counts (customers, runs and messages ever
-        written: the highest ids, read from the end of each table, so it costs nothing)."""
+        """About how many rows ``summaries()`` counts: the highest customer, run and message
+        ids, read from the end of each table, so it costs nothing. At least the number of
+        rows; more when rows below the highest were deleted."""
         total = 0
         for model in (CustomerRecord, RunRecord, OutboxRecord):
             total += model.select(fn.MAX(model._meta.primary_key)).scalar() or 0
