@@ -47,6 +47,7 @@ ENCODING_LABELS = {
 ID_COLUMN_NAMES = ("customerId", "externalId", "externalCode", "id")
 
 SAMPLE_BYTES = 64 * 1024
+MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 PREVIEW_ROWS = 20
 INFER_ROWS = 1000
 KEPT_REJECTS = 1000
@@ -182,12 +183,23 @@ class CsvPreview:
 
     def problem(self, id_column: str | None = None) -> str | None:
         """Why this file cannot be imported as it stands (None when it can)."""
+        if not self.sample_rows and self.truncated:
+            return (f"The first {MAX_SAMPLE_BYTES // (1024 * 1024)} MB of the file hold no "
+                    "whole customer row: is a quote never closed?")
         if not self.sample_rows:
             return "The file has a header line but no customer rows."
         if (id_column or self.id_column) is None:
             names = ", ".join(ID_COLUMN_NAMES)
             return f"No customer ID column was found (expected one of {names}); choose one."
         return None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """The csv module's complaint, in the user's terms."""
+    if "field larger than field limit" in str(exc):
+        return (f"a field is longer than {csv.field_size_limit():,} characters, more than a "
+                "customer field may hold (is a quote never closed?)")
+    return f"the file cannot be read as CSV ({exc})"
 
 
 def _register_fallback() -> None:
@@ -218,13 +230,25 @@ def preview_csv(
 ) -> CsvPreview:
     """Sniff the start of a file (SAMPLE_BYTES): encoding, delimiter, header, first rows.
 
-    Raises CsvFileError for files that are not CSV (missing, empty, binary).
+    When that start holds no whole customer row (a row longer than the sample), a larger
+    start is read, up to MAX_SAMPLE_BYTES. Raises CsvFileError for files that are not CSV
+    (missing, empty, binary).
     """
-    file = Path(path)
+    sample = SAMPLE_BYTES
+    while True:
+        preview = _preview(Path(path), sample, encoding, delimiter)
+        if preview.sample_rows or not preview.truncated or sample >= MAX_SAMPLE_BYTES:
+            return preview
+        sample = min(sample * 4, MAX_SAMPLE_BYTES)
+
+
+def _preview(
+    file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None
+) -> CsvPreview:
     try:
         size = file.stat().st_size
         with file.open("rb") as raw:
-            head = raw.read(SAMPLE_BYTES)
+            head = raw.read(sample_bytes)
     except FileNotFoundError:
         raise CsvFileError(f"{file.name}: no such file") from None
     except IsADirectoryError:
@@ -252,10 +276,11 @@ def preview_csv(
     delimiter = delimiter or sniff_delimiter(text)
     if delimiter not in DELIMITERS:
         raise CsvFileError(f"unsupported delimiter {delimiter!r}")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        records = list(reader)
     except csv.Error as exc:
-        raise CsvFileError(f"{file.name} cannot be read as CSV: {exc}") from None
+        raise CsvFileError(f"{file.name}, line {reader.line_num}: {_csv_problem(exc)}") from None
     if not complete and len(records) > 1:
         records.pop()  # may be cut inside a quoted newline
     records = [r for r in records if any(cell.strip() for cell in r)]
@@ -515,9 +540,7 @@ class CustomerReader:
                 try:
                     rows = list(islice(reader, chunk_rows))
                 except csv.Error as exc:
-                    raise CsvFileError(
-                        f"line {reader.line_num}: the file cannot be read as CSV ({exc})"
-                    ) from None
+                    raise CsvFileError(f"line {reader.line_num}: {_csv_problem(exc)}") from None
                 if not rows:
                     break
                 first, line = line + 1, reader.line_num
@@ -576,7 +599,7 @@ class CustomerReader:
                         )
                     return header
         except csv.Error as exc:
-            raise CsvFileError(f"the file cannot be read as CSV ({exc})") from None
+            raise CsvFileError(_csv_problem(exc)) from None
         raise CsvFileError("the file is empty: there is nothing to import.")
 
     def _reject(self, line: int, row: list[str], width: int) -> None:

@@ -370,3 +370,24 @@ def test_batches_give_the_same_customers_and_reject_lines_as_row_by_row_reading(
         assert customers == expected_customers, size
         assert [(r.line, r.row) for r in reader.rejects.kept] == expected_rejects, size
         assert reader.read == len(expected_customers) + len(expected_rejects)
+
+
+def test_a_first_row_longer_than_the_sample_is_still_previewed(tmp_path: Path) -> None:
+    long_note = "n" * 100_000  # longer than the 64 KB first read
+    path = write(tmp_path, f"id,note\n1,{long_note}\n2,short\n".encode())
+    preview = preview_csv(path)
+    assert preview.problem() is None
+    assert preview.rows[0] == ["1", long_note]
+    customers, _ = read_all(path)
+    assert customers == [("1", {"note": long_note}), ("2", {"note": "short"})]
+
+
+def test_a_field_over_the_csv_limit_is_named_with_its_line(tmp_path: Path) -> None:
+    rows = "".join(f"{i},n{i}\n" for i in range(20_000))  # past the preview's sample
+    path = write(tmp_path, f"id,note\n{rows}x,{'y' * 200_000}\nz,ok\n".encode())
+    assert preview_csv(path).problem() is None  # its first rows look fine
+    with pytest.raises(CsvFileError, match=r"^line 20002: a field is longer than 131,072"):
+        read_all(path)
+    short = write(tmp_path, f"id,note\n1,{'y' * 200_000}\n".encode(), "short.csv")
+    with pytest.raises(CsvFileError, match=r"short.csv, line 2: a field is longer than"):
+        preview_csv(short)
