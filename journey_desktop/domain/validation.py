@@ -161,10 +161,15 @@ class _Validator:
             for node_id in ids:
                 if node_id not in reachable:
                     self.error(node_id, "id", "cannot be reached from the entry")
-        cyclic = _nodes_on_cycles(edges)
-        for node_id in ids:
-            if node_id in cyclic:
-                self.error(node_id, "next", "is part of a cycle")
+        # Name each connection that stays inside a cycle (a condition's yes or no, a split's
+        # branch), not just the node.
+        cycles = _cycle_components(edges)
+        for node_id, node in ids.items():
+            if node_id not in cycles:
+                continue
+            for fld, target in node.targets():
+                if target is not None and cycles.get(target) == cycles[node_id]:
+                    self.error(node_id, fld, "is part of a cycle")
         # Nodes from which no exit can be reached (a dead end or a loop with no way out).
         exits = {nid for nid, n in ids.items() if n.type == "exit"}
         reverse: dict[str, list[str]] = {nid: [] for nid in ids}
@@ -180,7 +185,7 @@ class _Validator:
             reaches_exit.add(current)
             stack.extend(reverse[current])
         for node_id, node in ids.items():
-            if node_id in reaches_exit or node_id in cyclic:
+            if node_id in reaches_exit or node_id in cycles:
                 continue
             if any(t in (None, "") or t not in ids for _, t in node.targets()):
                 continue  # already reported as a missing target
@@ -346,13 +351,14 @@ def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
     return seen
 
 
-def _nodes_on_cycles(edges: Mapping[str, list[str]]) -> set[str]:
-    """Nodes in a strongly connected component of more than one node (Tarjan, iterative)."""
+def _cycle_components(edges: Mapping[str, list[str]]) -> dict[str, int]:
+    """Nodes in a strongly connected component of more than one node, each with the number
+    of its component (Tarjan, iterative)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
-    result: set[str] = set()
+    result: dict[str, int] = {}
     counter = 0
     for root in edges:
         if root in index:
@@ -383,7 +389,7 @@ def _nodes_on_cycles(edges: Mapping[str, list[str]]) -> set[str]:
                     if member == node:
                         break
                 if len(component) > 1:
-                    result.update(component)
+                    result.update((member, index[node]) for member in component)
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])

@@ -107,8 +107,10 @@ def test_cycle():
     j = welcome()
     node(j, "basic_push").next = "wait_two_days"
     found = errors(j)
-    for member in ("wait_two_days", "is_premium", "basic_push"):
-        assert (member, "next") in found
+    # Each connection inside the loop is named: the condition's "no" branch, not a "next".
+    for member, field in (("wait_two_days", "next"), ("is_premium", "no"), ("basic_push", "next")):
+        assert (member, field) in found
+    assert ("is_premium", "yes") not in found  # leads out of the loop
     assert "basic_push.next: is part of a cycle" in messages(j)
 
 
