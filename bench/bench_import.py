@@ -134,12 +134,12 @@ def child_gui(data_dir: str, csv_path: str) -> None:
     gaps: list[float] = []
     last = [0.0]
 
-    worst_at = [0.0]
+    worst = [0.0, 0.0]  # longest gap, when it began
 
     def beat() -> None:
         now = clock.nsecsElapsed() / 1e6
-        if not gaps or now - last[0] > max(gaps):
-            worst_at[0] = last[0]
+        if now - last[0] > worst[0]:
+            worst[:] = [now - last[0], last[0]]
         gaps.append(now - last[0])
         last[0] = now
 
@@ -160,7 +160,7 @@ def child_gui(data_dir: str, csv_path: str) -> None:
     print(json.dumps({
         "seconds": elapsed,
         "max_gap_ms": max(gaps) if gaps else float("nan"),
-        "max_gap_at_s": worst_at[0] / 1000,
+        "max_gap_at_s": worst[1] / 1000,
         "beats": len(gaps),
         "added": result.added if result else 0,
     }))

@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from journey_desktop.store.db import database
+
 log = logging.getLogger(__name__)
 
 
@@ -81,3 +83,13 @@ class Worker(QRunnable):
 
     def cancel(self) -> None:
         self.control.cancel()
+
+
+def on_own_connection(control: JobControl, call: Callable[[], Any]) -> Any:
+    """A job that runs ``call()`` on the worker thread's own database connection (peewee
+    keeps one per thread), closed afterwards."""
+    database.connect(reuse_if_open=True)
+    try:
+        return call()
+    finally:
+        database.close()

@@ -201,15 +201,11 @@ class JourneyRepository:
 
     def audience_size(self, journey_id: int) -> int:
         self._record(journey_id)
-        return int(CustomerRecord.select().where(CustomerRecord.journey == journey_id).count())
+        return self._audience_size(journey_id)
 
     def runs_in_progress(self, journey_id: int) -> int:
         self._record(journey_id)
-        return int(
-            RunRecord.select()
-            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
-            .count()
-        )
+        return self._runs_in_progress(journey_id)
 
     def summary(self, journey_id: int) -> JourneySummary:
         record = self._record(journey_id)
@@ -217,9 +213,9 @@ class JourneyRepository:
             id=record.id,
             name=record.name,
             status=record.status,
-            audience=self.audience_size(journey_id),
+            audience=self._audience_size(journey_id),
             entered=RunRecord.select().where(RunRecord.journey == journey_id).count(),
-            in_progress=self.runs_in_progress(journey_id),
+            in_progress=self._runs_in_progress(journey_id),
             messages=OutboxRecord.select().where(OutboxRecord.journey == journey_id).count(),
             updated_at=record.updated_at,
             definition=record.definition,
@@ -423,6 +419,18 @@ class JourneyRepository:
             activated_at=record.activated_at,
             deactivated_at=record.deactivated_at,
             audience_columns=json.loads(record.audience_columns or "{}"),
+        )
+
+    @staticmethod
+    def _audience_size(journey_id: int) -> int:
+        return int(CustomerRecord.select().where(CustomerRecord.journey == journey_id).count())
+
+    @staticmethod
+    def _runs_in_progress(journey_id: int) -> int:
+        return int(
+            RunRecord.select()
+            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+            .count()
         )
 
     @staticmethod

@@ -4,6 +4,7 @@ problems that block activation or deserve a second look."""
 from __future__ import annotations
 
 import html
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -18,8 +19,7 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.journey import Activation, describe_activation
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.services.workers import JobControl, Worker
-from journey_desktop.store.db import database
+from journey_desktop.services.workers import Worker, on_own_connection
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
 
@@ -152,7 +152,8 @@ class ActivateDialog(QDialog):
             return
         # Making a large audience due takes seconds (about 1.7 s for a million customers):
         # the window stays usable meanwhile, the dialog waits.
-        worker = Worker(_activate_job, self._repo, self._journey_id, activation,
+        worker = Worker(on_own_connection,
+                        partial(self._repo.activate, self._journey_id, activation),
                         expected=(RepositoryError,))
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
@@ -214,16 +215,6 @@ class ActivateDialog(QDialog):
             f"<p style='color:{ERROR_COLOR}'><b>{html.escape(text)}</b></p>"
         )
         self.problems_label.setVisible(True)
-
-
-def _activate_job(control: JobControl, repo: JourneyRepository, journey_id: int,
-                  activation: Activation) -> ValidationResult:
-    """Activate on a worker thread, with that thread's own connection."""
-    database.connect(reuse_if_open=True)
-    try:
-        return repo.activate(journey_id, activation)
-    finally:
-        database.close()
 
 
 def _items(problems: list, color: str) -> str:  # type: ignore[type-arg]

@@ -48,8 +48,7 @@ from journey_desktop import APP_NAME
 from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_journey
 from journey_desktop.paths import default_data_dir, resource_path
 from journey_desktop.services.settings import WindowSettings
-from journey_desktop.services.workers import JobControl, Worker
-from journey_desktop.store.db import database
+from journey_desktop.services.workers import Worker, on_own_connection
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -225,7 +224,7 @@ class MainWindow(QMainWindow):
         if self._list_worker is not None:
             self._list_reload_pending = True
             return
-        worker = Worker(_load_summaries, self.repository)
+        worker = Worker(on_own_connection, self.repository.summaries)
         worker.signals.finished.connect(self._on_list_worker_finished)
         worker.signals.failed.connect(self._on_list_worker_failed)
         self._list_worker = worker.start(self._list_pool)
@@ -776,7 +775,7 @@ class MainWindow(QMainWindow):
             return
         busy = _BusyDialog(busy_text, self)
         busy.setWindowTitle(title)
-        worker = Worker(_write_job, write, expected=(RepositoryError,))
+        worker = Worker(on_own_connection, write, expected=(RepositoryError,))
 
         def finished(result: object) -> None:
             busy.hide()  # not close(): it would reject, which this dialog ignores
@@ -1299,21 +1298,3 @@ def _with_counts_of(summary: JourneySummary, counted: JourneySummary | None) -> 
         return summary
     return replace(summary, audience=counted.audience, entered=counted.entered,
                    in_progress=counted.in_progress, messages=counted.messages)
-
-
-def _write_job(control: JobControl, write: Callable[[], object]) -> object:
-    """A repository write on a worker thread, with that thread's own connection."""
-    database.connect(reuse_if_open=True)
-    try:
-        return write()
-    finally:
-        database.close()
-
-
-def _load_summaries(control: JobControl, repository: JourneyRepository) -> list[JourneySummary]:
-    """The journey list, read on a worker thread with that thread's own connection."""
-    database.connect(reuse_if_open=True)
-    try:
-        return repository.summaries()
-    finally:
-        database.close()
