@@ -56,3 +56,25 @@ def load_example(name: str):  # type: ignore[no-untyped-def]
     from journey_desktop.domain.journey import Journey
 
     return Journey.from_json(example_path(name).read_text(encoding="utf-8"))
+
+
+def add_members(journey_id: int, customers: dict[str, dict], now: int, *,
+                due: bool = True, entries: int = 0) -> None:
+    """Customers as an import leaves them: a profile each (fields merged as an import
+    merges them) and a membership of the journey, due at ``now`` when ``due``."""
+    import json
+
+    from journey_desktop.store.db import database
+
+    conn = database.connection()
+    conn.executemany(
+        "INSERT INTO profile (external_id, fields, created_at, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (external_id) DO UPDATE SET fields = json_patch(profile.fields,"
+        " excluded.fields)",
+        [(ext, json.dumps(fields), now, now) for ext, fields in customers.items()],
+    )
+    conn.executemany(
+        "INSERT INTO member (journey_id, external_id, entries, next_check_at, imported_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(journey_id, ext, entries, now if due else None, now) for ext in customers],
+    )

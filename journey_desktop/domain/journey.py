@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT = "journey-desktop/1"
+AUDIENCE_CSV = "csv"  # the customers imported into the journey (SPEC §4)
+AUDIENCE_ALL = "all"  # everyone in the customer base, new profiles included
+AUDIENCES = (AUDIENCE_CSV, AUDIENCE_ALL)
 
 NODE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
 CHANNELS = ("push", "email", "sms", "inapp", "whatsapp")
@@ -189,6 +192,7 @@ class Journey:
     description: str = ""
     nodes: list[Node] = field(default_factory=list)
     activation: Activation = field(default_factory=Activation)
+    audience: str = AUDIENCE_CSV
 
     def node(self, node_id: str) -> Node | None:
         for node in self.nodes:
@@ -201,13 +205,16 @@ class Journey:
         return entries[0] if len(entries) == 1 else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "description": self.description,
-            "nodes": [n.to_dict() for n in self.nodes],
-            "activation": self.activation.to_dict(),
         }
+        if self.audience != AUDIENCE_CSV:
+            data["audience"] = self.audience
+        data["nodes"] = [n.to_dict() for n in self.nodes]
+        data["activation"] = self.activation.to_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -271,7 +278,9 @@ class _Reader:
             raise JourneyFileError(
                 f"format: unsupported journey file format {fmt!r} (expected \"{FORMAT}\")"
             )
-        self._known_keys(obj, {"format", "name", "description", "nodes", "activation"}, "")
+        self._known_keys(
+            obj, {"format", "name", "description", "audience", "nodes", "activation"}, ""
+        )
         name = self._text(obj.get("name", ""), "name")
         description = self._text(obj.get("description", "") or "", "description")
         nodes_raw = obj.get("nodes", [])
@@ -279,7 +288,14 @@ class _Reader:
             raise JourneyFileError("nodes: expected a list of nodes")
         nodes = [self.node(raw, f"nodes[{i}]") for i, raw in enumerate(nodes_raw)]
         activation = self.activation(obj.get("activation"), "activation")
-        return Journey(name=name, description=description, nodes=nodes, activation=activation)
+        audience = obj.get("audience", AUDIENCE_CSV)
+        if audience not in AUDIENCES:
+            raise JourneyFileError(
+                f"audience: expected \"{AUDIENCE_CSV}\" (the imported customers) or "
+                f"\"{AUDIENCE_ALL}\" (everyone in the customer base), not {audience!r}"
+            )
+        return Journey(name=name, description=description, nodes=nodes, activation=activation,
+                       audience=audience)
 
     def node(self, data: Any, where: str) -> Node:
         obj = self._object(data, where)

@@ -21,7 +21,7 @@ from journey_desktop.domain.audience_csv import (
 )
 from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.read_ahead import ReadAhead
-from journey_desktop.store.records import CustomerRecord, JourneyRecord
+from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -129,22 +129,48 @@ class AudienceStore:
         now: int | None = None,
         progress: Progress | None = None,
     ) -> ImportResult:
-        """Import the file in one transaction: an error, a cancel or a crash changes nothing.
+        """Import a journey's audience in one transaction: an error, a cancel or a crash
+        changes nothing. The file's columns update the customers' profiles too.
 
         Raises CsvFileError for a file that cannot be read, RepositoryError when the journey
         does not allow it; returns ``committed=False`` when every row was rejected.
         """
         if mode not in (ADD, REPLACE):
             raise ValueError(f"unknown import mode {mode!r}")
+        return self._import(journey_id, plan, mode=mode, now=now, progress=progress)
+
+    def import_profiles(
+        self,
+        plan: ImportPlan,
+        *,
+        now: int | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Import customers into the customer base alone (File → Import customers…): their
+        profiles are added or updated, no journey's audience changes except those whose
+        audience is everyone. One transaction, as an audience import."""
+        return self._import(None, plan, mode=ADD, now=now, progress=progress)
+
+    def _import(
+        self,
+        journey_id: int | None,
+        plan: ImportPlan,
+        *,
+        mode: str,
+        now: int | None,
+        progress: Progress | None,
+    ) -> ImportResult:
         stamp = int(time.time()) if now is None else int(now)
         started = time.perf_counter()
+        target = "the customer base" if journey_id is None else f"journey {journey_id}"
         result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter))
         reader = CustomerReader(plan, result.rejects)
         try:
             with _collector_paused(), sqlite_bulk.write_transaction():
                 # A draft's customers become due when it is activated, an active
                 # journey's at the next tick.
-                due = self.check_importable(journey_id).status == ACTIVE
+                due = (journey_id is not None
+                       and self.check_importable(journey_id).status == ACTIVE)
                 with (
                     reader,
                     sqlite_bulk.CustomerUpsert(journey_id, stamp, due=due) as upsert,
@@ -154,9 +180,7 @@ class AudienceStore:
                     for batch, rows, position in batches:
                         upsert.write(batch)
                         if rows - logged >= LOG_EVERY_ROWS:
-                            log.info(
-                                "audience import into journey %d: %d rows written", journey_id, rows
-                            )
+                            log.info("import into %s: %d rows written", target, rows)
                             logged = rows
                         if progress is not None:
                             progress(rows, position, reader.size)
@@ -170,8 +194,11 @@ class AudienceStore:
                 result.updated = counts.updated
                 result.duplicates = counts.duplicates
                 result.removed = counts.removed
-                result.columns = self._merge_columns(journey_id, plan.columns, mode)
-                self.repo.set_audience_columns(journey_id, result.columns)
+                if journey_id is not None:
+                    result.columns = self._merge_columns(journey_id, plan.columns, mode)
+                    self.repo.set_audience_columns(journey_id, result.columns)
+                else:
+                    result.columns = dict(plan.columns)
             result.committed = True
         except _NothingImported:
             result.committed = False
@@ -188,9 +215,9 @@ class AudienceStore:
             raise
         result.seconds = time.perf_counter() - started
         log.info(
-            "audience import into journey %d (%s): read %d, added %d, updated %d, "
+            "import into %s (%s): read %d, added %d, updated %d, "
             "duplicates %d, rejected %d, removed %d, %.1f s",
-            journey_id, mode, result.read, result.added, result.updated,
+            target, mode, result.read, result.added, result.updated,
             result.duplicates, result.rejected, result.removed, result.seconds,
         )
         return result
@@ -247,45 +274,51 @@ class AudienceStore:
         last: bool = False,
         limit: int = 100,
     ) -> list[AudienceRow]:
-        """One page of customers in ID order, by keyset: the first page, the page after or
-        before a given ID, or the last page. Uses the (journey, external_id) index, so a
+        """One page of members in ID order, by keyset: the first page, the page after or
+        before a given ID, or the last page. Uses the (journey, external_id) key, so a
         page costs the same at the end of a million customers as at the start."""
         query = self._query(journey_id, prefix).select(
-            CustomerRecord.external_id, CustomerRecord.fields, CustomerRecord.entries
-        )
+            MemberRecord.external_id, ProfileRecord.fields, MemberRecord.entries
+        ).join(ProfileRecord, on=(ProfileRecord.external_id == MemberRecord.external_id))
         backwards = before is not None or last
         if after is not None:
-            query = query.where(CustomerRecord.external_id > after)
+            query = query.where(MemberRecord.external_id > after)
         if before is not None:
-            query = query.where(CustomerRecord.external_id < before)
+            query = query.where(MemberRecord.external_id < before)
         if last:
             total = self.count(journey_id, prefix)
             limit = total % limit or limit
-        order = CustomerRecord.external_id.desc() if backwards else CustomerRecord.external_id
+        order = MemberRecord.external_id.desc() if backwards else MemberRecord.external_id
         rows = [
-            AudienceRow(r.external_id, _fields(r.fields), r.entries)
-            for r in query.order_by(order).limit(limit).objects()
+            AudienceRow(external_id, _fields(fields), entries)
+            for external_id, fields, entries in query.order_by(order).limit(limit).tuples()
         ]
         if backwards:
             rows.reverse()
         return rows
 
     def find(self, journey_id: int, external_id: str) -> AudienceRow | None:
-        record = CustomerRecord.get_or_none(
-            (CustomerRecord.journey == journey_id) & (CustomerRecord.external_id == external_id)
+        row = (
+            MemberRecord.select(MemberRecord.external_id, ProfileRecord.fields,
+                                MemberRecord.entries)
+            .join(ProfileRecord, on=(ProfileRecord.external_id == MemberRecord.external_id))
+            .where((MemberRecord.journey == journey_id)
+                   & (MemberRecord.external_id == external_id))
+            .tuples()
+            .first()
         )
-        if record is None:
+        if row is None:
             return None
-        return AudienceRow(record.external_id, _fields(record.fields), record.entries)
+        return AudienceRow(row[0], _fields(row[1]), row[2])
 
     @staticmethod
     def _query(journey_id: int, prefix: str):  # type: ignore[no-untyped-def]
-        query = CustomerRecord.select().where(CustomerRecord.journey == journey_id)
+        query = MemberRecord.select().where(MemberRecord.journey == journey_id)
         if prefix:
-            # A range rather than LIKE: IDs are case-sensitive and the range uses the index.
+            # A range rather than LIKE: IDs are case-sensitive and the range uses the key.
             query = query.where(
-                (CustomerRecord.external_id >= prefix)
-                & (CustomerRecord.external_id < prefix + "\U0010ffff")
+                (MemberRecord.external_id >= prefix)
+                & (MemberRecord.external_id < prefix + "\U0010ffff")
             )
         return query
 

@@ -1,7 +1,7 @@
 """The evaluator's persistence (SPEC §5): entry checks and advancing runs, set-based.
 
 A tick takes one ``now`` (UTC seconds) and never reads the clock. Work is found through the
-indexed due times (``customer.next_check_at``, ``run.due_at``), so a tick costs what is due,
+indexed due times (``member.next_check_at``, ``run.due_at``), so a tick costs what is due,
 not the audience. Each batch of customers is moved through the journey with a few
 ``INSERT … SELECT`` / ``UPDATE … FROM`` statements over a scratch table and committed on its
 own: the outbox row is written in the same transaction that moves the run on, and every
@@ -231,27 +231,30 @@ class Evaluator:
         jid = plan.id
         today = engine.local_date(now, self.tz).toordinal()
         match_sql, match_params = sqlite_sql.filter_sql(
-            plan.entry.filter, "c.fields", str(today), today
+            plan.entry.filter, "p.fields", str(today), today
         )
+        # The profile is read only when the entry filters on it.
+        profile = (" LEFT JOIN profile p ON p.external_id = c.external_id"
+                   if match_params else "")
         with sqlite_sql.write_transaction(self.db):
             conn.execute("DELETE FROM temp.jd_check")
             conn.execute("DELETE FROM temp.jd_walk")
-            # The entry count comes from the customer row, which moves in the same
+            # The entry count comes from the member row, which moves in the same
             # transaction as its runs; the in-progress test is one unique-key probe, and
             # none for a customer who never entered (entry numbers start at 1). Whether
             # the customer enters is computed in the same pass (``enter``), never by a
             # second write over the scratch rows.
             limit = "" if plan.max_entries is None else f" AND n < {int(plan.max_entries)}"
             checked = conn.execute(
-                "INSERT INTO temp.jd_check (cid, ext, n, first, matched, busy, enter) "
-                "SELECT cid, ext, n, first, matched, busy,"
+                "INSERT INTO temp.jd_check (ext, n, first, matched, busy, enter) "
+                "SELECT ext, n, first, matched, busy,"
                 f" CASE WHEN matched AND busy = 0{limit} THEN 1 ELSE 0 END FROM ("
-                " SELECT c.id AS cid, c.external_id AS ext, c.entries AS n,"
+                " SELECT c.external_id AS ext, c.entries AS n,"
                 f" c.first_check_at AS first, {match_sql} AS matched,"
                 "  CASE WHEN c.entries = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
                 "   WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id"
                 "   AND r.entry_number = c.entries AND r.state = 'in_progress') END AS busy"
-                " FROM customer c WHERE c.journey_id = ? AND c.next_check_at <= ?"
+                f" FROM member c{profile} WHERE c.journey_id = ? AND c.next_check_at <= ?"
                 f" ORDER BY c.next_check_at {sqlite_sql.limit_once('?')})",
                 (*match_params, jid, now, self.batch_size),
             ).rowcount
@@ -262,8 +265,8 @@ class Evaluator:
                 self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
             elif entered:
                 conn.execute(
-                    "INSERT INTO temp.jd_walk (cid, ext, entry_number, node, due, state) "
-                    "SELECT cid, ext, n + 1, ?, ?, ? FROM temp.jd_check WHERE enter = 1",
+                    "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state) "
+                    "SELECT 1, ext, n + 1, ?, ?, ? FROM temp.jd_check WHERE enter = 1",
                     (plan.entry.id, now, IN_PROGRESS),
                 )
                 self._walk(conn, plan, now, summary)
@@ -276,8 +279,8 @@ class Evaluator:
                     (jid, IN_PROGRESS, now),
                 )
                 conn.execute(
-                    "UPDATE temp.jd_check SET open = 1 WHERE cid IN ("
-                    " SELECT cid FROM temp.jd_walk WHERE state = ?)",
+                    "UPDATE temp.jd_check SET open = 1 WHERE ext IN ("
+                    " SELECT ext FROM temp.jd_walk WHERE state = ?)",
                     (IN_PROGRESS,),
                 )
             next_sql = self._next_check_sql(plan, now, "k.n + k.enter", "k.first")
@@ -288,20 +291,22 @@ class Evaluator:
             # tick) are not checked again until it ends: one update with constant values.
             in_run = f"enter = 1 AND (open = 1 OR enter = {waits_after_entry})"
             conn.execute(
-                "UPDATE customer SET entries = entries + 1,"
+                "UPDATE member SET entries = entries + 1,"
                 " first_check_at = coalesce(first_check_at, ?), next_check_at = NULL "
-                f"WHERE id IN (SELECT cid FROM temp.jd_check WHERE {in_run})",
-                (now,),
+                f"WHERE journey_id = ? AND external_id IN (SELECT ext FROM temp.jd_check"
+                f" WHERE {in_run})",
+                (now, jid),
             )
             if not (chain_waits and entered == checked):  # else every customer is in_run
                 conn.execute(
-                    "UPDATE customer SET (entries, first_check_at, next_check_at) = ("
-                    " SELECT k.n + k.enter, coalesce(customer.first_check_at, ?),"
+                    "UPDATE member SET (entries, first_check_at, next_check_at) = ("
+                    " SELECT k.n + k.enter, coalesce(member.first_check_at, ?),"
                     f" CASE WHEN k.busy = 1 OR k.open = 1 OR k.enter = {waits_after_entry}"
                     f" THEN NULL ELSE {next_sql} END"
-                    " FROM temp.jd_check AS k WHERE k.cid = customer.id) "
-                    f"WHERE customer.id IN (SELECT cid FROM temp.jd_check WHERE NOT ({in_run}))",
-                    (now,),
+                    " FROM temp.jd_check AS k WHERE k.ext = member.external_id) "
+                    "WHERE member.journey_id = ? AND member.external_id IN ("
+                    f" SELECT ext FROM temp.jd_check WHERE NOT ({in_run}))",
+                    (now, jid),
                 )
         summary.checked += checked
         summary.entered += entered
@@ -317,7 +322,7 @@ class Evaluator:
             if node.type == "message":
                 summary.messages += self._write_messages(
                     conn, plan, node, now,
-                    source="SELECT cid, ext, n + 1 AS entry_number, ? AS due"
+                    source="SELECT ext, n + 1 AS entry_number, ? AS due"
                            " FROM temp.jd_check WHERE enter = 1",
                     source_params=[now],
                 )
@@ -364,10 +369,10 @@ class Evaluator:
         with sqlite_sql.write_transaction(self.db):
             conn.execute("DELETE FROM temp.jd_walk")
             due = conn.execute(
-                "INSERT INTO temp.jd_walk (run_id, cid, ext, entry_number, node, due, state,"
+                "INSERT INTO temp.jd_walk (run_id, member, ext, entry_number, node, due, state,"
                 " path) "
-                "SELECT r.id, c.id, r.external_id, r.entry_number, r.node, r.due_at, r.state,"
-                " r.path FROM run r LEFT JOIN customer c"
+                "SELECT r.id, c.journey_id IS NOT NULL, r.external_id, r.entry_number, r.node,"
+                " r.due_at, r.state, r.path FROM run r LEFT JOIN member c"
                 " ON c.journey_id = r.journey_id AND c.external_id = r.external_id "
                 "WHERE r.journey_id = ? AND r.state = ? AND r.due_at <= ? "
                 "ORDER BY r.due_at LIMIT ?",
@@ -377,7 +382,7 @@ class Evaluator:
                 return False
             # Customers removed by a replace import stop at their next step.
             conn.execute(
-                "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due WHERE cid IS NULL",
+                "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due WHERE member = 0",
                 (STOPPED, END_LEFT_AUDIENCE),
             )
             self._walk(conn, plan, now, summary)
@@ -390,12 +395,12 @@ class Evaluator:
             )
             if plan.reentry:
                 next_sql = self._next_check_sql(
-                    plan, now, "customer.entries", "customer.first_check_at"
+                    plan, now, "member.entries", "member.first_check_at"
                 )
                 conn.execute(
-                    f"UPDATE customer SET next_check_at = {next_sql} WHERE id IN ("
-                    " SELECT cid FROM temp.jd_walk WHERE state <> ? AND cid IS NOT NULL)",
-                    (IN_PROGRESS,),
+                    f"UPDATE member SET next_check_at = {next_sql} WHERE journey_id = ? AND"
+                    " external_id IN (SELECT ext FROM temp.jd_walk WHERE state <> ? AND member)",
+                    (jid, IN_PROGRESS),
                 )
         summary.advanced += due
         return True
@@ -408,7 +413,7 @@ class Evaluator:
         a run takes at most one step per node in a tick: a bad graph cannot spin.
         """
         jid = plan.id
-        fields = "(SELECT c.fields FROM customer c WHERE c.id = temp.jd_walk.cid)"
+        fields = "(SELECT p.fields FROM profile p WHERE p.external_id = temp.jd_walk.ext)"
         visits: list[tuple[int, str, int]] = []
         for node in plan.order:
             assignments, params = self._step_sql(plan, node, fields)
@@ -481,12 +486,12 @@ class Evaluator:
                         source_params: list[Any] | None = None) -> int:
         """One outbox row per run reaching the node, rendered in SQL; a re-run adds none.
 
-        ``source`` yields (cid, ext, entry_number, due) of the runs; by default the runs of
-        the batch standing at the node and due.
+        ``source`` yields (ext, entry_number, due) of the runs; by default the runs of the
+        batch standing at the node and due.
         """
         if source is None:
             source = (
-                "SELECT cid, ext, entry_number, due FROM temp.jd_walk"
+                "SELECT ext, entry_number, due FROM temp.jd_walk"
                 " WHERE node = ? AND state = 'in_progress' AND due <= ?"
             )
             source_params = [node.id, now]
@@ -494,17 +499,17 @@ class Evaluator:
         columns: list[str] = []
         params: list[Any] = []
         for key in ("title", "body", "url"):
-            sql, more = sqlite_sql.render_sql(mapped[key], "c.fields")
+            sql, more = sqlite_sql.render_sql(mapped[key], "p.fields")
             columns.append(sql)
             params.extend(more)
-        sql, more = sqlite_sql.extra_sql(extra, "c.fields")
+        sql, more = sqlite_sql.extra_sql(extra, "p.fields")
         columns.append(sql)
         params.extend(more)
         cursor = conn.execute(
             "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel, title,"
             " body, url, extra, due_at, created_at, status) "
             f"SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?, 'pending' "
-            f"FROM ({source}) AS w JOIN customer c ON c.id = w.cid "
+            f"FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext "
             "WHERE true ON CONFLICT DO NOTHING",
             (plan.id, node.id, node.channel or "", *params, now, *(source_params or [])),
         )

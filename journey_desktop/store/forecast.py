@@ -35,12 +35,18 @@ from journey_desktop.domain.forecast import (
     ForecastDay,
     ForecastTotals,
 )
-from journey_desktop.domain.journey import Activation, Journey
+from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.validation import validate
 from journey_desktop.store import forecast_copy
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
-from journey_desktop.store.repository import ACTIVE, DEACTIVATED, DRAFT, SettingsRepository
+from journey_desktop.store.repository import (
+    ACTIVE,
+    DEACTIVATED,
+    DRAFT,
+    SettingsRepository,
+    enrol_everyone,
+)
 from journey_desktop.store.stats import TraceStep, customer_trace
 
 log = logging.getLogger(__name__)
@@ -83,7 +89,7 @@ class ForecastResult:
     def has_customer(self, external_id: str) -> bool:
         """True when the ID is in the journey's audience."""
         row = self._database().execute_sql(
-            "SELECT 1 FROM customer WHERE journey_id = ? AND external_id = ?",
+            "SELECT 1 FROM member WHERE journey_id = ? AND external_id = ?",
             (self.journey_id, external_id.strip()),
         ).fetchone()
         return row is not None
@@ -224,10 +230,12 @@ def _prepare_copy(db: SqliteDatabase, journey_id: int, activation: Activation | 
             )
             # As JourneyRepository.activate: customers never checked are due at once.
             db.execute_sql(
-                "UPDATE customer SET next_check_at = ? "
+                "UPDATE member SET next_check_at = ? "
                 "WHERE journey_id = ? AND first_check_at IS NULL",
                 (start, journey_id),
             )
+            if journey.audience == AUDIENCE_ALL:
+                enrol_everyone(db, journey_id, start)
     return journey, status
 
 
@@ -235,7 +243,7 @@ def _next_due(db: SqliteDatabase, journey_id: int) -> int | None:
     """The earliest instant anything of the journey falls due (two index seeks)."""
     candidates = []
     for sql in (
-        "SELECT next_check_at FROM customer WHERE journey_id = ? AND next_check_at IS NOT NULL "
+        "SELECT next_check_at FROM member WHERE journey_id = ? AND next_check_at IS NOT NULL "
         "ORDER BY next_check_at LIMIT 1",
         "SELECT due_at FROM run WHERE journey_id = ? AND state = 'in_progress' "
         "AND due_at IS NOT NULL ORDER BY due_at LIMIT 1",

@@ -31,8 +31,8 @@ def _uri(path: Path, mode: str) -> str:
 
 
 def copy_journey(source: Path, target: Path, journey_id: int) -> None:
-    """Create ``target`` with ``source``'s schema holding one journey, its whole audience,
-    its runs in progress and the settings; node counters and outbox start empty."""
+    """Create ``target`` with ``source``'s schema holding one journey, its whole audience
+    with their profiles, its runs in progress and the settings; node counters and outbox start empty."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = memory")
@@ -51,7 +51,11 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
             ("schema_version", ""),
             ("setting", ""),
             ("journey", f"WHERE id = {jid}"),
-            ("customer", f"WHERE journey_id = {jid}"),
+            ("member", f"WHERE journey_id = {jid}"),
+            # The profiles the journey reads: its members', or everyone's.
+            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid}) = 'all'"
+                        f" OR external_id IN (SELECT external_id FROM {_ALIAS}.member"
+                        f" WHERE journey_id = {jid})"),
             ("run", f"WHERE journey_id = {jid} AND state = 'in_progress'"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")

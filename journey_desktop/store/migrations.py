@@ -3,9 +3,12 @@ upgraded by ordered, atomic steps."""
 
 from __future__ import annotations
 
+import csv
+import json
+import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from peewee import Database
@@ -13,10 +16,12 @@ from peewee import Database
 from journey_desktop.store.db import NewerDatabaseError
 from journey_desktop.store.records import ALL_RECORDS, SchemaVersionRecord
 
-SCHEMA_VERSION = 2
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
 
 
-def _v2_customer_indexes(db: Database) -> None:
+def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
     """Customers: drop the index on journey_id alone (the unique (journey_id, external_id)
     index serves the same lookups), and index next_check_at only where it is set."""
     db.execute_sql('DROP INDEX IF EXISTS "customer_journey_id"')
@@ -27,9 +32,134 @@ def _v2_customer_indexes(db: Database) -> None:
     )
 
 
+_V3_TABLES = (
+    'CREATE TABLE "profile" ("external_id" TEXT NOT NULL PRIMARY KEY, "fields" TEXT NOT NULL,'
+    ' "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL, "import_id" INTEGER)'
+    " WITHOUT ROWID",
+    'CREATE TABLE "member" ("journey_id" INTEGER NOT NULL, "external_id" TEXT NOT NULL,'
+    ' "entries" INTEGER NOT NULL, "first_check_at" INTEGER, "next_check_at" INTEGER,'
+    ' "imported_at" INTEGER NOT NULL, "import_id" INTEGER,'
+    ' PRIMARY KEY ("journey_id", "external_id"),'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+    'CREATE INDEX "member_journey_id_next_check_at" ON "member" ("journey_id",'
+    ' "next_check_at") WHERE ("next_check_at" IS NOT NULL)',
+)
+CONFLICTS_HEADER = ["customerId", "field", "kept_value", "kept_journey", "other_value",
+                    "other_journey"]
+
+
+def conflicts_path(db_path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return db_path.with_name(f"{db_path.name}.merge-conflicts-{stamp}.csv")
+
+
+def _merged_profiles(
+    rows: Iterator[tuple[str, str, int, str]],
+) -> Iterator[tuple[str, dict[str, object], int, list[list[str]]]]:
+    """Each customer's fields merged over their journeys, oldest import first, so the most
+    recently imported value of a field wins; with the conflicts that decided."""
+    current: str | None = None
+    fields: dict[str, object] = {}
+    source: dict[str, str] = {}
+    conflicts: list[list[str]] = []
+    first = 0
+    for external_id, text, imported_at, journey in rows:
+        if external_id != current:
+            if current is not None:
+                yield current, fields, first, conflicts
+            current, fields, source, conflicts, first = external_id, {}, {}, [], imported_at
+        try:
+            values = json.loads(text or "{}")
+        except ValueError:
+            values = {}
+        for name, value in (values.items() if isinstance(values, dict) else ()):
+            if name in fields and fields[name] != value:
+                conflicts.append([external_id, name, _cell(value), journey, _cell(fields[name]),
+                                  source[name]])
+            fields[name] = value
+            source[name] = journey
+    if current is not None:
+        yield current, fields, first, conflicts
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _v3_customer_base(db: Database, db_path: Path | None) -> None:
+    """One profile per customer ID, shared by every journey; audiences become memberships.
+
+    Customers held by one journey move as they are (one statement). Those held by several
+    are merged field by field, the most recent import winning; every field on which two
+    journeys disagreed is counted in the log and written to a CSV beside the database.
+    """
+    for sql in _V3_TABLES:
+        db.execute_sql(sql)
+    db.execute_sql('ALTER TABLE "journey" ADD COLUMN "audience" TEXT NOT NULL DEFAULT \'csv\'')
+    db.execute_sql(
+        "INSERT INTO profile (external_id, fields, created_at, updated_at) "
+        "SELECT external_id, fields, imported_at, imported_at FROM customer "
+        "GROUP BY external_id HAVING count(*) = 1"
+    )
+    cursor = db.execute_sql(
+        "SELECT c.external_id, c.fields, c.imported_at, j.name FROM customer c "
+        "JOIN journey j ON j.id = c.journey_id WHERE c.external_id IN ("
+        " SELECT external_id FROM customer GROUP BY external_id HAVING count(*) > 1) "
+        "ORDER BY c.external_id, c.imported_at, c.id"
+    )
+    report = conflicts_path(db_path) if db_path is not None else None
+    part = report.with_name(report.name + ".part") if report is not None else None
+    count = merged = 0
+    handle = None
+    try:
+        for external_id, fields, first, conflicts in _merged_profiles(iter(cursor)):
+            db.execute_sql(
+                "INSERT INTO profile (external_id, fields, created_at, updated_at) "
+                "VALUES (?, ?, ?, (SELECT max(imported_at) FROM customer WHERE external_id = ?))",
+                (external_id, json.dumps(fields, ensure_ascii=False), first, external_id),
+            )
+            merged += 1
+            if conflicts and part is not None:
+                if handle is None:
+                    handle = part.open("w", encoding="utf-8-sig", newline="")
+                    writer = csv.writer(handle)
+                    writer.writerow(CONFLICTS_HEADER)
+                writer.writerows(conflicts)
+            count += len(conflicts)
+        if handle is not None:
+            handle.close()
+            handle = None
+            assert part is not None and report is not None
+            part.replace(report)
+    finally:
+        if handle is not None:
+            handle.close()
+            if part is not None:
+                part.unlink(missing_ok=True)
+    db.execute_sql(
+        "INSERT INTO member (journey_id, external_id, entries, first_check_at, next_check_at,"
+        " imported_at) SELECT journey_id, external_id, entries, first_check_at, next_check_at,"
+        " imported_at FROM customer"
+    )
+    db.execute_sql('DROP TABLE "customer"')
+    if count:
+        log.warning(
+            "customer base: %d customers were in several journeys; %d field values differed "
+            "between them (the most recent import kept), listed in %s", merged, count, report,
+        )
+    else:
+        log.info("customer base: %d customers were in several journeys, with no conflicts",
+                 merged)
+
+
+MigrationStep = Callable[[Database, Path | None], None]
+
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
 # frozen table definitions, never the current records, which describe the newest schema.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {2: _v2_customer_indexes}
+MIGRATIONS: dict[int, MigrationStep] = {
+    2: _v2_customer_indexes,
+    3: _v3_customer_base,
+}
 
 
 def backup_path(db_path: Path, version: int) -> Path:
@@ -75,6 +205,6 @@ def migrate(db: Database, db_path: Path | None, current: int) -> Path | None:
     backup = copy_aside(db_path, current) if db_path is not None else None
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with db.atomic():
-            MIGRATIONS[version](db)
+            MIGRATIONS[version](db, db_path)
             SchemaVersionRecord.insert(version=version, applied_at=now).execute()
     return backup

@@ -46,6 +46,7 @@ class JourneyRecord(BaseRecord):
     status = TextField(default="draft", index=True)  # draft | active | deactivated
     definition = TextField()  # the journey file (JSON), activation options included
     audience_columns = TextField(default="{}")  # JSON: column -> type, from the last import
+    audience = TextField(default="csv")  # csv | all: the definition's, for the SQL that needs it
     created_at = IntegerField()
     updated_at = IntegerField()
     activated_at = IntegerField(null=True)
@@ -55,31 +56,50 @@ class JourneyRecord(BaseRecord):
         table_name = "journey"
 
 
-class CustomerRecord(BaseRecord):
-    """One member of a journey's audience; ``fields`` is a JSON object of the CSV columns."""
+class ProfileRecord(BaseRecord):
+    """One customer of the whole database (SPEC §4): the same person in every journey.
 
-    id = AutoField()
-    # No index of its own: the unique (journey, external_id) index starts with it.
-    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="customers", index=False)
-    external_id = TextField()
+    ``fields`` is a JSON object of typed values (numbers, ISO dates, text); a field that is
+    not set is absent. Keyed on the ID itself, without a rowid, so an import writes one
+    B-tree entry per profile. ``import_id`` is the last import that named the customer, which
+    is how an import counts what it added and updated without a second pass over the file.
+    """
+
+    external_id = TextField(primary_key=True)
     fields = TextField(default="{}")
+    created_at = IntegerField()
+    updated_at = IntegerField()
+    import_id = IntegerField(null=True)
+
+    class Meta:
+        table_name = "profile"
+        without_rowid = True
+
+
+class MemberRecord(BaseRecord):
+    """A customer's membership of one journey's audience, with the per-journey state."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="members", index=False)
+    external_id = TextField()
     entries = IntegerField(default=0)
     first_check_at = IntegerField(null=True)  # anchor of the re-check rhythm
     next_check_at = IntegerField(null=True)  # NULL: never checked again
     imported_at = IntegerField()
+    import_id = IntegerField(null=True)  # the last import that named the customer
 
     class Meta:
-        table_name = "customer"
-        indexes = ((("journey", "external_id"), True),)
+        table_name = "member"
+        primary_key = CompositeKey("journey", "external_id")
+        without_rowid = True
 
 
-# Who is due for a check: only customers that will be checked again are in it, so a run
+# Who is due for a check: only members that will be checked again are in it, so a run
 # that ends a customer's checks removes one entry instead of moving it.
-CustomerRecord.add_index(
-    CustomerRecord.index(
-        CustomerRecord.journey, CustomerRecord.next_check_at,
-        name="customer_journey_id_next_check_at",
-    ).where(CustomerRecord.next_check_at.is_null(False))
+MemberRecord.add_index(
+    MemberRecord.index(
+        MemberRecord.journey, MemberRecord.next_check_at,
+        name="member_journey_id_next_check_at",
+    ).where(MemberRecord.next_check_at.is_null(False))
 )
 
 
@@ -167,7 +187,8 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     SchemaVersionRecord,
     SettingRecord,
     JourneyRecord,
-    CustomerRecord,
+    ProfileRecord,
+    MemberRecord,
     RunRecord,
     NodeVisitRecord,
     OutboxRecord,

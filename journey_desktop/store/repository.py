@@ -7,9 +7,9 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from peewee import Value, fn
+from peewee import SQL, Database, Value, fn
 
-from journey_desktop.domain.journey import Activation, Journey
+from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.validation import (
     NAME_MAX_LENGTH,
     ValidationResult,
@@ -18,10 +18,11 @@ from journey_desktop.domain.validation import (
 )
 from journey_desktop.store.db import database
 from journey_desktop.store.records import (
-    CustomerRecord,
     JourneyRecord,
+    MemberRecord,
     NodeVisitRecord,
     OutboxRecord,
+    ProfileRecord,
     RunRecord,
     SettingRecord,
 )
@@ -30,6 +31,10 @@ DRAFT = "draft"
 ACTIVE = "active"
 DEACTIVATED = "deactivated"
 STATUSES = (DRAFT, ACTIVE, DEACTIVATED)
+
+
+# Callers only ask whether a database is over 100,000 rows (then they count in a worker).
+ROWS_COUNTED_AT_MOST = 200_000
 
 
 class RepositoryError(Exception):
@@ -100,6 +105,17 @@ class RemovalCounts:
     messages: int
 
 
+def enrol_everyone(db: Database, journey_id: int, stamp: int) -> None:
+    """Make every profile a member of a journey whose audience is everyone, due at
+    ``stamp``; later profiles join as they are imported. Members keep their state."""
+    db.execute_sql(
+        "INSERT INTO member (journey_id, external_id, entries, first_check_at, next_check_at,"
+        " imported_at) SELECT ?, external_id, 0, NULL, ?, ? FROM profile WHERE true"
+        " ON CONFLICT DO NOTHING",
+        (journey_id, stamp, stamp),
+    )
+
+
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else int(now)
 
@@ -159,7 +175,7 @@ class JourneyRepository:
         counting a million customers, runs and messages about half a second.
         """
         if counts:
-            audience = self._counts(CustomerRecord, CustomerRecord.journey)
+            audience = self._counts(MemberRecord, MemberRecord.journey)
             entered = self._counts(RunRecord, RunRecord.journey)
             in_progress = self._counts(
                 RunRecord, RunRecord.journey, RunRecord.state == "in_progress"
@@ -175,6 +191,14 @@ class JourneyRepository:
             JourneyRecord.updated_at,
             JourneyRecord.definition,
         ).order_by(JourneyRecord.id)
+        if counts:
+            # A draft for everyone has no members until it is activated: it will have all.
+            drafts_for_all = JourneyRecord.select(JourneyRecord.id).where(
+                (JourneyRecord.audience == AUDIENCE_ALL) & (JourneyRecord.status == DRAFT)
+            )
+            if drafts_for_all.exists():
+                everyone = self.profile_count()
+                audience.update({jid: everyone for (jid,) in drafts_for_all.tuples()})
         return [  # plain tuples: building model objects is most of the cost at 10,000 rows
             JourneySummary(
                 id=jid,
@@ -195,9 +219,19 @@ class JourneyRepository:
         ids, read from the end of each table, so it costs nothing. At least the number of
         rows; more when rows below the highest were deleted."""
         total = 0
-        for model in (CustomerRecord, RunRecord, OutboxRecord):
+        for model in (RunRecord, OutboxRecord):
             total += model.select(fn.MAX(model._meta.primary_key)).scalar() or 0
-        return int(total)
+        # Members have no rowid to read the highest of: count them, but never past the
+        # point where the answer can change what the caller does with it.
+        (members,) = database.execute_sql(
+            "SELECT count(*) FROM (SELECT 1 FROM member LIMIT ?)", (ROWS_COUNTED_AT_MOST,)
+        ).fetchone()
+        return int(total) + int(members)
+
+    @staticmethod
+    def profile_count() -> int:
+        """How many customers the customer base holds."""
+        return int(ProfileRecord.select().count())
 
     def audience_size(self, journey_id: int) -> int:
         self._record(journey_id)
@@ -252,6 +286,7 @@ class JourneyRepository:
                 name=name,
                 name_key=normalize_name(name),
                 description=journey.description,
+                audience=journey.audience,
                 status=DRAFT,
                 definition=stored.to_json(),
                 created_at=stamp,
@@ -271,6 +306,7 @@ class JourneyRepository:
                 name=name,
                 name_key=normalize_name(name),
                 description=journey.description,
+                audience=journey.audience,
                 definition=stored.to_json(),
                 updated_at=_now(now),
             ).where(JourneyRecord.id == journey_id).execute()
@@ -312,7 +348,7 @@ class JourneyRepository:
         """Delete a journey with its audience, runs and outbox (confirmation is the caller's)."""
         with database.atomic():
             counts = self.removal_counts(journey_id)
-            for model in (OutboxRecord, NodeVisitRecord, RunRecord, CustomerRecord):
+            for model in (OutboxRecord, NodeVisitRecord, RunRecord, MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
         return counts
@@ -346,9 +382,11 @@ class JourneyRepository:
                 updated_at=stamp,
             ).where(JourneyRecord.id == journey_id).execute()
             # The audience loaded while a draft is first checked at the next tick.
-            CustomerRecord.update(next_check_at=stamp).where(
-                (CustomerRecord.journey == journey_id) & (CustomerRecord.first_check_at.is_null())
+            MemberRecord.update(next_check_at=stamp).where(
+                (MemberRecord.journey == journey_id) & (MemberRecord.first_check_at.is_null())
             ).execute()
+            if journey.audience == AUDIENCE_ALL:
+                enrol_everyone(database, journey_id, stamp)
         return result
 
     def deactivate(self, journey_id: int, *, now: int | None = None) -> int:
@@ -364,8 +402,8 @@ class JourneyRepository:
                 .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
                 .execute()
             )
-            CustomerRecord.update(next_check_at=None).where(
-                CustomerRecord.journey == journey_id
+            MemberRecord.update(next_check_at=None).where(
+                MemberRecord.journey == journey_id
             ).execute()
             JourneyRecord.update(
                 status=DEACTIVATED, deactivated_at=stamp, updated_at=stamp
@@ -421,9 +459,11 @@ class JourneyRepository:
             audience_columns=json.loads(record.audience_columns or "{}"),
         )
 
-    @staticmethod
-    def _audience_size(journey_id: int) -> int:
-        return int(CustomerRecord.select().where(CustomerRecord.journey == journey_id).count())
+    def _audience_size(self, journey_id: int) -> int:
+        record = self._record(journey_id)
+        if record.audience == AUDIENCE_ALL and record.status == DRAFT:
+            return self.profile_count()
+        return int(MemberRecord.select().where(MemberRecord.journey == journey_id).count())
 
     @staticmethod
     def _runs_in_progress(journey_id: int) -> int:
@@ -435,29 +475,27 @@ class JourneyRepository:
 
     @staticmethod
     def _counts(model, journey_field, condition=None) -> dict[int, int]:  # type: ignore[no-untyped-def]
-        query = model.select(journey_field.alias("jid"), fn.COUNT(model._meta.primary_key).alias("n"))
+        query = model.select(journey_field.alias("jid"), fn.COUNT(SQL("*")).alias("n"))
         if condition is not None:
             query = query.where(condition)
         return {row["jid"]: row["n"] for row in query.group_by(journey_field).dicts()}
 
     @staticmethod
     def _copy_audience(source_id: int, target_id: int, stamp: int) -> None:
-        """Copy customers set-based (INSERT ... SELECT) with fresh entry counts."""
-        CustomerRecord.insert_from(
-            CustomerRecord.select(
+        """Copy the membership set-based (INSERT ... SELECT) with fresh entry counts."""
+        MemberRecord.insert_from(
+            MemberRecord.select(
                 Value(target_id),
-                CustomerRecord.external_id,
-                CustomerRecord.fields,
+                MemberRecord.external_id,
                 Value(0),
                 Value(stamp),
-            ).where(CustomerRecord.journey == source_id),
+            ).where(MemberRecord.journey == source_id),
             # No next check: the clone is a draft, its customers become due on activation.
             fields=[
-                CustomerRecord.journey,
-                CustomerRecord.external_id,
-                CustomerRecord.fields,
-                CustomerRecord.entries,
-                CustomerRecord.imported_at,
+                MemberRecord.journey,
+                MemberRecord.external_id,
+                MemberRecord.entries,
+                MemberRecord.imported_at,
             ],
         ).execute()
 

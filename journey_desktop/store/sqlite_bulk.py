@@ -21,23 +21,14 @@ from dataclasses import dataclass
 
 from journey_desktop.domain.audience_csv import CustomerBatch
 from journey_desktop.store.db import database
-from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.records import MemberRecord, ProfileRecord
 
 ROWS_PER_STATEMENT = 2000
 
-_TABLE = CustomerRecord._meta.table_name
-_ID = CustomerRecord.id.column_name
-_JOURNEY = CustomerRecord.journey.column_name
-_EXTERNAL_ID = CustomerRecord.external_id.column_name
-_FIELDS = CustomerRecord.fields.column_name
-_ENTRIES = CustomerRecord.entries.column_name
-_FIRST_CHECK = CustomerRecord.first_check_at.column_name
-_NEXT_CHECK = CustomerRecord.next_check_at.column_name
-_IMPORTED = CustomerRecord.imported_at.column_name
-
-_TOUCHED = "audience_import_touched"
-_TRIGGER = "audience_import_touched_trigger"
+_PROFILE = ProfileRecord._meta.table_name
+_MEMBER = MemberRecord._meta.table_name
 _IDS = "audience_import_ids"
+_LAST_IMPORT = "last_import_id"
 
 
 @contextmanager
@@ -77,58 +68,80 @@ def _connection() -> sqlite3.Connection:
 @dataclass
 class UpsertCounts:
     written: int  # rows handed to the upsert, duplicates included
-    added: int
-    updated: int  # distinct customers that existed before the import
-    removed: int  # replace mode: customers that were not in the file
+    added: int  # new members of the journey (new profiles, for a profile import)
+    updated: int  # distinct customers that were there before the import
+    removed: int  # replace mode: members that were not in the file
 
     @property
     def duplicates(self) -> int:
         return self.written - self.added - self.updated
 
 
-class CustomerUpsert:
-    """Upserts one journey's customers inside the caller's transaction.
+def _next_import_id(conn: sqlite3.Connection) -> int:
+    """A number no earlier import had, kept in the settings (inside the caller's transaction)."""
+    row = conn.execute("SELECT value FROM setting WHERE key = ?", (_LAST_IMPORT,)).fetchone()
+    number = (int(row[0]) if row and str(row[0]).isdigit() else 0) + 1
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_LAST_IMPORT, str(number)),
+    )
+    return number
 
-    New customers get ``entries = 0``, no first check and, with ``due``, ``next_check_at =
-    now`` (due at the next tick; a draft's customers get theirs when it is activated, and
-    stay out of the due index until then); existing ones only get new ``fields`` and
-    ``imported_at``. Within the file the
-    last row of an ID wins. Counts come from SQL: rows past the highest id before the import
-    are added; a TEMP trigger records which existing rows were updated.
+
+class CustomerUpsert:
+    """Upserts customers inside the caller's transaction: their profiles and, for an
+    audience import, their membership of the journey.
+
+    A profile's fields are merged: the file's columns replace those fields, the others are
+    kept (SPEC §4). New members get ``entries = 0``, no first check and, with ``due``,
+    ``next_check_at = now`` (due at the next tick; a draft's members get theirs when it is
+    activated, and stay out of the due index until then); existing ones keep their state.
+    Within the file the last row of an ID wins. Every row written carries this import's
+    number, so the counts come from SQL: what the journey (or the base) holds now with that
+    number, against what it held before.
     """
 
-    def __init__(self, journey_id: int, now: int, *, due: bool) -> None:
+    def __init__(self, journey_id: int | None, now: int, *, due: bool) -> None:
         self._conn = _connection()
-        self._journey_id = int(journey_id)
+        self._journey_id = None if journey_id is None else int(journey_id)
         self._now = int(now)
-        self._next_check = str(self._now) if due else "NULL"
+        self.import_id = _next_import_id(self._conn)
         self.written = 0
-        (self._max_id,) = self._conn.execute(f"SELECT COALESCE(MAX({_ID}), 0) FROM {_TABLE}").fetchone()
-        self._had_customers = (
-            self._conn.execute(
-                f"SELECT 1 FROM {_TABLE} WHERE {_JOURNEY} = ? LIMIT 1", (self._journey_id,)
-            ).fetchone()
-            is not None
-        )
-        head = (
-            f"INSERT INTO {_TABLE} ({_JOURNEY}, {_EXTERNAL_ID}, {_FIELDS}, {_ENTRIES}, "
-            f"{_FIRST_CHECK}, {_NEXT_CHECK}, {_IMPORTED}) VALUES "
-        )
-        tail = (
-            f" ON CONFLICT ({_JOURNEY}, {_EXTERNAL_ID}) DO UPDATE SET "
-            f"{_FIELDS} = excluded.{_FIELDS}, {_IMPORTED} = excluded.{_IMPORTED}"
-        )
-        # Numbered parameters: a statement of k rows binds its k IDs, then their k fields.
+        self._before = self._held()
         limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._k = k = max(1, min(ROWS_PER_STATEMENT, limit // 2))
-        self._single = head + self._row(1, 2) + tail
-        self._multi = head + ", ".join(self._row(i, k + i) for i in range(1, k + 1)) + tail
-        if self._had_customers:
-            self._conn.execute(f"CREATE TEMP TABLE {_TOUCHED} (id INTEGER PRIMARY KEY)")
-            self._conn.execute(
-                f"CREATE TEMP TRIGGER {_TRIGGER} AFTER UPDATE OF {_FIELDS} ON {_TABLE} "
-                f"WHEN old.{_JOURNEY} = {self._journey_id} AND old.{_ID} <= {int(self._max_id)} "
-                f"BEGIN INSERT OR IGNORE INTO {_TOUCHED} (id) VALUES (old.{_ID}); END"
+        profile_head = (
+            f"INSERT INTO {_PROFILE} (external_id, fields, created_at, updated_at, import_id) "
+            "VALUES "
+        )
+        profile_tail = (
+            " ON CONFLICT (external_id) DO UPDATE SET"
+            f" fields = json_patch({_PROFILE}.fields, excluded.fields),"
+            " updated_at = excluded.updated_at, import_id = excluded.import_id"
+        )
+        # Numbered parameters: a statement of k rows binds its k IDs, then their k fields.
+        self._profile_single = profile_head + self._profile_row(1, 2) + profile_tail
+        self._profile_multi = (
+            profile_head + ", ".join(self._profile_row(i, k + i) for i in range(1, k + 1))
+            + profile_tail
+        )
+        self._member_single = self._member_multi = ""
+        if self._journey_id is not None:
+            member_head = (
+                f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
+                " next_check_at, imported_at, import_id) VALUES "
+            )
+            member_tail = (
+                " ON CONFLICT (journey_id, external_id) DO UPDATE SET"
+                " imported_at = excluded.imported_at, import_id = excluded.import_id"
+            )
+            next_check = str(self._now) if due else "NULL"
+            row = (f"({self._journey_id}, ?{{}}, 0, NULL, {next_check}, {self._now}, "
+                   f"{self.import_id})")
+            self._member_single = member_head + row.format(1) + member_tail
+            self._member_multi = (
+                member_head + ", ".join(row.format(i) for i in range(1, k + 1)) + member_tail
             )
 
     def __enter__(self) -> CustomerUpsert:
@@ -137,11 +150,18 @@ class CustomerUpsert:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _row(self, external_id: int, fields: int) -> str:
-        return (
-            f"({self._journey_id}, ?{external_id}, ?{fields}, 0, NULL, {self._next_check}, "
-            f"{self._now})"
-        )
+    def _profile_row(self, external_id: int, fields: int) -> str:
+        return f"(?{external_id}, ?{fields}, {self._now}, {self._now}, {self.import_id})"
+
+    def _held(self) -> int:
+        """How many members the journey has (profiles the base has, for a profile import)."""
+        if self._journey_id is None:
+            (count,) = self._conn.execute(f"SELECT count(*) FROM {_PROFILE}").fetchone()
+        else:
+            (count,) = self._conn.execute(
+                f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ?", (self._journey_id,)
+            ).fetchone()
+        return int(count)
 
     def write(self, batch: CustomerBatch) -> None:
         """Upsert a batch of customers, in order (the last row of an ID wins)."""
@@ -149,35 +169,57 @@ class CustomerUpsert:
         whole = len(ids) - len(ids) % k
         if whole:
             self._conn.executemany(
-                self._multi, [ids[i : i + k] + fields[i : i + k] for i in range(0, whole, k)]
+                self._profile_multi,
+                [ids[i : i + k] + fields[i : i + k] for i in range(0, whole, k)],
             )
+            if self._member_multi:
+                self._conn.executemany(
+                    self._member_multi, [ids[i : i + k] for i in range(0, whole, k)]
+                )
         if whole < len(ids):
-            self._conn.executemany(self._single, zip(ids[whole:], fields[whole:], strict=True))
+            self._conn.executemany(
+                self._profile_single, zip(ids[whole:], fields[whole:], strict=True)
+            )
+            if self._member_single:
+                self._conn.executemany(self._member_single, zip(ids[whole:]))
         self.written += len(ids)
 
     def finish(self, *, replace: bool) -> UpsertCounts:
-        """Counts of the import; with ``replace``, first delete customers not in the file."""
-        (added,) = self._conn.execute(
-            f"SELECT COUNT(*) FROM {_TABLE} WHERE {_ID} > ? AND {_JOURNEY} = ?",
-            (self._max_id, self._journey_id),
-        ).fetchone()
-        updated = removed = 0
-        if self._had_customers:
-            (updated,) = self._conn.execute(f"SELECT COUNT(*) FROM {_TOUCHED}").fetchone()
-            if replace:
-                removed = self._conn.execute(
-                    f"DELETE FROM {_TABLE} WHERE {_JOURNEY} = ? AND {_ID} <= ? "
-                    f"AND {_ID} NOT IN (SELECT id FROM {_TOUCHED})",
-                    (self._journey_id, self._max_id),
-                ).rowcount
-        return UpsertCounts(written=self.written, added=added, updated=updated, removed=removed)
+        """Counts of the import; with ``replace``, first remove members not in the file."""
+        added = self._held() - self._before
+        if self._journey_id is None:
+            (distinct,) = self._conn.execute(
+                f"SELECT count(*) FROM {_PROFILE} WHERE import_id = ?", (self.import_id,)
+            ).fetchone()
+        else:
+            (distinct,) = self._conn.execute(
+                f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ? AND import_id = ?",
+                (self._journey_id, self.import_id),
+            ).fetchone()
+        removed = 0
+        if replace and self._journey_id is not None:
+            removed = self._conn.execute(
+                f"DELETE FROM {_MEMBER} WHERE journey_id = ? AND import_id IS NOT ?",
+                (self._journey_id, self.import_id),
+            ).rowcount
+        self._join_everyone_journeys()
+        return UpsertCounts(written=self.written, added=added, updated=int(distinct) - added,
+                            removed=removed)
+
+    def _join_everyone_journeys(self) -> None:
+        """Profiles named by this import join every active journey whose audience is
+        everyone (SPEC §4), due at the next tick; members already there keep their state."""
+        self._conn.execute(
+            f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
+            " next_check_at, imported_at) "
+            f"SELECT j.id, p.external_id, 0, NULL, ?, ? FROM {_PROFILE} p "
+            "JOIN journey j ON j.status = 'active' AND j.audience = 'all' "
+            "WHERE p.import_id = ? ON CONFLICT DO NOTHING",
+            (self._now, self._now, self.import_id),
+        )
 
     def close(self) -> None:
-        """Drop the TEMP trigger and table (a rollback would drop them too)."""
-        if self._had_customers:
-            self._conn.execute(f"DROP TRIGGER IF EXISTS temp.{_TRIGGER}")
-            self._conn.execute(f"DROP TABLE IF EXISTS temp.{_TOUCHED}")
-            self._had_customers = False
+        """Nothing to release: every write is in the caller's transaction."""
 
 
 def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
@@ -192,8 +234,8 @@ def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
         for batch in id_batches:
             conn.executemany(f"INSERT OR IGNORE INTO {_IDS} (external_id) VALUES (?)", zip(batch))
         (missing,) = conn.execute(
-            f"SELECT COUNT(*) FROM {_TABLE} WHERE {_JOURNEY} = ? "
-            f"AND {_EXTERNAL_ID} NOT IN (SELECT external_id FROM {_IDS})",
+            f"SELECT COUNT(*) FROM {_MEMBER} WHERE journey_id = ? "
+            f"AND external_id NOT IN (SELECT external_id FROM {_IDS})",
             (int(journey_id),),
         ).fetchone()
     finally:

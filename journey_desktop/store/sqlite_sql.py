@@ -178,13 +178,14 @@ def prepare_work_tables(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_autocheckpoint = 8000")
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_check ("
-        " cid INTEGER PRIMARY KEY, ext TEXT NOT NULL, n INTEGER NOT NULL, first INTEGER,"
+        " ext TEXT PRIMARY KEY, n INTEGER NOT NULL, first INTEGER,"
         " matched INTEGER NOT NULL DEFAULT 0, busy INTEGER NOT NULL DEFAULT 0,"
         " enter INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0)"
     )
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_walk ("
-        " run_id INTEGER, cid INTEGER, ext TEXT NOT NULL, entry_number INTEGER NOT NULL,"
+        " run_id INTEGER, member INTEGER NOT NULL, ext TEXT NOT NULL,"
+        " entry_number INTEGER NOT NULL,"
         " node TEXT, due INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT,"
         " ended INTEGER, path TEXT NOT NULL DEFAULT '')"
     )

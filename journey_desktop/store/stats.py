@@ -77,7 +77,7 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         for node in Journey.from_json(row[0]).nodes:
             stats.nodes[node.id] = 0
     stats.audience = db.execute_sql(
-        "SELECT count(*) FROM customer WHERE journey_id = ?", (journey_id,)
+        "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)
     ).fetchone()[0]
     for state, reason, count in db.execute_sql(
         "SELECT state, end_reason, count(*) FROM run WHERE journey_id = ? GROUP BY 1, 2",

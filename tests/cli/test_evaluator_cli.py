@@ -81,7 +81,7 @@ def snapshot(data_dir: Path) -> tuple[list[tuple[object, ...]], ...]:
             " ORDER BY 1, 2, 3").fetchall()
         visits = conn.execute("SELECT journey_id, node, visits FROM node_visit ORDER BY 1, 2")
         customers = conn.execute(
-            "SELECT journey_id, external_id, entries, next_check_at FROM customer ORDER BY 1, 2")
+            "SELECT journey_id, external_id, entries, next_check_at FROM member ORDER BY 1, 2")
         return messages, run_rows, visits.fetchall(), customers.fetchall()
     finally:
         conn.close()

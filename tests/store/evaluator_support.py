@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
+from tests.conftest import add_members
 
 MADRID = ZoneInfo("Europe/Madrid")
 DAY = 86400
@@ -22,18 +23,14 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0,
 
 def add_customers(journey_id: int, customers: dict[str, dict[str, Any]], now: int) -> None:
     """Customers as an import leaves them: due for their first check at the next tick."""
-    database.connection().executemany(
-        "INSERT INTO customer (journey_id, external_id, fields, entries, next_check_at,"
-        " imported_at) VALUES (?, ?, ?, 0, ?, ?)",
-        [(journey_id, ext, json.dumps(fields), now, now) for ext, fields in customers.items()],
-    )
+    add_members(journey_id, customers, now)
 
 
 def remove_customers(journey_id: int, external_ids: list[str]) -> None:
     """What a replace import does to customers missing from the new file."""
     for ext in external_ids:
         database.execute_sql(
-            "DELETE FROM customer WHERE journey_id = ? AND external_id = ?", (journey_id, ext)
+            "DELETE FROM member WHERE journey_id = ? AND external_id = ?", (journey_id, ext)
         )
 
 

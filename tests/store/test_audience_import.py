@@ -18,7 +18,8 @@ from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, previe
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.paths import database_path
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
-from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.db import database
+from journey_desktop.store.records import MemberRecord
 from journey_desktop.store.repository import JourneyRepository, LifecycleError
 
 NOW = 1_750_000_000
@@ -61,10 +62,12 @@ def counts(result: ImportResult) -> dict[str, int]:
 
 
 def stored(journey_id: int) -> dict[str, tuple[dict[str, str], int, int | None, int | None, int]]:
-    return {
-        c.external_id: (json.loads(c.fields), c.entries, c.first_check_at, c.next_check_at, c.imported_at)
-        for c in CustomerRecord.select().where(CustomerRecord.journey == journey_id)
-    }
+    rows = database.execute_sql(
+        "SELECT m.external_id, p.fields, m.entries, m.first_check_at, m.next_check_at,"
+        " m.imported_at FROM member m JOIN profile p ON p.external_id = m.external_id"
+        " WHERE m.journey_id = ?", (journey_id,)
+    )
+    return {ext: (json.loads(fields), *rest) for ext, fields, *rest in rows}
 
 
 def test_a_drafts_customers_are_stored_and_become_due_on_activation(
@@ -130,8 +133,8 @@ def test_add_then_replace(
     first = csv_file(tmp_path, "id,name,city\na,Ann,Paris\nb,Bob,Rome\nc,Cy,Oslo\n", "first.csv")
     run_import(audience, journey_id, first)
     # The evaluator has seen "a": its entries and check times must survive an update.
-    CustomerRecord.update(entries=2, first_check_at=NOW + 5, next_check_at=NOW + 86405).where(
-        CustomerRecord.external_id == "a"
+    MemberRecord.update(entries=2, first_check_at=NOW + 5, next_check_at=NOW + 86405).where(
+        MemberRecord.external_id == "a"
     ).execute()
 
     added = csv_file(tmp_path, "id,name,tier\na,Anna,gold\nd,Di,silver\nd,Dee,bronze\n", "add.csv")
@@ -140,7 +143,10 @@ def test_add_then_replace(
         "read": 3, "added": 1, "updated": 1, "duplicates": 1, "rejected": 0, "removed": 0
     }
     customers = stored(journey_id)
-    assert customers["a"] == ({"name": "Anna", "tier": "gold"}, 2, NOW + 5, NOW + 86405, NOW + 100)
+    # The file's columns update the profile; the fields it does not have are kept.
+    assert customers["a"] == (
+        {"name": "Anna", "city": "Paris", "tier": "gold"}, 2, NOW + 5, NOW + 86405, NOW + 100
+    )
     assert customers["b"] == ({"name": "Bob", "city": "Rome"}, 0, None, NOW, NOW)
     assert customers["d"] == ({"name": "Dee", "tier": "bronze"}, 0, None, NOW + 100, NOW + 100)
     assert repo.get(journey_id).audience_columns == {"name": "text", "city": "text", "tier": "text"}
@@ -152,7 +158,10 @@ def test_add_then_replace(
     }
     customers = stored(journey_id)
     assert sorted(customers) == ["a", "d", "e"]
-    assert customers["a"] == ({"name": "A", "score": "3"}, 2, NOW + 5, NOW + 86405, NOW + 200)
+    assert customers["a"] == (
+        {"name": "A", "city": "Paris", "tier": "gold", "score": "3"}, 2, NOW + 5, NOW + 86405,
+        NOW + 200,
+    )
     assert repo.get(journey_id).audience_columns == {"name": "text", "score": "number"}
 
 
@@ -166,7 +175,7 @@ def test_replace_confirmation_count(
     assert sorted(stored(journey_id)) == ["a", "b", "c"]  # counting changed nothing
 
 
-def test_other_journeys_are_untouched(
+def test_other_journeys_keep_their_members_and_share_the_profiles(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
     other = repo.create(minimal_journey("Other"))
@@ -174,7 +183,9 @@ def test_other_journeys_are_untouched(
     path = csv_file(tmp_path, "id,n\na,mine\n", "m.csv")
     result = run_import(audience, journey_id, path, mode=REPLACE)
     assert (result.added, result.updated, result.removed) == (1, 0, 0)
-    assert stored(other)["a"][0] == {"n": "other"} and len(stored(other)) == 2
+    # One customer base: "a" is one person, whose field the second file changed.
+    assert stored(other)["a"][0] == {"n": "mine"} and sorted(stored(other)) == ["a", "x"]
+    assert sorted(stored(journey_id)) == ["a"]
 
 
 def test_rejected_rows_are_reported_and_the_rest_imported(
@@ -240,7 +251,7 @@ def test_an_error_part_way_rolls_everything_back(
     assert stored(journey_id) == before
     assert repo.get(journey_id).audience_columns == {"name": "text"}
     # The connection is usable afterwards and foreign keys are enforced again.
-    assert CustomerRecord._meta.database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+    assert MemberRecord._meta.database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
     assert run_import(audience, journey_id, path).added == 25_000
 
 
@@ -286,8 +297,9 @@ def _snapshot(db_file: Path) -> tuple[list[tuple[object, ...]], str]:
     conn = sqlite3.connect(db_file)
     try:
         customers = conn.execute(
-            "SELECT journey_id, external_id, fields, entries, first_check_at, next_check_at, "
-            "imported_at FROM customer ORDER BY id"
+            "SELECT m.journey_id, m.external_id, p.fields, m.entries, m.first_check_at,"
+            " m.next_check_at, m.imported_at FROM member m"
+            " JOIN profile p ON p.external_id = m.external_id ORDER BY 1, 2"
         ).fetchall()
         (columns,) = conn.execute("SELECT audience_columns FROM journey").fetchone()
         return customers, columns

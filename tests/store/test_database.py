@@ -74,11 +74,11 @@ def test_upgrade_copies_the_file_aside_and_runs_steps_in_order(data_dir, monkeyp
     base = migrations.SCHEMA_VERSION
     applied = []
 
-    def step_a(db):
+    def step_a(db, _path):
         applied.append(base + 1)
         db.execute_sql("ALTER TABLE journey ADD COLUMN colour TEXT DEFAULT 'blue'")
 
-    def step_b(db):
+    def step_b(db, _path):
         applied.append(base + 2)
         db.execute_sql("UPDATE journey SET colour = 'green'")
 
@@ -104,7 +104,7 @@ def test_failed_step_leaves_previous_version(data_dir, monkeypatch):
     close_store()
     base = migrations.SCHEMA_VERSION
 
-    def broken(db):
+    def broken(db, _path):
         db.execute_sql("ALTER TABLE journey ADD COLUMN colour TEXT")
         raise RuntimeError("step failed")
 
@@ -135,40 +135,3 @@ def test_refused_file_can_be_set_aside_for_a_fresh_start(data_dir):
         assert JourneyRepository().count() == 0
     finally:
         close_store()
-
-
-def _customer_indexes(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer'"
-        " AND sql IS NOT NULL"
-    ).fetchall())
-
-
-def test_version_1_gets_the_version_2_customer_indexes(data_dir):
-    open_store(data_dir)
-    close_store()
-    fresh = sqlite3.connect(data_dir / "journeys.db")
-    expected = _customer_indexes(fresh)
-    # Turn the file back into a version 1 database: the two customer indexes it had.
-    fresh.executescript(
-        'DROP INDEX "customer_journey_id_next_check_at";'
-        'CREATE INDEX "customer_journey_id" ON "customer" ("journey_id");'
-        'CREATE INDEX "customer_journey_id_next_check_at" ON "customer"'
-        ' ("journey_id", "next_check_at");'
-        "UPDATE schema_version SET version = 1;"
-    )
-    fresh.close()
-    open_store(data_dir)
-    close_store()
-    conn = sqlite3.connect(data_dir / "journeys.db")
-    try:
-        assert _customer_indexes(conn) == expected
-        assert "customer_journey_id" not in expected
-        plan = " ".join(row[3] for row in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE journey_id = ? "
-            "AND next_check_at <= ? ORDER BY next_check_at LIMIT 10", (1, 0)
-        ))
-        assert "customer_journey_id_next_check_at" in plan
-        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
-    finally:
-        conn.close()

@@ -260,7 +260,7 @@ def database_next_check(journey_id: int) -> int | None:
     from journey_desktop.store.db import database
 
     return database.execute_sql(
-        "SELECT next_check_at FROM customer WHERE journey_id = ?", (journey_id,)
+        "SELECT next_check_at FROM member WHERE journey_id = ?", (journey_id,)
     ).fetchone()[0]
 
 

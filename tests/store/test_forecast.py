@@ -109,7 +109,7 @@ def evaluator_days(copy_path: Path, journey_id: int, interval: int) -> tuple[lis
 
 def row_counts() -> dict[str, int]:
     return {table: database.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("journey", "customer", "run", "outbox", "node_visit", "setting")}
+            for table in ("journey", "member", "profile", "run", "outbox", "node_visit", "setting")}
 
 
 @pytest.mark.parametrize(("name", "interval"), [

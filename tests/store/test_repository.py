@@ -1,7 +1,7 @@
 import pytest
 
 from journey_desktop.domain.journey import Activation, Duration, minimal_journey
-from journey_desktop.store.records import CustomerRecord, OutboxRecord, RunRecord
+from journey_desktop.store.records import MemberRecord, OutboxRecord, RunRecord
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -11,17 +11,11 @@ from journey_desktop.store.repository import (
     LifecycleError,
     SettingsRepository,
 )
-from tests.conftest import load_example
+from tests.conftest import add_members, load_example
 
 
 def add_customers(journey_id: int, count: int, now: int = 1000) -> None:
-    CustomerRecord.insert_many(
-        [
-            {"journey": journey_id, "external_id": f"c{i}", "fields": '{"firstName": "Ann"}',
-             "imported_at": now, "next_check_at": now}
-            for i in range(count)
-        ]
-    ).execute()
+    add_members(journey_id, {f"c{i}": {"firstName": "Ann"} for i in range(count)}, now)
 
 
 def test_create_get_and_list(repo):
@@ -102,7 +96,7 @@ def test_activation_makes_draft_audience_due(repo):
     journey_id = repo.create(load_example("birthday"))
     add_customers(journey_id, 3, now=100)
     repo.activate(journey_id, now=7000)
-    assert {c.next_check_at for c in CustomerRecord.select()} == {7000}
+    assert {c.next_check_at for c in MemberRecord.select()} == {7000}
 
 
 def test_deactivate_is_final_and_stops_runs(repo):
@@ -121,7 +115,7 @@ def test_deactivate_is_final_and_stops_runs(repo):
         repo.activate(journey_id)
     with pytest.raises(LifecycleError):
         repo.save(journey_id, repo.get(journey_id).journey)
-    assert all(c.next_check_at is None for c in CustomerRecord.select())
+    assert all(c.next_check_at is None for c in MemberRecord.select())
 
 
 def test_clone_names_and_is_a_draft(repo):
@@ -150,12 +144,12 @@ def test_clone_copies_audience_only_on_request(repo):
     journey_id = repo.create(load_example("birthday"))
     add_customers(journey_id, 4)
     repo.set_audience_columns(journey_id, {"firstName": "text"})
-    CustomerRecord.update(entries=2).execute()
+    MemberRecord.update(entries=2).execute()
     bare = repo.clone(journey_id)
     full = repo.clone(journey_id, with_audience=True, now=4242)
     assert repo.summary(bare).audience == 0
     assert repo.summary(full).audience == 4
-    copied = CustomerRecord.select().where(CustomerRecord.journey == full)
+    copied = MemberRecord.select().where(MemberRecord.journey == full)
     # The clone is a draft: its customers become due when it is activated.
     assert {(c.entries, c.next_check_at, c.first_check_at, c.imported_at) for c in copied} == {
         (0, None, None, 4242)
@@ -175,7 +169,7 @@ def test_remove_cascades_and_reports_counts(repo):
     assert (counts.audience, counts.runs, counts.messages) == (3, 1, 1)
     with pytest.raises(JourneyNotFoundError):
         repo.get(gone)
-    assert CustomerRecord.select().count() == 1
+    assert MemberRecord.select().count() == 1
     assert RunRecord.select().count() == 0
     assert OutboxRecord.select().count() == 0
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QGroupBox, QLabel, QWidget
 
 from journey_desktop.domain.journey import minimal_journey
-from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.import_dialog import (
@@ -87,8 +87,9 @@ def dialog_named(name: str) -> QDialog | None:
 
 def stored(journey_id: int) -> dict[str, dict[str, str]]:
     return {
-        c.external_id: json.loads(c.fields)
-        for c in CustomerRecord.select().where(CustomerRecord.journey == journey_id)
+        ext: json.loads(fields) for ext, fields in database.execute_sql(
+            "SELECT m.external_id, p.fields FROM member m JOIN profile p"
+            " ON p.external_id = m.external_id WHERE m.journey_id = ?", (journey_id,))
     }
 
 

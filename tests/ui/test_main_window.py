@@ -12,11 +12,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QLabel, QPushButton, QTableView
 
 from journey_desktop.domain.journey import Journey, minimal_journey
-from journey_desktop.store.records import CustomerRecord, JourneyRecord, OutboxRecord, RunRecord
+from journey_desktop.store.records import JourneyRecord, MemberRecord, OutboxRecord, RunRecord
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.journey_table import COL_AUDIENCE, COL_NAME, COL_STATUS, COL_VALIDITY
-from tests.conftest import example_path
+from tests.conftest import add_members, example_path
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -78,8 +78,7 @@ def add_activity(journey_id: int, customers: int, runs: int, in_progress: int,
                  messages: int) -> None:
     """Audience, runs and outbox rows as the import and the evaluator would leave them."""
     now = int(time.time())
-    for i in range(customers):
-        CustomerRecord.create(journey=journey_id, external_id=f"c{i}", imported_at=now)
+    add_members(journey_id, {f"c{i}": {} for i in range(customers)}, now, due=False)
     for i in range(runs):
         RunRecord.create(journey=journey_id, external_id=f"c{i}", entry_number=1,
                          state="in_progress" if i < in_progress else "completed",
@@ -246,7 +245,7 @@ def test_clone_offers_to_copy_the_audience(qtbot, repo, three, main_window, monk
     assert "3 customers" in asked.options[0]
     assert cell(window, "Copy of Spring sale", 2) == "3"
     copy_id = window.selected_journey_id()
-    assert CustomerRecord.select().where(CustomerRecord.journey == copy_id).count() == 3
+    assert MemberRecord.select().where(MemberRecord.journey == copy_id).count() == 3
 
 
 def test_remove_names_what_is_lost_and_deletes_it(qtbot, repo, three, main_window, monkeypatch):
@@ -263,7 +262,7 @@ def test_remove_names_what_is_lost_and_deletes_it(qtbot, repo, three, main_windo
     window.action_remove.trigger()  # accepted
     assert "Birthday greetings" not in stored_names()
     assert "Birthday greetings" not in names(window)
-    assert CustomerRecord.select().count() == 0 and OutboxRecord.select().count() == 0
+    assert MemberRecord.select().count() == 0 and OutboxRecord.select().count() == 0
     assert window.selected_journey() is not None  # the neighbour is selected
 
 
@@ -415,8 +414,8 @@ def test_on_a_large_database_clone_deactivate_and_remove_write_in_a_worker(
     click_row(qtbot, window, "Spring sale")
     finish(window.action_clone.trigger)
     assert window.selected_journey().name == "Copy of Spring sale"
-    assert CustomerRecord.select().where(
-        CustomerRecord.journey == window.selected_journey_id()).count() == 6
+    assert MemberRecord.select().where(
+        MemberRecord.journey == window.selected_journey_id()).count() == 6
     click_row(qtbot, window, "Spring sale")
     finish(window.action_deactivate.trigger)
     assert stored_status("Spring sale") == "deactivated"
@@ -571,7 +570,7 @@ def test_import_action_runs_the_import_flow(qtbot, three, main_window, monkeypat
     preview.accept()
     qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_AUDIENCE) == "2",
                     timeout=10000)
-    assert CustomerRecord.select().count() == 2
+    assert MemberRecord.select().count() == 2
 
 
 # --- search, filter, refresh ----------------------------------------------------------------

@@ -8,10 +8,9 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
-from journey_desktop.store.records import CustomerRecord
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME
-from tests.conftest import load_example
+from tests.conftest import add_members, load_example
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -48,12 +47,10 @@ def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_wi
     born = today.replace(year=1980)  # a leap year, so 29 February works too
     other = (today + dt.timedelta(days=100)).replace(year=1980)
     now = int(dt.datetime.now().timestamp())
-    CustomerRecord.insert_many([
-        {"journey": journey_id, "external_id": "ann", "imported_at": now, "next_check_at": now,
-         "fields": f'{{"firstName": "Ann", "birthday": "{born.isoformat()}"}}'},
-        {"journey": journey_id, "external_id": "bob", "imported_at": now, "next_check_at": now,
-         "fields": f'{{"firstName": "Bob", "birthday": "{other.isoformat()}"}}'},
-    ]).execute()
+    add_members(journey_id, {
+        "ann": {"firstName": "Ann", "birthday": born.isoformat()},
+        "bob": {"firstName": "Bob", "birthday": other.isoformat()},
+    }, now)
     assert repo.activate(journey_id).ok
     window.refresh()
     assert window.action_run_now.isEnabled()

@@ -1,0 +1,114 @@
+"""Upgrades from every earlier schema, on databases made by that version's own code
+(``fixtures/make_old_databases.sh`` says how each dump was made)."""
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from journey_desktop.store import close_store, migrations, open_store
+from journey_desktop.store.db import database
+from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.repository import JourneyRepository
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _old_database(data_dir: Path, version: int) -> Path:
+    path = data_dir / "journeys.db"
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / f"schema_v{version}.sql").read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_upgrade_merges_audiences_into_one_customer_base(data_dir, version, caplog):
+    path = _old_database(data_dir, version)
+    before = {
+        "members": _rows(path, "SELECT journey_id, external_id, entries, first_check_at,"
+                               " next_check_at, imported_at FROM customer ORDER BY 1, 2"),
+        "runs": _rows(path, "SELECT * FROM run ORDER BY id"),
+        "outbox": _rows(path, "SELECT * FROM outbox ORDER BY id"),
+    }
+    open_store(data_dir)
+    try:
+        version_now = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+        assert version_now == (migrations.SCHEMA_VERSION,)
+        members = database.execute_sql(
+            "SELECT journey_id, external_id, entries, first_check_at, next_check_at,"
+            " imported_at FROM member ORDER BY 1, 2").fetchall()
+        assert members == before["members"]
+        assert database.execute_sql("SELECT * FROM run ORDER BY id").fetchall() == before["runs"]
+        assert database.execute_sql(
+            "SELECT * FROM outbox ORDER BY id").fetchall() == before["outbox"]
+        profiles = {ext: json.loads(fields) for ext, fields in database.execute_sql(
+            "SELECT external_id, fields FROM profile")}
+        # C2 and C3 were in both journeys; the discount week's import came last and wins on
+        # the fields they disagree on; fields only one journey had are kept.
+        assert profiles == {
+            "C1": {"firstName": "Ann", "city": "Madrid", "birthday": "1990-05-17"},
+            "C2": {"firstName": "Robert", "city": "Lisbon", "birthday": "1985-12-01",
+                   "plan": "gold"},
+            "C3": {"firstName": "Cy", "city": "Rome", "birthday": "2000-02-29",
+                   "plan": "silver"},
+            "C4": {"firstName": "Dee", "city": "Oslo", "plan": "bronze"},
+        }
+        # The due index of the new table serves the evaluator's question.
+        plan = " ".join(row[3] for row in database.execute_sql(
+            "EXPLAIN QUERY PLAN SELECT external_id FROM member WHERE journey_id = ? "
+            "AND next_check_at <= ? ORDER BY next_check_at LIMIT 10", (1, 0)))
+        assert "member_journey_id_next_check_at" in plan
+        assert "customer" not in {r[0] for r in database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        close_store()
+    [report] = data_dir.glob("journeys.db.merge-conflicts-*.csv")
+    assert report.read_bytes().startswith(b"\xef\xbb\xbf")
+    with report.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["customerId"], r["field"], r["kept_value"], r["other_value"]) for r in rows] == [
+        ("C2", "firstName", "Robert", "Bob"),
+        ("C3", "city", "Rome", "Paris"),
+    ]
+    assert {r["kept_journey"] for r in rows} == {"Seven-day discount week"}
+    assert {r["other_journey"] for r in rows} == {"Birthday greetings"}
+    assert "2 field values differed" in caplog.text
+    [backup] = data_dir.glob(f"journeys.db.v{version}-*.bak")
+    assert _rows(backup, "SELECT count(*) FROM customer") == [(6,)]
+
+
+def test_upgraded_database_keeps_working(data_dir):
+    _old_database(data_dir, 2)
+    open_store(data_dir)
+    try:
+        repo = JourneyRepository()
+        birthday = repo.get(1)
+        assert birthday.status == "active"
+        assert repo.summary(1).audience == 3 and repo.summary(2).audience == 3
+        # The next day's tick checks the birthday journey's members again, from profiles.
+        summary = Evaluator().tick(1796115600 + 86400)
+        assert summary.checked == 3
+    finally:
+        close_store()
+
+
+def test_no_conflicts_no_report(data_dir):
+    path = _old_database(data_dir, 2)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM customer WHERE journey_id = 2 AND external_id IN ('C2', 'C3')")
+    conn.commit()
+    conn.close()
+    open_store(data_dir)
+    close_store()
+    assert not list(data_dir.glob("journeys.db.merge-conflicts-*"))
