@@ -17,7 +17,19 @@ from typing import Any
 
 from journey_desktop.domain.journey import Journey, Node
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+# ``{{ name }}`` or ``{{ name | default }}``; an empty name is a validation error.
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+# Built-in placeholders (SPEC §2). They win over a customer field of the same name, so
+# ``{{customerId}}`` always shows the ID the customer is known by in the outbox.
+CUSTOMER_ID = "customerId"
+JOURNEY_NAME = "journeyName"
+ENTRY_NUMBER = "entryNumber"
+BUILTIN_PLACEHOLDERS: dict[str, str] = {
+    CUSTOMER_ID: "the customer's ID",
+    JOURNEY_NAME: "the journey's name",
+    ENTRY_NUMBER: "1 on a customer's first run, 2 on the second",
+}
 
 # Which outbox column each channel field fills; the rest go to the JSON ``extra`` column.
 OUTBOX_COLUMNS: dict[str, dict[str, str]] = {
@@ -112,8 +124,43 @@ def split_branch(journey_id: int, external_id: str, entry_number: int, node: Nod
 # --- rendering --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Placeholder:
+    """One ``{{name|default}}``: the default shows when the value is missing or empty."""
+
+    name: str
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the built-in placeholders show in the messages of one run."""
+
+    customer_id: str
+    journey_name: str
+    entry_number: int
+
+    def values(self) -> dict[str, str]:
+        return {
+            CUSTOMER_ID: self.customer_id,
+            JOURNEY_NAME: self.journey_name,
+            ENTRY_NUMBER: str(self.entry_number),
+        }
+
+
+def parse_placeholder(inner: str) -> Placeholder:
+    """The text between the braces; spaces around the name and the default are ignored."""
+    name, _, default = inner.partition("|")
+    return Placeholder(name.strip(), default.strip())
+
+
+def placeholders(template: str) -> list[Placeholder]:
+    """Every placeholder of a template, in order (for validation)."""
+    return [parse_placeholder(m.group(1)) for m in PLACEHOLDER.finditer(template or "")]
+
+
 def field_text(value: Any) -> str:
-    """A field value as a placeholder shows it; no value renders empty."""
+    """A field value as a placeholder shows it; no value is empty (then the default shows)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -121,25 +168,36 @@ def field_text(value: Any) -> str:
     return str(value)
 
 
-def template_parts(template: str) -> list[tuple[str, str]]:
-    """A template as ("text", literal) and ("field", name) parts, for Python or SQL rendering."""
-    parts: list[tuple[str, str]] = []
+def template_parts(template: str) -> list[str | Placeholder]:
+    """A template as literal texts and placeholders, for Python or SQL rendering."""
+    parts: list[str | Placeholder] = []
     pos = 0
     for match in PLACEHOLDER.finditer(template):
         if match.start() > pos:
-            parts.append(("text", template[pos : match.start()]))
-        parts.append(("field", match.group(1)))
+            parts.append(template[pos : match.start()])
+        parts.append(parse_placeholder(match.group(1)))
         pos = match.end()
     if pos < len(template):
-        parts.append(("text", template[pos:]))
+        parts.append(template[pos:])
     return parts
 
 
-def render(template: str, fields: Mapping[str, Any]) -> str:
-    """Fill ``{{field}}`` placeholders from a customer's fields."""
+def placeholder_text(placeholder: Placeholder, fields: Mapping[str, Any],
+                     builtins: Mapping[str, str]) -> str:
+    """A built-in's value, else the field's; the default when that is missing or empty."""
+    if placeholder.name in builtins:
+        value = builtins[placeholder.name]
+    else:
+        value = field_text(fields.get(placeholder.name))
+    return value or placeholder.default
+
+
+def render(template: str, fields: Mapping[str, Any], run: RunContext) -> str:
+    """Fill ``{{field}}`` placeholders from a customer's fields and the run's built-ins."""
+    builtins = run.values()
     return "".join(
-        text if kind == "text" else field_text(fields.get(text))
-        for kind, text in template_parts(template)
+        part if isinstance(part, str) else placeholder_text(part, fields, builtins)
+        for part in template_parts(template)
     )
 
 
@@ -165,15 +223,15 @@ def message_templates(node: Node) -> tuple[dict[str, str], dict[str, str]]:
     return mapped, extra
 
 
-def render_message(node: Node, fields: Mapping[str, Any]) -> RenderedMessage:
-    """The outbox content of a message node for one customer."""
+def render_message(node: Node, fields: Mapping[str, Any], run: RunContext) -> RenderedMessage:
+    """The outbox content of a message node for one run: the reference for ``render_sql``."""
     mapped, extra = message_templates(node)
     return RenderedMessage(
         channel=node.channel or "",
-        title=render(mapped["title"], fields),
-        body=render(mapped["body"], fields),
-        url=render(mapped["url"], fields),
-        extra={k: render(v, fields) for k, v in extra.items()},
+        title=render(mapped["title"], fields, run),
+        body=render(mapped["body"], fields, run),
+        url=render(mapped["url"], fields, run),
+        extra={k: render(v, fields, run) for k, v in extra.items()},
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS, PLACEHOLDER, placeholders
 from journey_desktop.domain.filters import OPS_BY_TYPE, op_field_type, value_problem
 from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
@@ -22,7 +23,6 @@ from journey_desktop.domain.journey import (
 ERROR = "error"
 WARNING = "warning"
 NAME_MAX_LENGTH = 120
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 AT_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -68,10 +68,6 @@ class ValidationResult:
 def normalize_name(name: str) -> str:
     """The key that makes names unique case-insensitively."""
     return name.strip().casefold()
-
-
-def placeholders(text: str) -> list[str]:
-    return [m.group(1) for m in PLACEHOLDER.finditer(text or "")]
 
 
 def validate(
@@ -265,11 +261,23 @@ class _Validator:
                 )
 
     def check_placeholders(self, nid: str, fld: str, text: str) -> None:
-        for name in placeholders(text):
+        """Built-ins are always known (and win over a column of the same name); a default
+        does not make an unknown column known, but the warning says it will show."""
+        for placeholder in placeholders(text):
+            name = placeholder.name
             if not name:
                 self.error(nid, fld, "empty placeholder {{}}")
-            elif self.columns is not None and name not in self.columns:
-                self.warn(nid, fld, f"placeholder {{{{{name}}}}} is not a column of the audience")
+            elif self.columns is None:
+                continue
+            elif name in BUILTIN_PLACEHOLDERS:
+                if name in self.columns:
+                    self.warn(nid, fld, f"placeholder {{{{{name}}}}} is built in and wins over "
+                              f"the audience's column {name!r}")
+            elif name not in self.columns:
+                problem = f"placeholder {{{{{name}}}}} is not a column of the audience"
+                if placeholder.default:
+                    problem += f", so its default {placeholder.default!r} will show"
+                self.warn(nid, fld, problem)
 
     def check_filter(self, nid: str, fld: str, flt: Filter, *, required: bool) -> None:
         if flt.match not in ("all", "any"):

@@ -496,13 +496,14 @@ class Evaluator:
             )
             source_params = [node.id, now]
         mapped, extra = engine.message_templates(node)
+        builtins = sqlite_sql.builtins_sql("w.ext", "w.entry_number", plan.journey.name)
         columns: list[str] = []
         params: list[Any] = []
         for key in ("title", "body", "url"):
-            sql, more = sqlite_sql.render_sql(mapped[key], "p.fields")
+            sql, more = sqlite_sql.render_sql(mapped[key], "p.fields", builtins)
             columns.append(sql)
             params.extend(more)
-        sql, more = sqlite_sql.extra_sql(extra, "p.fields")
+        sql, more = sqlite_sql.extra_sql(extra, "p.fields", builtins)
         columns.append(sql)
         params.extend(more)
         cursor = conn.execute(

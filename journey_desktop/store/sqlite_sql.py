@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any
@@ -49,21 +50,46 @@ def field_value_sql(fields_sql: str, name: str) -> SqlParts:
 
 
 def field_text_sql(fields_sql: str, name: str) -> SqlParts:
-    """A field as placeholder text; a missing value renders empty (``engine.field_text``)."""
+    """A field as placeholder text, NULL when missing (``engine.field_text``)."""
     value, params = field_value_sql(fields_sql, name)
-    return f"coalesce(CAST({value} AS TEXT), '')", params
+    return f"CAST({value} AS TEXT)", params
 
 
-def render_sql(template: str, fields_sql: str) -> SqlParts:
-    """A message template as one SQL text expression over the customer's fields."""
+def builtins_sql(customer_id_sql: str, entry_number_sql: str, journey_name: str
+                 ) -> dict[str, SqlParts]:
+    """The built-in placeholders of a run as SQL text (``engine.RunContext.values``)."""
+    return {
+        engine.CUSTOMER_ID: (customer_id_sql, []),
+        engine.JOURNEY_NAME: ("?", [journey_name]),
+        engine.ENTRY_NUMBER: (f"CAST({entry_number_sql} AS TEXT)", []),
+    }
+
+
+def placeholder_sql(placeholder: engine.Placeholder, fields_sql: str,
+                    builtins: Mapping[str, SqlParts]) -> SqlParts:
+    """One placeholder as SQL text (``engine.placeholder_text``): a built-in wins over a
+    field of the same name; a missing or empty value shows the default."""
+    if placeholder.name in builtins:
+        sql, params = builtins[placeholder.name]
+    else:
+        sql, params = field_text_sql(fields_sql, placeholder.name)
+    if not placeholder.default:
+        return f"coalesce({sql}, '')", list(params)
+    return f"coalesce(nullif({sql}, ''), ?)", [*params, placeholder.default]
+
+
+def render_sql(template: str, fields_sql: str,
+               builtins: Mapping[str, SqlParts]) -> SqlParts:
+    """A message template as one SQL text expression over the customer's fields and the
+    run's built-ins (from ``builtins_sql``)."""
     pieces: list[str] = []
     params: list[Any] = []
-    for kind, text in engine.template_parts(template):
-        if kind == "text":
+    for part in engine.template_parts(template):
+        if isinstance(part, str):
             pieces.append("?")
-            params.append(text)
+            params.append(part)
         else:
-            sql, more = field_text_sql(fields_sql, text)
+            sql, more = placeholder_sql(part, fields_sql, builtins)
             pieces.append(sql)
             params.extend(more)
     if not pieces:
@@ -71,14 +97,15 @@ def render_sql(template: str, fields_sql: str) -> SqlParts:
     return " || ".join(pieces), params
 
 
-def extra_sql(templates: dict[str, str], fields_sql: str) -> SqlParts:
+def extra_sql(templates: dict[str, str], fields_sql: str,
+              builtins: Mapping[str, SqlParts]) -> SqlParts:
     """The ``extra`` JSON object of rendered channel fields (``from_name``, ...)."""
     if not templates:
         return "'{}'", []
     pieces: list[str] = []
     params: list[Any] = []
     for key, template in sorted(templates.items()):
-        sql, more = render_sql(template, fields_sql)
+        sql, more = render_sql(template, fields_sql, builtins)
         pieces.append(f"?, {sql}")
         params.append(key)
         params.extend(more)

@@ -84,18 +84,54 @@ def test_split_shares_hold_within_one_percent_and_repeat():
     assert other != first[:2000]
 
 
+RUN = engine.RunContext(customer_id="c-42", journey_name="Spring sale", entry_number=7)
+
+
 def test_render_fills_placeholders_and_leaves_missing_ones_empty():
     fields = {"firstName": "Zoë", "points": 12}
-    assert engine.render("Hi {{firstName}}, {{ points }} pts{{nope}}!", fields) == (
+    assert engine.render("Hi {{firstName}}, {{ points }} pts{{nope}}!", fields, RUN) == (
         "Hi Zoë, 12 pts!"
     )
-    assert engine.render("no placeholders", {}) == "no placeholders"
+    assert engine.render("no placeholders", {}, RUN) == "no placeholders"
+
+
+def test_render_fills_the_built_in_placeholders():
+    template = "{{customerId}} in {{ journeyName }}, entry {{entryNumber}}"
+    assert engine.render(template, {}, RUN) == "c-42 in Spring sale, entry 7"
+
+
+def test_a_built_in_wins_over_a_field_of_the_same_name():
+    fields = {"customerId": "from the file", "journeyName": "", "entryNumber": "x"}
+    assert engine.render("{{customerId}}/{{journeyName}}/{{entryNumber}}", fields, RUN) == (
+        "c-42/Spring sale/7"
+    )
+
+
+@pytest.mark.parametrize("fields", [{}, {"firstName": None}, {"firstName": ""}])
+def test_a_default_shows_when_the_field_is_missing_null_or_empty(fields):
+    assert engine.render("Hi {{firstName|there}}!", fields, RUN) == "Hi there!"
+    assert engine.render("Hi {{ firstName | dear friend }}!", fields, RUN) == "Hi dear friend!"
+
+
+@pytest.mark.parametrize("value, shown", [("Ann", "Ann"), (" ", " "), (0, "0"), (False, "0")])
+def test_a_value_that_is_there_hides_the_default(value, shown):
+    assert engine.render("Hi {{firstName|there}}!", {"firstName": value}, RUN) == f"Hi {shown}!"
+
+
+def test_placeholders_are_parsed_with_their_defaults():
+    assert engine.placeholders("{{a}} {{ b | x y }} {{c|}} {{}} {{d|e|f}}") == [
+        engine.Placeholder("a"),
+        engine.Placeholder("b", "x y"),
+        engine.Placeholder("c"),
+        engine.Placeholder(""),
+        engine.Placeholder("d", "e|f"),
+    ]
 
 
 def test_render_message_maps_channel_fields_to_outbox_columns():
     node = Node(id="m", type="message", channel="email",
                 content={"subject": "Hello {{n}}", "body": "B", "from_name": "{{n}} Team"})
-    message = engine.render_message(node, {"n": "Ann"})
+    message = engine.render_message(node, {"n": "Ann"}, RUN)
     assert (message.title, message.body, message.url) == ("Hello Ann", "B", "")
     assert message.extra == {"from_name": "Ann Team"}
 

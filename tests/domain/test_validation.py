@@ -257,6 +257,40 @@ def test_warnings_for_columns_missing_from_the_audience():
     assert ("start", "filter.conditions[0].field") in {(p.node, p.field) for p in result.warnings}
 
 
+def placeholder_warnings(subject: str, columns: dict[str, str]) -> list[str]:
+    j = welcome()
+    node(j, "welcome_email").content["subject"] = subject
+    result = validate(j, audience_columns={"signupDate": "date", "plan": "text", **columns})
+    assert result.ok
+    return [str(p) for p in result.warnings if p.node == "welcome_email"]
+
+
+def test_built_in_placeholders_are_never_unknown_columns():
+    subject = "{{customerId}}, {{ journeyName }} #{{entryNumber|1}}"
+    assert placeholder_warnings(subject, {}) == []
+
+
+def test_a_column_named_like_a_built_in_is_shadowed_and_said_so():
+    assert placeholder_warnings("Hi {{customerId}}", {"customerId": "text"}) == [
+        "welcome_email.subject: placeholder {{customerId}} is built in and wins over the "
+        "audience's column 'customerId'"
+    ]
+
+
+def test_an_unknown_column_with_a_default_still_warns_and_names_the_default():
+    assert placeholder_warnings("Hi {{ firstName | there }}", {}) == [
+        "welcome_email.subject: placeholder {{firstName}} is not a column of the audience, "
+        "so its default 'there' will show"
+    ]
+    assert placeholder_warnings("Hi {{firstName|there}}", {"firstName": "text"}) == []
+
+
+def test_an_empty_placeholder_name_is_an_error_even_with_a_default():
+    j = welcome()
+    node(j, "welcome_email").content["subject"] = "Hi {{ |there}}"
+    assert messages(j) == ["welcome_email.subject: empty placeholder {{}}"]
+
+
 def test_warning_for_operator_not_fitting_the_column_type():
     j = welcome()
     cols = {"signupDate": "text", "plan": "text", "firstName": "text"}

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
+from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
 from journey_desktop.domain.filters import NUMBER_OPS, OP_LABELS
 from journey_desktop.domain.journey import Journey, minimal_journey
 from journey_desktop.ui import prompts
@@ -157,13 +158,35 @@ def test_operators_fit_the_field_type_and_placeholders_come_from_columns(qtbot, 
 
     window.select_node("greet")
     button = panel_widget(window, QToolButton, "placeholder_button")
-    offered = [a.data() for a in button.menu().actions()]
-    assert offered == ["firstName", "age", "birthday"]
+    offered = [a.data() for a in button.menu().actions() if not a.isSeparator()]
+    assert offered == ["firstName", "age", "birthday", *BUILTIN_PLACEHOLDERS]
     title = panel_widget(window, QLineEdit, "field_title")
     title.setFocus()
     title.setCursorPosition(0)
     next(a for a in button.menu().actions() if a.data() == "age").trigger()
     assert window.document.node("greet").content["title"].startswith("{{age}}Happy birthday")
+
+
+def test_the_placeholder_picker_offers_the_built_ins_after_the_columns(qtbot, repo):
+    _id, window = open_example(qtbot, repo, "birthday", {"customerId": "text", "city": "text"})
+    window.select_node("greet")
+    menu = panel_widget(window, QToolButton, "placeholder_button").menu()
+    shown = [("---" + a.text()) if a.isSeparator() else a.text() for a in menu.actions()]
+    assert shown == [
+        "city  (text)",
+        "---Built in",
+        "customerId  (the customer's ID)",
+        "journeyName  (the journey's name)",
+        "entryNumber  (1 on a customer's first run, 2 on the second)",
+    ]
+    title = panel_widget(window, QLineEdit, "field_title")
+    title.setFocus()
+    title.setCursorPosition(len(title.text()))
+    for name in ("customerId", "entryNumber"):
+        next(a for a in menu.actions() if a.data() == name).trigger()
+    assert window.document.node("greet").content["title"] == (
+        "Happy birthday, {{firstName}}!{{customerId}}{{entryNumber}}"
+    )
 
 
 def test_unknown_placeholder_is_a_warning_badge(qtbot, repo):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
 from journey_desktop.domain.filters import ALL_OPS, OP_LABELS, OPS_BY_TYPE, PRESENCE_OPS
 from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
@@ -624,7 +625,10 @@ class PropertiesPanel(QScrollArea):
         button = QToolButton()
         button.setObjectName("placeholder_button")
         button.setText("Insert placeholder")
-        button.setToolTip("Insert {{column}} from the audience's columns where the cursor is")
+        button.setToolTip(
+            "Insert {{column}} from the audience's columns, or a built-in, where the cursor"
+            " is; {{firstName|there}} shows \"there\" when a customer has no first name"
+        )
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(button)
         menu.setObjectName("placeholder_menu")
@@ -634,14 +638,19 @@ class PropertiesPanel(QScrollArea):
             empty.setEnabled(False)
             menu.addAction(empty)
         for column, kind in columns.items():
-            action = QAction(f"{column}  ({kind})", menu)
-            action.setData(column)
-            action.triggered.connect(
-                lambda _c=False, column=column: self.insert_placeholder(column)
-            )
-            menu.addAction(action)
+            if column not in BUILTIN_PLACEHOLDERS:  # the built-in wins when rendering
+                self._add_placeholder_action(menu, column, kind)
+        menu.addSection("Built in")
+        for name, about in BUILTIN_PLACEHOLDERS.items():
+            self._add_placeholder_action(menu, name, about)
         button.setMenu(menu)
         return button
+
+    def _add_placeholder_action(self, menu: QMenu, name: str, about: str) -> None:
+        action = QAction(f"{name}  ({about})", menu)
+        action.setData(name)
+        action.triggered.connect(lambda _c=False, name=name: self.insert_placeholder(name))
+        menu.addAction(action)
 
     def insert_placeholder(self, column: str) -> None:
         """Insert ``{{column}}`` at the cursor of the text field used last."""
