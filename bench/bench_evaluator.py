@@ -44,13 +44,16 @@ def populate(conn, journey_id: int, count: int, now: int) -> float:  # type: ign
     batch = 100_000
     conn.execute("BEGIN")  # the connection autocommits: one transaction for the whole load
     for start in range(0, count, batch):
+        ids = [f"C{i:07d}" for i in range(start, min(count, start + batch))]
         conn.executemany(
-            "INSERT INTO customer (journey_id, external_id, fields, entries, next_check_at,"
-            " imported_at) VALUES (?, ?, ?, 0, ?, ?)",
-            (
-                (journey_id, f"C{i:07d}", json.dumps({"firstName": f"Name{i}"}), now, now)
-                for i in range(start, min(count, start + batch))
-            ),
+            "INSERT INTO profile (external_id, fields, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?)",
+            ((ext, json.dumps({"firstName": f"Name{ext[1:]}"}), now, now) for ext in ids),
+        )
+        conn.executemany(
+            "INSERT INTO member (journey_id, external_id, entries, next_check_at, imported_at)"
+            " VALUES (?, ?, 0, ?, ?)",
+            ((journey_id, ext, now, now) for ext in ids),
         )
     conn.execute("COMMIT")
     return time.perf_counter() - started
@@ -68,8 +71,8 @@ def baseline(conn, count: int) -> float:  # type: ignore[no-untyped-def]
     started = time.perf_counter()
     conn.execute(  # one statement: its own transaction on the autocommit connection
         "INSERT INTO bench_baseline (journey_id, external_id, body, due_at) "
-        "SELECT journey_id, external_id, 'Hello ' || json_extract(fields, '$.firstName'),"
-        " next_check_at FROM customer"
+        "SELECT m.journey_id, m.external_id, 'Hello ' || json_extract(p.fields, '$.firstName'),"
+        " m.next_check_at FROM member m JOIN profile p ON p.external_id = m.external_id"
     )
     seconds = time.perf_counter() - started
     conn.execute("DROP TABLE bench_baseline")

@@ -70,9 +70,14 @@ def main(argv: list[str]) -> int:
             conn = database.connection()
             with database.atomic():
                 conn.executemany(
-                    "INSERT INTO customer (journey_id, external_id, fields, entries,"
-                    " next_check_at, imported_at) VALUES (?, ?, ?, 0, ?, ?)",
-                    ((journey_id, ext, fields, start, start) for ext, fields in rows),
+                    "INSERT INTO profile (external_id, fields, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    ((ext, fields, start, start) for ext, fields in rows),
+                )
+                conn.executemany(
+                    "INSERT INTO member (journey_id, external_id, entries, next_check_at,"
+                    " imported_at) VALUES (?, ?, 0, ?, ?)",
+                    ((journey_id, ext, start, start) for ext, _fields in rows),
                 )
             assert repo.activate(journey_id, now=start).ok
             reports: list[float] = []

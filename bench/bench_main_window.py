@@ -65,7 +65,7 @@ def fill(data_dir: Path, count: int) -> None:
     from journey_desktop.domain.journey import minimal_journey
     from journey_desktop.store import close_store, open_store
     from journey_desktop.store.db import database
-    from journey_desktop.store.records import CustomerRecord, JourneyRecord
+    from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 
     open_store(data_dir)
     definition = minimal_journey("x").to_json()
@@ -81,10 +81,12 @@ def fill(data_dir: Path, count: int) -> None:
         for start in range(0, len(rows), 500):
             JourneyRecord.insert_many(rows[start:start + 500]).execute()
         ids = [r.id for r in JourneyRecord.select(JourneyRecord.id)]
-        customers = [{"journey": jid, "external_id": f"c{n}", "fields": "{}",
-                      "imported_at": now} for jid in ids[::10] for n in range(20)]
-        for start in range(0, len(customers), 500):
-            CustomerRecord.insert_many(customers[start:start + 500]).execute()
+        ProfileRecord.insert_many([{"external_id": f"c{n}", "fields": "{}", "created_at": now,
+                                    "updated_at": now} for n in range(20)]).execute()
+        members = [{"journey": jid, "external_id": f"c{n}", "imported_at": now}
+                   for jid in ids[::10] for n in range(20)]
+        for start in range(0, len(members), 500):
+            MemberRecord.insert_many(members[start:start + 500]).execute()
     close_store()
 
 
