@@ -159,7 +159,8 @@ def quick_check(conn: sqlite3.Connection) -> str | None:
         raise
     if problems == ["ok"]:
         return None
-    return "; ".join(problems)
+    lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
+    return "; ".join(lines)
 
 
 class JourneyDatabase(SqliteDatabase):
