@@ -27,11 +27,8 @@ def run_gui(data_dir_arg: str | None = None) -> int:
         SingleInstanceServer,
         ask_running_instance_to_activate,
     )
-    from journey_desktop.store import open_store
-    from journey_desktop.store.db import DatabaseOpenError
-    from journey_desktop.ui import prompts
     from journey_desktop.ui.main_window import MainWindow
-    from journey_desktop.ui.startup import ErrorReporter, ask_fresh_database, start_fresh_beside
+    from journey_desktop.ui.startup import ErrorReporter, open_database
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
@@ -41,17 +38,8 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     data_dir = resolve_data_dir(data_dir_arg)
     if ask_running_instance_to_activate(data_dir):
         return 0
-    try:
-        open_store(data_dir)
-    except DatabaseOpenError as exc:
-        if not ask_fresh_database(None, exc):
-            return 2
-        try:
-            start_fresh_beside(exc)
-            open_store(data_dir)
-        except (DatabaseOpenError, OSError) as again:
-            prompts.show_error(None, APP_NAME, f"A fresh database cannot be started: {again}")
-            return 2
+    if not open_database(data_dir):
+        return 2
     ErrorReporter(log_dir() / LOG_FILE_NAME).install()
     window = MainWindow(data_dir)
     server = SingleInstanceServer(data_dir, window)

@@ -14,7 +14,9 @@ from journey_desktop import __version__
 from journey_desktop.cli import audience, evaluator, forecast, journeys
 from journey_desktop.cli.context import EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.journey import JourneyFileError
+from journey_desktop.paths import database_path
 from journey_desktop.store.db import DatabaseOpenError
+from journey_desktop.store.errors import map_error
 from journey_desktop.store.repository import RepositoryError
 
 PROG = "journey-desktop"
@@ -90,7 +92,12 @@ def run_command(
     except OSError as exc:
         err.write(f"{PROG}: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n"))
         return EXIT_USAGE
-    except Exception as exc:  # a bug: one line here, the traceback in the log
+    except Exception as exc:
+        mapped = map_error(exc, database_path(ctx.data_dir))
+        if mapped is not None:  # SQLite failed outside the store's own statements
+            err.write(f"{PROG}: {mapped}\n")
+            return EXIT_USAGE
+        # A bug: one line here, the traceback in the log.
         log.exception("command %s failed", getattr(args, "command", "?"))
         err.write(f"{PROG}: unexpected error: {exc} (details in the log)\n")
         return EXIT_USAGE

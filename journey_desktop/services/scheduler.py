@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from journey_desktop.services.workers import Cancelled, JobControl, Worker
 from journey_desktop.store.db import database
+from journey_desktop.store.errors import StoreError, raise_sqlite_error
 from journey_desktop.store.evaluator import Evaluator, TickCancelled, TickSummary
 from journey_desktop.store.evaluator_lock import (
     HEARTBEAT_EVERY,
@@ -38,6 +39,9 @@ def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
         return evaluator.tick(now)
     except TickCancelled:
         raise Cancelled() from None
+    except Exception as exc:  # the evaluator's own SQL: a full disk is said in words
+        raise_sqlite_error(exc, getattr(database.obj, "path", None))
+        raise
     finally:
         database.close()
 
@@ -151,7 +155,7 @@ class EvaluatorScheduler(QObject):
             return False
         now = int(self._clock())
         worker = Worker(_tick_job, now, self._tz, self._lock.heartbeat,
-                        expected=(EvaluatorBusyError, OSError))
+                        expected=(EvaluatorBusyError, StoreError, OSError))
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
         worker.signals.cancelled.connect(self._on_worker_cancelled)

@@ -11,16 +11,19 @@ from journey_desktop.store.db import connect, database, read_schema_version
 from journey_desktop.store.migrations import check_version, migrate
 
 
-def open_store(data_dir: Path) -> Database:
+def open_store(data_dir: Path, *, check_pages: bool = False) -> Database:
     """Open (creating if needed) the data folder's database, migrated to the current schema.
 
-    Raises ``DatabaseOpenError`` for a corrupt or newer file, which is left untouched.
+    Raises ``DatabaseOpenError`` for a corrupt or newer file, which is left untouched, and a
+    ``StoreError`` when the file is fine but cannot be used here (read-only, disk full).
+    ``check_pages`` reads every page first (about a second per 300 MB), so that the window
+    can offer a fresh database at once; otherwise the first write checks them.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = database_path(data_dir)
-    current = read_schema_version(path)
+    current = read_schema_version(path, check_pages=check_pages)
     check_version(path, current)
-    db = connect(path)
+    db = connect(path, checked=check_pages)
     database.initialize(db)
     migrate(db, path, current)
     return db

@@ -15,6 +15,7 @@ from peewee import Database
 
 from journey_desktop.store.db import NewerDatabaseError
 from journey_desktop.store.records import ALL_RECORDS, SchemaVersionRecord
+from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +199,13 @@ def migrate(db: Database, db_path: Path | None, current: int) -> Path | None:
         return None
     now = int(time.time())
     if current == 0:
-        with db.atomic():
+        with write_transaction(db):
             db.create_tables(ALL_RECORDS)
             SchemaVersionRecord.insert(version=SCHEMA_VERSION, applied_at=now).execute()
         return None
     backup = copy_aside(db_path, current) if db_path is not None else None
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        with db.atomic():
+        with write_transaction(db):
             MIGRATIONS[version](db, db_path)
             SchemaVersionRecord.insert(version=version, applied_at=now).execute()
     return backup

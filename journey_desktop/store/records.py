@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     CompositeKey,
     ForeignKeyField,
@@ -46,7 +47,8 @@ class JourneyRecord(BaseRecord):
     status = TextField(default="draft", index=True)  # draft | active | deactivated
     definition = TextField()  # the journey file (JSON), activation options included
     audience_columns = TextField(default="{}")  # JSON: column -> type, from the last import
-    audience = TextField(default="csv")  # csv | all: the definition's, for the SQL that needs it
+    # csv | all: the definition's, for the SQL that needs it
+    audience = TextField(default="csv", constraints=[SQL("DEFAULT 'csv'")])
     created_at = IntegerField()
     updated_at = IntegerField()
     activated_at = IntegerField(null=True)

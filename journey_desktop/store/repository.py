@@ -17,6 +17,7 @@ from journey_desktop.domain.validation import (
     validate,
 )
 from journey_desktop.store.db import database
+from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -26,6 +27,7 @@ from journey_desktop.store.records import (
     RunRecord,
     SettingRecord,
 )
+from journey_desktop.store.sqlite_sql import write_transaction
 
 DRAFT = "draft"
 ACTIVE = "active"
@@ -35,10 +37,6 @@ STATUSES = (DRAFT, ACTIVE, DEACTIVATED)
 
 # Callers only ask whether a database is over 100,000 rows (then they count in a worker).
 ROWS_COUNTED_AT_MOST = 200_000
-
-
-class RepositoryError(Exception):
-    """An expected refusal (unknown journey, taken name, wrong status), worded for users."""
 
 
 class JourneyNotFoundError(RepositoryError):
@@ -172,8 +170,13 @@ class JourneyRepository:
         """All journeys with their counts, in four grouped queries rather than one per row.
 
         Without ``counts`` the counts are None: the journeys alone take milliseconds,
-        counting a million customers, runs and messages about half a second.
+        counting a million customers, runs and messages about half a second. One read
+        transaction, so that a tick committing meanwhile cannot make in progress > entered.
         """
+        with database.atomic():
+            return self._summaries(counts)
+
+    def _summaries(self, counts: bool) -> list[JourneySummary]:
         if counts:
             audience = self._counts(MemberRecord, MemberRecord.journey)
             entered = self._counts(RunRecord, RunRecord.journey)
@@ -242,6 +245,11 @@ class JourneyRepository:
         return self._runs_in_progress(journey_id)
 
     def summary(self, journey_id: int) -> JourneySummary:
+        """One journey's row, its counts read in one snapshot (as ``summaries``)."""
+        with database.atomic():
+            return self._summary(journey_id)
+
+    def _summary(self, journey_id: int) -> JourneySummary:
         record = self._record(journey_id)
         return JourneySummary(
             id=record.id,
@@ -278,7 +286,7 @@ class JourneyRepository:
     def create(self, journey: Journey, *, now: int | None = None) -> int:
         """A new draft from a journey; the name must be free."""
         stamp = _now(now)
-        with database.atomic():
+        with write_transaction(database):
             name = self._free_name(journey.name)
             stored = journey.copy()
             stored.name = name
@@ -296,7 +304,7 @@ class JourneyRepository:
 
     def save(self, journey_id: int, journey: Journey, *, now: int | None = None) -> None:
         """Store a draft's new definition; active and deactivated journeys are frozen."""
-        with database.atomic():
+        with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, DRAFT, "edited")
             name = self._free_name(journey.name, excluding=journey_id)
@@ -321,7 +329,7 @@ class JourneyRepository:
     ) -> int:
         """A new draft with the same definition and options ("Copy of NAME")."""
         stamp = _now(now)
-        with database.atomic():
+        with write_transaction(database):
             source = self.get(journey_id)
             copy = source.journey.copy()
             copy.name = name.strip() if name is not None else self.copy_name(source.journey.name)
@@ -346,7 +354,7 @@ class JourneyRepository:
 
     def remove(self, journey_id: int) -> RemovalCounts:
         """Delete a journey with its audience, runs and outbox (confirmation is the caller's)."""
-        with database.atomic():
+        with write_transaction(database):
             counts = self.removal_counts(journey_id)
             for model in (OutboxRecord, NodeVisitRecord, RunRecord, MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
@@ -365,7 +373,7 @@ class JourneyRepository:
         Returns the validation result; the journey is activated only when it has no errors.
         """
         stamp = _now(now)
-        with database.atomic():
+        with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, DRAFT, "activated")
             stored = self._stored(record)
@@ -392,7 +400,7 @@ class JourneyRepository:
     def deactivate(self, journey_id: int, *, now: int | None = None) -> int:
         """End an active journey for good; returns how many runs in progress were stopped."""
         stamp = _now(now)
-        with database.atomic():
+        with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, ACTIVE, "deactivated")
             stopped = (
@@ -411,9 +419,10 @@ class JourneyRepository:
         return int(stopped)
 
     def set_audience_columns(self, journey_id: int, columns: dict[str, str]) -> None:
-        JourneyRecord.update(audience_columns=json.dumps(columns)).where(
-            JourneyRecord.id == journey_id
-        ).execute()
+        with write_transaction(database):
+            JourneyRecord.update(audience_columns=json.dumps(columns)).where(
+                JourneyRecord.id == journey_id
+            ).execute()
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -512,7 +521,8 @@ class SettingsRepository:
         return record.value if record else default
 
     def set(self, key: str, value: str) -> None:
-        SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
+        with write_transaction(database):
+            SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
 
     def tick_interval(self) -> int:
         raw = self.get(self.TICK_INTERVAL)

@@ -70,6 +70,7 @@ from journey_desktop.ui.journey_table import (
     JourneyTableModel,
     JourneyTableView,
 )
+from journey_desktop.ui.startup import BusyNotice
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
 if TYPE_CHECKING:  # the other windows are imported when first opened: a faster start
@@ -184,6 +185,8 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._update_tick_status()
         self._connect()
+        self._busy_notice = BusyNotice(self)
+        self._busy_notice.waiting.connect(self._on_busy_notice_waiting)
         self._restore_settings()
         self._load(None, at_start=True)
 
@@ -224,7 +227,8 @@ class MainWindow(QMainWindow):
         if self._list_worker is not None:
             self._list_reload_pending = True
             return
-        worker = Worker(on_own_connection, self.repository.summaries)
+        worker = Worker(on_own_connection, self.repository.summaries,
+                        expected=(RepositoryError,))
         worker.signals.finished.connect(self._on_list_worker_finished)
         worker.signals.failed.connect(self._on_list_worker_failed)
         self._list_worker = worker.start(self._list_pool)
@@ -750,6 +754,13 @@ class MainWindow(QMainWindow):
     def _say(self, text: str) -> None:
         self.statusBar().showMessage(text, MESSAGE_TIMEOUT_MS)
 
+    @Slot(str)
+    def _on_busy_notice_waiting(self, text: str) -> None:
+        """A write waits for the database: say so now, even if this thread is the one
+        waiting (then nothing else repaints the window until the lock comes free)."""
+        self._say(text)
+        self.statusBar().repaint()
+
     def _error(self, title: str, message: object) -> None:
         prompts.show_error(self, title, _sentence(str(message)))
 
@@ -769,11 +780,12 @@ class MainWindow(QMainWindow):
         On a small database on the spot; on a large one in a worker, behind a busy dialog
         that keeps the window from other actions meanwhile: copying, stopping or deleting a
         million customers with their runs and messages takes 2 to 8 seconds."""
-        if self.repository.rows_to_count() <= INLINE_COUNT_ROWS:
+        ticking = self.scheduler is not None and self.scheduler.busy  # holds the write lock
+        if self.repository.rows_to_count() <= INLINE_COUNT_ROWS and not ticking:
             with self._refusals(title):
                 done(write())
             return
-        busy = _BusyDialog(busy_text, self)
+        busy = _BusyDialog(BusyNotice.BUSY_TEXT if ticking else busy_text, self)
         busy.setWindowTitle(title)
         worker = Worker(on_own_connection, write, expected=(RepositoryError,))
 

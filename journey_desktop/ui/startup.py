@@ -1,4 +1,5 @@
-"""Start-up problems shown in words: a database we refuse to open, and unexpected errors."""
+"""Start-up problems shown in words: a database we refuse to open, a busy database, and
+unexpected errors."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from journey_desktop import APP_NAME
-from journey_desktop.store.db import DatabaseOpenError, NewerDatabaseError, set_aside
+from journey_desktop.paths import database_path
+from journey_desktop.store import open_store
+from journey_desktop.store.db import (
+    DatabaseOpenError,
+    NewerDatabaseError,
+    add_busy_listener,
+    database,
+    set_aside,
+)
+from journey_desktop.store.errors import BUSY_TIMEOUT_SECONDS, StoreError, map_error
+from journey_desktop.ui import prompts
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +41,53 @@ def ask_fresh_database(parent: QWidget | None, error: DatabaseOpenError) -> bool
     box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is fresh
+
+
+def open_database(data_dir: Path) -> bool:
+    """Open the store for the window, or say why not; False when the app should quit.
+
+    Every page is checked first (about a second per 300 MB), so that a damaged file is
+    offered a fresh database beside it before anything is written. Only a file proven
+    damaged or newer is ever set aside: a read-only folder or a full disk is said as such.
+    """
+    try:
+        open_store(data_dir, check_pages=True)
+        return True
+    except DatabaseOpenError as exc:
+        if not ask_fresh_database(None, exc):
+            return False
+        try:
+            start_fresh_beside(exc)
+            open_store(data_dir)
+            return True
+        except (DatabaseOpenError, StoreError, OSError) as again:
+            prompts.show_error(None, APP_NAME, f"A fresh database cannot be started: {again}.")
+            return False
+    except StoreError as exc:
+        log.warning("database %s cannot be used: %s", database_path(data_dir), exc)
+        prompts.show_error(
+            None, APP_NAME,
+            f"The journey database cannot be used: {exc}.\n\n{database_path(data_dir)}",
+        )
+        return False
+
+
+class BusyNotice(QObject):
+    """Tells the window, on its own thread, that a write is waiting for the database."""
+
+    BUSY_TEXT = (
+        "The evaluator (or another program) is busy with the database; retrying for up "
+        f"to {BUSY_TIMEOUT_SECONDS} seconds…"
+    )
+    waiting = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        remove = add_busy_listener(self._on_database_waiting)
+        self.destroyed.connect(lambda *_: remove())
+
+    def _on_database_waiting(self) -> None:  # on the writing thread: signals cross safely
+        self.waiting.emit(self.BUSY_TEXT)
 
 
 def start_fresh_beside(error: DatabaseOpenError) -> Path:
@@ -58,6 +117,11 @@ class ErrorReporter:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
+        mapped = map_error(exc, _open_path())
+        if mapped is not None:  # the database failed, not the code: say so in words
+            log.warning("database error: %s (%s)", mapped, exc)
+            prompts.show_error(None, APP_NAME, f"The database could not do that: {mapped}.")
+            return
         log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
         key = f"{exc_type.__name__}: {exc}"
         if key in self._shown:
@@ -68,3 +132,9 @@ class ErrorReporter:
         box.setObjectName("unexpected_error_box")
         box.setInformativeText(f"{key}{where}\n\nYour data is safe; you can keep working.")
         box.exec()
+
+
+def _open_path() -> Path | None:
+    """The open database file, to say how much room its disk has left."""
+    path = getattr(database.obj, "path", None)
+    return path if isinstance(path, Path) else None
