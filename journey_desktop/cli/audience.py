@@ -6,6 +6,7 @@ import argparse
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.values import DATE_ORDERS
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore
 
 SHOWN_REJECTS = 10
@@ -29,6 +30,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
     q.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows (line, reason, row)")
+    q.add_argument(
+        "--date-order",
+        choices=DATE_ORDERS,
+        help="read dates such as 03/04/2024 day-first or month-first (needed when the values "
+        "do not decide it)",
+    )
     q.set_defaults(handler=import_audience)
 
 
@@ -39,10 +46,12 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     audience.check_importable(journey.id)
     try:
         preview = preview_csv(args.file)
-        plan = ImportPlan.from_preview(preview, id_column=args.id_column)
+        orders = {name: args.date_order for name in preview.header} if args.date_order else None
+        plan = ImportPlan.from_preview(preview, id_column=args.id_column, date_orders=orders)
         result = audience.import_csv(journey.id, plan, mode=REPLACE if args.replace else ADD)
     except CsvFileError as exc:
-        hint = " (use --id-column)" if "ID column" in str(exc) else ""
+        hint = (" (use --id-column)" if "ID column" in str(exc)
+                else " (use --date-order)" if "month-first" in str(exc) else "")
         raise CliError(f"{args.file}: {exc}{hint}") from None
     try:
         ctx.print(f"read: {result.read}")
@@ -52,6 +61,14 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.print(f"rejected: {result.rejected}")
         if args.replace:
             ctx.print(f"removed: {result.removed}")
+        if result.misfits.count:
+            ctx.print(f"not_fitting: {result.misfits.count}")
+        for misfit in result.misfits.kept[:SHOWN_REJECTS]:
+            ctx.err.write(f"line {misfit.line}, column {misfit.column}: {misfit.value!r} "
+                          f"({misfit.reason}), not set\n")
+        if result.misfits.count > SHOWN_REJECTS:
+            ctx.err.write(f"... and {result.misfits.count - SHOWN_REJECTS} more values that do "
+                          "not fit their column's type\n")
         for reject in result.rejects.kept[:SHOWN_REJECTS]:
             ctx.err.write(f"line {reject.line}: {reject.reason}\n")
         if result.rejected > SHOWN_REJECTS:

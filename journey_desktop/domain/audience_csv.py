@@ -9,16 +9,26 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO
 
-from journey_desktop.domain.filters import parse_date
+from journey_desktop.domain.values import (
+    DATE_ORDERS,
+    ColumnCheck,
+    check_column,
+    detect_date_order,
+    needs_date_order,
+    number_problem,
+    parse_date,
+    stored_column,
+)
 
 TEXT = "text"
 NUMBER = "number"
@@ -55,9 +65,7 @@ KEPT_REJECTS = 1000
 # interpreter lock for about a millisecond, so the window's thread never waits long for it.
 CHUNK_ROWS = 1000
 
-_NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 _LEADING_ZERO = re.compile(r"-?0\d")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]*)?")
 _FALLBACK_ERRORS = "journey-desktop-cp1252"
 # Windows-1252, with its five undefined bytes read as Latin-1, so decoding never fails.
 _CP1252_TABLE = tuple(
@@ -151,15 +159,22 @@ def sniff_delimiter(text: str) -> str:
 
 
 def infer_type(values: Sequence[str]) -> str:
-    """number, date or text from sample values; blanks are ignored, all blank is text."""
+    """number, date or text from sample values; blanks are ignored, all blank is text.
+
+    Number when every value is one and none has a leading zero (codes such as 007 or a
+    phone number stay text). Date when at least nine values in ten are dates in the order
+    the values decide (in either order when they do not): a date column with a few
+    unreadable values stays a date column, and the preview shows those values.
+    """
     present = [v.strip() for v in values if v.strip()]
     if not present:
         return TEXT
-    if all(_NUMBER.fullmatch(v) and not _LEADING_ZERO.match(v) for v in present):
+    if all(number_problem(v) is None and not _LEADING_ZERO.match(v) for v in present):
         return NUMBER
-    if all(_DATE.fullmatch(v) and parse_date(v) is not None for v in present):
-        return DATE
-    return TEXT
+    detected = detect_date_order(present)
+    orders = (detected,) if detected else DATE_ORDERS
+    dates = sum(1 for v in present if any(parse_date(v, order) for order in orders))
+    return DATE if dates * 10 >= len(present) * 9 else TEXT
 
 
 @dataclass
@@ -176,10 +191,38 @@ class CsvPreview:
     types: dict[str, str]  # every column -> inferred type
     sample_rows: int  # how many rows the sample held (the whole file when not truncated)
     truncated: bool  # the sample is only the start of the file
+    # every column -> its trimmed values in the first INFER_ROWS rows
+    samples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def other_columns(self) -> list[str]:
         return [c for c in self.header if c != self.id_column]
+
+    @property
+    def checked_rows(self) -> int:
+        """How many rows ``check`` and the date order look at."""
+        return min(self.sample_rows, INFER_ROWS)
+
+    def detected_date_order(self, column: str) -> str | None:
+        """The day/month order the column's sample values decide, if they do."""
+        return detect_date_order(self.samples.get(column, ()))
+
+    def date_order_problem(self, column: str, order: str | None) -> str | None:
+        """Why a date column cannot be read without a chosen order (None when it can)."""
+        if order or self.detected_date_order(column):
+            return None
+        values = self.samples.get(column, ())
+        if not needs_date_order(values):
+            return None
+        example = next(v for v in values if needs_date_order((v,)))
+        return (f"column {column!r}: dates such as {example} could be day-first or "
+                "month-first; choose the order")
+
+    def check(self, column: str, kind: str, order: str | None = None) -> ColumnCheck:
+        """The column's sample values that do not fit ``kind``, read in ``order`` (or the
+        detected one)."""
+        order = order or self.detected_date_order(column)
+        return check_column(self.samples.get(column, ()), kind, order)
 
     def problem(self, id_column: str | None = None) -> str | None:
         """Why this file cannot be imported as it stands (None when it can)."""
@@ -289,10 +332,10 @@ def _preview(
     header = clean_header(records[0])
     rows = records[1:]
     sample = rows[:INFER_ROWS]
-    types = {
-        name: infer_type([row[i] for row in sample if i < len(row)])
-        for i, name in enumerate(header)
+    samples = {
+        name: [row[i].strip() for row in sample if i < len(row)] for i, name in enumerate(header)
     }
+    types = {name: infer_type(values) for name, values in samples.items()}
     return CsvPreview(
         path=str(file),
         size=size,
@@ -304,6 +347,7 @@ def _preview(
         types=types,
         sample_rows=len(rows),
         truncated=not complete,
+        samples=samples,
     )
 
 
@@ -319,6 +363,7 @@ class ImportPlan:
     delimiter: str
     id_column: str
     columns: dict[str, str] = field(default_factory=dict)  # non-ID column -> type, file order
+    date_orders: dict[str, str] = field(default_factory=dict)  # date column -> its order
 
     @classmethod
     def from_preview(
@@ -327,8 +372,11 @@ class ImportPlan:
         *,
         id_column: str | None = None,
         types: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None,
     ) -> ImportPlan:
-        """The preview's choices, with the user's ID column and type overrides applied."""
+        """The preview's choices, with the user's ID column, type and date order overrides
+        applied; a date column whose order neither the values nor the user decide is an
+        error, never a guess."""
         chosen = id_column or preview.id_column
         if chosen is not None:
             resolved = resolve_column(preview.header, chosen)
@@ -344,12 +392,23 @@ class ImportPlan:
         merged = dict(preview.types)
         merged.update(types or {})
         columns = {name: merged.get(name, TEXT) for name in preview.header if name != chosen}
+        orders: dict[str, str] = {}
+        for name, kind in columns.items():
+            if kind != DATE:
+                continue
+            order = (date_orders or {}).get(name) or preview.detected_date_order(name)
+            problem = preview.date_order_problem(name, order)
+            if problem:
+                raise CsvFileError(problem)
+            if order:
+                orders[name] = order
         return cls(
             path=preview.path,
             encoding=preview.encoding,
             delimiter=preview.delimiter,
             id_column=chosen,
             columns=columns,
+            date_orders=orders,
         )
 
 
@@ -410,6 +469,31 @@ class RejectLog:
             self._writer = None
 
 
+@dataclass(frozen=True)
+class Misfit:
+    """A value that does not fit its column's type: the row imports, the field is not set."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+class MisfitLog:
+    """Values that did not fit their column's type: counted, the first KEPT_REJECTS kept."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.kept: list[Misfit] = []
+        self.by_column: dict[str, int] = {}
+
+    def add(self, misfit: Misfit) -> None:
+        self.count += 1
+        self.by_column[misfit.column] = self.by_column.get(misfit.column, 0) + 1
+        if len(self.kept) < KEPT_REJECTS:
+            self.kept.append(misfit)
+
+
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 # Ends each row's JSON in a batch's text; it never occurs in a cell written to that text
 # (control characters are either absent or escaped by JSON).
@@ -423,11 +507,27 @@ class FieldsEncoder:
     ``str.split``) on one template per header, so no Python code runs per row: this
     halves the time of an import's parsing. The template is built from the header with
     every name escaped; the ID column's cell is consumed by ``%.0s`` and written nowhere.
+
+    Number and date columns are first put in their stored form (``values.stored_column``:
+    one regular expression per column when they already are); a row with a value that does
+    not fit is encoded again without that field, and the value is left in ``misfits`` as
+    (row of the batch, column, value, why) for the caller to log with its line.
     """
 
-    def __init__(self, header: Sequence[str], id_index: int) -> None:
+    def __init__(
+        self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None,
+    ) -> None:
         self._plain = self._template(header, id_index, '"%s"')
         self._escaped = self._template(header, id_index, "%s")
+        self._header = list(header)
+        self._id_index = id_index
+        self._typed = [
+            (index, name, kind, (date_orders or {}).get(name))
+            for index, name in enumerate(header)
+            if index != id_index and (kind := (types or {}).get(name, TEXT)) != TEXT
+        ]
+        self.misfits: list[tuple[int, str, str, str]] = []
 
     @staticmethod
     def _template(header: Sequence[str], id_index: int, slot: str) -> str:
@@ -443,16 +543,43 @@ class FieldsEncoder:
         return "{" + "".join(parts) + "}" + _ROW_END
 
     def encode(self, cells: list[str], rows: int) -> list[str]:
-        """``cells`` holds ``rows`` rows of the header's width, one after the other."""
+        """``cells`` holds ``rows`` rows of the header's width, one after the other; typed
+        columns are replaced in it by their stored form."""
         if not rows:
             return []
+        width = len(self._header)
+        bad: dict[int, set[int]] = {}  # row -> indexes of its cells that do not fit
+        for index, name, kind, order in self._typed:
+            values = cells[index::width]
+            stored, problems = stored_column(values, kind, order)
+            if stored is not values:
+                cells[index::width] = stored
+            for row, why in problems.items():
+                self.misfits.append((row, name, values[row], why))
+                bad.setdefault(row, set()).add(index)
         if _NEEDS_ESCAPE.search("".join(cells)) is None:
             text = (self._plain * rows) % tuple(cells)
         else:
             text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
         encoded = text.split(_ROW_END)
         encoded.pop()  # after the last row's end
+        for row, skipped in bad.items():
+            start = row * width
+            encoded[row] = json.dumps(
+                {
+                    self._header[i]: cells[start + i]
+                    for i in range(width)
+                    if i != self._id_index and i not in skipped
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
         return encoded
+
+    def take_misfits(self) -> list[tuple[int, str, str, str]]:
+        """The misfits of the batches encoded since the last call, and forget them."""
+        misfits, self.misfits = self.misfits, []
+        return misfits
 
 
 @dataclass
@@ -474,6 +601,17 @@ def _line_breaks(row: list[str]) -> int:
     return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in row)
 
 
+def _row_starts(rows: list[list[str]], first: int, last: int) -> list[int]:
+    """The line each row of a chunk starts on, the chunk spanning lines first to last."""
+    if last - first + 1 == len(rows):
+        return list(range(first, last + 1))
+    starts: list[int] = []
+    for row in rows:
+        starts.append(first)
+        first += 1 + _line_breaks(row)
+    return starts
+
+
 class CustomerReader:
     """One streaming pass over a CSV file: customers in batches, rejects in a RejectLog.
 
@@ -484,6 +622,7 @@ class CustomerReader:
     def __init__(self, plan: ImportPlan, rejects: RejectLog | None = None) -> None:
         self.plan = plan
         self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter)
+        self.misfits = MisfitLog()
         self.read = 0  # data rows (blank lines excluded)
         self.accepted = 0
         self.blank = 0
@@ -530,7 +669,7 @@ class CustomerReader:
             raise CsvFileError(
                 f"the file has no column {self.plan.id_column!r} any more (was it changed?)"
             ) from None
-        encoder = FieldsEncoder(header, id_index)
+        encoder = FieldsEncoder(header, id_index, self.plan.columns, self.plan.date_orders)
         width = len(header)
         chunk_rows = max(1, min(size, CHUNK_ROWS))
         line = reader.line_num
@@ -549,6 +688,7 @@ class CustomerReader:
                 if set(map(len, rows)) == {width} and "" not in ids:
                     batch.ids += ids
                     batch.fields += encoder.encode(cells, len(rows))
+                    self._log_misfits(encoder, lambda: _row_starts(rows, first, line))
                 else:
                     self._sort_out(batch, rows, first, line, width, id_index, encoder)
                 if len(batch) >= size:
@@ -570,6 +710,7 @@ class CustomerReader:
         they start on."""
         cells: list[str] = []
         accepted = 0
+        starts: list[int] = []
         one_line_each = last - first + 1 == len(rows)
         start = first
         for row in rows:
@@ -579,12 +720,24 @@ class CustomerReader:
                     batch.ids.append(trimmed[id_index])
                     cells.extend(trimmed)
                     accepted += 1
+                    starts.append(start)
                 else:
                     self._reject(start, row, width)
             else:
                 self._reject(start, row, width)
             start += 1 if one_line_each else 1 + _line_breaks(row)
         batch.fields += encoder.encode(cells, accepted)
+        self._log_misfits(encoder, lambda: starts)
+
+    def _log_misfits(self, encoder: FieldsEncoder, starts: Callable[[], list[int]]) -> None:
+        """Log the values of the last encoded rows that did not fit, each with its line
+        (``starts``: the line each of those rows starts on, asked for only when needed)."""
+        misfits = encoder.take_misfits()
+        if misfits:
+            lines = starts()
+            misfits.sort(key=lambda misfit: misfit[0])  # file order; columns stay in order
+            for row, column, value, why in misfits:
+                self.misfits.add(Misfit(lines[row], column, value, why))
 
     def _header(self, reader: Iterator[list[str]]) -> list[str]:
         try:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from journey_desktop.domain.journey import Condition, Filter
+from journey_desktop.domain.values import AMBIGUOUS_NUMBER, number_problem, parse_number
+from journey_desktop.domain.values import parse_iso_date as parse_date
 
 FIELD_TYPES = ("text", "number", "date")
 
@@ -57,30 +59,6 @@ def op_field_type(op: str) -> str | None:
     return None
 
 
-def parse_date(text: str) -> dt.date | None:
-    """An ISO ``YYYY-MM-DD`` date (a longer ISO timestamp keeps its date part), else None."""
-    text = text.strip()
-    if len(text) < 10:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def parse_number(text: Any) -> float | None:
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        return float(text)
-    if not isinstance(text, str):
-        return None
-    try:
-        return float(text.strip().replace(",", "."))
-    except ValueError:
-        return None
-
-
 def value_problem(condition: Condition) -> str | None:
     """Why a condition's value does not fit its operator, or None when it does."""
     op, value = condition.op, condition.value
@@ -103,6 +81,8 @@ def value_problem(condition: Condition) -> str | None:
         return None
     if kind == "number":
         if parse_number(value) is None:
+            if isinstance(value, str) and number_problem(value) == AMBIGUOUS_NUMBER:
+                return f"'{op}' needs a number, not {value!r} ({AMBIGUOUS_NUMBER})"
             return f"'{op}' needs a number, not {value!r}"
         return None
     if op in ("before", "after", "on"):

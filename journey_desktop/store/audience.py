@@ -17,6 +17,7 @@ from journey_desktop.domain.audience_csv import (
     CustomerBatch,
     CustomerReader,
     ImportPlan,
+    MisfitLog,
     RejectLog,
 )
 from journey_desktop.store import sqlite_bulk
@@ -60,6 +61,7 @@ class ImportResult:
     committed: bool = False
     mode: str = ADD
     rejects: RejectLog = field(default_factory=RejectLog)
+    misfits: MisfitLog = field(default_factory=MisfitLog)  # values stored as not set
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -220,6 +222,7 @@ class AudienceStore:
         result.read = reader.read
         result.rejected = reader.rejects.count
         result.blank = reader.blank
+        result.misfits = reader.misfits
 
     def _merge_columns(self, journey_id: int, columns: dict[str, str], mode: str) -> dict[str, str]:
         """Replace: the file's columns. Add: the known columns, updated and extended."""

@@ -117,3 +117,22 @@ def test_deactivated_journey_is_refused(cli, journey: str, tmp_path: Path) -> No
     result = cli("audience", "import", journey, write(tmp_path, "id\n1\n"))
     assert result.code == 2
     assert "deactivated" in result.err and "clone" in result.err
+
+
+def test_values_that_do_not_fit_are_listed_after_the_counts(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"c{i},{i % 28 + 1:02d}/01/1990\n" for i in range(10))
+    path = write(tmp_path, "customerId,birthday\n" + rows + "c10,31/02/1990\n")
+    result = cli("audience", "import", journey, path)
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "read: 11", "added: 11", "updated: 0", "duplicates: 0", "rejected: 0", "not_fitting: 1"
+    ]
+    assert result.err.splitlines() == ["line 12, column birthday: '31/02/1990' (no such day), not set"]
+
+
+def test_ambiguous_dates_need_date_order(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "customerId,birthday\nc1,03/04/1990\n")
+    refused = cli("audience", "import", journey, path)
+    assert refused.code == 2
+    assert "could be day-first or month-first" in refused.err and "--date-order" in refused.err
+    assert cli("audience", "import", journey, path, "--date-order", "month-first").code == 0

@@ -391,3 +391,60 @@ def test_a_field_over_the_csv_limit_is_named_with_its_line(tmp_path: Path) -> No
     short = write(tmp_path, f"id,note\n1,{'y' * 200_000}\n".encode(), "short.csv")
     with pytest.raises(CsvFileError, match=r"short.csv, line 2: a field is longer than"):
         preview_csv(short)
+
+
+# --- values that fit their column's type -----------------------------------------------------
+
+
+def test_day_first_dates_and_decimal_commas_import_as_iso_dates_and_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "id;birthday;spent\n1;31/12/1990;12,50\n2;01.02.1985;3\n3;;7,25\n".encode())
+    preview = preview_csv(path)
+    assert (preview.types["birthday"], preview.types["spent"]) == ("date", "number")
+    customers, reader = read_all(path)
+    assert customers == [
+        ("1", {"birthday": "1990-12-31", "spent": "12.50"}),
+        ("2", {"birthday": "1985-02-01", "spent": "3"}),
+        ("3", {"birthday": "", "spent": "7.25"}),
+    ]
+    assert reader.misfits.count == 0
+
+
+def test_month_first_dates(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,birthday\n1,12/31/1990\n2,02/01/1985\n")
+    customers, _ = read_all(path)
+    assert customers == [("1", {"birthday": "1990-12-31"}), ("2", {"birthday": "1985-02-01"})]
+
+
+def test_ambiguous_dates_need_the_chosen_order(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,birthday\n1,03/04/1990\n2,02/01/1985\n")
+    with pytest.raises(CsvFileError, match="'birthday': dates such as 03/04/1990 could be day-first"):
+        ImportPlan.from_preview(preview_csv(path))
+    customers, _ = read_all(path, date_orders={"birthday": "month-first"})
+    assert customers == [("1", {"birthday": "1990-03-04"}), ("2", {"birthday": "1985-02-01"})]
+    customers, _ = read_all(path, date_orders={"birthday": "day-first"})
+    assert customers == [("1", {"birthday": "1990-04-03"}), ("2", {"birthday": "1985-01-02"})]
+
+
+def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path: Path) -> None:
+    rows = "".join(f"c{i},1990-01-{i % 28 + 1:02d},{i}\n" for i in range(20))
+    data = ("id,birthday,points\n" + rows + 'c20,31/02/1990,5\n"c\n21",1990-01-01,"1,234"\n'
+            "c22,n/a,+5\n")
+    path = write(tmp_path, data.encode())
+    preview = preview_csv(path)
+    assert preview.types["birthday"] == "date"  # 22 dates in 23 values
+    assert preview.types["points"] == "text"  # every number must be one
+    customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
+    by_id = dict(customers)
+    assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
+    assert by_id["c\n21"] == {"birthday": "1990-01-01"}
+    assert by_id["c22"] == {}
+    assert by_id["c0"] == {"birthday": "1990-01-01", "points": "0"}
+    assert [(m.line, m.column, m.value, m.reason) for m in reader.misfits.kept] == [
+        (22, "birthday", "31/02/1990", "no such day"),
+        (23, "points", "1,234", "a thousands separator or a decimal comma? write 1234 or 1.234"),
+        (25, "birthday", "n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"),
+        (25, "points", "+5", "not a number"),
+    ]
+    assert reader.misfits.by_column == {"birthday": 2, "points": 2}
+    check = preview.check("points", "number")
+    assert (check.count, [value for value, _ in check.examples]) == (2, ["1,234", "+5"])

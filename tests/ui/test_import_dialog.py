@@ -319,3 +319,37 @@ def test_csv_path_from_dropped_files(tmp_path: Path) -> None:
     assert csv_path_from_mime(mime) == str(tmp_path / "b.CSV")
     mime.setUrls([QUrl("https://example.com/c.csv")])
     assert csv_path_from_mime(mime) is None
+
+
+def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,birthday,points\n1,03/04/1990,5\n2,02/01/1985,x\n3,n/a,7\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    assert preview.type_combo("points").currentData() == "text"
+    assert preview.fit_label("points").text() == ""
+    preview.type_combo("points").setCurrentIndex(preview.type_combo("points").findData("number"))
+    assert preview.fit_label("points").text() == "1 not fitting: x"
+    order = preview.date_order_combo("birthday")
+    assert preview.type_combo("birthday").currentData() == "text"  # one value in three is no date
+    preview.type_combo("birthday").setCurrentIndex(preview.type_combo("birthday").findData("date"))
+    assert order.isVisibleTo(preview) and order.currentData() == ""
+    assert not preview.import_button.isEnabled()
+    assert "could be day-first or month-first" in preview.findChild(QLabel, "problem_label").text()
+    order.setCurrentIndex(order.findData("day-first"))
+    assert preview.import_button.isEnabled()
+    assert preview.fit_label("birthday").text() == "1 not fitting: n/a"
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    assert stored(journey_id) == {
+        "1": {"birthday": "1990-04-03", "points": "5"},
+        "2": {"birthday": "1985-01-02"},
+        "3": {"points": "7"},
+    }
+    result = dialog_named("import_result_dialog")
+    assert result.findChild(QLabel, "count_not_fitting").text() == "2"
+    table = result.findChild(QWidget, "misfits_table").model()
+    assert [[table.index(r, c).data() for c in range(4)] for r in range(table.rowCount())] == [
+        [3, "points", "x", "not a number"],
+        [4, "birthday", "n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"],
+    ]
+    close_result(qtbot, controller)
