@@ -13,6 +13,7 @@ from journey_desktop.domain.journey import Activation, Journey
 from journey_desktop.domain.validation import (
     NAME_MAX_LENGTH,
     ValidationResult,
+    name_problem,
     normalize_name,
     validate,
 )
@@ -105,13 +106,11 @@ def _now(now: int | None) -> int:
 
 
 def check_name(name: str) -> str:
-    """The trimmed name, or JourneyNameError when it is empty or too long."""
-    trimmed = name.strip()
-    if not trimmed:
-        raise JourneyNameError("a journey name is required")
-    if len(trimmed) > NAME_MAX_LENGTH:
-        raise JourneyNameError(f"a journey name is at most {NAME_MAX_LENGTH} characters")
-    return trimmed
+    """The trimmed name, or JourneyNameError when it is empty, too long or unreadable."""
+    problem = name_problem(name)
+    if problem:
+        raise JourneyNameError(problem)
+    return name.strip()
 
 
 class JourneyRepository:

@@ -45,6 +45,10 @@ def test_names_are_trimmed_and_unique_case_insensitively(repo):
         repo.create(minimal_journey("   "))
     with pytest.raises(JourneyNameError, match="at most 120"):
         repo.create(minimal_journey("x" * 121))
+    with pytest.raises(JourneyNameError, match="control characters"):
+        repo.create(minimal_journey("Sale\x00"))
+    with pytest.raises(JourneyNameError, match="visible character"):
+        repo.create(minimal_journey("\u200b"))
     assert repo.count() == 1
 
 
