@@ -126,7 +126,7 @@ class JourneyRepository:
         """A journey by id or exact name (the JOURNEY argument of the command line)."""
         ref = ref.strip()
         record = None
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and len(ref) <= 18:  # an id SQLite can hold
             record = JourneyRecord.get_or_none(JourneyRecord.id == int(ref))
         if record is None:
             record = JourneyRecord.get_or_none(JourneyRecord.name == ref)
