@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from journey_desktop.store.records import (
     RunRecord,
     SettingRecord,
 )
+
+log = logging.getLogger(__name__)
 
 DRAFT = "draft"
 ACTIVE = "active"
@@ -467,6 +470,9 @@ class SettingsRepository:
     TICK_INTERVAL = "tick_interval_seconds"
     DEFAULT_TICK_INTERVAL = 600
     MIN_TICK_INTERVAL = 10
+    # A day: rarer ticks make every wait late by more than a day, and Qt's timer cannot
+    # count past about 596 hours (2**31 - 1 milliseconds).
+    MAX_TICK_INTERVAL = 86_400
 
     def get(self, key: str, default: str | None = None) -> str | None:
         record = SettingRecord.get_or_none(SettingRecord.key == key)
@@ -476,16 +482,29 @@ class SettingsRepository:
         SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
 
     def tick_interval(self) -> int:
+        """The stored interval, brought within the limits: a value stored by an older version
+        or by hand must not stop the window from opening."""
         raw = self.get(self.TICK_INTERVAL)
+        if raw is None:
+            return self.DEFAULT_TICK_INTERVAL
         try:
-            value = int(raw) if raw is not None else self.DEFAULT_TICK_INTERVAL
+            value = int(raw)
         except ValueError:
-            value = self.DEFAULT_TICK_INTERVAL
-        return max(self.MIN_TICK_INTERVAL, value)
+            log.warning("tick interval %.40r is not a number: using %d s", raw,
+                        self.DEFAULT_TICK_INTERVAL)
+            return self.DEFAULT_TICK_INTERVAL
+        clamped = min(max(value, self.MIN_TICK_INTERVAL), self.MAX_TICK_INTERVAL)
+        if clamped != value:
+            log.warning("tick interval of %d s is out of range: using %d s", value, clamped)
+        return clamped
 
     def set_tick_interval(self, seconds: int) -> None:
         if seconds < self.MIN_TICK_INTERVAL:
             raise RepositoryError(
                 f"the tick interval is at least {self.MIN_TICK_INTERVAL} seconds"
+            )
+        if seconds > self.MAX_TICK_INTERVAL:
+            raise RepositoryError(
+                f"the tick interval is at most {self.MAX_TICK_INTERVAL // 3600} hours"
             )
         self.set(self.TICK_INTERVAL, str(int(seconds)))
