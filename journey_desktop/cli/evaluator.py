@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import DEFAULT_BATCH_SIZE, Evaluator
 from journey_desktop.store.evaluator_lock import (
@@ -22,19 +22,6 @@ from journey_desktop.store.evaluator_lock import (
 from journey_desktop.store.outbox import OutboxFilter, export_csv
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.store.stats import journey_stats
-
-
-def parse_now(text: str) -> int:
-    """``--now``: ISO 8601; without an offset it is local time."""
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, like 2025-03-03T09:00:00+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return int(moment.timestamp())
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -26,6 +26,10 @@ DATE_OPS = (
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {"text": TEXT_OPS, "number": NUMBER_OPS, "date": DATE_OPS}
 ALL_OPS = tuple(dict.fromkeys(TEXT_OPS + NUMBER_OPS + DATE_OPS))
 
+# The most days a date operator looks ahead or back: an anniversary comes within a year
+# (366 with 29 February), a window of ten years covers any campaign.
+MAX_DAYS_BY_OP = {"anniversary_in_days": 366, "within_last_days": 3650, "within_next_days": 3650}
+
 OP_LABELS = {
     "equals": "equals",
     "not_equals": "does not equal",
@@ -90,8 +94,9 @@ def value_problem(condition: Condition) -> str | None:
             return f"'{op}' needs a date as YYYY-MM-DD, not {value!r}"
         return None
     # within_last_days, within_next_days, anniversary_in_days
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return f"'{op}' needs a whole number of days (0 or more), not {value!r}"
+    limit = MAX_DAYS_BY_OP[op]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        return f"'{op}' needs a whole number of days from 0 to {limit:,}, not {value!r}"
     return None
 
 

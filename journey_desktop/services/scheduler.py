@@ -95,8 +95,8 @@ class EvaluatorScheduler(QObject):
 
     @property
     def interval_seconds(self) -> int:
-        if self._interval is not None:
-            return self._interval
+        if self._interval is not None:  # QTimer takes int milliseconds: at most ~596 hours
+            return min(self._interval, SettingsRepository.MAX_TICK_INTERVAL)
         return SettingsRepository().tick_interval()
 
     def status_text(self) -> str:
@@ -142,7 +142,7 @@ class EvaluatorScheduler(QObject):
     def set_interval(self, seconds: int) -> None:
         self._interval = int(seconds)
         if self._timer.isActive():
-            self._timer.start(self._interval * 1000)
+            self._timer.start(self.interval_seconds * 1000)
             self._schedule_next()
 
     @Slot()

@@ -1133,7 +1133,7 @@ class MainWindow(QMainWindow):
             self._error(title, f"“{path.name}” cannot be read: {exc.strerror or exc}")
             return None
         try:
-            journey = Journey.from_json(text)
+            journey = Journey.from_file(text)
         except JourneyFileError as exc:
             self._error(title, f"“{path.name}” is not a valid journey file: {exc}")
             return None

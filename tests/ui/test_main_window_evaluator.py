@@ -81,3 +81,19 @@ def test_preferences_set_the_tick_interval(qtbot, scheduled_window):
     dialog.accept()
     assert SettingsRepository().tick_interval() == 30
     assert scheduler.interval_seconds == 30
+
+
+def test_preferences_refuse_an_interval_over_a_day(qtbot, scheduled_window):
+    window, scheduler = scheduled_window
+    window.action_preferences.trigger()
+    dialog = window.findChild(QDialog, "preferences_dialog")
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.findChild(QSpinBox, "tick_interval_value").setValue(700)
+    unit = dialog.findChild(QComboBox, "tick_interval_unit")
+    unit.setCurrentIndex(unit.findText("hours"))
+    dialog.accept()
+    assert dialog.isVisible()
+    assert "at most 24 hours" in dialog.findChild(type(window.tick_status_label),
+                                                  "preferences_error_label").text()
+    assert SettingsRepository().tick_interval() == 600
+    dialog.reject()
