@@ -69,7 +69,11 @@ def cmd_tick(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.print(f"now: {dt.datetime.fromtimestamp(now).astimezone().isoformat()}")
     for line in summary.lines():
         ctx.print(line)
-    return EXIT_OK
+    # A journey that failed was skipped, the others ran: each is named, and the answer is no.
+    for failure in summary.failures:
+        ctx.err.write(f"journey-desktop: journey {failure.name!r} (id {failure.journey_id}) "
+                      f"failed and was skipped: {failure.error}\n")
+    return EXIT_NO if summary.failures else EXIT_OK
 
 
 def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -98,6 +102,8 @@ def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
                 ctx.print(f"{dt.datetime.fromtimestamp(summary.now).astimezone():%Y-%m-%d %H:%M:%S}"
                           f"  entered {summary.entered}, messages {summary.messages}, "
                           f"completed {summary.completed}")
+                for note in summary.problems():  # a failed journey, a clock gone back
+                    ctx.print(f"  {note}")
                 ctx.out.flush()
             deadline = started + interval
             while not stop.is_set() and time.time() < deadline:

@@ -110,7 +110,10 @@ class EvaluatorScheduler(QObject):
             parts.append(f"last tick {dt.datetime.fromtimestamp(self.last_tick_at):%H:%M}")
         if self.next_tick_at is not None:
             parts.append(f"next {dt.datetime.fromtimestamp(self.next_tick_at):%H:%M}")
-        return "Evaluator: " + (", ".join(parts) if parts else "stopped")
+        text = "Evaluator: " + (", ".join(parts) if parts else "stopped")
+        if self.last_summary is not None:  # what went wrong in the last tick, in words
+            text = " — ".join([text, *self.last_summary.problems()])
+        return text
 
     def start(self, *, first_tick_in: float | None = None) -> None:
         """Start ticking at the interval.

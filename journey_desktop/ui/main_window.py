@@ -1085,6 +1085,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_scheduler_tick_finished(self, summary: TickSummary) -> None:
+        self.model.set_tick_failures({f.journey_id: f.error for f in summary.failures})
         self.refresh_in_background()
         self._update_tick_status()
         self._say(f"Tick done: {summary.entered:,} entered, {summary.messages:,} messages, "

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
-from journey_desktop.store.records import CustomerRecord
+from journey_desktop.store.records import CustomerRecord, JourneyRecord
 from journey_desktop.store.repository import SettingsRepository
-from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME
+from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME, COL_VALIDITY
 from tests.conftest import load_example
 
 pytestmark = [
@@ -63,6 +64,32 @@ def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_wi
     assert "last tick" in window.tick_status_label.text()
     assert "1 messages" in window.statusBar().currentMessage()
     assert window.action_run_now.isEnabled()
+
+
+def test_a_journey_the_tick_skipped_is_named_in_the_status_bar_and_marked(
+        qtbot, repo, scheduled_window):
+    window, scheduler = scheduled_window
+    now = int(dt.datetime.now().timestamp())
+    ids = {}
+    for name in ("Broken", "Healthy"):
+        journey = load_example("welcome-series")
+        journey.name = name
+        ids[name] = repo.create(journey)
+        CustomerRecord.insert(journey=ids[name], external_id="ann", imported_at=now,
+                              next_check_at=now, fields="{}").execute()
+        assert repo.activate(ids[name]).ok
+    JourneyRecord.update(definition="{").where(JourneyRecord.id == ids["Broken"]).execute()
+    window.refresh()
+    with qtbot.waitSignals([scheduler.tick_finished, window.journeys_reloaded], timeout=10000):
+        window.action_run_now.trigger()
+    assert "1 journey failed: Broken — its definition cannot be read" in (
+        window.tick_status_label.text())
+    assert cell(window, "Broken", COL_VALIDITY) == "⚠ Last tick failed"
+    assert cell(window, "Healthy", COL_VALIDITY) != "⚠ Last tick failed"
+    proxy = window.table.model()
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, COL_NAME).data() == "Broken")
+    assert proxy.index(row, COL_NAME).data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "The last tick skipped this journey: its definition cannot be read")
 
 
 def test_preferences_set_the_tick_interval(qtbot, scheduled_window):
