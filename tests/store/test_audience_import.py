@@ -123,6 +123,23 @@ def test_last_row_wins_across_multi_row_statements_and_the_rows_after_them(
     assert customers["c4499"][0] == {"name": "x"}
 
 
+@pytest.mark.parametrize("mode", [ADD, REPLACE])
+def test_reimport_with_an_existing_id_twice_last_one_wins(
+    tmp_path: Path, audience: AudienceStore, journey_id: int, mode: str
+) -> None:
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\nC1,Ann\nC2,Bob\nC3,Cy\n", "a.csv"))
+    # C1 three times (once untrimmed), C2 twice across the multi-row statements, one new ID.
+    rows = ["C1,one", " C1 ,two", "C4,new"] + [f"X{i},x" for i in range(2_500)] + ["C2,B1", "C2,B2", "C1,three"]
+    result = run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + "\n".join(rows) + "\n"), mode)
+    assert counts(result) == {
+        "read": 2_506, "added": 2_501, "updated": 2, "duplicates": 3, "rejected": 0,
+        "removed": 1 if mode == REPLACE else 0,
+    }
+    customers = stored(journey_id)
+    assert customers["C1"][0] == {"name": "three"} and customers["C2"][0] == {"name": "B2"}
+    assert ("C3" in customers) == (mode == ADD)
+
+
 def test_add_then_replace(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
