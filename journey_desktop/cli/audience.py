@@ -28,7 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the audience becomes exactly the file (customers not in it are removed)",
     )
     q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
-    q.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows (line, reason, row)")
+    q.add_argument(
+        "--rejects",
+        metavar="OUT.csv",
+        help="write the rejected rows (line, reason, then the file's columns), to fix and "
+        "import again",
+    )
     q.set_defaults(handler=import_audience)
 
 
@@ -60,7 +65,7 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.err.write(f"... and {more} more rejected rows{where}\n")
         if args.rejects:
             try:
-                result.rejects.save(args.rejects)
+                result.save_rejects(args.rejects)
             except OSError as exc:
                 raise CliError(f"{args.rejects}: cannot write the rejected rows ({exc.strerror or exc})") from None
     finally:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,10 +54,40 @@ def test_rejected_rows_exit_1_and_are_saved(cli, journey: str, tmp_path: Path) -
     ]
     with rejects.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh)) == [
-            ["line", "reason", "row"],
-            ["3", "empty customer ID", ",Nobody"],
-            ["4", "too many fields (3; the header has 2)", "2,Bob,extra"],
+            ["line", "reason", "id", "name"],
+            ["3", "empty customer ID", "", "Nobody"],
+            ["4", "too many fields (3; the header has 2)", "2", "Bob", "extra"],
         ]
+
+
+def test_a_quote_never_closed_refuses_the_file_and_replace_removes_no_one(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows = [f"C{i},Name{i}" for i in range(1_000)]
+    assert cli("audience", "import", journey, write(tmp_path, "id,name\n" + "\n".join(rows), "all.csv")).code == 0
+    rows[0] = 'C0,"Ann'
+    result = cli("audience", "import", journey, write(tmp_path, "id,name\n" + "\n".join(rows)), "--replace")
+    assert result.code == 2 and result.out == ""
+    assert result.err.splitlines() == [
+        f"journey-desktop: {tmp_path / 'audience.csv'}: audience.csv, line 2: a quote opened "
+        "on this line is never closed (the field runs to the end of the file)"
+    ]
+    assert cli("list", "--json").json()[0]["audience"] == 1_000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_rather_than_waited_on(journey: str, data_dir: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "audience.csv"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir), "audience",
+         "import", journey, str(fifo)],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"journey-desktop: {fifo}: audience.csv: is not a regular file (a pipe or a device), "
+        "so it cannot be read as a CSV file; save the data to a file first"
+    ]
 
 
 def test_nothing_importable_exits_2_and_changes_nothing(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
