@@ -11,14 +11,23 @@ import csv
 import io
 import json
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO
 
+from journey_desktop.domain.csv_records import (
+    KEPT_REJECTS,
+    CsvFileError,
+    LongRecord,
+    Records,
+    RejectLog,
+    field_limit_text,
+    line_breaks,
+    open_csv_file,
+)
 from journey_desktop.domain.values import (
     DATE_ORDERS,
     ColumnCheck,
@@ -60,7 +69,6 @@ SAMPLE_BYTES = 64 * 1024
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 PREVIEW_ROWS = 20
 INFER_ROWS = 1000
-KEPT_REJECTS = 1000
 # Rows read and encoded per step of the import. Each step is a few C calls that keep the
 # interpreter lock for about a millisecond, so the window's thread never waits long for it.
 CHUNK_ROWS = 1000
@@ -73,9 +81,7 @@ _CP1252_TABLE = tuple(
     for b in range(256)
 )
 
-
-class CsvFileError(ValueError):
-    """A file that cannot be imported at all; the message is for the user."""
+NOT_CSV_ADVICE = "Export the audience as CSV (comma, semicolon, tab or pipe separated)."
 
 
 # --- sniffing ------------------------------------------------------------------------------
@@ -237,20 +243,16 @@ class CsvPreview:
         return None
 
 
-def _csv_problem(exc: csv.Error) -> str:
-    """The csv module's complaint, in the user's terms."""
-    if "field larger than field limit" in str(exc):
-        return (f"a field is longer than {csv.field_size_limit():,} characters, more than a "
-                "customer field may hold (is a quote never closed?)")
-    return f"the file cannot be read as CSV ({exc})"
-
-
 def _register_fallback() -> None:
-    def fallback(exc: UnicodeError) -> tuple[str, int]:
-        if not isinstance(exc, UnicodeDecodeError):
-            raise exc
-        bad = exc.object[exc.start : exc.end]
-        return "".join(_CP1252_TABLE[b] for b in bad), exc.end
+    def fallback(exc: UnicodeError) -> tuple[str | bytes, int]:
+        if isinstance(exc, UnicodeDecodeError):
+            bad = exc.object[exc.start : exc.end]
+            return "".join(_CP1252_TABLE[b] for b in bad), exc.end
+        if isinstance(exc, UnicodeEncodeError):
+            # Back to the bytes they were read from (Windows-1252's undefined five).
+            text = exc.object[exc.start : exc.end]
+            return bytes(ord(c) if ord(c) < 256 else ord("?") for c in text), exc.end
+        raise exc
 
     codecs.register_error(_FALLBACK_ERRORS, fallback)
 
@@ -259,6 +261,14 @@ def open_text(raw: IO[bytes], encoding: str) -> io.TextIOWrapper:
     """Text over the binary file; bytes that are not valid in ``encoding`` read as Windows-1252."""
     _register_fallback()
     return io.TextIOWrapper(raw, encoding=encoding, errors=_FALLBACK_ERRORS, newline="")  # type: ignore[arg-type]
+
+
+def create_text(path: str | Path, encoding: str) -> IO[str]:
+    """A new text file in a source's encoding (for CSV written back in it): UTF-8 with a
+    BOM, so spreadsheets read it as UTF-8; Windows-1252's undefined bytes as they were read."""
+    _register_fallback()
+    encoding = UTF8_BOM if encoding == UTF8 else encoding
+    return open(path, "w", encoding=encoding, errors=_FALLBACK_ERRORS, newline="")
 
 
 def _looks_binary(text: str) -> bool:
@@ -288,14 +298,10 @@ def preview_csv(
 def _preview(
     file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None
 ) -> CsvPreview:
+    raw, size = open_csv_file(file)
     try:
-        size = file.stat().st_size
-        with file.open("rb") as raw:
+        with raw:
             head = raw.read(sample_bytes)
-    except FileNotFoundError:
-        raise CsvFileError(f"{file.name}: no such file") from None
-    except IsADirectoryError:
-        raise CsvFileError(f"{file.name}: is a folder, not a file") from None
     except OSError as exc:
         raise CsvFileError(f"{file.name}: cannot be read ({exc.strerror or exc})") from None
     complete = len(head) >= size
@@ -309,8 +315,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if _looks_binary(text):
         raise CsvFileError(
-            f"{file.name} is not a CSV file (it holds binary data). "
-            "Export the audience as CSV (comma, semicolon, tab or pipe separated)."
+            f"{file.name} is not a CSV file (it holds binary data). {NOT_CSV_ADVICE}"
         )
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
@@ -319,18 +324,21 @@ def _preview(
     delimiter = delimiter or sniff_delimiter(text)
     if delimiter not in DELIMITERS:
         raise CsvFileError(f"unsupported delimiter {delimiter!r}")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise CsvFileError(f"{file.name}, line {reader.line_num}: {_csv_problem(exc)}") from None
+        records = Records(io.StringIO(text, newline=""), delimiter, whole_file=complete).read_all()
+    except CsvFileError as exc:
+        raise CsvFileError(f"{file.name}, {exc}") from None
     if not complete and len(records) > 1:
         records.pop()  # may be cut inside a quoted newline
-    records = [r for r in records if any(cell.strip() for cell in r)]
+    # A record with a field too long to read is a row (rejected when imported), not shown.
+    records = [r for r in records if isinstance(r, LongRecord) or any(c.strip() for c in r)]
     if not records:
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
+    if isinstance(records[0], LongRecord):
+        raise CsvFileError(f"{file.name}: its first line has a field over {field_limit_text()}, "
+                           f"so it is not a header line. {NOT_CSV_ADVICE}")
     header = clean_header(records[0])
-    rows = records[1:]
+    rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
     sample = rows[:INFER_ROWS]
     samples = {
         name: [row[i].strip() for row in sample if i < len(row)] for i, name in enumerate(header)
@@ -345,7 +353,7 @@ def _preview(
         rows=rows[:PREVIEW_ROWS],
         id_column=find_id_column(header),
         types=types,
-        sample_rows=len(rows),
+        sample_rows=len(records) - 1,
         truncated=not complete,
         samples=samples,
     )
@@ -410,63 +418,6 @@ class ImportPlan:
             columns=columns,
             date_orders=orders,
         )
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int  # the physical line where the record starts (the header is line 1)
-    reason: str
-    row: str  # the record as read, joined again with the file's delimiter
-
-
-REJECTS_HEADER = ("line", "reason", "row")
-
-
-class RejectLog:
-    """Rejected rows: the first KEPT_REJECTS kept for display, all spooled to a temp file."""
-
-    def __init__(self, delimiter: str = ",") -> None:
-        self.count = 0
-        self.kept: list[Reject] = []
-        self._delimiter = delimiter
-        self._spool: IO[str] | None = None
-        self._writer: csv._writer | None = None  # type: ignore[name-defined]
-
-    def add(self, line: int, reason: str, cells: Sequence[str]) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self._delimiter, lineterminator="").writerow(cells)
-        reject = Reject(line, reason, buffer.getvalue())
-        self.count += 1
-        if len(self.kept) < KEPT_REJECTS:
-            self.kept.append(reject)
-        if self._writer is None:
-            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._spool)
-        self._writer.writerow((reject.line, reject.reason, reject.row))
-
-    def __iter__(self) -> Iterator[Reject]:
-        """Every rejected row, in file order (read back from the spool)."""
-        if self._spool is None:
-            return
-        self._spool.flush()
-        self._spool.seek(0)
-        for line, reason, row in csv.reader(self._spool):
-            yield Reject(int(line), reason, row)
-        self._spool.seek(0, io.SEEK_END)
-
-    def save(self, path: str | Path) -> None:
-        """Write ``line,reason,row`` with a header (UTF-8 with BOM, for spreadsheets)."""
-        with open(path, "w", encoding=UTF8_BOM, newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(REJECTS_HEADER)
-            for reject in self:
-                writer.writerow((reject.line, reject.reason, reject.row))
-
-    def close(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-            self._writer = None
 
 
 @dataclass(frozen=True)
@@ -542,9 +493,11 @@ class FieldsEncoder:
             keys += 1
         return "{" + "".join(parts) + "}" + _ROW_END
 
-    def encode(self, cells: list[str], rows: int) -> list[str]:
+    def encode(self, cells: list[str], rows: int, joined: str | None = None) -> list[str]:
         """``cells`` holds ``rows`` rows of the header's width, one after the other; typed
-        columns are replaced in it by their stored form."""
+        columns are replaced in it by their stored form. ``joined``, when given, is
+        ``"".join(cells)`` as read: stored forms (ISO dates, plain numbers) never need
+        escaping, so it still tells whether any cell does."""
         if not rows:
             return []
         width = len(self._header)
@@ -557,7 +510,7 @@ class FieldsEncoder:
             for row, why in problems.items():
                 self.misfits.append((row, name, values[row], why))
                 bad.setdefault(row, set()).add(index)
-        if _NEEDS_ESCAPE.search("".join(cells)) is None:
+        if _NEEDS_ESCAPE.search("".join(cells) if joined is None else joined) is None:
             text = (self._plain * rows) % tuple(cells)
         else:
             text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
@@ -596,9 +549,10 @@ class CustomerBatch:
         return zip(self.ids, self.fields, strict=True)
 
 
-def _line_breaks(row: list[str]) -> int:
-    """Physical line ends inside a row's quoted cells (CRLF, CR and LF each count once)."""
-    return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in row)
+def _cell(text: str) -> str:
+    """A cell as stored: trimmed, without byte order marks (a file pasted after another
+    leaves one inside a row, invisible but part of an ID otherwise)."""
+    return text.replace("\ufeff", "").strip()
 
 
 def _row_starts(rows: list[list[str]], first: int, last: int) -> list[int]:
@@ -608,7 +562,7 @@ def _row_starts(rows: list[list[str]], first: int, last: int) -> list[int]:
     starts: list[int] = []
     for row in rows:
         starts.append(first)
-        first += 1 + _line_breaks(row)
+        first += 1 + line_breaks(row)
     return starts
 
 
@@ -621,7 +575,7 @@ class CustomerReader:
 
     def __init__(self, plan: ImportPlan, rejects: RejectLog | None = None) -> None:
         self.plan = plan
-        self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter)
+        self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter, plan.encoding)
         self.misfits = MisfitLog()
         self.read = 0  # data rows (blank lines excluded)
         self.accepted = 0
@@ -630,11 +584,7 @@ class CustomerReader:
         self.size = 0
 
     def __enter__(self) -> CustomerReader:
-        try:
-            self._raw = open(self.plan.path, "rb")  # closed in __exit__
-            self.size = Path(self.plan.path).stat().st_size
-        except OSError as exc:
-            raise CsvFileError(f"{self.plan.path}: cannot be read ({exc.strerror or exc})") from None
+        self._raw, self.size = open_csv_file(self.plan.path)  # closed in __exit__
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -656,13 +606,15 @@ class CustomerReader:
         """Batches of up to ``size`` rows' customers (fewer when some rows are rejected).
 
         The file is read in chunks of CHUNK_ROWS rows. A chunk whose rows all have the
-        header's width and an ID is handled as a whole, in C-level calls; any other chunk
-        row by row, to tell each rejected row's line and reason.
+        header's width and an ID, and no NUL or byte order mark, is handled as a whole, in
+        C-level calls; any other chunk row by row, to tell each rejected row's line and
+        reason.
         """
         assert self._raw is not None, "use CustomerReader as a context manager"
         text = open_text(self._raw, self.plan.encoding)
-        reader = csv.reader(text, delimiter=self.plan.delimiter)
-        header = self._header(reader)
+        records = Records(text, self.plan.delimiter)
+        header = self._header(records)
+        self.rejects.header = header
         try:
             id_index = header.index(self.plan.id_column)
         except ValueError:
@@ -672,25 +624,21 @@ class CustomerReader:
         encoder = FieldsEncoder(header, id_index, self.plan.columns, self.plan.date_orders)
         width = len(header)
         chunk_rows = max(1, min(size, CHUNK_ROWS))
-        line = reader.line_num
         batch = CustomerBatch([], [])
         try:
-            while True:
-                try:
-                    rows = list(islice(reader, chunk_rows))
-                except csv.Error as exc:
-                    raise CsvFileError(f"line {reader.line_num}: {_csv_problem(exc)}") from None
-                if not rows:
-                    break
-                first, line = line + 1, reader.line_num
+            while rows := records.chunk(chunk_rows):
                 cells = list(map(str.strip, chain.from_iterable(rows)))
                 ids = cells[id_index::width]
-                if set(map(len, rows)) == {width} and "" not in ids:
+                joined = "".join(cells)
+                if (set(map(len, rows)) == {width} and "" not in ids
+                        and "\x00" not in joined and "\ufeff" not in joined):
                     batch.ids += ids
-                    batch.fields += encoder.encode(cells, len(rows))
-                    self._log_misfits(encoder, lambda: _row_starts(rows, first, line))
+                    batch.fields += encoder.encode(cells, len(rows), joined)
+                    first, last = records.first, records.last
+                    self._log_misfits(encoder, lambda: _row_starts(rows, first, last))
                 else:
-                    self._sort_out(batch, rows, first, line, width, id_index, encoder)
+                    self._sort_out(batch, rows, records.first, records.last, width, id_index,
+                                   encoder)
                 if len(batch) >= size:
                     self.accepted += len(batch)
                     yield batch
@@ -707,15 +655,22 @@ class CustomerReader:
         id_index: int, encoder: FieldsEncoder,
     ) -> None:
         """Row by row: the chunk's customers into ``batch``, its rejects logged with the line
-        they start on."""
+        they start on. A NUL refuses the file, as at its start (it is binary, not text)."""
         cells: list[str] = []
         accepted = 0
         starts: list[int] = []
         one_line_each = last - first + 1 == len(rows)
         start = first
         for row in rows:
-            if len(row) == width:
-                trimmed = [cell.strip() for cell in row]
+            if any("\x00" in cell for cell in row):
+                raise CsvFileError(
+                    f"line {start}: the file holds binary data (a NUL character), so it is not "
+                    f"a CSV file. {NOT_CSV_ADVICE}"
+                )
+            if isinstance(row, LongRecord):
+                self.rejects.add(start, f"a field is longer than {field_limit_text()}", row)
+            elif len(row) == width:
+                trimmed = list(map(_cell, row))
                 if trimmed[id_index]:
                     batch.ids.append(trimmed[id_index])
                     cells.extend(trimmed)
@@ -725,7 +680,7 @@ class CustomerReader:
                     self._reject(start, row, width)
             else:
                 self._reject(start, row, width)
-            start += 1 if one_line_each else 1 + _line_breaks(row)
+            start += 1 if one_line_each else 1 + line_breaks(row)
         batch.fields += encoder.encode(cells, accepted)
         self._log_misfits(encoder, lambda: starts)
 
@@ -739,20 +694,21 @@ class CustomerReader:
             for row, column, value, why in misfits:
                 self.misfits.add(Misfit(lines[row], column, value, why))
 
-    def _header(self, reader: Iterator[list[str]]) -> list[str]:
-        try:
-            for cells in reader:
-                if any(cell.strip() for cell in cells):
-                    header = clean_header(cells)
-                    expected = list(self.plan.columns) + [self.plan.id_column]
-                    missing = [name for name in expected if name not in header]
-                    if missing:
-                        raise CsvFileError(
-                            f"the file has no column {missing[0]!r} any more (was it changed?)"
-                        )
-                    return header
-        except csv.Error as exc:
-            raise CsvFileError(_csv_problem(exc)) from None
+    def _header(self, records: Records) -> list[str]:
+        while rows := records.chunk(1):
+            cells = rows[0]
+            if isinstance(cells, LongRecord):
+                raise CsvFileError(f"line {records.first}: the header has a field over "
+                                   f"{field_limit_text()} (was the file changed?)")
+            if any(cell.strip() for cell in cells):
+                header = clean_header(cells)
+                expected = list(self.plan.columns) + [self.plan.id_column]
+                missing = [name for name in expected if name not in header]
+                if missing:
+                    raise CsvFileError(
+                        f"the file has no column {missing[0]!r} any more (was it changed?)"
+                    )
+                return header
         raise CsvFileError("the file is empty: there is nothing to import.")
 
     def _reject(self, line: int, row: list[str], width: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import json
 import logging
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from peewee import DatabaseError
 
@@ -18,9 +20,12 @@ from journey_desktop.domain.audience_csv import (
     CustomerReader,
     ImportPlan,
     MisfitLog,
-    RejectLog,
+    clean_header,
+    create_text,
 )
+from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.store import sqlite_bulk
+from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import CustomerRecord, JourneyRecord
 from journey_desktop.store.repository import (
@@ -68,6 +73,21 @@ class ImportResult:
     @property
     def imported(self) -> int:
         return self.added + self.updated
+
+    def save_rejects(self, path: str | Path) -> None:
+        """Write the rejected rows as a file to fix and import again (SPEC §4).
+
+        In the source's delimiter and encoding: ``line`` and ``reason`` first (so they stay
+        in place whatever a row's width), then the source's columns. Cells a spreadsheet
+        would run as formulas are escaped as in the outbox export.
+        """
+        rejects = self.rejects
+        names = clean_header([*rejects.header, "line", "reason"])  # "line (2)" if taken
+        with create_text(path, rejects.encoding) as out:
+            writer = csv.writer(out, delimiter=rejects.delimiter)
+            writer.writerow([*names[-2:], *map(csv_cell, names[:-2])])
+            for reject in rejects:
+                writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
 
 
 @dataclass
@@ -140,7 +160,7 @@ class AudienceStore:
             raise ValueError(f"unknown import mode {mode!r}")
         stamp = int(time.time()) if now is None else int(now)
         started = time.perf_counter()
-        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter))
+        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = CustomerReader(plan, result.rejects)
         try:
             with _collector_paused(), sqlite_bulk.write_transaction():
@@ -203,7 +223,7 @@ class AudienceStore:
         """How many customers a replace with this file would remove (for the confirmation)."""
         if self.count(journey_id) == 0:
             return 0
-        rejects = RejectLog(plan.delimiter)
+        rejects = RejectLog(plan.delimiter, plan.encoding)
         try:
             with _collector_paused(), CustomerReader(plan, rejects) as reader:
 

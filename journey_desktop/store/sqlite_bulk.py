@@ -125,10 +125,14 @@ class CustomerUpsert:
         self._multi = head + ", ".join(self._row(i, k + i) for i in range(1, k + 1)) + tail
         if self._had_customers:
             self._conn.execute(f"CREATE TEMP TABLE {_TOUCHED} (id INTEGER PRIMARY KEY)")
+            # Not INSERT OR IGNORE: inside a trigger, the conflict policy of the upsert that
+            # fires it (ABORT) overrides the trigger's own, so a customer updated twice (an
+            # ID twice in the file) would fail the import on the TEMP table's key.
             self._conn.execute(
                 f"CREATE TEMP TRIGGER {_TRIGGER} AFTER UPDATE OF {_FIELDS} ON {_TABLE} "
                 f"WHEN old.{_JOURNEY} = {self._journey_id} AND old.{_ID} <= {int(self._max_id)} "
-                f"BEGIN INSERT OR IGNORE INTO {_TOUCHED} (id) VALUES (old.{_ID}); END"
+                f"AND NOT EXISTS (SELECT 1 FROM {_TOUCHED} WHERE id = old.{_ID}) "
+                f"BEGIN INSERT INTO {_TOUCHED} (id) VALUES (old.{_ID}); END"
             )
 
     def __enter__(self) -> CustomerUpsert:

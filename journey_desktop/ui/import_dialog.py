@@ -56,9 +56,9 @@ from journey_desktop.domain.audience_csv import (
     CsvPreview,
     ImportPlan,
     Misfit,
-    Reject,
     preview_csv,
 )
+from journey_desktop.domain.csv_records import Reject
 from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store import close_store
@@ -664,7 +664,7 @@ class ImportResultDialog(QDialog):
         if not path:
             return
         try:
-            self._result.rejects.save(path)
+            self._result.save_rejects(path)
         except OSError as exc:
             prompts.show_error(self, "Save rejected rows",
                                f"The rejected rows could not be saved: {exc.strerror or exc}")

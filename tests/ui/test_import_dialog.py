@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -260,8 +262,8 @@ def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, set
     assert asked.texts("save")[0][1] == str(tmp_path / "customers-rejected.csv")
     with out.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh)) == [
-            ["line", "reason", "row"], ["3", "empty customer ID", ",Nobody"],
-            ["4", "too many fields (3; the header has 2)", "2,Bob,extra"]]
+            ["line", "reason", "id", "name"], ["3", "empty customer ID", "", "Nobody"],
+            ["4", "too many fields (3; the header has 2)", "2", "Bob", "extra"]]
     assert "2 rejected rows saved to" in result.findChild(QLabel, "saved_label").text()
     close_result(qtbot, controller)
 
@@ -291,6 +293,36 @@ def test_files_that_are_not_csv_get_a_clear_message(qtbot, window, repo, journey
     [error] = asked.texts("error")
     assert error.startswith("photo.csv cannot be imported.") and message in error
     assert dialog_named("import_preview_dialog") is None
+
+
+def test_a_quote_never_closed_is_named_and_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"C{i},Name{i}\n" for i in range(1, 1_000))
+    path = write(tmp_path, 'id,name\nC0,"Ann\n' + rows)
+    controller = ImportController(None, repo, journey_id, settings)
+    with qtbot.waitSignal(controller.finished):
+        controller.start(str(path))
+    [error] = asked.texts("error")
+    assert error == ("customers.csv cannot be imported.\n\ncustomers.csv, line 2: a quote opened "
+                     "on this line is never closed (the field runs to the end of the file)")
+    assert dialog_named("import_preview_dialog") is None and stored(journey_id) == {}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_without_freezing_the_window(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fifo = tmp_path / "customers.csv"
+    os.mkfifo(fifo)
+    # Should the window wait on the pipe, this lets it go (with an empty read) after a while.
+    valve = threading.Timer(10, lambda: open(fifo, "wb").close())
+    valve.start()
+    try:
+        controller = ImportController(None, repo, journey_id, settings)
+        with qtbot.waitSignal(controller.finished):
+            controller.start(str(fifo))
+    finally:
+        valve.cancel()
+    [error] = asked.texts("error")
+    assert error.startswith("customers.csv cannot be imported.\n\ncustomers.csv: is not a "
+                            "regular file (a pipe or a device)")
 
 
 def test_header_only_file_cannot_be_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
