@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +15,11 @@ from journey_desktop.store.repository import JourneyRepository, StoredJourney
 EXIT_OK = 0
 EXIT_NO = 1
 EXIT_USAGE = 2
+
+# Times given on the command line: the evaluator adds up to a year of waits and ten years of
+# day windows to them, so they stay well inside what dates can hold.
+EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+LATEST_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class CliError(Exception):
@@ -43,6 +49,9 @@ class CliContext:
         return JourneyRepository()
 
     def journey(self, ref: str) -> StoredJourney:
+        """The JOURNEY argument: an id or a name."""
+        if not _is_text(ref):  # bytes the terminal could not decode
+            raise CliError(f"no journey with id or name {ref!r}")
         return self.open().find(ref)
 
     def print(self, text: str = "") -> None:
@@ -65,3 +74,35 @@ def read_text_file(path: str) -> str:
         return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise CliError(f"{path}: not a text file (expected a UTF-8 journey file)") from None
+
+
+def parse_now(text: str) -> int:
+    """A time option (``--now``, ``--from``) in ISO 8601 as epoch seconds; without an offset
+    it is local time."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use ISO 8601, like 2025-03-03T09:00:00+01:00"
+        ) from None
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        in_range = EARLIEST_TIME <= moment < LATEST_TIME
+    except (ValueError, OverflowError):  # so far off that the local zone cannot place it
+        in_range = False
+    if not in_range:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use a time from {EARLIEST_TIME.year} to "
+            f"{LATEST_TIME.year - 1}"
+        )
+    return int(moment.timestamp())
+
+
+def _is_text(value: str) -> bool:
+    """False for a command-line argument holding undecodable bytes (lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

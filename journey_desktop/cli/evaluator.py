@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import DEFAULT_BATCH_SIZE, Evaluator
 from journey_desktop.store.evaluator_lock import (
@@ -22,19 +22,6 @@ from journey_desktop.store.evaluator_lock import (
 from journey_desktop.store.outbox import OutboxFilter, export_csv
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.store.stats import journey_stats
-
-
-def parse_now(text: str) -> int:
-    """``--now``: ISO 8601; without an offset it is local time."""
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, like 2025-03-03T09:00:00+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return int(moment.timestamp())
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -82,7 +69,11 @@ def cmd_tick(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.print(f"now: {dt.datetime.fromtimestamp(now).astimezone().isoformat()}")
     for line in summary.lines():
         ctx.print(line)
-    return EXIT_OK
+    # A journey that failed was skipped, the others ran: each is named, and the answer is no.
+    for failure in summary.failures:
+        ctx.err.write(f"journey-desktop: journey {failure.name!r} (id {failure.journey_id}) "
+                      f"failed and was skipped: {failure.error}\n")
+    return EXIT_NO if summary.failures else EXIT_OK
 
 
 def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -111,6 +102,8 @@ def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
                 ctx.print(f"{dt.datetime.fromtimestamp(summary.now).astimezone():%Y-%m-%d %H:%M:%S}"
                           f"  entered {summary.entered}, messages {summary.messages}, "
                           f"completed {summary.completed}")
+                for note in summary.problems():  # a failed journey, a clock gone back
+                    ctx.print(f"  {note}")
                 ctx.out.flush()
             deadline = started + interval
             while not stop.is_set() and time.time() < deadline:

@@ -6,12 +6,14 @@ import argparse
 import json
 import time
 
-from journey_desktop.cli.context import EXIT_OK, CliContext, CliError
-from journey_desktop.cli.evaluator import parse_now
+from journey_desktop.cli.context import EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.domain import engine
 from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DAYS, channels_of
 from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
 from journey_desktop.store.repository import SettingsRepository
+
+# Far above any real daily count, and within what the database compares.
+MAX_PER_DAY_LIMIT = 1_000_000
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,8 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def cmd_forecast(ctx: CliContext, args: argparse.Namespace) -> int:
     if not 1 <= args.days <= MAX_DAYS:
         raise CliError(f"--days must be from 1 to {MAX_DAYS}")
-    if args.max_per_day < 0:
-        raise CliError("--max-per-day must be 0 or more")
+    if not 0 <= args.max_per_day <= MAX_PER_DAY_LIMIT:
+        raise CliError(f"--max-per-day must be from 0 to {MAX_PER_DAY_LIMIT:,}")
     stored = ctx.journey(args.journey)
     start = args.start if args.start is not None else int(time.time())
     try:

@@ -9,28 +9,40 @@ from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, read_text_file
 from journey_desktop.domain.journey import Activation, Duration, Journey, describe_activation
+from journey_desktop.domain.validation import MAX_ENTRIES, duration_problem, max_entries_problem
 
 TIMEOUT_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 TIMEOUT_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_timeout(text: str) -> Duration:
-    """``N{m,h,d}`` as a Duration (``90m``, ``1d``)."""
+    """``N{m,h,d}`` as a Duration (``90m``, ``1d``), within the limits validation keeps."""
     match = TIMEOUT_PATTERN.match(text)
-    if not match or int(match.group(1)) < 1:
+    if not match:
         raise argparse.ArgumentTypeError(
             f"invalid timeout {text!r}: use a whole number 1 or more and m, h or d, like 1d"
         )
-    return Duration(int(match.group(1)), TIMEOUT_UNITS[match.group(2)])
+    digits = match.group(1).lstrip("0") or "0"
+    # Thousands of digits are past every limit: do not ask Python to convert them.
+    value = int(digits) if len(digits) <= 18 else 10**18
+    unit = TIMEOUT_UNITS[match.group(2)]
+    problem = duration_problem(value, unit, "the timeout")
+    if problem:
+        raise argparse.ArgumentTypeError(f"invalid timeout {text!r}: {problem}")
+    return Duration(value, unit)
 
 
-def positive_int(text: str) -> int:
+def parse_max_entries(text: str) -> int:
+    """``--max-entries``: a whole number within the limit validation keeps."""
+    digits = text.strip()
     try:
-        value = int(text)
+        value = int(digits) if len(digits) <= 18 else 0
     except ValueError:
         value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number 1 or more, not {text!r}")
+    if max_entries_problem(value):
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number 1 or more (at most {MAX_ENTRIES:,}), not {text!r}"
+        )
     return value
 
 
@@ -57,7 +69,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     reentry = p.add_mutually_exclusive_group()
     reentry.add_argument("--reentry", dest="reentry", action="store_true", default=None)
     reentry.add_argument("--no-reentry", dest="reentry", action="store_false")
-    p.add_argument("--max-entries", type=positive_int, metavar="N")
+    p.add_argument("--max-entries", type=parse_max_entries, metavar="N")
     p.add_argument("--timeout", type=parse_timeout, metavar="N{m,h,d}")
     p.set_defaults(handler=cmd_activate)
 
@@ -99,7 +111,7 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_create(ctx: CliContext, args: argparse.Namespace) -> int:
-    journey = Journey.from_json(read_text_file(args.file))
+    journey = Journey.from_file(read_text_file(args.file))
     journey_id = ctx.open().create(journey)
     ctx.print(str(journey_id))
     return EXIT_OK

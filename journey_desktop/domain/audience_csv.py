@@ -9,16 +9,35 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO
 
-from journey_desktop.domain.filters import parse_date
+from journey_desktop.domain.csv_records import (
+    KEPT_REJECTS,
+    CsvFileError,
+    LongRecord,
+    Records,
+    RejectLog,
+    field_limit_text,
+    line_breaks,
+    open_csv_file,
+)
+from journey_desktop.domain.values import (
+    DATE_ORDERS,
+    ColumnCheck,
+    check_column,
+    detect_date_order,
+    needs_date_order,
+    number_problem,
+    parse_date,
+    stored_column,
+)
 
 TEXT = "text"
 NUMBER = "number"
@@ -50,14 +69,11 @@ SAMPLE_BYTES = 64 * 1024
 MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 PREVIEW_ROWS = 20
 INFER_ROWS = 1000
-KEPT_REJECTS = 1000
 # Rows read and encoded per step of the import. Each step is a few C calls that keep the
 # interpreter lock for about a millisecond, so the window's thread never waits long for it.
 CHUNK_ROWS = 1000
 
-_NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 _LEADING_ZERO = re.compile(r"-?0\d")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]*)?")
 _FALLBACK_ERRORS = "journey-desktop-cp1252"
 # Windows-1252, with its five undefined bytes read as Latin-1, so decoding never fails.
 _CP1252_TABLE = tuple(
@@ -65,9 +81,7 @@ _CP1252_TABLE = tuple(
     for b in range(256)
 )
 
-
-class CsvFileError(ValueError):
-    """A file that cannot be imported at all; the message is for the user."""
+NOT_CSV_ADVICE = "Export the audience as CSV (comma, semicolon, tab or pipe separated)."
 
 
 # --- sniffing ------------------------------------------------------------------------------
@@ -151,15 +165,22 @@ def sniff_delimiter(text: str) -> str:
 
 
 def infer_type(values: Sequence[str]) -> str:
-    """number, date or text from sample values; blanks are ignored, all blank is text."""
+    """number, date or text from sample values; blanks are ignored, all blank is text.
+
+    Number when every value is one and none has a leading zero (codes such as 007 or a
+    phone number stay text). Date when at least nine values in ten are dates in the order
+    the values decide (in either order when they do not): a date column with a few
+    unreadable values stays a date column, and the preview shows those values.
+    """
     present = [v.strip() for v in values if v.strip()]
     if not present:
         return TEXT
-    if all(_NUMBER.fullmatch(v) and not _LEADING_ZERO.match(v) for v in present):
+    if all(number_problem(v) is None and not _LEADING_ZERO.match(v) for v in present):
         return NUMBER
-    if all(_DATE.fullmatch(v) and parse_date(v) is not None for v in present):
-        return DATE
-    return TEXT
+    detected = detect_date_order(present)
+    orders = (detected,) if detected else DATE_ORDERS
+    dates = sum(1 for v in present if any(parse_date(v, order) for order in orders))
+    return DATE if dates * 10 >= len(present) * 9 else TEXT
 
 
 @dataclass
@@ -176,10 +197,38 @@ class CsvPreview:
     types: dict[str, str]  # every column -> inferred type
     sample_rows: int  # how many rows the sample held (the whole file when not truncated)
     truncated: bool  # the sample is only the start of the file
+    # every column -> its trimmed values in the first INFER_ROWS rows
+    samples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def other_columns(self) -> list[str]:
         return [c for c in self.header if c != self.id_column]
+
+    @property
+    def checked_rows(self) -> int:
+        """How many rows ``check`` and the date order look at."""
+        return min(self.sample_rows, INFER_ROWS)
+
+    def detected_date_order(self, column: str) -> str | None:
+        """The day/month order the column's sample values decide, if they do."""
+        return detect_date_order(self.samples.get(column, ()))
+
+    def date_order_problem(self, column: str, order: str | None) -> str | None:
+        """Why a date column cannot be read without a chosen order (None when it can)."""
+        if order or self.detected_date_order(column):
+            return None
+        values = self.samples.get(column, ())
+        if not needs_date_order(values):
+            return None
+        example = next(v for v in values if needs_date_order((v,)))
+        return (f"column {column!r}: dates such as {example} could be day-first or "
+                "month-first; choose the order")
+
+    def check(self, column: str, kind: str, order: str | None = None) -> ColumnCheck:
+        """The column's sample values that do not fit ``kind``, read in ``order`` (or the
+        detected one)."""
+        order = order or self.detected_date_order(column)
+        return check_column(self.samples.get(column, ()), kind, order)
 
     def problem(self, id_column: str | None = None) -> str | None:
         """Why this file cannot be imported as it stands (None when it can)."""
@@ -194,20 +243,16 @@ class CsvPreview:
         return None
 
 
-def _csv_problem(exc: csv.Error) -> str:
-    """The csv module's complaint, in the user's terms."""
-    if "field larger than field limit" in str(exc):
-        return (f"a field is longer than {csv.field_size_limit():,} characters, more than a "
-                "customer field may hold (is a quote never closed?)")
-    return f"the file cannot be read as CSV ({exc})"
-
-
 def _register_fallback() -> None:
-    def fallback(exc: UnicodeError) -> tuple[str, int]:
-        if not isinstance(exc, UnicodeDecodeError):
-            raise exc
-        bad = exc.object[exc.start : exc.end]
-        return "".join(_CP1252_TABLE[b] for b in bad), exc.end
+    def fallback(exc: UnicodeError) -> tuple[str | bytes, int]:
+        if isinstance(exc, UnicodeDecodeError):
+            bad = exc.object[exc.start : exc.end]
+            return "".join(_CP1252_TABLE[b] for b in bad), exc.end
+        if isinstance(exc, UnicodeEncodeError):
+            # Back to the bytes they were read from (Windows-1252's undefined five).
+            text = exc.object[exc.start : exc.end]
+            return bytes(ord(c) if ord(c) < 256 else ord("?") for c in text), exc.end
+        raise exc
 
     codecs.register_error(_FALLBACK_ERRORS, fallback)
 
@@ -216,6 +261,14 @@ def open_text(raw: IO[bytes], encoding: str) -> io.TextIOWrapper:
     """Text over the binary file; bytes that are not valid in ``encoding`` read as Windows-1252."""
     _register_fallback()
     return io.TextIOWrapper(raw, encoding=encoding, errors=_FALLBACK_ERRORS, newline="")  # type: ignore[arg-type]
+
+
+def create_text(path: str | Path, encoding: str) -> IO[str]:
+    """A new text file in a source's encoding (for CSV written back in it): UTF-8 with a
+    BOM, so spreadsheets read it as UTF-8; Windows-1252's undefined bytes as they were read."""
+    _register_fallback()
+    encoding = UTF8_BOM if encoding == UTF8 else encoding
+    return open(path, "w", encoding=encoding, errors=_FALLBACK_ERRORS, newline="")
 
 
 def _looks_binary(text: str) -> bool:
@@ -245,14 +298,10 @@ def preview_csv(
 def _preview(
     file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None
 ) -> CsvPreview:
+    raw, size = open_csv_file(file)
     try:
-        size = file.stat().st_size
-        with file.open("rb") as raw:
+        with raw:
             head = raw.read(sample_bytes)
-    except FileNotFoundError:
-        raise CsvFileError(f"{file.name}: no such file") from None
-    except IsADirectoryError:
-        raise CsvFileError(f"{file.name}: is a folder, not a file") from None
     except OSError as exc:
         raise CsvFileError(f"{file.name}: cannot be read ({exc.strerror or exc})") from None
     complete = len(head) >= size
@@ -266,8 +315,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if _looks_binary(text):
         raise CsvFileError(
-            f"{file.name} is not a CSV file (it holds binary data). "
-            "Export the audience as CSV (comma, semicolon, tab or pipe separated)."
+            f"{file.name} is not a CSV file (it holds binary data). {NOT_CSV_ADVICE}"
         )
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
@@ -276,23 +324,26 @@ def _preview(
     delimiter = delimiter or sniff_delimiter(text)
     if delimiter not in DELIMITERS:
         raise CsvFileError(f"unsupported delimiter {delimiter!r}")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise CsvFileError(f"{file.name}, line {reader.line_num}: {_csv_problem(exc)}") from None
+        records = Records(io.StringIO(text, newline=""), delimiter, whole_file=complete).read_all()
+    except CsvFileError as exc:
+        raise CsvFileError(f"{file.name}, {exc}") from None
     if not complete and len(records) > 1:
         records.pop()  # may be cut inside a quoted newline
-    records = [r for r in records if any(cell.strip() for cell in r)]
+    # A record with a field too long to read is a row (rejected when imported), not shown.
+    records = [r for r in records if isinstance(r, LongRecord) or any(c.strip() for c in r)]
     if not records:
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
+    if isinstance(records[0], LongRecord):
+        raise CsvFileError(f"{file.name}: its first line has a field over {field_limit_text()}, "
+                           f"so it is not a header line. {NOT_CSV_ADVICE}")
     header = clean_header(records[0])
-    rows = records[1:]
+    rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
     sample = rows[:INFER_ROWS]
-    types = {
-        name: infer_type([row[i] for row in sample if i < len(row)])
-        for i, name in enumerate(header)
+    samples = {
+        name: [row[i].strip() for row in sample if i < len(row)] for i, name in enumerate(header)
     }
+    types = {name: infer_type(values) for name, values in samples.items()}
     return CsvPreview(
         path=str(file),
         size=size,
@@ -302,8 +353,9 @@ def _preview(
         rows=rows[:PREVIEW_ROWS],
         id_column=find_id_column(header),
         types=types,
-        sample_rows=len(rows),
+        sample_rows=len(records) - 1,
         truncated=not complete,
+        samples=samples,
     )
 
 
@@ -319,6 +371,7 @@ class ImportPlan:
     delimiter: str
     id_column: str
     columns: dict[str, str] = field(default_factory=dict)  # non-ID column -> type, file order
+    date_orders: dict[str, str] = field(default_factory=dict)  # date column -> its order
 
     @classmethod
     def from_preview(
@@ -327,8 +380,11 @@ class ImportPlan:
         *,
         id_column: str | None = None,
         types: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None,
     ) -> ImportPlan:
-        """The preview's choices, with the user's ID column and type overrides applied."""
+        """The preview's choices, with the user's ID column, type and date order overrides
+        applied; a date column whose order neither the values nor the user decide is an
+        error, never a guess."""
         chosen = id_column or preview.id_column
         if chosen is not None:
             resolved = resolve_column(preview.header, chosen)
@@ -344,70 +400,49 @@ class ImportPlan:
         merged = dict(preview.types)
         merged.update(types or {})
         columns = {name: merged.get(name, TEXT) for name in preview.header if name != chosen}
+        orders: dict[str, str] = {}
+        for name, kind in columns.items():
+            if kind != DATE:
+                continue
+            order = (date_orders or {}).get(name) or preview.detected_date_order(name)
+            problem = preview.date_order_problem(name, order)
+            if problem:
+                raise CsvFileError(problem)
+            if order:
+                orders[name] = order
         return cls(
             path=preview.path,
             encoding=preview.encoding,
             delimiter=preview.delimiter,
             id_column=chosen,
             columns=columns,
+            date_orders=orders,
         )
 
 
 @dataclass(frozen=True)
-class Reject:
-    line: int  # the physical line where the record starts (the header is line 1)
+class Misfit:
+    """A value that does not fit its column's type: the row imports, the field is not set."""
+
+    line: int
+    column: str
+    value: str
     reason: str
-    row: str  # the record as read, joined again with the file's delimiter
 
 
-REJECTS_HEADER = ("line", "reason", "row")
+class MisfitLog:
+    """Values that did not fit their column's type: counted, the first KEPT_REJECTS kept."""
 
-
-class RejectLog:
-    """Rejected rows: the first KEPT_REJECTS kept for display, all spooled to a temp file."""
-
-    def __init__(self, delimiter: str = ",") -> None:
+    def __init__(self) -> None:
         self.count = 0
-        self.kept: list[Reject] = []
-        self._delimiter = delimiter
-        self._spool: IO[str] | None = None
-        self._writer: csv._writer | None = None  # type: ignore[name-defined]
+        self.kept: list[Misfit] = []
+        self.by_column: dict[str, int] = {}
 
-    def add(self, line: int, reason: str, cells: Sequence[str]) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self._delimiter, lineterminator="").writerow(cells)
-        reject = Reject(line, reason, buffer.getvalue())
+    def add(self, misfit: Misfit) -> None:
         self.count += 1
+        self.by_column[misfit.column] = self.by_column.get(misfit.column, 0) + 1
         if len(self.kept) < KEPT_REJECTS:
-            self.kept.append(reject)
-        if self._writer is None:
-            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._spool)
-        self._writer.writerow((reject.line, reject.reason, reject.row))
-
-    def __iter__(self) -> Iterator[Reject]:
-        """Every rejected row, in file order (read back from the spool)."""
-        if self._spool is None:
-            return
-        self._spool.flush()
-        self._spool.seek(0)
-        for line, reason, row in csv.reader(self._spool):
-            yield Reject(int(line), reason, row)
-        self._spool.seek(0, io.SEEK_END)
-
-    def save(self, path: str | Path) -> None:
-        """Write ``line,reason,row`` with a header (UTF-8 with BOM, for spreadsheets)."""
-        with open(path, "w", encoding=UTF8_BOM, newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(REJECTS_HEADER)
-            for reject in self:
-                writer.writerow((reject.line, reject.reason, reject.row))
-
-    def close(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-            self._writer = None
+            self.kept.append(misfit)
 
 
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
@@ -423,11 +458,27 @@ class FieldsEncoder:
     ``str.split``) on one template per header, so no Python code runs per row: this
     halves the time of an import's parsing. The template is built from the header with
     every name escaped; the ID column's cell is consumed by ``%.0s`` and written nowhere.
+
+    Number and date columns are first put in their stored form (``values.stored_column``:
+    one regular expression per column when they already are); a row with a value that does
+    not fit is encoded again without that field, and the value is left in ``misfits`` as
+    (row of the batch, column, value, why) for the caller to log with its line.
     """
 
-    def __init__(self, header: Sequence[str], id_index: int) -> None:
+    def __init__(
+        self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None,
+    ) -> None:
         self._plain = self._template(header, id_index, '"%s"')
         self._escaped = self._template(header, id_index, "%s")
+        self._header = list(header)
+        self._id_index = id_index
+        self._typed = [
+            (index, name, kind, (date_orders or {}).get(name))
+            for index, name in enumerate(header)
+            if index != id_index and (kind := (types or {}).get(name, TEXT)) != TEXT
+        ]
+        self.misfits: list[tuple[int, str, str, str]] = []
 
     @staticmethod
     def _template(header: Sequence[str], id_index: int, slot: str) -> str:
@@ -442,17 +493,46 @@ class FieldsEncoder:
             keys += 1
         return "{" + "".join(parts) + "}" + _ROW_END
 
-    def encode(self, cells: list[str], rows: int) -> list[str]:
-        """``cells`` holds ``rows`` rows of the header's width, one after the other."""
+    def encode(self, cells: list[str], rows: int, joined: str | None = None) -> list[str]:
+        """``cells`` holds ``rows`` rows of the header's width, one after the other; typed
+        columns are replaced in it by their stored form. ``joined``, when given, is
+        ``"".join(cells)`` as read: stored forms (ISO dates, plain numbers) never need
+        escaping, so it still tells whether any cell does."""
         if not rows:
             return []
-        if _NEEDS_ESCAPE.search("".join(cells)) is None:
+        width = len(self._header)
+        bad: dict[int, set[int]] = {}  # row -> indexes of its cells that do not fit
+        for index, name, kind, order in self._typed:
+            values = cells[index::width]
+            stored, problems = stored_column(values, kind, order)
+            if stored is not values:
+                cells[index::width] = stored
+            for row, why in problems.items():
+                self.misfits.append((row, name, values[row], why))
+                bad.setdefault(row, set()).add(index)
+        if _NEEDS_ESCAPE.search("".join(cells) if joined is None else joined) is None:
             text = (self._plain * rows) % tuple(cells)
         else:
             text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
         encoded = text.split(_ROW_END)
         encoded.pop()  # after the last row's end
+        for row, skipped in bad.items():
+            start = row * width
+            encoded[row] = json.dumps(
+                {
+                    self._header[i]: cells[start + i]
+                    for i in range(width)
+                    if i != self._id_index and i not in skipped
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
         return encoded
+
+    def take_misfits(self) -> list[tuple[int, str, str, str]]:
+        """The misfits of the batches encoded since the last call, and forget them."""
+        misfits, self.misfits = self.misfits, []
+        return misfits
 
 
 @dataclass
@@ -469,9 +549,21 @@ class CustomerBatch:
         return zip(self.ids, self.fields, strict=True)
 
 
-def _line_breaks(row: list[str]) -> int:
-    """Physical line ends inside a row's quoted cells (CRLF, CR and LF each count once)."""
-    return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in row)
+def _cell(text: str) -> str:
+    """A cell as stored: trimmed, without byte order marks (a file pasted after another
+    leaves one inside a row, invisible but part of an ID otherwise)."""
+    return text.replace("\ufeff", "").strip()
+
+
+def _row_starts(rows: list[list[str]], first: int, last: int) -> list[int]:
+    """The line each row of a chunk starts on, the chunk spanning lines first to last."""
+    if last - first + 1 == len(rows):
+        return list(range(first, last + 1))
+    starts: list[int] = []
+    for row in rows:
+        starts.append(first)
+        first += 1 + line_breaks(row)
+    return starts
 
 
 class CustomerReader:
@@ -483,7 +575,8 @@ class CustomerReader:
 
     def __init__(self, plan: ImportPlan, rejects: RejectLog | None = None) -> None:
         self.plan = plan
-        self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter)
+        self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter, plan.encoding)
+        self.misfits = MisfitLog()
         self.read = 0  # data rows (blank lines excluded)
         self.accepted = 0
         self.blank = 0
@@ -491,11 +584,7 @@ class CustomerReader:
         self.size = 0
 
     def __enter__(self) -> CustomerReader:
-        try:
-            self._raw = open(self.plan.path, "rb")  # closed in __exit__
-            self.size = Path(self.plan.path).stat().st_size
-        except OSError as exc:
-            raise CsvFileError(f"{self.plan.path}: cannot be read ({exc.strerror or exc})") from None
+        self._raw, self.size = open_csv_file(self.plan.path)  # closed in __exit__
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -517,40 +606,39 @@ class CustomerReader:
         """Batches of up to ``size`` rows' customers (fewer when some rows are rejected).
 
         The file is read in chunks of CHUNK_ROWS rows. A chunk whose rows all have the
-        header's width and an ID is handled as a whole, in C-level calls; any other chunk
-        row by row, to tell each rejected row's line and reason.
+        header's width and an ID, and no NUL or byte order mark, is handled as a whole, in
+        C-level calls; any other chunk row by row, to tell each rejected row's line and
+        reason.
         """
         assert self._raw is not None, "use CustomerReader as a context manager"
         text = open_text(self._raw, self.plan.encoding)
-        reader = csv.reader(text, delimiter=self.plan.delimiter)
-        header = self._header(reader)
+        records = Records(text, self.plan.delimiter)
+        header = self._header(records)
+        self.rejects.header = header
         try:
             id_index = header.index(self.plan.id_column)
         except ValueError:
             raise CsvFileError(
                 f"the file has no column {self.plan.id_column!r} any more (was it changed?)"
             ) from None
-        encoder = FieldsEncoder(header, id_index)
+        encoder = FieldsEncoder(header, id_index, self.plan.columns, self.plan.date_orders)
         width = len(header)
         chunk_rows = max(1, min(size, CHUNK_ROWS))
-        line = reader.line_num
         batch = CustomerBatch([], [])
         try:
-            while True:
-                try:
-                    rows = list(islice(reader, chunk_rows))
-                except csv.Error as exc:
-                    raise CsvFileError(f"line {reader.line_num}: {_csv_problem(exc)}") from None
-                if not rows:
-                    break
-                first, line = line + 1, reader.line_num
+            while rows := records.chunk(chunk_rows):
                 cells = list(map(str.strip, chain.from_iterable(rows)))
                 ids = cells[id_index::width]
-                if set(map(len, rows)) == {width} and "" not in ids:
+                joined = "".join(cells)
+                if (set(map(len, rows)) == {width} and "" not in ids
+                        and "\x00" not in joined and "\ufeff" not in joined):
                     batch.ids += ids
-                    batch.fields += encoder.encode(cells, len(rows))
+                    batch.fields += encoder.encode(cells, len(rows), joined)
+                    first, last = records.first, records.last
+                    self._log_misfits(encoder, lambda: _row_starts(rows, first, last))
                 else:
-                    self._sort_out(batch, rows, first, line, width, id_index, encoder)
+                    self._sort_out(batch, rows, records.first, records.last, width, id_index,
+                                   encoder)
                 if len(batch) >= size:
                     self.accepted += len(batch)
                     yield batch
@@ -567,39 +655,60 @@ class CustomerReader:
         id_index: int, encoder: FieldsEncoder,
     ) -> None:
         """Row by row: the chunk's customers into ``batch``, its rejects logged with the line
-        they start on."""
+        they start on. A NUL refuses the file, as at its start (it is binary, not text)."""
         cells: list[str] = []
         accepted = 0
+        starts: list[int] = []
         one_line_each = last - first + 1 == len(rows)
         start = first
         for row in rows:
-            if len(row) == width:
-                trimmed = [cell.strip() for cell in row]
+            if any("\x00" in cell for cell in row):
+                raise CsvFileError(
+                    f"line {start}: the file holds binary data (a NUL character), so it is not "
+                    f"a CSV file. {NOT_CSV_ADVICE}"
+                )
+            if isinstance(row, LongRecord):
+                self.rejects.add(start, f"a field is longer than {field_limit_text()}", row)
+            elif len(row) == width:
+                trimmed = list(map(_cell, row))
                 if trimmed[id_index]:
                     batch.ids.append(trimmed[id_index])
                     cells.extend(trimmed)
                     accepted += 1
+                    starts.append(start)
                 else:
                     self._reject(start, row, width)
             else:
                 self._reject(start, row, width)
-            start += 1 if one_line_each else 1 + _line_breaks(row)
+            start += 1 if one_line_each else 1 + line_breaks(row)
         batch.fields += encoder.encode(cells, accepted)
+        self._log_misfits(encoder, lambda: starts)
 
-    def _header(self, reader: Iterator[list[str]]) -> list[str]:
-        try:
-            for cells in reader:
-                if any(cell.strip() for cell in cells):
-                    header = clean_header(cells)
-                    expected = list(self.plan.columns) + [self.plan.id_column]
-                    missing = [name for name in expected if name not in header]
-                    if missing:
-                        raise CsvFileError(
-                            f"the file has no column {missing[0]!r} any more (was it changed?)"
-                        )
-                    return header
-        except csv.Error as exc:
-            raise CsvFileError(_csv_problem(exc)) from None
+    def _log_misfits(self, encoder: FieldsEncoder, starts: Callable[[], list[int]]) -> None:
+        """Log the values of the last encoded rows that did not fit, each with its line
+        (``starts``: the line each of those rows starts on, asked for only when needed)."""
+        misfits = encoder.take_misfits()
+        if misfits:
+            lines = starts()
+            misfits.sort(key=lambda misfit: misfit[0])  # file order; columns stay in order
+            for row, column, value, why in misfits:
+                self.misfits.add(Misfit(lines[row], column, value, why))
+
+    def _header(self, records: Records) -> list[str]:
+        while rows := records.chunk(1):
+            cells = rows[0]
+            if isinstance(cells, LongRecord):
+                raise CsvFileError(f"line {records.first}: the header has a field over "
+                                   f"{field_limit_text()} (was the file changed?)")
+            if any(cell.strip() for cell in cells):
+                header = clean_header(cells)
+                expected = list(self.plan.columns) + [self.plan.id_column]
+                missing = [name for name in expected if name not in header]
+                if missing:
+                    raise CsvFileError(
+                        f"the file has no column {missing[0]!r} any more (was it changed?)"
+                    )
+                return header
         raise CsvFileError("the file is empty: there is nothing to import.")
 
     def _reject(self, line: int, row: list[str], width: int) -> None:

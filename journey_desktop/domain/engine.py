@@ -43,6 +43,8 @@ OUTBOX_COLUMNS: dict[str, dict[str, str]] = {
 
 # --- time -------------------------------------------------------------------------------
 
+DAY_SECONDS = 86_400
+
 
 def local_datetime(ts: int, tz: dt.tzinfo | None = None) -> dt.datetime:
     """The aware local date and time of a UTC instant."""
@@ -58,12 +60,38 @@ def local_date(ts: int, tz: dt.tzinfo | None = None) -> dt.date:
     return dt.datetime.fromtimestamp(ts, tz).date()
 
 
-def local_timestamp(day: dt.date, hour: int, minute: int, tz: dt.tzinfo | None = None) -> int:
+def local_timestamp(day: dt.date, hour: int, minute: int, tz: dt.tzinfo | None = None,
+                    second: int = 0) -> int:
     """The instant of a local wall-clock time; a time skipped by DST lands just after the gap."""
     if tz is None:
-        struct = (day.year, day.month, day.day, hour, minute, 0, 0, 0, -1)
+        struct = (day.year, day.month, day.day, hour, minute, second, 0, 0, -1)
         return int(time.mktime(struct))
-    return int(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).timestamp())
+    return int(dt.datetime(day.year, day.month, day.day, hour, minute, second,
+                           tzinfo=tz).timestamp())
+
+
+def whole_days(seconds: int) -> int:
+    """How many local calendar days a duration steps, or 0 when it steps in seconds.
+
+    SPEC §5: timeouts and waits of whole days keep the wall-clock time across daylight-saving
+    changes (a daily check at 09:00 stays at 09:00); shorter ones are exact seconds.
+    """
+    return seconds // DAY_SECONDS if seconds > 0 and seconds % DAY_SECONDS == 0 else 0
+
+
+def add_local_days(ts: int, days: int, tz: dt.tzinfo | None = None) -> int:
+    """The same local wall-clock time ``days`` calendar days later (earlier when negative)."""
+    if days == 0:
+        return ts
+    moment = local_datetime(ts, tz)
+    day = moment.date() + dt.timedelta(days=days)
+    return local_timestamp(day, moment.hour, moment.minute, tz, moment.second)
+
+
+def after_duration(start: int, seconds: int, tz: dt.tzinfo | None = None) -> int:
+    """``start`` plus a duration: whole days in local calendar days, else in seconds."""
+    days = whole_days(seconds)
+    return add_local_days(start, days, tz) if days else start + seconds
 
 
 def parse_at_time(text: str) -> tuple[int, int]:
@@ -75,7 +103,7 @@ def parse_at_time(text: str) -> tuple[int, int]:
 def wait_end(start: int, seconds: int, at_time: str | None = None,
              tz: dt.tzinfo | None = None) -> int:
     """When a wait entered at ``start`` ends: after the duration, then at the next ``at_time``."""
-    end = start + seconds
+    end = after_duration(start, seconds, tz)
     if not at_time:
         return end
     hour, minute = parse_at_time(at_time)
@@ -87,13 +115,37 @@ def wait_end(start: int, seconds: int, at_time: str | None = None,
     return candidate
 
 
-def next_rhythm_point(first_check_at: int, timeout: int, now: int) -> int:
-    """The first ``first_check_at + k * timeout`` strictly after ``now``: checks keep their hour."""
+def rhythm_point(first_check_at: int, timeout: int, k: int,
+                 tz: dt.tzinfo | None = None) -> int:
+    """The ``k``-th point of a customer's check rhythm (``k`` may be negative)."""
+    days = whole_days(timeout)
+    if days:
+        return add_local_days(first_check_at, k * days, tz)
+    return first_check_at + k * timeout
+
+
+def next_rhythm_point(first_check_at: int, timeout: int, now: int,
+                      tz: dt.tzinfo | None = None, *, inclusive: bool = False) -> int:
+    """The first rhythm point strictly after ``now`` (at or after it with ``inclusive``).
+
+    The rhythm is ``first_check_at`` plus any whole number of timeouts, so checks keep their
+    hour; whole-day timeouts step in local calendar days. A first check in the future (a
+    tick made with a clock ahead of time) still yields the rhythm's first point after now.
+    """
     if timeout <= 0:
         raise ValueError("the timeout must be positive")
-    if first_check_at > now:
-        return first_check_at
-    return first_check_at + ((now - first_check_at) // timeout + 1) * timeout
+
+    def beyond(point: int) -> bool:
+        return point >= now if inclusive else point > now
+
+    # Seconds steps are exact; a calendar step differs from its seconds by an hour or two
+    # at most, so the estimate is within one step and the loops turn at most twice.
+    k = (now - first_check_at) // timeout
+    while beyond(rhythm_point(first_check_at, timeout, k, tz)):
+        k -= 1
+    while not beyond(rhythm_point(first_check_at, timeout, k, tz)):
+        k += 1
+    return rhythm_point(first_check_at, timeout, k, tz)
 
 
 # --- splits -----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from journey_desktop.domain.journey import Condition, Filter
+from journey_desktop.domain.values import AMBIGUOUS_NUMBER, number_problem, parse_number
+from journey_desktop.domain.values import parse_iso_date as parse_date
 
 FIELD_TYPES = ("text", "number", "date")
 
@@ -23,6 +25,10 @@ DATE_OPS = (
 ) + PRESENCE_OPS
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {"text": TEXT_OPS, "number": NUMBER_OPS, "date": DATE_OPS}
 ALL_OPS = tuple(dict.fromkeys(TEXT_OPS + NUMBER_OPS + DATE_OPS))
+
+# The most days a date operator looks ahead or back: an anniversary comes within a year
+# (366 with 29 February), a window of ten years covers any campaign.
+MAX_DAYS_BY_OP = {"anniversary_in_days": 366, "within_last_days": 3650, "within_next_days": 3650}
 
 OP_LABELS = {
     "equals": "equals",
@@ -57,30 +63,6 @@ def op_field_type(op: str) -> str | None:
     return None
 
 
-def parse_date(text: str) -> dt.date | None:
-    """An ISO ``YYYY-MM-DD`` date (a longer ISO timestamp keeps its date part), else None."""
-    text = text.strip()
-    if len(text) < 10:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def parse_number(text: Any) -> float | None:
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        return float(text)
-    if not isinstance(text, str):
-        return None
-    try:
-        return float(text.strip().replace(",", "."))
-    except ValueError:
-        return None
-
-
 def value_problem(condition: Condition) -> str | None:
     """Why a condition's value does not fit its operator, or None when it does."""
     op, value = condition.op, condition.value
@@ -103,6 +85,8 @@ def value_problem(condition: Condition) -> str | None:
         return None
     if kind == "number":
         if parse_number(value) is None:
+            if isinstance(value, str) and number_problem(value) == AMBIGUOUS_NUMBER:
+                return f"'{op}' needs a number, not {value!r} ({AMBIGUOUS_NUMBER})"
             return f"'{op}' needs a number, not {value!r}"
         return None
     if op in ("before", "after", "on"):
@@ -110,8 +94,9 @@ def value_problem(condition: Condition) -> str | None:
             return f"'{op}' needs a date as YYYY-MM-DD, not {value!r}"
         return None
     # within_last_days, within_next_days, anniversary_in_days
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return f"'{op}' needs a whole number of days (0 or more), not {value!r}"
+    limit = MAX_DAYS_BY_OP[op]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        return f"'{op}' needs a whole number of days from 0 to {limit:,}, not {value!r}"
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,9 @@ NODE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
 CHANNELS = ("push", "email", "sms", "inapp", "whatsapp")
 DURATION_UNITS = ("minutes", "hours", "days")
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
+# The longest wait or timeout, one year in each unit: longer is a typing slip, and a year
+# keeps every due time far inside what dates and the database can hold.
+MAX_DURATION = {"minutes": 525_600, "hours": 8_760, "days": 365}
 
 # Channel fields in file order: (key, required).
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -224,17 +228,44 @@ class Journey:
 
     @classmethod
     def from_json(cls, text: str) -> Journey:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise JourneyFileError(
-                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-        return cls.from_dict(data)
+        """A definition this app stored: older versions could store NaN, which validation
+        then reports on its node rather than making the journey unreadable."""
+        return cls.from_dict(_parse(text, strict=False))
+
+    @classmethod
+    def from_file(cls, text: str) -> Journey:
+        """A journey file from the user: NaN and Infinity, which JSON does not have but
+        Python's parser accepts, are refused here."""
+        return cls.from_dict(_parse(text, strict=True))
 
     @classmethod
     def from_dict(cls, data: Any) -> Journey:
         return _Reader().journey(data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JourneyFileError(f"not valid JSON: {name} is not a number a journey file may hold")
+
+
+def _parse(text: str, *, strict: bool) -> Any:
+    """JSON text as Python values, or JourneyFileError in words (never a RecursionError on
+    a file nested thousands deep, nor Python's message on a number of thousands of digits)."""
+    try:
+        if strict:
+            return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text)
+    except JourneyFileError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JourneyFileError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise JourneyFileError("not valid JSON: lists or objects are nested too deeply") from None
+    except ValueError:  # an integer longer than Python converts
+        raise JourneyFileError(
+            f"not valid JSON: a number has more than {sys.get_int_max_str_digits():,} digits"
+        ) from None
 
 
 def minimal_journey(name: str) -> Journey:
@@ -360,6 +391,9 @@ class _Reader:
             value = cobj.get("value")
             if isinstance(value, dict):
                 raise JourneyFileError(f"{cw}.value: expected text, a number or a list")
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    self._unicode(item, f"{cw}.value")
             conditions.append(
                 Condition(
                     field=self._text(cobj.get("field", ""), f"{cw}.field"),
@@ -426,7 +460,7 @@ class _Reader:
             raise JourneyFileError(f"{where}: expected text")
         if required and not value.strip():
             raise JourneyFileError(f"{where}: required")
-        return value
+        return _Reader._unicode(value, where)
 
     @staticmethod
     def _optional_text(value: Any, where: str) -> str | None:
@@ -434,6 +468,15 @@ class _Reader:
             return None
         if not isinstance(value, str):
             raise JourneyFileError(f"{where}: expected a node id (text)")
+        return _Reader._unicode(value, where)
+
+    @staticmethod
+    def _unicode(value: str, where: str) -> str:
+        """Text the database can store: a lone surrogate (``"\\ud800"``) is not."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise JourneyFileError(f"{where}: not valid Unicode text") from None
         return value
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
     CHANNELS,
     DURATION_UNITS,
+    MAX_DURATION,
     SMS_MAX_LENGTH,
     UNIT_SECONDS,
     Filter,
@@ -23,7 +25,14 @@ from journey_desktop.domain.journey import (
 ERROR = "error"
 WARNING = "warning"
 NAME_MAX_LENGTH = 120
+# The most entries per customer: what the activation dialog's nine-digit field takes.
+MAX_ENTRIES = 999_999_999
 AT_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Links a push may carry: the web, or an app's own link (myapp://offers/42); never a scheme
+# that runs or reads something where the link is opened.
+UNSAFE_URL_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "about"})
+# Characters that show nothing: spaces, controls, zero-width and other format characters.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,79 @@ def normalize_name(name: str) -> str:
     return name.strip().casefold()
 
 
+def name_problem(name: str) -> str | None:
+    """Why a journey name cannot be used (taken names aside), or None: the repository and
+    validation share it so that both refuse the same names in the same words."""
+    trimmed = name.strip()
+    if not trimmed:
+        return "a journey name is required"
+    if len(trimmed) > NAME_MAX_LENGTH:
+        return f"a journey name is at most {NAME_MAX_LENGTH} characters"
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") for ch in trimmed):
+        return "a journey name cannot contain control characters or line breaks"
+    if all(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in trimmed):
+        return "a journey name needs at least one visible character"
+    return None
+
+
+def whole_number(value: object) -> int | None:
+    """The value as an int when it is a finite whole number (``3`` or ``3.0``), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinities
+        return None
+    return int(value)
+
+
+def duration_problem(value: object, unit: str, what: str = "the duration") -> str | None:
+    """Why a wait or timeout value cannot be used, or None: whole units from 1 to a year
+    (an unknown unit is reported on its own field)."""
+    number = whole_number(value)
+    if number is None:
+        return f"{what} must be a whole number of {unit}, not {value!r}"
+    if number < 1:
+        return f"{what} must be 1 or more"
+    limit = MAX_DURATION.get(unit)
+    if limit is not None and number > limit:
+        return f"{what} must be at most {limit:,} {unit} (one year)"
+    return None
+
+
+def max_entries_problem(value: object) -> str | None:
+    """Why a maximum number of entries cannot be used, or None (None itself is unlimited)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ENTRIES:
+        return f"maximum entries must be a whole number from 1 to {MAX_ENTRIES:,} (or blank)"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why a message link cannot be used, or None; ``{{field}}`` placeholders may fill in
+    its parts, but its scheme (``https:``) must be written out."""
+    text = url.strip()
+    if not text:
+        return None
+    invalid = f"not a valid web address: {url!r}"
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in text):
+        return invalid
+    colon = text.find(":")
+    opening = text.find("{{")
+    if colon < 0 or 0 <= opening < colon:
+        return invalid
+    parts = urlsplit(PLACEHOLDER.sub("x", text))
+    scheme = parts.scheme.lower()
+    if scheme in UNSAFE_URL_SCHEMES:
+        return f"links must be web (https:) or app links, not {scheme}: links"
+    if scheme in ("http", "https"):
+        host = parts.netloc
+        return None if host and ("." in host or host.startswith("localhost")) else invalid
+    # App deep links such as myapp://offers/42 are common in push messages.
+    if re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) and (parts.netloc or parts.path):
+        return None
+    return invalid
+
+
 def validate(
     journey: Journey,
     *,
@@ -110,10 +192,9 @@ class _Validator:
 
     def check_name(self) -> None:
         name = self.journey.name.strip()
-        if not name:
-            self.error(None, "name", "name is required")
-        elif len(name) > NAME_MAX_LENGTH:
-            self.error(None, "name", f"name is longer than {NAME_MAX_LENGTH} characters")
+        problem = name_problem(name)
+        if problem:
+            self.error(None, "name", problem)
         elif normalize_name(name) in self.taken:
             self.error(None, "name", f"another journey is already named {name!r}")
 
@@ -122,6 +203,9 @@ class _Validator:
         for index, node in enumerate(self.journey.nodes):
             if not node.id.strip():
                 self.error(f"nodes[{index}]", "id", "node id is empty")
+                continue
+            if any(unicodedata.category(ch) == "Cc" for ch in node.id):
+                self.error(f"nodes[{index}]", "id", "a node id cannot contain control characters")
                 continue
             if node.id in ids:
                 self.error(node.id, "id", f"node id {node.id!r} is used by more than one node")
@@ -210,8 +294,9 @@ class _Validator:
         if duration is None:
             self.error(nid, "duration", "a wait needs a duration")
         else:
-            if duration.value <= 0:
-                self.error(nid, "duration.value", "the duration must be greater than 0")
+            problem = duration_problem(duration.value, duration.unit)
+            if problem:
+                self.error(nid, "duration.value", problem)
             if duration.unit not in DURATION_UNITS:
                 self.error(
                     nid, "duration.unit", f"unit must be one of {', '.join(DURATION_UNITS)}"
@@ -224,15 +309,19 @@ class _Validator:
         if not 2 <= count <= 10:
             self.error(nid, "branches", f"a split needs 2 to 10 branches, not {count}")
         total = 0
+        all_whole = True
         for i, branch in enumerate(node.branches):
             fld = f"branches[{i}].percent"
-            if isinstance(branch.percent, float) and not branch.percent.is_integer():
+            percent = whole_number(branch.percent)
+            if percent is None:
                 self.error(nid, fld, "percent must be a whole number")
-            elif branch.percent <= 0 or branch.percent >= 100:
+                all_whole = False
+                continue
+            if not 1 <= percent <= 99:
                 self.error(nid, fld, "percent must be between 1 and 99")
-            total += branch.percent
-        if count and total != 100:
-            self.error(nid, "branches", f"split percents add up to {total:g}, not 100")
+            total += percent
+        if count and all_whole and total != 100:
+            self.error(nid, "branches", f"split percents add up to {total}, not 100")
 
     def check_message(self, nid: str, node: Node) -> None:
         channel = node.channel or ""
@@ -244,9 +333,9 @@ class _Validator:
             if required and not value.strip():
                 self.error(nid, key, f"{channel} {key.replace('_', ' ')} is empty")
             self.check_placeholders(nid, key, value)
-        url = node.content.get("url", "")
-        if channel == "push" and url.strip() and not _valid_url(url):
-            self.error(nid, "url", f"not a valid web address: {url!r}")
+        url_error = url_problem(node.content.get("url", "")) if channel == "push" else None
+        if url_error:
+            self.error(nid, "url", url_error)
         if channel == "sms":
             length = len(node.content.get("body", ""))
             if length > SMS_MAX_LENGTH:
@@ -309,13 +398,15 @@ class _Validator:
 
     def check_activation(self) -> None:
         act = self.journey.activation
-        if act.max_entries is not None and act.max_entries < 1:
-            self.error(None, "activation.max_entries", "maximum entries must be 1 or more (or blank)")
+        entries_error = max_entries_problem(act.max_entries)
+        if entries_error:
+            self.error(None, "activation.max_entries", entries_error)
         timeout = act.timeout
+        timeout_error = duration_problem(timeout.value, timeout.unit, "the timeout")
         if timeout.unit not in DURATION_UNITS:
             self.error(None, "activation.timeout.unit", f"unit must be one of {', '.join(DURATION_UNITS)}")
-        elif timeout.value < 1 or (isinstance(timeout.value, float) and not timeout.value.is_integer()):
-            self.error(None, "activation.timeout.value", "the timeout must be a whole number, 1 or more")
+        elif timeout_error:
+            self.error(None, "activation.timeout.value", timeout_error)
         elif (
             act.allow_reentry
             and act.max_entries is None
@@ -334,17 +425,6 @@ class _Validator:
             if node.filter and any(op_field_type(c.op) == "date" for c in node.filter.conditions):
                 return True
         return False
-
-
-def _valid_url(url: str) -> bool:
-    candidate = PLACEHOLDER.sub("x", url.strip())
-    if any(ch.isspace() for ch in candidate):
-        return False
-    parts = urlsplit(candidate)
-    if parts.scheme in ("http", "https"):
-        return bool(parts.netloc) and "." in parts.netloc or parts.netloc.startswith("localhost")
-    # App deep links such as myapp://offers/42 are common in push messages.
-    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme)) and bool(parts.netloc or parts.path)
 
 
 def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:

@@ -95,8 +95,8 @@ class EvaluatorScheduler(QObject):
 
     @property
     def interval_seconds(self) -> int:
-        if self._interval is not None:
-            return self._interval
+        if self._interval is not None:  # QTimer takes int milliseconds: at most ~596 hours
+            return min(self._interval, SettingsRepository.MAX_TICK_INTERVAL)
         return SettingsRepository().tick_interval()
 
     def status_text(self) -> str:
@@ -110,7 +110,10 @@ class EvaluatorScheduler(QObject):
             parts.append(f"last tick {dt.datetime.fromtimestamp(self.last_tick_at):%H:%M}")
         if self.next_tick_at is not None:
             parts.append(f"next {dt.datetime.fromtimestamp(self.next_tick_at):%H:%M}")
-        return "Evaluator: " + (", ".join(parts) if parts else "stopped")
+        text = "Evaluator: " + (", ".join(parts) if parts else "stopped")
+        if self.last_summary is not None:  # what went wrong in the last tick, in words
+            text = " — ".join([text, *self.last_summary.problems()])
+        return text
 
     def start(self, *, first_tick_in: float | None = None) -> None:
         """Start ticking at the interval.
@@ -142,7 +145,7 @@ class EvaluatorScheduler(QObject):
     def set_interval(self, seconds: int) -> None:
         self._interval = int(seconds)
         if self._timer.isActive():
-            self._timer.start(self._interval * 1000)
+            self._timer.start(self.interval_seconds * 1000)
             self._schedule_next()
 
     @Slot()

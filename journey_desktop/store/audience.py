@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import json
 import logging
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from peewee import DatabaseError
 
@@ -17,9 +19,13 @@ from journey_desktop.domain.audience_csv import (
     CustomerBatch,
     CustomerReader,
     ImportPlan,
-    RejectLog,
+    MisfitLog,
+    clean_header,
+    create_text,
 )
+from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.store import sqlite_bulk
+from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
@@ -60,12 +66,28 @@ class ImportResult:
     committed: bool = False
     mode: str = ADD
     rejects: RejectLog = field(default_factory=RejectLog)
+    misfits: MisfitLog = field(default_factory=MisfitLog)  # values stored as not set
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def imported(self) -> int:
         return self.added + self.updated
+
+    def save_rejects(self, path: str | Path) -> None:
+        """Write the rejected rows as a file to fix and import again (SPEC §4).
+
+        In the source's delimiter and encoding: ``line`` and ``reason`` first (so they stay
+        in place whatever a row's width), then the source's columns. Cells a spreadsheet
+        would run as formulas are escaped as in the outbox export.
+        """
+        rejects = self.rejects
+        names = clean_header([*rejects.header, "line", "reason"])  # "line (2)" if taken
+        with create_text(path, rejects.encoding) as out:
+            writer = csv.writer(out, delimiter=rejects.delimiter)
+            writer.writerow([*names[-2:], *map(csv_cell, names[:-2])])
+            for reject in rejects:
+                writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
 
 
 @dataclass
@@ -163,7 +185,7 @@ class AudienceStore:
         stamp = int(time.time()) if now is None else int(now)
         started = time.perf_counter()
         target = "the customer base" if journey_id is None else f"journey {journey_id}"
-        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter))
+        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = CustomerReader(plan, result.rejects)
         try:
             with _collector_paused(), sqlite_bulk.write_transaction():
@@ -228,7 +250,7 @@ class AudienceStore:
         """How many customers a replace with this file would remove (for the confirmation)."""
         if self.count(journey_id) == 0:
             return 0
-        rejects = RejectLog(plan.delimiter)
+        rejects = RejectLog(plan.delimiter, plan.encoding)
         try:
             with _collector_paused(), CustomerReader(plan, rejects) as reader:
 
@@ -247,6 +269,7 @@ class AudienceStore:
         result.read = reader.read
         result.rejected = reader.rejects.count
         result.blank = reader.blank
+        result.misfits = reader.misfits
 
     def _merge_columns(self, journey_id: int, columns: dict[str, str], mode: str) -> dict[str, str]:
         """Replace: the file's columns. Add: the known columns, updated and extended."""

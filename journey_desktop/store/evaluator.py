@@ -18,15 +18,18 @@ import signal
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import Database
 
 from journey_desktop.domain import engine
-from journey_desktop.domain.journey import Journey, JourneyFileError, Node
-from journey_desktop.store import sqlite_sql
+from journey_desktop.domain.journey import SMS_MAX_LENGTH, Journey, JourneyFileError, Node
+from journey_desktop.store import evaluator_clock, sqlite_sql
 from journey_desktop.store.db import database
+from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
+
+__all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"]
 
 log = logging.getLogger(__name__)
 
@@ -40,51 +43,10 @@ END_EXIT = "exit"
 END_LEFT_AUDIENCE = "left_audience"
 END_INVALID = "invalid_node"
 
-
-@dataclass
-class TickSummary:
-    """What one tick did, for the status bar, the command line and the logs."""
-
-    now: int
-    journeys: int = 0
-    checked: int = 0
-    entered: int = 0
-    advanced: int = 0
-    messages: int = 0
-    completed: int = 0
-    stopped: int = 0
-    batches: int = 0
-    seconds: float = 0.0
-    messages_by_journey: dict[int, int] = field(default_factory=dict)
-
-    def add(self, other: TickSummary) -> None:
-        for name in ("checked", "entered", "advanced", "messages", "completed", "stopped",
-                     "batches"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def lines(self) -> list[str]:
-        return [
-            f"journeys: {self.journeys}",
-            f"checked: {self.checked}",
-            f"entered: {self.entered}",
-            f"advanced: {self.advanced}",
-            f"messages: {self.messages}",
-            f"completed: {self.completed}",
-            f"stopped: {self.stopped}",
-        ]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "now": self.now,
-            "journeys": self.journeys,
-            "checked": self.checked,
-            "entered": self.entered,
-            "advanced": self.advanced,
-            "messages": self.messages,
-            "completed": self.completed,
-            "stopped": self.stopped,
-            "seconds": round(self.seconds, 3),
-        }
+# Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
+# never checked before (one removed by a replace import and added again keeps its runs);
+# everyone (after a run insert met an entry number already taken).
+PROBE_NONE, PROBE_NEW, PROBE_ALL = 0, 1, 2
 
 
 class _CrashPoint:
@@ -133,16 +95,22 @@ def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
     return None
 
 
-def _plan(journey_id: int, definition: str) -> _Plan | None:
+class JourneyError(Exception):
+    """A journey that cannot be evaluated as stored; the tick reports it and goes on."""
+
+
+class _EntryNumberTaken(Exception):
+    """A new run's entry number was already used: the batch is rolled back and redone."""
+
+
+def _plan(journey_id: int, definition: str) -> _Plan:
     try:
         journey = Journey.from_json(definition)
-    except JourneyFileError:
-        log.exception("journey %s has an unreadable definition; skipped", journey_id)
-        return None
+    except JourneyFileError as exc:
+        raise JourneyError(f"its definition cannot be read: {exc}") from exc
     entry = journey.entry()
     if entry is None:
-        log.error("journey %s has no single entry; skipped", journey_id)
-        return None
+        raise JourneyError("it has no single entry node")
     activation = journey.activation
     return _Plan(
         id=journey_id,
@@ -154,6 +122,16 @@ def _plan(journey_id: int, definition: str) -> _Plan | None:
         timeout=max(1, activation.timeout.seconds),
         chain=_entry_chain(journey, entry),
     )
+
+
+def _failure_text(exc: BaseException, function_error: BaseException | None) -> str:
+    """One line for a journey's failure; SQLite hides a user function's own error."""
+    cause = function_error if isinstance(exc, sqlite3.Error) and function_error else exc
+    if isinstance(cause, JourneyError):
+        return str(cause)
+    if isinstance(cause, (OverflowError, ValueError)):
+        return f"a duration or number in it is out of range ({cause})"
+    return str(cause) or type(cause).__name__
 
 
 class Evaluator:
@@ -174,28 +152,57 @@ class Evaluator:
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._crash = _CrashPoint()
+        self._functions = sqlite_sql.FunctionState()
 
     # --- the tick -------------------------------------------------------------------------
 
     def tick(self, now: int, journey_ids: list[int] | None = None) -> TickSummary:
-        """One evaluation of every active journey (or the given ones) at ``now``."""
+        """One evaluation of every active journey (or the given ones) at ``now``.
+
+        A journey that fails is rolled back to its last committed batch, logged and listed
+        in the summary's ``failures``; the others are evaluated all the same. Only trouble
+        with the database itself (busy, full, damaged) stops the tick.
+        """
         started = time.perf_counter()
         now = int(now)
         summary = TickSummary(now=now)
         conn = self._prepare()
+        back = evaluator_clock.clock_went_back(self.db, now)
+        summary.clock_went_back_from = back
         rows = conn.execute(
-            "SELECT id, definition FROM journey WHERE status = 'active' ORDER BY id"
+            "SELECT id, name, definition FROM journey WHERE status = 'active' ORDER BY id"
         ).fetchall()
-        for journey_id, definition in rows:
-            if journey_ids is not None and journey_id not in journey_ids:
+        for journey_id, name, definition in rows:
+            selected = journey_ids is None or journey_id in journey_ids
+            if not selected and back is None:
                 continue
-            plan = _plan(journey_id, definition)
-            if plan is None:
-                continue
-            summary.journeys += 1
-            part = self._tick_journey(conn, plan, now)
-            summary.messages_by_journey[journey_id] = part.messages
-            summary.add(part)
+            summary.journeys += int(selected)
+            part = TickSummary(now=now)
+            self._functions.error = None
+            try:
+                plan = _plan(journey_id, definition)
+                if back is not None:
+                    summary.rescheduled += evaluator_clock.reschedule(
+                        self.db, plan.id, plan.reentry, plan.timeout, now)
+                if selected:
+                    self._tick_journey(conn, plan, now, part)
+            except TickCancelled:
+                raise
+            except Exception as exc:
+                if sqlite_sql.is_database_trouble(exc):
+                    raise
+                failure = JourneyFailure(journey_id, name,
+                                         _failure_text(exc, self._functions.error))
+                log.error("journey %s (%s) skipped by this tick: %s", journey_id, name,
+                          failure.error, exc_info=exc)
+                summary.failures.append(failure)
+            if selected:
+                summary.messages_by_journey[journey_id] = part.messages
+                summary.add(part)
+        if back is not None:
+            log.warning("the clock went back: now %s is before the last tick at %s; %s next "
+                        "checks were moved back to their rhythm", now, back, summary.rescheduled)
+            evaluator_clock.record_tick(self.db, now)
         summary.seconds = time.perf_counter() - started
         log.info("tick at %s: %s (%.3f s)", now, ", ".join(summary.lines()), summary.seconds)
         return summary
@@ -203,17 +210,37 @@ class Evaluator:
     def _prepare(self) -> sqlite3.Connection:
         self.db.connect(reuse_if_open=True)
         conn = sqlite_sql.raw_connection(self.db)
-        sqlite_sql.register_functions(conn, self.tz)
+        self._functions = sqlite_sql.register_functions(conn, self.tz)
         sqlite_sql.prepare_work_tables(conn)
         return conn
 
-    def _tick_journey(self, conn: sqlite3.Connection, plan: _Plan, now: int) -> TickSummary:
-        summary = TickSummary(now=now)
-        while self._entry_batch(conn, plan, now, summary):
+    def _tick_journey(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+                      summary: TickSummary) -> None:
+        """Every due batch of one journey, each its own transaction, counted once committed."""
+        (has_runs,) = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM run WHERE journey_id = ?)", (plan.id,)
+        ).fetchone()
+        probe = PROBE_NEW if has_runs else PROBE_NONE
+        while True:
+            batch = TickSummary(now=now)
+            try:
+                if not self._entry_batch(conn, plan, now, batch, probe):
+                    break
+            except _EntryNumberTaken:
+                if probe == PROBE_ALL:
+                    raise JourneyError("new runs collide with existing entry numbers") from None
+                log.warning("journey %s: an entry number was taken; entry counts are read "
+                            "back from the runs", plan.id)
+                probe = PROBE_ALL
+                continue
+            summary.add(batch)
             self._committed(summary)
-        while self._advance_batch(conn, plan, now, summary):
+        while True:
+            batch = TickSummary(now=now)
+            if not self._advance_batch(conn, plan, now, batch):
+                break
+            summary.add(batch)
             self._committed(summary)
-        return summary
 
     def _committed(self, summary: TickSummary) -> None:
         summary.batches += 1
@@ -225,9 +252,28 @@ class Evaluator:
 
     # --- entry checks (§5.1) --------------------------------------------------------------
 
+    @staticmethod
+    def _entries_sql(probe: int) -> str:
+        """A checked customer's entry count: the customer row's, or, for the customers
+        ``probe`` names, the highest entry number of their runs when that is higher (a
+        customer removed by a replace import and added again starts at 0 but keeps its
+        runs: entry numbers are never used twice)."""
+        if probe == PROBE_NONE:
+            return "c.entries"
+        highest = ("max(c.entries, coalesce((SELECT max(r.entry_number) FROM run r"
+                   " WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id),"
+                   " 0))")
+        if probe == PROBE_ALL:
+            return highest
+        return f"(CASE WHEN c.first_check_at IS NULL THEN {highest} ELSE c.entries END)"
+
     def _entry_batch(self, conn: sqlite3.Connection, plan: _Plan, now: int,
-                     summary: TickSummary) -> bool:
-        """Check one batch of due customers; False when none was due."""
+                     summary: TickSummary, probe: int = PROBE_NONE) -> bool:
+        """Check one batch of due customers; False when none was due.
+
+        Raises ``_EntryNumberTaken`` (rolling the batch back) when a new run's key was
+        already used, rather than drop the run and leave its customer never checked again.
+        """
         jid = plan.id
         today = engine.local_date(now, self.tz).toordinal()
         match_sql, match_params = sqlite_sql.filter_sql(
@@ -236,6 +282,7 @@ class Evaluator:
         # The profile is read only when the entry filters on it.
         profile = (" LEFT JOIN profile p ON p.external_id = c.external_id"
                    if match_params else "")
+        entries = self._entries_sql(probe)
         with sqlite_sql.write_transaction(self.db):
             conn.execute("DELETE FROM temp.jd_check")
             conn.execute("DELETE FROM temp.jd_walk")
@@ -249,11 +296,11 @@ class Evaluator:
                 "INSERT INTO temp.jd_check (ext, n, first, matched, busy, enter) "
                 "SELECT ext, n, first, matched, busy,"
                 f" CASE WHEN matched AND busy = 0{limit} THEN 1 ELSE 0 END FROM ("
-                " SELECT c.external_id AS ext, c.entries AS n,"
+                f" SELECT c.external_id AS ext, {entries} AS n,"
                 f" c.first_check_at AS first, {match_sql} AS matched,"
-                "  CASE WHEN c.entries = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
+                f"  CASE WHEN {entries} = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
                 "   WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id"
-                "   AND r.entry_number = c.entries AND r.state = 'in_progress') END AS busy"
+                f"   AND r.entry_number = {entries} AND r.state = 'in_progress') END AS busy"
                 f" FROM member c{profile} WHERE c.journey_id = ? AND c.next_check_at <= ?"
                 f" ORDER BY c.next_check_at {sqlite_sql.limit_once('?')})",
                 (*match_params, jid, now, self.batch_size),
@@ -261,8 +308,9 @@ class Evaluator:
             if checked <= 0:
                 return False
             (entered,) = conn.execute("SELECT count(*) FROM temp.jd_check WHERE enter").fetchone()
+            started = 0
             if entered and plan.chain is not None:
-                self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
+                started = self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
             elif entered:
                 conn.execute(
                     "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state) "
@@ -270,19 +318,21 @@ class Evaluator:
                     (plan.entry.id, now, IN_PROGRESS),
                 )
                 self._walk(conn, plan, now, summary)
-                conn.execute(
+                started = conn.execute(
                     "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
                     " due_at, started_at, ended_at, end_reason, path) "
                     "SELECT ?, ext, entry_number, state, node,"
                     " CASE WHEN state = ? THEN due END, ?, ended, reason, path"
                     " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
                     (jid, IN_PROGRESS, now),
-                )
+                ).rowcount
                 conn.execute(
                     "UPDATE temp.jd_check SET open = 1 WHERE ext IN ("
                     " SELECT ext FROM temp.jd_walk WHERE state = ?)",
                     (IN_PROGRESS,),
                 )
+            if started < entered:
+                raise _EntryNumberTaken()
             next_sql = self._next_check_sql(plan, now, "k.n + k.enter", "k.first")
             # New runs along the shared first steps that stop at a wait are still open.
             chain_waits = plan.chain is not None and plan.chain[-1].type == "wait"
@@ -290,10 +340,13 @@ class Evaluator:
             # Customers who entered and whose run is still in progress (most of a first
             # tick) are not checked again until it ends: one update with constant values.
             in_run = f"enter = 1 AND (open = 1 OR enter = {waits_after_entry})"
+            # A count read back from the runs differs from the row's: take the batch's.
+            count = ("entries + 1" if probe == PROBE_NONE else
+                     "(SELECT k.n + 1 FROM temp.jd_check AS k WHERE k.ext = member.external_id)")
             conn.execute(
-                "UPDATE member SET entries = entries + 1,"
+                f"UPDATE member SET entries = {count},"
                 " first_check_at = coalesce(first_check_at, ?), next_check_at = NULL "
-                f"WHERE journey_id = ? AND external_id IN (SELECT ext FROM temp.jd_check"
+                "WHERE journey_id = ? AND external_id IN (SELECT ext FROM temp.jd_check"
                 f" WHERE {in_run})",
                 (now, jid),
             )
@@ -313,15 +366,16 @@ class Evaluator:
         return True
 
     def _enter_along_chain(self, conn: sqlite3.Connection, plan: _Plan, chain: list[Node],
-                           now: int, entered: int, summary: TickSummary) -> None:
+                           now: int, entered: int, summary: TickSummary) -> int:
         """New runs that all take the same first steps: each step is one statement for the
-        whole batch, and each run is written once, already at its first wait or exit."""
+        whole batch, and each run is written once, already at its first wait or exit.
+        Returns how many runs were written."""
         last = chain[-1]
         path = "".join(f"{node.id}@{now}\n" for node in chain)
         for node in chain:
             if node.type == "message":
-                summary.messages += self._write_messages(
-                    conn, plan, node, now,
+                self._write_messages(
+                    conn, plan, node, now, summary,
                     source="SELECT ext, n + 1 AS entry_number, ? AS due"
                            " FROM temp.jd_check WHERE enter = 1",
                     source_params=[now],
@@ -333,29 +387,40 @@ class Evaluator:
             seconds = last.duration.seconds if last.duration else 0
             state, node_id, ended, reason = IN_PROGRESS, last.next, None, None
             due = engine.wait_end(now, seconds, last.at_time, self.tz)
-        conn.execute(
+        started = conn.execute(
             "INSERT INTO run (journey_id, external_id, entry_number, state, node, due_at,"
             " started_at, ended_at, end_reason, path) "
             "SELECT ?, ext, n + 1, ?, ?, ?, ?, ?, ?, ? FROM temp.jd_check WHERE enter = 1 "
             "ON CONFLICT DO NOTHING",
             (plan.id, state, node_id, due, now, ended, reason, path),
-        )
+        ).rowcount
         conn.executemany(
             "INSERT INTO node_visit (journey_id, node, visits) VALUES (?, ?, ?) "
             "ON CONFLICT (journey_id, node) DO UPDATE SET visits = visits + excluded.visits",
             [(plan.id, node.id, entered) for node in chain],
         )
+        return int(started)
 
     def _next_check_sql(self, plan: _Plan, now: int, entries_sql: str, first_sql: str) -> str:
-        """The next check: the first rhythm point after ``now``, or NULL (never again)."""
+        """The next check: the first rhythm point after ``now``, or NULL (never again).
+
+        Seconds steps are plain arithmetic; whole-day steps keep the local wall-clock time
+        (``jd_next_check``), and a first check's next point is the same for the whole batch.
+        """
         if not plan.reentry:
             return "NULL"
-        first = f"coalesce({first_sql}, {int(now)})"
-        step = int(plan.timeout)
-        rhythm = (
-            f"CASE WHEN {first} > {int(now)} THEN {first} "
-            f"ELSE {first} + (({int(now)} - {first}) / {step} + 1) * {step} END"
-        )
+        step, n = int(plan.timeout), int(now)
+        if engine.whole_days(step):
+            fresh = engine.next_rhythm_point(n, step, n, self.tz)
+            rhythm = (f"CASE WHEN {first_sql} IS NULL THEN {fresh} "
+                      f"ELSE jd_next_check({first_sql}, {step}, {n}, 0) END")
+        else:
+            first = f"coalesce({first_sql}, {n})"
+            # A first check after now (made by a clock ahead of time) steps back in Python.
+            rhythm = (
+                f"CASE WHEN {first} > {n} THEN jd_next_check({first}, {step}, {n}, 0) "
+                f"ELSE {first} + (({n} - {first}) / {step} + 1) * {step} END"
+            )
         if plan.max_entries is None:
             return rhythm
         return f"CASE WHEN {entries_sql} >= {int(plan.max_entries)} THEN NULL ELSE {rhythm} END"
@@ -418,7 +483,7 @@ class Evaluator:
         for node in plan.order:
             assignments, params = self._step_sql(plan, node, fields)
             if node.type == "message":
-                summary.messages += self._write_messages(conn, plan, node, now)
+                self._write_messages(conn, plan, node, now, summary)
             reached = conn.execute(
                 f"UPDATE temp.jd_walk SET {assignments}, path = path || ? || '@' || due || ? "
                 "WHERE node = ? AND state = 'in_progress' AND due <= ?",
@@ -460,8 +525,9 @@ class Evaluator:
             if not node.next:
                 return stop_invalid
             seconds = node.duration.seconds if node.duration else 0
-            if node.at_time:
-                return "node = ?, due = jd_wait_end(due, ?, ?)", [node.next, seconds, node.at_time]
+            if node.at_time or engine.whole_days(seconds):  # local time: in Python
+                return ("node = ?, due = jd_wait_end(due, ?, ?)",
+                        [node.next, seconds, node.at_time or ""])
             return "node = ?, due = due + ?", [node.next, seconds]
         if node.type == "condition":
             if not node.yes or not node.no:
@@ -480,14 +546,17 @@ class Evaluator:
             )
         return stop_invalid
 
-    @staticmethod
-    def _write_messages(conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
-                        source: str | None = None,
-                        source_params: list[Any] | None = None) -> int:
+    def _write_messages(self, conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
+                        summary: TickSummary, source: str | None = None,
+                        source_params: list[Any] | None = None) -> None:
         """One outbox row per run reaching the node, rendered in SQL; a re-run adds none.
 
         ``source`` yields (ext, entry_number, due) of the runs; by default the runs of the
         batch standing at the node and due.
+
+        An SMS whose body is over the SMS limit once its placeholders are filled in is not
+        written (as a carrier would refuse it; cutting it could drop its link or its opt-out
+        words): the run goes on, and the tick counts and logs what was held back.
         """
         if source is None:
             source = (
@@ -506,15 +575,39 @@ class Evaluator:
         sql, more = sqlite_sql.extra_sql(extra, "p.fields", builtins)
         columns.append(sql)
         params.extend(more)
-        cursor = conn.execute(
+        head = (
             "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel, title,"
             " body, url, extra, due_at, created_at, status) "
-            f"SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?, 'pending' "
-            f"FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext "
-            "WHERE true ON CONFLICT DO NOTHING",
-            (plan.id, node.id, node.channel or "", *params, now, *(source_params or [])),
         )
-        return max(0, cursor.rowcount)
+        keys = (plan.id, node.id, node.channel or "")
+        if node.channel != "sms":
+            cursor = conn.execute(
+                f"{head}SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?,"
+                f" 'pending' FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext "
+                "WHERE true ON CONFLICT DO NOTHING",
+                (*keys, *params, now, *(source_params or [])),
+            )
+            summary.messages += max(0, cursor.rowcount)
+            return
+        # Rendered once per row in a subquery that is never flattened, then measured.
+        held_back = self._functions.sms_too_long
+        cursor = conn.execute(
+            f"{head}SELECT ?, ext, entry_number, ?, ?, title, body, url, extra, due, ?,"
+            " 'pending' FROM (SELECT w.ext AS ext, w.entry_number AS entry_number,"
+            f" {columns[0]} AS title, {columns[1]} AS body, {columns[2]} AS url,"
+            f" {columns[3]} AS extra, w.due AS due"
+            f" FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext"
+            f" {sqlite_sql.limit_once()}) "
+            f"WHERE CASE WHEN length(body) <= {SMS_MAX_LENGTH} THEN 1 ELSE jd_sms_too_long() END "
+            "ON CONFLICT DO NOTHING",
+            (*keys, now, *params, *(source_params or [])),
+        )
+        summary.messages += max(0, cursor.rowcount)
+        too_long = self._functions.sms_too_long - held_back
+        if too_long:
+            summary.sms_too_long += too_long
+            log.warning("journey %s, node %s: %s SMS not written, over %s characters once "
+                        "filled in", plan.id, node.id, too_long, SMS_MAX_LENGTH)
 
 
 class TickCancelled(Exception):

@@ -303,9 +303,12 @@ def _simulate(
             in_progress.append(_in_progress(db, journey_id))
             day += 1
         try:
-            evaluator.tick(moment, journey_ids=[journey_id])
+            summary = evaluator.tick(moment, journey_ids=[journey_id])
         except TickCancelled:
             raise ForecastCancelled() from None
+        if summary.failures:  # the evaluator would skip this journey: so says the forecast
+            raise ForecastError(f"the evaluator cannot run this journey: "
+                                f"{summary.failures[0].error}")
         ticks += 1
         report(moment)
         moment += interval

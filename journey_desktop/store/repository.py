@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.validation import (
     NAME_MAX_LENGTH,
     ValidationResult,
+    name_problem,
     normalize_name,
     validate,
 )
@@ -28,6 +30,8 @@ from journey_desktop.store.records import (
     SettingRecord,
 )
 from journey_desktop.store.sqlite_sql import write_transaction
+
+log = logging.getLogger(__name__)
 
 DRAFT = "draft"
 ACTIVE = "active"
@@ -119,13 +123,11 @@ def _now(now: int | None) -> int:
 
 
 def check_name(name: str) -> str:
-    """The trimmed name, or JourneyNameError when it is empty or too long."""
-    trimmed = name.strip()
-    if not trimmed:
-        raise JourneyNameError("a journey name is required")
-    if len(trimmed) > NAME_MAX_LENGTH:
-        raise JourneyNameError(f"a journey name is at most {NAME_MAX_LENGTH} characters")
-    return trimmed
+    """The trimmed name, or JourneyNameError when it is empty, too long or unreadable."""
+    problem = name_problem(name)
+    if problem:
+        raise JourneyNameError(problem)
+    return name.strip()
 
 
 class JourneyRepository:
@@ -141,7 +143,7 @@ class JourneyRepository:
         """A journey by id or exact name (the JOURNEY argument of the command line)."""
         ref = ref.strip()
         record = None
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and len(ref) <= 18:  # an id SQLite can hold
             record = JourneyRecord.get_or_none(JourneyRecord.id == int(ref))
         if record is None:
             record = JourneyRecord.get_or_none(JourneyRecord.name == ref)
@@ -515,6 +517,9 @@ class SettingsRepository:
     TICK_INTERVAL = "tick_interval_seconds"
     DEFAULT_TICK_INTERVAL = 600
     MIN_TICK_INTERVAL = 10
+    # A day: rarer ticks make every wait late by more than a day, and Qt's timer cannot
+    # count past about 596 hours (2**31 - 1 milliseconds).
+    MAX_TICK_INTERVAL = 86_400
 
     def get(self, key: str, default: str | None = None) -> str | None:
         record = SettingRecord.get_or_none(SettingRecord.key == key)
@@ -525,16 +530,29 @@ class SettingsRepository:
             SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
 
     def tick_interval(self) -> int:
+        """The stored interval, brought within the limits: a value stored by an older version
+        or by hand must not stop the window from opening."""
         raw = self.get(self.TICK_INTERVAL)
+        if raw is None:
+            return self.DEFAULT_TICK_INTERVAL
         try:
-            value = int(raw) if raw is not None else self.DEFAULT_TICK_INTERVAL
+            value = int(raw)
         except ValueError:
-            value = self.DEFAULT_TICK_INTERVAL
-        return max(self.MIN_TICK_INTERVAL, value)
+            log.warning("tick interval %.40r is not a number: using %d s", raw,
+                        self.DEFAULT_TICK_INTERVAL)
+            return self.DEFAULT_TICK_INTERVAL
+        clamped = min(max(value, self.MIN_TICK_INTERVAL), self.MAX_TICK_INTERVAL)
+        if clamped != value:
+            log.warning("tick interval of %d s is out of range: using %d s", value, clamped)
+        return clamped
 
     def set_tick_interval(self, seconds: int) -> None:
         if seconds < self.MIN_TICK_INTERVAL:
             raise RepositoryError(
                 f"the tick interval is at least {self.MIN_TICK_INTERVAL} seconds"
+            )
+        if seconds > self.MAX_TICK_INTERVAL:
+            raise RepositoryError(
+                f"the tick interval is at most {self.MAX_TICK_INTERVAL // 3600} hours"
             )
         self.set(self.TICK_INTERVAL, str(int(seconds)))

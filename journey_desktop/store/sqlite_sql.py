@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -30,9 +32,18 @@ def write_transaction(db: Database) -> AbstractContextManager[Any]:
     return db.atomic(lock_type="IMMEDIATE")
 
 
-def json_path(name: str) -> str:
-    """The JSON path of a top-level customer field (names may hold spaces and dots)."""
-    return '$."' + name.replace('"', '\\"') + '"'
+_ASCII_KEY = re.compile(r'[ -!#-\[\]-~]*')  # printable ASCII but `"` and `\`
+_RAW_KEY = re.compile(r'[^"\\\x00-\x1f\x7f]*')  # also any other character written raw
+
+
+def json_path(name: str) -> str | None:
+    """The JSON path of a top-level customer field, or None when no path can name it.
+
+    A quoted path key (``$."a b.c"``) may hold spaces, dots, ``$`` and brackets, but SQLite
+    ends it at the first ``"`` and compares it with the key as written in the JSON text:
+    a name with a quote or a backslash has no path.
+    """
+    return f'$."{name}"' if _RAW_KEY.fullmatch(name) else None
 
 
 def limit_once(limit: str = "-1") -> str:
@@ -46,7 +57,19 @@ def limit_once(limit: str = "-1") -> str:
 
 
 def field_value_sql(fields_sql: str, name: str) -> SqlParts:
-    return f"json_extract({fields_sql}, ?)", [json_path(name)]
+    """A top-level field's value, whatever its name, as Python reads it from ``fields``.
+
+    Plain ASCII names go through a JSON path (fast); the path also finds other names as an
+    import writes them (UTF-8, unescaped), else the key is looked up through ``json_each``,
+    which compares keys as decoded text.
+    """
+    by_key = f"(SELECT value FROM json_each({fields_sql}) WHERE key = ?)"
+    path = json_path(name)
+    if path is None:
+        return by_key, [name]
+    if _ASCII_KEY.fullmatch(name):
+        return f"json_extract({fields_sql}, ?)", [path]
+    return f"coalesce(json_extract({fields_sql}, ?), {by_key})", [path, name]
 
 
 def field_text_sql(fields_sql: str, name: str) -> SqlParts:
@@ -170,21 +193,56 @@ def _condition(text: str) -> Condition:
     return Condition(field=data["field"], op=data["op"], value=data.get("value"))
 
 
-def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> None:
+@dataclass
+class FunctionState:
+    """What one connection's user functions saw during a tick.
+
+    ``error`` is the exception behind a statement that failed inside a user function
+    (SQLite only says "user-defined function raised exception"); ``sms_too_long`` counts the
+    SMS held back for their rendered length.
+    """
+
+    error: BaseException | None = None
+    sms_too_long: int = 0
+
+
+def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> FunctionState:
     """The evaluator's user functions on this connection, bound to the local zone ``tz``."""
+    state = FunctionState()
 
     @lru_cache(maxsize=4096)
     def local_day(ts: int) -> int:
-        return engine.local_date(int(ts), tz).toordinal()
+        try:
+            return engine.local_date(int(ts), tz).toordinal()
+        except Exception as exc:
+            state.error = exc
+            raise
 
     @lru_cache(maxsize=4096)
     def wait_end(start: int, seconds: int, at_time: str) -> int:
-        return engine.wait_end(int(start), int(seconds), at_time or None, tz)
+        try:
+            return engine.wait_end(int(start), int(seconds), at_time or None, tz)
+        except Exception as exc:
+            state.error = exc
+            raise
+
+    @lru_cache(maxsize=4096)
+    def next_check(first: int, timeout: int, now: int, inclusive: int) -> int:
+        try:
+            return engine.next_rhythm_point(int(first), int(timeout), int(now), tz,
+                                            inclusive=bool(inclusive))
+        except Exception as exc:
+            state.error = exc
+            raise
 
     def cond(condition_json: str, raw: Any, day: int) -> int:
-        condition = _condition(condition_json)
-        return int(condition_matches(condition, {condition.field: raw},
-                                     dt.date.fromordinal(int(day))))
+        try:
+            condition = _condition(condition_json)
+            return int(condition_matches(condition, {condition.field: raw},
+                                         dt.date.fromordinal(int(day))))
+        except Exception as exc:
+            state.error = exc
+            raise
 
     def split(journey_id: int, external_id: str, entry_number: int, node_id: str,
               percents: str) -> int:
@@ -192,10 +250,37 @@ def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> None:
                                      str(node_id))
         return engine.branch_for_bucket(bucket, [int(p) for p in percents.split(",")])
 
+    def sms_too_long() -> int:
+        state.sms_too_long += 1
+        return 0
+
     conn.create_function("jd_local_day", 1, local_day, deterministic=True)
     conn.create_function("jd_wait_end", 3, wait_end, deterministic=True)
+    conn.create_function("jd_next_check", 4, next_check, deterministic=True)
     conn.create_function("jd_cond", 3, cond, deterministic=True)
     conn.create_function("jd_split", 5, split, deterministic=True)
+    conn.create_function("jd_sms_too_long", 0, sms_too_long)
+    return state
+
+
+def is_database_trouble(exc: BaseException) -> bool:
+    """True for errors of the database itself (busy, full, read-only, damaged), which no
+    journey causes and every journey would meet: the tick stops instead of going on."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "sqlite_errorcode", None)
+        if code is not None:
+            return (code & 0xFF) in _TROUBLE_CODES
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_TROUBLE_CODES = frozenset(
+    getattr(sqlite3, name) for name in (
+        "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_NOMEM", "SQLITE_READONLY", "SQLITE_IOERR",
+        "SQLITE_CORRUPT", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_NOTADB",
+    ) if hasattr(sqlite3, name)
+)
 
 
 def prepare_work_tables(conn: sqlite3.Connection) -> None:

@@ -52,11 +52,14 @@ from journey_desktop.domain.audience_csv import (
     ENCODING_LABELS,
     ENCODINGS,
     CsvFileError,
+    DATE,
     CsvPreview,
     ImportPlan,
-    Reject,
+    Misfit,
     preview_csv,
 )
+from journey_desktop.domain.csv_records import Reject
+from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store import close_store
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
@@ -157,6 +160,8 @@ class ImportPreviewDialog(QDialog):
         self.setWindowTitle(f"Import audience into “{journey_name}”")
         self._preview = preview
         self._type_combos: dict[str, QComboBox] = {}
+        self._order_combos: dict[str, QComboBox] = {}
+        self._fit_labels: dict[str, QLabel] = {}
         self._audience_size = audience_size
 
         self.file_label = QLabel()
@@ -257,6 +262,14 @@ class ImportPreviewDialog(QDialog):
         """The type chooser of a column (a customer field)."""
         return self._type_combos[column]
 
+    def date_order_combo(self, column: str) -> QComboBox:
+        """The day/month order chooser of a column, shown while its type is date."""
+        return self._order_combos[column]
+
+    def fit_label(self, column: str) -> QLabel:
+        """How many of the column's values do not fit its type, with examples."""
+        return self._fit_labels[column]
+
     def id_column(self) -> str | None:
         value = self.id_column_combo.currentData()
         return str(value) if value else None
@@ -267,7 +280,12 @@ class ImportPreviewDialog(QDialog):
     def plan(self) -> ImportPlan:
         """What to import, as chosen; raises CsvFileError when the file cannot be imported."""
         types = {name: str(combo.currentData()) for name, combo in self._type_combos.items()}
-        return ImportPlan.from_preview(self._preview, id_column=self.id_column(), types=types)
+        return ImportPlan.from_preview(self._preview, id_column=self.id_column(), types=types,
+                                       date_orders=self._date_orders())
+
+    def _date_orders(self) -> dict[str, str]:
+        return {name: str(combo.currentData()) for name, combo in self._order_combos.items()
+                if combo.currentData()}
 
     def _show_preview(self, preview: CsvPreview, keep_id: str | None = None) -> None:
         self._preview = preview
@@ -305,7 +323,10 @@ class ImportPreviewDialog(QDialog):
             if item.widget() is not None:
                 item.widget().deleteLater()
         previous = {name: str(c.currentData()) for name, c in self._type_combos.items()}
+        previous_orders = self._date_orders()
         self._type_combos = {}
+        self._order_combos = {}
+        self._fit_labels = {}
         id_column = self.id_column()
         row = 0
         for name in self._preview.header:
@@ -319,15 +340,60 @@ class ImportPreviewDialog(QDialog):
                 combo.addItem(COLUMN_TYPE_LABELS[kind], kind)
             kind = previous.get(name, self._preview.types.get(name, "text"))
             combo.setCurrentIndex(combo.findData(kind))
+            order = QComboBox()
+            order.setObjectName(f"date_order_combo_{row}")
+            order.addItem("— day or month first? —", "")
+            for choice in DATE_ORDERS:
+                order.addItem(DATE_ORDER_LABELS[choice], choice)
+            chosen = previous_orders.get(name) or self._preview.detected_date_order(name) or ""
+            order.setCurrentIndex(order.findData(chosen))
+            fit = QLabel()
+            fit.setObjectName(f"fit_label_{row}")
             self._columns_grid.addWidget(label, row, 0)
             self._columns_grid.addWidget(combo, row, 1)
+            self._columns_grid.addWidget(order, row, 2)
+            self._columns_grid.addWidget(fit, row, 3)
             self._type_combos[name] = combo
+            self._order_combos[name] = order
+            self._fit_labels[name] = fit
+            combo.currentIndexChanged.connect(self._on_column_choice_changed)
+            order.currentIndexChanged.connect(self._on_column_choice_changed)
             row += 1
+        self._show_fits()
         if not row:
             self._columns_grid.addWidget(QLabel("Only the ID column: customers get no fields."), 0, 0)
 
+    def _show_fits(self) -> None:
+        """Per column: the order chooser when dates need one, and the values that do not fit."""
+        preview = self._preview
+        sampled = preview.truncated or preview.sample_rows > preview.checked_rows
+        scope = f" in the first {preview.checked_rows:,} rows" if sampled else ""
+        orders = self._date_orders()
+        for name, combo in self._type_combos.items():
+            kind = str(combo.currentData())
+            order_combo = self._order_combos[name]
+            order_combo.setVisible(kind == DATE and (
+                bool(order_combo.currentData())
+                or preview.date_order_problem(name, None) is not None))
+            check = preview.check(name, kind, orders.get(name))
+            label = self._fit_labels[name]
+            if not check.count:
+                label.setText("")
+                label.setToolTip("")
+                continue
+            examples = ", ".join(value for value, _ in check.examples)
+            label.setText(f"{check.count:,} not fitting{scope}: {examples}")
+            label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; }}")
+            label.setToolTip("Not set for these customers (listed after the import):\n" + "\n".join(
+                f"{value} — {why}" for value, why in check.examples))
+
     def _update_problem(self) -> None:
         problem = self._preview.problem(self.id_column())
+        if problem is None:
+            orders = self._date_orders()
+            problem = next((p for name, c in self._type_combos.items() if str(c.currentData()) == DATE
+                            and (p := self._preview.date_order_problem(name, orders.get(name)))),
+                           None)
         self.problem_label.setText(problem or "")
         self.problem_label.setVisible(bool(problem))
         self.import_button.setEnabled(problem is None)
@@ -347,6 +413,11 @@ class ImportPreviewDialog(QDialog):
             self.import_button.setEnabled(False)
             return
         self._show_preview(preview, keep_id=keep)
+
+    @Slot()
+    def _on_column_choice_changed(self) -> None:
+        self._show_fits()
+        self._update_problem()
 
     @Slot()
     def _on_id_column_changed(self) -> None:
@@ -448,6 +519,36 @@ class RejectTableModel(QAbstractTableModel):
         return (reject.line, reject.reason, reject.row)[index.column()]
 
 
+class MisfitTableModel(QAbstractTableModel):
+    """Values stored as not set because they do not fit their column's type."""
+
+    TITLES = ("Line", "Column", "Value", "Why")
+
+    def __init__(self, misfits: list[Misfit], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._misfits = misfits
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._misfits)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.TITLES)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.TITLES)):
+            return self.TITLES[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        misfit = self._misfits[index.row()]
+        return (misfit.line, misfit.column, misfit.value, misfit.reason)[index.column()]
+
+
 class ImportResultDialog(QDialog):
     """The counts of SPEC §4 and the rejected rows, which can be saved as CSV."""
 
@@ -485,6 +586,9 @@ class ImportResultDialog(QDialog):
             lines.append(("removed", "Customers removed (not in the file)", result.removed))
         if result.blank:
             lines.append(("blank", "Blank lines skipped", result.blank))
+        if result.misfits.count:
+            lines.append(("not_fitting", "Values that do not fit their column's type (not set)",
+                          result.misfits.count))
         for key, title, value in lines:
             label = QLabel(f"{value:,}")
             label.setObjectName(f"count_{key}")
@@ -512,6 +616,16 @@ class ImportResultDialog(QDialog):
             layout.addWidget(view, 1)
             self.rejects_view = view
 
+        self.misfits_view: QTableView | None = None
+        if result.misfits.count:
+            shown = len(result.misfits.kept)
+            note = "" if shown == result.misfits.count else f" (the first {shown:,})"
+            layout.addWidget(QLabel(f"Values not set because they do not fit their column's "
+                                    f"type{note}:"))
+            view = self._listing("misfits_table", MisfitTableModel(result.misfits.kept, self))
+            layout.addWidget(view, 1)
+            self.misfits_view = view
+
         self.saved_label = QLabel()
         self.saved_label.setObjectName("saved_label")
         self.saved_label.setWordWrap(True)
@@ -527,8 +641,20 @@ class ImportResultDialog(QDialog):
         self.save_rejects_button.clicked.connect(self._on_save_rejects_clicked)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.resize(620, 460 if result.rejected else 260)
+        self.resize(620, 460 if result.rejected or result.misfits.count else 260)
         self.finished.connect(self._on_finished)
+
+    def _listing(self, name: str, model: QAbstractTableModel) -> QTableView:
+        """A read-only table of rows the user should look at after the import."""
+        view = QTableView()
+        view.setObjectName(name)
+        view.setModel(model)
+        view.verticalHeader().setVisible(False)
+        view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.resizeColumnsToContents()
+        return view
 
     @Slot()
     def _on_save_rejects_clicked(self) -> None:
@@ -538,7 +664,7 @@ class ImportResultDialog(QDialog):
         if not path:
             return
         try:
-            self._result.rejects.save(path)
+            self._result.save_rejects(path)
         except OSError as exc:
             prompts.show_error(self, "Save rejected rows",
                                f"The rejected rows could not be saved: {exc.strerror or exc}")

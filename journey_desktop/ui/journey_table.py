@@ -134,12 +134,14 @@ def _sortable(count: int | None) -> int:
 class _Row:
     """One journey as the model holds it: the summary plus what display and filter need."""
 
-    __slots__ = ("summary", "name_key", "validity")
+    __slots__ = ("summary", "name_key", "validity", "failure")
 
-    def __init__(self, summary: JourneySummary, validity: Validity | None) -> None:
+    def __init__(self, summary: JourneySummary, validity: Validity | None,
+                 failure: str | None = None) -> None:
         self.summary = summary
         self.name_key = summary.name.casefold()
         self.validity = validity
+        self.failure = failure  # why the last tick skipped this journey
 
     def sort_value(self, column: int) -> Any:
         s = self.summary
@@ -182,6 +184,7 @@ class JourneyTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[_Row] = []
         self._validity_cache: dict[int, tuple[int, str, Validity]] = {}
+        self._failures: dict[int, str] = {}
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._cursor = 0
@@ -233,6 +236,8 @@ class JourneyTableModel(QAbstractTableModel):
             return row.name_key
         if role == Qt.ItemDataRole.TextAlignmentRole and column in COUNT_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == COL_VALIDITY and row.failure:
+            return QBrush(QColor(INVALID_COLOR))
         if (role == Qt.ItemDataRole.ForegroundRole and column == COL_VALIDITY and row.validity
                 and not row.validity.pending):
             v = row.validity
@@ -262,7 +267,7 @@ class JourneyTableModel(QAbstractTableModel):
 
     def set_summaries(self, summaries: Iterable[JourneySummary]) -> None:
         """Replace every row; drafts are validated, reusing results for unchanged ones."""
-        rows = [_Row(s, self._cached_validity(s)) for s in summaries]
+        rows = [_Row(s, self._cached_validity(s), self._failures.get(s.id)) for s in summaries]
         pending = [row for row in rows if row.validity is PENDING]
         if len(pending) <= self.INLINE_VALIDATIONS:
             for row in pending:
@@ -280,6 +285,15 @@ class JourneyTableModel(QAbstractTableModel):
         else:
             self._validation_timer.stop()
             self.validity_completed.emit()
+
+    def set_tick_failures(self, failures: dict[int, str]) -> None:
+        """Mark the journeys the last tick skipped (id -> error); the others lose their mark."""
+        self._failures = dict(failures)
+        for row in self._rows:
+            row.failure = self._failures.get(row.summary.id)
+        if self._rows:
+            last = len(self._rows) - 1
+            self.dataChanged.emit(self.index(0, COL_NAME), self.index(last, COL_VALIDITY))
 
     @property
     def validating(self) -> bool:
@@ -383,6 +397,8 @@ class JourneyTableModel(QAbstractTableModel):
         if column == COL_MESSAGES:
             return _shown(s.messages)
         if column == COL_VALIDITY:
+            if row.failure:
+                return "⚠ Last tick failed"
             return row.validity.label() if row.validity else ""
         if column == COL_UPDATED:
             return QDateTime.fromSecsSinceEpoch(s.updated_at).toString(DATE_FORMAT)
@@ -391,6 +407,8 @@ class JourneyTableModel(QAbstractTableModel):
     @staticmethod
     def _tooltip(row: _Row, column: int) -> str | None:
         s = row.summary
+        if column in (COL_NAME, COL_VALIDITY) and row.failure:
+            return f"The last tick skipped this journey: {row.failure}"
         if column == COL_VALIDITY and row.validity is not None:
             v = row.validity
             if v.pending:

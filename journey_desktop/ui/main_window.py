@@ -1085,6 +1085,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_scheduler_tick_finished(self, summary: TickSummary) -> None:
+        self.model.set_tick_failures({f.journey_id: f.error for f in summary.failures})
         self.refresh_in_background()
         self._update_tick_status()
         self._say(f"Tick done: {summary.entered:,} entered, {summary.messages:,} messages, "
@@ -1133,7 +1134,7 @@ class MainWindow(QMainWindow):
             self._error(title, f"“{path.name}” cannot be read: {exc.strerror or exc}")
             return None
         try:
-            journey = Journey.from_json(text)
+            journey = Journey.from_file(text)
         except JourneyFileError as exc:
             self._error(title, f"“{path.name}” is not a valid journey file: {exc}")
             return None

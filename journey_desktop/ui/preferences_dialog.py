@@ -1,4 +1,4 @@
-"""Preferences: how often the evaluator ticks (SPEC §5, minimum 10 seconds)."""
+"""Preferences: how often the evaluator ticks (SPEC §5, 10 seconds to a day)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.repository import RepositoryError, SettingsRepository
 
 UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600))
 
@@ -52,7 +52,9 @@ class PreferencesDialog(QDialog):
         form.addRow("Evaluator tick interval:", row)
         note = QLabel(
             "How often the evaluator checks every active journey. Each tick checks the "
-            "customers that are due and moves runs whose wait is over; at least 10 seconds."
+            "customers that are due and moves runs whose wait is over; from "
+            f"{SettingsRepository.MIN_TICK_INTERVAL} seconds to "
+            f"{SettingsRepository.MAX_TICK_INTERVAL // 3600} hours."
         )
         note.setWordWrap(True)
         self.error_label = QLabel()
@@ -75,12 +77,11 @@ class PreferencesDialog(QDialog):
         return self.interval_value.value() * int(self.interval_unit.currentData())
 
     def accept(self) -> None:  # Qt override
-        seconds = self.interval_seconds()
-        if seconds < SettingsRepository.MIN_TICK_INTERVAL:
-            self.error_label.setText(
-                f"The interval is at least {SettingsRepository.MIN_TICK_INTERVAL} seconds."
-            )
+        try:
+            self._settings.set_tick_interval(self.interval_seconds())
+        except RepositoryError as exc:  # out of range: said in words, the dialog stays open
+            message = str(exc)
+            self.error_label.setText(f"{message[:1].upper()}{message[1:]}.")
             self.error_label.show()
             return
-        self._settings.set_tick_interval(seconds)
         super().accept()

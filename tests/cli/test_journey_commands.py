@@ -154,6 +154,18 @@ def test_name_taken_on_create(cli):
         (["frobnicate"], "invalid choice"),
         (["clone"], "the following arguments are required"),
         (["tick", "--now", "yesterday"], "invalid time 'yesterday'"),
+        (["validate", "\u00b2"], "no journey with id or name '\u00b2'"),
+        (["validate", "12345678901234567890123"], "no journey with id or name '1234567890"),
+        (["validate", "caf\udce9"], "no journey with id or name"),  # undecodable argv bytes
+        (["tick", "--now", "9999-12-31T23:59"], "use a time from 1970 to 8999"),
+        (["tick", "--now", "0001-01-01"], "use a time from 1970 to 8999"),
+        (["tick", "--now", "9999-12-31T23:59+14:00"], "use a time from 1970 to 8999"),
+        (["forecast", "1", "--days", "3", "--from", "0001-01-01"], "use a time from 1970"),
+        (["activate", "1", "--timeout", "99999999999999999999d"], "at most 365 days"),
+        (["activate", "1", "--timeout", "9" * 5000 + "m"], "at most 525,600 minutes"),
+        (["activate", "1", "--max-entries", "99999999999999999999"], "at most 999,999,999"),
+        (["forecast", "1", "--days", "3", "--max-per-day", "9" * 25], "--max-per-day must be"),
+        (["forecast", "1", "--days", "-3"], "--days must be from 1"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(cli, args, fragment):
@@ -181,6 +193,37 @@ def test_malformed_journey_files(cli, tmp_path, content, fragment):
     assert result.code == 2
     assert fragment in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (example_path("birthday").read_text(encoding="utf-8").replace('"value": 0', '"value": NaN'),
+         "NaN is not a number"),
+        (json.dumps({"format": "journey-desktop/1", "name": "Sale \ud800"}),
+         "name: not valid Unicode text"),
+    ],
+)
+def test_journey_files_python_reads_but_a_journey_cannot_hold(cli, tmp_path, content, fragment):
+    path = tmp_path / "deep.json"
+    path.write_text(content, encoding="utf-8")
+    result = cli("create", str(path))
+    assert (result.code, result.out) == (2, "")
+    assert fragment in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert "unexpected error" not in result.err
+    assert "No journeys yet" in cli("list").out
+
+
+def test_a_journey_name_with_a_control_character_is_refused(cli, tmp_path):
+    document = json.loads(example_path("birthday").read_text(encoding="utf-8"))
+    document["name"] = "\u200b"
+    path = tmp_path / "invisible.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = cli("create", str(path))
+    assert result.code == 2
+    assert result.err == "journey-desktop: a journey name needs at least one visible character\n"
 
 
 def test_binary_file_given_to_create(cli, tmp_path):

@@ -6,7 +6,9 @@ import codecs
 import csv
 import io
 import json
+import os
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,11 +21,11 @@ from journey_desktop.domain.audience_csv import (
     CsvFileError,
     CustomerReader,
     ImportPlan,
-    RejectLog,
     find_id_column,
     infer_type,
     preview_csv,
 )
+from journey_desktop.domain.csv_records import RejectLog
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -286,17 +288,15 @@ def test_preview_shows_first_rows_and_types(tmp_path: Path) -> None:
     assert plan.columns == {"points": "text", "birthday": "date", "name": "text"}
 
 
-def test_reject_log_saves_every_rejected_row(tmp_path: Path) -> None:
+def test_reject_log_keeps_every_rejected_row_with_its_cells() -> None:
     log = RejectLog(";")
     for line in range(2, 1502):
-        log.add(line, "empty customer ID", ["", "a;b", 'q"'])
+        log.add(line, "empty customer ID", ["", "a;b", 'q"\nr'])
     assert log.count == 1500 and len(log.kept) == 1000
-    out = tmp_path / "rejects.csv"
-    log.save(out)
-    lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "line,reason,row"
-    assert lines[1] == '2,empty customer ID,";""a;b"";""q"""""""'
-    assert len(lines) == 1501
+    every = list(log)
+    assert len(every) == 1500 and every[-1].line == 1501
+    assert every[0].cells == ("", "a;b", 'q"\nr')
+    assert every[0].row == ';"a;b";"q""\nr"'
     log.close()
 
 
@@ -382,12 +382,162 @@ def test_a_first_row_longer_than_the_sample_is_still_previewed(tmp_path: Path) -
     assert customers == [("1", {"note": long_note}), ("2", {"note": "short"})]
 
 
-def test_a_field_over_the_csv_limit_is_named_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_row_with_a_field_over_the_csv_limit_is_rejected_and_the_others_read(
+    tmp_path: Path, quoted: bool
+) -> None:
+    long = '"' + "y" * 131_073 + '"' if quoted else "y" * 131_073
     rows = "".join(f"{i},n{i}\n" for i in range(20_000))  # past the preview's sample
-    path = write(tmp_path, f"id,note\n{rows}x,{'y' * 200_000}\nz,ok\n".encode())
+    path = write(tmp_path, f"id,note\n{rows}x,{long}\nz,ok\n0,{'y' * 131_072}".encode())
     assert preview_csv(path).problem() is None  # its first rows look fine
-    with pytest.raises(CsvFileError, match=r"^line 20002: a field is longer than 131,072"):
-        read_all(path)
-    short = write(tmp_path, f"id,note\n1,{'y' * 200_000}\n".encode(), "short.csv")
-    with pytest.raises(CsvFileError, match=r"short.csv, line 2: a field is longer than"):
-        preview_csv(short)
+    customers, reader = read_all(path)
+    assert len(customers) == 20_002 and customers[-2] == ("z", {"note": "ok"})
+    assert customers[-1] == ("0", {"note": "y" * 131_072})  # at the limit, not over it
+    assert [(r.line, r.reason) for r in reader.rejects] == [
+        (20_002, "a field is longer than 131,072 characters")
+    ]
+    assert reader.read == 20_003
+    # The preview counts such a row (the import rejects it) but cannot show it.
+    short = write(tmp_path, f"id,note\n1,{long}\n2,ok\n".encode(), "short.csv")
+    preview = preview_csv(short)
+    assert preview.rows == [["2", "ok"]] and preview.sample_rows == 2
+
+
+def test_a_quote_never_closed_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    rows = [f"C{i},Name{i}" for i in range(1, 1000)]
+    small = write(tmp_path, ("id,name\nC0,\"Ann\n" + "\n".join(rows) + "\n").encode(), "small.csv")
+    with pytest.raises(CsvFileError, match=r"^small.csv, line 2: a quote opened on this line is never closed"):
+        preview_csv(small)
+    # Past the preview's sample: the preview looks fine, the import refuses the file.
+    many = "".join(f"C{i},\"two\nlines\"\n" for i in range(20_000))
+    late = write(tmp_path, f"id,note\n{many}X,a,\"opens\nand never\ncloses\n".encode(), "late.csv")
+    assert preview_csv(late).problem() is None
+    with pytest.raises(CsvFileError, match=r"^line 40002: a quote opened on this line is never closed"):
+        read_all(late)
+    # Running on over the field limit: named at the row where it starts.
+    big = write(tmp_path, ("id,name\nC0,\"Ann\n" + "\n".join(rows * 20)).encode(), "big.csv")
+    with pytest.raises(CsvFileError, match=r"^big.csv, line 2: a quoted field starting on this "
+                       r"row runs past line [\d,]+ and over 131,072 characters"):
+        preview_csv(big)
+
+
+def test_a_last_row_with_a_quoted_newline_is_read_with_or_without_a_final_line_end(
+    tmp_path: Path,
+) -> None:
+    for end in ("", "\n", "\r\n"):
+        path = write(tmp_path, f'id,note\n1,"a\nb"\n2,"c\r\nd"{end}'.encode())
+        customers, reader = read_all(path)
+        assert customers == [("1", {"note": "a\nb"}), ("2", {"note": "c\r\nd"})]
+        assert reader.read == 2 and reader.rejects.count == 0
+
+
+def test_a_nul_past_the_first_sample_refuses_the_file_as_at_its_start(tmp_path: Path) -> None:
+    rows = "".join(f"C{i},Name{i}\n" for i in range(20_000))
+    path = write(tmp_path, f"id,name\n{rows}X,ab\x00c\nY,ok\n".encode())
+    plan = ImportPlan.from_preview(preview_csv(path))
+    with pytest.raises(CsvFileError, match=r"^line 20002: the file holds binary data \(a NUL"):
+        with CustomerReader(plan) as reader:
+            for _ in reader.batches():
+                pass
+    early = write(tmp_path, b"id,name\nX,ab\x00c\n", "early.csv")
+    with pytest.raises(CsvFileError, match="holds binary data"):
+        preview_csv(early)
+
+
+def test_a_byte_order_mark_inside_the_file_is_not_part_of_a_value(tmp_path: Path) -> None:
+    # Two exports pasted together: the second one's BOM starts a row.
+    path = write(tmp_path, "id,name\nC1,Ann\n\ufeffC2,Bob\nC3,\ufeffCy\ufeff\n".encode())
+    customers, reader = read_all(path)
+    assert customers == [("C1", {"name": "Ann"}), ("C2", {"name": "Bob"}), ("C3", {"name": "Cy"})]
+
+
+def _blocks_until_refused(call: object) -> BaseException | None:
+    """What ``call`` raised, run aside so that a pipe that blocks it fails the test."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()  # type: ignore[operator]
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    return outcome[0] if outcome else TimeoutError("blocked on the pipe")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    good = write(tmp_path, b"id\n1\n")
+    plan = ImportPlan.from_preview(preview_csv(good))
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    error = _blocks_until_refused(lambda: preview_csv(fifo))
+    assert isinstance(error, CsvFileError), error
+    assert str(error).startswith("pipe.csv: is not a regular file (a pipe or a device)")
+    plan.path = str(fifo)
+    error = _blocks_until_refused(lambda: CustomerReader(plan).__enter__())
+    assert isinstance(error, CsvFileError) and "not a regular file" in str(error)
+    with pytest.raises(CsvFileError, match="null: is not a regular file"):
+        preview_csv(os.devnull)
+    with pytest.raises(CsvFileError, match="is a folder, not a file"):
+        preview_csv(tmp_path)
+
+
+# --- values that fit their column's type -----------------------------------------------------
+
+
+def test_day_first_dates_and_decimal_commas_import_as_iso_dates_and_numbers(tmp_path: Path) -> None:
+    path = write(tmp_path, "id;birthday;spent\n1;31/12/1990;12,50\n2;01.02.1985;3\n3;;7,25\n".encode())
+    preview = preview_csv(path)
+    assert (preview.types["birthday"], preview.types["spent"]) == ("date", "number")
+    customers, reader = read_all(path)
+    assert customers == [
+        ("1", {"birthday": "1990-12-31", "spent": "12.50"}),
+        ("2", {"birthday": "1985-02-01", "spent": "3"}),
+        ("3", {"birthday": "", "spent": "7.25"}),
+    ]
+    assert reader.misfits.count == 0
+
+
+def test_month_first_dates(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,birthday\n1,12/31/1990\n2,02/01/1985\n")
+    customers, _ = read_all(path)
+    assert customers == [("1", {"birthday": "1990-12-31"}), ("2", {"birthday": "1985-02-01"})]
+
+
+def test_ambiguous_dates_need_the_chosen_order(tmp_path: Path) -> None:
+    path = write(tmp_path, b"id,birthday\n1,03/04/1990\n2,02/01/1985\n")
+    with pytest.raises(CsvFileError, match="'birthday': dates such as 03/04/1990 could be day-first"):
+        ImportPlan.from_preview(preview_csv(path))
+    customers, _ = read_all(path, date_orders={"birthday": "month-first"})
+    assert customers == [("1", {"birthday": "1990-03-04"}), ("2", {"birthday": "1985-02-01"})]
+    customers, _ = read_all(path, date_orders={"birthday": "day-first"})
+    assert customers == [("1", {"birthday": "1990-04-03"}), ("2", {"birthday": "1985-01-02"})]
+
+
+def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path: Path) -> None:
+    rows = "".join(f"c{i},1990-01-{i % 28 + 1:02d},{i}\n" for i in range(20))
+    data = ("id,birthday,points\n" + rows + 'c20,31/02/1990,5\n"c\n21",1990-01-01,"1,234"\n'
+            "c22,n/a,+5\n")
+    path = write(tmp_path, data.encode())
+    preview = preview_csv(path)
+    assert preview.types["birthday"] == "date"  # 22 dates in 23 values
+    assert preview.types["points"] == "text"  # every number must be one
+    customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
+    by_id = dict(customers)
+    assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
+    assert by_id["c\n21"] == {"birthday": "1990-01-01"}
+    assert by_id["c22"] == {}
+    assert by_id["c0"] == {"birthday": "1990-01-01", "points": "0"}
+    assert [(m.line, m.column, m.value, m.reason) for m in reader.misfits.kept] == [
+        (22, "birthday", "31/02/1990", "no such day"),
+        (23, "points", "1,234", "a thousands separator or a decimal comma? write 1234 or 1.234"),
+        (25, "birthday", "n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"),
+        (25, "points", "+5", "not a number"),
+    ]
+    assert reader.misfits.by_column == {"birthday": 2, "points": 2}
+    check = preview.check("points", "number")
+    assert (check.count, [value for value, _ in check.examples]) == (2, ["1,234", "+5"])

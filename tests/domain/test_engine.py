@@ -30,6 +30,38 @@ def test_rhythm_point_is_strictly_after_now_on_the_first_check_grid():
         engine.next_rhythm_point(first, 0, first)
 
 
+@pytest.mark.parametrize("first, now, expected", [
+    # A daily rhythm keeps 09:00 local across spring forward (a 23-hour day) ...
+    (madrid(2025, 3, 28, 9, 0), madrid(2025, 3, 30, 9, 0), madrid(2025, 3, 31, 9, 0)),
+    (madrid(2025, 3, 28, 9, 0), madrid(2025, 3, 30, 8, 59), madrid(2025, 3, 30, 9, 0)),
+    # ... and fall back (a 25-hour day), whole weeks too.
+    (madrid(2025, 10, 25, 9, 0), madrid(2025, 10, 26, 8, 30), madrid(2025, 10, 26, 9, 0)),
+    (madrid(2025, 10, 20, 9, 0), madrid(2025, 10, 27, 9, 0), madrid(2025, 11, 3, 9, 0)),
+])
+def test_whole_day_rhythms_step_in_local_calendar_days(first, now, expected):
+    timeout = 7 * 86400 if expected - first > 8 * 86400 else 86400
+    assert engine.next_rhythm_point(first, timeout, now, MADRID) == expected
+
+
+def test_a_rhythm_anchored_after_now_steps_back_to_its_first_point_after_now():
+    first = 1_000_000  # a first check made by a clock that was ahead
+    assert engine.next_rhythm_point(first, 600, first - 1000) == first - 600
+    assert engine.next_rhythm_point(first, 600, first - 1200) == first - 600
+    assert engine.next_rhythm_point(first, 600, first - 1200, inclusive=True) == first - 1200
+    sunday = madrid(2025, 3, 30, 9, 0)  # days back across the change keep 09:00 too
+    assert engine.next_rhythm_point(sunday, 86400, madrid(2025, 3, 27, 9, 1), MADRID) == (
+        madrid(2025, 3, 28, 9, 0))
+
+
+def test_a_wait_of_whole_days_keeps_the_wall_clock_time_across_dst():
+    assert engine.wait_end(madrid(2025, 3, 29, 20, 0), 86400, tz=MADRID) == (
+        madrid(2025, 3, 30, 20, 0))
+    assert engine.wait_end(madrid(2025, 10, 25, 20, 0), 2 * 86400, tz=MADRID) == (
+        madrid(2025, 10, 27, 20, 0))
+    assert engine.wait_end(madrid(2025, 3, 29, 20, 0), 3600, tz=MADRID) == (
+        madrid(2025, 3, 29, 21, 0))
+
+
 def test_wait_without_at_time_is_the_duration():
     assert engine.wait_end(100, 3600) == 3700
 

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -77,3 +78,49 @@ def test_malformed_json_names_line_and_column():
 def test_top_level_must_be_object():
     with pytest.raises(JourneyFileError, match="journey file: expected an object"):
         Journey.from_json("[1, 2]")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_file_with_nan_or_infinity_is_refused(constant):
+    text = example_path("welcome-series").read_text(encoding="utf-8")
+    text = text.replace('"value": 2,', f'"value": {constant},', 1)
+    assert constant in text
+    with pytest.raises(JourneyFileError, match=f"not valid JSON: {constant} is not a number"):
+        Journey.from_file(text)
+
+
+def test_a_stored_definition_with_nan_stays_readable_and_is_reported():
+    text = example_path("welcome-series").read_text(encoding="utf-8")
+    journey = Journey.from_json(text.replace('"value": 2,', '"value": NaN,', 1))
+    assert [(p.node, p.field) for p in validate(journey).errors] == [
+        ("wait_two_days", "duration.value")
+    ]
+
+
+def test_a_file_nested_a_hundred_thousand_deep_is_refused_in_words():
+    with pytest.raises(JourneyFileError, match="nested too deeply"):
+        Journey.from_file("[" * 100_000 + "]" * 100_000)
+
+
+def test_a_number_of_thousands_of_digits_is_refused_in_words():
+    document = base_document()
+    document["nodes"][1]["position"] = {"x": 0, "y": 0}
+    text = json.dumps(document).replace('"x": 0', '"x": ' + "9" * 5000)
+    with pytest.raises(JourneyFileError, match="a number has more than"):
+        Journey.from_file(text)
+
+
+@pytest.mark.parametrize(
+    "mutate, place",
+    [
+        (lambda d: d.update(name="Sale \ud800"), "name"),
+        (lambda d: d["nodes"][1].update(body="\udfff"), "nodes[1].body"),
+        (lambda d: d["nodes"][0]["filter"]["conditions"][0].update(op="in", value=["a", "\ud800"]),
+         "nodes[0].filter.conditions[0].value"),
+    ],
+)
+def test_text_the_database_cannot_hold_is_refused_with_its_place(mutate, place):
+    document = base_document()
+    mutate(document)
+    with pytest.raises(JourneyFileError, match=rf"^{re.escape(place)}: not valid Unicode text"):
+        Journey.from_file(json.dumps(document))

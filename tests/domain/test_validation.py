@@ -321,3 +321,127 @@ def test_duplicate_node_ids():
     j = welcome()
     j.nodes.append(Node(id="end", type="exit"))
     assert ("end", "id") in errors(j)
+
+
+@pytest.mark.parametrize(
+    "value, unit",
+    [
+        (float("nan"), "days"),
+        (float("inf"), "minutes"),
+        (1e300, "days"),
+        (366, "days"),
+        (8_761, "hours"),
+        (525_601, "minutes"),
+        (0.001, "minutes"),  # would wait 0 seconds
+        (1.5, "hours"),  # the editor takes whole numbers only
+        ("2", "days"),
+    ],
+)
+def test_wait_must_be_a_whole_number_up_to_a_year(value, unit):
+    j = welcome()
+    node(j, "wait_two_days").duration = Duration(value, unit)
+    assert errors(j) == {("wait_two_days", "duration.value")}
+
+
+@pytest.mark.parametrize("value, unit", [(365, "days"), (8_760, "hours"), (525_600, "minutes"),
+                                         (1, "minutes"), (2.0, "days")])
+def test_waits_up_to_a_year_are_valid(value, unit):
+    j = welcome()
+    node(j, "wait_two_days").duration = Duration(value, unit)
+    assert errors(j) == set()
+
+
+def test_wait_limit_is_named_in_words():
+    j = welcome()
+    node(j, "wait_two_days").duration = Duration(400, "days")
+    assert "wait_two_days.duration.value: the duration must be at most 365 days (one year)" in (
+        messages(j)
+    )
+
+
+@pytest.mark.parametrize("value, unit", [(366, "days"), (float("nan"), "hours"), (1e300, "days"),
+                                         (525_601, "minutes")])
+def test_timeout_is_at_most_a_year(value, unit):
+    j = welcome()
+    j.activation.timeout = Duration(value, unit)
+    assert errors(j) == {(None, "activation.timeout.value")}
+    j.activation.timeout = Duration(365, "days")
+    assert errors(j) == set()
+
+
+@pytest.mark.parametrize("value", [10**300, -1, 1_000_000_000, 2.0, True])
+def test_max_entries_is_a_whole_number_within_the_limit(value):
+    j = welcome()
+    j.activation.max_entries = value
+    assert errors(j) == {(None, "activation.max_entries")}
+    j.activation.max_entries = 999_999_999
+    assert errors(j) == set()
+
+
+@pytest.mark.parametrize(
+    "op, value, ok",
+    [
+        ("anniversary_in_days", 366, True),
+        ("anniversary_in_days", 367, False),
+        ("anniversary_in_days", 1_000_000_000, False),
+        ("within_last_days", 3650, True),
+        ("within_last_days", 3651, False),
+        ("within_next_days", 1_000_000_000, False),
+        ("within_next_days", 1e9, False),
+    ],
+)
+def test_day_offsets_are_bounded(op, value, ok):
+    j = welcome()
+    node(j, "start").filter = Filter("all", [Condition("signupDate", op, value)])
+    assert errors(j) == (set() if ok else {("start", "filter.conditions[0].value")})
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "50"])
+def test_split_percent_that_is_not_a_number_is_named_once(bad):
+    j = welcome()
+    node(j, "ab_test").branches[0].percent = bad
+    assert errors(j) == {("ab_test", "branches[0].percent")}
+    assert "ab_test.branches[0].percent: percent must be a whole number" in messages(j)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "javascript://%0aalert(1)",
+        "\x01javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "{{link}}",
+        "{{scheme}}://example.com",
+    ],
+)
+def test_push_links_that_run_code_or_read_files_are_refused(url):
+    j = welcome()
+    node(j, "basic_push").content["url"] = url
+    assert errors(j) == {("basic_push", "url")}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\x00", "\u200b", "\u200b\u200d\u2060", "Sale\x00", "Spring\nsale", "\x1b[31mRed", "\u3000"],
+)
+def test_names_need_a_visible_character_and_no_control_characters(name):
+    j = welcome()
+    j.name = name
+    assert errors(j) == {(None, "name")}
+
+
+@pytest.mark.parametrize("name", ["Cumpleaños 🎂", "👨\u200d👩\u200d👧 families", "東京"])
+def test_names_in_any_script_are_valid(name):
+    j = welcome()
+    j.name = name
+    assert errors(j) == set()
+
+
+def test_node_id_with_a_control_character():
+    j = welcome()
+    node(j, "end").id = "end\x00"
+    assert ("nodes[8]", "id") in errors(j)

@@ -8,6 +8,7 @@ import pytest
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
 from journey_desktop.store.evaluator_lock import EvaluatorLock
+from journey_desktop.store.repository import SettingsRepository
 from tests.store.evaluator_support import (
     MADRID,
     activate,
@@ -85,5 +86,30 @@ def test_a_first_tick_soon_after_start_catches_up_then_the_interval_follows(
         assert len(outbox(journey_id)) == 5
         assert NOW + 3590 <= scheduler.next_tick_at <= NOW + 3600
         assert scheduler.running
+    finally:
+        scheduler.stop()
+
+
+def test_an_interval_past_what_the_timer_counts_still_starts(qtbot, store):
+    # 700 hours is more than QTimer's 2**31 - 1 milliseconds.
+    scheduler = EvaluatorScheduler(clock=lambda: NOW, tz=MADRID, interval_seconds=700 * 3600)
+    try:
+        scheduler.start()
+        assert scheduler.running
+        assert scheduler.next_tick_at == NOW + SettingsRepository.MAX_TICK_INTERVAL
+        scheduler.set_interval(10**9)
+        assert scheduler.running
+        assert scheduler.next_tick_at == NOW + SettingsRepository.MAX_TICK_INTERVAL
+    finally:
+        scheduler.stop()
+
+
+def test_a_stored_interval_past_what_the_timer_counts_does_not_stop_the_launch(qtbot, store):
+    SettingsRepository().set(SettingsRepository.TICK_INTERVAL, str(700 * 3600))
+    scheduler = EvaluatorScheduler(clock=lambda: NOW, tz=MADRID)
+    try:
+        scheduler.start()
+        assert scheduler.running
+        assert scheduler.next_tick_at == NOW + SettingsRepository.MAX_TICK_INTERVAL
     finally:
         scheduler.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -124,6 +126,23 @@ def test_last_row_wins_across_multi_row_statements_and_the_rows_after_them(
     customers = stored(journey_id)
     assert customers["a"][0] == {"name": "third"}
     assert customers["c4499"][0] == {"name": "x"}
+
+
+@pytest.mark.parametrize("mode", [ADD, REPLACE])
+def test_reimport_with_an_existing_id_twice_last_one_wins(
+    tmp_path: Path, audience: AudienceStore, journey_id: int, mode: str
+) -> None:
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\nC1,Ann\nC2,Bob\nC3,Cy\n", "a.csv"))
+    # C1 three times (once untrimmed), C2 twice across the multi-row statements, one new ID.
+    rows = ["C1,one", " C1 ,two", "C4,new"] + [f"X{i},x" for i in range(2_500)] + ["C2,B1", "C2,B2", "C1,three"]
+    result = run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + "\n".join(rows) + "\n"), mode)
+    assert counts(result) == {
+        "read": 2_506, "added": 2_501, "updated": 2, "duplicates": 3, "rejected": 0,
+        "removed": 1 if mode == REPLACE else 0,
+    }
+    customers = stored(journey_id)
+    assert customers["C1"][0] == {"name": "three"} and customers["C2"][0] == {"name": "B2"}
+    assert ("C3" in customers) == (mode == ADD)
 
 
 def test_add_then_replace(
@@ -360,3 +379,102 @@ def test_killed_import_leaves_the_audience_as_it_was(
     finally:
         conn.close()
     assert _snapshot(db_file) == before
+
+
+def test_replace_with_a_quote_never_closed_changes_nothing(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    rows = "".join(f"C{i},Name{i}\n" for i in range(1_000))
+    run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + rows, "all.csv"))
+    before = stored(journey_id)
+    # Past the preview's sample, so only the import itself can see it.
+    many = "".join(f"C{i},Name{i}\n" for i in range(10_000))
+    path = csv_file(tmp_path, f"id,name\n{many}C0,\"Ann\n" + rows[:5_000])
+    plan = ImportPlan.from_preview(preview_csv(path))
+    with pytest.raises(CsvFileError, match=r"^line 10002: a quote opened on this line is never closed"):
+        audience.count_leaving(journey_id, plan)
+    with pytest.raises(CsvFileError, match=r"^line 10002: a quote opened on this line is never closed"):
+        audience.import_csv(journey_id, plan, mode=REPLACE, now=NOW)
+    assert stored(journey_id) == before
+
+
+def import_and_save_rejects(audience: AudienceStore, journey_id: int, path: Path, out: Path) -> ImportResult:
+    result = audience.import_csv(journey_id, ImportPlan.from_preview(preview_csv(path)), now=NOW)
+    try:
+        result.save_rejects(out)
+    finally:
+        result.rejects.close()
+    return result
+
+
+def read_rejects(path: Path, encoding: str, delimiter: str) -> list[list[str]]:
+    with path.open(encoding=encoding, newline="") as fh:
+        return list(csv.reader(fh, delimiter=delimiter))
+
+
+def test_the_rejects_file_keeps_the_sources_delimiter_encoding_and_columns(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    source = "customerId;Stadt;line\n1;Köln;a\n;München;b\n2;Zürich;c;extra\n;=1+2;-3\n"
+    path = tmp_path / "kunden.csv"
+    # 0x81: a byte Windows-1252 leaves undefined.
+    path.write_bytes(source.encode("cp1252") + b";\x81x;e\n")
+    out = tmp_path / "rejected.csv"
+    result = import_and_save_rejects(audience, journey_id, path, out)
+    assert result.rejected == 4
+    assert read_rejects(out, "latin-1", ";") == [
+        ["line (2)", "reason", "customerId", "Stadt", "line"],  # the source's "line" kept
+        ["3", "empty customer ID", "", "München", "b"],
+        ["4", "too many fields (4; the header has 3)", "2", "Zürich", "c", "extra"],
+        ["5", "empty customer ID", "", "'=1+2", "'-3"],  # no formula for a spreadsheet to run
+        ["6", "empty customer ID", "", "\x81x", "e"],  # the byte as it came
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-8", ","), ("utf-16", "\t"), ("cp1252", "|")]
+)
+def test_the_rejects_file_imports_again_once_fixed(
+    tmp_path: Path, audience: AudienceStore, journey_id: int, encoding: str, delimiter: str
+) -> None:
+    bom = "\ufeff" if encoding == "utf-8" else ""
+    rows = [
+        ["customerId", "name", "note"],
+        ["1", "Ann", "ok"],
+        ["", "Bob", "no ID"],
+        ["3", "Cy", "multi\nline", "extra"],
+        ["4", "Di"],
+        ["5", "Eve", "é"],
+        ["6", "F" * 131_073, "too long"],
+    ]
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "customers.csv"
+    path.write_bytes((bom + text.getvalue()).encode(encoding))
+    saved = tmp_path / "rejected.csv"
+    first = import_and_save_rejects(audience, journey_id, path, saved)
+    assert (first.added, first.rejected) == (2, 4)
+    file_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    table = read_rejects(saved, file_encoding, delimiter)
+    assert table[0] == ["line", "reason", "customerId", "name", "note"]
+    assert [r[:2] for r in table[1:]] == [
+        ["3", "empty customer ID"],
+        ["4", "too many fields (4; the header has 3)"],
+        ["6", "too few fields (2; the header has 3)"],
+        ["8", "a field is longer than 131,072 characters"],
+    ]
+    # Fixed in a spreadsheet: the line and reason columns dropped, each row mended.
+    fixed = [row[2:] for row in table]
+    fixed[1][0] = "2"
+    fixed[2] = fixed[2][:3]
+    fixed[3].append("")
+    fixed[4] = ["6", "Fay", "shortened"]
+    again = io.StringIO()
+    csv.writer(again, delimiter=delimiter).writerows(fixed)
+    saved.write_bytes(again.getvalue().encode(file_encoding))
+    second = run_import(audience, journey_id, saved)
+    assert (second.read, second.added, second.rejected) == (4, 4, 0)
+    customers = stored(journey_id)
+    assert sorted(customers) == ["1", "2", "3", "4", "5", "6"]
+    assert customers["3"][0] == {"name": "Cy", "note": "multi\nline"}
+    assert customers["5"][0] == {"name": "Eve", "note": "é"}

@@ -246,3 +246,16 @@ def test_unknown_journey_and_bad_days_are_refused(repo, store):
         run_forecast(999, days=3, start=START, tick_interval=600)
     with pytest.raises(ForecastError):
         run_forecast(1, days=0, start=START, tick_interval=600)
+
+
+def test_a_journey_the_evaluator_would_skip_is_refused_in_words(repo):
+    journey = load_example("welcome-series")
+    journey_id = activate(repo, journey, audience(), START)
+    data = json.loads(journey.to_json())
+    for node in data["nodes"]:
+        if node["type"] == "wait":
+            node["duration"]["value"] = 1e300  # as no validation lets through
+    database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                         (json.dumps(data), journey_id))
+    with pytest.raises(ForecastError, match="cannot run this journey: a duration"):
+        run_forecast(journey_id, days=3, start=START, tz=MADRID)

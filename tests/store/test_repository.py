@@ -39,6 +39,10 @@ def test_names_are_trimmed_and_unique_case_insensitively(repo):
         repo.create(minimal_journey("   "))
     with pytest.raises(JourneyNameError, match="at most 120"):
         repo.create(minimal_journey("x" * 121))
+    with pytest.raises(JourneyNameError, match="control characters"):
+        repo.create(minimal_journey("Sale\x00"))
+    with pytest.raises(JourneyNameError, match="visible character"):
+        repo.create(minimal_journey("\u200b"))
     assert repo.count() == 1
 
 
@@ -200,6 +204,29 @@ def test_tick_interval_setting(store):
     assert settings.tick_interval() == 30
     with pytest.raises(Exception, match="at least 10 seconds"):
         settings.set_tick_interval(5)
+
+
+@pytest.mark.parametrize(
+    "stored, used",
+    [("9999999999", SettingsRepository.MAX_TICK_INTERVAL), ("3", 10), ("soon", 600),
+     ("9" * 5000, 600)],
+)
+def test_a_stored_tick_interval_out_of_range_is_brought_within_it_and_logged(
+    store, caplog, stored, used
+):
+    settings = SettingsRepository()
+    settings.set(SettingsRepository.TICK_INTERVAL, stored)
+    with caplog.at_level("WARNING", logger="journey_desktop.store.repository"):
+        assert settings.tick_interval() == used
+    assert "tick interval" in caplog.text
+
+
+def test_the_tick_interval_is_at_most_a_day(store):
+    settings = SettingsRepository()
+    settings.set_tick_interval(86_400)
+    with pytest.raises(Exception, match="at most 24 hours"):
+        settings.set_tick_interval(700 * 3600)
+    assert settings.tick_interval() == 86_400
 
 
 def test_rows_to_count_grows_with_customers_runs_and_messages(repo):

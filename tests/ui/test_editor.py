@@ -417,3 +417,21 @@ def test_layout_of_a_large_journey_has_no_overlaps():
             assert abs(other_x - x) >= COLUMN_WIDTH - 1 or abs(other_y - y) >= ROW_HEIGHT - 1
     by_id = auto_layout(journey)
     assert by_id["start"][1] < by_id["wait_0"][1] < by_id["check_0"][1] < by_id["end"][1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("1,234", "1,234"), ("+5", "+5"), ("NaN", "NaN"), ("1_000", "1_000"), (" 7 ", 7),
+     ("1.5e3", 1500), ("2,5", 2.5)],
+)
+def test_a_number_typed_in_a_condition_is_read_as_the_import_reads_it(qtbot, repo, typed, stored):
+    _id, window = open_example(qtbot, repo, "birthday", {"age": "number"})
+    window.select_node("start")
+    choose(window, "condition_field_0", "age")
+    choose(window, "condition_op_0", OP_LABELS["gt"])
+    type_text(qtbot, window, "condition_value_0", typed)
+    condition = window.document.node("start").filter.conditions[0]
+    assert condition.value == stored  # text that is no number is kept for validation to name
+    window.document.revalidate()
+    problems = [p.message for p in window.document.validation.errors if p.node == "start"]
+    assert bool(problems) is isinstance(stored, str)

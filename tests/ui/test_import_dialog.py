@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -261,8 +263,8 @@ def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, set
     assert asked.texts("save")[0][1] == str(tmp_path / "customers-rejected.csv")
     with out.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh)) == [
-            ["line", "reason", "row"], ["3", "empty customer ID", ",Nobody"],
-            ["4", "too many fields (3; the header has 2)", "2,Bob,extra"]]
+            ["line", "reason", "id", "name"], ["3", "empty customer ID", "", "Nobody"],
+            ["4", "too many fields (3; the header has 2)", "2", "Bob", "extra"]]
     assert "2 rejected rows saved to" in result.findChild(QLabel, "saved_label").text()
     close_result(qtbot, controller)
 
@@ -294,6 +296,36 @@ def test_files_that_are_not_csv_get_a_clear_message(qtbot, window, repo, journey
     assert dialog_named("import_preview_dialog") is None
 
 
+def test_a_quote_never_closed_is_named_and_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"C{i},Name{i}\n" for i in range(1, 1_000))
+    path = write(tmp_path, 'id,name\nC0,"Ann\n' + rows)
+    controller = ImportController(None, repo, journey_id, settings)
+    with qtbot.waitSignal(controller.finished):
+        controller.start(str(path))
+    [error] = asked.texts("error")
+    assert error == ("customers.csv cannot be imported.\n\ncustomers.csv, line 2: a quote opened "
+                     "on this line is never closed (the field runs to the end of the file)")
+    assert dialog_named("import_preview_dialog") is None and stored(journey_id) == {}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_without_freezing_the_window(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fifo = tmp_path / "customers.csv"
+    os.mkfifo(fifo)
+    # Should the window wait on the pipe, this lets it go (with an empty read) after a while.
+    valve = threading.Timer(10, lambda: open(fifo, "wb").close())
+    valve.start()
+    try:
+        controller = ImportController(None, repo, journey_id, settings)
+        with qtbot.waitSignal(controller.finished):
+            controller.start(str(fifo))
+    finally:
+        valve.cancel()
+    [error] = asked.texts("error")
+    assert error.startswith("customers.csv cannot be imported.\n\ncustomers.csv: is not a "
+                            "regular file (a pipe or a device)")
+
+
 def test_header_only_file_cannot_be_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     controller = start(window, repo, journey_id, settings, str(write(tmp_path, "customerId,name\n")))
     preview = dialog_named("import_preview_dialog")
@@ -320,3 +352,37 @@ def test_csv_path_from_dropped_files(tmp_path: Path) -> None:
     assert csv_path_from_mime(mime) == str(tmp_path / "b.CSV")
     mime.setUrls([QUrl("https://example.com/c.csv")])
     assert csv_path_from_mime(mime) is None
+
+
+def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,birthday,points\n1,03/04/1990,5\n2,02/01/1985,x\n3,n/a,7\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    assert preview.type_combo("points").currentData() == "text"
+    assert preview.fit_label("points").text() == ""
+    preview.type_combo("points").setCurrentIndex(preview.type_combo("points").findData("number"))
+    assert preview.fit_label("points").text() == "1 not fitting: x"
+    order = preview.date_order_combo("birthday")
+    assert preview.type_combo("birthday").currentData() == "text"  # one value in three is no date
+    preview.type_combo("birthday").setCurrentIndex(preview.type_combo("birthday").findData("date"))
+    assert order.isVisibleTo(preview) and order.currentData() == ""
+    assert not preview.import_button.isEnabled()
+    assert "could be day-first or month-first" in preview.findChild(QLabel, "problem_label").text()
+    order.setCurrentIndex(order.findData("day-first"))
+    assert preview.import_button.isEnabled()
+    assert preview.fit_label("birthday").text() == "1 not fitting: n/a"
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    assert stored(journey_id) == {
+        "1": {"birthday": "1990-04-03", "points": "5"},
+        "2": {"birthday": "1985-01-02"},
+        "3": {"points": "7"},
+    }
+    result = dialog_named("import_result_dialog")
+    assert result.findChild(QLabel, "count_not_fitting").text() == "2"
+    table = result.findChild(QWidget, "misfits_table").model()
+    assert [[table.index(r, c).data() for c in range(4)] for r in range(table.rowCount())] == [
+        [3, "points", "x", "not a number"],
+        [4, "birthday", "n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"],
+    ]
+    close_result(qtbot, controller)

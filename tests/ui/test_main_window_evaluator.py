@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
+from journey_desktop.store.records import JourneyRecord
 from journey_desktop.store.repository import SettingsRepository
-from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME
+from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME, COL_VALIDITY
 from tests.conftest import add_members, load_example
 
 pytestmark = [
@@ -62,6 +64,31 @@ def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_wi
     assert window.action_run_now.isEnabled()
 
 
+def test_a_journey_the_tick_skipped_is_named_in_the_status_bar_and_marked(
+        qtbot, repo, scheduled_window):
+    window, scheduler = scheduled_window
+    now = int(dt.datetime.now().timestamp())
+    ids = {}
+    for name in ("Broken", "Healthy"):
+        journey = load_example("welcome-series")
+        journey.name = name
+        ids[name] = repo.create(journey)
+        add_members(ids[name], {"ann": {}}, now)
+        assert repo.activate(ids[name]).ok
+    JourneyRecord.update(definition="{").where(JourneyRecord.id == ids["Broken"]).execute()
+    window.refresh()
+    with qtbot.waitSignals([scheduler.tick_finished, window.journeys_reloaded], timeout=10000):
+        window.action_run_now.trigger()
+    assert "1 journey failed: Broken — its definition cannot be read" in (
+        window.tick_status_label.text())
+    assert cell(window, "Broken", COL_VALIDITY) == "⚠ Last tick failed"
+    assert cell(window, "Healthy", COL_VALIDITY) != "⚠ Last tick failed"
+    proxy = window.table.model()
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, COL_NAME).data() == "Broken")
+    assert proxy.index(row, COL_NAME).data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "The last tick skipped this journey: its definition cannot be read")
+
+
 def test_preferences_set_the_tick_interval(qtbot, scheduled_window):
     window, scheduler = scheduled_window
     window.action_preferences.trigger()
@@ -78,3 +105,19 @@ def test_preferences_set_the_tick_interval(qtbot, scheduled_window):
     dialog.accept()
     assert SettingsRepository().tick_interval() == 30
     assert scheduler.interval_seconds == 30
+
+
+def test_preferences_refuse_an_interval_over_a_day(qtbot, scheduled_window):
+    window, scheduler = scheduled_window
+    window.action_preferences.trigger()
+    dialog = window.findChild(QDialog, "preferences_dialog")
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.findChild(QSpinBox, "tick_interval_value").setValue(700)
+    unit = dialog.findChild(QComboBox, "tick_interval_unit")
+    unit.setCurrentIndex(unit.findText("hours"))
+    dialog.accept()
+    assert dialog.isVisible()
+    assert "at most 24 hours" in dialog.findChild(type(window.tick_status_label),
+                                                  "preferences_error_label").text()
+    assert SettingsRepository().tick_interval() == 600
+    dialog.reject()

@@ -7,7 +7,6 @@ place, so typing is never interrupted by the document's redraws.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +46,7 @@ from journey_desktop.domain.journey import (
     Filter,
     Node,
 )
+from journey_desktop.domain.values import parse_number
 from journey_desktop.ui.editor.canvas import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.summary import DAY_OPS, HEADLINE_FIELD, TYPE_LABELS
@@ -61,7 +61,6 @@ FIELD_LABELS = {
 }
 NOT_CONNECTED = "(not connected)"
 MAX_BRANCHES = 10
-_INT = re.compile(r"^[+-]?\d+$")
 
 
 def parse_value(op: str, text: str) -> Any:
@@ -71,15 +70,11 @@ def parse_value(op: str, text: str) -> Any:
         return None
     if op == "in":
         return [part.strip() for part in text.split(",") if part.strip()]
-    if op in DAY_OPS:
-        return int(text) if _INT.match(text) else text
-    if op in OPS_BY_TYPE["number"]:
-        if _INT.match(text):
-            return int(text)
-        try:
-            return float(text.replace(",", "."))
-        except ValueError:
-            return text
+    if op in DAY_OPS or op in OPS_BY_TYPE["number"]:
+        number = parse_number(text)
+        if number is None or (op in DAY_OPS and not number.is_integer()):
+            return text  # validation names the problem
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     return text
 
 

@@ -1,0 +1,102 @@
+"""One reading of numbers and dates: inference, filters and validation give one verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from journey_desktop.domain.audience_csv import infer_type
+from journey_desktop.domain.filters import condition_matches, value_problem
+from journey_desktop.domain.journey import Condition
+from journey_desktop.domain.values import (
+    AMBIGUOUS_NUMBER,
+    DAY_FIRST,
+    MONTH_FIRST,
+    NO_SUCH_DAY,
+    ORDER_NOT_CHOSEN,
+    check_column,
+    detect_date_order,
+    parse_date,
+    parse_number,
+    stored_column,
+)
+
+TODAY = dt.date(2024, 6, 1)
+
+# The strings whose verdicts used to differ between the import, the filters and the editor.
+VERDICTS = [
+    ("1,234", None),  # a thousands separator or a decimal comma: refused, never guessed
+    ("+5", None),  # a leading plus marks phone numbers and codes
+    ("NaN", None),
+    ("inf", None),
+    ("1_000", None),
+    (" 7 ", 7.0),
+    ("1.5e3", 1500.0),
+    ("1,5", 1.5),
+    ("0,125", 0.125),
+    ("-2.25", -2.25),
+]
+
+
+@pytest.mark.parametrize(("text", "number"), VERDICTS)
+def test_one_verdict_in_inference_filters_and_validation(text: str, number: float | None) -> None:
+    assert parse_number(text) == number
+    assert (infer_type([text]) == "number") is (number is not None)
+    # A stored field with this text is greater than any number below it, or not a number.
+    target = number - 1 if number is not None else -1e12
+    matched = condition_matches(Condition("points", "gt", target), {"points": text}, TODAY)
+    assert matched is (number is not None)
+    # The same text typed as a filter value.
+    assert (value_problem(Condition("points", "gt", text)) is None) is (number is not None)
+
+
+def test_an_ambiguous_comma_is_explained() -> None:
+    assert AMBIGUOUS_NUMBER in (value_problem(Condition("points", "gt", "1,234")) or "")
+
+
+def test_json_numbers_that_are_not_finite_are_not_numbers() -> None:
+    assert parse_number(float("nan")) is None
+    assert parse_number(True) is None
+    assert parse_number(3) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("values", "order"),
+    [
+        (["31/12/1990", "01/02/1990"], DAY_FIRST),
+        (["12/31/1990", "01/02/1990"], MONTH_FIRST),
+        (["01.02.1990", "03-04-1990"], None),  # every day is 12 or less: the user chooses
+        (["1990-12-31"], None),
+    ],
+)
+def test_the_values_decide_the_date_order_when_they_can(values: list[str], order: str | None) -> None:
+    assert detect_date_order(values) == order
+
+
+def test_dates_in_each_order_and_iso() -> None:
+    assert parse_date("03/04/2020", DAY_FIRST) == dt.date(2020, 4, 3)
+    assert parse_date("03/04/2020", MONTH_FIRST) == dt.date(2020, 3, 4)
+    assert parse_date("3.4.2020", DAY_FIRST) == dt.date(2020, 4, 3)
+    assert parse_date("2020-04-03T10:00:00Z") == dt.date(2020, 4, 3)
+    assert parse_date("03/04/2020") is None  # no order chosen
+    assert parse_date("2024-W01-1") is None
+
+
+def test_values_that_do_not_fit_say_why() -> None:
+    check = check_column(["31/02/1990", "", "03/04/2020", "n/a", "1990-01-01"], "date", DAY_FIRST)
+    assert check.count == 2
+    assert check.examples == [
+        ("31/02/1990", NO_SUCH_DAY),
+        ("n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"),
+    ]
+    assert check_column(["03/04/2020"], "date").examples == [("03/04/2020", ORDER_NOT_CHOSEN)]
+
+
+def test_stored_form_is_iso_dates_and_decimal_points() -> None:
+    assert stored_column(["31/12/1990", "", "1990-01-02"], "date", DAY_FIRST) == (
+        ["1990-12-31", "", "1990-01-02"], {})
+    assert stored_column(["1,5", "+5", "2"], "number") == (["1.5", "", "2"], {1: "not a number"})
+    clean = ["1", "2.5", ""]
+    assert stored_column(clean, "number")[0] is clean  # kept as they are, no copy
+    assert stored_column(["1990-02-30"], "date") == ([""], {0: NO_SUCH_DAY})
