@@ -34,6 +34,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     repo = ctx.open()
+    if args.rejects:
+        ctx.output_file(args.rejects)  # refused before anything is imported
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from journey_desktop.paths import resolve_data_dir
 from journey_desktop.store import close_store, open_store
+from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import JourneyRepository, StoredJourney
 
 EXIT_OK = 0
@@ -44,6 +45,15 @@ class CliContext:
 
     def journey(self, ref: str) -> StoredJourney:
         return self.open().find(ref)
+
+    def output_file(self, path: str) -> Path:
+        """A file the user asked us to write: never the open database (exit 2 if it is)."""
+        self.open()
+        try:
+            check_output_path(path)
+        except DatabaseOutputError as exc:
+            raise CliError(str(exc)) from None
+        return Path(path)
 
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
