@@ -62,7 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     q.add_argument("--journey", metavar="JOURNEY")
     q.add_argument("--new", action="store_true", help="only messages not exported before")
     q.add_argument("-o", "--output", metavar="FILE.csv")
-    q.add_argument("--delimiter", choices=DELIMITERS, default=DELIMITERS[0],
+    q.add_argument("--delimiter", choices=DELIMITERS, default=DELIMITERS[0], metavar="CHAR",
                    help="',' (the default) or ';' (for spreadsheets that use a decimal comma)")
     q.set_defaults(handler=cmd_outbox_export)
 
