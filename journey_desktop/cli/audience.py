@@ -67,6 +67,8 @@ def _rejects_partial(path: str, source: str) -> Path:
 
 def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     repo = ctx.open()
+    if args.rejects:
+        ctx.output_file(args.rejects)  # refused before anything is imported
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from journey_desktop.paths import resolve_data_dir
 from journey_desktop.store import close_store, open_store
+from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import JourneyRepository, StoredJourney
 
 EXIT_OK = 0
@@ -53,6 +54,15 @@ class CliContext:
         if not _is_text(ref):  # bytes the terminal could not decode
             raise CliError(f"no journey with id or name {ref!r}")
         return self.open().find(ref)
+
+    def output_file(self, path: str) -> Path:
+        """A file the user asked us to write: never the open database (exit 2 if it is)."""
+        self.open()
+        try:
+            check_output_path(path)
+        except DatabaseOutputError as exc:
+            raise CliError(str(exc)) from None
+        return Path(path)
 
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")

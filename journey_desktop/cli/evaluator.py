@@ -8,7 +8,6 @@ import json
 import signal
 import threading
 import time
-from pathlib import Path
 from types import FrameType
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, parse_now
@@ -19,7 +18,14 @@ from journey_desktop.store.evaluator_lock import (
     EvaluatorBusyError,
     EvaluatorLock,
 )
-from journey_desktop.store.outbox import OutboxFilter, export_csv
+from journey_desktop.store.export_lock import ExportBusyError
+from journey_desktop.store.outbox import (
+    DELIMITERS,
+    ExportError,
+    OutboxFilter,
+    export_csv,
+    export_file,
+)
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.store.stats import journey_stats
 
@@ -36,10 +42,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     p = commands.add_parser("outbox", help="the messages written by the evaluator")
     sub = p.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
-    q = sub.add_parser("export", help="export messages to CSV (and mark them exported)")
+    q = sub.add_parser(
+        "export", help="export messages to CSV (and mark them exported)",
+        description="Write messages as CSV and mark them exported; one export at a time "
+        "(exit 1 while another runs). With -o the file is UTF-8 with a BOM, for spreadsheets.")
     q.add_argument("--journey", metavar="JOURNEY")
     q.add_argument("--new", action="store_true", help="only messages not exported before")
     q.add_argument("-o", "--output", metavar="FILE.csv")
+    q.add_argument("--delimiter", choices=DELIMITERS, default=DELIMITERS[0], metavar="CHAR",
+                   help="',' (the default) or ';' (for spreadsheets that use a decimal comma)")
     q.set_defaults(handler=cmd_outbox_export)
 
     p = commands.add_parser("stats", help="a journey's statistics")
@@ -125,15 +136,18 @@ def cmd_outbox_export(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.journey:
         flt.journey_id = ctx.journey(args.journey).id
     now = int(time.time())
-    if args.output:
-        target = Path(args.output)
-        partial = target.with_name(target.name + ".part")
-        with partial.open("w", encoding="utf-8", newline="") as fh:
-            count = export_csv(fh, flt, only_new=args.new, now=now)
-        partial.replace(target)
-        ctx.err.write(f"exported: {count}\n")
-    else:
-        count = export_csv(ctx.out, flt, only_new=args.new, now=now)
+    try:
+        if args.output:
+            target = ctx.output_file(args.output)
+            result = export_file(target, flt, only_new=args.new, now=now,
+                                 delimiter=args.delimiter)
+            ctx.err.write(f"exported: {result.written}\n")
+        else:
+            export_csv(ctx.out, flt, only_new=args.new, now=now, delimiter=args.delimiter)
+    except ExportBusyError as exc:
+        raise CliError(str(exc), EXIT_NO) from None
+    except ExportError as exc:
+        raise CliError(f"{exc}; nothing was marked exported") from None
     return EXIT_OK
 
 

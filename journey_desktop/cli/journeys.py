@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, read_text_file
 from journey_desktop.domain.journey import Activation, Duration, Journey, describe_activation
@@ -120,7 +119,7 @@ def cmd_create(ctx: CliContext, args: argparse.Namespace) -> int:
 def cmd_export(ctx: CliContext, args: argparse.Namespace) -> int:
     text = ctx.journey(args.journey).journey.to_json()
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        ctx.output_file(args.output).write_text(text, encoding="utf-8")
     else:
         ctx.out.write(text)
     return EXIT_OK

@@ -5,22 +5,30 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from peewee import Database
 
 from journey_desktop.domain import engine
+from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
+from journey_desktop.store.export_lock import ExportLock
+from journey_desktop.store.output_path import check_output_path
 
 PENDING = "pending"
 EXPORTED = "exported"
 STATUSES = (PENDING, EXPORTED)
 CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DELIMITERS = (",", ";")  # comma by default; semicolon for spreadsheets in comma-decimal locales
+FILE_ENCODING = "utf-8-sig"  # with a BOM: Excel then reads UTF-8 whatever the locale
 PAGE = 5000
-PROGRESS_EVERY = 1000  # rows between two export progress reports
+PROGRESS_EVERY = 1000  # rows between two export progress reports (and lock heartbeats)
+TAKEN_OVER = "another export took over this one, which had stopped answering"
 
 
 @dataclass
@@ -189,6 +197,72 @@ def mark_exported(ids: list[int], now: int, db: Database | None = None) -> int:
     return marked
 
 
+class ExportError(Exception):
+    """An export that failed and marked nothing; the message names the user's file."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    written: int  # rows in the file
+    marked: int  # of those, rows exported for the first time
+
+
+def _check_delimiter(delimiter: str) -> str:
+    """Only the delimiters spreadsheets read without asking (a caller's bug otherwise)."""
+    if delimiter not in DELIMITERS:
+        raise ValueError(f"the delimiter must be one of {' '.join(DELIMITERS)}")
+    return delimiter
+
+
+def _write_rows(out: TextIO, flt: OutboxFilter | None, only_new: bool, tz: dt.tzinfo | None,
+                db: Database, lock: ExportLock, progress: Callable[[int], None] | None,
+                delimiter: str) -> list[int]:
+    """Write the header and every matching row; the ids written, in order."""
+    flt = OutboxFilter(**vars(flt or OutboxFilter()))
+    if only_new:
+        flt.status = PENDING
+    top = db.execute_sql("SELECT max(id) FROM outbox").fetchone()[0]
+    writer = csv.writer(out, delimiter=_check_delimiter(delimiter), lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    ids: list[int] = []
+    if top is None:
+        return ids
+    for message in iter_messages(flt, up_to_id=int(top), db=db):
+        writer.writerow([
+            csv_cell(message.external_id),
+            csv_cell(message.journey_name),
+            csv_cell(message.node),
+            csv_cell(message.channel),
+            csv_cell(message.title),
+            csv_cell(message.body),
+            csv_cell(message.url),
+            iso_time(message.due_at, tz),
+        ])
+        ids.append(message.id)
+        if len(ids) % PROGRESS_EVERY == 0:
+            if not lock.heartbeat():
+                raise ExportError(TAKEN_OVER)
+            if progress is not None:
+                progress(len(ids))
+    return ids
+
+
+def _commit(ids: list[int], now: int, db: Database, lock: ExportLock,
+            place: Callable[[], None] | None = None) -> ExportResult:
+    """Mark the rows written, in one transaction that also puts the file in place.
+
+    The file is moved in before the marks are committed: if the move fails, nothing is
+    marked; the rows are never marked without a complete file where the user asked.
+    """
+    with sqlite_sql.write_transaction(db):
+        if not lock.heartbeat():
+            raise ExportError(TAKEN_OVER)
+        marked = mark_exported(ids, now, db=db)
+        if place is not None:
+            place()
+    return ExportResult(written=len(ids), marked=marked)
+
+
 def export_csv(
     out: TextIO,
     flt: OutboxFilter | None = None,
@@ -198,36 +272,52 @@ def export_csv(
     tz: dt.tzinfo | None = None,
     db: Database | None = None,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """Write matching messages as CSV and mark them exported; returns how many were written.
+    delimiter: str = ",",
+) -> ExportResult:
+    """Write matching messages as CSV to a stream (standard output) and mark them exported.
 
-    Rows are marked only after the whole file was written, so a failed write marks nothing.
-    ``progress(rows written)`` is called every PROGRESS_EVERY rows; an exception it raises
-    (a cancel) stops the export before anything is marked.
+    Rows are marked only after the whole stream was written, so a failed write marks
+    nothing. ``progress(rows written)`` is called every PROGRESS_EVERY rows; an exception it
+    raises (a cancel) stops the export before anything is marked. One export runs at a time
+    per database (ExportBusyError otherwise), so two exports never write the same new row.
     """
-    flt = OutboxFilter(**vars(flt or OutboxFilter()))
-    if only_new:
-        flt.status = PENDING
     db = _db(db)
-    top = db.execute_sql("SELECT max(id) FROM outbox").fetchone()[0]
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    ids: list[int] = []
-    if top is not None:
-        for message in iter_messages(flt, up_to_id=int(top), db=db):
-            writer.writerow([
-                csv_cell(message.external_id),
-                csv_cell(message.journey_name),
-                csv_cell(message.node),
-                csv_cell(message.channel),
-                csv_cell(message.title),
-                csv_cell(message.body),
-                csv_cell(message.url),
-                iso_time(message.due_at, tz),
-            ])
-            ids.append(message.id)
-            if progress is not None and len(ids) % PROGRESS_EVERY == 0:
-                progress(len(ids))
-    out.flush()
-    mark_exported(ids, now, db=db)
-    return len(ids)
+    with ExportLock(db) as lock:
+        ids = _write_rows(out, flt, only_new, tz, db, lock, progress, delimiter)
+        out.flush()
+        return _commit(ids, now, db, lock)
+
+
+def export_file(
+    path: str | Path,
+    flt: OutboxFilter | None = None,
+    *,
+    only_new: bool = False,
+    now: int,
+    tz: dt.tzinfo | None = None,
+    db: Database | None = None,
+    progress: Callable[[int], None] | None = None,
+    delimiter: str = ",",
+) -> ExportResult:
+    """Export to a file for spreadsheets: UTF-8 with a BOM, so Excel reads it in any locale.
+
+    The rows go to ``FILE.part`` beside the target, which replaces the target only when
+    complete, in the transaction that marks the rows. On any failure or cancel the part
+    file is removed, nothing is marked, and ExportError names the user's file.
+    """
+    db = _db(db)
+    target = Path(path)
+    check_output_path(target, db)
+    if target.is_dir():
+        raise ExportError(f"{target}: is a folder; choose a file name")
+    partial = target.with_name(target.name + ".part")
+    with ExportLock(db) as lock:
+        try:
+            with partial.open("w", encoding=FILE_ENCODING, newline="") as out:
+                ids = _write_rows(out, flt, only_new, tz, db, lock, progress, delimiter)
+            return _commit(ids, now, db, lock, lambda: os.replace(partial, target))
+        except OSError as exc:
+            raise ExportError(f"{target}: cannot write the export ({exc.strerror or exc})"
+                              ) from exc
+        finally:
+            partial.unlink(missing_ok=True)

@@ -63,6 +63,7 @@ from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store import close_store
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
+from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import DEACTIVATED, JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
 
@@ -662,6 +663,11 @@ class ImportResultDialog(QDialog):
         path = prompts.ask_save_file(self, "Save rejected rows", str(suggested),
                                      "CSV files (*.csv)")
         if not path:
+            return
+        try:
+            check_output_path(path)
+        except DatabaseOutputError as exc:
+            prompts.show_error(self, "Save rejected rows", f"Nothing was saved: {exc}.")
             return
         try:
             self._result.save_rejects(path)

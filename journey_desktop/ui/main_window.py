@@ -49,6 +49,7 @@ from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_jo
 from journey_desktop.paths import default_data_dir, resource_path
 from journey_desktop.services.settings import WindowSettings
 from journey_desktop.services.workers import Worker, on_own_connection
+from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import (
     ACTIVE,
     DEACTIVATED,
@@ -1162,6 +1163,11 @@ class MainWindow(QMainWindow):
             target = Path(path)
             if not target.suffix:
                 target = target.with_suffix(".json")
+            try:
+                check_output_path(target)
+            except DatabaseOutputError as exc:
+                self._error("Export journey file", f"Nothing was written: {exc}")
+                return
             try:
                 target.write_text(stored.journey.to_json(), encoding="utf-8")
             except OSError as exc:

@@ -9,7 +9,6 @@ with its own database connection and marks what it wrote only when the file is c
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,16 +48,20 @@ from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store.db import database
+from journey_desktop.store.export_lock import ExportBusyError
 from journey_desktop.store.outbox import (
     EXPORTED,
     PENDING,
+    ExportError,
+    ExportResult,
     OutboxFilter,
     OutboxMessage,
     count_messages,
-    export_csv,
+    export_file,
     last_message_id,
     list_messages,
 )
+from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.icons import icon
@@ -100,7 +103,10 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 BODY_PREVIEW = 120
 EXPORTED_COLOR = QColor("#1f7a45")
 ANY_DATE = QDate(2000, 1, 1)  # the minimum of the date filters, shown as "Any"
-CSV_FILTER = "CSV files (*.csv)"
+CSV_FORMATS = {  # the save dialog's filters: the form of the file, and its delimiter
+    "CSV, comma-separated (*.csv)": ",",
+    "CSV, semicolon-separated, for spreadsheets with a decimal comma (*.csv)": ";",
+}
 
 
 def local_time_text(ts: int | None, tz: dt.tzinfo | None = None) -> str:
@@ -253,25 +259,17 @@ class OutboxTableModel(QAbstractTableModel):
 
 
 def _export_job(control: JobControl, path: str, flt: OutboxFilter, only_new: bool, now: int,
-                tz: dt.tzinfo | None, total: int) -> int:
-    """Write the CSV beside the target and move it in place; on this thread's connection."""
-    target = Path(path)
-    partial = target.with_name(target.name + ".part")
+                tz: dt.tzinfo | None, total: int, delimiter: str) -> ExportResult:
+    """Export on this thread's own connection; the store writes beside the target and
+    marks the rows once the file is in place."""
     database.connect(reuse_if_open=True)
     try:
         def progress(done: int) -> None:
             control.check()
             control.progress(done, total, f"{done:,} of {total:,} messages written")
 
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                count = export_csv(out, flt, only_new=only_new, now=now, tz=tz,
-                                   progress=progress)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        os.replace(partial, target)
-        return count
+        return export_file(path, flt, only_new=only_new, now=now, tz=tz, progress=progress,
+                           delimiter=delimiter)
     finally:
         database.close()
 
@@ -324,6 +322,7 @@ class OutboxWindow(QMainWindow):
         self._worker: Worker | None = None
         self._pending = 0
         self._export_path = ""
+        self._csv_format = next(iter(CSV_FORMATS))
         self._close_when_done = False
         self.model = OutboxTableModel(self, page_size=page_size, tz=tz)
         self._build()
@@ -584,13 +583,21 @@ class OutboxWindow(QMainWindow):
         stamp = engine.local_datetime(now, self._tz).strftime("%Y-%m-%d-%H%M")
         suggested = str(Path.home() / f"outbox-{'new-' if only_new else ''}{stamp}.csv")
         title = "Export new messages" if only_new else "Export messages"
-        path = prompts.ask_save_file(self, title, suggested, CSV_FILTER)
-        if not path:
+        answer = prompts.ask_save_file_as(self, title, suggested, list(CSV_FORMATS),
+                                          self._csv_format)
+        if not answer:
             return
+        path, self._csv_format = answer
         if not Path(path).suffix:
             path += ".csv"
-        worker = Worker(_export_job, path, flt, only_new, now, self._tz, total,
-                        expected=(OSError,))
+        try:
+            check_output_path(path)
+        except DatabaseOutputError as exc:
+            prompts.show_error(self, title, f"The outbox was not exported: {exc}.")
+            return
+        delimiter = CSV_FORMATS.get(self._csv_format, ",")
+        worker = Worker(_export_job, path, flt, only_new, now, self._tz, total, delimiter,
+                        expected=(OSError, ExportError, ExportBusyError, DatabaseOutputError))
         worker.signals.progressed.connect(self._on_worker_progressed)
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
@@ -623,13 +630,16 @@ class OutboxWindow(QMainWindow):
         self.export_progressed.emit(done, total)
 
     @Slot(object)
-    def _on_worker_finished(self, count: object) -> None:
+    def _on_worker_finished(self, result: object) -> None:
+        assert isinstance(result, ExportResult)
         path = self._export_path
         self._end_export()
         self.refresh()
-        written = int(count)  # type: ignore[call-overload]
-        self.statusBar().showMessage(
-            f"Exported {written:,} message{'' if written == 1 else 's'} to {path}", 10000)
+        written = result.written
+        text = f"Exported {written:,} message{'' if written == 1 else 's'} to {path}"
+        if result.marked != written:
+            text += f" ({result.marked:,} of them for the first time)"
+        self.statusBar().showMessage(text, 10000)
         self.messages_exported.emit(written, path)
 
     @Slot(str)

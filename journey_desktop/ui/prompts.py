@@ -3,6 +3,8 @@ replace these functions instead of clicking native dialogs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
 
@@ -14,6 +16,15 @@ def ask_open_file(parent: QWidget | None, title: str, directory: str, name_filte
 def ask_save_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
     path, _ = QFileDialog.getSaveFileName(parent, title, directory, name_filter)
     return path or None
+
+
+def ask_save_file_as(parent: QWidget | None, title: str, directory: str,
+                     name_filters: Sequence[str], selected: str = "") -> tuple[str, str] | None:
+    """A file to write and the filter picked with it, for files that can be written in
+    several forms (the filter names the form)."""
+    path, chosen = QFileDialog.getSaveFileName(parent, title, directory,
+                                               ";;".join(name_filters), selected)
+    return (path, chosen or selected) if path else None
 
 
 def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "OK",

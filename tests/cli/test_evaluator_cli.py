@@ -3,6 +3,7 @@ including real processes killed mid-tick and two evaluators on one database."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -118,7 +119,8 @@ def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_pat
     target = tmp_path / "out.csv"
     result = cli("outbox", "export", "--journey", "Split", "-o", str(target))
     assert result.code == 0, result.err
-    rows = list(csv.reader(target.open(encoding="utf-8", newline="")))
+    assert target.read_bytes().startswith(codecs.BOM_UTF8)  # for spreadsheets
+    rows = list(csv.reader(target.open(encoding="utf-8-sig", newline="")))
     assert rows[0] == ["customerId", "journey", "node", "channel", "title", "body", "url",
                        "due_at"]
     assert len(rows) > 1

@@ -10,6 +10,7 @@ from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.evaluator_lock import EvaluatorBusyError, EvaluatorLock
 from journey_desktop.store.outbox import (
     CSV_HEADER,
+    ExportResult,
     OutboxFilter,
     count_messages,
     csv_cell,
@@ -55,14 +56,15 @@ def test_filters_and_paging(repo):
 def test_export_marks_rows_and_new_skips_them(repo):
     journey_id = run_two_days(repo)
     out = io.StringIO()
-    assert export_csv(out, OutboxFilter(channel="push"), now=START + 2 * DAY, tz=MADRID) == 4
+    assert export_csv(out, OutboxFilter(channel="push"), now=START + 2 * DAY,
+                      tz=MADRID) == ExportResult(written=4, marked=4)
     lines = out.getvalue().splitlines()
     assert lines[0] == ",".join(CSV_HEADER)
     assert lines[1].endswith("2025-05-12T23:30:00+02:00")
     assert count_messages(OutboxFilter(status="exported")) == 4
     again = io.StringIO()
     assert export_csv(again, OutboxFilter(journey_id=journey_id), only_new=True,
-                      now=START + 2 * DAY) == 4
+                      now=START + 2 * DAY) == ExportResult(written=4, marked=4)
     assert count_messages(OutboxFilter(status="pending")) == 0
 
 

@@ -54,7 +54,7 @@ def test_snapshot_leaves_out_messages_written_later(repo) -> None:  # type: igno
     assert count_messages(snapshot) == 5
     assert {m.due_at for m in list_messages(snapshot)} == {START}
     out = io.StringIO()
-    assert export_csv(out, snapshot, now=START + 2 * DAY) == 5
+    assert export_csv(out, snapshot, now=START + 2 * DAY).written == 5
     assert count_messages(OutboxFilter(status="pending")) == 5
 
 
@@ -62,7 +62,7 @@ def test_export_reports_progress_and_a_cancel_marks_nothing(repo) -> None:  # ty
     promotion_days(repo, 1100, 2)  # 2,200 messages
     seen: list[int] = []
     assert export_csv(io.StringIO(), OutboxFilter(due_to=START + 1), now=START + DAY,
-                      progress=seen.append) == 1100
+                      progress=seen.append).written == 1100
     assert seen == [1000]
 
     class Stop(Exception):

@@ -269,6 +269,23 @@ def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, set
     close_result(qtbot, controller)
 
 
+def test_rejected_rows_are_never_saved_over_the_database(qtbot, window, repo, journey_id, settings, asked, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,name\n1,Ann\n,Nobody\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    result = dialog_named("import_result_dialog")
+    database_file = store / "journeys.db"
+    asked.save_file = f"{database_file}-wal"
+    qtbot.mouseClick(result.save_rejects_button, Qt.MouseButton.LeftButton)
+    assert asked.texts("error") == [f"Nothing was saved: {database_file}-wal: this is the open "
+                                    f"database ({database_file}); choose another file."]
+    assert not result.findChild(QLabel, "saved_label").isVisible()
+    assert [c.external_id for c in CustomerRecord.select().where(
+        CustomerRecord.journey == journey_id)] == ["1"]  # the database is whole
+    close_result(qtbot, controller)
+
+
 def test_all_rows_rejected_reports_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "id,name\n,x\n")
     controller = start(window, repo, journey_id, settings, str(path))

@@ -643,6 +643,19 @@ def test_export_journey_file_writes_the_definition(qtbot, tmp_path, three, main_
     assert [n.id for n in written.nodes] == ["start", "greet", "end"]
 
 
+def test_export_journey_file_never_overwrites_the_database(qtbot, store, three, main_window,
+                                                          monkeypatch):
+    database_file = store / "journeys.db"
+    said = Prompts(monkeypatch)
+    monkeypatch.setattr(prompts, "ask_save_file", lambda *a, **k: str(database_file))
+    click_row(qtbot, main_window, "Birthday greetings")
+    main_window.action_export_file.trigger()
+    assert said.errors == [f"Nothing was written: {database_file}: this is the open database "
+                           f"({database_file}); choose another file."]
+    assert database_file.read_bytes().startswith(b"SQLite format 3\x00")
+    assert len(main_window.repository.summaries()) == 3
+
+
 def test_a_csv_dropped_on_a_row_is_offered_to_the_import(qtbot, tmp_path, three, main_window):
     window = main_window
     csv = tmp_path / "customers.csv"

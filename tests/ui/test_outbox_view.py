@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
 
+from journey_desktop.store.db import connect
 from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.outbox import CSV_HEADER, OutboxFilter, count_messages
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
@@ -24,6 +28,7 @@ from journey_desktop.ui.outbox_view import (
     COL_STATUS,
     COL_TITLE,
     COL_URL,
+    CSV_FORMATS,
     SORT_ROLE,
     OutboxTableModel,
     OutboxWindow,
@@ -63,20 +68,25 @@ def row_of(window: OutboxWindow, customer: str, node: str) -> list[str]:
     raise AssertionError(f"no row for {customer} at {node}")
 
 
-def save_to(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[str]:
+def save_to(monkeypatch: pytest.MonkeyPatch, path: Path, delimiter: str = ",") -> list[str]:
+    """Answer the export's save dialog with ``path``, in the form with this delimiter."""
     asked: list[str] = []
+    chosen = next(name for name, d in CSV_FORMATS.items() if d == delimiter)
 
-    def ask(_parent: object, title: str, _directory: str, _filter: str) -> str:
+    def ask(_parent: object, title: str, _directory: str, filters: list[str],
+            _selected: str = "") -> tuple[str, str]:
+        assert chosen in filters
         asked.append(title)
-        return str(path)
+        return str(path), chosen
 
-    monkeypatch.setattr(prompts, "ask_save_file", ask)
+    monkeypatch.setattr(prompts, "ask_save_file_as", ask)
     return asked
 
 
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
+def read_csv(path: Path, delimiter: str = ",") -> list[list[str]]:
+    """The file as Excel reads it: UTF-8 with its BOM, the chosen delimiter."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh, delimiter=delimiter))
 
 
 def test_table_shows_what_the_engine_wrote(qtbot, repo, journeys) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +183,7 @@ def test_export_writes_escaped_csv_and_marks_rows(qtbot, repo, journeys, tmp_pat
     assert done.args == [11, str(target)]
 
     rows = read_csv(target)
-    assert target.read_text(encoding="utf-8").splitlines()[0] == (
+    assert target.read_text(encoding="utf-8-sig").splitlines()[0] == (
         "customerId,journey,node,channel,title,body,url,due_at")
     assert rows[0] == CSV_HEADER
     assert len(rows) == 12 and {r[3] for r in rows[1:]} == {"push"}
@@ -215,7 +225,7 @@ def test_export_writes_escaped_csv_and_marks_rows(qtbot, repo, journeys, tmp_pat
 
 def test_cancelled_file_choice_exports_nothing(qtbot, repo, journeys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo)
-    monkeypatch.setattr(prompts, "ask_save_file", lambda *_args: None)
+    monkeypatch.setattr(prompts, "ask_save_file_as", lambda *_args: None)
     window.export_button.click()
     assert not window.exporting
     assert count_messages(OutboxFilter(status="exported")) == 0
@@ -287,3 +297,80 @@ def test_long_bodies_show_on_one_line_with_the_full_text_as_tooltip(qtbot, repo,
     assert shown.data(Qt.ItemDataRole.ToolTipRole) == body
     assert window.model.index(0, COL_URL).data() == ""
     assert dt.datetime.strptime(window.model.index(0, COL_DUE).data(), "%Y-%m-%d %H:%M")
+
+
+def test_export_onto_a_file_open_elsewhere_names_it_and_marks_nothing(qtbot, repo, journeys,  # type: ignore[no-untyped-def]
+                                                                    tmp_path, monkeypatch) -> None:
+    """The file is written, but cannot replace the one a spreadsheet holds open."""
+    window = make_window(qtbot, repo)
+    target = tmp_path / "messages.csv"
+    target.write_text("yesterday's export\n", encoding="utf-8")
+
+    def held_open(source: object, destination: object) -> None:
+        raise PermissionError(13, "Permission denied", str(source), None, str(destination))
+
+    monkeypatch.setattr(os, "replace", held_open)
+    save_to(monkeypatch, target)
+    errors: list[str] = []
+    monkeypatch.setattr(prompts, "show_error", lambda _p, _title, text: errors.append(text))
+    with qtbot.waitSignal(window.export_failed, timeout=10000):
+        window.export_new_button.click()
+    assert errors == ["The outbox could not be exported; nothing was marked.\n\n"
+                      f"{target}: cannot write the export (Permission denied)"]
+    assert set(column(window, COL_STATUS)) == {"pending"}
+    assert count_messages(OutboxFilter(status="exported")) == 0
+    assert target.read_text(encoding="utf-8") == "yesterday's export\n"
+    assert not (tmp_path / "messages.csv.part").exists()
+
+
+def test_export_onto_the_database_is_refused(qtbot, repo, journeys, store, tmp_path,  # type: ignore[no-untyped-def]
+                                             monkeypatch) -> None:
+    window = make_window(qtbot, repo)
+    database_file = store / "journeys.db"
+    link = tmp_path / "messages.csv"
+    link.symlink_to(database_file)
+    errors: list[tuple[str, str]] = []
+    monkeypatch.setattr(prompts, "show_error",
+                        lambda _p, title, text: errors.append((title, text)))
+    for target in (link, Path(f"{database_file}-wal")):
+        save_to(monkeypatch, target)
+        window.export_button.click()
+        assert not window.exporting
+    assert errors == [("Export messages", f"The outbox was not exported: {target}: this is the "
+                       f"open database ({database_file}); choose another file.")
+                      for target in (link, Path(f"{database_file}-wal"))]
+    assert count_messages(OutboxFilter(status="exported")) == 0
+    assert database_file.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_semicolon_export_chosen_in_the_save_dialog(qtbot, repo, journeys, tmp_path,  # type: ignore[no-untyped-def]
+                                                    monkeypatch) -> None:
+    window = make_window(qtbot, repo)
+    target = tmp_path / "for-excel.csv"
+    save_to(monkeypatch, target, delimiter=";")
+    with qtbot.waitSignal(window.messages_exported, timeout=10000):
+        window.export_button.click()
+    assert target.read_bytes().startswith(codecs.BOM_UTF8 + b"customerId;journey;node;")
+    rows = read_csv(target, delimiter=";")
+    assert rows[0] == CSV_HEADER and len(rows) == 16
+    assert {tuple(r[:3]) for r in rows[1:] if r[0] == "'=SUM(A1)"} == {
+        ("'=SUM(A1)", PROMOTION, "daily_offer")}
+
+
+def test_export_while_another_export_runs_says_so_and_marks_nothing(qtbot, repo, journeys,  # type: ignore[no-untyped-def]
+                                                                   store, tmp_path,
+                                                                   monkeypatch) -> None:
+    window = make_window(qtbot, repo)
+    other = connect(store / "journeys.db")  # a scheduled export, on its own connection
+    errors: list[str] = []
+    monkeypatch.setattr(prompts, "show_error", lambda _p, _title, text: errors.append(text))
+    save_to(monkeypatch, tmp_path / "new.csv")
+    try:
+        with ExportLock(other), qtbot.waitSignal(window.export_failed, timeout=10000):
+            window.export_new_button.click()
+    finally:
+        other.close()
+    assert errors[0].startswith("The outbox could not be exported; nothing was marked.\n\n"
+                                "an outbox export is already running in process ")
+    assert not (tmp_path / "new.csv").exists()
+    assert count_messages(OutboxFilter(status="exported")) == 0
