@@ -34,7 +34,8 @@ def journeys(cli, tmp_path: Path) -> list[str]:  # type: ignore[no-untyped-def]
     return ids
 
 
-def test_show_json_has_the_spec_keys(cli, journeys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_show_json_has_the_spec_keys(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
     result = cli("customers", "show", "C-1", "--json")
     assert result.code == 0, result.err
     data = result.json()
@@ -53,7 +54,8 @@ def test_show_json_has_the_spec_keys(cli, journeys: list[str]) -> None:  # type:
     assert messages[0]["title"] == "Today's deal for you, Ann"
 
 
-def test_show_text_lists_fields_journeys_then_timeline(cli, journeys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_show_text_lists_fields_journeys_then_timeline(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
     result = cli("customers", "show", "C-2")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
@@ -65,7 +67,8 @@ def test_show_text_lists_fields_journeys_then_timeline(cli, journeys: list[str])
     assert lines[-1] == "  (no runs or messages yet)"
 
 
-def test_show_unknown_customer_is_a_no(cli, journeys: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_show_unknown_customer_is_a_no(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
     result = cli("customers", "show", "c-1")
     assert result.code == 1
     assert result.out == ""
