@@ -372,6 +372,8 @@ class MainWindow(QMainWindow):
                                  tip="Simulate the selected journey before it sends anything")
         self.action_outbox = a("action_outbox", "&Outbox", "outbox",
                                tip="Messages written by the evaluator")
+        self.action_customers = a("action_customers", "&Customers…", shortcut="Ctrl+Shift+C",
+                                  tip="Find a customer: fields, journeys, runs and messages")
         self.action_validate = a("action_validate", "&Validate", "validate", shortcut="F7",
                                  color="#1f8a4c", tip="List every problem of the selected draft")
         self.action_activate = a("action_activate", "&Activate…", "activate",
@@ -570,6 +572,8 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.example_menu)
         file_menu.addAction(self.action_export_file)
         file_menu.addSeparator()
+        file_menu.addAction(self.action_customers)
+        file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
         journey_menu = bar.addMenu("&Journey")
@@ -634,6 +638,7 @@ class MainWindow(QMainWindow):
         self.action_stats.triggered.connect(self._on_stats_triggered)
         self.action_forecast.triggered.connect(self._on_forecast_triggered)
         self.action_outbox.triggered.connect(self._on_outbox_triggered)
+        self.action_customers.triggered.connect(self._on_customers_triggered)
         self.action_validate.triggered.connect(self._on_validate_triggered)
         self.action_activate.triggered.connect(self._on_activate_triggered)
         self.action_refresh.triggered.connect(self._on_refresh_triggered)
@@ -1023,6 +1028,13 @@ class MainWindow(QMainWindow):
                                            lambda: OutboxWindow(self.repository))
         if isinstance(window, OutboxWindow):
             window.set_journey(journey_id)
+
+    @Slot()
+    def _on_customers_triggered(self) -> None:
+        """Show the customer base (one window for the whole database)."""
+        from journey_desktop.ui.customers import CustomersWindow
+
+        self._show_view("customers", None, CustomersWindow)
 
     @Slot()
     def _on_forecast_triggered(self) -> None:

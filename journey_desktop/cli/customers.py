@@ -1,0 +1,117 @@
+"""Customer commands: ``customers show`` (SPEC §4, §7)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.domain import engine
+from journey_desktop.store.customers import (
+    CustomerBase,
+    CustomerProfile,
+    CustomerTimeline,
+    Membership,
+    MessageItem,
+    RunItem,
+)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser("customers", help="the customer base shared by every journey")
+    sub = p.add_subparsers(dest="customers_command", metavar="COMMAND", required=True)
+    q = sub.add_parser(
+        "show",
+        help="a customer's fields, journeys, runs and messages",
+        description="Show one customer: the profile's fields, the journeys whose audience "
+        "holds them, then their runs and messages in time order. Exit 1 for an unknown ID.",
+    )
+    q.add_argument("customer_id", metavar="ID")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(handler=cmd_show)
+
+
+def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.open()
+    base = CustomerBase()
+    external_id = args.customer_id.strip()
+    profile = base.profile(external_id)
+    if profile is None:
+        raise CliError(f"no customer with ID {external_id!r}", EXIT_NO)
+    memberships = base.memberships(external_id)
+    timeline = base.timeline(external_id)
+    if args.json:
+        ctx.print(json.dumps(customer_json(profile, memberships, timeline), indent=2,
+                             ensure_ascii=False))
+    else:
+        _print_text(ctx, profile, memberships, timeline)
+    return EXIT_OK
+
+
+def _iso(ts: int | None) -> str | None:
+    return None if ts is None else engine.local_datetime(int(ts)).isoformat()
+
+
+def _when(ts: int | None) -> str:
+    return "" if ts is None else engine.local_datetime(int(ts)).strftime(TIME_FORMAT)
+
+
+def customer_json(profile: CustomerProfile, memberships: list[Membership],
+                  timeline: CustomerTimeline) -> dict[str, Any]:
+    """The ``customers show --json`` object of SPEC §7, with the runs and messages."""
+    return {
+        "id": profile.external_id,
+        "fields": dict(profile.fields),
+        "journeys": [
+            {"id": m.journey_id, "name": m.name, "entries": m.entries, "status": m.status,
+             "next_check_at": _iso(m.next_check_at)}
+            for m in memberships
+        ],
+        "runs": [
+            {"journey": r.journey_id, "journey_name": r.journey, "entry": r.entry_number,
+             "state": r.state, "end_reason": r.end_reason, "started_at": _iso(r.started_at),
+             "ended_at": _iso(r.ended_at)}
+            for r in timeline.runs
+        ],
+        "messages": [
+            {"journey": m.journey_id, "journey_name": m.journey, "entry": m.entry_number,
+             "node": m.node, "channel": m.channel, "title": m.title, "due_at": _iso(m.due_at)}
+            for m in timeline.messages
+        ],
+    }
+
+
+def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Membership],
+                timeline: CustomerTimeline) -> None:
+    ctx.print(f"customer {profile.external_id}")
+    ctx.print(f"  first imported {_when(profile.created_at)}, "
+              f"last updated {_when(profile.updated_at)}")
+    ctx.print("fields:")
+    if not profile.fields:
+        ctx.print("  (none)")
+    width = max((len(name) for name in profile.fields), default=0)
+    for name, value in profile.fields.items():
+        ctx.print(f"  {name.ljust(width)}  {engine.field_text(value)}")
+    ctx.print("journeys:")
+    if not memberships:
+        ctx.print("  (in no journey's audience)")
+    for m in memberships:
+        check = f", next check {_when(m.next_check_at)}" if m.next_check_at is not None else ""
+        ctx.print(f"  {m.journey_id}  {m.name} ({m.status}), entries: {m.entries}{check}")
+    ctx.print("timeline:")
+    items = timeline.merged()
+    if not items:
+        ctx.print("  (no runs or messages yet)")
+    for item in items:
+        if isinstance(item, RunItem):
+            end = (f", ended {_when(item.ended_at)} ({item.end_reason or item.state})"
+                   if item.ended_at is not None else f", {item.state.replace('_', ' ')}")
+            ctx.print(f"  {_when(item.at)}  {item.journey}  entry {item.entry_number} "
+                      f"started{end}")
+        elif isinstance(item, MessageItem):
+            title = f": {item.title}" if item.title else ""
+            ctx.print(f"  {_when(item.at)}  {item.journey}  entry {item.entry_number} "
+                      f"{item.channel} at {item.node}{title}")

@@ -1,0 +1,248 @@
+"""The customer base, read (SPEC §4, §11): find customers by ID, a customer's profile, the
+journeys they belong to and their timeline of runs and messages.
+
+IDs are case-sensitive keys (BINARY order), but people search them without minding case.
+A search is a few key ranges, one per case variant of the prefix's first letters, each
+read in ID order and cut at the page size: a page costs the same over a million profiles
+as over a hundred, where a ``LIKE`` would read the whole table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import Database
+
+from journey_desktop.store.db import database
+
+MAX_CASED_LETTERS = 6  # case variants of at most this many letters: 64 key ranges
+LIKE_ESCAPE = "\\"
+_SURROGATES = range(0xD800, 0xE000)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """One customer of a search page."""
+
+    external_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    external_id: str
+    fields: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A journey the customer belongs to, with their state in it."""
+
+    journey_id: int
+    name: str
+    status: str
+    entries: int
+    next_check_at: int | None  # None: never checked again
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """One run of the customer through a journey."""
+
+    started_at: int
+    ended_at: int | None
+    journey_id: int
+    journey: str
+    entry_number: int
+    state: str
+    end_reason: str | None
+
+    @property
+    def at(self) -> int:
+        return self.started_at
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """One message written for the customer."""
+
+    due_at: int
+    journey_id: int
+    journey: str
+    entry_number: int
+    node: str
+    channel: str
+    title: str
+
+    @property
+    def at(self) -> int:
+        return self.due_at
+
+
+TimelineItem = RunItem | MessageItem
+
+
+@dataclass
+class CustomerTimeline:
+    runs: list[RunItem] = field(default_factory=list)
+    messages: list[MessageItem] = field(default_factory=list)
+
+    def merged(self) -> list[TimelineItem]:
+        """Runs and messages in time order; a run comes before the messages it wrote at
+        the same instant (its first steps are due when it starts)."""
+        items: list[TimelineItem] = [*self.runs, *self.messages]
+        return sorted(items, key=_timeline_key)
+
+
+def _timeline_key(item: TimelineItem) -> tuple[int, int, int, int]:
+    """Sorted stably: messages of one step keep the order they were written in."""
+    return (item.at, item.journey_id, item.entry_number, 0 if isinstance(item, RunItem) else 1)
+
+
+def _fields(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def case_variants(text: str) -> list[str]:
+    """Every spelling of ``text`` with each letter in either case (one character each)."""
+    choices = []
+    for char in text:
+        spellings = {char, char.lower(), char.upper()}
+        choices.append(sorted(s for s in spellings if len(s) == 1))
+    return ["".join(parts) for parts in itertools.product(*choices)]
+
+
+def split_prefix(prefix: str) -> tuple[str, str]:
+    """The head whose case variants become key ranges, and the tail tested by ``LIKE``
+    (only for prefixes with more than MAX_CASED_LETTERS letters)."""
+    cased = 0
+    for index, char in enumerate(prefix):
+        if char.lower() != char.upper():
+            cased += 1
+            if cased > MAX_CASED_LETTERS:
+                return prefix[:index], prefix[index:]
+    return prefix, ""
+
+
+def key_after_prefix(prefix: str) -> str | None:
+    """The least key above every key starting with ``prefix`` (None: no upper bound).
+
+    Code point order is the BINARY order of UTF-8, so bumping the last character works.
+    """
+    while prefix:
+        last = ord(prefix[-1]) + 1
+        if last in _SURROGATES:
+            last = _SURROGATES.stop
+        if last <= 0x10FFFF:
+            return prefix[:-1] + chr(last)
+        prefix = prefix[:-1]
+    return None
+
+
+def like_pattern(text: str) -> str:
+    """``text`` as a LIKE prefix pattern, its ``%``, ``_`` and escapes taken literally."""
+    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+               .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
+    return escaped + "%"
+
+
+class CustomerBase:
+    """Reads of the customer base on the initialised ``database`` proxy (or ``db``)."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self._db = db
+
+    @property
+    def db(self) -> Database:
+        return self._db if self._db is not None else database
+
+    def count(self) -> int:
+        return int(self.db.execute_sql("SELECT count(*) FROM profile").fetchone()[0])
+
+    def search(self, prefix: str, limit: int = 100, after: str | None = None) -> list[CustomerRow]:
+        """Up to ``limit`` customers whose ID starts with ``prefix`` in any case, in ID
+        order, after the ID ``after`` (the last of the previous page)."""
+        if limit < 1:
+            return []
+        head, tail = split_prefix(prefix)
+        parts: list[str] = []
+        params: list[Any] = []
+        for variant in case_variants(head) if head else [""]:
+            clauses, values = [], []
+            if variant:
+                clauses.append("external_id >= ?")
+                values.append(variant)
+                upper = key_after_prefix(variant)
+                if upper is not None:
+                    clauses.append("external_id < ?")
+                    values.append(upper)
+            if after is not None:
+                clauses.append("external_id > ?")
+                values.append(after)
+            if tail:
+                clauses.append(f"substr(external_id, ?) LIKE ? ESCAPE '{LIKE_ESCAPE}'")
+                values += [len(head) + 1, like_pattern(tail)]
+            where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+            parts.append(
+                "SELECT * FROM (SELECT external_id, fields FROM profile "
+                f"{where}ORDER BY external_id LIMIT ?)"
+            )
+            params += [*values, limit]
+        sql = " UNION ALL ".join(parts) + " ORDER BY external_id LIMIT ?"
+        rows = self.db.execute_sql(sql, [*params, limit]).fetchall()
+        return [CustomerRow(external_id, _fields(text)) for external_id, text in rows]
+
+    def profile(self, external_id: str) -> CustomerProfile | None:
+        row = self.db.execute_sql(
+            "SELECT external_id, fields, created_at, updated_at FROM profile "
+            "WHERE external_id = ?", (external_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return CustomerProfile(row[0], _fields(row[1]), int(row[2]), int(row[3]))
+
+    def memberships(self, external_id: str) -> list[Membership]:
+        """The journeys whose audience holds the customer, by name.
+
+        Journeys are few: each is looked up on its (journey, customer) key.
+        """
+        rows = self.db.execute_sql(
+            "SELECT j.id, j.name, j.status, m.entries, m.next_check_at FROM journey j "
+            "CROSS JOIN member m ON m.journey_id = j.id AND m.external_id = ? "
+            "ORDER BY j.name COLLATE NOCASE, j.id",
+            (external_id,),
+        ).fetchall()
+        return [Membership(int(r[0]), r[1], r[2], int(r[3]), r[4]) for r in rows]
+
+    def timeline(self, external_id: str) -> CustomerTimeline:
+        """The customer's runs and messages in every journey, each list in time order."""
+        runs = [
+            RunItem(int(r[0]), r[1], int(r[2]), r[3], int(r[4]), r[5], r[6])
+            for r in self.db.execute_sql(
+                "SELECT r.started_at, r.ended_at, j.id, j.name, r.entry_number, r.state,"
+                " r.end_reason FROM journey j CROSS JOIN run r"
+                " ON r.journey_id = j.id AND r.external_id = ?"
+                " ORDER BY r.started_at, j.id, r.entry_number",
+                (external_id,),
+            )
+        ]
+        messages = [
+            MessageItem(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6] or "")
+            for r in self.db.execute_sql(
+                "SELECT o.due_at, j.id, j.name, o.entry_number, o.node, o.channel, o.title"
+                " FROM journey j CROSS JOIN outbox o"
+                " ON o.journey_id = j.id AND o.external_id = ?"
+                " ORDER BY o.due_at, j.id, o.entry_number, o.id",
+                (external_id,),
+            )
+        ]
+        return CustomerTimeline(runs, messages)

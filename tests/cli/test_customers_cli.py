@@ -1,0 +1,81 @@
+"""``journey-desktop customers show``: a customer's fields, journeys and timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import example_path
+
+
+def _after(**delta: float) -> str:
+    """An instant after activation (which uses the clock), for ``tick --now``."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(**delta)).isoformat(timespec="seconds")
+
+
+@pytest.fixture
+def journeys(cli, tmp_path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Two active journeys sharing customer C-1, one tick run: runs and messages exist."""
+    audience = tmp_path / "audience.csv"
+    today = dt.date.today()
+    audience.write_text("customerId,firstName,offersOptIn,signupDate,plan\n"
+                        f"C-1,Ann,yes,{today},premium\nC-2,Bob,no,2001-01-01,basic\n",
+                        encoding="utf-8")
+    ids = []
+    for name in ("daily-promotion", "welcome-series"):
+        journey = cli("create", str(example_path(name))).out.strip()
+        assert cli("audience", "import", journey, str(audience)).code == 0
+        assert cli("activate", journey).code == 0
+        ids.append(journey)
+    assert cli("tick", "--now", _after(minutes=1)).code == 0
+    assert cli("tick", "--now", _after(days=1, minutes=1)).code == 0
+    return ids
+
+
+def test_show_json_has_the_spec_keys(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
+    result = cli("customers", "show", "C-1", "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["id"] == "C-1"
+    assert data["fields"] == {"firstName": "Ann", "offersOptIn": "yes",
+                              "signupDate": dt.date.today().isoformat(), "plan": "premium"}
+    assert [(j["id"], j["name"], j["entries"]) for j in data["journeys"]] == [
+        (int(journeys[0]), "Seven-day discount week", 2), (int(journeys[1]), "Welcome series", 1)]
+    assert {"id", "name", "entries"} <= set(data["journeys"][0])
+    runs = data["runs"]
+    assert [(r["journey"], r["entry"]) for r in runs] == [
+        (int(journeys[0]), 1), (int(journeys[1]), 1), (int(journeys[0]), 2)]
+    messages = data["messages"]
+    assert [m["due_at"] for m in messages] == sorted(m["due_at"] for m in messages)
+    assert {"journey", "node", "channel", "title", "due_at"} <= set(messages[0])
+    assert messages[0]["title"] == "Today's deal for you, Ann"
+
+
+def test_show_text_lists_fields_journeys_then_timeline(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
+    result = cli("customers", "show", "C-2")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "customer C-2"
+    assert lines.index("fields:") < lines.index("journeys:") < lines.index("timeline:")
+    assert "  firstName    Bob" in lines
+    assert any("Seven-day discount week (active), entries: 0" in line for line in lines)
+    assert any("Welcome series (active), entries: 0" in line for line in lines)
+    assert lines[-1] == "  (no runs or messages yet)"
+
+
+def test_show_unknown_customer_is_a_no(  # type: ignore[no-untyped-def]
+        cli, journeys: list[str]) -> None:
+    result = cli("customers", "show", "c-1")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err == "journey-desktop: no customer with ID 'c-1'\n"
+
+
+def test_show_needs_an_id(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("customers", "show")
+    assert result.code == 2
+    assert "ID" in result.err
