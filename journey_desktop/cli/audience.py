@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
-from journey_desktop.store.audience import ADD, REPLACE, AudienceStore
+from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 
 SHOWN_REJECTS = 10
 
@@ -37,20 +39,40 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)
+    mode = REPLACE if args.replace else ADD
+    return import_file(
+        ctx, args, lambda plan: audience.import_csv(journey.id, plan, mode=mode),
+        unchanged="the audience is unchanged",
+    )
+
+
+def import_file(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    run: Callable[[ImportPlan], ImportResult],
+    *,
+    unchanged: str,
+) -> int:
+    """Read ``args.file`` (with ``args.id_column``), import it with ``run``, print the counts
+    of SPEC §7 and save the rejects to ``args.rejects``: shared by audience and customer
+    imports so that both speak the same lines and exit codes."""
     try:
         preview = preview_csv(args.file)
         plan = ImportPlan.from_preview(preview, id_column=args.id_column)
-        result = audience.import_csv(journey.id, plan, mode=REPLACE if args.replace else ADD)
+        result = run(plan)
     except CsvFileError as exc:
-        hint = " (use --id-column)" if "ID column" in str(exc) else ""
-        raise CliError(f"{args.file}: {exc}{hint}") from None
+        text = str(exc)
+        if not text.startswith(Path(args.file).name):  # most messages name the file already
+            text = f"{args.file}: {text}"
+        hint = " (use --id-column)" if "ID column" in text else ""
+        raise CliError(f"{text}{hint}") from None
     try:
         ctx.print(f"read: {result.read}")
         ctx.print(f"added: {result.added}")
         ctx.print(f"updated: {result.updated}")
         ctx.print(f"duplicates: {result.duplicates}")
         ctx.print(f"rejected: {result.rejected}")
-        if args.replace:
+        if result.mode == REPLACE:
             ctx.print(f"removed: {result.removed}")
         for reject in result.rejects.kept[:SHOWN_REJECTS]:
             ctx.err.write(f"line {reject.line}: {reject.reason}\n")
@@ -67,8 +89,7 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
         result.rejects.close()
     if not result.committed:
         ctx.err.write(
-            f"nothing was imported: all {result.rejected} rows were rejected; "
-            "the audience is unchanged\n"
+            f"nothing was imported: all {result.rejected} rows were rejected; {unchanged}\n"
         )
         return EXIT_USAGE
     return EXIT_NO if result.rejected else EXIT_OK
