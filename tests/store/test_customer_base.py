@@ -109,3 +109,17 @@ def test_an_import_into_one_journey_changes_what_anothers_filter_sees(
     Evaluator(tz=MADRID).tick(NOW + 60, [premium])
     assert [(ext, title) for ext, _n, _node, _c, title, *_ in outbox(premium)] == [
         ("a", "Hello Ann")]
+
+
+def test_a_draft_for_everyone_counts_the_customer_base_in_the_list_and_the_stats(
+    tmp_path: Path, repo: JourneyRepository
+) -> None:
+    from journey_desktop.store.stats import journey_stats
+
+    everyone = repo.create(journey("Everyone", audience="all"), now=NOW)
+    closed(AudienceStore(repo).import_profiles(plan_of(tmp_path, "id\na\nb\nc\n"), now=NOW))
+    [listed] = repo.summaries()
+    assert listed.audience == repo.summary(everyone).audience == 3
+    assert journey_stats(everyone).audience == 3
+    assert repo.activate(everyone, now=NOW).ok
+    assert journey_stats(everyone).audience == repo.summary(everyone).audience == 3
