@@ -20,7 +20,8 @@ def add_import_command(customers: argparse._SubParsersAction) -> None:  # type: 
         "could be imported.",
     )
     q.add_argument("file", metavar="FILE.csv")
-    q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
+    q.add_argument("--id-column", metavar="COL",
+                   help="the customer ID column (default: found by name)")
     q.add_argument("--rejects", metavar="OUT.csv", help="write rejected rows (line, reason, row)")
     q.set_defaults(handler=import_customers)
 

@@ -678,7 +678,8 @@ class ImportController(QObject):
             prompts.show_error(self._parent_widget(), title, f"{Path(path).name} cannot be imported.\n\n{exc}")
             self._end()
             return
-        audience = 0 if self._journey_id is None else AudienceStore(self._repo).count(self._journey_id)
+        audience = (0 if self._journey_id is None
+                    else AudienceStore(self._repo).count(self._journey_id))
         dialog = ImportPreviewDialog(preview, self._target, audience, self._parent_widget())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._on_preview_accepted)

@@ -13,6 +13,7 @@ from journey_desktop.store.audience import AudienceStore, ImportResult
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.repository import JourneyRepository
+from journey_desktop.store.stats import journey_stats
 from tests.store.evaluator_support import MADRID, outbox
 
 NOW = 1_750_000_000
@@ -114,8 +115,6 @@ def test_an_import_into_one_journey_changes_what_anothers_filter_sees(
 def test_a_draft_for_everyone_counts_the_customer_base_in_the_list_and_the_stats(
     tmp_path: Path, repo: JourneyRepository
 ) -> None:
-    from journey_desktop.store.stats import journey_stats
-
     everyone = repo.create(journey("Everyone", audience="all"), now=NOW)
     closed(AudienceStore(repo).import_profiles(plan_of(tmp_path, "id\na\nb\nc\n"), now=NOW))
     [listed] = repo.summaries()
