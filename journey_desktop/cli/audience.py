@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
 from journey_desktop.domain.values import DATE_ORDERS
-from journey_desktop.store.audience import ADD, REPLACE, AudienceStore
+from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 
 SHOWN_REJECTS = 10
 
@@ -30,6 +31,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="the audience becomes exactly the file (customers not in it are removed)",
     )
+    add_file_options(q)
+    q.set_defaults(handler=import_audience)
+
+
+def add_file_options(q: argparse.ArgumentParser) -> None:
+    """The options of every CSV import: ID column, rejects file, date order."""
     q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
     q.add_argument(
         "--rejects",
@@ -43,7 +50,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="read dates such as 03/04/2024 day-first or month-first (needed when the values "
         "do not decide it)",
     )
-    q.set_defaults(handler=import_audience)
 
 
 def _rejects_partial(path: str, source: str) -> Path:
@@ -72,34 +78,54 @@ def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)
+    mode = REPLACE if args.replace else ADD
+    return import_file(
+        ctx, args, lambda plan: audience.import_csv(journey.id, plan, mode=mode),
+        unchanged="the audience is unchanged",
+    )
+
+
+def import_file(
+    ctx: CliContext,
+    args: argparse.Namespace,
+    run: Callable[[ImportPlan], ImportResult],
+    *,
+    unchanged: str,
+) -> int:
+    """Read ``args.file``, import it with ``run``, print the counts of SPEC §7 and save the
+    rejects to ``args.rejects``: shared by audience and customer imports so that both speak
+    the same lines and exit codes. The rejects path is checked before anything is imported."""
     partial = _rejects_partial(args.rejects, args.file) if args.rejects else None
     try:
-        return _import(ctx, args, audience, journey.id, partial)
+        return _import(ctx, args, run, partial, unchanged)
     finally:
         if partial is not None:
             partial.unlink(missing_ok=True)
 
 
 def _import(
-    ctx: CliContext, args: argparse.Namespace, audience: AudienceStore, journey_id: int,
-    partial: Path | None,
+    ctx: CliContext, args: argparse.Namespace, run: Callable[[ImportPlan], ImportResult],
+    partial: Path | None, unchanged: str,
 ) -> int:
     try:
         preview = preview_csv(args.file)
         orders = {name: args.date_order for name in preview.header} if args.date_order else None
         plan = ImportPlan.from_preview(preview, id_column=args.id_column, date_orders=orders)
-        result = audience.import_csv(journey_id, plan, mode=REPLACE if args.replace else ADD)
+        result = run(plan)
     except CsvFileError as exc:
-        hint = (" (use --id-column)" if "ID column" in str(exc)
-                else " (use --date-order)" if "month-first" in str(exc) else "")
-        raise CliError(f"{args.file}: {exc}{hint}") from None
+        text = str(exc)
+        if not text.startswith(Path(args.file).name):  # most messages name the file already
+            text = f"{args.file}: {text}"
+        hint = (" (use --id-column)" if "ID column" in text
+                else " (use --date-order)" if "month-first" in text else "")
+        raise CliError(f"{text}{hint}") from None
     try:
         ctx.print(f"read: {result.read}")
         ctx.print(f"added: {result.added}")
         ctx.print(f"updated: {result.updated}")
         ctx.print(f"duplicates: {result.duplicates}")
         ctx.print(f"rejected: {result.rejected}")
-        if args.replace:
+        if result.mode == REPLACE:
             ctx.print(f"removed: {result.removed}")
         if result.misfits.count:
             ctx.print(f"not_fitting: {result.misfits.count}")
@@ -131,8 +157,7 @@ def _import(
         result.rejects.close()
     if not result.committed:
         ctx.err.write(
-            f"nothing was imported: all {result.rejected} rows were rejected; "
-            "the audience is unchanged\n"
+            f"nothing was imported: all {result.rejected} rows were rejected; {unchanged}\n"
         )
         return EXIT_USAGE
     return EXIT_NO if result.rejected else EXIT_OK

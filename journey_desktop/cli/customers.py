@@ -1,4 +1,4 @@
-"""Customer commands: ``customers show`` (SPEC §4, §7)."""
+"""Customer base commands: ``customers show`` and ``customers import`` (SPEC §4, §7)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from journey_desktop.cli.customers_import import add_import_command
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
 from journey_desktop.domain import engine
 from journey_desktop.store.customers import (
@@ -23,6 +24,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("customers", help="the customer base shared by every journey")
     sub = p.add_subparsers(dest="customers_command", metavar="COMMAND", required=True)
+    add_import_command(sub)
     q = sub.add_parser(
         "show",
         help="a customer's fields, journeys, runs and messages",

@@ -118,6 +118,21 @@ def enrol_everyone(db: Database, journey_id: int, stamp: int) -> None:
     )
 
 
+def count_audience(db: Database, journey_id: int) -> int:
+    """A journey's audience size: its members; a draft for everyone counts the whole
+    customer base, which is what activation will enrol."""
+    row = db.execute_sql(
+        "SELECT status, audience FROM journey WHERE id = ?", (journey_id,)
+    ).fetchone()
+    if row is not None and row[0] == DRAFT and row[1] == AUDIENCE_ALL:
+        (count,) = db.execute_sql("SELECT count(*) FROM profile").fetchone()
+    else:
+        (count,) = db.execute_sql(
+            "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)
+        ).fetchone()
+    return int(count)
+
+
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else int(now)
 
@@ -471,10 +486,8 @@ class JourneyRepository:
         )
 
     def _audience_size(self, journey_id: int) -> int:
-        record = self._record(journey_id)
-        if record.audience == AUDIENCE_ALL and record.status == DRAFT:
-            return self.profile_count()
-        return int(MemberRecord.select().where(MemberRecord.journey == journey_id).count())
+        self._record(journey_id)
+        return count_audience(database, journey_id)
 
     @staticmethod
     def _runs_in_progress(journey_id: int) -> int:

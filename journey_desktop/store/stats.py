@@ -12,6 +12,7 @@ from journey_desktop.domain import engine
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
+from journey_desktop.store.repository import count_audience
 
 
 @dataclass
@@ -76,9 +77,7 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
     if row is not None:
         for node in Journey.from_json(row[0]).nodes:
             stats.nodes[node.id] = 0
-    stats.audience = db.execute_sql(
-        "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)
-    ).fetchone()[0]
+    stats.audience = count_audience(db, journey_id)
     for state, reason, count in db.execute_sql(
         "SELECT state, end_reason, count(*) FROM run WHERE journey_id = ? GROUP BY 1, 2",
         (journey_id,),

@@ -1,13 +1,16 @@
-"""Audience import in the window (SPEC §4): file dialog, preview, progress, result.
+"""CSV imports in the window (SPEC §4): file dialog, preview, progress, result.
 
-Entry point: ``run_import_flow(parent, repo, journey_id, path=None)`` returns the
-``ImportController`` running the flow; its ``audience_imported(journey_id)`` fires once a
-file was imported, ``finished`` when the flow is over whatever happened.
+Entry points: ``run_import_flow(parent, repo, journey_id, path=None)`` imports a journey's
+audience, ``run_customers_import_flow(parent, repo, path=None)`` the customer base alone
+(File → Import customers…). Both return the ``ImportController`` running the flow; its
+``audience_imported(journey_id)`` or ``customers_imported()`` fires once a file was
+imported, ``finished`` when the flow is over whatever happened.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,32 @@ PROGRESS_STEPS = 1000
 # Workers stay referenced a while after they report, so a runnable is never freed while its
 # thread is still returning from run(); only the most recent few are kept.
 _recent_workers: list[Worker] = []
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where an import goes and how the dialogs name it: a journey's audience (add or
+    replace), or the customer base alone (``journey_id`` None: profiles, add only)."""
+
+    journey_id: int | None = None
+    journey_name: str = ""
+
+    @property
+    def is_audience(self) -> bool:
+        return self.journey_id is not None
+
+    @property
+    def title(self) -> str:
+        return "Import audience" if self.is_audience else "Import customers"
+
+    @property
+    def into(self) -> str:
+        return f"“{self.journey_name}”" if self.is_audience else "the customer base"
+
+    @property
+    def unchanged(self) -> str:
+        """What an import that wrote nothing left as it was."""
+        return "the audience is unchanged" if self.is_audience else "the customer base is unchanged"
 
 
 def csv_path_from_mime(mime: QMimeData) -> str | None:
@@ -154,11 +183,11 @@ class PreviewTableModel(QAbstractTableModel):
 class ImportPreviewDialog(QDialog):
     """Shows how the file will be read and lets the user correct it before importing."""
 
-    def __init__(self, preview: CsvPreview, journey_name: str, audience_size: int,
+    def __init__(self, preview: CsvPreview, target: ImportTarget, audience_size: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("import_preview_dialog")
-        self.setWindowTitle(f"Import audience into “{journey_name}”")
+        self.setWindowTitle(f"{target.title} into {target.into}")
         self._preview = preview
         self._type_combos: dict[str, QComboBox] = {}
         self._order_combos: dict[str, QComboBox] = {}
@@ -226,6 +255,8 @@ class ImportPreviewDialog(QDialog):
         mode_layout = QVBoxLayout(mode_box)
         mode_layout.addWidget(self.add_radio)
         mode_layout.addWidget(self.replace_radio)
+        # Profiles are only ever added or updated: no audience to replace.
+        mode_box.setVisible(target.is_audience)
 
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problem_label")
@@ -553,19 +584,19 @@ class MisfitTableModel(QAbstractTableModel):
 class ImportResultDialog(QDialog):
     """The counts of SPEC §4 and the rejected rows, which can be saved as CSV."""
 
-    def __init__(self, result: ImportResult, csv_path: str, journey_name: str,
+    def __init__(self, result: ImportResult, csv_path: str, target: ImportTarget,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("import_result_dialog")
-        self.setWindowTitle("Audience import")
+        self.setWindowTitle("Audience import" if target.is_audience else "Customer import")
         self._result = result
         self._csv_path = Path(csv_path)
         file_name = self._csv_path.name
         if result.committed:
-            headline = f"{file_name} was imported into “{journey_name}”."
+            headline = f"{file_name} was imported into {target.into}."
         else:
             headline = (f"Nothing was imported: every row of {file_name} was rejected. "
-                        "The audience is unchanged.")
+                        f"{target.unchanged.capitalize()}.")
         self.headline_label = QLabel(headline)
         self.headline_label.setObjectName("headline_label")
         self.headline_label.setWordWrap(True)
@@ -686,12 +717,15 @@ class ImportResultDialog(QDialog):
 # --- the flow ------------------------------------------------------------------------------
 
 
-def _import_job(control: JobControl, journey_id: int, plan: ImportPlan, mode: str) -> ImportResult:
+def _import_job(control: JobControl, journey_id: int | None, plan: ImportPlan,
+                mode: str) -> ImportResult:
     def progress(rows: int, done: int, total: int) -> None:
         control.progress(done, total, str(rows))
         control.check()
 
     try:
+        if journey_id is None:
+            return AudienceStore().import_profiles(plan, progress=progress)
         return AudienceStore().import_csv(journey_id, plan, mode=mode, progress=progress)
     finally:
         close_store()  # this worker thread's own connection
@@ -711,15 +745,18 @@ def _count_leaving_job(control: JobControl, journey_id: int, plan: ImportPlan) -
 class ImportController(QObject):
     """Runs one import: file dialog, preview, replace confirmation, progress, result.
 
-    The dialogs are opened without blocking, so tests and the window drive them by signals.
+    ``journey_id`` None imports into the customer base alone. The dialogs are opened
+    without blocking, so tests and the window drive them by signals.
     """
 
-    audience_imported = Signal(int)  # journey id, after a committed import
+    audience_imported = Signal(int)  # journey id, after a committed audience import
+    customers_imported = Signal()  # after a committed import into the customer base
     finished = Signal()  # the flow is over (imported, cancelled, refused or failed)
 
-    _running: set[int] = set()  # journeys with an import in progress
+    # Journeys with an import in progress; None for the customer base.
+    _running: set[int | None] = set()
 
-    def __init__(self, parent: QWidget | None, repo: JourneyRepository, journey_id: int,
+    def __init__(self, parent: QWidget | None, repo: JourneyRepository, journey_id: int | None,
                  settings: QSettings | None = None) -> None:
         super().__init__(parent)
         # The parent widget is reached through parent(), never kept in an attribute: a
@@ -728,7 +765,7 @@ class ImportController(QObject):
         self._repo = repo
         self._journey_id = journey_id
         self._settings = settings if settings is not None else QSettings()
-        self._journey_name = ""
+        self._target = ImportTarget(journey_id)
         self._path = ""
         self._plan: ImportPlan | None = None
         self._mode = ADD
@@ -748,29 +785,19 @@ class ImportController(QObject):
 
     def start(self, path: str | None = None) -> None:
         """Begin with ``path``, or ask for a file (CSV filter, in the last folder used)."""
-        title = "Import audience"
-        try:
-            stored = self._repo.get(self._journey_id)
-        except RepositoryError as exc:
-            prompts.show_error(self._parent_widget(), title, str(exc))
-            self._end()
-            return
-        self._journey_name = stored.journey.name
-        if stored.status == DEACTIVATED:
-            prompts.show_error(
-                self._parent_widget(), title,
-                f"“{self._journey_name}” is deactivated, so its audience cannot change. "
-                "Clone it to run it again with a new audience.")
+        title = self._target.title
+        if self._journey_id is not None and not self._check_journey():
             self._end()
             return
         if self._journey_id in ImportController._running:
-            prompts.show_error(self._parent_widget(), title,
-                               f"An audience is already being imported into “{self._journey_name}”.")
+            what = ("An audience is already being imported into" if self._target.is_audience
+                    else "Customers are already being imported into")
+            prompts.show_error(self._parent_widget(), title, f"{what} {self._target.into}.")
             self._end()
             return
         if path is None:
             path = prompts.ask_open_file(
-                self._parent_widget(), f"Import audience into “{self._journey_name}”",
+                self._parent_widget(), f"{title} into {self._target.into}",
                 self.last_folder(), CSV_FILTER)
             if not path:
                 self._end()
@@ -783,13 +810,32 @@ class ImportController(QObject):
             prompts.show_error(self._parent_widget(), title, f"{Path(path).name} cannot be imported.\n\n{exc}")
             self._end()
             return
-        audience = AudienceStore(self._repo).count(self._journey_id)
-        dialog = ImportPreviewDialog(preview, self._journey_name, audience, self._parent_widget())
+        audience = (0 if self._journey_id is None
+                    else AudienceStore(self._repo).count(self._journey_id))
+        dialog = ImportPreviewDialog(preview, self._target, audience, self._parent_widget())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._on_preview_accepted)
         dialog.rejected.connect(self._end)
         self.preview_dialog = dialog
         dialog.open()
+
+    def _check_journey(self) -> bool:
+        """Name the target journey; False (the user told why) when it takes no import."""
+        assert self._journey_id is not None
+        title = self._target.title
+        try:
+            stored = self._repo.get(self._journey_id)
+        except RepositoryError as exc:
+            prompts.show_error(self._parent_widget(), title, str(exc))
+            return False
+        self._target = ImportTarget(self._journey_id, stored.journey.name)
+        if stored.status == DEACTIVATED:
+            prompts.show_error(
+                self._parent_widget(), title,
+                f"{self._target.into} is deactivated, so its audience cannot change. "
+                "Clone it to run it again with a new audience.")
+            return False
+        return True
 
     def last_folder(self) -> str:
         folder = str(self._settings.value(LAST_FOLDER_KEY, "") or "")
@@ -802,12 +848,13 @@ class ImportController(QObject):
         try:
             self._plan = dialog.plan()
         except CsvFileError as exc:
-            prompts.show_error(self._parent_widget(), "Import audience", str(exc))
+            prompts.show_error(self._parent_widget(), self._target.title, str(exc))
             self._end()
             return
-        self._mode = dialog.mode()
+        self._mode = dialog.mode() if self._target.is_audience else ADD
         self.preview_dialog = None
-        if self._mode == REPLACE and AudienceStore(self._repo).count(self._journey_id):
+        if (self._mode == REPLACE and self._journey_id is not None
+                and AudienceStore(self._repo).count(self._journey_id)):
             self._run(_count_leaving_job, "Checking which customers will leave…",
                       self._on_leaving_counted, self._journey_id, self._plan)
         else:
@@ -818,7 +865,7 @@ class ImportController(QObject):
         self._finish_worker()
         if leaving and not prompts.confirm(
             self._parent_widget(), "Replace the audience?",
-            f"{leaving:,} customers of “{self._journey_name}” are not in "
+            f"{leaving:,} customers of {self._target.into} are not in "
             f"{Path(self._path).name} and will leave the audience; their runs stop at their "
             "next step.\n\nReplace the audience with the file?",
             action="Replace", destructive=True,
@@ -829,12 +876,12 @@ class ImportController(QObject):
 
     def _start_import(self) -> None:
         assert self._plan is not None
-        self._run(_import_job, f"Importing {Path(self._path).name} into “{self._journey_name}”…",
+        self._run(_import_job, f"Importing {Path(self._path).name} into {self._target.into}…",
                   self._on_import_finished, self._journey_id, self._plan, self._mode)
 
     def _run(self, job: Any, text: str, on_finished: Any, *args: Any) -> None:
         ImportController._running.add(self._journey_id)
-        progress = ImportProgressDialog("Import audience", text, self._parent_widget())
+        progress = ImportProgressDialog(self._target.title, text, self._parent_widget())
         worker = Worker(job, *args, expected=(CsvFileError, RepositoryError))
         worker.signals.progressed.connect(self._on_worker_progressed)
         worker.signals.finished.connect(on_finished)
@@ -857,9 +904,11 @@ class ImportController(QObject):
     def _on_import_finished(self, result: ImportResult) -> None:
         self._finish_worker()
         self.result = result
-        if result.committed:
+        if result.committed and self._journey_id is None:
+            self.customers_imported.emit()
+        elif result.committed:
             self.audience_imported.emit(self._journey_id)
-        dialog = ImportResultDialog(result, self._path, self._journey_name, self._parent_widget())
+        dialog = ImportResultDialog(result, self._path, self._target, self._parent_widget())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._end)
         self.result_dialog = dialog
@@ -868,15 +917,16 @@ class ImportController(QObject):
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:
         self._finish_worker()
-        prompts.show_error(self._parent_widget(), "Import audience",
-                           f"Nothing was imported; the audience is unchanged.\n\n{message}")
+        prompts.show_error(self._parent_widget(), self._target.title,
+                           f"Nothing was imported; {self._target.unchanged}.\n\n{message}")
         self._end()
 
     @Slot()
     def _on_worker_cancelled(self) -> None:
         self._finish_worker()
         prompts.inform(self._parent_widget(), "Import cancelled",
-                       "The import was cancelled. Nothing was imported; the audience is unchanged.")
+                       "The import was cancelled. Nothing was imported; "
+                       f"{self._target.unchanged}.")
         self._end()
 
     def _finish_worker(self) -> None:
@@ -898,6 +948,17 @@ def run_import_flow(parent: QWidget | None, repo: JourneyRepository, journey_id:
     """Start importing an audience into a journey; keep the returned controller alive (it is
     parented to ``parent``) and connect ``audience_imported`` to refresh the journey list."""
     controller = ImportController(parent, repo, journey_id, settings)
+    controller.finished.connect(controller.deleteLater)
+    controller.start(path)
+    return controller
+
+
+def run_customers_import_flow(parent: QWidget | None, repo: JourneyRepository,
+                              path: str | None = None, *,
+                              settings: QSettings | None = None) -> ImportController:
+    """Start importing customers into the customer base alone (no journey's audience
+    changes, except those for everyone); ``customers_imported`` fires once it is done."""
+    controller = ImportController(parent, repo, None, settings)
     controller.finished.connect(controller.deleteLater)
     controller.start(path)
     return controller

@@ -393,6 +393,9 @@ class MainWindow(QMainWindow):
         self.action_export_file = a("action_export_file", "&Export journey file…",
                                     shortcut="Ctrl+E",
                                     tip="Save the selected journey as a journey file (JSON)")
+        self.action_import_customers = a(
+            "action_import_customers", "Import &customers…",
+            tip="Add or update customers' profiles from a CSV file, for every journey")
         self.action_quit = a("action_quit", "&Quit", shortcut=QKeySequence.StandardKey.Quit)
         self.action_about = a("action_about", f"&About {APP_NAME}")
         self.action_find = a("action_find", "&Find", shortcut=QKeySequence.StandardKey.Find)
@@ -573,6 +576,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.action_export_file)
         file_menu.addSeparator()
         file_menu.addAction(self.action_customers)
+        file_menu.addAction(self.action_import_customers)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -646,6 +650,7 @@ class MainWindow(QMainWindow):
         self.action_preferences.triggered.connect(self._on_preferences_triggered)
         self.action_open_file.triggered.connect(self._on_open_file_triggered)
         self.action_export_file.triggered.connect(self._on_export_file_triggered)
+        self.action_import_customers.triggered.connect(self._on_import_customers_triggered)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self._on_about_triggered)
         self.action_find.triggered.connect(self._on_find_triggered)
@@ -996,6 +1001,20 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_import_audience_imported(self, journey_id: int) -> None:
         self.refresh_in_background()  # a large audience takes a while to count
+
+    @Slot()
+    def _on_import_customers_triggered(self) -> None:
+        self.import_customers()
+
+    def import_customers(self, path: str | None = None) -> ImportController:
+        """Run the import flow into the customer base alone (File → Import customers…)."""
+        from journey_desktop.ui.import_dialog import run_customers_import_flow
+
+        controller = run_customers_import_flow(self, self.repository, path,
+                                               settings=self.settings.qsettings)
+        # Journeys for everyone count the customer base.
+        controller.customers_imported.connect(self.refresh_in_background)
+        return controller
 
     @Slot()
     def _on_stats_triggered(self) -> None:

@@ -281,8 +281,7 @@ def test_rejected_rows_are_never_saved_over_the_database(qtbot, window, repo, jo
     assert asked.texts("error") == [f"Nothing was saved: {database_file}-wal: this is the open "
                                     f"database ({database_file}); choose another file."]
     assert not result.findChild(QLabel, "saved_label").isVisible()
-    assert [c.external_id for c in CustomerRecord.select().where(
-        CustomerRecord.journey == journey_id)] == ["1"]  # the database is whole
+    assert list(stored(journey_id)) == ["1"]  # the database is whole
     close_result(qtbot, controller)
 
 

@@ -144,7 +144,7 @@ class NodeItem(QGraphicsItem):
         fonts = _Fonts.get()
         self.node_id = node.id
         self.node_type = node.type
-        self.summary = node_summary(node)
+        self.summary = node_summary(node, self.canvas.document.journey.audience)
         self.outputs = [field for field, _target in node.targets()]
         type_width = fonts.small_metrics.horizontalAdvance(TYPE_LABELS.get(node.type, ""))
         self._elided_title = fonts.title_metrics.elidedText(

@@ -19,6 +19,7 @@ from journey_desktop.ui.editor.summary import TYPE_LABELS
 
 _MERGE_EDIT = 1
 _MERGE_META = 2
+_TYPED_META = ("name", "description")  # typing in them merges into one undo step
 
 
 def new_node(node_type: str, node_id: str) -> Node:
@@ -165,7 +166,7 @@ class JourneyDocument(QObject):
             self._push(_MoveNodesCommand(self, changed, text))
 
     def set_meta(self, field: str, value: str) -> None:
-        """Change the journey's ``name`` or ``description``."""
+        """Change the journey's ``name``, ``description`` or ``audience``."""
         if getattr(self.journey, field) != value:
             self._push(_SetMetaCommand(self, field, value))
 
@@ -339,16 +340,21 @@ class _SetMetaCommand(QUndoCommand):
         self.before = getattr(doc.journey, field)
         self.after = value
 
-    def redo(self) -> None:
-        setattr(self.doc.journey, self.field, self.after)
+    def _set(self, value: str) -> None:
+        setattr(self.doc.journey, self.field, value)
         self.doc.meta_changed.emit()
+        entry = self.doc.journey.entry()
+        if self.field == "audience" and entry is not None:
+            self.doc.node_changed.emit(entry.id)  # its card says who enters
+
+    def redo(self) -> None:
+        self._set(self.after)
 
     def undo(self) -> None:
-        setattr(self.doc.journey, self.field, self.before)
-        self.doc.meta_changed.emit()
+        self._set(self.before)
 
     def id(self) -> int:
-        return _MERGE_META
+        return _MERGE_META if self.field in _TYPED_META else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, _SetMetaCommand) or other.field != self.field:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from journey_desktop.domain.filters import OP_LABELS, PRESENCE_OPS
-from journey_desktop.domain.journey import CHANNEL_LABELS, Condition, Filter, Node
+from journey_desktop.domain.journey import (
+    AUDIENCE_ALL,
+    AUDIENCE_CSV,
+    CHANNEL_LABELS,
+    Condition,
+    Filter,
+    Node,
+)
 
 TYPE_LABELS = {
     "entry": "Entry",
@@ -23,6 +30,11 @@ HEADLINE_FIELD = {
     "sms": "body",
     "inapp": "title",
     "whatsapp": "template",
+}
+# Who a journey applies to (SPEC §4), as the editor offers it and the entry card says it.
+AUDIENCE_LABELS = {
+    AUDIENCE_CSV: "Imported customers (CSV)",
+    AUDIENCE_ALL: "Everyone in the customer base",
 }
 
 
@@ -62,11 +74,16 @@ def _plural(value: int | float, unit: str) -> str:
     return f"{number} {unit}"
 
 
-def node_summary(node: Node) -> str:
-    """"Wait 2 days, then at 09:00", "Push: Happy birthday, {{firstName}}!"."""
+def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
+    """"Wait 2 days, then at 09:00", "Push: Happy birthday, {{firstName}}!"; an entry
+    without a filter says who enters, from the journey's ``audience``."""
     if node.type == "entry":
         text = filter_text(node.filter)
-        return f"When {text}" if text else "Every customer of the audience"
+        if text:
+            return f"When {text}"
+        if audience == AUDIENCE_ALL:
+            return AUDIENCE_LABELS[AUDIENCE_ALL]
+        return "Every customer of the audience"
     if node.type == "wait":
         if node.duration is None:
             return "Wait (no duration)"

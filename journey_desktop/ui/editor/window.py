@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QMetaMethod, QModelIndex, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -27,7 +28,7 @@ from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.layout import auto_layout
 from journey_desktop.ui.editor.panel import PropertiesPanel
 from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel
-from journey_desktop.ui.editor.summary import TYPE_LABELS
+from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
 
 PALETTE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
 PALETTE_TIPS = {
@@ -198,8 +199,21 @@ class EditorWindow(QMainWindow):
         self.description_edit.setFrame(False)
         for edit in (self.name_edit, self.description_edit):
             edit.setReadOnly(self.read_only)
+        self.audience_combo = QComboBox()
+        self.audience_combo.setObjectName("audience_combo")
+        for audience, label in AUDIENCE_LABELS.items():
+            self.audience_combo.addItem(label, audience)
+        self.audience_combo.setToolTip(
+            "Who the journey applies to: the customers imported into it, or everyone in the "
+            "customer base, including customers imported later")
+        self.audience_combo.setEnabled(not self.read_only)
+        audience_row = QHBoxLayout()
+        audience_row.addWidget(QLabel("Audience:"))
+        audience_row.addWidget(self.audience_combo)
+        audience_row.addStretch(1)
         layout.addWidget(self.name_edit)
         layout.addWidget(self.description_edit)
+        layout.addLayout(audience_row)
         return header
 
     def _action(self, name: str, text: str, shortcut: QKeySequence | str | None = None,
@@ -299,6 +313,7 @@ class EditorWindow(QMainWindow):
         self.problems_list.activated.connect(self._on_problems_list_clicked)
         self.name_edit.textEdited.connect(lambda text: doc.set_meta("name", text))
         self.description_edit.textEdited.connect(lambda text: doc.set_meta("description", text))
+        self.audience_combo.activated.connect(self._on_audience_combo_activated)
         doc.meta_changed.connect(self._on_document_meta_changed)
         doc.validated.connect(self._on_document_validated)
         doc.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
@@ -330,6 +345,10 @@ class EditorWindow(QMainWindow):
         elif not node_id:
             self.name_edit.setFocus()
 
+    @Slot(int)
+    def _on_audience_combo_activated(self, index: int) -> None:
+        self.document.set_meta("audience", str(self.audience_combo.itemData(index)))
+
     @Slot()
     def _on_document_meta_changed(self) -> None:
         journey = self.document.journey
@@ -337,6 +356,7 @@ class EditorWindow(QMainWindow):
             self.name_edit.setText(journey.name)
         if self.description_edit.text() != journey.description:
             self.description_edit.setText(journey.description)
+        self.audience_combo.setCurrentIndex(self.audience_combo.findData(journey.audience))
         suffix = "" if not self.read_only else f" ({self.status}, read-only)"
         self.setWindowTitle(f"{journey.name or 'Untitled journey'}[*]{suffix} — Journey editor")
 
