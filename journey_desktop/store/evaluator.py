@@ -339,26 +339,34 @@ class Evaluator:
             waits_after_entry = 1 if chain_waits else -1
             # Customers who entered and whose run is still in progress (most of a first
             # tick) are not checked again until it ends: one update with constant values.
-            in_run = f"enter = 1 AND (open = 1 OR enter = {waits_after_entry})"
-            # A count read back from the runs differs from the row's: take the batch's.
-            count = ("entries + 1" if probe == PROBE_NONE else
-                     "(SELECT k.n + 1 FROM temp.jd_check AS k WHERE k.ext = member.external_id)")
-            conn.execute(
-                f"UPDATE member SET entries = {count},"
-                " first_check_at = coalesce(first_check_at, ?), next_check_at = NULL "
-                "WHERE journey_id = ? AND external_id IN (SELECT ext FROM temp.jd_check"
-                f" WHERE {in_run})",
-                (now, jid),
-            )
+            in_run = f"k.enter = 1 AND (k.open = 1 OR k.enter = {waits_after_entry})"
+            # The scratch table has no index of its own: the common case (a count kept on
+            # the member row) matches members against its IDs (IN), the other finds each
+            # member from its scratch row (UPDATE … FROM: the count was read from the runs).
+            if probe == PROBE_NONE:
+                conn.execute(
+                    "UPDATE member SET entries = entries + 1,"
+                    " first_check_at = coalesce(first_check_at, ?), next_check_at = NULL "
+                    "WHERE journey_id = ? AND external_id IN ("
+                    f" SELECT k.ext FROM temp.jd_check AS k WHERE {in_run})",
+                    (now, jid),
+                )
+            else:
+                conn.execute(
+                    "UPDATE member SET entries = k.n + 1,"
+                    " first_check_at = coalesce(member.first_check_at, ?), next_check_at = NULL "
+                    "FROM temp.jd_check AS k WHERE member.journey_id = ?"
+                    f" AND member.external_id = k.ext AND {in_run}",
+                    (now, jid),
+                )
             if not (chain_waits and entered == checked):  # else every customer is in_run
                 conn.execute(
-                    "UPDATE member SET (entries, first_check_at, next_check_at) = ("
-                    " SELECT k.n + k.enter, coalesce(member.first_check_at, ?),"
-                    f" CASE WHEN k.busy = 1 OR k.open = 1 OR k.enter = {waits_after_entry}"
-                    f" THEN NULL ELSE {next_sql} END"
-                    " FROM temp.jd_check AS k WHERE k.ext = member.external_id) "
-                    "WHERE member.journey_id = ? AND member.external_id IN ("
-                    f" SELECT ext FROM temp.jd_check WHERE NOT ({in_run}))",
+                    "UPDATE member SET entries = k.n + k.enter,"
+                    " first_check_at = coalesce(member.first_check_at, ?),"
+                    f" next_check_at = CASE WHEN k.busy = 1 OR k.open = 1"
+                    f" OR k.enter = {waits_after_entry} THEN NULL ELSE {next_sql} END "
+                    "FROM temp.jd_check AS k WHERE member.journey_id = ?"
+                    f" AND member.external_id = k.ext AND NOT ({in_run})",
                     (now, jid),
                 )
         summary.checked += checked

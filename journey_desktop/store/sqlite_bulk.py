@@ -185,17 +185,22 @@ class CustomerUpsert:
         self.written += len(ids)
 
     def finish(self, *, replace: bool) -> UpsertCounts:
-        """Counts of the import; with ``replace``, first remove members not in the file."""
-        added = self._held() - self._before
+        """Counts of the import; with ``replace``, then remove members not in the file.
+
+        One pass over what the import wrote to: how many rows it holds now, and how many
+        of them this import named."""
         if self._journey_id is None:
-            (distinct,) = self._conn.execute(
-                f"SELECT count(*) FROM {_PROFILE} WHERE import_id = ?", (self.import_id,)
+            held, distinct = self._conn.execute(
+                f"SELECT count(*), coalesce(sum(import_id = ?), 0) FROM {_PROFILE}",
+                (self.import_id,),
             ).fetchone()
         else:
-            (distinct,) = self._conn.execute(
-                f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ? AND import_id = ?",
-                (self._journey_id, self.import_id),
+            held, distinct = self._conn.execute(
+                f"SELECT count(*), coalesce(sum(import_id = ?), 0) FROM {_MEMBER}"
+                " WHERE journey_id = ?",
+                (self.import_id, self._journey_id),
             ).fetchone()
+        added = int(held) - self._before
         removed = 0
         if replace and self._journey_id is not None:
             removed = self._conn.execute(
@@ -208,15 +213,17 @@ class CustomerUpsert:
 
     def _join_everyone_journeys(self) -> None:
         """Profiles named by this import join every active journey whose audience is
-        everyone (SPEC §4), due at the next tick; members already there keep their state."""
-        self._conn.execute(
-            f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
-            " next_check_at, imported_at) "
-            f"SELECT j.id, p.external_id, 0, NULL, ?, ? FROM {_PROFILE} p "
-            "JOIN journey j ON j.status = 'active' AND j.audience = 'all' "
-            "WHERE p.import_id = ? ON CONFLICT DO NOTHING",
-            (self._now, self._now, self.import_id),
-        )
+        everyone (SPEC §4), due at the next tick; members already there keep their state.
+        Without such a journey (the usual case) the profiles are not read again."""
+        journeys = [jid for (jid,) in self._conn.execute(
+            "SELECT id FROM journey WHERE status = 'active' AND audience = 'all'")]
+        for jid in journeys:
+            self._conn.execute(
+                f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
+                f" next_check_at, imported_at) SELECT ?, external_id, 0, NULL, ?, ?"
+                f" FROM {_PROFILE} WHERE import_id = ? ON CONFLICT DO NOTHING",
+                (jid, self._now, self._now, self.import_id),
+            )
 
     def close(self) -> None:
         """Nothing to release: every write is in the caller's transaction."""

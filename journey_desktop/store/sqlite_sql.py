@@ -290,7 +290,7 @@ def prepare_work_tables(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_autocheckpoint = 8000")
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_check ("
-        " ext TEXT PRIMARY KEY, n INTEGER NOT NULL, first INTEGER,"
+        " ext TEXT NOT NULL, n INTEGER NOT NULL, first INTEGER,"
         " matched INTEGER NOT NULL DEFAULT 0, busy INTEGER NOT NULL DEFAULT 0,"
         " enter INTEGER NOT NULL DEFAULT 0, open INTEGER NOT NULL DEFAULT 0)"
     )
