@@ -28,7 +28,7 @@ TARGET_SECONDS = 30.0
 
 
 def make_v2(path: Path, count: int) -> None:
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(DUMP.read_text(encoding="utf-8"))
     conn.execute("DELETE FROM customer")
     conn.execute("BEGIN")

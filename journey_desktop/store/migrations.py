@@ -56,19 +56,21 @@ def conflicts_path(db_path: Path) -> Path:
 
 def _merged_profiles(
     rows: Iterator[tuple[str, str, int, str]],
-) -> Iterator[tuple[str, dict[str, object], int, list[list[str]]]]:
+) -> Iterator[tuple[str, dict[str, object], int, int, list[list[str]]]]:
     """Each customer's fields merged over their journeys, oldest import first, so the most
-    recently imported value of a field wins; with the conflicts that decided."""
+    recently imported value of a field wins; with their first and last import times and the
+    conflicts that decided."""
     current: str | None = None
     fields: dict[str, object] = {}
     source: dict[str, str] = {}
     conflicts: list[list[str]] = []
-    first = 0
+    first = last = 0
     for external_id, text, imported_at, journey in rows:
         if external_id != current:
             if current is not None:
-                yield current, fields, first, conflicts
+                yield current, fields, first, last, conflicts
             current, fields, source, conflicts, first = external_id, {}, {}, [], imported_at
+        last = imported_at
         try:
             values = json.loads(text or "{}")
         except ValueError:
@@ -80,7 +82,7 @@ def _merged_profiles(
             fields[name] = value
             source[name] = journey
     if current is not None:
-        yield current, fields, first, conflicts
+        yield current, fields, first, last, conflicts
 
 
 def _cell(value: object) -> str:
@@ -113,11 +115,11 @@ def _v3_customer_base(db: Database, db_path: Path | None) -> None:
     count = merged = 0
     handle = None
     try:
-        for external_id, fields, first, conflicts in _merged_profiles(iter(cursor)):
+        for external_id, fields, first, last, conflicts in _merged_profiles(iter(cursor)):
             db.execute_sql(
                 "INSERT INTO profile (external_id, fields, created_at, updated_at) "
-                "VALUES (?, ?, ?, (SELECT max(imported_at) FROM customer WHERE external_id = ?))",
-                (external_id, json.dumps(fields, ensure_ascii=False), first, external_id),
+                "VALUES (?, ?, ?, ?)",
+                (external_id, json.dumps(fields, ensure_ascii=False), first, last),
             )
             merged += 1
             if conflicts and part is not None:
