@@ -30,7 +30,8 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     from journey_desktop.ui.main_window import MainWindow
     from journey_desktop.ui.startup import ErrorReporter, open_database
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(ORGANIZATION_NAME)

@@ -19,8 +19,8 @@ EXIT_USAGE = 2
 
 # Times given on the command line: the evaluator adds up to a year of waits and ten years of
 # day windows to them, so they stay well inside what dates can hold.
-EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-LATEST_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class CliError(Exception):

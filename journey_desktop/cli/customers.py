@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from journey_desktop.cli.customers_import import add_import_command
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.cli.customers_import import add_import_command
 from journey_desktop.domain import engine
 from journey_desktop.store.customers import (
     CustomerBase,

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -151,7 +152,8 @@ def sniff_delimiter(text: str) -> str:
     best_score: tuple[float, int] = (0.0, 1)
     for delimiter in DELIMITERS:
         try:
-            rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            rows = [row for row in reader if row]
         except csv.Error:
             continue
         if not rows or len(rows[0]) < 2:
@@ -309,7 +311,8 @@ def _preview(
     if encoding not in ENCODINGS:
         raise CsvFileError(f"unknown encoding {encoding!r}")
     _register_fallback()
-    text = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK_ERRORS).decode(head, final=complete)
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK_ERRORS)
+    text = decoder.decode(head, final=complete)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
@@ -635,7 +638,7 @@ class CustomerReader:
                     batch.ids += ids
                     batch.fields += encoder.encode(cells, len(rows), joined)
                     first, last = records.first, records.last
-                    self._log_misfits(encoder, lambda: _row_starts(rows, first, last))
+                    self._log_misfits(encoder, partial(_row_starts, rows, first, last))
                 else:
                     self._sort_out(batch, rows, records.first, records.last, width, id_index,
                                    encoder)

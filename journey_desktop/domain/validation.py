@@ -302,7 +302,8 @@ class _Validator:
                     nid, "duration.unit", f"unit must be one of {', '.join(DURATION_UNITS)}"
                 )
         if node.at_time is not None and not AT_TIME.match(node.at_time):
-            self.error(nid, "at_time", f"time of day must be HH:MM (00:00-23:59), not {node.at_time!r}")
+            self.error(nid, "at_time",
+                       f"time of day must be HH:MM (00:00-23:59), not {node.at_time!r}")
 
     def check_split(self, nid: str, node: Node) -> None:
         count = len(node.branches)
@@ -339,7 +340,8 @@ class _Validator:
         if channel == "sms":
             length = len(node.content.get("body", ""))
             if length > SMS_MAX_LENGTH:
-                self.error(nid, "body", f"SMS is {length} characters, over the limit of {SMS_MAX_LENGTH}")
+                self.error(nid, "body",
+                           f"SMS is {length} characters, over the limit of {SMS_MAX_LENGTH}")
         if channel == "whatsapp":
             template = node.content.get("template", "").strip()
             if template and not re.fullmatch(r"[a-z0-9_]+", template):
@@ -379,12 +381,14 @@ class _Validator:
                 self.error(nid, f"{where}.field", "the field is empty")
             problem = value_problem(condition)
             if problem:
-                self.error(nid, f"{where}.op" if "operator" in problem else f"{where}.value", problem)
+                field = f"{where}.op" if "operator" in problem else f"{where}.value"
+                self.error(nid, field, problem)
                 continue
             if self.columns is None or not condition.field.strip():
                 continue
             if condition.field not in self.columns:
-                self.warn(nid, f"{where}.field", f"{condition.field!r} is not a column of the audience")
+                self.warn(nid, f"{where}.field",
+                          f"{condition.field!r} is not a column of the audience")
                 continue
             kind = op_field_type(condition.op)
             column_type = self.columns[condition.field]
@@ -404,7 +408,8 @@ class _Validator:
         timeout = act.timeout
         timeout_error = duration_problem(timeout.value, timeout.unit, "the timeout")
         if timeout.unit not in DURATION_UNITS:
-            self.error(None, "activation.timeout.unit", f"unit must be one of {', '.join(DURATION_UNITS)}")
+            self.error(None, "activation.timeout.unit",
+                       f"unit must be one of {', '.join(DURATION_UNITS)}")
         elif timeout_error:
             self.error(None, "activation.timeout.value", timeout_error)
         elif (

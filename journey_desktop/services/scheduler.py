@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from journey_desktop.services.workers import Cancelled, JobControl, Worker
-from journey_desktop.store.db import database
+from journey_desktop.store.db import database, proxy
 from journey_desktop.store.errors import StoreError, raise_sqlite_error
 from journey_desktop.store.evaluator import Evaluator, TickCancelled, TickSummary
 from journey_desktop.store.evaluator_lock import (
@@ -40,7 +40,7 @@ def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
     except TickCancelled:
         raise Cancelled() from None
     except Exception as exc:  # the evaluator's own SQL: a full disk is said in words
-        raise_sqlite_error(exc, getattr(database.obj, "path", None))
+        raise_sqlite_error(exc, getattr(proxy.obj, "path", None))
         raise
     finally:
         database.close()

@@ -55,7 +55,8 @@ class Worker(QRunnable):
     is logged with its traceback and reported with the same signal.
     """
 
-    def __init__(self, job: Callable[..., Any], *args: Any, expected: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(self, job: Callable[..., Any], *args: Any,
+                 expected: tuple[type[BaseException], ...] = ()) -> None:
         super().__init__()
         self.setAutoDelete(False)
         self.signals = WorkerSignals()

@@ -143,7 +143,7 @@ class Evaluator:
         *,
         tz: dt.tzinfo | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        on_batch: Callable[[], None] | None = None,
+        on_batch: Callable[[], object] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db if db is not None else database
@@ -381,6 +381,8 @@ class Evaluator:
                     source_params=[now],
                 )
         if last.type == "exit":
+            due: int | None
+            node_id: str | None
             state, node_id, due, ended, reason = COMPLETED, last.id, None, now, END_EXIT
             summary.completed += entered
         else:
@@ -616,6 +618,6 @@ class TickCancelled(Exception):
 
 def tick(now: int, *, db: Database | None = None, tz: dt.tzinfo | None = None,
          batch_size: int = DEFAULT_BATCH_SIZE,
-         on_batch: Callable[[], None] | None = None) -> TickSummary:
+         on_batch: Callable[[], object] | None = None) -> TickSummary:
     """One evaluation of every active journey of the initialised database at ``now``."""
     return Evaluator(db, tz=tz, batch_size=batch_size, on_batch=on_batch).tick(now)

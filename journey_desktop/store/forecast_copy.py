@@ -32,7 +32,8 @@ def _uri(path: Path, mode: str) -> str:
 
 def copy_journey(source: Path, target: Path, journey_id: int) -> None:
     """Create ``target`` with ``source``'s schema holding one journey, its whole audience
-    with their profiles, its runs in progress and the settings; node counters and outbox start empty."""
+    with their profiles, its runs in progress and the settings; node counters and outbox start
+    empty."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = memory")

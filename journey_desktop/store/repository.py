@@ -6,7 +6,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from peewee import SQL, Database, Value, fn
 
@@ -218,7 +220,8 @@ class JourneyRepository:
             )
             if drafts_for_all.exists():
                 everyone = self.profile_count()
-                audience.update({jid: everyone for (jid,) in drafts_for_all.tuples()})
+                ids = cast(Iterable[tuple[int]], drafts_for_all.tuples())
+                audience.update({jid: everyone for (jid,) in ids})
         return [  # plain tuples: building model objects is most of the cost at 10,000 rows
             JourneySummary(
                 id=jid,
@@ -231,7 +234,8 @@ class JourneyRepository:
                 updated_at=updated_at,
                 definition=definition,
             )
-            for jid, name, status, updated_at, definition in rows.tuples()
+            for jid, name, status, updated_at, definition in cast(
+                Iterable[tuple[Any, ...]], rows.tuples())
         ]
 
     def rows_to_count(self) -> int:

@@ -228,7 +228,9 @@ def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
     Writes only to a TEMP table, so it takes no write lock on the database.
     """
     conn = _connection()
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (external_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (external_id TEXT PRIMARY KEY) WITHOUT ROWID"
+    )
     try:
         conn.execute(f"DELETE FROM {_IDS}")
         for batch in id_batches:

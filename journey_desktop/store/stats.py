@@ -108,8 +108,8 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
     if stats.customers_entered < stats.entered:
         # Some customers re-entered: the counters count runs, so count each customer once
         # from the runs' paths (only journeys with re-entry pay for this scan).
-        for node in stats.nodes:
-            stats.nodes[node] = db.execute_sql(
+        for node_id in stats.nodes:
+            stats.nodes[node_id] = db.execute_sql(
                 "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ? AND "
                 + sqlite_sql.run_path_reaches(),
                 (journey_id, node),

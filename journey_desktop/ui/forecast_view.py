@@ -342,8 +342,8 @@ class ForecastWindow(QWidget):
         self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:
             self.options_box.setTitle(f"Activation options ({status}, as stored)")
-            for widget in self.inputs.widgets():
-                widget.setEnabled(False)
+            for input_widget in self.inputs.widgets():
+                input_widget.setEnabled(False)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("forecast_progress")

@@ -50,12 +50,12 @@ from PySide6.QtWidgets import (
 from journey_desktop.domain.audience_csv import (
     COLUMN_TYPE_LABELS,
     COLUMN_TYPES,
+    DATE,
     DELIMITER_LABELS,
     DELIMITERS,
     ENCODING_LABELS,
     ENCODINGS,
     CsvFileError,
-    DATE,
     CsvPreview,
     ImportPlan,
     Misfit,
@@ -264,7 +264,8 @@ class ImportPreviewDialog(QDialog):
         self.problem_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; font-weight: 600; }}")
 
         self.buttons = QDialogButtonBox()
-        self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button = self.buttons.addButton(
+            "Import", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setObjectName("import_button")
         self.import_button.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -352,8 +353,9 @@ class ImportPreviewDialog(QDialog):
     def _fill_columns(self) -> None:
         while self._columns_grid.count():
             item = self._columns_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         previous = {name: str(c.currentData()) for name, c in self._type_combos.items()}
         previous_orders = self._date_orders()
         self._type_combos = {}
@@ -393,7 +395,8 @@ class ImportPreviewDialog(QDialog):
             row += 1
         self._show_fits()
         if not row:
-            self._columns_grid.addWidget(QLabel("Only the ID column: customers get no fields."), 0, 0)
+            self._columns_grid.addWidget(
+                QLabel("Only the ID column: customers get no fields."), 0, 0)
 
     def _show_fits(self) -> None:
         """Per column: the order chooser when dates need one, and the values that do not fit."""
@@ -423,7 +426,8 @@ class ImportPreviewDialog(QDialog):
         problem = self._preview.problem(self.id_column())
         if problem is None:
             orders = self._date_orders()
-            problem = next((p for name, c in self._type_combos.items() if str(c.currentData()) == DATE
+            problem = next((p for name, c in self._type_combos.items()
+                            if str(c.currentData()) == DATE
                             and (p := self._preview.date_order_problem(name, orders.get(name)))),
                            None)
         self.problem_label.setText(problem or "")
@@ -635,7 +639,8 @@ class ImportResultDialog(QDialog):
         self.rejects_view: QTableView | None = None
         if result.rejected:
             shown = len(result.rejects.kept)
-            note = "" if shown == result.rejected else f" (the first {shown:,} of {result.rejected:,})"
+            note = ("" if shown == result.rejected
+                    else f" (the first {shown:,} of {result.rejected:,})")
             layout.addWidget(QLabel(f"The rejected rows, by line in the file{note}:"))
             view = QTableView()
             view.setObjectName("rejects_table")
@@ -807,7 +812,8 @@ class ImportController(QObject):
         try:
             preview = preview_csv(path)
         except CsvFileError as exc:
-            prompts.show_error(self._parent_widget(), title, f"{Path(path).name} cannot be imported.\n\n{exc}")
+            prompts.show_error(self._parent_widget(), title,
+                               f"{Path(path).name} cannot be imported.\n\n{exc}")
             self._end()
             return
         audience = (0 if self._journey_id is None
@@ -944,7 +950,8 @@ class ImportController(QObject):
 
 
 def run_import_flow(parent: QWidget | None, repo: JourneyRepository, journey_id: int,
-                    path: str | None = None, *, settings: QSettings | None = None) -> ImportController:
+                    path: str | None = None, *,
+                    settings: QSettings | None = None) -> ImportController:
     """Start importing an audience into a journey; keep the returned controller alive (it is
     parented to ``parent``) and connect ``audience_imported`` to refresh the journey list."""
     controller = ImportController(parent, repo, journey_id, settings)

@@ -259,7 +259,8 @@ class JourneyTableModel(QAbstractTableModel):
         new_rows = {row.summary.id: n for n, row in enumerate(self._rows)}
         self.changePersistentIndexList(
             persistent,
-            [self.index(new_rows[jid], i.column()) for jid, i in zip(old_ids, persistent)],
+            [self.index(new_rows[jid], i.column())
+             for jid, i in zip(old_ids, persistent, strict=True)],
         )
         self.layoutChanged.emit()
 

@@ -333,7 +333,8 @@ class MainWindow(QMainWindow):
     # --- building ----------------------------------------------------------------------
 
     def _action(self, name: str, text: str, icon_name: str | None = None, *,
-                shortcut: QKeySequence | str | list[QKeySequence] | None = None,
+                shortcut: (QKeySequence | QKeySequence.StandardKey | str | list[QKeySequence]
+                           | None) = None,
                 color: str | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)

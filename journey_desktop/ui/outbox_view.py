@@ -103,6 +103,11 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 BODY_PREVIEW = 120
 EXPORTED_COLOR = QColor("#1f7a45")
 ANY_DATE = QDate(2000, 1, 1)  # the minimum of the date filters, shown as "Any"
+
+
+def _day(date: QDate) -> dt.date:
+    """A QDate as a Python date (PySide's ``toPython`` is typed as returning object)."""
+    return dt.date(date.year(), date.month(), date.day())
 CSV_FORMATS = {  # the save dialog's filters: the form of the file, and its delimiter
     "CSV, comma-separated (*.csv)": ",",
     "CSV, semicolon-separated, for spreadsheets with a decimal comma (*.csv)": ";",
@@ -355,9 +360,9 @@ class OutboxWindow(QMainWindow):
         flt.status = self.status_filter.currentData() or None
         start, end = self.from_date.date(), self.to_date.date()
         if start != ANY_DATE:
-            flt.due_from = engine.local_timestamp(start.toPython(), 0, 0, self._tz)
+            flt.due_from = engine.local_timestamp(_day(start), 0, 0, self._tz)
         if end != ANY_DATE:
-            flt.due_to = engine.local_timestamp(end.toPython() + dt.timedelta(days=1), 0, 0,
+            flt.due_to = engine.local_timestamp(_day(end) + dt.timedelta(days=1), 0, 0,
                                                 self._tz)
         return flt
 

@@ -202,7 +202,8 @@ class DayChart(QWidget):
         self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart.setMargins(QMargins(4, 4, 30, 4))  # room for the last day label
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.series: QBarSeries = QStackedBarSeries() if stacked else QBarSeries()
+        self.series: QBarSeries | QStackedBarSeries = (
+            QStackedBarSeries() if stacked else QBarSeries())
         self.series.setBarWidth(0.8)
         self.chart.addSeries(self.series)
         self.x_axis = QCategoryAxis()

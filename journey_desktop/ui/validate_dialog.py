@@ -95,7 +95,6 @@ class ValidateDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("validate_dialog")
         self.setWindowTitle(f"Validate “{journey_name}”")
-        self.result = result
         layout = QVBoxLayout(self)
 
         self.summary_label = QLabel(self._summary_text(result))

@@ -18,12 +18,6 @@ from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.journey_table import COL_AUDIENCE, COL_NAME, COL_STATUS, COL_VALIDITY
 from tests.conftest import add_members, example_path
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform cannot size native windows; not a fault of the window.
-    pytest.mark.qt_log_ignore("This plugin does not support"),
-]
-
 
 # --- helpers ---------------------------------------------------------------------------
 

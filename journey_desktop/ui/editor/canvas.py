@@ -464,7 +464,7 @@ class JourneyCanvas(QGraphicsView):
         """Where a new card goes: the middle of the view, moved down until it overlaps none."""
         centre = self.mapToScene(self.viewport().rect().center())
         x = round((centre.x() - CARD_WIDTH / 2) / 10) * 10
-        y = round((centre.y() - CARD_HEIGHT / 2) / 10) * 10
+        y: float = round((centre.y() - CARD_HEIGHT / 2) / 10) * 10
         while any(
             QRectF(x, y, CARD_WIDTH, CARD_HEIGHT).intersects(
                 QRectF(i.pos().x() - 20, i.pos().y() - 20, CARD_WIDTH + 40, CARD_HEIGHT + 40)

@@ -532,7 +532,8 @@ class PropertiesPanel(QScrollArea):
             remove.setToolTip("Remove this branch")
             remove.setEnabled(len(node.branches) > 2)
             remove.clicked.connect(
-                lambda _c=False, i=i: self._edit(lambda n: n.branches.pop(i), "Remove branch")
+                lambda _c=False, i=i: self._edit(lambda n: n.branches.__delitem__(i),
+                                                 "Remove branch")
             )
             grid.addWidget(spin, i + 1, 0)
             grid.addWidget(self._target_combo(f"branch_next_{i}", _branch_field(i), node), i + 1, 1)
@@ -724,7 +725,9 @@ class PropertiesPanel(QScrollArea):
         field_combo.setObjectName(f"condition_field_{index}")
         field_combo.setEditable(True)
         field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        field_combo.lineEdit().setPlaceholderText("field")
+        line_edit = field_combo.lineEdit()
+        assert line_edit is not None  # the combo is editable
+        line_edit.setPlaceholderText("field")
         for column_name in columns:
             field_combo.addItem(column_name)
         op_combo = QComboBox()
