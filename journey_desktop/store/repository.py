@@ -13,6 +13,16 @@ from typing import Any, cast
 from peewee import SQL, Database, Value, fn
 
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
+from journey_desktop.domain.lifecycle import (
+    ACTIVE,
+    DEACTIVATED,
+    DRAFT,
+    END_DEACTIVATED,
+    IN_PROGRESS,
+    STOPPED,
+    Action,
+    refusal_text,
+)
 from journey_desktop.domain.validation import (
     NAME_MAX_LENGTH,
     ValidationResult,
@@ -34,12 +44,6 @@ from journey_desktop.store.records import (
 from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
-
-DRAFT = "draft"
-ACTIVE = "active"
-DEACTIVATED = "deactivated"
-STATUSES = (DRAFT, ACTIVE, DEACTIVATED)
-
 
 # Callers only ask whether a database is over 100,000 rows (then they count in a worker).
 ROWS_COUNTED_AT_MOST = 200_000
@@ -200,7 +204,7 @@ class JourneyRepository:
             audience = self._counts(MemberRecord, MemberRecord.journey)
             entered = self._counts(RunRecord, RunRecord.journey)
             in_progress = self._counts(
-                RunRecord, RunRecord.journey, RunRecord.state == "in_progress"
+                RunRecord, RunRecord.journey, RunRecord.state == IN_PROGRESS
             )
             messages = self._counts(OutboxRecord, OutboxRecord.journey)
         else:
@@ -327,7 +331,7 @@ class JourneyRepository:
         """Store a draft's new definition; active and deactivated journeys are frozen."""
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, DRAFT, "edited")
+            self._require(record, Action.EDIT)
             name = self._free_name(journey.name, excluding=journey_id)
             stored = journey.copy()
             stored.name = name
@@ -396,7 +400,7 @@ class JourneyRepository:
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, DRAFT, "activated")
+            self._require(record, Action.ACTIVATE)
             stored = self._stored(record)
             journey = stored.journey
             if activation is not None:
@@ -423,12 +427,12 @@ class JourneyRepository:
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, ACTIVE, "deactivated")
+            self._require(record, Action.DEACTIVATE)
             stopped = (
                 RunRecord.update(
-                    state="stopped", end_reason="deactivated", ended_at=stamp, due_at=None
+                    state=STOPPED, end_reason=END_DEACTIVATED, ended_at=stamp, due_at=None
                 )
-                .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+                .where((RunRecord.journey == journey_id) & (RunRecord.state == IN_PROGRESS))
                 .execute()
             )
             MemberRecord.update(next_check_at=None).where(
@@ -454,18 +458,10 @@ class JourneyRepository:
         return record
 
     @staticmethod
-    def _require(record: JourneyRecord, status: str, verb: str) -> None:
-        if record.status == status:
-            return
-        if record.status == ACTIVE and verb == "edited":
-            reason = "it is active; clone it to make changes"
-        elif record.status == DEACTIVATED and verb == "activated":
-            reason = "it is deactivated, which is final; clone it to run it again"
-        elif record.status == DEACTIVATED and verb == "edited":
-            reason = "it is deactivated; clone it to make changes"
-        else:
-            reason = f"it is {record.status}"
-        raise LifecycleError(f"journey {record.name!r} cannot be {verb}: {reason}")
+    def _require(record: JourneyRecord, action: Action) -> None:
+        text = refusal_text(record.name, record.status, action)
+        if text is not None:
+            raise LifecycleError(text)
 
     def _free_name(self, name: str, *, excluding: int | None = None) -> str:
         trimmed = check_name(name)
@@ -497,7 +493,7 @@ class JourneyRepository:
     def _runs_in_progress(journey_id: int) -> int:
         return int(
             RunRecord.select()
-            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+            .where((RunRecord.journey == journey_id) & (RunRecord.state == IN_PROGRESS))
             .count()
         )
 

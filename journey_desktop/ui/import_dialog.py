@@ -62,13 +62,15 @@ from journey_desktop.domain.audience_csv import (
     preview_csv,
 )
 from journey_desktop.domain.csv_records import Reject
+from journey_desktop.domain.lifecycle import Action, refusal_text
 from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store import close_store
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
-from journey_desktop.store.repository import DEACTIVATED, JourneyRepository, RepositoryError
+from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.formatting import sentence
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -835,11 +837,9 @@ class ImportController(QObject):
             prompts.show_error(self._parent_widget(), title, str(exc))
             return False
         self._target = ImportTarget(self._journey_id, stored.journey.name)
-        if stored.status == DEACTIVATED:
-            prompts.show_error(
-                self._parent_widget(), title,
-                f"{self._target.into} is deactivated, so its audience cannot change. "
-                "Clone it to run it again with a new audience.")
+        text = refusal_text(stored.journey.name, stored.status, Action.IMPORT_AUDIENCE)
+        if text is not None:
+            prompts.show_error(self._parent_widget(), title, sentence(text))
             return False
         return True
 

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from journey_desktop import APP_NAME
 from journey_desktop.domain.journey import Journey, JourneyFileError, minimal_journey
+from journey_desktop.domain.lifecycle import Action, refusal, refusal_text
 from journey_desktop.paths import default_data_dir, resource_path
 from journey_desktop.services.settings import WindowSettings
 from journey_desktop.services.workers import Worker, on_own_connection
@@ -62,6 +63,7 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
+from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.journey_table import (
     COL_NAME,
@@ -128,15 +130,6 @@ def removal_text(name: str, counts: RemovalCounts) -> str:
 
 def _count(number: int, singular: str, plural: str) -> str:
     return f"{number:,} {singular if number == 1 else plural}"
-
-
-def _sentence(text: str) -> str:
-    """A repository message ("another journey is ...") as a sentence."""
-    text = str(text).strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class MainWindow(QMainWindow):
@@ -720,34 +713,19 @@ class MainWindow(QMainWindow):
         self._enable(self.action_export_file, s is not None,
                      "Save the journey as a journey file" if s else none)
 
-        if status == DEACTIVATED:
-            self._enable(self.action_import_audience, False,
-                         "A deactivated journey takes no new audience")
-        else:
-            self._enable(self.action_import_audience, s is not None,
-                         "Load customers from a CSV file (or drop one on the row)"
-                         if s else none)
-
-        if status == ACTIVE:
-            self._enable(self.action_deactivate, True,
-                         "End the journey for good: runs in progress stop (irreversible)")
-        else:
-            self._enable(self.action_deactivate, False,
-                         none if s is None else "Only an active journey can be deactivated")
-
-        if status == DRAFT:
-            self._enable(self.action_validate, True, "List every problem of the draft (F7)")
-        else:
-            self._enable(self.action_validate, False,
-                         none if s is None else
-                         "Active and deactivated journeys were validated when activated")
-
-        if status == DRAFT:
-            self._enable(self.action_activate, True,
-                         "Validate, set re-entry options and start the journey")
-        else:
-            self._enable(self.action_activate, False,
-                         none if s is None else "Only a draft can be activated")
+        for action, step, tip in (
+            (self.action_import_audience, Action.IMPORT_AUDIENCE,
+             "Load customers from a CSV file (or drop one on the row)"),
+            (self.action_deactivate, Action.DEACTIVATE,
+             "End the journey for good: runs in progress stop (irreversible)"),
+            (self.action_validate, Action.VALIDATE, "List every problem of the draft (F7)"),
+            (self.action_activate, Action.ACTIVATE,
+             "Validate, set re-entry options and start the journey"),
+        ):
+            reason = refusal(status, step) if status is not None else none
+            self._enable(action, reason is None, tip if reason is None
+                         else sentence(reason if status is None
+                                        else f"cannot be {step.value}: {reason}"))
 
         self._enable(self.action_stats, s is not None,
                      "Audience, entries, messages and per-node counts, with charts"
@@ -774,7 +752,7 @@ class MainWindow(QMainWindow):
         self.statusBar().repaint()
 
     def _error(self, title: str, message: object) -> None:
-        prompts.show_error(self, title, _sentence(str(message)))
+        prompts.show_error(self, title, sentence(str(message)))
 
     @contextmanager
     def _refusals(self, title: str) -> Iterator[None]:
@@ -1258,8 +1236,9 @@ class MainWindow(QMainWindow):
             if self.model.row_of(journey_id) >= 0 else None
         if summary is None:
             return
-        if summary.status == DEACTIVATED:
-            self._say(f"“{summary.name}” is deactivated and takes no new audience.")
+        text = refusal_text(summary.name, summary.status, Action.IMPORT_AUDIENCE)
+        if text is not None:
+            self._say(sentence(text))
             return
         self.audience_file_dropped.emit(journey_id, path)
 

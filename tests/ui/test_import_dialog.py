@@ -359,7 +359,7 @@ def test_deactivated_journey_is_refused(qtbot, window, repo, journey_id, setting
         controller.start()
     assert asked.texts("open") == []
     [error] = asked.texts("error")
-    assert "deactivated" in error and "Clone it" in error
+    assert "deactivated" in error and "clone it" in error.lower()
 
 
 def test_csv_path_from_dropped_files(tmp_path: Path) -> None:

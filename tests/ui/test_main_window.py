@@ -776,3 +776,21 @@ def test_statistics_and_outbox_windows_open_where_they_were_closed(qtbot, three,
     [stats] = open_windows("stats_window")
     [outbox] = open_windows("outbox_window")
     assert {"stats": stats.height(), "outbox": outbox.height()} == sizes
+
+
+def test_a_disabled_action_says_the_repositorys_own_refusal(qtbot, repo, three, main_window):
+    """The tooltip of a refused action and the error the store raises are one wording."""
+    from journey_desktop.store.audience import AudienceStore
+    from journey_desktop.store.repository import LifecycleError
+
+    window = main_window
+    click_row(qtbot, window, "Winter sale")
+    with pytest.raises(LifecycleError) as refused:
+        AudienceStore(repo).check_importable(three["ended"])
+    reason = str(refused.value).split(": ", 1)[1]
+    assert reason in window.action_import_audience.toolTip()
+    assert window.action_import_audience.toolTip().startswith("Cannot be given an audience")
+    click_row(qtbot, window, "Spring sale")
+    with pytest.raises(LifecycleError) as refused:
+        repo.activate(three["active"])
+    assert str(refused.value).split(": ", 1)[1] in window.action_activate.toolTip()

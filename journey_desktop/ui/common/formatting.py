@@ -1,0 +1,12 @@
+"""How text reaches the user: one sentence form for messages from the layers below."""
+
+from __future__ import annotations
+
+
+def sentence(text: object) -> str:
+    """A message from below ("another journey is ...") as a sentence: capital, full stop."""
+    text = str(text).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
