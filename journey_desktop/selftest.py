@@ -75,7 +75,7 @@ def _window_opens(data_dir: Path) -> bool:
     from PySide6.QtWidgets import QApplication, QTableView
 
     from journey_desktop.store import close_store, open_store
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.main import MainWindow
     from journey_desktop.ui.stats_view import StatsWindow
 
     app = QApplication.instance() or QApplication([])

@@ -73,19 +73,6 @@ class CliContext:
             self._opened = False
 
 
-def read_text_file(path: str) -> str:
-    """A UTF-8 text file given on the command line, or CliError naming the problem."""
-    file = Path(path)
-    if not file.exists():
-        raise CliError(f"{path}: no such file")
-    if file.is_dir():
-        raise CliError(f"{path}: is a folder, not a file")
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not a text file (expected a UTF-8 journey file)") from None
-
-
 def parse_now(text: str) -> int:
     """A time option (``--now``, ``--from``) in ISO 8601 as epoch seconds; without an offset
     it is local time."""

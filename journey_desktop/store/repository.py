@@ -369,9 +369,11 @@ class JourneyRepository:
     def copy_name(self, name: str) -> str:
         """The first free name of "Copy of NAME", "Copy of NAME (2)", ..."""
         base = re.sub(r" \(\d+\)$", "", f"Copy of {name.strip()}")
-        base = base[: NAME_MAX_LENGTH - 6].rstrip()
-        candidate = base
-        number = 2
+        return self.free_name(base[: NAME_MAX_LENGTH - 6].rstrip())
+
+    def free_name(self, base: str) -> str:
+        """The first free name of ``base``, "``base`` (2)", ..."""
+        candidate, number = base, 2
         while self.name_taken(candidate):
             candidate = f"{base} ({number})"
             number += 1

@@ -311,7 +311,7 @@ def test_deactivate_warns_it_is_irreversible(qtbot, repo, three, main_window, mo
 @pytest.fixture
 def large_database(monkeypatch):  # type: ignore[no-untyped-def]
     """The window treats the database as one too large to count on the GUI thread."""
-    monkeypatch.setattr("journey_desktop.ui.main_window.INLINE_COUNT_ROWS", -1)
+    monkeypatch.setattr("journey_desktop.ui.main.base.INLINE_COUNT_ROWS", -1)
 
 
 class HeldCounts:
@@ -707,7 +707,7 @@ def test_quit_closes_the_window(qtbot, main_window):
 
 
 def test_title_is_plain_on_the_default_data_folder(store, make_main_window, monkeypatch):
-    from journey_desktop.ui import main_window as main_window_module
+    from journey_desktop.ui.main import window as main_window_module
 
     monkeypatch.setattr(main_window_module, "default_data_dir", lambda: Path(store))
     assert make_main_window().windowTitle() == "Journey Desktop"

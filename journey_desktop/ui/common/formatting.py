@@ -10,3 +10,8 @@ def sentence(text: object) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def count_text(number: int, singular: str, plural: str) -> str:
+    """``1 run``, ``2,500 runs``: a count with its noun."""
+    return f"{number:,} {singular if number == 1 else plural}"
