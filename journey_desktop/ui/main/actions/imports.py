@@ -12,7 +12,7 @@ from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.main.base import MainWindowBase
 
 if TYPE_CHECKING:  # imported when first used: a faster start
-    from journey_desktop.ui.import_dialog import ImportController
+    from journey_desktop.ui.imports import ImportController
 
 
 class ImportActionsMixin(MainWindowBase):
@@ -29,7 +29,7 @@ class ImportActionsMixin(MainWindowBase):
     @Slot(int, str)
     def import_audience(self, journey_id: int, path: str | None = None) -> ImportController:
         """Run the import flow (preview, progress, result) for a journey and a CSV file."""
-        from journey_desktop.ui.import_dialog import run_import_flow
+        from journey_desktop.ui.imports import run_import_flow
 
         controller = run_import_flow(self, self.repository, journey_id, path,
                                      settings=self.settings.qsettings)
@@ -46,7 +46,7 @@ class ImportActionsMixin(MainWindowBase):
 
     def import_customers(self, path: str | None = None) -> ImportController:
         """Run the import flow into the customer base alone (File → Import customers…)."""
-        from journey_desktop.ui.import_dialog import run_customers_import_flow
+        from journey_desktop.ui.imports import run_customers_import_flow
 
         controller = run_customers_import_flow(self, self.repository, path,
                                                settings=self.settings.qsettings)
