@@ -18,8 +18,6 @@ from journey_desktop.store.customers import (
     RunItem,
 )
 
-TIME_FORMAT = "%Y-%m-%d %H:%M"
-
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("customers", help="the customer base shared by every journey")
@@ -58,7 +56,7 @@ def _iso(ts: int | None) -> str | None:
 
 
 def _when(ts: int | None) -> str:
-    return "" if ts is None else engine.local_datetime(int(ts)).strftime(TIME_FORMAT)
+    return engine.local_time_text(ts)
 
 
 def customer_json(profile: CustomerProfile, memberships: list[Membership],

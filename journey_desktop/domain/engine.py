@@ -53,6 +53,14 @@ def local_datetime(ts: int, tz: dt.tzinfo | None = None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, tz)
 
 
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def local_time_text(ts: int | None, tz: dt.tzinfo | None = None) -> str:
+    """A UTC instant as people read it, in local time to the minute; blank for none."""
+    return "" if ts is None else local_datetime(int(ts), tz).strftime(TIME_FORMAT)
+
+
 def local_date(ts: int, tz: dt.tzinfo | None = None) -> dt.date:
     """The local calendar day of an instant: what "today" means to date filters."""
     if tz is None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop import APP_NAME
+from journey_desktop.domain import engine
 from journey_desktop.services.workers import JobControl
 from journey_desktop.store.customers import (
     CustomerBase,
@@ -44,7 +45,6 @@ from journey_desktop.ui.customers.models import (
     MembershipTableModel,
     TimelineTableModel,
 )
-from journey_desktop.ui.outbox_view import local_time_text
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 250
@@ -339,8 +339,8 @@ class CustomersWindow(QMainWindow):
             journeys = len(detail.memberships)
             self.subtitle_label.setText(
                 f"In {journeys} journey{'s' if journeys != 1 else ''} · first imported "
-                f"{local_time_text(profile.created_at, self._tz)} · last updated "
-                f"{local_time_text(profile.updated_at, self._tz)}")
+                f"{engine.local_time_text(profile.created_at, self._tz)} · last updated "
+                f"{engine.local_time_text(profile.updated_at, self._tz)}")
         self.fields_model.set_fields(profile.fields if profile is not None else {})
         self.journeys_model.set_memberships(detail.memberships if detail is not None else [])
         self.timeline_model.set_items(detail.timeline if detail is not None else [])

@@ -52,7 +52,7 @@ class ViewActionsMixin(MainWindowBase):
     @Slot()
     def _on_outbox_triggered(self) -> None:
         """Show the outbox, filtered on the selected journey if any."""
-        from journey_desktop.ui.outbox_view import OutboxWindow
+        from journey_desktop.ui.outbox import OutboxWindow
 
         journey_id = self.selected_journey_id()
         window, _created = self.child_windows.show_view("outbox", None,
