@@ -76,7 +76,7 @@ def _window_opens(data_dir: Path) -> bool:
 
     from journey_desktop.store import close_store, open_store
     from journey_desktop.ui.main import MainWindow
-    from journey_desktop.ui.stats_view import StatsWindow
+    from journey_desktop.ui.stats import StatsWindow
 
     app = QApplication.instance() or QApplication([])
     open_store(data_dir)

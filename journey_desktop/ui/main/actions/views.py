@@ -34,7 +34,7 @@ class ViewActionsMixin(MainWindowBase):
         journey_id = self.selected_journey_id()
         if journey_id is None:
             return
-        from journey_desktop.ui.stats_view import StatsWindow
+        from journey_desktop.ui.stats import StatsWindow
 
         with self.refusals("Statistics"):
             window, created = self.child_windows.show_view(
