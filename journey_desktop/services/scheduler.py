@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 
 def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
               heartbeat: Callable[[], object]) -> TickSummary:
-    """One tick on this worker thread's own connection (peewee connections are per thread)."""
-    database.connect(reuse_if_open=True)
+    """One tick (the Worker runs it on this thread's own connection)."""
     try:
         evaluator = Evaluator(database, tz=tz, on_batch=heartbeat,
                               cancelled=lambda: control.cancelled)
@@ -42,8 +41,6 @@ def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
     except Exception as exc:  # the evaluator's own SQL: a full disk is said in words
         raise_sqlite_error(exc, getattr(proxy.obj, "path", None))
         raise
-    finally:
-        database.close()
 
 
 class EvaluatorScheduler(QObject):

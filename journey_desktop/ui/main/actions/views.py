@@ -73,7 +73,7 @@ class ViewActionsMixin(MainWindowBase):
         journey_id = self.selected_journey_id()
         if journey_id is None:
             return
-        from journey_desktop.ui.forecast_view import ForecastWindow
+        from journey_desktop.ui.forecast import ForecastWindow
 
         with self.refusals("Forecast"):
             self.child_windows.show_view("forecast", journey_id,
