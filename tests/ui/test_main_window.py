@@ -794,3 +794,24 @@ def test_a_disabled_action_says_the_repositorys_own_refusal(qtbot, repo, three, 
     with pytest.raises(LifecycleError) as refused:
         repo.activate(three["active"])
     assert str(refused.value).split(": ", 1)[1] in window.action_activate.toolTip()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["on-the-spot", "in-a-job"])
+def test_a_write_the_busy_database_refuses_is_said_in_words(qtbot, repo, three, main_window,
+                                                            monkeypatch, large):
+    from journey_desktop.store.errors import BusyError
+
+    if large:
+        monkeypatch.setattr("journey_desktop.ui.main.base.INLINE_COUNT_ROWS", -1)
+
+    def busy(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise BusyError()
+
+    monkeypatch.setattr(repo, "deactivate", busy)
+    asked = Prompts(monkeypatch, answers=[True])
+    window = main_window
+    click_row(qtbot, window, "Spring sale")
+    window.action_deactivate.trigger()
+    qtbot.waitUntil(lambda: bool(asked.errors), timeout=10_000)
+    assert asked.errors == [str(BusyError())[0].upper() + str(BusyError())[1:] + "."]
+    assert stored_status("Spring sale") == "active"
