@@ -24,13 +24,12 @@ from journey_desktop.domain.audience_csv import (
     create_text,
 )
 from journey_desktop.domain.csv_records import RejectLog
-from journey_desktop.domain.lifecycle import Action, refusal_text
+from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
-    ACTIVE,
     JourneyNotFoundError,
     JourneyRepository,
     LifecycleError,

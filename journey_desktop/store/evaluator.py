@@ -25,6 +25,15 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import SMS_MAX_LENGTH, Journey, JourneyFileError, Node
+from journey_desktop.domain.lifecycle import (
+    ACTIVE,
+    COMPLETED,
+    END_EXIT,
+    END_INVALID,
+    END_LEFT_AUDIENCE,
+    IN_PROGRESS,
+    STOPPED,
+)
 from journey_desktop.store import evaluator_clock, sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
@@ -35,13 +44,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
 CRASH_AFTER_ENV = "JOURNEY_DESKTOP_CRASH_AFTER"
-
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-STOPPED = "stopped"
-END_EXIT = "exit"
-END_LEFT_AUDIENCE = "left_audience"
-END_INVALID = "invalid_node"
 
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
@@ -170,7 +172,7 @@ class Evaluator:
         back = evaluator_clock.clock_went_back(self.db, now)
         summary.clock_went_back_from = back
         rows = conn.execute(
-            "SELECT id, name, definition FROM journey WHERE status = 'active' ORDER BY id"
+            f"SELECT id, name, definition FROM journey WHERE status = '{ACTIVE}' ORDER BY id"
         ).fetchall()
         for journey_id, name, definition in rows:
             selected = journey_ids is None or journey_id in journey_ids
@@ -300,7 +302,7 @@ class Evaluator:
                 f" c.first_check_at AS first, {match_sql} AS matched,"
                 f"  CASE WHEN {entries} = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
                 "   WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id"
-                f"   AND r.entry_number = {entries} AND r.state = 'in_progress') END AS busy"
+                f"   AND r.entry_number = {entries} AND r.state = '{IN_PROGRESS}') END AS busy"
                 f" FROM member c{profile} WHERE c.journey_id = ? AND c.next_check_at <= ?"
                 f" ORDER BY c.next_check_at {sqlite_sql.limit_once('?')})",
                 (*match_params, jid, now, self.batch_size),
@@ -488,7 +490,7 @@ class Evaluator:
                 self._write_messages(conn, plan, node, now, summary)
             reached = conn.execute(
                 f"UPDATE temp.jd_walk SET {assignments}, path = path || ? || '@' || due || ? "
-                "WHERE node = ? AND state = 'in_progress' AND due <= ?",
+                f"WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?",
                 (*params, node.id, "\n", node.id, now),
             ).rowcount
             if reached > 0:
@@ -502,13 +504,14 @@ class Evaluator:
         # A run still due here points at a node that does not exist (or sits on a cycle).
         stuck = conn.execute(
             "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due "
-            "WHERE state = 'in_progress' AND due <= ?",
+            f"WHERE state = '{IN_PROGRESS}' AND due <= ?",
             (STOPPED, END_INVALID, now),
         ).rowcount
         if stuck:
             log.error("journey %s: %s runs stopped on a missing node or a cycle", jid, stuck)
         for state, count in conn.execute(
-            "SELECT state, count(*) FROM temp.jd_walk WHERE state <> 'in_progress' GROUP BY state"
+            f"SELECT state, count(*) FROM temp.jd_walk WHERE state <> '{IN_PROGRESS}'"
+            " GROUP BY state"
         ):
             if state == COMPLETED:
                 summary.completed += count
@@ -563,7 +566,7 @@ class Evaluator:
         if source is None:
             source = (
                 "SELECT ext, entry_number, due FROM temp.jd_walk"
-                " WHERE node = ? AND state = 'in_progress' AND due <= ?"
+                f" WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?"
             )
             source_params = [node.id, now]
         mapped, extra = engine.message_templates(node)

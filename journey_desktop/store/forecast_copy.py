@@ -15,6 +15,9 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.domain.lifecycle import IN_PROGRESS
+
 # The throwaway file needs no durability: a crash loses nothing that matters.
 COPY_PRAGMAS = {
     "journal_mode": "memory",
@@ -54,10 +57,10 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
             ("journey", f"WHERE id = {jid}"),
             ("member", f"WHERE journey_id = {jid}"),
             # The profiles the journey reads: its members', or everyone's.
-            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid}) = 'all'"
-                        f" OR external_id IN (SELECT external_id FROM {_ALIAS}.member"
-                        f" WHERE journey_id = {jid})"),
-            ("run", f"WHERE journey_id = {jid} AND state = 'in_progress'"),
+            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid})"
+                        f" = '{AUDIENCE_ALL}' OR external_id IN"
+                        f" (SELECT external_id FROM {_ALIAS}.member WHERE journey_id = {jid})"),
+            ("run", f"WHERE journey_id = {jid} AND state = '{IN_PROGRESS}'"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
         conn.execute("COMMIT")

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from journey_desktop.domain.audience_csv import CustomerBatch
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.store.db import database
 from journey_desktop.store.records import MemberRecord, ProfileRecord
 
@@ -213,7 +215,7 @@ class CustomerUpsert:
             f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
             " next_check_at, imported_at) "
             f"SELECT j.id, p.external_id, 0, NULL, ?, ? FROM {_PROFILE} p "
-            "JOIN journey j ON j.status = 'active' AND j.audience = 'all' "
+            f"JOIN journey j ON j.status = '{ACTIVE}' AND j.audience = '{AUDIENCE_ALL}' "
             "WHERE p.import_id = ? ON CONFLICT DO NOTHING",
             (self._now, self._now, self.import_id),
         )

@@ -38,8 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.journey import Journey, JourneyFileError
+from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT
 from journey_desktop.domain.validation import validate
-from journey_desktop.store.repository import ACTIVE, DEACTIVATED, DRAFT, JourneySummary
+from journey_desktop.store.repository import JourneySummary
 
 COL_NAME = 0
 COL_STATUS = 1

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.store.repository import ACTIVE, JourneyRepository, RepositoryError
+from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas, node_icon
 from journey_desktop.ui.editor.document import JourneyDocument

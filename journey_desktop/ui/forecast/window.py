@@ -56,6 +56,7 @@ from journey_desktop.domain.forecast import (
     MAX_DAYS,
 )
 from journey_desktop.domain.journey import CHANNEL_LABELS, Activation, describe_activation
+from journey_desktop.domain.lifecycle import DRAFT
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.forecast import (
     ForecastError,
@@ -63,7 +64,6 @@ from journey_desktop.store.forecast import (
     source_path,
 )
 from journey_desktop.store.repository import (
-    DRAFT,
     JourneyRepository,
     RepositoryError,
     SettingsRepository,
