@@ -29,6 +29,7 @@ ALL_OPS = tuple(dict.fromkeys(TEXT_OPS + NUMBER_OPS + DATE_OPS))
 # The most days a date operator looks ahead or back: an anniversary comes within a year
 # (366 with 29 February), a window of ten years covers any campaign.
 MAX_DAYS_BY_OP = {"anniversary_in_days": 366, "within_last_days": 3650, "within_next_days": 3650}
+DAY_OPS = tuple(MAX_DAYS_BY_OP)  # the date operators whose value is a number of days
 
 OP_LABELS = {
     "equals": "equals",

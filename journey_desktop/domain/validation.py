@@ -27,6 +27,7 @@ WARNING = "warning"
 NAME_MAX_LENGTH = 120
 # The most entries per customer: what the activation dialog's nine-digit field takes.
 MAX_ENTRIES = 999_999_999
+MIN_BRANCHES, MAX_BRANCHES = 2, 10  # of a split
 AT_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Links a push may carry: the web, or an app's own link (myapp://offers/42); never a scheme
 # that runs or reads something where the link is opened.
@@ -307,8 +308,9 @@ class _Validator:
 
     def check_split(self, nid: str, node: Node) -> None:
         count = len(node.branches)
-        if not 2 <= count <= 10:
-            self.error(nid, "branches", f"a split needs 2 to 10 branches, not {count}")
+        if not MIN_BRANCHES <= count <= MAX_BRANCHES:
+            self.error(nid, "branches",
+                       f"a split needs {MIN_BRANCHES} to {MAX_BRANCHES} branches, not {count}")
         total = 0
         all_whole = True
         for i, branch in enumerate(node.branches):

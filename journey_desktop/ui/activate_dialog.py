@@ -22,10 +22,8 @@ from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job
-
-ERROR_COLOR = "#b3261e"
-WARNING_COLOR = "#9a6700"
 
 
 class ActivateDialog(QDialog):

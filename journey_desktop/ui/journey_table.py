@@ -41,6 +41,7 @@ from journey_desktop.domain.journey import Journey, JourneyFileError
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT
 from journey_desktop.domain.validation import validate
 from journey_desktop.store.repository import JourneySummary
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 
 COL_NAME = 0
 COL_STATUS = 1
@@ -76,8 +77,7 @@ STATUS_COLORS = {
     DEACTIVATED: ("#f1f1f1", "#6d6d6d"),
 }
 VALID_COLOR = "#1b7a3a"
-WARNING_COLOR = "#9a6700"
-INVALID_COLOR = "#b3261e"
+INVALID_COLOR = ERROR_COLOR
 DATE_FORMAT = "yyyy-MM-dd HH:mm"
 
 

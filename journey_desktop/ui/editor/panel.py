@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
-from journey_desktop.domain.filters import ALL_OPS, OP_LABELS, OPS_BY_TYPE, PRESENCE_OPS
+from journey_desktop.domain.filters import (
+    ALL_OPS,
+    DAY_OPS,
+    OP_LABELS,
+    OPS_BY_TYPE,
+    PRESENCE_OPS,
+)
 from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
     CHANNEL_LABELS,
@@ -46,10 +52,12 @@ from journey_desktop.domain.journey import (
     Filter,
     Node,
 )
+from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.domain.values import parse_number
+from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
 from journey_desktop.ui.editor.canvas import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.document import JourneyDocument
-from journey_desktop.ui.editor.summary import DAY_OPS, HEADLINE_FIELD, TYPE_LABELS
+from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS, value_text
 
 FIELD_LABELS = {
     "title": "Title",
@@ -60,7 +68,6 @@ FIELD_LABELS = {
     "template": "Template",
 }
 NOT_CONNECTED = "(not connected)"
-MAX_BRANCHES = 10
 
 
 def parse_value(op: str, text: str) -> Any:
@@ -76,14 +83,6 @@ def parse_value(op: str, text: str) -> Any:
             return text  # validation names the problem
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     return text
-
-
-def value_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 def value_hint(op: str) -> str:
@@ -228,7 +227,7 @@ class PropertiesPanel(QScrollArea):
         self._problems_label = QLabel()
         self._problems_label.setObjectName("node_problems_label")
         self._problems_label.setWordWrap(True)
-        self._problems_label.setStyleSheet("color: #b3261e;")
+        self._problems_label.setStyleSheet(f"color: {ERROR_COLOR};")
         layout.addWidget(self._problems_label)
         layout.addStretch(1)
         content.setEnabled(not self.document.read_only)
@@ -258,7 +257,7 @@ class PropertiesPanel(QScrollArea):
         edit.setToolTip("The node's id; connections to it follow a rename.")
         error = QLabel()
         error.setObjectName("node_id_error")
-        error.setStyleSheet("color: #b3261e;")
+        error.setStyleSheet(f"color: {ERROR_COLOR};")
         error.hide()
         column.addWidget(edit)
         column.addWidget(error)
@@ -530,7 +529,7 @@ class PropertiesPanel(QScrollArea):
             remove.setObjectName(f"remove_branch_{i}")
             remove.setText("✕")
             remove.setToolTip("Remove this branch")
-            remove.setEnabled(len(node.branches) > 2)
+            remove.setEnabled(len(node.branches) > MIN_BRANCHES)
             remove.clicked.connect(
                 lambda _c=False, i=i: self._edit(lambda n: n.branches.__delitem__(i),
                                                  "Remove branch")
@@ -546,7 +545,7 @@ class PropertiesPanel(QScrollArea):
         def refresh_total(n: Node) -> None:
             value = sum(b.percent for b in n.branches)
             total.setText(f"Total: {value:g} %")
-            total.setStyleSheet("" if value == 100 else "color: #b3261e;")
+            total.setStyleSheet("" if value == 100 else f"color: {ERROR_COLOR};")
 
         self._refreshers.append(refresh_total)
         add = QPushButton("Add branch")
@@ -610,7 +609,7 @@ class PropertiesPanel(QScrollArea):
                 length = len(n.content.get("body", ""))
                 count.setText(f"{length:,} / {SMS_MAX_LENGTH:,} characters")
                 over = length > SMS_MAX_LENGTH
-                count.setStyleSheet("color: #b3261e;" if over else "color: #5f6368;")
+                count.setStyleSheet(f"color: {ERROR_COLOR if over else MUTED_COLOR};")
 
             self._refreshers.append(refresh_count)
             form.addRow("", count)

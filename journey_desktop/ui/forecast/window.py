@@ -70,7 +70,7 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.store.stats import TraceStep
 from journey_desktop.ui.activation_inputs import ActivationInputs
-from journey_desktop.ui.common.colours import WARNING_COLOR
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.forecast.chart import draw_chart
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
@@ -415,7 +415,7 @@ class ForecastWindow(QWidget):
         self.forecast_cancelled.emit()
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setStyleSheet("QLabel { color: #b3261e; }" if error else "")
+        self.status_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; }}" if error else "")
         self.status_label.setText(text)
 
     # --- showing ----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.ui.common.colours import GO_COLOR
+
 CHANNEL_COLORS = {
     "push": "#1f77b4",
     "email": "#2ca02c",
@@ -33,7 +35,7 @@ CHANNEL_COLORS = {
     "inapp": "#9467bd",
     "whatsapp": "#17becf",
 }
-ENTRIES_COLOR = "#1f8a4c"
+ENTRIES_COLOR = GO_COLOR
 AXIS_LABELS = 8  # at most this many day labels under a chart
 
 
