@@ -91,6 +91,12 @@ class JourneySummary:
     messages: int | None
     updated_at: int
     definition: str
+    # JSON, column -> type, from the last import: validation checks conditions against it.
+    audience_columns: str = "{}"
+
+    def columns(self) -> dict[str, str] | None:
+        """The audience's columns for validation (None before any import)."""
+        return json.loads(self.audience_columns or "{}") or None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -216,6 +222,7 @@ class JourneyRepository:
             JourneyRecord.status,
             JourneyRecord.updated_at,
             JourneyRecord.definition,
+            JourneyRecord.audience_columns,
         ).order_by(JourneyRecord.id)
         if counts:
             # A draft for everyone has no members until it is activated: it will have all.
@@ -237,8 +244,9 @@ class JourneyRepository:
                 messages=messages.get(jid, default),
                 updated_at=updated_at,
                 definition=definition,
+                audience_columns=columns,
             )
-            for jid, name, status, updated_at, definition in cast(
+            for jid, name, status, updated_at, definition, columns in cast(
                 Iterable[tuple[Any, ...]], rows.tuples())
         ]
 
@@ -286,6 +294,7 @@ class JourneyRepository:
             messages=OutboxRecord.select().where(OutboxRecord.journey == journey_id).count(),
             updated_at=record.updated_at,
             definition=record.definition,
+            audience_columns=record.audience_columns,
         )
 
     def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:

@@ -114,9 +114,14 @@ def draft_validity(summary: JourneySummary) -> Validity:
     except JourneyFileError as exc:
         return Validity(1, 0, (f"definition: {exc}",))
     journey.name = summary.name
-    result = validate(journey)
+    result = validate(journey, audience_columns=summary.columns())
     findings = tuple(str(p) for p in (result.errors + result.warnings)[:5])
     return Validity(len(result.errors), len(result.warnings), findings)
+
+
+def _validated_from(summary: JourneySummary) -> tuple[int, str, str]:
+    """What a draft's mark depends on: a new import's columns change it without a save."""
+    return (summary.updated_at, summary.name, summary.audience_columns)
 
 
 def _plural(count: int, word: str) -> str:
@@ -184,7 +189,8 @@ class JourneyTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = []
-        self._validity_cache: dict[int, tuple[int, str, Validity]] = {}
+        # Per journey: what its mark was computed from (update, name, columns) and the mark.
+        self._validity_cache: dict[int, tuple[tuple[int, str, str], Validity]] = {}
         self._failures: dict[int, str] = {}
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
@@ -337,13 +343,13 @@ class JourneyTableModel(QAbstractTableModel):
         if summary.status != DRAFT:
             return None
         cached = self._validity_cache.get(summary.id)
-        if cached is not None and cached[0] == summary.updated_at and cached[1] == summary.name:
-            return cached[2]
+        if cached is not None and cached[0] == _validated_from(summary):
+            return cached[1]
         return PENDING
 
     def _validate(self, summary: JourneySummary) -> Validity:
         validity = draft_validity(summary)
-        self._validity_cache[summary.id] = (summary.updated_at, summary.name, validity)
+        self._validity_cache[summary.id] = (_validated_from(summary), validity)
         return validity
 
     @Slot()

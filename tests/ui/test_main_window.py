@@ -815,3 +815,17 @@ def test_a_write_the_busy_database_refuses_is_said_in_words(qtbot, repo, three, 
     qtbot.waitUntil(lambda: bool(asked.errors), timeout=10_000)
     assert asked.errors == [str(BusyError())[0].upper() + str(BusyError())[1:] + "."]
     assert stored_status("Spring sale") == "active"
+
+
+def test_the_validity_mark_agrees_with_validate_once_an_audience_is_known(
+        qtbot, repo, three, main_window):
+    """The list checks a draft against its audience's columns, as Validate does."""
+    window = main_window
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_VALIDITY) == "✓ Ready")
+    repo.set_audience_columns(three["draft"], {"customerId": "text"})  # an import did this
+    window.refresh()
+    result = repo.validate(three["draft"])
+    assert result.ok and len(result.warnings) >= 1
+    expected = f"✓ Ready, {len(result.warnings)} warning" + (
+        "s" if len(result.warnings) > 1 else "")
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_VALIDITY) == expected)
