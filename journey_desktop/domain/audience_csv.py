@@ -203,10 +203,6 @@ class CsvPreview:
     samples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
-    def other_columns(self) -> list[str]:
-        return [c for c in self.header if c != self.id_column]
-
-    @property
     def checked_rows(self) -> int:
         """How many rows ``check`` and the date order look at."""
         return min(self.sample_rows, INFER_ROWS)

@@ -69,10 +69,6 @@ class ImportResult:
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
-    @property
-    def imported(self) -> int:
-        return self.added + self.updated
-
     def save_rejects(self, path: str | Path) -> None:
         """Write the rejected rows as a file to fix and import again (SPEC §4).
 

@@ -314,9 +314,6 @@ class JourneyTableModel(QAbstractTableModel):
     def summary_at(self, row: int) -> JourneySummary:
         return self._rows[row].summary
 
-    def validity_at(self, row: int) -> Validity | None:
-        return self._rows[row].validity
-
     def row_of(self, journey_id: int) -> int:
         """The row of a journey, or -1."""
         for number, row in enumerate(self._rows):
@@ -324,17 +321,11 @@ class JourneyTableModel(QAbstractTableModel):
                 return number
         return -1
 
-    def name_key_at(self, row: int) -> str:
-        return self._rows[row].name_key
-
     def matching_rows(self, needle: str, status: str) -> list[bool]:
         """Per row, whether the casefolded name contains ``needle`` and the status matches."""
         if status:
             return [needle in r.name_key and r.summary.status == status for r in self._rows]
         return [needle in r.name_key for r in self._rows]
-
-    def status_at(self, row: int) -> str:
-        return self._rows[row].summary.status
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -476,9 +476,6 @@ class JourneyCanvas(QGraphicsView):
 
     # --- public -----------------------------------------------------------------------------
 
-    def node_item(self, node_id: str) -> NodeItem | None:
-        return self.items_by_id.get(node_id)
-
     def edge_item(self, source_id: str, field: str) -> EdgeItem | None:
         return self.edges.get((source_id, field))
 
