@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import signal
 import sqlite3
 import time
 from collections.abc import Callable
@@ -43,27 +41,11 @@ __all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
-CRASH_AFTER_ENV = "JOURNEY_DESKTOP_CRASH_AFTER"
 
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
 # everyone (after a run insert met an entry number already taken).
 PROBE_NONE, PROBE_NEW, PROBE_ALL = 0, 1, 2
-
-
-class _CrashPoint:
-    """Test hook: ``JOURNEY_DESKTOP_CRASH_AFTER=N`` kills the process after N batch commits."""
-
-    def __init__(self) -> None:
-        raw = os.environ.get(CRASH_AFTER_ENV, "")
-        self.remaining = int(raw) if raw.strip().isdigit() else None
-
-    def committed(self) -> None:
-        if self.remaining is None:
-            return
-        self.remaining -= 1
-        if self.remaining <= 0:
-            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 @dataclass
@@ -153,7 +135,6 @@ class Evaluator:
         self.batch_size = max(1, int(batch_size))
         self.on_batch = on_batch
         self.cancelled = cancelled
-        self._crash = _CrashPoint()
         self._functions = sqlite_sql.FunctionState()
 
     # --- the tick -------------------------------------------------------------------------
@@ -246,7 +227,6 @@ class Evaluator:
 
     def _committed(self, summary: TickSummary) -> None:
         summary.batches += 1
-        self._crash.committed()
         if self.on_batch is not None:
             self.on_batch()
         if self.cancelled is not None and self.cancelled():
