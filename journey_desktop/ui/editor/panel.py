@@ -40,9 +40,9 @@ from journey_desktop.domain.journey import (
 )
 from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
-from journey_desktop.ui.editor.canvas import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.filter_editor import FilterEditorMixin
+from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.placeholders import PlaceholderMixin
 from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS
 

@@ -24,8 +24,9 @@ from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
-from journey_desktop.ui.editor.canvas import JourneyCanvas, node_icon
+from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
+from journey_desktop.ui.editor.items import node_icon
 from journey_desktop.ui.editor.layout import auto_layout
 from journey_desktop.ui.editor.panel import PropertiesPanel
 from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel

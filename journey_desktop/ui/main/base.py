@@ -31,8 +31,8 @@ from journey_desktop.ui.journey_table import (
     COL_NAME,
     JourneyFilterProxy,
     JourneyTableModel,
-    JourneyTableView,
 )
+from journey_desktop.ui.journey_view import JourneyTableView
 from journey_desktop.ui.startup import BusyNotice
 
 if TYPE_CHECKING:

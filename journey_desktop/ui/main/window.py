@@ -40,8 +40,8 @@ from journey_desktop.ui.journey_table import (
     JOURNEY_ID_ROLE,
     JourneyFilterProxy,
     JourneyTableModel,
-    JourneyTableView,
 )
+from journey_desktop.ui.journey_view import JourneyTableView
 from journey_desktop.ui.main.actions import ActionsMixin
 from journey_desktop.ui.main.actions.files import FileActionsMixin
 from journey_desktop.ui.main.actions.imports import ImportActionsMixin
