@@ -2,6 +2,8 @@
 column types, and one streaming pass that turns rows into customers or rejected rows.
 
 Pure Python on the csv module (``newline=''``), so quoted newlines and CR-only files work.
+One cohesive thing, kept whole past the usual 600 lines: the preview and the import must
+read a file the same way, step for step.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.journey import Node
 from journey_desktop.paths import resource_path
+from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.editor.layout import CARD_HEIGHT, CARD_WIDTH
 from journey_desktop.ui.editor.summary import TYPE_LABELS, node_summary
 
@@ -43,7 +44,6 @@ TYPE_COLORS = {
     "exit": "#5f6368",
 }
 SELECTION_COLOR = "#1a73e8"
-ERROR_COLOR = "#d93025"
 WARNING_COLOR = "#e37400"
 EDGE_COLOR = "#80868b"
 PORT_RADIUS = 6.0
