@@ -67,7 +67,10 @@ def wait_for_jobs() -> None:
     """Block until every running job has returned (at exit: an import or a write must end
     in the database, not halfway)."""
     for pool in {worker.pool for worker in list(_live) if worker.pool is not None}:
-        pool.waitForDone()
+        try:
+            pool.waitForDone()
+        except RuntimeError:  # a window's pool, gone with it: its destructor waited
+            pass
 
 
 __all__ = ["JobControl", "live_jobs", "run_job", "wait_for_jobs"]
