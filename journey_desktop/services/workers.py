@@ -1,4 +1,5 @@
-"""A small helper for long jobs: a QRunnable on the global pool reporting back by signals."""
+"""Long jobs off the GUI thread: a QRunnable that opens its thread's own database connection
+and reports back by signals (windows start them through ``ui.common.jobs.run_job``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The journey list: a table model over repository summaries, a filter proxy and the view.
+"""The journey list: a table model over repository summaries and its filter proxy.
 
 Sorting happens in the source model (one Python ``list.sort`` on native values) rather than
 in the proxy, whose C++ comparisons would call back into Python twice per comparison; the
