@@ -21,6 +21,7 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
     Action,
+    refusal,
     refusal_text,
 )
 from journey_desktop.domain.validation import (
@@ -74,7 +75,7 @@ class StoredJourney:
 
     @property
     def editable(self) -> bool:
-        return self.status == DRAFT
+        return refusal(self.status, Action.EDIT) is None
 
 
 @dataclass

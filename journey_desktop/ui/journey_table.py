@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.journey import Journey, JourneyFileError
-from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT
+from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, Action, refusal
 from journey_desktop.domain.validation import validate
 from journey_desktop.store.repository import JourneySummary
 from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
@@ -321,8 +321,8 @@ class JourneyTableModel(QAbstractTableModel):
     # --- helpers -------------------------------------------------------------------------
 
     def _cached_validity(self, summary: JourneySummary) -> Validity | None:
-        """None for non-drafts, the known result, or PENDING."""
-        if summary.status != DRAFT:
+        """None where Validate does not apply (not a draft), the known result, or PENDING."""
+        if refusal(summary.status, Action.VALIDATE) is not None:
             return None
         cached = self._validity_cache.get(summary.id)
         if cached is not None and cached[0] == _validated_from(summary):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from journey_desktop import APP_NAME
-from journey_desktop.domain.lifecycle import DRAFT, Action, refusal
+from journey_desktop.domain.lifecycle import Action, refusal
 from journey_desktop.ui.common.colours import CAUTION_COLOR, ERROR_COLOR, GO_COLOR
 from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.icons import icon
@@ -128,7 +128,7 @@ class ActionsMixin(MainWindowBase):
         status = s.status if s is not None else None
         none = NO_SELECTION
 
-        if status is not None and status != DRAFT:
+        if status is not None and refusal(status, Action.EDIT) is not None:
             self.action_edit.setText("&View")
             edit_tip = "Open the journey read-only (active and deactivated journeys are " \
                        "frozen; clone one to change it)"
