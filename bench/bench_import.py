@@ -120,7 +120,7 @@ def child_gui(data_dir: str, csv_path: str) -> None:
     from journey_desktop.store import open_store
     from journey_desktop.store.repository import JourneyRepository
     from journey_desktop.ui import prompts
-    from journey_desktop.ui.import_dialog import run_import_flow
+    from journey_desktop.ui.imports import run_import_flow
 
     app = QApplication.instance() or QApplication([])
     open_store(Path(data_dir))

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv)
 from journey_desktop.services.settings import WindowSettings
 from journey_desktop.store import open_store
-from journey_desktop.ui.main_window import MainWindow
+from journey_desktop.ui.main import MainWindow
 data_dir = Path({data_dir!r})
 open_store(data_dir)
 window = MainWindow(data_dir, settings=WindowSettings.at_path({settings!r}))
@@ -131,7 +131,7 @@ def ten_thousand(tmp: Path) -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     from journey_desktop.services.settings import WindowSettings
     from journey_desktop.store import open_store
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.main import MainWindow
 
     data_dir = tmp / "ten-thousand"
     fill(data_dir, 10_000)

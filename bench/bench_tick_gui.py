@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
 
     from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.services.settings import WindowSettings
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.main import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as tmp:

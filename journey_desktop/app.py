@@ -16,7 +16,7 @@ FIRST_TICK_SECONDS = 5
 
 
 def run_gui(data_dir_arg: str | None = None) -> int:
-    from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -27,10 +27,12 @@ def run_gui(data_dir_arg: str | None = None) -> int:
         SingleInstanceServer,
         ask_running_instance_to_activate,
     )
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.common.jobs import wait_for_jobs
+    from journey_desktop.ui.main import MainWindow
     from journey_desktop.ui.startup import ErrorReporter, open_database
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(ORGANIZATION_NAME)
@@ -54,8 +56,7 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
-    window.wait_for_background_work()
-    QThreadPool.globalInstance().waitForDone()  # an activation or import being written
+    wait_for_jobs()  # the list's, and an activation or import being written
     scheduler.stop()
     server.close()
     return result

@@ -75,7 +75,8 @@ def _window_opens(data_dir: Path) -> bool:
     from PySide6.QtWidgets import QApplication, QTableView
 
     from journey_desktop.store import close_store, open_store
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.main import MainWindow
+    from journey_desktop.ui.stats import StatsWindow
 
     app = QApplication.instance() or QApplication([])
     open_store(data_dir)
@@ -87,7 +88,7 @@ def _window_opens(data_dir: Path) -> bool:
         rows = table.model().rowCount() if table is not None else -1
         window.select_journey(1)
         window.action_stats.trigger()  # the charts (QtCharts) must be in the bundle too
-        views = [w for w in app.topLevelWidgets() if w.objectName() == "stats_window"]
+        views = [w for w in QApplication.topLevelWidgets() if isinstance(w, StatsWindow)]
         for view in views:
             if view.loading:
                 _wait_for(view.stats_loaded, view.stats_failed)

@@ -37,7 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def add_file_options(q: argparse.ArgumentParser) -> None:
     """The options of every CSV import: ID column, rejects file, date order."""
-    q.add_argument("--id-column", metavar="COL", help="the customer ID column (default: found by name)")
+    q.add_argument(
+        "--id-column", metavar="COL", help="the customer ID column (default: found by name)"
+    )
     q.add_argument(
         "--rejects",
         metavar="OUT.csv",
@@ -139,7 +141,8 @@ def _import(
             ctx.err.write(f"line {reject.line}: {reject.reason}\n")
         if result.rejected > SHOWN_REJECTS:
             more = result.rejected - SHOWN_REJECTS
-            where = f"; all of them are in {args.rejects}" if args.rejects else " (--rejects OUT.csv saves them all)"
+            where = (f"; all of them are in {args.rejects}" if args.rejects
+                     else " (--rejects OUT.csv saves them all)")
             ctx.err.write(f"... and {more} more rejected rows{where}\n")
         if partial is not None:
             try:

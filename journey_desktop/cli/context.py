@@ -19,8 +19,8 @@ EXIT_USAGE = 2
 
 # Times given on the command line: the evaluator adds up to a year of waits and ten years of
 # day windows to them, so they stay well inside what dates can hold.
-EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-LATEST_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
+EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class CliError(Exception):
@@ -71,19 +71,6 @@ class CliContext:
         if self._opened:
             close_store()
             self._opened = False
-
-
-def read_text_file(path: str) -> str:
-    """A UTF-8 text file given on the command line, or CliError naming the problem."""
-    file = Path(path)
-    if not file.exists():
-        raise CliError(f"{path}: no such file")
-    if file.is_dir():
-        raise CliError(f"{path}: is a folder, not a file")
-    try:
-        return file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not a text file (expected a UTF-8 journey file)") from None
 
 
 def parse_now(text: str) -> int:

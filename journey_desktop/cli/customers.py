@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from journey_desktop.cli.customers_import import add_import_command
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.cli.customers_import import add_import_command
 from journey_desktop.domain import engine
 from journey_desktop.store.customers import (
     CustomerBase,
@@ -17,8 +17,6 @@ from journey_desktop.store.customers import (
     MessageItem,
     RunItem,
 )
-
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,7 +56,7 @@ def _iso(ts: int | None) -> str | None:
 
 
 def _when(ts: int | None) -> str:
-    return "" if ts is None else engine.local_datetime(int(ts)).strftime(TIME_FORMAT)
+    return engine.local_time_text(ts)
 
 
 def customer_json(profile: CustomerProfile, memberships: list[Membership],

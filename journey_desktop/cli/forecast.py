@@ -73,7 +73,7 @@ def _print_table(ctx: CliContext, result: ForecastResult) -> None:
               f"from {_when(result, result.start)}, ticking every {every}")
     channels = channels_of(result.days) or ["messages"]
     header = ["date", "entered", "exited", "in progress", *channels]
-    rows = [
+    rows: list[list[object]] = [
         [day.date.isoformat(), day.entered, day.exited, day.in_progress,
          *(day.messages.get(c, 0) for c in channels)]
         for day in result.days
@@ -81,8 +81,9 @@ def _print_table(ctx: CliContext, result: ForecastResult) -> None:
     totals = result.totals
     rows.append(["total", totals.entered, totals.exited, totals.in_progress,
                  *(totals.messages.get(c, 0) for c in channels)])
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
+    table: list[list[object]] = [list(header), *rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    for row in table:
         cells = [str(row[0]).ljust(widths[0])]
         cells += [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
         ctx.print("  ".join(cells))

@@ -6,8 +6,9 @@ import argparse
 import json
 import re
 
-from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, read_text_file
-from journey_desktop.domain.journey import Activation, Duration, Journey, describe_activation
+from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.domain.journey import Activation, Duration, describe_activation
+from journey_desktop.domain.journey_file import read_journey_file, write_journey_file
 from journey_desktop.domain.validation import MAX_ENTRIES, duration_problem, max_entries_problem
 
 TIMEOUT_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -110,18 +111,18 @@ def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:
 
 
 def cmd_create(ctx: CliContext, args: argparse.Namespace) -> int:
-    journey = Journey.from_file(read_text_file(args.file))
+    journey = read_journey_file(args.file)
     journey_id = ctx.open().create(journey)
     ctx.print(str(journey_id))
     return EXIT_OK
 
 
 def cmd_export(ctx: CliContext, args: argparse.Namespace) -> int:
-    text = ctx.journey(args.journey).journey.to_json()
+    journey = ctx.journey(args.journey).journey
     if args.output:
-        ctx.output_file(args.output).write_text(text, encoding="utf-8")
+        write_journey_file(ctx.output_file(args.output), journey)
     else:
-        ctx.out.write(text)
+        ctx.out.write(journey.to_json())
     return EXIT_OK
 
 

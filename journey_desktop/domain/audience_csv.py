@@ -2,6 +2,8 @@
 column types, and one streaming pass that turns rows into customers or rejected rows.
 
 Pure Python on the csv module (``newline=''``), so quoted newlines and CR-only files work.
+One cohesive thing, kept whole past the usual 600 lines: the preview and the import must
+read a file the same way, step for step.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -151,7 +154,8 @@ def sniff_delimiter(text: str) -> str:
     best_score: tuple[float, int] = (0.0, 1)
     for delimiter in DELIMITERS:
         try:
-            rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            rows = [row for row in reader if row]
         except csv.Error:
             continue
         if not rows or len(rows[0]) < 2:
@@ -199,10 +203,6 @@ class CsvPreview:
     truncated: bool  # the sample is only the start of the file
     # every column -> its trimmed values in the first INFER_ROWS rows
     samples: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def other_columns(self) -> list[str]:
-        return [c for c in self.header if c != self.id_column]
 
     @property
     def checked_rows(self) -> int:
@@ -309,7 +309,8 @@ def _preview(
     if encoding not in ENCODINGS:
         raise CsvFileError(f"unknown encoding {encoding!r}")
     _register_fallback()
-    text = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK_ERRORS).decode(head, final=complete)
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK_ERRORS)
+    text = decoder.decode(head, final=complete)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
@@ -635,7 +636,7 @@ class CustomerReader:
                     batch.ids += ids
                     batch.fields += encoder.encode(cells, len(rows), joined)
                     first, last = records.first, records.last
-                    self._log_misfits(encoder, lambda: _row_starts(rows, first, last))
+                    self._log_misfits(encoder, partial(_row_starts, rows, first, last))
                 else:
                     self._sort_out(batch, rows, records.first, records.last, width, id_index,
                                    encoder)

@@ -53,6 +53,14 @@ def local_datetime(ts: int, tz: dt.tzinfo | None = None) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, tz)
 
 
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def local_time_text(ts: int | None, tz: dt.tzinfo | None = None) -> str:
+    """A UTC instant as people read it, in local time to the minute; blank for none."""
+    return "" if ts is None else local_datetime(int(ts), tz).strftime(TIME_FORMAT)
+
+
 def local_date(ts: int, tz: dt.tzinfo | None = None) -> dt.date:
     """The local calendar day of an instant: what "today" means to date filters."""
     if tz is None:
@@ -128,6 +136,8 @@ def next_rhythm_point(first_check_at: int, timeout: int, now: int,
                       tz: dt.tzinfo | None = None, *, inclusive: bool = False) -> int:
     """The first rhythm point strictly after ``now`` (at or after it with ``inclusive``).
 
+    The evaluator mostly runs it from SQL (``jd_next_check``, registered by ``sqlite_sql``).
+
     The rhythm is ``first_check_at`` plus any whole number of timeouts, so checks keep their
     hour; whole-day timeouts step in local calendar days. A first check in the future (a
     tick made with a clock ahead of time) still yields the rhythm's first point after now.
@@ -168,7 +178,10 @@ def branch_for_bucket(bucket: int, percents: Sequence[int]) -> int:
 
 
 def split_branch(journey_id: int, external_id: str, entry_number: int, node: Node) -> int:
-    """Which branch of a split node a run takes (deterministic per journey, customer, entry)."""
+    """Which branch of a split node a run takes (deterministic per journey, customer, entry).
+
+    Reference implementation: the evaluator asks SQL's ``jd_split`` (``sqlite_sql``), which
+    runs the same ``split_bucket`` and ``branch_for_bucket``."""
     bucket = split_bucket(journey_id, external_id, entry_number, node.id)
     return branch_for_bucket(bucket, [b.percent for b in node.branches])
 
@@ -276,7 +289,10 @@ def message_templates(node: Node) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def render_message(node: Node, fields: Mapping[str, Any], run: RunContext) -> RenderedMessage:
-    """The outbox content of a message node for one run: the reference for ``render_sql``."""
+    """The outbox content of a message node for one run.
+
+    Reference implementation: the evaluator renders in SQL (``sqlite_sql.render_sql``); tests
+    hold the two to the same output."""
     mapped, extra = message_templates(node)
     return RenderedMessage(
         channel=node.channel or "",

@@ -29,6 +29,7 @@ ALL_OPS = tuple(dict.fromkeys(TEXT_OPS + NUMBER_OPS + DATE_OPS))
 # The most days a date operator looks ahead or back: an anniversary comes within a year
 # (366 with 29 February), a window of ten years covers any campaign.
 MAX_DAYS_BY_OP = {"anniversary_in_days": 366, "within_last_days": 3650, "within_next_days": 3650}
+DAY_OPS = tuple(MAX_DAYS_BY_OP)  # the date operators whose value is a number of days
 
 OP_LABELS = {
     "equals": "equals",
@@ -169,12 +170,12 @@ def condition_matches(condition: Condition, fields: Mapping[str, Any], today: dt
 
 
 def filter_matches(flt: Filter | None, fields: Mapping[str, Any], today: dt.date) -> bool:
-    """Whether a customer matches a filter; no filter or no conditions matches everyone."""
+    """Whether a customer matches a filter; no filter or no conditions matches everyone.
+
+    Reference implementation: the evaluator filters in SQL (``sqlite_sql.filter_sql``);
+    tests hold the two to the same answers."""
     if flt is None or not flt.conditions:
         return True
     results = (condition_matches(c, fields, today) for c in flt.conditions)
     return any(results) if flt.match == "any" else all(results)
 
-
-def filter_fields(flt: Filter | None) -> list[str]:
-    return [c.field for c in flt.conditions] if flt else []

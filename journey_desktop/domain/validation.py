@@ -27,6 +27,7 @@ WARNING = "warning"
 NAME_MAX_LENGTH = 120
 # The most entries per customer: what the activation dialog's nine-digit field takes.
 MAX_ENTRIES = 999_999_999
+MIN_BRANCHES, MAX_BRANCHES = 2, 10  # of a split
 AT_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Links a push may carry: the web, or an app's own link (myapp://offers/42); never a scheme
 # that runs or reads something where the link is opened.
@@ -302,12 +303,14 @@ class _Validator:
                     nid, "duration.unit", f"unit must be one of {', '.join(DURATION_UNITS)}"
                 )
         if node.at_time is not None and not AT_TIME.match(node.at_time):
-            self.error(nid, "at_time", f"time of day must be HH:MM (00:00-23:59), not {node.at_time!r}")
+            self.error(nid, "at_time",
+                       f"time of day must be HH:MM (00:00-23:59), not {node.at_time!r}")
 
     def check_split(self, nid: str, node: Node) -> None:
         count = len(node.branches)
-        if not 2 <= count <= 10:
-            self.error(nid, "branches", f"a split needs 2 to 10 branches, not {count}")
+        if not MIN_BRANCHES <= count <= MAX_BRANCHES:
+            self.error(nid, "branches",
+                       f"a split needs {MIN_BRANCHES} to {MAX_BRANCHES} branches, not {count}")
         total = 0
         all_whole = True
         for i, branch in enumerate(node.branches):
@@ -339,7 +342,8 @@ class _Validator:
         if channel == "sms":
             length = len(node.content.get("body", ""))
             if length > SMS_MAX_LENGTH:
-                self.error(nid, "body", f"SMS is {length} characters, over the limit of {SMS_MAX_LENGTH}")
+                self.error(nid, "body",
+                           f"SMS is {length} characters, over the limit of {SMS_MAX_LENGTH}")
         if channel == "whatsapp":
             template = node.content.get("template", "").strip()
             if template and not re.fullmatch(r"[a-z0-9_]+", template):
@@ -379,12 +383,14 @@ class _Validator:
                 self.error(nid, f"{where}.field", "the field is empty")
             problem = value_problem(condition)
             if problem:
-                self.error(nid, f"{where}.op" if "operator" in problem else f"{where}.value", problem)
+                field = f"{where}.op" if "operator" in problem else f"{where}.value"
+                self.error(nid, field, problem)
                 continue
             if self.columns is None or not condition.field.strip():
                 continue
             if condition.field not in self.columns:
-                self.warn(nid, f"{where}.field", f"{condition.field!r} is not a column of the audience")
+                self.warn(nid, f"{where}.field",
+                          f"{condition.field!r} is not a column of the audience")
                 continue
             kind = op_field_type(condition.op)
             column_type = self.columns[condition.field]
@@ -404,7 +410,8 @@ class _Validator:
         timeout = act.timeout
         timeout_error = duration_problem(timeout.value, timeout.unit, "the timeout")
         if timeout.unit not in DURATION_UNITS:
-            self.error(None, "activation.timeout.unit", f"unit must be one of {', '.join(DURATION_UNITS)}")
+            self.error(None, "activation.timeout.unit",
+                       f"unit must be one of {', '.join(DURATION_UNITS)}")
         elif timeout_error:
             self.error(None, "activation.timeout.value", timeout_error)
         elif (

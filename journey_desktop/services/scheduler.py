@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from journey_desktop.services.workers import Cancelled, JobControl, Worker
-from journey_desktop.store.db import database
+from journey_desktop.store.db import database, proxy
 from journey_desktop.store.errors import StoreError, raise_sqlite_error
 from journey_desktop.store.evaluator import Evaluator, TickCancelled, TickSummary
 from journey_desktop.store.evaluator_lock import (
@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 
 def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
               heartbeat: Callable[[], object]) -> TickSummary:
-    """One tick on this worker thread's own connection (peewee connections are per thread)."""
-    database.connect(reuse_if_open=True)
+    """One tick (the Worker runs it on this thread's own connection)."""
     try:
         evaluator = Evaluator(database, tz=tz, on_batch=heartbeat,
                               cancelled=lambda: control.cancelled)
@@ -40,10 +39,8 @@ def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
     except TickCancelled:
         raise Cancelled() from None
     except Exception as exc:  # the evaluator's own SQL: a full disk is said in words
-        raise_sqlite_error(exc, getattr(database.obj, "path", None))
+        raise_sqlite_error(exc, getattr(proxy.obj, "path", None))
         raise
-    finally:
-        database.close()
 
 
 class EvaluatorScheduler(QObject):

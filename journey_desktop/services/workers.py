@@ -1,4 +1,5 @@
-"""A small helper for long jobs: a QRunnable on the global pool reporting back by signals."""
+"""Long jobs off the GUI thread: a QRunnable that opens its thread's own database connection
+and reports back by signals (windows start them through ``ui.common.jobs.run_job``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from journey_desktop.store.db import database
+from journey_desktop.store.db import database, proxy
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,14 @@ class WorkerSignals(QObject):
 
 
 class Worker(QRunnable):
-    """Runs ``job(control, *args)`` off the GUI thread.
+    """Runs ``job(control, *args)`` off the GUI thread, on the thread's own connection.
 
     Expected failures should be raised as exceptions whose text is fit for the user; a bug
     is logged with its traceback and reported with the same signal.
     """
 
-    def __init__(self, job: Callable[..., Any], *args: Any, expected: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(self, job: Callable[..., Any], *args: Any,
+                 expected: tuple[type[BaseException], ...] = ()) -> None:
         super().__init__()
         self.setAutoDelete(False)
         self.signals = WorkerSignals()
@@ -63,9 +65,13 @@ class Worker(QRunnable):
         self._job = job
         self._args = args
         self._expected = expected
+        self.pool: QThreadPool | None = None
 
     def run(self) -> None:  # Qt override
+        own = proxy.obj is not None  # no database open: a job that needs none
         try:
+            if own:  # this thread's own connection (peewee keeps one per thread)
+                database.connect(reuse_if_open=True)
             result = self._job(self.control, *self._args)
         except Cancelled:
             self.signals.cancelled.emit()
@@ -76,20 +82,15 @@ class Worker(QRunnable):
             self.signals.failed.emit(f"Unexpected error: {exc}")
         else:
             self.signals.finished.emit(result)
+        finally:
+            if own:
+                database.close()
 
     def start(self, pool: QThreadPool | None = None) -> Worker:
-        (pool or QThreadPool.globalInstance()).start(self)
+        self.pool = pool or QThreadPool.globalInstance()
+        self.pool.start(self)
         return self
 
     def cancel(self) -> None:
         self.control.cancel()
 
-
-def on_own_connection(control: JobControl, call: Callable[[], Any]) -> Any:
-    """A job that runs ``call()`` on the worker thread's own database connection (peewee
-    keeps one per thread), closed afterwards."""
-    database.connect(reuse_if_open=True)
-    try:
-        return call()
-    finally:
-        database.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 from peewee import Database
 
 from journey_desktop.paths import database_path
-from journey_desktop.store.db import connect, database, read_schema_version
+from journey_desktop.store.db import connect, database, proxy, read_schema_version
 from journey_desktop.store.migrations import check_version, migrate
 
 
@@ -24,11 +24,11 @@ def open_store(data_dir: Path, *, check_pages: bool = False) -> Database:
     current = read_schema_version(path, check_pages=check_pages)
     check_version(path, current)
     db = connect(path, checked=check_pages)
-    database.initialize(db)
+    proxy.initialize(db)
     migrate(db, path, current)
     return db
 
 
 def close_store() -> None:
-    if database.obj is not None and not database.is_closed():
+    if proxy.obj is not None and not database.is_closed():
         database.close()

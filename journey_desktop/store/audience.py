@@ -24,13 +24,12 @@ from journey_desktop.domain.audience_csv import (
     create_text,
 )
 from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
-    ACTIVE,
-    DEACTIVATED,
     JourneyNotFoundError,
     JourneyRepository,
     LifecycleError,
@@ -69,10 +68,6 @@ class ImportResult:
     misfits: MisfitLog = field(default_factory=MisfitLog)  # values stored as not set
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-
-    @property
-    def imported(self) -> int:
-        return self.added + self.updated
 
     def save_rejects(self, path: str | Path) -> None:
         """Write the rejected rows as a file to fix and import again (SPEC §4).
@@ -135,11 +130,9 @@ class AudienceStore:
         record = JourneyRecord.get_or_none(JourneyRecord.id == journey_id)
         if record is None:
             raise JourneyNotFoundError(f"no journey with id {journey_id}")
-        if record.status == DEACTIVATED:
-            raise LifecycleError(
-                f"journey {record.name!r} is deactivated, so its audience cannot change; "
-                "clone it to run it again with a new audience"
-            )
+        text = refusal_text(record.name, record.status, Action.IMPORT_AUDIENCE)
+        if text is not None:
+            raise LifecycleError(text)
         return record
 
     def import_csv(

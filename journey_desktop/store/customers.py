@@ -177,7 +177,8 @@ class CustomerBase:
         parts: list[str] = []
         params: list[Any] = []
         for variant in case_variants(head) if head else [""]:
-            clauses, values = [], []
+            clauses: list[str] = []
+            values: list[Any] = []
             if variant:
                 clauses.append("external_id >= ?")
                 values.append(variant)

@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import Database, DatabaseProxy, SqliteDatabase
 
 from journey_desktop.store.errors import (
     BUSY_TIMEOUT_SECONDS,
@@ -23,7 +23,9 @@ from journey_desktop.store.errors import (
     raise_sqlite_error,
 )
 
-database = DatabaseProxy()
+proxy = DatabaseProxy()
+# Everything but ``open_store`` uses the proxy as the Database it forwards every call to.
+database = cast(Database, proxy)
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -7,14 +7,15 @@ not the audience. Each batch of customers is moved through the journey with a fe
 own: the outbox row is written in the same transaction that moves the run on, and every
 write is keyed (``ON CONFLICT DO NOTHING``), so a tick killed anywhere and run again loses
 nothing and writes nothing twice.
+
+One cohesive thing, kept whole past the usual 600 lines: the tick's statements share one
+scratch table and one transaction per batch, and read best in order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import signal
 import sqlite3
 import time
 from collections.abc import Callable
@@ -25,6 +26,15 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import SMS_MAX_LENGTH, Journey, JourneyFileError, Node
+from journey_desktop.domain.lifecycle import (
+    ACTIVE,
+    COMPLETED,
+    END_EXIT,
+    END_INVALID,
+    END_LEFT_AUDIENCE,
+    IN_PROGRESS,
+    STOPPED,
+)
 from journey_desktop.store import evaluator_clock, sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
@@ -34,34 +44,11 @@ __all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
-CRASH_AFTER_ENV = "JOURNEY_DESKTOP_CRASH_AFTER"
-
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-STOPPED = "stopped"
-END_EXIT = "exit"
-END_LEFT_AUDIENCE = "left_audience"
-END_INVALID = "invalid_node"
 
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
 # everyone (after a run insert met an entry number already taken).
 PROBE_NONE, PROBE_NEW, PROBE_ALL = 0, 1, 2
-
-
-class _CrashPoint:
-    """Test hook: ``JOURNEY_DESKTOP_CRASH_AFTER=N`` kills the process after N batch commits."""
-
-    def __init__(self) -> None:
-        raw = os.environ.get(CRASH_AFTER_ENV, "")
-        self.remaining = int(raw) if raw.strip().isdigit() else None
-
-    def committed(self) -> None:
-        if self.remaining is None:
-            return
-        self.remaining -= 1
-        if self.remaining <= 0:
-            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 @dataclass
@@ -143,7 +130,7 @@ class Evaluator:
         *,
         tz: dt.tzinfo | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        on_batch: Callable[[], None] | None = None,
+        on_batch: Callable[[], object] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db if db is not None else database
@@ -151,7 +138,6 @@ class Evaluator:
         self.batch_size = max(1, int(batch_size))
         self.on_batch = on_batch
         self.cancelled = cancelled
-        self._crash = _CrashPoint()
         self._functions = sqlite_sql.FunctionState()
 
     # --- the tick -------------------------------------------------------------------------
@@ -170,7 +156,7 @@ class Evaluator:
         back = evaluator_clock.clock_went_back(self.db, now)
         summary.clock_went_back_from = back
         rows = conn.execute(
-            "SELECT id, name, definition FROM journey WHERE status = 'active' ORDER BY id"
+            f"SELECT id, name, definition FROM journey WHERE status = '{ACTIVE}' ORDER BY id"
         ).fetchall()
         for journey_id, name, definition in rows:
             selected = journey_ids is None or journey_id in journey_ids
@@ -244,7 +230,6 @@ class Evaluator:
 
     def _committed(self, summary: TickSummary) -> None:
         summary.batches += 1
-        self._crash.committed()
         if self.on_batch is not None:
             self.on_batch()
         if self.cancelled is not None and self.cancelled():
@@ -300,7 +285,7 @@ class Evaluator:
                 f" c.first_check_at AS first, {match_sql} AS matched,"
                 f"  CASE WHEN {entries} = 0 THEN 0 ELSE EXISTS (SELECT 1 FROM run r"
                 "   WHERE r.journey_id = c.journey_id AND r.external_id = c.external_id"
-                f"   AND r.entry_number = {entries} AND r.state = 'in_progress') END AS busy"
+                f"   AND r.entry_number = {entries} AND r.state = '{IN_PROGRESS}') END AS busy"
                 f" FROM member c{profile} WHERE c.journey_id = ? AND c.next_check_at <= ?"
                 f" ORDER BY c.next_check_at {sqlite_sql.limit_once('?')})",
                 (*match_params, jid, now, self.batch_size),
@@ -389,6 +374,8 @@ class Evaluator:
                     source_params=[now],
                 )
         if last.type == "exit":
+            due: int | None
+            node_id: str | None
             state, node_id, due, ended, reason = COMPLETED, last.id, None, now, END_EXIT
             summary.completed += entered
         else:
@@ -494,7 +481,7 @@ class Evaluator:
                 self._write_messages(conn, plan, node, now, summary)
             reached = conn.execute(
                 f"UPDATE temp.jd_walk SET {assignments}, path = path || ? || '@' || due || ? "
-                "WHERE node = ? AND state = 'in_progress' AND due <= ?",
+                f"WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?",
                 (*params, node.id, "\n", node.id, now),
             ).rowcount
             if reached > 0:
@@ -508,13 +495,14 @@ class Evaluator:
         # A run still due here points at a node that does not exist (or sits on a cycle).
         stuck = conn.execute(
             "UPDATE temp.jd_walk SET state = ?, reason = ?, ended = due "
-            "WHERE state = 'in_progress' AND due <= ?",
+            f"WHERE state = '{IN_PROGRESS}' AND due <= ?",
             (STOPPED, END_INVALID, now),
         ).rowcount
         if stuck:
             log.error("journey %s: %s runs stopped on a missing node or a cycle", jid, stuck)
         for state, count in conn.execute(
-            "SELECT state, count(*) FROM temp.jd_walk WHERE state <> 'in_progress' GROUP BY state"
+            f"SELECT state, count(*) FROM temp.jd_walk WHERE state <> '{IN_PROGRESS}'"
+            " GROUP BY state"
         ):
             if state == COMPLETED:
                 summary.completed += count
@@ -569,7 +557,7 @@ class Evaluator:
         if source is None:
             source = (
                 "SELECT ext, entry_number, due FROM temp.jd_walk"
-                " WHERE node = ? AND state = 'in_progress' AND due <= ?"
+                f" WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?"
             )
             source_params = [node.id, now]
         mapped, extra = engine.message_templates(node)
@@ -624,6 +612,6 @@ class TickCancelled(Exception):
 
 def tick(now: int, *, db: Database | None = None, tz: dt.tzinfo | None = None,
          batch_size: int = DEFAULT_BATCH_SIZE,
-         on_batch: Callable[[], None] | None = None) -> TickSummary:
+         on_batch: Callable[[], object] | None = None) -> TickSummary:
     """One evaluation of every active journey of the initialised database at ``now``."""
     return Evaluator(db, tz=tz, batch_size=batch_size, on_batch=on_batch).tick(now)

@@ -36,14 +36,12 @@ from journey_desktop.domain.forecast import (
     ForecastTotals,
 )
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
+from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, IN_PROGRESS
 from journey_desktop.domain.validation import validate
 from journey_desktop.store import forecast_copy
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.repository import (
-    ACTIVE,
-    DEACTIVATED,
-    DRAFT,
     SettingsRepository,
     enrol_everyone,
 )
@@ -245,7 +243,7 @@ def _next_due(db: SqliteDatabase, journey_id: int) -> int | None:
     for sql in (
         "SELECT next_check_at FROM member WHERE journey_id = ? AND next_check_at IS NOT NULL "
         "ORDER BY next_check_at LIMIT 1",
-        "SELECT due_at FROM run WHERE journey_id = ? AND state = 'in_progress' "
+        f"SELECT due_at FROM run WHERE journey_id = ? AND state = '{IN_PROGRESS}' "
         "AND due_at IS NOT NULL ORDER BY due_at LIMIT 1",
     ):
         row = db.execute_sql(sql, (journey_id,)).fetchone()
@@ -256,7 +254,8 @@ def _next_due(db: SqliteDatabase, journey_id: int) -> int | None:
 
 def _in_progress(db: SqliteDatabase, journey_id: int) -> int:
     return int(db.execute_sql(
-        "SELECT count(*) FROM run WHERE journey_id = ? AND state = 'in_progress'", (journey_id,)
+        f"SELECT count(*) FROM run WHERE journey_id = ? AND state = '{IN_PROGRESS}'",
+        (journey_id,)
     ).fetchone()[0])
 
 

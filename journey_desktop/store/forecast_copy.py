@@ -15,6 +15,9 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.domain.lifecycle import IN_PROGRESS
+
 # The throwaway file needs no durability: a crash loses nothing that matters.
 COPY_PRAGMAS = {
     "journal_mode": "memory",
@@ -32,7 +35,8 @@ def _uri(path: Path, mode: str) -> str:
 
 def copy_journey(source: Path, target: Path, journey_id: int) -> None:
     """Create ``target`` with ``source``'s schema holding one journey, its whole audience
-    with their profiles, its runs in progress and the settings; node counters and outbox start empty."""
+    with their profiles, its runs in progress and the settings; node counters and outbox start
+    empty."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = memory")
@@ -53,10 +57,10 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
             ("journey", f"WHERE id = {jid}"),
             ("member", f"WHERE journey_id = {jid}"),
             # The profiles the journey reads: its members', or everyone's.
-            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid}) = 'all'"
-                        f" OR external_id IN (SELECT external_id FROM {_ALIAS}.member"
-                        f" WHERE journey_id = {jid})"),
-            ("run", f"WHERE journey_id = {jid} AND state = 'in_progress'"),
+            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid})"
+                        f" = '{AUDIENCE_ALL}' OR external_id IN"
+                        f" (SELECT external_id FROM {_ALIAS}.member WHERE journey_id = {jid})"),
+            ("run", f"WHERE journey_id = {jid} AND state = '{IN_PROGRESS}'"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
         conn.execute("COMMIT")

@@ -21,7 +21,6 @@ from journey_desktop.store.output_path import check_output_path
 
 PENDING = "pending"
 EXPORTED = "exported"
-STATUSES = (PENDING, EXPORTED)
 CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";")  # comma by default; semicolon for spreadsheets in comma-decimal locales

@@ -12,6 +12,7 @@ from peewee import (
     TextField,
 )
 
+from journey_desktop.domain.lifecycle import IN_PROGRESS
 from journey_desktop.store.db import database
 
 
@@ -112,7 +113,7 @@ class RunRecord(BaseRecord):
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="runs", index=False)
     external_id = TextField()
     entry_number = IntegerField()
-    state = TextField(default="in_progress")  # in_progress | completed | stopped
+    state = TextField(default=IN_PROGRESS)  # IN_PROGRESS | COMPLETED | STOPPED
     node = TextField()  # the node the run is at (waiting in, or about to run)
     due_at = IntegerField(null=True)  # when the node falls due; NULL once ended
     started_at = IntegerField()

@@ -6,11 +6,24 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from peewee import SQL, Database, Value, fn
 
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
+from journey_desktop.domain.lifecycle import (
+    ACTIVE,
+    DEACTIVATED,
+    DRAFT,
+    END_DEACTIVATED,
+    IN_PROGRESS,
+    STOPPED,
+    Action,
+    refusal,
+    refusal_text,
+)
 from journey_desktop.domain.validation import (
     NAME_MAX_LENGTH,
     ValidationResult,
@@ -32,12 +45,6 @@ from journey_desktop.store.records import (
 from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
-
-DRAFT = "draft"
-ACTIVE = "active"
-DEACTIVATED = "deactivated"
-STATUSES = (DRAFT, ACTIVE, DEACTIVATED)
-
 
 # Callers only ask whether a database is over 100,000 rows (then they count in a worker).
 ROWS_COUNTED_AT_MOST = 200_000
@@ -68,7 +75,7 @@ class StoredJourney:
 
     @property
     def editable(self) -> bool:
-        return self.status == DRAFT
+        return refusal(self.status, Action.EDIT) is None
 
 
 @dataclass
@@ -85,6 +92,12 @@ class JourneySummary:
     messages: int | None
     updated_at: int
     definition: str
+    # JSON, column -> type, from the last import: validation checks conditions against it.
+    audience_columns: str = "{}"
+
+    def columns(self) -> dict[str, str] | None:
+        """The audience's columns for validation (None before any import)."""
+        return json.loads(self.audience_columns or "{}") or None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -198,7 +211,7 @@ class JourneyRepository:
             audience = self._counts(MemberRecord, MemberRecord.journey)
             entered = self._counts(RunRecord, RunRecord.journey)
             in_progress = self._counts(
-                RunRecord, RunRecord.journey, RunRecord.state == "in_progress"
+                RunRecord, RunRecord.journey, RunRecord.state == IN_PROGRESS
             )
             messages = self._counts(OutboxRecord, OutboxRecord.journey)
         else:
@@ -210,6 +223,7 @@ class JourneyRepository:
             JourneyRecord.status,
             JourneyRecord.updated_at,
             JourneyRecord.definition,
+            JourneyRecord.audience_columns,
         ).order_by(JourneyRecord.id)
         if counts:
             # A draft for everyone has no members until it is activated: it will have all.
@@ -218,7 +232,8 @@ class JourneyRepository:
             )
             if drafts_for_all.exists():
                 everyone = self.profile_count()
-                audience.update({jid: everyone for (jid,) in drafts_for_all.tuples()})
+                ids = cast(Iterable[tuple[int]], drafts_for_all.tuples())
+                audience.update({jid: everyone for (jid,) in ids})
         return [  # plain tuples: building model objects is most of the cost at 10,000 rows
             JourneySummary(
                 id=jid,
@@ -230,8 +245,10 @@ class JourneyRepository:
                 messages=messages.get(jid, default),
                 updated_at=updated_at,
                 definition=definition,
+                audience_columns=columns,
             )
-            for jid, name, status, updated_at, definition in rows.tuples()
+            for jid, name, status, updated_at, definition, columns in cast(
+                Iterable[tuple[Any, ...]], rows.tuples())
         ]
 
     def rows_to_count(self) -> int:
@@ -278,6 +295,7 @@ class JourneyRepository:
             messages=OutboxRecord.select().where(OutboxRecord.journey == journey_id).count(),
             updated_at=record.updated_at,
             definition=record.definition,
+            audience_columns=record.audience_columns,
         )
 
     def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:
@@ -323,7 +341,7 @@ class JourneyRepository:
         """Store a draft's new definition; active and deactivated journeys are frozen."""
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, DRAFT, "edited")
+            self._require(record, Action.EDIT)
             name = self._free_name(journey.name, excluding=journey_id)
             stored = journey.copy()
             stored.name = name
@@ -361,9 +379,11 @@ class JourneyRepository:
     def copy_name(self, name: str) -> str:
         """The first free name of "Copy of NAME", "Copy of NAME (2)", ..."""
         base = re.sub(r" \(\d+\)$", "", f"Copy of {name.strip()}")
-        base = base[: NAME_MAX_LENGTH - 6].rstrip()
-        candidate = base
-        number = 2
+        return self.free_name(base[: NAME_MAX_LENGTH - 6].rstrip())
+
+    def free_name(self, base: str) -> str:
+        """The first free name of ``base``, "``base`` (2)", ..."""
+        candidate, number = base, 2
         while self.name_taken(candidate):
             candidate = f"{base} ({number})"
             number += 1
@@ -392,7 +412,7 @@ class JourneyRepository:
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, DRAFT, "activated")
+            self._require(record, Action.ACTIVATE)
             stored = self._stored(record)
             journey = stored.journey
             if activation is not None:
@@ -419,12 +439,12 @@ class JourneyRepository:
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
-            self._require(record, ACTIVE, "deactivated")
+            self._require(record, Action.DEACTIVATE)
             stopped = (
                 RunRecord.update(
-                    state="stopped", end_reason="deactivated", ended_at=stamp, due_at=None
+                    state=STOPPED, end_reason=END_DEACTIVATED, ended_at=stamp, due_at=None
                 )
-                .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+                .where((RunRecord.journey == journey_id) & (RunRecord.state == IN_PROGRESS))
                 .execute()
             )
             MemberRecord.update(next_check_at=None).where(
@@ -450,18 +470,10 @@ class JourneyRepository:
         return record
 
     @staticmethod
-    def _require(record: JourneyRecord, status: str, verb: str) -> None:
-        if record.status == status:
-            return
-        if record.status == ACTIVE and verb == "edited":
-            reason = "it is active; clone it to make changes"
-        elif record.status == DEACTIVATED and verb == "activated":
-            reason = "it is deactivated, which is final; clone it to run it again"
-        elif record.status == DEACTIVATED and verb == "edited":
-            reason = "it is deactivated; clone it to make changes"
-        else:
-            reason = f"it is {record.status}"
-        raise LifecycleError(f"journey {record.name!r} cannot be {verb}: {reason}")
+    def _require(record: JourneyRecord, action: Action) -> None:
+        text = refusal_text(record.name, record.status, action)
+        if text is not None:
+            raise LifecycleError(text)
 
     def _free_name(self, name: str, *, excluding: int | None = None) -> str:
         trimmed = check_name(name)
@@ -493,7 +505,7 @@ class JourneyRepository:
     def _runs_in_progress(journey_id: int) -> int:
         return int(
             RunRecord.select()
-            .where((RunRecord.journey == journey_id) & (RunRecord.state == "in_progress"))
+            .where((RunRecord.journey == journey_id) & (RunRecord.state == IN_PROGRESS))
             .count()
         )
 

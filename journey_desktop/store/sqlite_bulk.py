@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from journey_desktop.domain.audience_csv import CustomerBatch
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.store.db import database
 from journey_desktop.store.records import MemberRecord, ProfileRecord
 
@@ -216,7 +218,7 @@ class CustomerUpsert:
         everyone (SPEC §4), due at the next tick; members already there keep their state.
         Without such a journey (the usual case) the profiles are not read again."""
         journeys = [jid for (jid,) in self._conn.execute(
-            "SELECT id FROM journey WHERE status = 'active' AND audience = 'all'")]
+            "SELECT id FROM journey WHERE status = ? AND audience = ?", (ACTIVE, AUDIENCE_ALL))]
         for jid in journeys:
             self._conn.execute(
                 f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
@@ -235,7 +237,9 @@ def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
     Writes only to a TEMP table, so it takes no write lock on the database.
     """
     conn = _connection()
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (external_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (external_id TEXT PRIMARY KEY) WITHOUT ROWID"
+    )
     try:
         conn.execute(f"DELETE FROM {_IDS}")
         for batch in id_batches:

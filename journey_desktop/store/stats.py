@@ -10,6 +10,7 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import Journey
+from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import count_audience
@@ -83,9 +84,9 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.entered += count
-        if state == "in_progress":
+        if state == IN_PROGRESS:
             stats.in_progress += count
-        elif state == "completed":
+        elif state == COMPLETED:
             stats.completed += count
         else:
             stats.stopped += count
@@ -108,8 +109,8 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
     if stats.customers_entered < stats.entered:
         # Some customers re-entered: the counters count runs, so count each customer once
         # from the runs' paths (only journeys with re-entry pay for this scan).
-        for node in stats.nodes:
-            stats.nodes[node] = db.execute_sql(
+        for node_id in stats.nodes:
+            stats.nodes[node_id] = db.execute_sql(
                 "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ? AND "
                 + sqlite_sql.run_path_reaches(),
                 (journey_id, node),

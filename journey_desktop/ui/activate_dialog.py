@@ -19,15 +19,11 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.journey import Activation, describe_activation
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.services.workers import Worker, on_own_connection
+from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
-
-# Activations started last, kept alive until their threads are long done with them.
-_recent_workers: list[Worker] = []
-
-ERROR_COLOR = "#b3261e"
-WARNING_COLOR = "#9a6700"
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
+from journey_desktop.ui.common.jobs import run_job
 
 
 class ActivateDialog(QDialog):
@@ -152,16 +148,10 @@ class ActivateDialog(QDialog):
             return
         # Making a large audience due takes seconds (about 1.7 s for a million customers):
         # the window stays usable meanwhile, the dialog waits.
-        worker = Worker(on_own_connection,
-                        partial(self._repo.activate, self._journey_id, activation),
-                        expected=(RepositoryError,))
-        worker.signals.finished.connect(self._on_worker_finished)
-        worker.signals.failed.connect(self._on_worker_failed)
-        self._worker = worker
-        _recent_workers.append(worker)  # alive even if the dialog goes first
-        del _recent_workers[:-4]
         self._set_busy(True)
-        worker.start()
+        activate = partial(self._repo.activate, self._journey_id, activation)
+        self._worker = run_job(lambda _control: activate(), self._on_worker_finished,
+                               self._on_worker_failed)
 
     @Slot(object)
     def _on_worker_finished(self, result: ValidationResult) -> None:

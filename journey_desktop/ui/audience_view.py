@@ -208,7 +208,8 @@ class AudienceView(QWidget):
             )
         else:
             start = (page - 1) * self._page_size + 1
-            what = "customers" if not self.prefix else f"customers whose ID starts with “{self.prefix}”"
+            what = ("customers" if not self.prefix
+                    else f"customers whose ID starts with “{self.prefix}”")
             self.page_label.setText(
                 f"{start:,}–{start + len(rows) - 1:,} of {self._total:,} {what} "
                 f"(page {page:,} of {self.page_count:,})"

@@ -1,4 +1,4 @@
-"""The journey list: a table model over repository summaries, a filter proxy and the view.
+"""The journey list: a table model over repository summaries and its filter proxy.
 
 Sorting happens in the source model (one Python ``list.sort`` on native values) rather than
 in the proxy, whose C++ comparisons would call back into Python twice per comparison; the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -18,28 +17,22 @@ from PySide6.QtCore import (
     QDateTime,
     QModelIndex,
     QPersistentModelIndex,
-    QRectF,
-    QSize,
     QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QWidget,
 )
 
 from journey_desktop.domain.journey import Journey, JourneyFileError
+from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, Action, refusal
 from journey_desktop.domain.validation import validate
-from journey_desktop.store.repository import ACTIVE, DEACTIVATED, DRAFT, JourneySummary
+from journey_desktop.store.repository import JourneySummary
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 
 COL_NAME = 0
 COL_STATUS = 1
@@ -75,8 +68,7 @@ STATUS_COLORS = {
     DEACTIVATED: ("#f1f1f1", "#6d6d6d"),
 }
 VALID_COLOR = "#1b7a3a"
-WARNING_COLOR = "#9a6700"
-INVALID_COLOR = "#b3261e"
+INVALID_COLOR = ERROR_COLOR
 DATE_FORMAT = "yyyy-MM-dd HH:mm"
 
 
@@ -113,9 +105,14 @@ def draft_validity(summary: JourneySummary) -> Validity:
     except JourneyFileError as exc:
         return Validity(1, 0, (f"definition: {exc}",))
     journey.name = summary.name
-    result = validate(journey)
+    result = validate(journey, audience_columns=summary.columns())
     findings = tuple(str(p) for p in (result.errors + result.warnings)[:5])
     return Validity(len(result.errors), len(result.warnings), findings)
+
+
+def _validated_from(summary: JourneySummary) -> tuple[int, str, str]:
+    """What a draft's mark depends on: a new import's columns change it without a save."""
+    return (summary.updated_at, summary.name, summary.audience_columns)
 
 
 def _plural(count: int, word: str) -> str:
@@ -183,7 +180,8 @@ class JourneyTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = []
-        self._validity_cache: dict[int, tuple[int, str, Validity]] = {}
+        # Per journey: what its mark was computed from (update, name, columns) and the mark.
+        self._validity_cache: dict[int, tuple[tuple[int, str, str], Validity]] = {}
         self._failures: dict[int, str] = {}
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
@@ -259,7 +257,8 @@ class JourneyTableModel(QAbstractTableModel):
         new_rows = {row.summary.id: n for n, row in enumerate(self._rows)}
         self.changePersistentIndexList(
             persistent,
-            [self.index(new_rows[jid], i.column()) for jid, i in zip(old_ids, persistent)],
+            [self.index(new_rows[jid], i.column())
+             for jid, i in zip(old_ids, persistent, strict=True)],
         )
         self.layoutChanged.emit()
 
@@ -306,9 +305,6 @@ class JourneyTableModel(QAbstractTableModel):
     def summary_at(self, row: int) -> JourneySummary:
         return self._rows[row].summary
 
-    def validity_at(self, row: int) -> Validity | None:
-        return self._rows[row].validity
-
     def row_of(self, journey_id: int) -> int:
         """The row of a journey, or -1."""
         for number, row in enumerate(self._rows):
@@ -316,32 +312,26 @@ class JourneyTableModel(QAbstractTableModel):
                 return number
         return -1
 
-    def name_key_at(self, row: int) -> str:
-        return self._rows[row].name_key
-
     def matching_rows(self, needle: str, status: str) -> list[bool]:
         """Per row, whether the casefolded name contains ``needle`` and the status matches."""
         if status:
             return [needle in r.name_key and r.summary.status == status for r in self._rows]
         return [needle in r.name_key for r in self._rows]
 
-    def status_at(self, row: int) -> str:
-        return self._rows[row].summary.status
-
     # --- helpers -------------------------------------------------------------------------
 
     def _cached_validity(self, summary: JourneySummary) -> Validity | None:
-        """None for non-drafts, the known result, or PENDING."""
-        if summary.status != DRAFT:
+        """None where Validate does not apply (not a draft), the known result, or PENDING."""
+        if refusal(summary.status, Action.VALIDATE) is not None:
             return None
         cached = self._validity_cache.get(summary.id)
-        if cached is not None and cached[0] == summary.updated_at and cached[1] == summary.name:
-            return cached[2]
+        if cached is not None and cached[0] == _validated_from(summary):
+            return cached[1]
         return PENDING
 
     def _validate(self, summary: JourneySummary) -> Validity:
         validity = draft_validity(summary)
-        self._validity_cache[summary.id] = (summary.updated_at, summary.name, validity)
+        self._validity_cache[summary.id] = (_validated_from(summary), validity)
         return validity
 
     @Slot()
@@ -520,121 +510,6 @@ class JourneyFilterProxy(QSortFilterProxyModel):
         if source_row < 0:
             return -1
         return self.mapFromSource(self._source.index(source_row, COL_NAME)).row()
-
-
-class StatusBadgeDelegate(QStyledItemDelegate):
-    """Draws the status as a coloured rounded badge."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        status = index.data(STATUS_ROLE)
-        text = opt.text
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        background, foreground = STATUS_COLORS.get(status, ("#eeeeee", "#333333"))
-        metrics = opt.fontMetrics
-        width = metrics.horizontalAdvance(text) + 16
-        height = metrics.height() + 4
-        rect = QRectF(opt.rect.left() + 6, opt.rect.center().y() - height / 2 + 0.5,
-                      min(width, opt.rect.width() - 12), height)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(background))
-        painter.drawRoundedRect(rect, height / 2, height / 2)
-        font = opt.font
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(QColor(foreground))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
-
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + 24, max(size.height(), option.fontMetrics.height() + 8))
-
-
-class JourneyTableView(QTableView):
-    """The table widget: one row selected at a time, CSV files dropped on a row."""
-
-    csv_dropped = Signal(int, str)  # journey id, file path
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("journey_table")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSortingEnabled(True)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.setAcceptDrops(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        self.setDropIndicatorShown(True)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(30)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(False)
-        header.setSectionsMovable(False)
-        self.setItemDelegateForColumn(COL_STATUS, StatusBadgeDelegate(self))
-
-    def apply_default_widths(self) -> None:
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        widths = {COL_STATUS: 120, COL_AUDIENCE: 90, COL_ENTERED: 80, COL_IN_PROGRESS: 95,
-                  COL_MESSAGES: 90, COL_VALIDITY: 150, COL_UPDATED: 135}
-        for column, width in widths.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, width)
-
-    # --- drops of CSV files --------------------------------------------------------------
-
-    @staticmethod
-    def csv_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return []
-        return [url.toLocalFile() for url in mime.urls()
-                if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() == ".csv"]
-
-    def _journey_at(self, event: QDropEvent | QDragMoveEvent) -> int | None:
-        index = self.indexAt(event.position().toPoint())
-        if not index.isValid():
-            return None
-        journey_id = index.siblingAtColumn(COL_NAME).data(JOURNEY_ID_ROLE)
-        return int(journey_id) if journey_id is not None else None
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
-        if self.csv_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # Qt override
-        if self.csv_paths(event) and self._journey_at(event) is not None:
-            index = self.indexAt(event.position().toPoint())
-            self.selectRow(index.row())
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
-        paths = self.csv_paths(event)
-        journey_id = self._journey_at(event)
-        if not paths or journey_id is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.csv_dropped.emit(journey_id, paths[0])
 
 
 def rows_for(model: QSortFilterProxyModel, column: int = COL_NAME) -> Sequence[str]:

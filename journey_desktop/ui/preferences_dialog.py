@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.store.repository import RepositoryError, SettingsRepository
+from journey_desktop.ui.common.colours import ERROR_COLOR
 
 UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600))
 
@@ -59,7 +60,7 @@ class PreferencesDialog(QDialog):
         note.setWordWrap(True)
         self.error_label = QLabel()
         self.error_label.setObjectName("preferences_error_label")
-        self.error_label.setStyleSheet("color: #b3261e;")
+        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
         self.error_label.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
 
-def ask_open_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
+def ask_open_file(parent: QWidget | None, title: str, directory: str,
+                  name_filter: str) -> str | None:
     path, _ = QFileDialog.getOpenFileName(parent, title, directory, name_filter)
     return path or None
 
 
-def ask_save_file(parent: QWidget | None, title: str, directory: str, name_filter: str) -> str | None:
+def ask_save_file(parent: QWidget | None, title: str, directory: str,
+                  name_filter: str) -> str | None:
     path, _ = QFileDialog.getSaveFileName(parent, title, directory, name_filter)
     return path or None
 

@@ -19,7 +19,7 @@ from journey_desktop.store.db import (
     DatabaseOpenError,
     NewerDatabaseError,
     add_busy_listener,
-    database,
+    proxy,
     set_aside,
 )
 from journey_desktop.store.errors import BUSY_TIMEOUT_SECONDS, StoreError, map_error
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def ask_fresh_database(parent: QWidget | None, error: DatabaseOpenError) -> bool:
     """Tell the user why the database was refused; True when they choose a fresh one."""
-    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, "The journey database cannot be opened.", parent=parent)
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
+                      "The journey database cannot be opened.", parent=parent)
     box.setObjectName("database_error_box")
     box.setInformativeText(
         f"{error.reason}.\n\nThe file is kept as it is:\n{error.path}\n\n"
@@ -136,5 +137,5 @@ class ErrorReporter:
 
 def _open_path() -> Path | None:
     """The open database file, to say how much room its disk has left."""
-    path = getattr(database.obj, "path", None)
+    path = getattr(proxy.obj, "path", None)
     return path if isinstance(path, Path) else None

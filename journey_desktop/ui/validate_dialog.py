@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.validation import Problem, ValidationResult
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 
 COL_SEVERITY = 0
 COL_NODE = 1
@@ -33,8 +34,6 @@ COL_MESSAGE = 3
 COLUMN_TITLES = ("", "Node", "Field", "Problem")
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 
-ERROR_COLOR = "#b3261e"
-WARNING_COLOR = "#9a6700"
 READY_COLOR = "#1b7a3a"
 
 
@@ -95,7 +94,6 @@ class ValidateDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("validate_dialog")
         self.setWindowTitle(f"Validate “{journey_name}”")
-        self.result = result
         layout = QVBoxLayout(self)
 
         self.summary_label = QLabel(self._summary_text(result))

@@ -63,10 +63,15 @@ def setup_journeys(data_dir: Path, customers: int = 12) -> list[int]:
 
 
 def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+            timeout: float = 60, crash_after: int | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+    """The command line in its own process; ``crash_after``: killed after that many batch
+    commits of a tick (``tests/cli/crash_after.py`` installs the per-batch hook)."""
     full_env = {**os.environ, "TZ": "Europe/Madrid", **(env or {})}
+    runner = (["-m", "journey_desktop"] if crash_after is None
+              else ["-m", "tests.cli.crash_after", str(crash_after)])
     return subprocess.run(
-        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir), *args],
+        [sys.executable, *runner, "--data-dir", str(data_dir), *args],
         capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout,
     )
 
@@ -179,7 +184,7 @@ def test_tick_killed_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path)
         shutil.copytree(base, data)
         for moment in ticks[:3]:
             crashed = run_cli(data, "tick", "--now", moment, "--batch-size", "3",
-                              env={"JOURNEY_DESKTOP_CRASH_AFTER": str(crash_after)})
+                              crash_after=crash_after)
             if crashed.returncode == -signal.SIGKILL:
                 kills += 1
                 again = run_cli(data, "tick", "--now", moment, "--batch-size", "3")
@@ -252,3 +257,11 @@ def test_journey_created_from_example_runs_from_the_command_line(cli, data_dir):
     assert cli("activate", "Seven-day discount week").code == 0
     assert cli("tick", "--now", T0).code == 0
     assert cli("stats", "1", "--json").json()["entered"] == 0
+
+
+def test_the_application_has_no_crash_switch_of_its_own(tmp_path):
+    """Crashes are a test's doing (``crash_after``): no environment variable kills a tick."""
+    setup_journeys(tmp_path, customers=3)
+    result = run_cli(tmp_path, "tick", "--now", T0, "--batch-size", "1",
+                     env={"JOURNEY_DESKTOP_CRASH_AFTER": "1"})
+    assert result.returncode == 0, result.stderr

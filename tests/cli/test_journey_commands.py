@@ -255,3 +255,13 @@ def test_installed_entry_point_and_environment_data_dir(tmp_path):
         capture_output=True, text=True, env=env,
     )
     assert json.loads(listed.stdout)[0]["name"] == "Birthday greetings"
+
+
+def test_export_to_a_place_that_cannot_be_written_is_one_line(cli, tmp_path):
+    assert cli("create", str(example_path("birthday"))).code == 0
+    target = tmp_path / "no-such-folder" / "out.json"
+    result = cli("export", "1", "-o", str(target))
+    assert result.code == 2
+    assert result.err == (f"journey-desktop: {target}: cannot be written: "
+                          "No such file or directory\n")
+    assert not target.exists()

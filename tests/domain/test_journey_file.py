@@ -124,3 +124,40 @@ def test_text_the_database_cannot_hold_is_refused_with_its_place(mutate, place):
     mutate(document)
     with pytest.raises(JourneyFileError, match=rf"^{re.escape(place)}: not valid Unicode text"):
         Journey.from_file(json.dumps(document))
+
+
+# --- reading and writing files: one wording for the window and the command line -------------
+
+def test_a_journey_file_reads_back_what_was_written(tmp_path):
+    from journey_desktop.domain.journey_file import read_journey_file, write_journey_file
+
+    path = tmp_path / "copy.json"
+    write_journey_file(path, minimal_journey("Round trip"))
+    assert read_journey_file(path).name == "Round trip"
+
+
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda p: p, "no such file"),
+        (lambda p: (p.mkdir(), p)[1], "is a folder, not a file"),
+        (lambda p: (p.write_bytes(b"\x89PNG\xff\xfe"), p)[1], "not a text file"),
+        (lambda p: (p.write_text("{}", encoding="utf-8"), p)[1], "not a valid journey file"),
+    ],
+    ids=["missing", "folder", "binary", "not-a-journey"],
+)
+def test_a_file_that_is_no_journey_file_is_named_with_its_problem(tmp_path, make, fragment):
+    from journey_desktop.domain.journey_file import read_journey_file
+
+    path = make(tmp_path / "j.json")
+    with pytest.raises(JourneyFileError) as refused:
+        read_journey_file(path)
+    assert str(refused.value).startswith(f"{path}: {fragment}")
+
+
+def test_a_file_that_cannot_be_written_says_so(tmp_path):
+    from journey_desktop.domain.journey_file import write_journey_file
+
+    target = tmp_path / "no-such-folder" / "j.json"
+    with pytest.raises(JourneyFileError, match="cannot be written"):
+        write_journey_file(target, minimal_journey("x"))

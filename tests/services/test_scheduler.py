@@ -113,3 +113,22 @@ def test_a_stored_interval_past_what_the_timer_counts_does_not_stop_the_launch(q
         assert scheduler.next_tick_at == NOW + SettingsRepository.MAX_TICK_INTERVAL
     finally:
         scheduler.stop()
+
+
+def test_a_tick_the_locked_database_refuses_is_said_in_words(qtbot, scheduler, journey_id,
+                                                             monkeypatch):
+    import sqlite3
+
+    from journey_desktop.services import scheduler as scheduler_module
+    from journey_desktop.store.errors import BusyError
+
+    def locked(self, now):  # type: ignore[no-untyped-def]
+        exc = sqlite3.OperationalError("database is locked")
+        exc.sqlite_errorcode = 5  # SQLITE_BUSY, as SQLite reports it
+        raise exc
+
+    monkeypatch.setattr(scheduler_module.Evaluator, "tick", locked)
+    with qtbot.waitSignal(scheduler.tick_failed, timeout=10_000) as blocker:
+        assert scheduler.run_now()
+    assert blocker.args == [str(BusyError())]
+    assert not blocker.args[0].startswith("Unexpected")

@@ -105,7 +105,7 @@ def test_activation_makes_draft_audience_due(repo):
 
 def test_deactivate_is_final_and_stops_runs(repo):
     journey_id = repo.create(load_example("birthday"))
-    with pytest.raises(LifecycleError, match="it is draft"):
+    with pytest.raises(LifecycleError, match="it is a draft; only an active journey"):
         repo.deactivate(journey_id)
     repo.activate(journey_id)
     add_customers(journey_id, 2)

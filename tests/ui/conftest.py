@@ -19,7 +19,7 @@ def window_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def make_main_window(qtbot, store: Path, repo, window_settings):  # type: ignore[no-untyped-def]
     """Build (and show) a main window on the test's data folder; closed at the end."""
-    from journey_desktop.ui.main_window import MainWindow
+    from journey_desktop.ui.main import MainWindow
 
     windows: list[MainWindow] = []
 

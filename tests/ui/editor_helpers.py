@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
 
 from journey_desktop.domain.journey import Activation, Journey
 from journey_desktop.ui.editor import EditorWindow
-from journey_desktop.ui.editor.canvas import EdgeItem, NodeItem
+from journey_desktop.ui.editor.items import EdgeItem, NodeItem
 from journey_desktop.ui.editor.layout import CARD_HEIGHT, CARD_WIDTH
 
 

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
-from journey_desktop.ui.import_dialog import CSV_FILTER, run_customers_import_flow
+from journey_desktop.ui.imports import run_customers_import_flow
+from journey_desktop.ui.imports.target import CSV_FILTER
 from journey_desktop.ui.journey_table import COL_AUDIENCE
 from tests.ui.test_import_dialog import Prompts, close_result, dialog_named, write
 from tests.ui.test_main_window import cell

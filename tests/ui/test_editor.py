@@ -321,7 +321,7 @@ def test_active_journey_is_read_only_with_clone_to_edit(qtbot, repo):
     window = open_editor(qtbot, repo, journey_id)
     banner = window.findChild(QLabel, "readonly_banner_text")
     assert window.banner.isVisible() and "active" in banner.text()
-    assert not window.palette.isEnabled()
+    assert not window.node_palette.isEnabled()
     assert not window.save_action.isEnabled()
     assert window.name_edit.isReadOnly()
     greet = cards(window)["greet"]

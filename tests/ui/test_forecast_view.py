@@ -27,7 +27,7 @@ def promotion_draft(repo):  # type: ignore[no-untyped-def]
 
 
 def make_window(qtbot, repo, journey_id):  # type: ignore[no-untyped-def]
-    from journey_desktop.ui.forecast_view import ForecastWindow
+    from journey_desktop.ui.forecast import ForecastWindow
 
     window = ForecastWindow(repo, journey_id, tz=MADRID)
     qtbot.addWidget(window)

@@ -11,19 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QGroupBox, QLabel, QWidget
 
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
-from journey_desktop.ui.import_dialog import (
-    CSV_FILTER,
-    ImportController,
-    csv_path_from_mime,
-    run_import_flow,
-)
+from journey_desktop.ui.imports import ImportController, run_import_flow
+from journey_desktop.ui.imports.target import CSV_FILTER
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 
@@ -359,15 +355,7 @@ def test_deactivated_journey_is_refused(qtbot, window, repo, journey_id, setting
         controller.start()
     assert asked.texts("open") == []
     [error] = asked.texts("error")
-    assert "deactivated" in error and "Clone it" in error
-
-
-def test_csv_path_from_dropped_files(tmp_path: Path) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "a.png")), QUrl.fromLocalFile(str(tmp_path / "b.CSV"))])
-    assert csv_path_from_mime(mime) == str(tmp_path / "b.CSV")
-    mime.setUrls([QUrl("https://example.com/c.csv")])
-    assert csv_path_from_mime(mime) is None
+    assert "deactivated" in error and "clone it" in error.lower()
 
 
 def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -20,12 +20,6 @@ from journey_desktop.ui.journey_table import (
     rows_for,
 )
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform cannot size native windows; not a fault of the window.
-    pytest.mark.qt_log_ignore("This plugin does not support"),
-]
-
 VALID = minimal_journey("x").to_json()
 
 

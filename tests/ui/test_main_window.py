@@ -18,12 +18,6 @@ from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.journey_table import COL_AUDIENCE, COL_NAME, COL_STATUS, COL_VALIDITY
 from tests.conftest import add_members, example_path
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    # The offscreen platform cannot size native windows; not a fault of the window.
-    pytest.mark.qt_log_ignore("This plugin does not support"),
-]
-
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -317,7 +311,7 @@ def test_deactivate_warns_it_is_irreversible(qtbot, repo, three, main_window, mo
 @pytest.fixture
 def large_database(monkeypatch):  # type: ignore[no-untyped-def]
     """The window treats the database as one too large to count on the GUI thread."""
-    monkeypatch.setattr("journey_desktop.ui.main_window.INLINE_COUNT_ROWS", -1)
+    monkeypatch.setattr("journey_desktop.ui.main.base.INLINE_COUNT_ROWS", -1)
 
 
 class HeldCounts:
@@ -713,7 +707,7 @@ def test_quit_closes_the_window(qtbot, main_window):
 
 
 def test_title_is_plain_on_the_default_data_folder(store, make_main_window, monkeypatch):
-    from journey_desktop.ui import main_window as main_window_module
+    from journey_desktop.ui.main import window as main_window_module
 
     monkeypatch.setattr(main_window_module, "default_data_dir", lambda: Path(store))
     assert make_main_window().windowTitle() == "Journey Desktop"
@@ -782,3 +776,56 @@ def test_statistics_and_outbox_windows_open_where_they_were_closed(qtbot, three,
     [stats] = open_windows("stats_window")
     [outbox] = open_windows("outbox_window")
     assert {"stats": stats.height(), "outbox": outbox.height()} == sizes
+
+
+def test_a_disabled_action_says_the_repositorys_own_refusal(qtbot, repo, three, main_window):
+    """The tooltip of a refused action and the error the store raises are one wording."""
+    from journey_desktop.store.audience import AudienceStore
+    from journey_desktop.store.repository import LifecycleError
+
+    window = main_window
+    click_row(qtbot, window, "Winter sale")
+    with pytest.raises(LifecycleError) as refused:
+        AudienceStore(repo).check_importable(three["ended"])
+    reason = str(refused.value).split(": ", 1)[1]
+    assert reason in window.action_import_audience.toolTip()
+    assert window.action_import_audience.toolTip().startswith("Cannot be given an audience")
+    click_row(qtbot, window, "Spring sale")
+    with pytest.raises(LifecycleError) as refused:
+        repo.activate(three["active"])
+    assert str(refused.value).split(": ", 1)[1] in window.action_activate.toolTip()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["on-the-spot", "in-a-job"])
+def test_a_write_the_busy_database_refuses_is_said_in_words(qtbot, repo, three, main_window,
+                                                            monkeypatch, large):
+    from journey_desktop.store.errors import BusyError
+
+    if large:
+        monkeypatch.setattr("journey_desktop.ui.main.base.INLINE_COUNT_ROWS", -1)
+
+    def busy(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise BusyError()
+
+    monkeypatch.setattr(repo, "deactivate", busy)
+    asked = Prompts(monkeypatch, answers=[True])
+    window = main_window
+    click_row(qtbot, window, "Spring sale")
+    window.action_deactivate.trigger()
+    qtbot.waitUntil(lambda: bool(asked.errors), timeout=10_000)
+    assert asked.errors == [str(BusyError())[0].upper() + str(BusyError())[1:] + "."]
+    assert stored_status("Spring sale") == "active"
+
+
+def test_the_validity_mark_agrees_with_validate_once_an_audience_is_known(
+        qtbot, repo, three, main_window):
+    """The list checks a draft against its audience's columns, as Validate does."""
+    window = main_window
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_VALIDITY) == "✓ Ready")
+    repo.set_audience_columns(three["draft"], {"customerId": "text"})  # an import did this
+    window.refresh()
+    result = repo.validate(three["draft"])
+    assert result.ok and len(result.warnings) >= 1
+    expected = f"✓ Ready, {len(result.warnings)} warning" + (
+        "s" if len(result.warnings) > 1 else "")
+    qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_VALIDITY) == expected)

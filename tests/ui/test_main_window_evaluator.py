@@ -14,11 +14,6 @@ from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME, COL_VALIDITY
 from tests.conftest import add_members, load_example
 
-pytestmark = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore("This plugin does not support"),
-]
-
 
 def cell(window, name: str, column: int) -> str:  # type: ignore[no-untyped-def]
     proxy = window.table.model()

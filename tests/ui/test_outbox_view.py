@@ -17,7 +17,8 @@ from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.outbox import CSV_HEADER, OutboxFilter, count_messages
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
-from journey_desktop.ui.outbox_view import (
+from journey_desktop.ui.outbox import OutboxWindow
+from journey_desktop.ui.outbox.model import (
     COL_BODY,
     COL_CHANNEL,
     COL_CUSTOMER,
@@ -28,11 +29,10 @@ from journey_desktop.ui.outbox_view import (
     COL_STATUS,
     COL_TITLE,
     COL_URL,
-    CSV_FORMATS,
     SORT_ROLE,
     OutboxTableModel,
-    OutboxWindow,
 )
+from journey_desktop.ui.outbox.window import CSV_FORMATS
 from tests.store.evaluator_support import DAY, MADRID
 from tests.ui.outbox_support import START, start_example, three_days_of_messages
 
@@ -374,3 +374,22 @@ def test_export_while_another_export_runs_says_so_and_marks_nothing(qtbot, repo,
                                 "an outbox export is already running in process ")
     assert not (tmp_path / "new.csv").exists()
     assert count_messages(OutboxFilter(status="exported")) == 0
+
+
+def test_an_export_the_busy_database_refuses_says_so_in_words(  # type: ignore[no-untyped-def]
+        qtbot, repo, journeys, tmp_path, monkeypatch) -> None:
+    from journey_desktop.store.errors import BusyError
+    from journey_desktop.ui.outbox import export_job
+
+    def busy(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise BusyError()
+
+    monkeypatch.setattr(export_job, "export_file", busy)
+    window = make_window(qtbot, repo)
+    save_to(monkeypatch, tmp_path / "messages.csv")
+    errors: list[str] = []
+    monkeypatch.setattr(prompts, "show_error", lambda _p, _title, text: errors.append(text))
+    with qtbot.waitSignal(window.export_failed, timeout=10000):
+        window.export_button.click()
+    assert errors == ["The outbox could not be exported; nothing was marked.\n\n"
+                      f"{BusyError()}"]

@@ -13,15 +13,15 @@ from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.store.audience import REPLACE, AudienceStore
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.repository import JourneyRepository
-from journey_desktop.ui.stats_view import (
+from journey_desktop.ui.stats import StatsWindow
+from journey_desktop.ui.stats.models import (
     COL_NODE,
     COL_REACHED,
     COL_SHARE,
     COL_TYPE,
-    DAY_CHOICES,
     NodeStatsTableModel,
-    StatsWindow,
 )
+from journey_desktop.ui.stats.window import DAY_CHOICES
 from tests.store.evaluator_support import DAY, MADRID
 from tests.ui.outbox_support import START, WELCOME_CSV, start_example
 

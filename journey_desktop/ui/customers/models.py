@@ -17,7 +17,6 @@ from journey_desktop.store.customers import (
     RunItem,
     TimelineItem,
 )
-from journey_desktop.ui.outbox_view import local_time_text
 
 FIELD_COLUMNS = 3  # the customer list shows the ID and this many fields
 ID_TITLE = "Customer ID"
@@ -171,7 +170,7 @@ class MembershipTableModel(_RowsModel):
         if column == self.COL_ENTRIES:
             return f"{item.entries:,}"
         if column == self.COL_NEXT_CHECK:
-            return local_time_text(item.next_check_at, self._tz) or "never"
+            return engine.local_time_text(item.next_check_at, self._tz) or "never"
         return ""
 
 
@@ -199,7 +198,7 @@ class TimelineTableModel(_RowsModel):
 
     def _text(self, item: TimelineItem, column: int) -> str:
         if column == self.COL_TIME:
-            return local_time_text(item.at, self._tz)
+            return engine.local_time_text(item.at, self._tz)
         if column == self.COL_JOURNEY:
             return item.journey
         if column == self.COL_ENTRY:
@@ -218,5 +217,5 @@ class TimelineTableModel(_RowsModel):
         if item.ended_at is None:
             return item.state.replace("_", " ").capitalize()
         reason = (item.end_reason or item.state).replace("_", " ")
-        return f"Ended {local_time_text(item.ended_at, self._tz)} ({reason})"
+        return f"Ended {engine.local_time_text(item.ended_at, self._tz)} ({reason})"
 

@@ -8,7 +8,9 @@ typing in the search box never waits for the database, even over a million profi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QFont
@@ -27,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop import APP_NAME
-from journey_desktop.services.workers import JobControl, Worker, on_own_connection
+from journey_desktop.domain import engine
+from journey_desktop.services.workers import JobControl
 from journey_desktop.store.customers import (
     CustomerBase,
     CustomerProfile,
@@ -35,13 +38,13 @@ from journey_desktop.store.customers import (
     Membership,
     TimelineItem,
 )
+from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.customers.models import (
     CustomerListTableModel,
     FieldsTableModel,
     MembershipTableModel,
     TimelineTableModel,
 )
-from journey_desktop.ui.outbox_view import local_time_text
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 250
@@ -69,25 +72,19 @@ class CustomerDetail:
 
 def _search_job(control: JobControl, prefix: str, after: str | None, limit: int,
                 with_total: bool) -> SearchPage:
-    def read() -> SearchPage:
-        base = CustomerBase()
-        rows = base.search(prefix, limit + 1, after=after)
-        total = base.count() if with_total else None
-        return SearchPage(prefix, rows[:limit], len(rows) > limit, total)
-
-    return on_own_connection(control, read)
+    base = CustomerBase()
+    rows = base.search(prefix, limit + 1, after=after)
+    total = base.count() if with_total else None
+    return SearchPage(prefix, rows[:limit], len(rows) > limit, total)
 
 
 def _detail_job(control: JobControl, external_id: str) -> CustomerDetail:
-    def read() -> CustomerDetail:
-        base = CustomerBase()
-        profile = base.profile(external_id)
-        if profile is None:
-            return CustomerDetail(external_id, None)
-        return CustomerDetail(external_id, profile, base.memberships(external_id),
-                              base.timeline(external_id).merged())
-
-    return on_own_connection(control, read)
+    base = CustomerBase()
+    profile = base.profile(external_id)
+    if profile is None:
+        return CustomerDetail(external_id, None)
+    return CustomerDetail(external_id, profile, base.memberships(external_id),
+                          base.timeline(external_id).merged())
 
 
 def _table(name: str, model: object) -> QTableView:
@@ -131,7 +128,7 @@ class CustomersWindow(QMainWindow):
         self._starts: list[str | None] = [None]  # the "after" key of each page shown so far
         self._total = 0
         self._has_more = False
-        self._workers: set[Worker] = set()
+        self._reads = 0  # on their way
         self._search_generation = 0
         self._detail_generation = 0
         self._close_when_done = False
@@ -153,7 +150,7 @@ class CustomersWindow(QMainWindow):
     @property
     def loading(self) -> bool:
         """Whether a read is on its way."""
-        return bool(self._workers)
+        return self._reads > 0
 
     @Slot()
     def refresh(self) -> None:
@@ -262,15 +259,16 @@ class CustomersWindow(QMainWindow):
 
     # --- reading ----------------------------------------------------------------------------
 
-    def _start(self, worker: Worker) -> None:
-        self._workers.add(worker)
-        worker.start()
+    def _start(self, job: Callable[..., Any], on_done: Callable[[Any], None],
+               *args: Any) -> None:
+        self._reads += 1
+        run_job(job, on_done, self._on_read_failed, *args)
 
-    def _done(self, worker: Worker) -> bool:
-        """Forget a finished worker; False when the window is closing (show nothing)."""
-        self._workers.discard(worker)
+    def _done(self) -> bool:
+        """Count a read as done; False when the window is closing (show nothing)."""
+        self._reads -= 1
         if self._close_when_done:
-            if not self._workers:
+            if not self._reads:
                 QTimer.singleShot(0, self.close)
             return False
         return True
@@ -279,15 +277,12 @@ class CustomersWindow(QMainWindow):
         self._search_timer.stop()
         self._search_generation += 1
         generation = self._search_generation
-        worker = Worker(_search_job, self.prefix, self._starts[-1], self._page_size, with_total)
-        worker.signals.finished.connect(
-            lambda page, w=worker: self._on_search_finished(w, generation, page))
-        worker.signals.failed.connect(lambda text, w=worker: self._on_read_failed(w, text))
         self.statusBar().showMessage("Searching…")
-        self._start(worker)
+        self._start(_search_job, lambda page: self._on_search_finished(generation, page),
+                    self.prefix, self._starts[-1], self._page_size, with_total)
 
-    def _on_search_finished(self, worker: Worker, generation: int, page: object) -> None:
-        if not self._done(worker) or generation != self._search_generation:
+    def _on_search_finished(self, generation: int, page: object) -> None:
+        if not self._done() or generation != self._search_generation:
             return  # a newer search is on its way
         assert isinstance(page, SearchPage)
         if page.total is not None:
@@ -320,14 +315,11 @@ class CustomersWindow(QMainWindow):
     def _load_detail(self, external_id: str) -> None:
         self._detail_generation += 1
         generation = self._detail_generation
-        worker = Worker(_detail_job, external_id)
-        worker.signals.finished.connect(
-            lambda detail, w=worker: self._on_detail_finished(w, generation, detail))
-        worker.signals.failed.connect(lambda text, w=worker: self._on_read_failed(w, text))
-        self._start(worker)
+        self._start(_detail_job, lambda detail: self._on_detail_finished(generation, detail),
+                    external_id)
 
-    def _on_detail_finished(self, worker: Worker, generation: int, detail: object) -> None:
-        if not self._done(worker) or generation != self._detail_generation:
+    def _on_detail_finished(self, generation: int, detail: object) -> None:
+        if not self._done() or generation != self._detail_generation:
             return
         assert isinstance(detail, CustomerDetail)
         self._show_detail(detail)
@@ -347,8 +339,8 @@ class CustomersWindow(QMainWindow):
             journeys = len(detail.memberships)
             self.subtitle_label.setText(
                 f"In {journeys} journey{'s' if journeys != 1 else ''} · first imported "
-                f"{local_time_text(profile.created_at, self._tz)} · last updated "
-                f"{local_time_text(profile.updated_at, self._tz)}")
+                f"{engine.local_time_text(profile.created_at, self._tz)} · last updated "
+                f"{engine.local_time_text(profile.updated_at, self._tz)}")
         self.fields_model.set_fields(profile.fields if profile is not None else {})
         self.journeys_model.set_memberships(detail.memberships if detail is not None else [])
         self.timeline_model.set_items(detail.timeline if detail is not None else [])
@@ -381,14 +373,15 @@ class CustomersWindow(QMainWindow):
         if rows:
             self._load_detail(self.list_model.customer_at(rows[0].row()).external_id)
 
-    def _on_read_failed(self, worker: Worker, text: str) -> None:
-        if not self._done(worker):
+    @Slot(str)
+    def _on_read_failed(self, text: str) -> None:
+        if not self._done():
             return
         self.statusBar().showMessage(f"The customers could not be read: {text}")
         self.read_failed.emit(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
-        if self._workers:  # a worker must not outlive the window: close after it
+        if self._reads:  # a read must not outlive the window: close after it
             self._close_when_done = True
             self.hide()
             event.ignore()

@@ -10,21 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTime, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QEvent, QObject, QTime, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMenu,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTimeEdit,
     QToolButton,
@@ -32,8 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
-from journey_desktop.domain.filters import ALL_OPS, OP_LABELS, OPS_BY_TYPE, PRESENCE_OPS
 from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
     CHANNEL_LABELS,
@@ -41,15 +35,16 @@ from journey_desktop.domain.journey import (
     DURATION_UNITS,
     SMS_MAX_LENGTH,
     Branch,
-    Condition,
     Duration,
-    Filter,
     Node,
 )
-from journey_desktop.domain.values import parse_number
-from journey_desktop.ui.editor.canvas import TYPE_COLORS, node_icon
+from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
+from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
-from journey_desktop.ui.editor.summary import DAY_OPS, HEADLINE_FIELD, TYPE_LABELS
+from journey_desktop.ui.editor.filter_editor import FilterEditorMixin
+from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
+from journey_desktop.ui.editor.placeholders import PlaceholderMixin
+from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS
 
 FIELD_LABELS = {
     "title": "Title",
@@ -60,51 +55,13 @@ FIELD_LABELS = {
     "template": "Template",
 }
 NOT_CONNECTED = "(not connected)"
-MAX_BRANCHES = 10
-
-
-def parse_value(op: str, text: str) -> Any:
-    """The stored value of a condition typed as text, typed as its operator expects."""
-    text = text.strip()
-    if op in PRESENCE_OPS:
-        return None
-    if op == "in":
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if op in DAY_OPS or op in OPS_BY_TYPE["number"]:
-        number = parse_number(text)
-        if number is None or (op in DAY_OPS and not number.is_integer()):
-            return text  # validation names the problem
-        return int(number) if number.is_integer() and abs(number) < 2**53 else number
-    return text
-
-
-def value_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def value_hint(op: str) -> str:
-    if op in PRESENCE_OPS:
-        return "no value needed"
-    if op == "in":
-        return "values separated by commas"
-    if op in DAY_OPS:
-        return "number of days"
-    if op in OPS_BY_TYPE["number"]:
-        return "a number"
-    if op in ("before", "after", "on"):
-        return "a date, YYYY-MM-DD"
-    return "text"
 
 
 def _branch_field(index: int) -> str:
     return f"branches[{index}].next"
 
 
-class PropertiesPanel(QScrollArea):
+class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
     """Edits the selected node through the document's undoable commands."""
 
     def __init__(self, document: JourneyDocument, parent: QWidget | None = None) -> None:
@@ -228,7 +185,7 @@ class PropertiesPanel(QScrollArea):
         self._problems_label = QLabel()
         self._problems_label.setObjectName("node_problems_label")
         self._problems_label.setWordWrap(True)
-        self._problems_label.setStyleSheet("color: #b3261e;")
+        self._problems_label.setStyleSheet(f"color: {ERROR_COLOR};")
         layout.addWidget(self._problems_label)
         layout.addStretch(1)
         content.setEnabled(not self.document.read_only)
@@ -258,7 +215,7 @@ class PropertiesPanel(QScrollArea):
         edit.setToolTip("The node's id; connections to it follow a rename.")
         error = QLabel()
         error.setObjectName("node_id_error")
-        error.setStyleSheet("color: #b3261e;")
+        error.setStyleSheet(f"color: {ERROR_COLOR};")
         error.hide()
         column.addWidget(edit)
         column.addWidget(error)
@@ -530,9 +487,10 @@ class PropertiesPanel(QScrollArea):
             remove.setObjectName(f"remove_branch_{i}")
             remove.setText("✕")
             remove.setToolTip("Remove this branch")
-            remove.setEnabled(len(node.branches) > 2)
+            remove.setEnabled(len(node.branches) > MIN_BRANCHES)
             remove.clicked.connect(
-                lambda _c=False, i=i: self._edit(lambda n: n.branches.pop(i), "Remove branch")
+                lambda _c=False, i=i: self._edit(lambda n: n.branches.__delitem__(i),
+                                                 "Remove branch")
             )
             grid.addWidget(spin, i + 1, 0)
             grid.addWidget(self._target_combo(f"branch_next_{i}", _branch_field(i), node), i + 1, 1)
@@ -545,7 +503,7 @@ class PropertiesPanel(QScrollArea):
         def refresh_total(n: Node) -> None:
             value = sum(b.percent for b in n.branches)
             total.setText(f"Total: {value:g} %")
-            total.setStyleSheet("" if value == 100 else "color: #b3261e;")
+            total.setStyleSheet("" if value == 100 else f"color: {ERROR_COLOR};")
 
         self._refreshers.append(refresh_total)
         add = QPushButton("Add branch")
@@ -609,208 +567,9 @@ class PropertiesPanel(QScrollArea):
                 length = len(n.content.get("body", ""))
                 count.setText(f"{length:,} / {SMS_MAX_LENGTH:,} characters")
                 over = length > SMS_MAX_LENGTH
-                count.setStyleSheet("color: #b3261e;" if over else "color: #5f6368;")
+                count.setStyleSheet(f"color: {ERROR_COLOR if over else MUTED_COLOR};")
 
             self._refreshers.append(refresh_count)
             form.addRow("", count)
         form.addRow("", self._placeholder_button())
         form.addRow("Then", self._target_combo("next_combo", "next", node))
-
-    def _placeholder_button(self) -> QToolButton:
-        button = QToolButton()
-        button.setObjectName("placeholder_button")
-        button.setText("Insert placeholder")
-        button.setToolTip(
-            "Insert {{column}} from the audience's columns, or a built-in, where the cursor"
-            " is; {{firstName|there}} shows \"there\" when a customer has no first name"
-        )
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(button)
-        menu.setObjectName("placeholder_menu")
-        columns = self.document.columns()
-        if not columns:
-            empty = QAction("No audience imported yet", menu)
-            empty.setEnabled(False)
-            menu.addAction(empty)
-        for column, kind in columns.items():
-            if column not in BUILTIN_PLACEHOLDERS:  # the built-in wins when rendering
-                self._add_placeholder_action(menu, column, kind)
-        menu.addSection("Built in")
-        for name, about in BUILTIN_PLACEHOLDERS.items():
-            self._add_placeholder_action(menu, name, about)
-        button.setMenu(menu)
-        return button
-
-    def _add_placeholder_action(self, menu: QMenu, name: str, about: str) -> None:
-        action = QAction(f"{name}  ({about})", menu)
-        action.setData(name)
-        action.triggered.connect(lambda _c=False, name=name: self.insert_placeholder(name))
-        menu.addAction(action)
-
-    def insert_placeholder(self, column: str) -> None:
-        """Insert ``{{column}}`` at the cursor of the text field used last."""
-        target = self._last_text
-        if target is None:
-            return
-        text = "{{" + column + "}}"
-        if isinstance(target, QLineEdit):
-            target.insert(text)
-            self._text_targets[target]()
-        else:
-            target.insertPlainText(text)
-        target.setFocus()
-
-    # --- filters ------------------------------------------------------------------------------
-
-    def _filter_section(self, node: Node, *, required: bool) -> QWidget:
-        box = QFrame()
-        box.setObjectName("filter_editor")
-        box.setFrameShape(QFrame.Shape.StyledPanel)
-        column = QVBoxLayout(box)
-        heading = QHBoxLayout()
-        caption = QLabel("Customers who match" if required else "Who enters")
-        caption.setStyleSheet("font-weight: 600;")
-        heading.addWidget(caption)
-
-        def put_match(n: Node, match: str) -> None:
-            if n.filter is None:
-                n.filter = Filter(match, [])
-            else:
-                n.filter.match = match
-
-        heading.addWidget(
-            self._combo(
-                "match_combo",
-                [("all conditions", "all"), ("any condition", "any")],
-                lambda n: n.filter.match if n.filter else "all",
-                put_match,
-                "Change match",
-            ),
-            1,
-        )
-        column.addLayout(heading)
-        conditions = node.filter.conditions if node.filter else []
-        if not conditions:
-            empty = QLabel(
-                "No condition: every customer of the audience enters."
-                if not required
-                else "Add at least one condition."
-            )
-            empty.setStyleSheet("color: #5f6368;")
-            empty.setWordWrap(True)
-            column.addWidget(empty)
-        for i in range(len(conditions)):
-            column.addLayout(self._condition_row(i, required))
-        add = QPushButton("Add condition")
-        add.setObjectName("add_condition_button")
-
-        def add_condition(n: Node) -> None:
-            columns = self.document.columns()
-            field = next(iter(columns), "")
-            kind = columns.get(field)
-            op = OPS_BY_TYPE[kind][0] if kind in OPS_BY_TYPE else "equals"
-            if n.filter is None:
-                n.filter = Filter("all", [])
-            n.filter.conditions.append(Condition(field, op, parse_value(op, "")))
-
-        add.clicked.connect(lambda: self._edit(add_condition, "Add condition"))
-        column.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
-        return box
-
-    def _condition_row(self, index: int, required: bool) -> QGridLayout:
-        grid = QGridLayout()
-        columns = self.document.columns()
-        field_combo = QComboBox()
-        field_combo.setObjectName(f"condition_field_{index}")
-        field_combo.setEditable(True)
-        field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        field_combo.lineEdit().setPlaceholderText("field")
-        for column_name in columns:
-            field_combo.addItem(column_name)
-        op_combo = QComboBox()
-        op_combo.setObjectName(f"condition_op_{index}")
-        value_edit = QLineEdit()
-        value_edit.setObjectName(f"condition_value_{index}")
-        remove = QToolButton()
-        remove.setObjectName(f"remove_condition_{index}")
-        remove.setText("✕")
-        remove.setToolTip("Remove this condition")
-
-        def condition(n: Node) -> Condition:
-            assert n.filter is not None
-            return n.filter.conditions[index]
-
-        def put_field(text: str) -> None:
-            def change(n: Node) -> None:
-                c = condition(n)
-                c.field = text.strip()
-                kind = columns.get(c.field)
-                if kind in OPS_BY_TYPE and c.op not in OPS_BY_TYPE[kind]:
-                    c.op = OPS_BY_TYPE[kind][0]
-                    c.value = parse_value(c.op, value_text(c.value))
-
-            self._edit(change, "Change condition field", f"conditions[{index}].field")
-
-        def put_op(_i: int) -> None:
-            op = op_combo.currentData()
-            if op is None:
-                return
-
-            def change(n: Node) -> None:
-                c = condition(n)
-                c.op = op
-                c.value = parse_value(op, value_edit.text())
-
-            self._edit(change, "Change operator")
-
-        def put_value(text: str) -> None:
-            def change(n: Node) -> None:
-                c = condition(n)
-                c.value = parse_value(c.op, text)
-
-            self._edit(change, "Change condition value", f"conditions[{index}].value")
-
-        def remove_condition(n: Node) -> None:
-            assert n.filter is not None
-            n.filter.conditions.pop(index)
-            if not n.filter.conditions and not required:
-                n.filter = None
-
-        field_combo.currentTextChanged.connect(put_field)
-        op_combo.currentIndexChanged.connect(put_op)
-        value_edit.textEdited.connect(put_value)
-        remove.clicked.connect(lambda: self._edit(remove_condition, "Remove condition"))
-
-        def refresh(n: Node) -> None:
-            if n.filter is None or index >= len(n.filter.conditions):
-                return
-            c = n.filter.conditions[index]
-            if field_combo.currentText() != c.field:
-                field_combo.setCurrentText(c.field)
-            kind = columns.get(c.field)
-            ops = list(OPS_BY_TYPE[kind]) if kind in OPS_BY_TYPE else list(ALL_OPS)
-            if c.op not in ops:
-                ops.append(c.op)  # keep an operator from a file visible; validation explains
-            if [op_combo.itemData(i) for i in range(op_combo.count())] != ops:
-                op_combo.clear()
-                for op in ops:
-                    op_combo.addItem(OP_LABELS.get(op, op), op)
-            op_combo.setCurrentIndex(op_combo.findData(c.op))
-            text = value_text(c.value)
-            if parse_value(c.op, value_edit.text()) != c.value and value_edit.text() != text:
-                value_edit.setText(text)
-            value_edit.setEnabled(c.op not in PRESENCE_OPS)
-            value_edit.setPlaceholderText(value_hint(c.op))
-            if kind:
-                field_combo.setToolTip(f"{kind} column")
-            else:
-                field_combo.setToolTip("not a column of the audience" if columns else "")
-
-        self._refreshers.append(refresh)
-        grid.addWidget(field_combo, 0, 0)
-        grid.addWidget(op_combo, 0, 1)
-        grid.addWidget(remove, 0, 2)
-        grid.addWidget(value_edit, 1, 0, 1, 2)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        return grid

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor
 
 from journey_desktop.domain.validation import Problem, ValidationResult
+from journey_desktop.ui.common.colours import ERROR_COLOR
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 FIELD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -44,7 +45,7 @@ class ProblemListModel(QAbstractListModel):
             mark = "✖" if problem.is_error else "⚠"
             return f"{mark}  {problem}"
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor("#b3261e") if problem.is_error else QColor("#8a4b00")
+            return QColor(ERROR_COLOR) if problem.is_error else QColor("#8a4b00")
         if role == Qt.ItemDataRole.ToolTipRole:
             kind = "Error" if problem.is_error else "Warning (does not block activation)"
             return f"{kind}: {problem}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from journey_desktop.domain.filters import OP_LABELS, PRESENCE_OPS
+from journey_desktop.domain.filters import DAY_OPS, OP_LABELS, PRESENCE_OPS
 from journey_desktop.domain.journey import (
     AUDIENCE_ALL,
     AUDIENCE_CSV,
@@ -22,7 +22,6 @@ TYPE_LABELS = {
     "message": "Message",
     "exit": "Exit",
 }
-DAY_OPS = ("within_last_days", "within_next_days", "anniversary_in_days")
 # The main text field of each channel, shown on the card.
 HEADLINE_FIELD = {
     "push": "title",
@@ -38,7 +37,8 @@ AUDIENCE_LABELS = {
 }
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A condition's value as the editor shows and edits it: a list joined by commas."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if value is None:
@@ -52,7 +52,7 @@ def condition_text(condition: Condition) -> str:
     op = condition.op
     if op in PRESENCE_OPS:
         return f"{field} {OP_LABELS[op]}"
-    value = _value_text(condition.value)
+    value = value_text(condition.value)
     if op in DAY_OPS:
         days = value or "?"
         return f"{field} " + OP_LABELS[op].replace(" N ", f" {days} ")

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.store.repository import ACTIVE, JourneyRepository, RepositoryError
+from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
-from journey_desktop.ui.editor.canvas import JourneyCanvas, node_icon
+from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
+from journey_desktop.ui.editor.items import node_icon
 from journey_desktop.ui.editor.layout import auto_layout
 from journey_desktop.ui.editor.panel import PropertiesPanel
 from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel
@@ -216,7 +218,8 @@ class EditorWindow(QMainWindow):
         layout.addLayout(audience_row)
         return header
 
-    def _action(self, name: str, text: str, shortcut: QKeySequence | str | None = None,
+    def _action(self, name: str, text: str,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 tip: str = "") -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
@@ -268,33 +271,33 @@ class EditorWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.addAction(self.close_action)
 
-        self.palette = QToolBar("Add a node")
-        self.palette.setObjectName("palette")
-        self.palette.setMovable(False)
-        self.palette.setIconSize(QSize(26, 26))
-        self.palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        self.palette.setStyleSheet("QToolBar#palette QToolButton { padding: 4px 6px; }")
+        self.node_palette = QToolBar("Add a node")
+        self.node_palette.setObjectName("palette")
+        self.node_palette.setMovable(False)
+        self.node_palette.setIconSize(QSize(26, 26))
+        self.node_palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.node_palette.setStyleSheet("QToolBar#palette QToolButton { padding: 4px 6px; }")
         caption = QLabel("Add")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         caption.setStyleSheet("color: #5f6368; padding: 6px 4px 2px 4px;")
-        self.palette.addWidget(caption)
+        self.node_palette.addWidget(caption)
         self.palette_actions: dict[str, QAction] = {}
         for node_type in PALETTE_TYPES:
             action = self._action(f"add_{node_type}", TYPE_LABELS[node_type], None,
                                   PALETTE_TIPS[node_type])
             action.setIcon(node_icon(node_type))
             action.triggered.connect(lambda _c=False, t=node_type: self._on_palette_triggered(t))
-            self.palette.addAction(action)
-            button = self.palette.widgetForAction(action)
+            self.node_palette.addAction(action)
+            button = self.node_palette.widgetForAction(action)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             self.palette_actions[node_type] = action
-        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.palette)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.node_palette)
 
         editable = not self.read_only
         for action in [self.save_action, self.delete_action, self.layout_action,
                        *self.palette_actions.values()]:
             action.setEnabled(editable)
-        self.palette.setEnabled(editable)
+        self.node_palette.setEnabled(editable)
         if not editable:
             self.undo_action.setEnabled(False)
             self.redo_action.setEnabled(False)

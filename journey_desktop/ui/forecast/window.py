@@ -1,12 +1,11 @@
 """The Forecast window (SPEC §8): a journey run on a virtual clock, before it sends anything.
 
-The forecast runs in a Worker (the real evaluator on a throwaway copy, ``store/forecast``);
+The forecast runs as a job (the real evaluator on a throwaway copy, ``store/forecast``);
 this window only collects the options, shows progress and Cancel, and draws what came
 back: a stacked bar chart of messages per day per channel with a line of customers in
 progress, the totals, the peak day, the deep-check warnings, the days as a table, and any
 customer's trace. Drafts offer their activation options, prefilled from the stored ones, so
-"timeout 1 hour" and "timeout 1 day" can be compared before activating.
-"""
+"timeout 1 hour" and "timeout 1 day" can be compared before activating."""
 
 from __future__ import annotations
 
@@ -16,21 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSet,
     QChart,
     QChartView,
-    QLineSeries,
-    QStackedBarSeries,
-    QValueAxis,
 )
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDateTime,
     QMargins,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     QStringListModel,
     Qt,
     QThreadPool,
@@ -39,10 +29,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QCloseEvent,
-    QColor,
-    QFont,
     QPainter,
-    QPen,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,164 +54,27 @@ from journey_desktop.domain.forecast import (
     DEFAULT_DAYS,
     DEFAULT_MAX_MESSAGES_PER_DAY,
     MAX_DAYS,
-    ForecastDay,
-    channels_of,
 )
 from journey_desktop.domain.journey import CHANNEL_LABELS, Activation, describe_activation
-from journey_desktop.services.workers import Cancelled, JobControl, Worker
+from journey_desktop.domain.lifecycle import DRAFT
+from journey_desktop.services.workers import Worker
 from journey_desktop.store.forecast import (
-    ForecastCancelled,
     ForecastError,
     ForecastResult,
-    run_forecast,
     source_path,
 )
 from journey_desktop.store.repository import (
-    DRAFT,
     JourneyRepository,
     RepositoryError,
     SettingsRepository,
 )
 from journey_desktop.store.stats import TraceStep
 from journey_desktop.ui.activation_inputs import ActivationInputs
-
-CHANNEL_COLORS = {
-    "push": "#1e88e5",
-    "email": "#fb8c00",
-    "sms": "#43a047",
-    "inapp": "#8e24aa",
-    "whatsapp": "#00897b",
-}
-OTHER_COLOR = "#757575"
-IN_PROGRESS_COLOR = "#37474f"
-WARNING_COLOR = "#9a6700"
-PROGRESS_STEPS = 200  # progress signals per forecast, at most
-
-
-def _forecast_job(control: JobControl, journey_id: int, options: dict[str, Any],
-                  sink: list[ForecastResult]) -> ForecastResult:
-    """Runs on a pool thread: the forecast reads the real file once and writes only its copy.
-
-    The result is also left in ``sink``, so a window closed meanwhile can still drop it.
-    """
-    shown = -1
-
-    def progress(done: int, total: int, text: str) -> None:
-        nonlocal shown
-        step = done * PROGRESS_STEPS // max(1, total)
-        if step != shown:
-            shown = step
-            control.progress(step, PROGRESS_STEPS, text)
-
-    try:
-        result = run_forecast(journey_id, progress=progress,
-                              cancelled=lambda: control.cancelled, **options)
-    except ForecastCancelled:
-        raise Cancelled() from None
-    sink.append(result)
-    return result
-
-
-def _count(value: int) -> str:
-    return f"{value:,}"
-
-
-class ForecastDaysTableModel(QAbstractTableModel):
-    """One row per local day: entered, exited, in progress, messages in all and per channel."""
-
-    FIXED = ("Day", "Entered", "Exited", "In progress", "Messages")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._days: list[ForecastDay] = []
-        self._channels: list[str] = []
-
-    def set_days(self, days: list[ForecastDay]) -> None:
-        self.beginResetModel()
-        self._days = list(days)
-        self._channels = channels_of(days)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._days)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.FIXED) + len(self._channels)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if section < len(self.FIXED):
-            return self.FIXED[section]
-        channel = self._channels[section - len(self.FIXED)]
-        return CHANNEL_LABELS.get(channel, channel)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._days):
-            return None
-        day = self._days[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return day.date.strftime("%a %Y-%m-%d")
-            return _count(self._value(day, column))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def _value(self, day: ForecastDay, column: int) -> int:
-        if column == 1:
-            return day.entered
-        if column == 2:
-            return day.exited
-        if column == 3:
-            return day.in_progress
-        if column == 4:
-            return day.message_total
-        return day.messages.get(self._channels[column - len(self.FIXED)], 0)
-
-
-class ForecastTraceTableModel(QAbstractTableModel):
-    """One customer's steps: when, which entry, which node and what it did."""
-
-    COLUMNS = ("Time", "Entry", "Node", "Step")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[str, int, str, str, bool]] = []
-
-    def set_rows(self, rows: list[tuple[str, int, str, str, bool]]) -> None:
-        """(time, entry, node, step, before the forecast) rows."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return str(row[index.column()])
-        if role == Qt.ItemDataRole.ForegroundRole and row[4]:
-            return QColor("#808080")
-        if role == Qt.ItemDataRole.ToolTipRole and row[4]:
-            return "Reached before the forecast starts (the run was already in progress)"
-        return None
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
+from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.forecast.chart import draw_chart
+from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
+from journey_desktop.ui.forecast.models import ForecastDaysTableModel, ForecastTraceTableModel
 
 
 class ForecastWindow(QWidget):
@@ -342,8 +192,8 @@ class ForecastWindow(QWidget):
         self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:
             self.options_box.setTitle(f"Activation options ({status}, as stored)")
-            for widget in self.inputs.widgets():
-                widget.setEnabled(False)
+            for input_widget in self.inputs.widgets():
+                input_widget.setEnabled(False)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("forecast_progress")
@@ -499,17 +349,14 @@ class ForecastWindow(QWidget):
             self._show_status(str(exc), error=True)
             return False
         self._sink = []
-        worker = Worker(_forecast_job, self._journey_id, options, self._sink,
-                        expected=(ForecastError, RepositoryError, OSError))
-        worker.signals.progressed.connect(self._on_worker_progressed)
-        worker.signals.finished.connect(self._on_worker_finished)
-        worker.signals.failed.connect(self._on_worker_failed)
-        worker.signals.cancelled.connect(self._on_worker_cancelled)
-        self._worker = worker
         self._set_running(True)
         self.progress_bar.setValue(0)
         self._show_status(f"Simulating {options['days']} days…")
-        worker.start(self._pool)
+        self._worker = run_job(
+            forecast_job, self._on_worker_finished, self._on_worker_failed,
+            self._journey_id, options, self._sink,
+            on_progress=self._on_worker_progressed, on_cancelled=self._on_worker_cancelled,
+            expected=(ForecastError, RepositoryError, OSError), pool=self._pool)
         return True
 
     def cancel(self) -> None:
@@ -568,7 +415,7 @@ class ForecastWindow(QWidget):
         self.forecast_cancelled.emit()
 
     def _show_status(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setStyleSheet("QLabel { color: #b3261e; }" if error else "")
+        self.status_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; }}" if error else "")
         self.status_label.setText(text)
 
     # --- showing ----------------------------------------------------------------------------
@@ -586,21 +433,21 @@ class ForecastWindow(QWidget):
         self._show_status("Nothing is sent and nothing is written while forecasting.")
 
     def _show_result(self, result: ForecastResult) -> None:
-        self._draw_chart(result)
+        draw_chart(self.chart, result)
         self.days_model.set_days(result.days)
         totals = result.totals
         lines = [
-            f"Entered: <b>{_count(totals.entered)}</b>",
-            f"Exited: <b>{_count(totals.exited)}</b>",
-            f"In progress at the end: <b>{_count(totals.in_progress)}</b>",
-            f"Messages: <b>{_count(totals.message_total)}</b>",
+            f"Entered: <b>{totals.entered:,}</b>",
+            f"Exited: <b>{totals.exited:,}</b>",
+            f"In progress at the end: <b>{totals.in_progress:,}</b>",
+            f"Messages: <b>{totals.message_total:,}</b>",
         ]
-        lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {_count(n)}"
+        lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {n:,}"
                   for c, n in totals.messages.items()]
         self.totals_label.setText("<br>".join(lines))
         peak = result.peak_day
         self.peak_label.setText(
-            f"Peak day: {peak.date:%a %Y-%m-%d}, {_count(peak.message_total)} messages"
+            f"Peak day: {peak.date:%a %Y-%m-%d}, {peak.message_total:,} messages"
             if peak else "Peak day: none (no messages)"
         )
         warnings = result.warnings or ["No warnings: no customer over the daily limit, nothing "
@@ -612,69 +459,9 @@ class ForecastWindow(QWidget):
         every = f"{minutes:g} min" if minutes >= 1 else f"{result.tick_interval} s"
         self._show_status(
             f"{len(result.days)} days from {self._when(result.start)}, ticking every {every} "
-            f"({_count(result.ticks)} ticks with work) in {result.seconds:.1f} s"
+            f"({result.ticks:,} ticks with work) in {result.seconds:.1f} s"
         )
         self._on_customer_search_text_changed(self.customer_search.text())
-
-    def _draw_chart(self, result: ForecastResult) -> None:
-        chart = self.chart
-        chart.removeAllSeries()
-        for axis in chart.axes():
-            chart.removeAxis(axis)
-        chart.setTitle("")
-        categories = [day.date.strftime("%d %b") for day in result.days]
-        bars = QStackedBarSeries()
-        bars.setBarWidth(0.7)
-        channels = channels_of(result.days)
-        for channel in channels:
-            bar_set = QBarSet(CHANNEL_LABELS.get(channel, channel))
-            color = QColor(CHANNEL_COLORS.get(channel, OTHER_COLOR))
-            bar_set.setColor(color)
-            bar_set.setBorderColor(color)
-            bar_set.append([float(day.messages.get(channel, 0)) for day in result.days])
-            bars.append(bar_set)
-        line = QLineSeries()
-        line.setName("In progress")
-        pen = QPen(QColor(IN_PROGRESS_COLOR))
-        pen.setWidth(2)
-        line.setPen(pen)
-        line.setPointsVisible(len(result.days) <= 45)
-        for index, day in enumerate(result.days):
-            line.append(float(index), float(day.in_progress))
-        chart.addSeries(bars)
-        chart.addSeries(line)
-
-        axis_x = QBarCategoryAxis()
-        axis_x.append(categories)
-        small = QFont(axis_x.labelsFont())
-        small.setPointSizeF(max(6.5, small.pointSizeF() - 1.5))
-        axis_x.setLabelsFont(small)
-        if len(categories) > 14:
-            axis_x.setLabelsAngle(-90)
-        chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-        bars.attachAxis(axis_x)
-        line.attachAxis(axis_x)
-
-        peak = max((day.message_total for day in result.days), default=0)
-        axis_messages = QValueAxis()
-        axis_messages.setTitleText("Messages")
-        axis_messages.setLabelFormat("%d")
-        axis_messages.setRange(0, _nice_top(peak))
-        axis_messages.setTickCount(6)
-        chart.addAxis(axis_messages, Qt.AlignmentFlag.AlignLeft)
-        bars.attachAxis(axis_messages)
-
-        busiest = max((day.in_progress for day in result.days), default=0)
-        axis_progress = QValueAxis()
-        axis_progress.setTitleText("In progress")
-        axis_progress.setLabelFormat("%d")
-        axis_progress.setRange(0, _nice_top(busiest))
-        axis_progress.setTickCount(6)
-        axis_progress.setLinePenColor(QColor(IN_PROGRESS_COLOR))
-        chart.addAxis(axis_progress, Qt.AlignmentFlag.AlignRight)
-        line.attachAxis(axis_progress)
-        if not channels:
-            chart.setTitle("No messages in these days")
 
     # --- customer trace ---------------------------------------------------------------------
 
@@ -744,14 +531,3 @@ class ForecastWindow(QWidget):
             self._result = None
         super().closeEvent(event)
 
-
-def _nice_top(value: int) -> float:
-    """A round axis maximum above ``value`` (1, 2, 5 × 10^k), at least 5."""
-    if value <= 5:
-        return 5.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for factor in (1, 2, 2.5, 5, 10):
-        top = factor * magnitude
-        if top >= value:
-            return float(top)
-    return float(10 * magnitude)

@@ -1,44 +1,24 @@
 """A journey's statistics window (SPEC §6): counts, per-node reach and per-day charts.
 
 Every figure comes from ``store.stats`` (``journey_stats`` and ``daily_counts``); the
-window only lays them out. Days are the computer's local days, like the evaluator's.
-"""
+window only lays them out. Days are the computer's local days, like the evaluator's."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from PySide6.QtCharts import (
-    QBarSeries,
-    QBarSet,
-    QCategoryAxis,
-    QChart,
-    QChartView,
-    QStackedBarSeries,
-    QValueAxis,
-)
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QMargins,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -53,18 +33,24 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop import APP_NAME
-from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
-from journey_desktop.services.workers import JobControl, Worker
-from journey_desktop.store.db import database
+from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import (
-    JourneyNotFoundError,
     JourneyRepository,
-    StoredJourney,
 )
-from journey_desktop.store.stats import DayCount, JourneyStats, daily_counts, journey_stats
-from journey_desktop.ui.editor.summary import TYPE_LABELS
+from journey_desktop.store.stats import DayCount, JourneyStats
+from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.icons import icon
+from journey_desktop.ui.stats.charts import CHANNEL_COLORS, ENTRIES_COLOR, DayChart, FigureBox
+from journey_desktop.ui.stats.load_job import StatsSnapshot, load_job
+from journey_desktop.ui.stats.models import (
+    COL_NODE,
+    COL_REACHED,
+    COL_SHARE,
+    COL_TYPE,
+    NodeStatsProxy,
+    NodeStatsTableModel,
+)
 
 DAY_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
@@ -75,240 +61,6 @@ FIGURES = (  # key, label, tooltip
     ("completed", "Completed", "Runs that reached an exit"),
     ("stopped", "Stopped", "Runs ended otherwise (customer left the audience, journey ended)"),
 )
-CHANNEL_COLORS = {
-    "push": "#1f77b4",
-    "email": "#2ca02c",
-    "sms": "#ff7f0e",
-    "inapp": "#9467bd",
-    "whatsapp": "#17becf",
-}
-ENTRIES_COLOR = "#1f8a4c"
-AXIS_LABELS = 8  # at most this many day labels under a chart
-
-COL_NODE, COL_TYPE, COL_REACHED, COL_SHARE = range(4)
-NODE_HEADERS = {COL_NODE: "Node", COL_TYPE: "Type", COL_REACHED: "Reached",
-                COL_SHARE: "% of customers who entered"}
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-class NodeStatsTableModel(QAbstractTableModel):
-    """One row per node of the journey, in journey order: how many customers reached it."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[str, str, int]] = []  # node id, type, reached
-        self._entered = 0
-
-    def set_counts(self, nodes: list[tuple[str, str]], counts: dict[str, int],
-                   entered: int) -> None:
-        """``entered``: the customers who entered at least once (the share's base)."""
-        self.beginResetModel()
-        self._rows = [(node_id, node_type, int(counts.get(node_id, 0)))
-                      for node_id, node_type in nodes]
-        known = {node_id for node_id, _ in nodes}
-        self._rows += [(node_id, "", int(count)) for node_id, count in counts.items()
-                       if node_id not in known]
-        self._entered = entered
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(NODE_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return NODE_HEADERS.get(section)
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        node_id, node_type, reached = self._rows[index.row()]
-        column = index.column()
-        share = reached / self._entered if self._entered else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == COL_NODE:
-                return node_id
-            if column == COL_TYPE:
-                return TYPE_LABELS.get(node_type, node_type)
-            if column == COL_REACHED:
-                return f"{reached:,}"
-            if column == COL_SHARE:
-                return "" if share is None else f"{share:.0%}"
-            return None
-        if role == SORT_ROLE:
-            return (node_id, TYPE_LABELS.get(node_type, node_type), reached,
-                    share if share is not None else -1.0)[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_REACHED, COL_SHARE):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.DecorationRole and column == COL_NODE and node_type:
-            return icon(f"node-{node_type}")
-        return None
-
-
-class NodeStatsProxy(QSortFilterProxyModel):
-    """Sorts the node rows on their native values (numbers as numbers)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-
-
-class FigureBox(QFrame):
-    """One labelled figure: a big number over its caption."""
-
-    def __init__(self, key: str, caption: str, tooltip: str = "",
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"stats_{key}_box")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setToolTip(tooltip)
-        self.value_label = QLabel("0")
-        self.value_label.setObjectName(f"stats_{key}_value")
-        font = QFont(self.value_label.font())
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        self.value_label.setFont(font)
-        self.caption_label = QLabel(caption)
-        self.caption_label.setObjectName(f"stats_{key}_caption")
-        self.caption_label.setStyleSheet("color: #5f6b73;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 6)
-        layout.setSpacing(0)
-        layout.addWidget(self.value_label)
-        layout.addWidget(self.caption_label)
-
-    def set_value(self, value: int) -> None:
-        self.value_label.setText(f"{value:,}")
-
-
-class DayChart(QWidget):
-    """A bar chart of per-day values, stacked when there are several sets.
-
-    The series and axes are made once and refilled: axes removed from a chart keep
-    drawing their labels until deleted, so they are never swapped.
-    """
-
-    def __init__(self, name: str, title: str, *, stacked: bool,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.chart = QChart()
-        self.chart.setTitle(title)
-        self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        self.chart.setMargins(QMargins(4, 4, 30, 4))  # room for the last day label
-        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.series: QBarSeries = QStackedBarSeries() if stacked else QBarSeries()
-        self.series.setBarWidth(0.8)
-        self.chart.addSeries(self.series)
-        self.x_axis = QCategoryAxis()
-        self.x_axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
-        self.x_axis.setGridLineVisible(False)
-        self.y_axis = QValueAxis()
-        self.y_axis.setLabelFormat("%d")
-        self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
-        self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
-        self.series.attachAxis(self.x_axis)
-        self.series.attachAxis(self.y_axis)
-        self._stacked = stacked
-        self.view = QChartView(self.chart)
-        self.view.setObjectName(f"{name}_view")
-        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setMinimumHeight(220)
-        self.note = QLabel()
-        self.note.setObjectName(f"{name}_note")
-        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setStyleSheet("color: #5f6b73;")
-        self.note.hide()
-        self.days: list[dt.date] = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.note)
-
-    def set_values(self, days: list[dt.date], sets: list[tuple[str, str, list[int]]],
-                   *, empty_note: str) -> None:
-        """Show ``sets`` of (label, colour, one value per day); a note when all are zero."""
-        self.days = list(days)
-        self.series.clear()
-        totals = [0] * len(days)
-        for label, color, values in sets:
-            bar_set = QBarSet(label)
-            bar_set.setColor(QColor(color))
-            bar_set.setBorderColor(QColor(color))
-            bar_set.append([float(v) for v in values])
-            self.series.append(bar_set)
-            for i, value in enumerate(values):
-                totals[i] = totals[i] + value if self._stacked else max(totals[i], value)
-        peak = max(totals, default=0)
-
-        for label in self.x_axis.categoriesLabels():
-            self.x_axis.remove(label)
-        self.x_axis.setStartValue(-0.5)
-        self.x_axis.setRange(-0.5, max(0, len(days)) - 0.5)
-        wanted = AXIS_LABELS if len(days) <= 120 else AXIS_LABELS - 2
-        step = max(1, -(-len(days) // wanted))
-        labelled = list(range(len(days) - 1, -1, -step))  # from today backwards
-        for i in reversed(labelled):  # a category axis takes its ranges in order
-            self.x_axis.append(_day_label(days[i], len(days)), i)
-        self.y_axis.setRange(0, max(4, math.ceil(peak * 1.1)))
-        self.y_axis.applyNiceNumbers()
-        self.chart.legend().setVisible(len(sets) > 1)
-        self.note.setText(empty_note)
-        self.note.setVisible(peak == 0)
-
-    def values(self, label: str) -> list[float]:
-        """The per-day values of one set (what tests and screenshots read back)."""
-        for bar_set in self.series.barSets():
-            if bar_set.label() == label:
-                return [bar_set.at(i) for i in range(bar_set.count())]
-        return []
-
-    def labels(self) -> list[str]:
-        return [bar_set.label() for bar_set in self.series.barSets()]
-
-
-def _day_label(day: dt.date, span: int) -> str:
-    return day.strftime("%d %b %Y" if span > 120 else "%d %b").lstrip("0")
-
-
-@dataclass
-class StatsSnapshot:
-    """What the window shows, read in one go off the GUI thread."""
-
-    stored: StoredJourney | None  # None: the journey was removed
-    stats: JourneyStats
-    days: list[dt.date] = field(default_factory=list)
-    day_counts: list[DayCount] = field(default_factory=list)
-
-
-def chart_days(today: dt.date, span: int) -> list[dt.date]:
-    """The ``span`` local days ending today, oldest first."""
-    return [today - dt.timedelta(days=offset) for offset in range(span - 1, -1, -1)]
-
-
-def _load_job(control: JobControl, repo: JourneyRepository, journey_id: int, span: int,
-              now: int, tz: dt.tzinfo | None) -> StatsSnapshot:
-    """Counts over a large audience take seconds: read them on this thread's connection."""
-    database.connect(reuse_if_open=True)
-    try:
-        try:
-            stored = repo.get(journey_id)
-        except JourneyNotFoundError:
-            return StatsSnapshot(None, JourneyStats(journey_id=journey_id))
-        stats = journey_stats(journey_id)
-        days = chart_days(engine.local_date(now, tz), span)
-        start = engine.local_timestamp(days[0], 0, 0, tz)
-        end = engine.local_timestamp(days[-1] + dt.timedelta(days=1), 0, 0, tz)
-        counts = daily_counts(journey_id, tz=tz, start=start, end=end)
-        return StatsSnapshot(stored, stats, days, counts)
-    finally:
-        database.close()
 
 
 class StatsWindow(QMainWindow):
@@ -375,13 +127,10 @@ class StatsWindow(QMainWindow):
             self._reload_again = True  # what is being read may predate the change
             return
         self._reload_again = False
-        worker = Worker(_load_job, self.repo, self.journey_id, self.days, int(self._clock()),
-                        self._tz)
-        worker.signals.finished.connect(self._on_worker_finished)
-        worker.signals.failed.connect(self._on_worker_failed)
-        self._worker = worker
         self.statusBar().showMessage("Reading the statistics…")
-        worker.start()
+        self._worker = run_job(load_job, self._on_worker_finished, self._on_worker_failed,
+                               self.repo, self.journey_id, self.days, int(self._clock()),
+                               self._tz)
 
     # --- building --------------------------------------------------------------------------
 
@@ -614,3 +363,4 @@ class StatsWindow(QMainWindow):
     @Slot()
     def _on_show_on_canvas_button_clicked(self) -> None:
         self.node_counts_requested.emit(self.journey_id, self.node_counts())
+

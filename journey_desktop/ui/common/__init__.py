@@ -1,0 +1,1 @@
+"""What every window shares: the job runner, refusals, formatting and colours."""

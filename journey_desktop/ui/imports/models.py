@@ -1,0 +1,131 @@
+"""The import dialogs' table models: the file's first rows, its rejects and misfits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QFont
+
+from journey_desktop.domain.audience_csv import (
+    CsvPreview,
+    Misfit,
+)
+from journey_desktop.domain.csv_records import Reject
+
+
+class PreviewTableModel(QAbstractTableModel):
+    """The first rows of the file as read with the current encoding and delimiter."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._header: list[str] = []
+        self._rows: list[list[str]] = []
+        self._id_column: str | None = None
+
+    def set_preview(self, preview: CsvPreview, id_column: str | None) -> None:
+        self.beginResetModel()
+        self._header = list(preview.header)
+        self._rows = [list(r) for r in preview.rows]
+        self._id_column = id_column
+        self.endResetModel()
+
+    def set_id_column(self, id_column: str | None) -> None:
+        self._id_column = id_column
+        if self._header:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self._header) - 1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._header)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._header):
+            name = self._header[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f"{name} (ID)" if name == self._id_column else name
+            if role == Qt.ItemDataRole.FontRole and name == self._id_column:
+                font = QFont()
+                font.setBold(True)
+                return font
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return str(section + 1)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        row = self._rows[index.row()]
+        if index.column() >= len(row):
+            return None
+        text = row[index.column()]
+        return text.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\r", " ⏎ ")
+
+
+class RejectTableModel(QAbstractTableModel):
+    TITLES = ("Line", "Reason", "Row")
+
+    def __init__(self, rejects: list[Reject], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rejects = rejects
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rejects)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.TITLES)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.TITLES)):
+            return self.TITLES[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        reject = self._rejects[index.row()]
+        return (reject.line, reject.reason, reject.row)[index.column()]
+
+
+class MisfitTableModel(QAbstractTableModel):
+    """Values stored as not set because they do not fit their column's type."""
+
+    TITLES = ("Line", "Column", "Value", "Why")
+
+    def __init__(self, misfits: list[Misfit], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._misfits = misfits
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._misfits)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.TITLES)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.TITLES)):
+            return self.TITLES[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        misfit = self._misfits[index.row()]
+        return (misfit.line, misfit.column, misfit.value, misfit.reason)[index.column()]

@@ -1,0 +1,47 @@
+"""Where an import goes and how every import dialog names it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
+
+
+LAST_FOLDER_KEY = "audience_import/last_folder"
+
+
+PROGRESS_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where an import goes and how the dialogs name it: a journey's audience (add or
+    replace), or the customer base alone (``journey_id`` None: profiles, add only)."""
+
+    journey_id: int | None = None
+    journey_name: str = ""
+
+    @property
+    def is_audience(self) -> bool:
+        return self.journey_id is not None
+
+    @property
+    def title(self) -> str:
+        return "Import audience" if self.is_audience else "Import customers"
+
+    @property
+    def into(self) -> str:
+        return f"“{self.journey_name}”" if self.is_audience else "the customer base"
+
+    @property
+    def unchanged(self) -> str:
+        """What an import that wrote nothing left as it was."""
+        return "the audience is unchanged" if self.is_audience else "the customer base is unchanged"
+
+
+def _size_text(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""

@@ -1,0 +1,67 @@
+"""Imports from the window: an audience into the selected journey (or a CSV dropped on its
+row), customers into the customer base. The flows themselves live in ``ui.imports``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Slot
+
+from journey_desktop.domain.lifecycle import Action, refusal_text
+from journey_desktop.ui.common.formatting import sentence
+from journey_desktop.ui.main.base import MainWindowBase
+
+if TYPE_CHECKING:  # imported when first used: a faster start
+    from journey_desktop.ui.imports import ImportController
+
+
+class ImportActionsMixin(MainWindowBase):
+    """Import audience, Import customers and the CSV dropped on a row."""
+
+    @Slot()
+    def _on_import_audience_triggered(self) -> None:
+        """Import an audience CSV into the selected journey, asking for the file."""
+        journey_id = self.selected_journey_id()
+        if journey_id is None:
+            return
+        self.import_audience(journey_id)
+
+    @Slot(int, str)
+    def import_audience(self, journey_id: int, path: str | None = None) -> ImportController:
+        """Run the import flow (preview, progress, result) for a journey and a CSV file."""
+        from journey_desktop.ui.imports import run_import_flow
+
+        controller = run_import_flow(self, self.repository, journey_id, path,
+                                     settings=self.settings.qsettings)
+        controller.audience_imported.connect(self._on_import_audience_imported)
+        return controller
+
+    @Slot(int)
+    def _on_import_audience_imported(self, journey_id: int) -> None:
+        self.refresh_in_background()  # a large audience takes a while to count
+
+    @Slot()
+    def _on_import_customers_triggered(self) -> None:
+        self.import_customers()
+
+    def import_customers(self, path: str | None = None) -> ImportController:
+        """Run the import flow into the customer base alone (File → Import customers…)."""
+        from journey_desktop.ui.imports import run_customers_import_flow
+
+        controller = run_customers_import_flow(self, self.repository, path,
+                                               settings=self.settings.qsettings)
+        # Journeys for everyone count the customer base.
+        controller.customers_imported.connect(self.refresh_in_background)
+        return controller
+
+    @Slot(int, str)
+    def _on_table_csv_dropped(self, journey_id: int, path: str) -> None:
+        summary = self.model.summary_at(self.model.row_of(journey_id)) \
+            if self.model.row_of(journey_id) >= 0 else None
+        if summary is None:
+            return
+        text = refusal_text(summary.name, summary.status, Action.IMPORT_AUDIENCE)
+        if text is not None:
+            self.say(sentence(text))
+            return
+        self.audience_file_dropped.emit(journey_id, path)

@@ -1,0 +1,91 @@
+"""The per-node table of a journey's statistics: reach and share, sortable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from journey_desktop.ui.editor.summary import TYPE_LABELS
+from journey_desktop.ui.icons import icon
+
+COL_NODE, COL_TYPE, COL_REACHED, COL_SHARE = range(4)
+NODE_HEADERS = {COL_NODE: "Node", COL_TYPE: "Type", COL_REACHED: "Reached",
+                COL_SHARE: "% of customers who entered"}
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class NodeStatsTableModel(QAbstractTableModel):
+    """One row per node of the journey, in journey order: how many customers reached it."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, str, int]] = []  # node id, type, reached
+        self._entered = 0
+
+    def set_counts(self, nodes: list[tuple[str, str]], counts: dict[str, int],
+                   entered: int) -> None:
+        """``entered``: the customers who entered at least once (the share's base)."""
+        self.beginResetModel()
+        self._rows = [(node_id, node_type, int(counts.get(node_id, 0)))
+                      for node_id, node_type in nodes]
+        known = {node_id for node_id, _ in nodes}
+        self._rows += [(node_id, "", int(count)) for node_id, count in counts.items()
+                       if node_id not in known]
+        self._entered = entered
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(NODE_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return NODE_HEADERS.get(section)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        node_id, node_type, reached = self._rows[index.row()]
+        column = index.column()
+        share = reached / self._entered if self._entered else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == COL_NODE:
+                return node_id
+            if column == COL_TYPE:
+                return TYPE_LABELS.get(node_type, node_type)
+            if column == COL_REACHED:
+                return f"{reached:,}"
+            if column == COL_SHARE:
+                return "" if share is None else f"{share:.0%}"
+            return None
+        if role == SORT_ROLE:
+            return (node_id, TYPE_LABELS.get(node_type, node_type), reached,
+                    share if share is not None else -1.0)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_REACHED, COL_SHARE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and column == COL_NODE and node_type:
+            return icon(f"node-{node_type}")
+        return None
+
+
+class NodeStatsProxy(QSortFilterProxyModel):
+    """Sorts the node rows on their native values (numbers as numbers)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+
+
