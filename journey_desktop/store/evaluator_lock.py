@@ -1,4 +1,5 @@
-"""One evaluator per database (SPEC §5): a lock row that names its holder and expires.
+"""One evaluator per database (SPEC §5): a lock row that names its holder and expires;
+the same mechanism keeps outbox exports one at a time.
 
 The row is taken in a write transaction, so two processes starting in the same second
 cannot both win. A holder is stale when it is a dead process on this host, or when its
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 from peewee import Database
 
@@ -58,8 +60,14 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-class EvaluatorLock:
-    """The evaluator lock of the initialised database, held by this process."""
+class DatabaseLock:
+    """A named lock row of the database, held by one holder (``token``) at a time.
+
+    Taking it is a write transaction, so two contenders cannot both win; a holder that died
+    on this host, or stopped beating for ``stale_after`` seconds, loses it to the next.
+    """
+
+    name = ""
 
     def __init__(
         self,
@@ -69,20 +77,32 @@ class EvaluatorLock:
         clock: Callable[[], float] = time.time,
         pid: int | None = None,
         host: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.db = db if db is not None else database
         self.stale_after = stale_after
         self.clock = clock
         self.pid = os.getpid() if pid is None else pid
         self.host = host or socket.gethostname()
+        self.token = token or f"{self.pid}@{self.host}"
         self.held = False
 
-    def holder(self) -> LockHolder | None:
+    def busy_error(self, holder: LockHolder) -> Exception:
+        """The error that says who holds the lock."""
+        raise NotImplementedError
+
+    def _row(self) -> tuple[str, LockHolder] | None:
         row = self.db.execute_sql(
-            "SELECT pid, host, acquired_at, heartbeat_at FROM evaluator_lock WHERE name = ?",
-            (LOCK_NAME,),
+            "SELECT holder, pid, host, acquired_at, heartbeat_at FROM evaluator_lock"
+            " WHERE name = ?", (self.name,),
         ).fetchone()
-        return LockHolder(int(row[0]), str(row[1]), int(row[2]), int(row[3])) if row else None
+        if row is None:
+            return None
+        return str(row[0]), LockHolder(int(row[1]), str(row[2]), int(row[3]), int(row[4]))
+
+    def holder(self) -> LockHolder | None:
+        row = self._row()
+        return row[1] if row else None
 
     def is_stale(self, holder: LockHolder, now: int) -> bool:
         if holder.host == self.host and not pid_alive(holder.pid):
@@ -90,29 +110,28 @@ class EvaluatorLock:
         return now - holder.heartbeat_at > self.stale_after
 
     def acquire(self) -> None:
-        """Take the lock, or raise EvaluatorBusyError naming the live holder."""
+        """Take the lock, or raise ``busy_error`` naming the live holder."""
         now = int(self.clock())
         with sqlite_sql.write_transaction(self.db):
-            holder = self.holder()
-            mine = holder is not None and holder.pid == self.pid and holder.host == self.host
-            if holder is not None and not mine and not self.is_stale(holder, now):
-                raise EvaluatorBusyError(holder)
+            row = self._row()
+            if row is not None and row[0] != self.token and not self.is_stale(row[1], now):
+                raise self.busy_error(row[1])
             self.db.execute_sql(
                 "INSERT INTO evaluator_lock (name, holder, pid, host, acquired_at, heartbeat_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
                 " holder = excluded.holder, pid = excluded.pid, host = excluded.host,"
                 " acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at",
-                (LOCK_NAME, f"{self.pid}@{self.host}", self.pid, self.host, now, now),
+                (self.name, self.token, self.pid, self.host, now, now),
             )
         self.held = True
 
     def heartbeat(self) -> bool:
-        """Say we are alive; False when the lock was taken over meanwhile (stop ticking)."""
+        """Say we are alive; False when the lock was taken over meanwhile (stop)."""
         if not self.held:
             return False
         updated = self.db.execute_sql(
-            "UPDATE evaluator_lock SET heartbeat_at = ? WHERE name = ? AND pid = ? AND host = ?",
-            (int(self.clock()), LOCK_NAME, self.pid, self.host),
+            "UPDATE evaluator_lock SET heartbeat_at = ? WHERE name = ? AND holder = ?",
+            (int(self.clock()), self.name, self.token),
         ).rowcount
         self.held = updated > 0
         return self.held
@@ -121,15 +140,23 @@ class EvaluatorLock:
         if not self.held:
             return
         self.db.execute_sql(
-            "DELETE FROM evaluator_lock WHERE name = ? AND pid = ? AND host = ?",
-            (LOCK_NAME, self.pid, self.host),
+            "DELETE FROM evaluator_lock WHERE name = ? AND holder = ?", (self.name, self.token)
         )
         self.held = False
 
-    def __enter__(self) -> EvaluatorLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+class EvaluatorLock(DatabaseLock):
+    """The evaluator lock, held by this process: one evaluator per database."""
+
+    name = LOCK_NAME
+
+    def busy_error(self, holder: LockHolder) -> Exception:
+        return EvaluatorBusyError(holder)
