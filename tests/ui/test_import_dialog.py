@@ -428,3 +428,18 @@ def test_replacing_names_one_customer_leaving_in_the_singular(qtbot, window, rep
     assert asked.texts("confirm")[0].startswith(
         "1 customer of “Welcome” is not in second.csv and will leave the journey")
     assert sorted(stored(journey_id)) == ["a", "b"]
+
+
+def test_f1_in_the_preview_opens_the_guide_on_imports(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.ui.guide import SECTION_ACTIVATE, GuideWindow
+
+    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "id\na\n")))
+    preview = dialog_named("import_preview_dialog")
+    preview.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is preview)
+    qtbot.keyClick(preview.rows_view, Qt.Key.Key_F1)
+    guide = preview.findChild(GuideWindow, "guide_window")
+    assert guide is not None and guide.isVisible() and guide.section == SECTION_ACTIVATE
+    guide.close()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
