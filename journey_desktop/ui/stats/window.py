@@ -259,7 +259,7 @@ class StatsWindow(QMainWindow):
         splitter.addWidget(charts)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([470, 730])
+        splitter.setSizes([640, 640])  # room for the node names and every count
 
         central = QWidget()
         layout = QVBoxLayout(central)
