@@ -67,7 +67,7 @@ def test_draft_forecast_shows_chart_totals_days_and_a_trace(qtbot, repo, promoti
     assert window.days_model.index(0, 0).data() == "Mon 2027-02-15"
 
     qtbot.keyClicks(window.customer_search, "ann")
-    assert window.trace_label.text() == "Customer “ann”: 7 runs, 7 messages in the forecast."
+    assert window.trace_label.text() == "Customer “ann”: 7 entries, 7 messages in the forecast."
     assert window.trace_model.rowCount() == 21
     assert [window.trace_model.index(1, c).data() for c in range(4)] == [
         "Mon 2027-02-15 09:00", "1", "daily_offer", "Push message"]

@@ -72,6 +72,7 @@ from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.changes import TICK_CHANGE
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
+from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.forecast.chart import draw_chart
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
@@ -543,8 +544,8 @@ class ForecastWindow(QWidget):
         sent = sum(1 for step in steps
                    if step.reached_at >= result.start and self._is_message(result, step.node))
         self.trace_label.setText(
-            f"Customer “{external_id}”: {runs} run{'s' if runs != 1 else ''}, "
-            f"{sent} message{'s' if sent != 1 else ''} in the forecast."
+            f"Customer “{external_id}”: {count_text(runs, 'entry', 'entries')}, "
+            f"{count_text(sent, 'message', 'messages')} in the forecast."
         )
 
     @staticmethod
