@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench package clean
+.PHONY: run test bench package guide clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run_all.py
 
-package: $(STAMP)
+# The built-in user guide is the README's user sections (a test checks the copy is current).
+guide: $(STAMP)
+	$(PY) -c "from pathlib import Path; from journey_desktop.ui.guide import user_guide; \
+	Path('resources/guide/guide.md').write_text(user_guide(Path('README.md').read_text()))"
+
+package: $(STAMP) guide
 	$(PY) -m pip install --quiet -e '.[package]'
 	$(PY) -m PyInstaller --noconfirm --clean build.spec
 

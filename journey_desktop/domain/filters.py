@@ -179,3 +179,15 @@ def filter_matches(flt: Filter | None, fields: Mapping[str, Any], today: dt.date
     results = (condition_matches(c, fields, today) for c in flt.conditions)
     return any(results) if flt.match == "any" else all(results)
 
+
+
+# The date operators a customer who does not match today may match on a later day: their
+# anniversary, or their date coming within the next N days.
+COMING_DAY_OPS = ("anniversary_in_days", "within_next_days")
+
+
+def waits_for_a_day(flt: Filter | None) -> bool:
+    """Whether a filter lets customers in on a day still to come (an anniversary, a date in
+    the next N days): with re-entry off each customer is checked on one day only, so those
+    whose day is later are never let in."""
+    return flt is not None and any(c.op in COMING_DAY_OPS for c in flt.conditions)

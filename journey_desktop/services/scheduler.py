@@ -29,6 +29,18 @@ from journey_desktop.store.repository import SettingsRepository
 log = logging.getLogger(__name__)
 
 
+def done_text(summary: TickSummary) -> str:
+    """What a check did: "844 customers entered, 1 message written"."""
+    entered = summary.entered
+    messages = summary.messages
+    return (f"{entered:,} customer{'s' if entered != 1 else ''} entered, "
+            f"{messages:,} message{'s' if messages != 1 else ''} written")
+
+
+def _clock_text(ts: int, tz: dt.tzinfo | None) -> str:
+    return f"{dt.datetime.fromtimestamp(ts, tz):%H:%M}"
+
+
 def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
               heartbeat: Callable[[], object]) -> TickSummary:
     """One tick (the Worker runs it on this thread's own connection)."""
@@ -97,17 +109,22 @@ class EvaluatorScheduler(QObject):
         return SettingsRepository().tick_interval()
 
     def status_text(self) -> str:
-        """One line for the status bar."""
+        """One sentence for the status bar, in a marketer's words: "Last check 10:42 — 844
+        customers entered, 844 messages written; next check 10:52"."""
         if self.busy:
-            return "Evaluator: ticking…"
+            return "Checking customers…"
         if self.last_error:
             return f"Evaluator: {self.last_error}"
         parts = []
         if self.last_tick_at is not None:
-            parts.append(f"last tick {dt.datetime.fromtimestamp(self.last_tick_at):%H:%M}")
+            last = f"Last check {_clock_text(self.last_tick_at, self._tz)}"
+            if self.last_summary is not None:
+                last += " — " + done_text(self.last_summary)
+            parts.append(last)
         if self.next_tick_at is not None:
-            parts.append(f"next {dt.datetime.fromtimestamp(self.next_tick_at):%H:%M}")
-        text = "Evaluator: " + (", ".join(parts) if parts else "stopped")
+            next_check = f"check {_clock_text(self.next_tick_at, self._tz)}"
+            parts.append(f"next {next_check}" if parts else f"Next {next_check}")
+        text = "; ".join(parts) if parts else "Evaluator stopped"
         if self.last_summary is not None:  # what went wrong in the last tick, in words
             text = " — ".join([text, *self.last_summary.problems()])
         return text

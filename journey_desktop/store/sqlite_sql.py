@@ -312,3 +312,12 @@ def raw_connection(db: Database) -> sqlite3.Connection:
 def run_path_reaches(node_param: str = "?") -> str:
     """A condition on ``run.path`` (``node@time`` lines): the run reached the given node."""
     return f"instr(char(10) || path, char(10) || {node_param} || '@') > 0"
+
+
+def run_path_last_node() -> str:
+    """The last node in ``run.path`` (``node@time`` lines): where a run in progress stands
+    (``run.node`` is the step it runs next, after its wait)."""
+    trimmed = "rtrim(path, char(10))"
+    last_line = (f"replace({trimmed}, rtrim({trimmed}, replace({trimmed}, char(10), '')),"
+                 " '')")
+    return f"rtrim(rtrim({last_line}, '0123456789'), '@')"

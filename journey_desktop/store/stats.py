@@ -25,9 +25,13 @@ class JourneyStats:
     completed: int = 0
     stopped: int = 0
     messages: dict[str, int] = field(default_factory=dict)
-    nodes: dict[str, int] = field(default_factory=dict)  # node -> customers who reached it
+    # node -> customers who reached it, in flow order (entry first, then as the arrows lead)
+    nodes: dict[str, int] = field(default_factory=dict)
     stopped_by_reason: dict[str, int] = field(default_factory=dict)
     customers_entered: int = 0  # distinct customers among ``entered`` runs
+    never_entered: int = 0  # members checked at least once who never matched the entry
+    waiting: dict[str, int] = field(default_factory=dict)  # node -> runs in progress standing
+    # at it (the last node they reached: a wait, or the entry's first steps)
 
     @property
     def message_total(self) -> int:
@@ -45,6 +49,8 @@ class JourneyStats:
             "nodes": dict(self.nodes),
             "stopped_by_reason": dict(self.stopped_by_reason),
             "customers_entered": self.customers_entered,
+            "never_entered": self.never_entered,
+            "waiting": dict(self.waiting),
         }
 
 
@@ -69,14 +75,15 @@ def _db(db: Database | None) -> Database:
 
 
 def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
-    """Counts for one journey; ``nodes`` holds every node, with how many customers reached it."""
+    """Counts for one journey; ``nodes`` holds every node in flow order, with how many
+    customers reached it, and ``waiting`` how many runs stand at each node now."""
     db = _db(db)
     stats = JourneyStats(journey_id=journey_id)
     row = db.execute_sql(
         "SELECT definition FROM journey WHERE id = ?", (journey_id,)
     ).fetchone()
     if row is not None:
-        for node in Journey.from_json(row[0]).nodes:
+        for node in engine.step_order(Journey.from_json(row[0])):
             stats.nodes[node.id] = 0
     stats.audience = count_audience(db, journey_id)
     for state, reason, count in db.execute_sql(
@@ -103,8 +110,18 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
     ):
         stats.nodes[node] = visits
+    for node, count in db.execute_sql(
+        f"SELECT {sqlite_sql.run_path_last_node()}, count(*) FROM run"
+        " WHERE journey_id = ? AND state = ? GROUP BY 1",
+        (journey_id, IN_PROGRESS),
+    ):
+        stats.waiting[node] = count
     stats.customers_entered = db.execute_sql(
         "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ?", (journey_id,)
+    ).fetchone()[0]
+    stats.never_entered = db.execute_sql(
+        "SELECT count(*) FROM member WHERE journey_id = ? AND entries = 0"
+        " AND first_check_at IS NOT NULL", (journey_id,)
     ).fetchone()[0]
     if stats.customers_entered < stats.entered:
         # Some customers re-entered: the counters count runs, so count each customer once
@@ -113,7 +130,7 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
             stats.nodes[node_id] = db.execute_sql(
                 "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ? AND "
                 + sqlite_sql.run_path_reaches(),
-                (journey_id, node),
+                (journey_id, node_id),
             ).fetchone()[0]
     return stats
 

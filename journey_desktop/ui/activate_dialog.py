@@ -4,26 +4,59 @@ problems that block activation or deserve a second look."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from journey_desktop.domain.journey import Activation, describe_activation
+from journey_desktop.domain.filters import waits_for_a_day
+from journey_desktop.domain.journey import (
+    AUDIENCE_ALL,
+    Activation,
+    Journey,
+    describe_activation,
+)
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.guide import SECTION_ACTIVATE, add_help
+
+EMPTY_AUDIENCE_NOTE = ("No customers yet: import an audience after activating, or choose "
+                       "Everyone as the journey's audience in the editor.")
+EMPTY_BASE_NOTE = ("No customers yet: the customer base is empty; customers imported later "
+                   "enter at the next check.")
+ONE_DAY_NOTE = ("Re-entry is off, so each customer is checked once, when first seen: this "
+                "date filter only ever greets the customers whose date is today then, never "
+                "the others when their day comes. Allow re-entry (once a day) to greet each "
+                "on their day.")
+
+
+def activation_notes(journey: Journey, audience: int) -> list[str]:
+    """What the user should know before activating that is not a problem of the design:
+    an empty audience, a date filter that re-entry off checks on one day only."""
+    notes: list[str] = []
+    if audience == 0:
+        notes.append(EMPTY_BASE_NOTE if journey.audience == AUDIENCE_ALL
+                     else EMPTY_AUDIENCE_NOTE)
+    entry = journey.entry()
+    if (not journey.activation.allow_reentry and entry is not None
+            and waits_for_a_day(entry.filter)):
+        notes.append(ONE_DAY_NOTE)
+    return notes
 
 
 class ActivateDialog(QDialog):
@@ -32,8 +65,10 @@ class ActivateDialog(QDialog):
     activated = Signal(int)  # journey id
 
     def __init__(
-        self, repo: JourneyRepository, journey_id: int, parent: QWidget | None = None
+        self, repo: JourneyRepository, journey_id: int, parent: QWidget | None = None,
+        *, activation: Activation | None = None,
     ) -> None:
+        """``activation``: options to start from instead of the stored ones (the forecast's)."""
         super().__init__(parent)
         self.setObjectName("activate_dialog")
         self.setModal(True)
@@ -43,6 +78,8 @@ class ActivateDialog(QDialog):
         self._worker: Worker | None = None
         stored = repo.get(journey_id)
         self._journey = stored.journey
+        self._audience = repo.audience_size(journey_id)
+        self._notes: list[str] = []
         self.setWindowTitle(f"Activate “{stored.journey.name}”")
 
         intro = QLabel(
@@ -70,7 +107,7 @@ class ActivateDialog(QDialog):
         self.max_entries_label = QLabel("Maximum entries:")
         self.max_entries_label.setBuddy(self.max_entries_edit)
         form.addRow(self.max_entries_label, self.max_entries_edit)
-        self.timeout_label = QLabel("Timeout:")
+        self.timeout_label = QLabel("Minimum time between entries:")
         self.timeout_label.setBuddy(self.timeout_value)
         form.addRow(self.timeout_label, timeout_box)
 
@@ -82,6 +119,11 @@ class ActivateDialog(QDialog):
         self.problems_label.setObjectName("problems_label")
         self.problems_label.setWordWrap(True)
         self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        for label in (intro, self.summary_label, self.problems_label):
+            # Word-wrapped labels take the height their text needs at the dialog's width.
+            policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+            policy.setHeightForWidth(True)
+            label.setSizePolicy(policy)
 
         self.buttons = QDialogButtonBox()
         self.activate_button = self.buttons.addButton(
@@ -92,6 +134,7 @@ class ActivateDialog(QDialog):
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._on_activate_clicked)
         self.buttons.rejected.connect(self.reject)
+        add_help(self, SECTION_ACTIVATE, self.buttons)
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -100,9 +143,9 @@ class ActivateDialog(QDialog):
         layout.addWidget(self.problems_label)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(520)
 
-        self.inputs.set_options(stored.journey.activation)
+        self.inputs.set_options(activation or stored.journey.activation)
         self.inputs.changed.connect(self._on_options_changed)
         self._on_options_changed()
 
@@ -121,6 +164,7 @@ class ActivateDialog(QDialog):
         journey = self._journey.copy()
         journey.activation = activation
         try:
+            self._notes = activation_notes(journey, self._audience)
             self._show_result(self._repo.validate(self._journey_id, journey))
         except RepositoryError as exc:
             self._show_message(str(exc))
@@ -178,6 +222,7 @@ class ActivateDialog(QDialog):
                 widget.setEnabled(False)
             self.problems_label.setText("<p><b>Activating…</b></p>")
             self.problems_label.setVisible(True)
+            self._fit()
         else:
             self._on_options_changed()  # the fields as re-entry allows, the warnings again
 
@@ -192,21 +237,42 @@ class ActivateDialog(QDialog):
                 f"<p style='color:{ERROR_COLOR}'><b>Cannot activate: fix these problems "
                 "first.</b></p>" + _items(result.errors, ERROR_COLOR)
             )
-        if result.warnings:
+        warnings = [*self._notes, *result.warnings]
+        if warnings:
             parts.append(
                 f"<p style='color:{WARNING_COLOR}'><b>Warnings</b> (activation is still "
-                "possible)</p>" + _items(result.warnings, WARNING_COLOR)
+                "possible)</p>" + _items(warnings, WARNING_COLOR)
             )
         self.problems_label.setText("".join(parts))
         self.problems_label.setVisible(bool(parts))
+        self._fit()
 
     def _show_message(self, text: str) -> None:
         self.problems_label.setText(
             f"<p style='color:{ERROR_COLOR}'><b>{html.escape(text)}</b></p>"
         )
         self.problems_label.setVisible(True)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow (never squash the inputs) to the height the texts need at this width."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        needed = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                  else layout.totalSizeHint().height())
+        self.setMinimumHeight(needed)
+        if self.height() < needed:
+            self.resize(width, needed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override: wider needs less
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit()
 
 
-def _items(problems: list, color: str) -> str:  # type: ignore[type-arg]
+def _items(problems: Sequence[object], color: str) -> str:
     rows = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
     return f"<ul style='color:{color}; margin-top:0'>{rows}</ul>"

@@ -38,7 +38,7 @@ def test_run_now_ticks_in_a_worker_and_reports(qtbot, scheduler, journey_id):
     with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000) as blocker:
         assert scheduler.run_now()
         assert scheduler.busy
-        assert scheduler.status_text() == "Evaluator: ticking…"
+        assert scheduler.status_text() == "Checking customers…"
     summary = blocker.args[0]
     assert (summary.entered, summary.messages) == (5, 5)
     assert len(outbox(journey_id)) == 5
@@ -132,3 +132,21 @@ def test_a_tick_the_locked_database_refuses_is_said_in_words(qtbot, scheduler, j
         assert scheduler.run_now()
     assert blocker.args == [str(BusyError())]
     assert not blocker.args[0].startswith("Unexpected")
+
+
+def test_the_status_bar_says_what_the_last_check_did_and_when_the_next_is(qtbot, journey_id):
+    import datetime as dt
+
+    scheduler = EvaluatorScheduler(clock=lambda: NOW, tz=MADRID, interval_seconds=600)
+    try:
+        assert scheduler.status_text() == "Evaluator stopped"
+        with qtbot.waitSignal(scheduler.tick_finished, timeout=10_000):
+            assert scheduler.run_now()
+        scheduler.next_tick_at = NOW + 600
+        last = dt.datetime.fromtimestamp(NOW, MADRID)
+        following = last + dt.timedelta(minutes=10)
+        assert scheduler.status_text() == (
+            f"Last check {last:%H:%M} — 5 customers entered, 5 messages written; "
+            f"next check {following:%H:%M}")
+    finally:
+        scheduler.stop()

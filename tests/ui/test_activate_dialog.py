@@ -6,12 +6,19 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
 
 from journey_desktop.domain.journey import Activation, Duration, Node, describe_activation
 from journey_desktop.store.repository import ACTIVE, DRAFT, JourneyRepository
-from journey_desktop.ui.activate_dialog import ActivateDialog
-from tests.conftest import load_example
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.ui.activate_dialog import (
+    EMPTY_AUDIENCE_NOTE,
+    EMPTY_BASE_NOTE,
+    ONE_DAY_NOTE,
+    ActivateDialog,
+)
+from journey_desktop.ui.guide import SECTION_ACTIVATE, GuideWindow, anchor
+from tests.conftest import add_members, load_example
 
 
 @pytest.fixture
@@ -188,3 +195,90 @@ def test_activation_runs_in_a_worker_and_the_dialog_waits_for_it(
 )
 def test_describe_activation(activation: Activation, text: str) -> None:
     assert describe_activation(activation).startswith(text)
+
+
+def _plain(dialog: ActivateDialog) -> str:
+    """The warnings as the user reads them (the label's rich text without its markup)."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(dialog.problems_label.text())
+    return " ".join(document.toPlainText().split())
+
+
+def test_an_empty_audience_is_said_and_goes_once_customers_are_in(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    assert dialog.problems_label.isVisible()
+    assert EMPTY_AUDIENCE_NOTE in _plain(dialog)
+    assert "No customers yet: import an audience after activating, or choose Everyone" in _plain(dialog)
+    dialog.close()
+
+    add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    assert "No customers yet" not in _plain(dialog)
+
+
+def test_everyone_with_an_empty_customer_base_says_so(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    journey = repo.get(birthday_id).journey
+    journey.audience = AUDIENCE_ALL
+    repo.save(birthday_id, journey)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    assert EMPTY_BASE_NOTE in _plain(dialog)
+    assert EMPTY_AUDIENCE_NOTE not in _plain(dialog)
+
+
+def test_a_date_filter_with_reentry_off_warns_it_greets_one_day_only(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    reentry, *_ = widgets(dialog)
+    assert ONE_DAY_NOTE not in _plain(dialog)  # re-entry on: checked again each day
+    reentry.click()
+    assert ONE_DAY_NOTE in _plain(dialog)
+    reentry.click()
+    assert ONE_DAY_NOTE not in _plain(dialog)
+
+
+def test_a_journey_without_a_date_filter_gets_no_date_warning(qtbot, repo: JourneyRepository) -> None:  # type: ignore[no-untyped-def]
+    journey_id = repo.create(load_example("welcome-series"))
+    dialog = open_dialog(qtbot, repo, journey_id)
+    reentry, *_ = widgets(dialog)
+    reentry.setChecked(False)
+    assert ONE_DAY_NOTE not in _plain(dialog)
+
+
+def test_the_dialog_grows_with_its_warnings_and_keeps_its_inputs(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    reentry, max_entries, value, unit = widgets(dialog)
+    inputs = (max_entries, value, unit)
+    before = [w.height() for w in inputs]
+    assert not dialog.problems_label.isVisible()
+    height = dialog.height()
+    unit.setCurrentIndex(unit.findData("hours"))  # a warning: several messages a day
+    reentry.click()  # and the date warning
+    label = dialog.problems_label
+    assert label.isVisible() and ONE_DAY_NOTE in _plain(dialog)
+    assert dialog.height() > height
+    assert [w.height() for w in inputs] == before
+    for widget in inputs:
+        assert widget.height() >= widget.sizeHint().height()
+    # The whole text fits: the label is as tall as its wrapped text needs.
+    assert label.height() >= label.heightForWidth(label.width())
+    assert dialog.timeout_label.text() == "Minimum time between entries:"
+
+
+def test_f1_opens_the_guide_at_activation(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+    dialog = open_dialog(qtbot, repo, birthday_id)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    qtbot.keyClick(dialog.max_entries_edit, Qt.Key.Key_F1)
+    guide = dialog.findChild(GuideWindow, "guide_window")
+    assert guide is not None and guide.isVisible()
+    assert guide.section == SECTION_ACTIVATE
+    top = guide.browser.cursorForPosition(guide.browser.viewport().rect().topLeft()).block()
+    assert top.text() == SECTION_ACTIVATE
+    assert guide.browser.verticalScrollBar().value() > 0
+    guide.close()
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Help), Qt.MouseButton.LeftButton)
+    assert dialog.findChild(GuideWindow, "guide_window").section == SECTION_ACTIVATE
+    assert anchor(SECTION_ACTIVATE) == "activating-a-journey-and-loading-its-audience"

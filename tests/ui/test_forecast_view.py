@@ -67,7 +67,7 @@ def test_draft_forecast_shows_chart_totals_days_and_a_trace(qtbot, repo, promoti
     assert window.days_model.index(0, 0).data() == "Mon 2027-02-15"
 
     qtbot.keyClicks(window.customer_search, "ann")
-    assert window.trace_label.text() == "Customer “ann”: 7 runs, 7 messages in the forecast."
+    assert window.trace_label.text() == "Customer “ann”: 7 entries, 7 messages in the forecast."
     assert window.trace_model.rowCount() == 21
     assert [window.trace_model.index(1, c).data() for c in range(4)] == [
         "Mon 2027-02-15 09:00", "1", "daily_offer", "Push message"]
@@ -120,3 +120,44 @@ def test_cancel_stops_the_run_and_keeps_the_window_usable(qtbot, repo, promotion
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert window.status_label.text() == "Forecast cancelled; nothing was written."
     assert window.run_button.isEnabled() and window.result is None
+
+
+def test_the_start_takes_a_typed_date_and_time(qtbot, repo, promotion_draft):
+    window = make_window(qtbot, repo, promotion_draft)
+    edit = window.from_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "2026-12-24 09:00")
+    assert edit.text() == "2026-12-24 09:00"
+    assert (edit.date(), edit.time()) == (QDate(2026, 12, 24), QTime(9, 0))
+    edit.setCurrentSection(edit.Section.MonthSection)  # the cursor in a section: retyped
+    qtbot.keyClicks(edit, "03-05")
+    assert edit.text() == "2026-03-05 09:00"
+
+
+def test_activate_with_these_options_carries_them_into_the_activation_dialog(
+        qtbot, repo, promotion_draft):
+    from journey_desktop.ui.activate_dialog import ActivateDialog
+
+    window = make_window(qtbot, repo, promotion_draft)
+    assert window.activate_button.isVisible()
+    window.max_entries_edit.setText("3")
+    window.timeout_value.setValue(2)
+    window.timeout_unit.setCurrentIndex(window.timeout_unit.findData("hours"))
+    activated: list[int] = []
+    window.journey_activated.connect(activated.append)
+    qtbot.mouseClick(window.activate_button, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(ActivateDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.max_entries_edit.text() == "3"
+    assert (dialog.timeout_value.value(), dialog.timeout_unit.currentData()) == (2, "hours")
+    assert dialog.summary_label.text().startswith(
+        "Each customer can enter up to 3 times, at most once every 2 hours.")
+    with qtbot.waitSignal(dialog.activated):
+        qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
+    stored = repo.get(promotion_draft)
+    assert stored.status == "active"
+    assert (stored.journey.activation.max_entries, stored.journey.activation.timeout.value,
+            stored.journey.activation.timeout.unit) == (3, 2, "hours")
+    assert activated == [promotion_draft]
+    assert not window.activate_button.isVisible()
+    assert not window.max_entries_edit.isEnabled()  # now the stored options, frozen

@@ -390,3 +390,56 @@ def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, wi
         [4, "birthday", "n/a", "not a date (YYYY-MM-DD, or day and month with / - .)"],
     ]
     close_result(qtbot, controller)
+
+
+def test_enter_in_the_preview_does_not_start_the_import(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "id,name\na,A\nb,B\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    preview.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is preview)
+    assert not preview.import_button.isDefault() and not preview.import_button.autoDefault()
+    for widget in (preview, preview.id_column_combo, preview.rows_view, preview.replace_radio,
+                   preview.import_button):
+        widget.setFocus()
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            qtbot.keyClick(widget, key)
+    assert preview.isVisible() and controller.progress_dialog is None
+    assert stored(journey_id) == {}
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    assert sorted(stored(journey_id)) == ["a", "b"]
+    close_result(qtbot, controller)
+
+
+def test_replacing_names_one_customer_leaving_in_the_singular(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = write(tmp_path, "id,name\na,A\nb,B\n", "first.csv")
+    controller = start(window, repo, journey_id, settings, str(first))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    close_result(qtbot, controller)
+    asked.confirm_answer = False
+    second = write(tmp_path, "id,name\nb,B\n", "second.csv")
+    controller = start(window, repo, journey_id, settings, str(second))
+    preview = dialog_named("import_preview_dialog")
+    preview.replace_radio.setChecked(True)
+    with qtbot.waitSignal(controller.finished, timeout=10_000):
+        preview.accept()
+    assert asked.texts("confirm")[0].startswith(
+        "1 customer of “Welcome” is not in second.csv and will leave the journey")
+    assert sorted(stored(journey_id)) == ["a", "b"]
+
+
+def test_f1_in_the_preview_opens_the_guide_on_imports(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.ui.guide import SECTION_ACTIVATE, GuideWindow
+
+    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "id\na\n")))
+    preview = dialog_named("import_preview_dialog")
+    preview.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is preview)
+    qtbot.keyClick(preview.rows_view, Qt.Key.Key_F1)
+    guide = preview.findChild(GuideWindow, "guide_window")
+    assert guide is not None and guide.isVisible() and guide.section == SECTION_ACTIVATE
+    guide.close()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()

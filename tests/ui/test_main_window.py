@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QLabel, QPushButton, QTableView
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTableView,
+)
 
 from journey_desktop.domain.journey import Journey, minimal_journey
 from journey_desktop.store.records import JourneyRecord, MemberRecord, OutboxRecord, RunRecord
@@ -251,7 +259,7 @@ def test_remove_names_what_is_lost_and_deletes_it(qtbot, repo, three, main_windo
     window.action_remove.trigger()  # declined
     assert "Birthday greetings" in stored_names()
     text = asked.confirmations[0]
-    assert "12 customers" in text and "5 runs (2 in progress)" in text
+    assert "12 customers" in text and "5 entries (2 customers in this journey now)" in text
     assert "4 messages" in text
     window.action_remove.trigger()  # accepted
     assert "Birthday greetings" not in stored_names()
@@ -295,7 +303,7 @@ def test_deactivate_warns_it_is_irreversible(qtbot, repo, three, main_window, mo
     click_row(qtbot, window, "Spring sale")
     window.action_deactivate.trigger()
     assert "irreversible" in asked.confirmations[0]
-    assert "2 runs in progress" in asked.confirmations[0]
+    assert "The 2 customers in this journey stop where they are" in asked.confirmations[0]
     assert stored_status("Spring sale") == "active"
     window.action_deactivate.trigger()
     assert stored_status("Spring sale") == "deactivated"
@@ -829,3 +837,76 @@ def test_the_validity_mark_agrees_with_validate_once_an_audience_is_known(
     expected = f"✓ Ready, {len(result.warnings)} warning" + (
         "s" if len(result.warnings) > 1 else "")
     qtbot.waitUntil(lambda: cell(window, "Birthday greetings", COL_VALIDITY) == expected)
+
+
+# --- statistics and forecast windows follow what the main window does ---------------------
+
+def visible_window(kind: type) -> object:
+    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_statistics_refresh_and_a_forecast_says_out_of_date_after_deactivation(
+        qtbot, repo, three, main_window, monkeypatch):
+    from journey_desktop.ui.forecast import ForecastWindow
+    from journey_desktop.ui.stats import StatsWindow
+
+    window = main_window
+    add_activity(three["active"], customers=2, runs=2, in_progress=2, messages=0)
+    window.refresh()
+    click_row(qtbot, window, "Spring sale")
+    window.action_stats.trigger()
+    stats = visible_window(StatsWindow)
+    qtbot.waitUntil(lambda: not stats.loading and stats.status_label.text() == "Active")
+    assert stats.findChild(QLabel, "stats_in_progress_value").text() == "2"
+    window.action_forecast.trigger()
+    forecast = visible_window(ForecastWindow)
+    with qtbot.waitSignal(forecast.forecast_finished, timeout=20_000):
+        forecast.run_button.click()
+    assert not forecast.status_label.text().startswith("Out of date")
+
+    Prompts(monkeypatch, answers=[True])
+    with qtbot.waitSignal(stats.stats_loaded, timeout=10_000):
+        window.action_deactivate.trigger()
+    assert stats.status_label.text() == "Deactivated"
+    assert stats.findChild(QLabel, "stats_in_progress_value").text() == "0"
+    assert forecast.status_label.text().startswith(
+        "Out of date: the journey was deactivated since this forecast.")
+
+
+def test_statistics_refresh_after_an_audience_import(qtbot, repo, three, main_window, tmp_path,
+                                                      monkeypatch):
+    from journey_desktop.ui.stats import StatsWindow
+
+    window = main_window
+    click_row(qtbot, window, "Birthday greetings")
+    window.action_stats.trigger()
+    stats = visible_window(StatsWindow)
+    qtbot.waitUntil(lambda: not stats.loading and stats.status_label.text() == "Draft")
+    assert stats.findChild(QLabel, "stats_audience_value").text() == "0"
+    path = tmp_path / "people.csv"
+    path.write_text("id,birthday\na,1990-01-02\nb,1991-03-04\n", encoding="utf-8")
+    controller = window.import_audience(three["draft"], str(path))
+    preview = controller.preview_dialog
+    with qtbot.waitSignal(stats.stats_loaded, timeout=10_000):
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    assert stats.findChild(QLabel, "stats_audience_value").text() == "2"
+    controller.result_dialog.reject()
+
+
+def test_f1_opens_the_user_guide_from_the_help_menu(qtbot, main_window):
+    from journey_desktop.ui.guide import SECTION_WINDOW, GuideWindow
+
+    window = main_window
+    activate_window(qtbot, window)
+    assert window.action_guide.shortcut().toString() == "F1"
+    assert window.action_guide in window.findChild(QMenu, "help_menu").actions()
+    qtbot.keyClick(window.table, Qt.Key.Key_F1)
+    guide = window.findChild(GuideWindow, "guide_window")
+    assert guide is not None and guide.isVisible()
+    assert guide.section == SECTION_WINDOW
+    text = guide.browser.toPlainText()
+    assert "Activating a journey and loading its audience" in text
+    assert "The command line" not in text  # the developer sections stay in the README
+    guide.close()

@@ -54,8 +54,11 @@ def test_run_now_ticks_and_the_list_shows_the_messages(qtbot, repo, scheduled_wi
     with qtbot.waitSignals([scheduler.tick_finished, window.journeys_reloaded], timeout=10000):
         window.action_run_now.trigger()  # the list is then reloaded off the GUI thread
     assert cell(window, "Birthday greetings", COL_MESSAGES) == "1"
-    assert "last tick" in window.tick_status_label.text()
-    assert "1 messages" in window.statusBar().currentMessage()
+    status = window.tick_status_label.text()
+    last = scheduler.last_tick_at
+    assert status.startswith(f"Last check {dt.datetime.fromtimestamp(last):%H:%M} — "
+                             "1 customer entered, 1 message written; next check ")
+    assert "1 customer entered, 1 message written" in window.statusBar().currentMessage()
     assert window.action_run_now.isEnabled()
 
 
@@ -116,3 +119,25 @@ def test_preferences_refuse_an_interval_over_a_day(qtbot, scheduled_window):
                                                   "preferences_error_label").text()
     assert SettingsRepository().tick_interval() == 600
     dialog.reject()
+
+
+def test_an_open_statistics_window_follows_each_check(qtbot, repo, scheduled_window):
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from journey_desktop.ui.stats import StatsWindow
+
+    window, scheduler = scheduled_window
+    journey_id = repo.create(load_example("birthday"))
+    born = dt.date.today().replace(year=1980)
+    add_members(journey_id, {"ann": {"firstName": "Ann", "birthday": born.isoformat()}},
+                int(dt.datetime.now().timestamp()))
+    assert repo.activate(journey_id).ok
+    window.refresh(select_id=journey_id)
+    window.action_stats.trigger()
+    stats = next(w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, StatsWindow) and w.isVisible())
+    qtbot.waitUntil(lambda: not stats.loading and stats.status_label.text() == "Active")
+    assert stats.findChild(QLabel, "stats_entered_value").text() == "0"
+    with qtbot.waitSignals([scheduler.tick_finished, stats.stats_loaded], timeout=10000):
+        window.action_run_now.trigger()
+    assert stats.findChild(QLabel, "stats_entered_value").text() == "1"

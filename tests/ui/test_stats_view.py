@@ -19,6 +19,7 @@ from journey_desktop.ui.stats.models import (
     COL_REACHED,
     COL_SHARE,
     COL_TYPE,
+    COL_WAITING,
     NodeStatsTableModel,
 )
 from journey_desktop.ui.stats.window import DAY_CHOICES
@@ -107,9 +108,9 @@ def test_figures_and_nodes_follow_the_runs(qtbot, repo, welcome, tmp_path) -> No
         ("wait_two_days", "Wait", "3", "100%"),
         ("is_premium", "Condition", "2", "67%"),
         ("ab_test", "Split", "1", "33%"),
+        ("basic_push", "Message", "1", "33%"),
         ("premium_email", "Message", "1", "33%"),
         ("premium_push", "Message", "0", "0%"),
-        ("basic_push", "Message", "1", "33%"),
         ("end", "Exit", "2", "67%"),
     ]
 
@@ -209,3 +210,33 @@ def test_closing_while_reading_waits_for_the_worker(qtbot, repo, welcome) -> Non
     assert not window.isVisible()
     qtbot.waitUntil(lambda: not window.loading)
     assert not window.isVisible()
+
+
+def test_nodes_in_flow_order_never_entered_and_waiting_now(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.domain.journey import Journey
+    from tests.conftest import example_path
+    from tests.ui.outbox_support import START
+
+    journey = Journey.from_json(example_path("welcome-series").read_text(encoding="utf-8"))
+    journey.nodes.reverse()  # stored exit first: shown as the arrows lead all the same
+    journey_id = repo.create(journey)
+    path = tmp_path / "welcome.csv"
+    path.write_text(WELCOME_CSV, encoding="utf-8")
+    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+
+    AudienceStore(repo).import_csv(journey_id, ImportPlan.from_preview(preview_csv(path)),
+                                   now=START).rejects.close()
+    assert repo.activate(journey_id, now=START).ok
+    Evaluator(tz=MADRID).tick(START)
+    window = make_window(qtbot, repo, journey_id)
+    model = window.node_table.model()
+    order = [model.index(r, COL_NODE).data() for r in range(model.rowCount())]
+    assert order == ["start", "welcome_email", "wait_two_days", "is_premium", "ab_test",
+                     "basic_push", "premium_email", "premium_push", "end"]
+    waiting = {model.index(r, COL_NODE).data(): model.index(r, COL_WAITING).data()
+               for r in range(model.rowCount())}
+    assert waiting["wait_two_days"] == "3"  # the three who entered wait two days
+    assert waiting["start"] == waiting["end"] == "0"
+    assert model.headerData(COL_WAITING, Qt.Orientation.Horizontal) == "Waiting now"
+    assert figure(window, "never_entered") == "1"  # Otto signed up too long ago
+    assert figure(window, "entered") == "3"

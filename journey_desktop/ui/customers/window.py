@@ -45,6 +45,7 @@ from journey_desktop.ui.customers.models import (
     MembershipTableModel,
     TimelineTableModel,
 )
+from journey_desktop.ui.guide import SECTION_CUSTOMERS, add_help
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 250
@@ -121,6 +122,7 @@ class CustomersWindow(QMainWindow):
                  tz: dt.tzinfo | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("customers_window")
+        add_help(self, SECTION_CUSTOMERS)
         self.setWindowTitle(f"Customers — {APP_NAME}")
         self.resize(1200, 720)
         self._page_size = page_size

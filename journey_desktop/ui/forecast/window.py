@@ -33,7 +33,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDateTimeEdit,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -56,7 +55,7 @@ from journey_desktop.domain.forecast import (
     MAX_DAYS,
 )
 from journey_desktop.domain.journey import CHANNEL_LABELS, Activation, describe_activation
-from journey_desktop.domain.lifecycle import DRAFT
+from journey_desktop.domain.lifecycle import ACTIVE, DRAFT
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.forecast import (
     ForecastError,
@@ -70,11 +69,15 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.store.stats import TraceStep
 from journey_desktop.ui.activation_inputs import ActivationInputs
-from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
+from journey_desktop.ui.common.changes import TICK_CHANGE
+from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
+from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
+from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.forecast.chart import draw_chart
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
 from journey_desktop.ui.forecast.models import ForecastDaysTableModel, ForecastTraceTableModel
+from journey_desktop.ui.guide import SECTION_FORECAST, add_help
 
 
 class ForecastWindow(QWidget):
@@ -83,6 +86,7 @@ class ForecastWindow(QWidget):
     forecast_finished = Signal(object)  # ForecastResult, once shown
     forecast_failed = Signal(str)
     forecast_cancelled = Signal()
+    journey_activated = Signal(int)  # activated from here, with the forecast's options
 
     def __init__(
         self,
@@ -121,6 +125,7 @@ class ForecastWindow(QWidget):
         self.inputs.set_options(self._journey.activation)
         self._on_options_changed()
         self._show_empty()
+        add_help(self, SECTION_FORECAST)
         self.resize(1240, 860)
 
     # --- building ---------------------------------------------------------------------------
@@ -133,12 +138,12 @@ class ForecastWindow(QWidget):
         self.days_spin.setSuffix(" days")
         self.days_spin.setToolTip("How many local days to simulate (the first is the rest "
                                   "of the start day)")
-        self.from_edit = QDateTimeEdit()
+        self.from_edit = TypedDateTimeEdit()
         self.from_edit.setObjectName("forecast_from")
-        self.from_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.from_edit.setCalendarPopup(True)
         self.from_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(self._clock())))
-        self.from_edit.setToolTip("Where the virtual clock starts (local time)")
+        self.from_edit.setToolTip("Where the virtual clock starts (local time); type it as "
+                                  "2026-12-24 09:00 or pick it from the calendar")
         self.max_per_day_spin = QSpinBox()
         self.max_per_day_spin.setObjectName("forecast_max_per_day")
         self.max_per_day_spin.setRange(1, 99)
@@ -184,16 +189,19 @@ class ForecastWindow(QWidget):
         options.addWidget(QLabel("Maximum entries:"))
         options.addWidget(self.max_entries_edit)
         options.addSpacing(12)
-        options.addWidget(QLabel("Timeout:"))
+        options.addWidget(QLabel("Minimum time between entries:"))
         options.addWidget(self.timeout_value)
         options.addWidget(self.timeout_unit)
         options.addSpacing(12)
         options.addWidget(self.options_summary, 1)
+        self.activate_button = QPushButton("Activate with these options…")
+        self.activate_button.setObjectName("forecast_activate_button")
+        self.activate_button.setToolTip("Open the activation dialog with the options above")
+        self.activate_button.clicked.connect(self._on_activate_button_clicked)
+        options.addWidget(self.activate_button)
         self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:
-            self.options_box.setTitle(f"Activation options ({status}, as stored)")
-            for input_widget in self.inputs.widgets():
-                input_widget.setEnabled(False)
+            self._freeze_options(status)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("forecast_progress")
@@ -206,6 +214,13 @@ class ForecastWindow(QWidget):
         progress_row.addWidget(self.progress_bar, 1)
         progress_row.addWidget(self.status_label, 2)
         self._progress_row = progress_row
+
+    def _freeze_options(self, status: str) -> None:
+        """Past a draft the options are the stored ones: shown, not changed."""
+        self.options_box.setTitle(f"Activation options ({status}, as stored)")
+        for input_widget in self.inputs.widgets():
+            input_widget.setEnabled(False)
+        self.activate_button.hide()
 
     def _build_results(self) -> None:
         self.chart = QChart()
@@ -321,6 +336,40 @@ class ForecastWindow(QWidget):
                 widget.setEnabled(reentry)
         self.options_summary.setText(describe_activation(self.activation()))
 
+    @Slot()
+    def _on_activate_button_clicked(self) -> None:
+        """The activation dialog, starting from this forecast's options."""
+        from journey_desktop.ui.activate_dialog import ActivateDialog
+
+        try:
+            dialog = ActivateDialog(self._repo, self._journey_id, self,
+                                    activation=self.activation())
+        except RepositoryError as exc:
+            self._show_status(str(exc), error=True)
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.activated.connect(self._on_activate_dialog_activated)
+        dialog.open()
+
+    @Slot(int)
+    def _on_activate_dialog_activated(self, journey_id: int) -> None:
+        self._is_draft = False
+        self._journey = self._repo.get(journey_id).journey
+        self.inputs.set_options(self._journey.activation)
+        self._freeze_options(ACTIVE)
+        self._show_status("Activated: the evaluator checks its audience at the next tick.")
+        self.journey_activated.emit(journey_id)
+
+    def notice_change(self, journey_id: int | None, what: str) -> None:
+        """Something changed the journey's data since this forecast: say it is out of date
+        (forecasting again takes a while; the user decides when)."""
+        if journey_id not in (None, self._journey_id) or self._result is None:
+            return
+        if journey_id is None and self._is_draft and what == TICK_CHANGE:
+            return  # a check moves active journeys only
+        self._show_status(f"Out of date: {what} since this forecast. Run it again to see "
+                          "what changed.", warning=True)
+
     # --- running ----------------------------------------------------------------------------
 
     @property
@@ -414,8 +463,9 @@ class ForecastWindow(QWidget):
         self._show_status("Forecast cancelled; nothing was written.")
         self.forecast_cancelled.emit()
 
-    def _show_status(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; }}" if error else "")
+    def _show_status(self, text: str, *, error: bool = False, warning: bool = False) -> None:
+        colour = ERROR_COLOR if error else WARNING_COLOR if warning else ""
+        self.status_label.setStyleSheet(f"QLabel {{ color: {colour}; }}" if colour else "")
         self.status_label.setText(text)
 
     # --- showing ----------------------------------------------------------------------------
@@ -453,6 +503,8 @@ class ForecastWindow(QWidget):
         warnings = result.warnings or ["No warnings: no customer over the daily limit, nothing "
                                        "due at night, every node reached."]
         self.warnings_model.setStringList(warnings)
+        self.warnings_view.setStyleSheet(  # "No warnings" is good news, not a warning
+            f"QListView {{ color: {WARNING_COLOR if result.warnings else MUTED_COLOR}; }}")
         self.warnings_title.setText(f"<b>Deep checks</b> ({len(result.warnings)} "
                                     f"warning{'s' if len(result.warnings) != 1 else ''})")
         minutes = result.tick_interval / 60
@@ -492,8 +544,8 @@ class ForecastWindow(QWidget):
         sent = sum(1 for step in steps
                    if step.reached_at >= result.start and self._is_message(result, step.node))
         self.trace_label.setText(
-            f"Customer “{external_id}”: {runs} run{'s' if runs != 1 else ''}, "
-            f"{sent} message{'s' if sent != 1 else ''} in the forecast."
+            f"Customer “{external_id}”: {count_text(runs, 'entry', 'entries')}, "
+            f"{count_text(sent, 'message', 'messages')} in the forecast."
         )
 
     @staticmethod

@@ -27,7 +27,7 @@ from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
-from journey_desktop.ui.common.formatting import sentence
+from journey_desktop.ui.common.formatting import count_text, sentence
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.imports.preview_dialog import ImportPreviewDialog
 from journey_desktop.ui.imports.progress_dialog import ImportProgressDialog
@@ -180,9 +180,10 @@ class ImportController(QObject):
         self._finish_worker()
         if leaving and not prompts.confirm(
             self._parent_widget(), "Replace the audience?",
-            f"{leaving:,} customers of {self._target.into} are not in "
-            f"{Path(self._path).name} and will leave the audience; their runs stop at their "
-            "next step.\n\nReplace the audience with the file?",
+            f"{count_text(leaving, 'customer', 'customers')} of {self._target.into} "
+            f"{'is' if leaving == 1 else 'are'} not in {Path(self._path).name} and will "
+            "leave the journey; those on their way through it stop at their next step."
+            "\n\nReplace the audience with the file?",
             action="Replace", destructive=True,
         ):
             self._end()

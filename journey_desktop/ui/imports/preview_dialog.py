@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     Slot,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -43,6 +44,7 @@ from journey_desktop.domain.audience_csv import (
 from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
 from journey_desktop.store.audience import ADD, REPLACE
 from journey_desktop.ui.common.colours import ERROR_COLOR
+from journey_desktop.ui.guide import SECTION_ACTIVATE, add_help
 from journey_desktop.ui.imports.models import PreviewTableModel
 from journey_desktop.ui.imports.target import (
     ImportTarget,
@@ -137,8 +139,13 @@ class ImportPreviewDialog(QDialog):
         self.import_button = self.buttons.addButton(
             "Import", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setObjectName("import_button")
-        self.import_button.setDefault(True)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        # An import writes to the audience (a replace removes customers): only a click or
+        # the button's own key starts it, never Enter pressed to confirm a choice.
+        for button in (self.import_button, cancel):
+            button.setDefault(False)
+            button.setAutoDefault(False)
+        add_help(self, SECTION_ACTIVATE, self.buttons)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
@@ -156,6 +163,11 @@ class ImportPreviewDialog(QDialog):
         self.encoding_combo.activated.connect(self._on_reading_changed)
         self.delimiter_combo.activated.connect(self._on_reading_changed)
         self.id_column_combo.currentIndexChanged.connect(self._on_id_column_changed)
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        # The button box makes its first accept button the default as it is shown.
+        self.import_button.setDefault(False)
 
     @property
     def preview(self) -> CsvPreview:

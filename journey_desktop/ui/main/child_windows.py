@@ -24,6 +24,10 @@ class ChildWindows(QObject):
 
     journey_saved = Signal(int)  # an editor saved this journey
     clone_opened = Signal(int)  # an editor cloned its journey into this draft, to open
+    # A journey's figures changed (None: any journey's), and by what, in words: the open
+    # statistics and forecast windows (``notice_change``) refresh or say they are stale.
+    figures_changed = Signal(object, str)
+    journey_activated = Signal(int)  # a window (the forecast) activated this journey
 
     def __init__(self, repository: JourneyRepository, settings: WindowSettings,
                  parent: QWidget) -> None:
@@ -64,10 +68,20 @@ class ChildWindows(QObject):
             window.destroyed.connect(partial(self._views.pop, key, None))
             self._views[key] = window
             PreserveGeometry(kind, self._settings, window)
+            notice = getattr(window, "notice_change", None)
+            if notice is not None:
+                self.figures_changed.connect(notice)
+            activated = getattr(window, "journey_activated", None)
+            if activated is not None:
+                activated.connect(self.journey_activated)
         elif hasattr(window, "refresh"):
             window.refresh()
         _bring_forward(window)
         return window, created
+
+    def tell_changed(self, journey_id: int | None, what: str) -> None:
+        """Tell the open windows that a journey's figures changed (see ``figures_changed``)."""
+        self.figures_changed.emit(journey_id, what)
 
     def close_all(self) -> bool:
         """Close every child window; False when an editor kept unsaved changes open."""

@@ -32,7 +32,9 @@ from journey_desktop.services.settings import WindowSettings
 from journey_desktop.store.repository import JourneyRepository, SettingsRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
+from journey_desktop.ui.common.changes import TICK_CHANGE
 from journey_desktop.ui.common.colours import GO_COLOR, ON_GO_COLOR
+from journey_desktop.ui.guide import SECTION_WINDOW, show_guide
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.journey_table import (
     COL_NAME,
@@ -304,6 +306,8 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
 
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("help_menu")
+        help_menu.addAction(self.action_guide)
+        help_menu.addSeparator()
         help_menu.addAction(self.action_about)
 
     def _create_status_bar(self) -> None:
@@ -338,6 +342,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.action_import_customers.triggered.connect(self._on_import_customers_triggered)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self._on_about_triggered)
+        self.action_guide.triggered.connect(self._on_guide_triggered)
         self.action_find.triggered.connect(self._on_find_triggered)
         self.empty_new_button.clicked.connect(self.action_new.trigger)
         self.search_box.textChanged.connect(self._on_search_box_text_changed)
@@ -349,6 +354,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.audience_file_dropped.connect(self.import_audience)
         self.child_windows.journey_saved.connect(self._on_editor_journey_saved)
         self.child_windows.clone_opened.connect(self._on_editor_clone_opened)
+        self.child_windows.journey_activated.connect(self._on_activate_dialog_activated)
 
     def _title(self) -> str:
         if self._is_default_data_dir():
@@ -401,8 +407,10 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.model.set_tick_failures({f.journey_id: f.error for f in summary.failures})
         self.refresh_in_background()
         self._update_tick_status()
-        self.say(f"Tick done: {summary.entered:,} entered, {summary.messages:,} messages, "
-                  f"{summary.completed:,} completed.")
+        self.child_windows.tell_changed(None, TICK_CHANGE)
+        from journey_desktop.services.scheduler import done_text
+
+        self.say(f"Check done: {done_text(summary)}; {summary.completed:,} completed.")
 
     @Slot(str)
     def _on_scheduler_tick_failed(self, message: str) -> None:
@@ -426,6 +434,10 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
     @Slot()
     def _on_about_triggered(self) -> None:
         prompts.about(self, f"About {APP_NAME}", about_text(self.data_dir))
+
+    @Slot()
+    def _on_guide_triggered(self) -> None:
+        show_guide(self, SECTION_WINDOW)
 
     @Slot()
     def _on_find_triggered(self) -> None:

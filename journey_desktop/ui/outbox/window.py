@@ -53,6 +53,7 @@ from journey_desktop.store.output_path import DatabaseOutputError, check_output_
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.outbox.export_job import export_job
 from journey_desktop.ui.outbox.model import (
@@ -116,6 +117,7 @@ class OutboxWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("outbox_window")
+        add_help(self, SECTION_STATS)
         self.setWindowTitle(f"Outbox — {APP_NAME}")
         self.setWindowIcon(icon("outbox"))
         self.resize(1280, 720)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop import APP_NAME
+from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import (
@@ -40,6 +41,7 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.store.stats import DayCount, JourneyStats
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.stats.charts import CHANNEL_COLORS, ENTRIES_COLOR, DayChart, FigureBox
 from journey_desktop.ui.stats.load_job import StatsSnapshot, load_job
@@ -48,6 +50,7 @@ from journey_desktop.ui.stats.models import (
     COL_REACHED,
     COL_SHARE,
     COL_TYPE,
+    COL_WAITING,
     NodeStatsProxy,
     NodeStatsTableModel,
 )
@@ -56,10 +59,13 @@ DAY_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
 FIGURES = (  # key, label, tooltip
     ("audience", "Audience", "Customers in the journey's audience"),
-    ("entered", "Entered", "Runs started (a customer who re-enters counts again)"),
-    ("in_progress", "In progress", "Runs still going through the journey"),
-    ("completed", "Completed", "Runs that reached an exit"),
-    ("stopped", "Stopped", "Runs ended otherwise (customer left the audience, journey ended)"),
+    ("entered", "Entered", "Entries (a customer who re-enters counts again)"),
+    ("never_entered", "Never entered",
+     "Customers checked who never matched the entry (not yet checked: not counted)"),
+    ("in_progress", "In progress", "Customers in this journey now, on their way through it"),
+    ("completed", "Completed", "Entries that reached an exit"),
+    ("stopped", "Stopped",
+     "Entries ended otherwise (customer left the audience, journey ended)"),
 )
 
 
@@ -99,6 +105,7 @@ class StatsWindow(QMainWindow):
         self._close_when_done = False
         self._build(days)
         self._connect()
+        add_help(self, SECTION_STATS)
         self.refresh()
 
     # --- public interface ------------------------------------------------------------------
@@ -131,6 +138,12 @@ class StatsWindow(QMainWindow):
         self._worker = run_job(load_job, self._on_worker_finished, self._on_worker_failed,
                                self.repo, self.journey_id, self.days, int(self._clock()),
                                self._tz)
+
+    def notice_change(self, journey_id: int | None, what: str) -> None:
+        """Something changed this journey's figures (``journey_id`` None: any journey's):
+        read them again, in the background."""
+        if journey_id in (None, self.journey_id):
+            self.refresh()
 
     # --- building --------------------------------------------------------------------------
 
@@ -220,9 +233,10 @@ class StatsWindow(QMainWindow):
         self.node_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header = self.node_table.horizontalHeader()
         header.setSectionResizeMode(COL_NODE, QHeaderView.ResizeMode.Stretch)
-        for column in (COL_TYPE, COL_REACHED, COL_SHARE):
+        for column in (COL_TYPE, COL_REACHED, COL_SHARE, COL_WAITING):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        nodes_caption = QLabel("Customers who reached each node")
+        nodes_caption = QLabel("Customers who reached each node, in flow order, and those "
+                               "waiting at it now")
         nodes_caption.setObjectName("stats_nodes_caption")
         nodes_panel = QWidget()
         nodes_layout = QVBoxLayout(nodes_panel)
@@ -245,7 +259,7 @@ class StatsWindow(QMainWindow):
         splitter.addWidget(charts)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([470, 730])
+        splitter.setSizes([640, 640])  # room for the node names and every count
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -269,7 +283,7 @@ class StatsWindow(QMainWindow):
         if stats.stopped_by_reason:
             reasons = ", ".join(f"{reason.replace('_', ' ')}: {count:,}"
                                 for reason, count in sorted(stats.stopped_by_reason.items()))
-            self.figures["stopped"].setToolTip(f"Runs ended otherwise ({reasons})")
+            self.figures["stopped"].setToolTip(f"Entries ended otherwise ({reasons})")
         self.messages_box.set_value(stats.message_total)
         for channel, box in self.channel_boxes.items():
             count = stats.messages.get(channel, 0)
@@ -288,8 +302,9 @@ class StatsWindow(QMainWindow):
         self.status_label.setText(stored.status.capitalize())
         self.stats = snapshot.stats
         self._show_figures()
-        nodes = [(node.id, node.type) for node in stored.journey.nodes]
-        self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered)
+        nodes = [(node.id, node.type) for node in engine.step_order(stored.journey)]
+        self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered,
+                                   self.stats.waiting)
         self.show_on_canvas_button.setEnabled(True)
         self.day_counts = snapshot.day_counts
         self._show_charts(snapshot.days)

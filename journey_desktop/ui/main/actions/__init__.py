@@ -89,6 +89,9 @@ class ActionsMixin(MainWindowBase):
             tip="Add or update customers' profiles from a CSV file, for every journey")
         self.action_quit = a("action_quit", "&Quit", shortcut=QKeySequence.StandardKey.Quit)
         self.action_about = a("action_about", f"&About {APP_NAME}")
+        self.action_guide = a("action_guide", "&User guide",
+                              shortcut="F1",
+                              tip="How to use the app, with pictures (F1)")
         self.action_find = a("action_find", "&Find", shortcut=QKeySequence.StandardKey.Find)
         self.action_edit.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.action_remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

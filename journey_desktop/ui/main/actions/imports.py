@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Slot
 
 from journey_desktop.domain.lifecycle import Action, refusal_text
+from journey_desktop.ui.common.changes import AUDIENCE_IMPORT_CHANGE, CUSTOMERS_IMPORT_CHANGE
 from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.main.base import MainWindowBase
 
@@ -39,6 +40,7 @@ class ImportActionsMixin(MainWindowBase):
     @Slot(int)
     def _on_import_audience_imported(self, journey_id: int) -> None:
         self.refresh_in_background()  # a large audience takes a while to count
+        self.child_windows.tell_changed(journey_id, AUDIENCE_IMPORT_CHANGE)
 
     @Slot()
     def _on_import_customers_triggered(self) -> None:
@@ -51,8 +53,13 @@ class ImportActionsMixin(MainWindowBase):
         controller = run_customers_import_flow(self, self.repository, path,
                                                settings=self.settings.qsettings)
         # Journeys for everyone count the customer base.
-        controller.customers_imported.connect(self.refresh_in_background)
+        controller.customers_imported.connect(self._on_import_customers_imported)
         return controller
+
+    @Slot()
+    def _on_import_customers_imported(self) -> None:
+        self.refresh_in_background()
+        self.child_windows.tell_changed(None, CUSTOMERS_IMPORT_CHANGE)
 
     @Slot(int, str)
     def _on_table_csv_dropped(self, journey_id: int, path: str) -> None:

@@ -11,6 +11,7 @@ from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
 from journey_desktop.store.repository import RemovalCounts
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.changes import ACTIVATION_CHANGE, DEACTIVATION_CHANGE
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.main.base import MainWindowBase
 from journey_desktop.ui.validate_dialog import ValidateDialog
@@ -22,14 +23,15 @@ def removal_text(name: str, counts: RemovalCounts) -> str:
     """What Remove will delete, in numbers, for the confirmation."""
     parts = [
         count_text(counts.audience, "customer in its audience", "customers in its audience"),
-        count_text(counts.runs, "run", "runs")
-        + (f" ({counts.in_progress:,} in progress)" if counts.in_progress else ""),
+        count_text(counts.runs, "entry", "entries")
+        + (f" ({count_text(counts.in_progress, 'customer', 'customers')} in this journey now)"
+           if counts.in_progress else ""),
         count_text(counts.messages, "message in the outbox", "messages in the outbox"),
     ]
     if counts.audience or counts.runs or counts.messages:
         lost = f"This deletes the journey with {parts[0]}, {parts[1]} and {parts[2]}."
     else:
-        lost = "It has no audience, runs or messages yet."
+        lost = "It has no audience, entries or messages yet."
     return f"Remove “{name}”?\n\n{lost}\n\nThis cannot be undone."
 
 
@@ -125,8 +127,8 @@ class LifecycleActionsMixin(MainWindowBase):
         if in_progress is None:
             return
         if in_progress:
-            ending = (f"Its {count_text(in_progress, 'run', 'runs')} in progress end now "
-                      "and no further messages are written.")
+            ending = (f"The {count_text(in_progress, 'customer', 'customers')} in this journey "
+                      "stop where they are and no further messages are written.")
         else:
             ending = "No further messages are written."
         text = (f"Deactivate “{summary.name}”?\n\nThis is irreversible: a deactivated journey "
@@ -138,8 +140,9 @@ class LifecycleActionsMixin(MainWindowBase):
 
         def deactivated(stopped: int) -> None:
             self.refresh(select_id=summary.id)
+            self.child_windows.tell_changed(summary.id, DEACTIVATION_CHANGE)
             self.say(f"Deactivated “{summary.name}”; "
-                      f"{count_text(stopped, 'run', 'runs')} stopped.")
+                      f"{count_text(stopped, 'customer', 'customers')} in this journey stopped.")
 
         self.write("Deactivate journey", f"Deactivating “{summary.name}”…", deactivated,
                     partial(self.repository.deactivate, summary.id))
@@ -179,4 +182,5 @@ class LifecycleActionsMixin(MainWindowBase):
     @Slot(int)
     def _on_activate_dialog_activated(self, journey_id: int) -> None:
         self.refresh(select_id=journey_id)
+        self.child_windows.tell_changed(journey_id, ACTIVATION_CHANGE)
         self.say("Journey activated: the evaluator checks its audience at the next tick.")
