@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import (
-    Slot,
-)
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -87,19 +85,21 @@ class ImportPreviewDialog(QDialog):
 
         self.columns_box = QGroupBox("Customer fields and their types")
         self._columns_grid = QGridLayout()
-        self._columns_grid.setColumnStretch(0, 1)
+        # The values that do not fit take what room is left, wrapping rather than scrolling.
+        self._columns_grid.setColumnStretch(3, 1)
         inner = QWidget()
         inner.setLayout(self._columns_grid)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         box_layout = QVBoxLayout(self.columns_box)
         box_layout.addWidget(scroll)
 
         top = QHBoxLayout()
-        top.addLayout(reading, 1)
-        top.addWidget(self.columns_box, 1)
+        top.addLayout(reading, 2)
+        top.addWidget(self.columns_box, 3)
 
         self.rows_model = PreviewTableModel(self)
         self.rows_view = QTableView()
@@ -157,7 +157,7 @@ class ImportPreviewDialog(QDialog):
         layout.addWidget(mode_box)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
-        self.resize(820, 620)
+        self.resize(900, 640)
 
         self._show_preview(preview)
         self.encoding_combo.activated.connect(self._on_reading_changed)
@@ -265,6 +265,7 @@ class ImportPreviewDialog(QDialog):
             order.setCurrentIndex(order.findData(chosen))
             fit = QLabel()
             fit.setObjectName(f"fit_label_{row}")
+            fit.setWordWrap(True)
             self._columns_grid.addWidget(label, row, 0)
             self._columns_grid.addWidget(combo, row, 1)
             self._columns_grid.addWidget(order, row, 2)
