@@ -1,0 +1,657 @@
+"""Reading customer events files (SPEC §11): CSV or Segment-``track``-shaped JSON Lines,
+told apart by content, read in one streaming pass into events or rejected lines.
+
+CSV goes through the audience import's machinery (``audience_csv``, ``csv_records``): the
+same encoding and delimiter sniffing, records with their lines, column types and the JSON
+encoder of fields, so an events file and a customers file are read the same way.
+
+An event's key is its ``messageId`` (``m:`` prefixed), else a SHA-1 of the customer ID,
+the event name, the timestamp to the millisecond and the properties' canonical JSON
+(``h:`` prefixed): the two kinds of key can never collide.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.audience_csv import (
+    CHUNK_ROWS,
+    DATE,
+    PREVIEW_ROWS,
+    SAMPLE_BYTES,
+    UTF8,
+    CsvFileError,
+    FieldsEncoder,
+    Misfit,
+    MisfitLog,
+    clean_header,
+    detect_encoding,
+    find_column,
+    open_text,
+    preview_csv,
+    resolve_column,
+)
+from journey_desktop.domain.csv_records import (
+    KEPT_REJECTS,
+    LongRecord,
+    Records,
+    Reject,
+    RejectLog,
+    field_limit_text,
+    line_breaks,
+    open_csv_file,
+)
+
+CSV = "csv"
+JSON_LINES = "jsonl"
+FORMAT_LABELS = {CSV: "CSV", JSON_LINES: "JSON Lines"}
+
+# SPEC §11: §4's ID headers plus userId (before the generic ``id``, which event exports
+# often use for the event itself).
+ID_COLUMN_NAMES = ("customerId", "externalId", "externalCode", "userId", "id")
+EVENT_COLUMN_NAMES = ("event", "name")
+TIMESTAMP_COLUMN_NAMES = ("timestamp",)
+MESSAGE_ID_COLUMN_NAMES = ("messageId",)
+JSON_LINES_COLUMNS = ["userId", "event", "timestamp", "messageId", "properties"]
+
+# A property blob (the properties' JSON, UTF-8) over this is rejected: events are read by
+# every tick that looks for them, and 64 KB holds any real cart or order many times over.
+MAX_PROPERTIES_BYTES = 64 * 1024
+EARLIEST_MS = 0  # 1970-01-01T00:00:00Z
+LATEST_MS = int(dt.datetime(2100, 1, 1, tzinfo=dt.UTC).timestamp()) * 1000
+# Epoch numbers from here up are milliseconds: as seconds they would be after the year 5000,
+# as milliseconds they are from 1973 on (earlier ones would be seconds after 2100: refused).
+EPOCH_MS_FROM = 100_000_000_000
+PREVIEW_SCAN_ROWS = 100_000  # rows the preview reads to count names and the time range
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MS = dt.timedelta(milliseconds=1)
+_EPOCH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# A time followed by a zone name: "2025-03-01 10:00 Europe/Madrid" or "...[Europe/Madrid]".
+_NAMED_ZONE = re.compile(r"(.+?)(?:\s+([A-Za-z][\w+\-/]*)|\[([^\]]+)\])")
+
+NO_CUSTOMER_ID = "no customer ID"
+NO_EVENT_NAME = "no event name"
+NO_TIMESTAMP = "no timestamp"
+
+
+def _bad_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# --- timestamps ----------------------------------------------------------------------------
+
+
+def parse_timestamp(value: object, tz: dt.tzinfo | None = None) -> tuple[int | None, str | None]:
+    """Epoch milliseconds of an event's timestamp, or None and why it cannot be read.
+
+    ISO 8601 with an offset; without one, local time (``tz``, else the computer's zone); a
+    zone name after the time; or epoch seconds or milliseconds, told apart by size.
+    """
+    if isinstance(value, bool) or value is None:
+        return None, NO_TIMESTAMP if value is None else f"unreadable timestamp {value!r}"
+    if isinstance(value, (int, float)):
+        return _epoch_ms(float(value), repr(value))
+    if not isinstance(value, str):
+        return None, f"unreadable timestamp {value!r} (not text or a number)"
+    text = value.strip()
+    if not text:
+        return None, NO_TIMESTAMP
+    if _EPOCH_NUMBER.fullmatch(text):
+        return _epoch_ms(float(text), text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return _zoned(text, tz)
+    return _checked(_moment_ms(moment, tz), text)
+
+
+def _epoch_ms(number: float, shown: str) -> tuple[int | None, str | None]:
+    if not math.isfinite(number):
+        return None, f"unreadable timestamp {shown}"
+    ms = number if abs(number) >= EPOCH_MS_FROM else number * 1000
+    return _checked(math.floor(ms), shown)
+
+
+def _moment_ms(moment: dt.datetime, tz: dt.tzinfo | None) -> int:
+    if moment.tzinfo is not None:
+        return (moment - _EPOCH) // _MS
+    seconds = engine.local_timestamp(moment.date(), moment.hour, moment.minute, tz,
+                                     moment.second)
+    return seconds * 1000 + moment.microsecond // 1000
+
+
+def _zoned(text: str, tz: dt.tzinfo | None) -> tuple[int | None, str | None]:
+    """A time followed by a zone name; the name must be one of the time zone database."""
+    match = _NAMED_ZONE.fullmatch(text)
+    moment = None
+    if match is not None:
+        try:
+            moment = dt.datetime.fromisoformat(match[1].strip())
+        except ValueError:
+            moment = None
+    if match is None or moment is None:
+        return None, f"unreadable timestamp {text!r} (use ISO 8601 or epoch seconds)"
+    name = match[2] or match[3]
+    try:
+        zone = zoneinfo.ZoneInfo(name.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None, f"unknown time zone {name!r}"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return _checked(_moment_ms(moment, tz), text)
+
+
+def _checked(ms: int, shown: str) -> tuple[int | None, str | None]:
+    if ms < EARLIEST_MS:
+        return None, f"timestamp {shown} is before 1970"
+    if ms >= LATEST_MS:
+        return None, f"timestamp {shown} is after 2099 (microseconds, or a typing error?)"
+    return ms, None
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def canonical_properties(properties: dict[str, Any]) -> str:
+    """The properties' JSON as stored and hashed: keys sorted, no spaces, UTF-8 kept."""
+    return json.dumps(properties, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def event_key(message_id: str, external_id: str, name: str, ms: int, canonical: str) -> str:
+    """The event's key: its messageId, else the hash of what it says (see the module)."""
+    if message_id:
+        return "m:" + message_id
+    text = f"{len(external_id)}:{external_id}{len(name)}:{name}{ms}:{canonical}"
+    return "h:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _too_large(properties: str) -> bool:
+    return (len(properties) * 4 > MAX_PROPERTIES_BYTES
+            and len(properties.encode("utf-8", "surrogatepass")) > MAX_PROPERTIES_BYTES)
+
+
+TOO_LARGE = f"the properties are over {MAX_PROPERTIES_BYTES // 1024} KB"
+
+
+# --- columns -------------------------------------------------------------------------------
+
+
+def events_hint(header: Sequence[str]) -> str | None:
+    """What to say when an events file is given where customers were expected: its
+    columns include an event name and a timestamp (or its lines are JSON objects)."""
+    if header and header[0].lstrip().startswith("{") and '"event"' in ",".join(header):
+        return ("This looks like an events file (JSON Lines with userId, event, timestamp), "
+                "not a list of customers: import it with Import events… "
+                "(journey-desktop events import).")
+    event = find_column(header, ("event",))  # not "name": customers have names
+    timestamp = find_column(header, TIMESTAMP_COLUMN_NAMES)
+    if event is None or timestamp is None:
+        return None
+    return (f"This looks like an events file (columns {event}, {timestamp}), not a list of "
+            "customers: import it with Import events… (journey-desktop events import).")
+
+
+# --- preview and plan ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSample:
+    """One event as it will be stored, for the preview's sample table."""
+
+    line: int
+    external_id: str
+    name: str
+    occurred_at: int  # UTC seconds
+    properties: str  # JSON
+
+
+@dataclass
+class EventsPreview:
+    """What the events preview shows; also the defaults of an import plan."""
+
+    path: str
+    size: int
+    format: str  # CSV or JSON_LINES
+    encoding: str
+    delimiter: str = ","
+    columns: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    event_column: str | None = None
+    timestamp_column: str | None = None
+    message_id_column: str | None = None
+    types: dict[str, str] = field(default_factory=dict)  # CSV property column -> type
+    date_orders: dict[str, str] = field(default_factory=dict)
+    names: Counter[str] = field(default_factory=Counter)  # event name -> events read
+    first_at: int | None = None  # UTC seconds
+    last_at: int | None = None
+    samples: list[EventSample] = field(default_factory=list)
+    read: int = 0  # lines read by the preview (all of them unless ``truncated``)
+    truncated: bool = False
+    rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)  # the first ones, line and reason
+    problem: str | None = None  # why the file cannot be imported as it stands
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_LABELS[self.format]
+
+
+@dataclass
+class EventPlan:
+    """What to read: the file, its format and, for CSV, how to split it and its columns."""
+
+    path: str
+    format: str
+    encoding: str
+    delimiter: str = ","
+    id_column: str = ""
+    event_column: str = ""
+    timestamp_column: str = ""
+    message_id_column: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # property column -> type
+    date_orders: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_preview(
+        cls, preview: EventsPreview, *, id_column: str | None = None,
+        date_orders: dict[str, str] | None = None,
+    ) -> EventPlan:
+        """The preview's choices, with the user's ID column and date orders; CsvFileError
+        when the file cannot be imported."""
+        plan = cls(preview.path, preview.format, preview.encoding, preview.delimiter)
+        if preview.format == JSON_LINES:
+            return plan
+        chosen = preview.id_column
+        if id_column:
+            chosen = resolve_column(preview.columns, id_column)
+            if chosen is None:
+                raise CsvFileError(f"no column named {id_column!r} (the columns are: "
+                                   f"{', '.join(preview.columns)})")
+        problem = _columns_problem(chosen, preview.event_column, preview.timestamp_column)
+        if problem:
+            raise CsvFileError(problem)
+        assert chosen and preview.event_column and preview.timestamp_column
+        special = {chosen, preview.event_column, preview.timestamp_column,
+                   preview.message_id_column}
+        plan.id_column, plan.event_column = chosen, preview.event_column
+        plan.timestamp_column, plan.message_id_column = (preview.timestamp_column,
+                                                         preview.message_id_column)
+        plan.columns = {name: kind for name, kind in preview.types.items()
+                        if name not in special}
+        orders = dict(preview.date_orders)
+        orders.update(date_orders or {})
+        for name, kind in plan.columns.items():
+            if kind == DATE and name not in orders:
+                raise CsvFileError(f"column {name!r}: dates could be day-first or month-first; "
+                                   "choose the order")
+        plan.date_orders = {name: orders[name] for name, kind in plan.columns.items()
+                            if kind == DATE and orders.get(name)}
+        return plan
+
+
+def _columns_problem(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:
+    missing = [what for what, column in (
+        (f"a customer ID ({', '.join(ID_COLUMN_NAMES)})", id_column),
+        ("an event name (event or name)", event), ("a timestamp (timestamp)", timestamp),
+    ) if column is None]
+    if not missing:
+        return None
+    return f"An events file needs columns for {', '.join(missing)}; this one has none for " + (
+        "them." if len(missing) > 1 else "it.")
+
+
+def detect_format(path: str | Path) -> tuple[str, str]:
+    """(format, encoding): JSON Lines when the first line that is not blank is a JSON
+    object, else CSV (the file's name is not looked at)."""
+    raw, size = open_csv_file(path)
+    with raw:
+        head = raw.read(SAMPLE_BYTES)
+    encoding = detect_encoding(head, complete=len(head) >= size)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    for line in text.lstrip("\ufeff").splitlines():
+        if line.strip():
+            try:
+                first = json.loads(line)
+            except ValueError:
+                return CSV, encoding
+            if isinstance(first, list):
+                raise CsvFileError(f"{Path(path).name} is a JSON array, not JSON Lines: write "
+                                   "one event object per line.")
+            return (JSON_LINES if isinstance(first, dict) else CSV), encoding
+    return CSV, encoding
+
+
+def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS,
+                   tz: dt.tzinfo | None = None) -> EventsPreview:
+    """Detect the format and the columns, then read up to ``max_rows`` lines (None: all)
+    the way the import will: event names with counts, time range, samples and rejects."""
+    fmt, encoding = detect_format(path)
+    if fmt == JSON_LINES:
+        preview = EventsPreview(str(path), 0, JSON_LINES, encoding,
+                                columns=list(JSON_LINES_COLUMNS))
+    else:
+        csv_preview = preview_csv(path)
+        header = csv_preview.header
+        preview = EventsPreview(
+            str(path), csv_preview.size, CSV, csv_preview.encoding, csv_preview.delimiter,
+            columns=header, id_column=find_column(header, ID_COLUMN_NAMES),
+            event_column=find_column(header, EVENT_COLUMN_NAMES),
+            timestamp_column=find_column(header, TIMESTAMP_COLUMN_NAMES),
+            message_id_column=find_column(header, MESSAGE_ID_COLUMN_NAMES),
+            types=dict(csv_preview.types),
+        )
+        preview.date_orders = {name: order for name in header
+                               if (order := csv_preview.detected_date_order(name))}
+        preview.problem = _columns_problem(preview.id_column, preview.event_column,
+                                           preview.timestamp_column)
+    if preview.problem is not None or max_rows == 0:
+        return preview
+    try:
+        plan = EventPlan.from_preview(preview)
+    except CsvFileError as exc:
+        preview.problem = str(exc)
+        return preview
+    _scan(preview, plan, max_rows, tz)
+    return preview
+
+
+def _scan(preview: EventsPreview, plan: EventPlan, max_rows: int | None,
+          tz: dt.tzinfo | None) -> None:
+    rejects = RejectLog(plan.delimiter, plan.encoding)
+    try:
+        with EventReader(plan, rejects, tz=tz) as reader:
+            preview.size = reader.size
+            for batch in reader.batches(min(CHUNK_ROWS, max_rows or CHUNK_ROWS)):
+                preview.names.update(batch.names)
+                if batch.times:
+                    low, high = min(batch.times), max(batch.times)
+                    preview.first_at = low if preview.first_at is None else min(
+                        preview.first_at, low)
+                    preview.last_at = high if preview.last_at is None else max(
+                        preview.last_at, high)
+                for index in range(min(len(batch), PREVIEW_ROWS - len(preview.samples))):
+                    preview.samples.append(EventSample(
+                        batch.lines[index], batch.ids[index], batch.names[index],
+                        batch.times[index], batch.properties[index]))
+                if max_rows is not None and reader.rows_so_far >= max_rows:
+                    preview.truncated = reader.bytes_read < reader.size
+                    break
+            preview.read = reader.rows_so_far
+    finally:
+        preview.rejected = rejects.count
+        preview.rejects = list(rejects.kept)
+        rejects.close()
+    if preview.read == 0 and not preview.truncated:
+        preview.problem = "The file holds no events."
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class EventBatch:
+    """Events read from the file, in file order, as columns (what the store inserts)."""
+
+    keys: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)  # UTC seconds
+    properties: list[str] = field(default_factory=list)  # JSON texts
+    lines: list[int] = field(default_factory=list)  # where each starts in the file
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, line: int, key: str, external_id: str, name: str, ms: int,
+            properties: str) -> None:
+        self.lines.append(line)
+        self.keys.append(key)
+        self.ids.append(external_id)
+        self.names.append(name)
+        self.times.append(ms // 1000)
+        self.properties.append(properties)
+
+
+class EventReader:
+    """One streaming pass over an events file: events in batches, rejects in a RejectLog.
+
+    Use as a context manager, like ``audience_csv.CustomerReader``: memory stays at one
+    batch whatever the file size. Times without an offset are read in ``tz`` (None: the
+    computer's zone).
+    """
+
+    def __init__(self, plan: EventPlan, rejects: RejectLog | None = None, *,
+                 tz: dt.tzinfo | None = None) -> None:
+        self.plan = plan
+        self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter,
+                                                                     plan.encoding)
+        self.tz = tz
+        self.read = 0  # lines holding an event or a rejected one (blank lines excluded)
+        self.accepted = 0
+        self.blank = 0
+        self.size = 0
+        self.misfits = MisfitLog()  # values that do not fit their column's type: not set
+        self._raw: IO[bytes] | None = None
+
+    def __enter__(self) -> EventReader:
+        self._raw, self.size = open_csv_file(self.plan.path)  # closed in __exit__
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    @property
+    def rows_so_far(self) -> int:
+        return self.accepted + self.rejects.count
+
+    @property
+    def bytes_read(self) -> int:
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
+
+    def batches(self, size: int = 10_000) -> Iterator[EventBatch]:
+        """Batches of up to ``size`` events (fewer when lines are rejected)."""
+        assert self._raw is not None, "use EventReader as a context manager"
+        text = open_text(self._raw, self.plan.encoding)
+        try:
+            chunks = (self._json_lines(text, size) if self.plan.format == JSON_LINES
+                      else self._csv(text, size))
+            batch = EventBatch()
+            for chunk in chunks:
+                for name in ("lines", "keys", "ids", "names", "times", "properties"):
+                    getattr(batch, name).extend(getattr(chunk, name))
+                if len(batch) >= size:
+                    self.accepted += len(batch)
+                    yield batch
+                    batch = EventBatch()
+            if batch:
+                self.accepted += len(batch)
+                yield batch
+        finally:
+            text.detach()
+        self.read = self.accepted + self.rejects.count
+
+    # --- JSON Lines ----------------------------------------------------------------------
+
+    def _json_lines(self, text: IO[str], size: int) -> Iterator[EventBatch]:
+        self.rejects.header = ["text"]
+        batch = EventBatch()
+        for number, line in enumerate(text, start=1):
+            line = line.lstrip("\ufeff") if number == 1 else line
+            if not line.strip():
+                self.blank += 1
+                continue
+            why = self._json_event(batch, number, line)
+            if why is not None:
+                self.rejects.add(number, why, (line.rstrip("\r\n"),))
+            if len(batch) >= size:
+                yield batch
+                batch = EventBatch()
+        yield batch
+
+    def _json_event(self, batch: EventBatch, line: int, text: str) -> str | None:
+        """Add the line's event to ``batch``, or say why it is rejected."""
+        if "\x00" in text:
+            return "not JSON (a NUL character)"
+        try:
+            data = json.loads(text, parse_constant=_bad_constant)
+        except ValueError as exc:
+            return f"not JSON ({exc})"
+        if not isinstance(data, dict):
+            return f"not a JSON object (a {type(data).__name__})"
+        kind = data.get("type")
+        if kind not in (None, "track"):
+            return f"not a track call (type {kind!r})"
+        external_id = data.get("userId")
+        if isinstance(external_id, int) and not isinstance(external_id, bool):
+            external_id = str(external_id)
+        if not isinstance(external_id, str) or not external_id.strip():
+            return NO_CUSTOMER_ID if external_id in (None, "") else (
+                f"userId is not text ({external_id!r})")
+        name = data.get("event")
+        if not isinstance(name, str) or not name.strip():
+            return NO_EVENT_NAME if name in (None, "") else f"event is not text ({name!r})"
+        ms, why = parse_timestamp(data.get("timestamp"), self.tz)
+        if ms is None:
+            return why
+        properties = data.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            return f"properties is not an object (a {type(properties).__name__})"
+        stored = canonical_properties(properties)
+        if _too_large(stored):
+            return TOO_LARGE
+        message_id = data.get("messageId")
+        message_id = "" if message_id is None else str(message_id).strip()
+        external_id, name = external_id.strip(), name.strip()
+        batch.add(line, event_key(message_id, external_id, name, ms, stored), external_id,
+                  name, ms, stored)
+        return None
+
+    # --- CSV -----------------------------------------------------------------------------
+
+    def _csv(self, text: IO[str], size: int) -> Iterator[EventBatch]:
+        plan = self.plan
+        records = Records(text, plan.delimiter)
+        header = self._header(records)
+        self.rejects.header = header
+        width = len(header)
+        at = header.index
+        id_index, name_index, time_index = (at(plan.id_column), at(plan.event_column),
+                                            at(plan.timestamp_column))
+        message_index = at(plan.message_id_column) if plan.message_id_column else None
+        skipped = {i for i in (id_index, name_index, time_index, message_index) if i is not None}
+        kept = [index for index in range(width) if index not in skipped]
+        # The encoder leaves out one column, its "ID": a blank one added after the kept ones.
+        encoder = FieldsEncoder([*(header[i] for i in kept), ""], len(kept), plan.columns,
+                                plan.date_orders)
+        take = itemgetter(*kept) if kept else (lambda row: ())
+        while rows := records.chunk(max(1, min(size, CHUNK_ROWS))):
+            first, last = records.first, records.last
+            starts = (range(first, last + 1) if last - first + 1 == len(rows)
+                      else _starts(rows, first))
+            batch = EventBatch()
+            good: list[tuple[int, list[str]]] = []
+            for start, row in zip(starts, rows, strict=True):
+                why = _row_problem(row, width, (id_index, name_index, time_index))
+                if why is None:
+                    good.append((start, [cell.replace("\ufeff", "").strip() for cell in row]))
+                elif why:
+                    self.rejects.add(start, why, row)
+                else:
+                    self.blank += 1
+            cells: list[str] = []
+            for _, row in good:
+                cells += _as_tuple(take(row))
+                cells.append("")
+            properties = encoder.encode(cells, len(good))
+            for index, column, value, why in encoder.take_misfits():
+                self.misfits.add(Misfit(good[index][0], column, value, why))
+            for (start, row), stored in zip(good, properties, strict=True):
+                ms, why = parse_timestamp(row[time_index], self.tz)
+                if ms is None:
+                    self.rejects.add(start, why or NO_TIMESTAMP, row)
+                    continue
+                if _too_large(stored):
+                    self.rejects.add(start, TOO_LARGE, row)
+                    continue
+                message_id = row[message_index] if message_index is not None else ""
+                canonical = stored if message_id else canonical_properties(json.loads(stored))
+                batch.add(start, event_key(message_id, row[id_index], row[name_index], ms,
+                                           canonical),
+                          row[id_index], row[name_index], ms, stored)
+            yield batch
+
+    def _header(self, records: Records) -> list[str]:
+        while rows := records.chunk(1):
+            cells = rows[0]
+            if isinstance(cells, LongRecord):
+                raise CsvFileError(f"line {records.first}: the header has a field over "
+                                   f"{field_limit_text()} (was the file changed?)")
+            if any(cell.strip() for cell in cells):
+                header = clean_header(cells)
+                wanted = [self.plan.id_column, self.plan.event_column,
+                          self.plan.timestamp_column, *self.plan.columns]
+                missing = [name for name in wanted if name not in header]
+                if missing:
+                    raise CsvFileError(
+                        f"the file has no column {missing[0]!r} any more (was it changed?)")
+                return header
+        raise CsvFileError("the file is empty: there is nothing to import.")
+
+
+def _as_tuple(taken: str | tuple[str, ...]) -> tuple[str, ...]:
+    """itemgetter of one index gives the cell itself, of several a tuple."""
+    return (taken,) if isinstance(taken, str) else taken
+
+
+def _starts(rows: list[list[str]], first: int) -> list[int]:
+    """The line each row starts on when some rows span lines (quoted line breaks)."""
+    starts: list[int] = []
+    for row in rows:
+        starts.append(first)
+        first += 1 + line_breaks(row)
+    return starts
+
+
+def _row_problem(row: list[str], width: int, required: tuple[int, int, int]) -> str | None:
+    """Why a CSV row is rejected; "" for a blank line (skipped), None when it is whole."""
+    if isinstance(row, LongRecord):
+        return f"a field is longer than {field_limit_text()}"
+    if any("\x00" in cell for cell in row):
+        raise CsvFileError("the file holds binary data (a NUL character), so it is not a CSV "
+                           "file.")
+    if not any(cell.strip() for cell in row):
+        return ""
+    if len(row) != width:
+        many = "many" if len(row) > width else "few"
+        return f"too {many} fields ({len(row)}; the header has {width})"
+    id_index, name_index, time_index = required
+    for index, why in ((id_index, NO_CUSTOMER_ID), (name_index, NO_EVENT_NAME),
+                       (time_index, NO_TIMESTAMP)):
+        if not row[index].replace("\ufeff", "").strip():
+            return why
+    return None
+
+
+__all__ = [
+    "CSV", "JSON_LINES", "KEPT_REJECTS", "UTF8", "EventBatch", "EventPlan", "EventReader",
+    "EventsPreview", "detect_format", "event_key", "events_hint", "parse_timestamp",
+    "preview_events",
+]
