@@ -22,7 +22,8 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import floordiv, itemgetter, mul, sub
 from pathlib import Path
 from typing import IO, Any
 
@@ -564,6 +565,10 @@ class EventReader:
         take = itemgetter(*kept) if kept else (lambda row: ())
         while rows := records.chunk(max(1, min(size, CHUNK_ROWS))):
             first, last = records.first, records.last
+            whole = self._whole_chunk(rows, first, last, width, kept, encoder)
+            if whole is not None:
+                yield whole
+                continue
             starts = (range(first, last + 1) if last - first + 1 == len(rows)
                       else _starts(rows, first))
             batch = EventBatch()
@@ -598,6 +603,44 @@ class EventReader:
                           row[id_index], row[name_index], ms, stored)
             yield batch
 
+    def _whole_chunk(self, rows: list[list[str]], first: int, last: int, width: int,
+                     kept: list[int], encoder: FieldsEncoder) -> EventBatch | None:
+        """A chunk of whole rows (one line each, of the header's width, with an ID, a name,
+        a messageId and a timestamp all in one of the common forms) in C-level calls only,
+        as the audience import does; None when some row must be looked at alone."""
+        plan, header = self.plan, self.rejects.header
+        if (len(rows) != last - first + 1 or set(map(len, rows)) != {width}
+                or plan.message_id_column is None):
+            return None
+        cells = list(chain.from_iterable(rows))
+        joined = _CELL_END.join(cells)
+        if "\x00" in joined or "\ufeff" in joined:
+            return None
+        if _PADDED.search(joined):
+            cells = list(map(str.strip, cells))
+        column = header.index
+        ids = cells[column(plan.id_column)::width]
+        names = cells[column(plan.event_column)::width]
+        message_ids = cells[column(plan.message_id_column)::width]
+        if "" in ids or "" in names or "" in message_ids:
+            return None
+        ms = _common_times(cells[column(plan.timestamp_column)::width])
+        if ms is None:
+            return None
+        stride = len(kept) + 1  # the kept columns, then the encoder's blank "ID"
+        property_cells = [""] * (len(rows) * stride)
+        for place, index in enumerate(kept):
+            property_cells[place::stride] = cells[index::width]
+        properties = encoder.encode(property_cells, len(rows))
+        misfits = encoder.take_misfits()
+        if max(map(len, properties)) * 4 > MAX_PROPERTIES_BYTES:
+            return None  # looked at row by row, where the size is measured in bytes
+        for index, name, value, why in misfits:
+            self.misfits.add(Misfit(first + index, name, value, why))
+        return EventBatch(list(map("m:".__add__, message_ids)), ids, names,
+                          list(map(floordiv, ms, repeat(1000))), properties,
+                          list(range(first, last + 1)))
+
     def _header(self, records: Records) -> list[str]:
         while rows := records.chunk(1):
             cells = rows[0]
@@ -614,6 +657,33 @@ class EventReader:
                         f"the file has no column {missing[0]!r} any more (was it changed?)")
                 return header
         raise CsvFileError("the file is empty: there is nothing to import.")
+
+
+# Joins a chunk's cells to look at them at once: a space next to it is a cell to trim.
+_CELL_END = "\x1f"
+_PADDED = re.compile(r"(?:^|\x1f)\s|\s(?:\x1f|$)")
+_SECONDS_COLUMN = re.compile(r"(?:\d{1,11}\n)*")
+_MILLISECONDS_COLUMN = re.compile(r"(?:\d{12,13}\n)*")
+
+def _common_times(values: list[str]) -> list[int] | None:
+    """Epoch milliseconds of a column of timestamps all in one common form (whole epoch
+    seconds, whole epoch milliseconds, ISO 8601 with an offset) and all in range, in C-level
+    calls; None otherwise (``parse_timestamp`` then reads each, and says what is wrong)."""
+    joined = "\n".join(values) + "\n"
+    ms: list[int]
+    if _SECONDS_COLUMN.fullmatch(joined):
+        ms = list(map(mul, map(int, values), repeat(1000)))
+    elif _MILLISECONDS_COLUMN.fullmatch(joined):
+        ms = list(map(int, values))
+    else:
+        try:  # a time without an offset cannot be subtracted from the (UTC) epoch
+            ms = list(map(floordiv, map(sub, map(dt.datetime.fromisoformat, values),
+                                        repeat(_EPOCH)), repeat(_MS)))
+        except (ValueError, TypeError):
+            return None
+    if not ms or min(ms) < EARLIEST_MS or max(ms) >= LATEST_MS:
+        return None
+    return ms
 
 
 def _as_tuple(taken: str | tuple[str, ...]) -> tuple[str, ...]:

@@ -85,6 +85,11 @@ def _counted(reader: EventReader) -> Iterator[tuple[EventBatch, int, int]]:
         yield batch, reader.rows_so_far, reader.bytes_read
 
 
+def _remaining(rows: int, position: int, size: int) -> int:
+    """About how many lines are left to read, from the bytes each line took so far."""
+    return (size - position) * rows // position if position else 0
+
+
 class EventStore:
     """The events of the database, on the initialised ``database`` proxy (or ``db``)."""
 
@@ -121,6 +126,8 @@ class EventStore:
                 with reader, ReadAhead(_counted(reader), name="events-reader") as batches:
                     logged = 0
                     for batch, rows, position in batches:
+                        if insert.worth_deferring(_remaining(rows, position, reader.size)):
+                            insert.defer_indexes()
                         insert.write(batch)
                         if rows - logged >= LOG_EVERY_ROWS:
                             log.info("events import: %d lines written", rows)
@@ -133,6 +140,7 @@ class EventStore:
                     result.not_fitting = reader.misfits.count
                     if reader.accepted == 0:
                         raise _NothingImported()
+                insert.finish()
                 result.added = insert.added
                 result.duplicates = insert.written - insert.added
             result.committed = True

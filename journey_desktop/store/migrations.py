@@ -163,7 +163,6 @@ _V4_EVENTS = (
     'CREATE UNIQUE INDEX "event_event_key" ON "event" ("event_key")',
     'CREATE INDEX "event_external_id_name_occurred_at" ON "event" ("external_id", "name",'
     ' "occurred_at")',
-    'CREATE INDEX "event_name_seq" ON "event" ("name", "seq")',
 )
 
 
