@@ -5,35 +5,28 @@ CSV goes through the audience import's machinery (``audience_csv``, ``csv_record
 same encoding and delimiter sniffing, records with their lines, column types and the JSON
 encoder of fields, so an events file and a customers file are read the same way.
 
-An event's key is its ``messageId`` (``m:`` prefixed), else a SHA-1 of the customer ID,
-the event name, the timestamp to the millisecond and the properties' canonical JSON
-(``h:`` prefixed): the two kinds of key can never collide.
+Timestamps and keys are read by ``event_values``.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
-import hashlib
 import json
-import math
 import re
-import zoneinfo
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
-from operator import floordiv, itemgetter, mul, sub
+from operator import floordiv, itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from journey_desktop.domain import engine
 from journey_desktop.domain.audience_csv import (
     CHUNK_ROWS,
     DATE,
     PREVIEW_ROWS,
     SAMPLE_BYTES,
-    UTF8,
     CsvFileError,
     FieldsEncoder,
     Misfit,
@@ -46,7 +39,6 @@ from journey_desktop.domain.audience_csv import (
     resolve_column,
 )
 from journey_desktop.domain.csv_records import (
-    KEPT_REJECTS,
     LongRecord,
     Records,
     Reject,
@@ -54,6 +46,16 @@ from journey_desktop.domain.csv_records import (
     field_limit_text,
     line_breaks,
     open_csv_file,
+)
+from journey_desktop.domain.event_values import (
+    MAX_PROPERTIES_BYTES,
+    NO_TIMESTAMP,
+    TOO_LARGE,
+    canonical_properties,
+    common_times,
+    event_key,
+    parse_timestamp,
+    too_large,
 )
 
 CSV = "csv"
@@ -68,124 +70,19 @@ TIMESTAMP_COLUMN_NAMES = ("timestamp",)
 MESSAGE_ID_COLUMN_NAMES = ("messageId",)
 JSON_LINES_COLUMNS = ["userId", "event", "timestamp", "messageId", "properties"]
 
-# A property blob (the properties' JSON, UTF-8) over this is rejected: events are read by
-# every tick that looks for them, and 64 KB holds any real cart or order many times over.
-MAX_PROPERTIES_BYTES = 64 * 1024
-EARLIEST_MS = 0  # 1970-01-01T00:00:00Z
-LATEST_MS = int(dt.datetime(2100, 1, 1, tzinfo=dt.UTC).timestamp()) * 1000
-# Epoch numbers from here up are milliseconds: as seconds they would be after the year 5000,
-# as milliseconds they are from 1973 on (earlier ones would be seconds after 2100: refused).
-EPOCH_MS_FROM = 100_000_000_000
+# A rejected JSON line is kept up to a spreadsheet cell's limit (and within the csv
+# module's field limit, so the rejects file can be read back).
+REJECTED_TEXT_CHARS = 32_767
 PREVIEW_SCAN_ROWS = 100_000  # rows the preview reads to count names and the time range
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MS = dt.timedelta(milliseconds=1)
-_EPOCH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-# A time followed by a zone name: "2025-03-01 10:00 Europe/Madrid" or "...[Europe/Madrid]".
-_NAMED_ZONE = re.compile(r"(.+?)(?:\s+([A-Za-z][\w+\-/]*)|\[([^\]]+)\])")
 
 NO_CUSTOMER_ID = "no customer ID"
 NO_EVENT_NAME = "no event name"
-NO_TIMESTAMP = "no timestamp"
+
+
 
 
 def _bad_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-# --- timestamps ----------------------------------------------------------------------------
-
-
-def parse_timestamp(value: object, tz: dt.tzinfo | None = None) -> tuple[int | None, str | None]:
-    """Epoch milliseconds of an event's timestamp, or None and why it cannot be read.
-
-    ISO 8601 with an offset; without one, local time (``tz``, else the computer's zone); a
-    zone name after the time; or epoch seconds or milliseconds, told apart by size.
-    """
-    if isinstance(value, bool) or value is None:
-        return None, NO_TIMESTAMP if value is None else f"unreadable timestamp {value!r}"
-    if isinstance(value, (int, float)):
-        return _epoch_ms(float(value), repr(value))
-    if not isinstance(value, str):
-        return None, f"unreadable timestamp {value!r} (not text or a number)"
-    text = value.strip()
-    if not text:
-        return None, NO_TIMESTAMP
-    if _EPOCH_NUMBER.fullmatch(text):
-        return _epoch_ms(float(text), text)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return _zoned(text, tz)
-    return _checked(_moment_ms(moment, tz), text)
-
-
-def _epoch_ms(number: float, shown: str) -> tuple[int | None, str | None]:
-    if not math.isfinite(number):
-        return None, f"unreadable timestamp {shown}"
-    ms = number if abs(number) >= EPOCH_MS_FROM else number * 1000
-    return _checked(math.floor(ms), shown)
-
-
-def _moment_ms(moment: dt.datetime, tz: dt.tzinfo | None) -> int:
-    if moment.tzinfo is not None:
-        return (moment - _EPOCH) // _MS
-    seconds = engine.local_timestamp(moment.date(), moment.hour, moment.minute, tz,
-                                     moment.second)
-    return seconds * 1000 + moment.microsecond // 1000
-
-
-def _zoned(text: str, tz: dt.tzinfo | None) -> tuple[int | None, str | None]:
-    """A time followed by a zone name; the name must be one of the time zone database."""
-    match = _NAMED_ZONE.fullmatch(text)
-    moment = None
-    if match is not None:
-        try:
-            moment = dt.datetime.fromisoformat(match[1].strip())
-        except ValueError:
-            moment = None
-    if match is None or moment is None:
-        return None, f"unreadable timestamp {text!r} (use ISO 8601 or epoch seconds)"
-    name = match[2] or match[3]
-    try:
-        zone = zoneinfo.ZoneInfo(name.strip())
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None, f"unknown time zone {name!r}"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return _checked(_moment_ms(moment, tz), text)
-
-
-def _checked(ms: int, shown: str) -> tuple[int | None, str | None]:
-    if ms < EARLIEST_MS:
-        return None, f"timestamp {shown} is before 1970"
-    if ms >= LATEST_MS:
-        return None, f"timestamp {shown} is after 2099 (microseconds, or a typing error?)"
-    return ms, None
-
-
-# --- keys ----------------------------------------------------------------------------------
-
-
-def canonical_properties(properties: dict[str, Any]) -> str:
-    """The properties' JSON as stored and hashed: keys sorted, no spaces, UTF-8 kept."""
-    return json.dumps(properties, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def event_key(message_id: str, external_id: str, name: str, ms: int, canonical: str) -> str:
-    """The event's key: its messageId, else the hash of what it says (see the module)."""
-    if message_id:
-        return "m:" + message_id
-    text = f"{len(external_id)}:{external_id}{len(name)}:{name}{ms}:{canonical}"
-    return "h:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _too_large(properties: str) -> bool:
-    return (len(properties) * 4 > MAX_PROPERTIES_BYTES
-            and len(properties.encode("utf-8", "surrogatepass")) > MAX_PROPERTIES_BYTES)
-
-
-TOO_LARGE = f"the properties are over {MAX_PROPERTIES_BYTES // 1024} KB"
 
 
 # --- columns -------------------------------------------------------------------------------
@@ -499,7 +396,7 @@ class EventReader:
                 continue
             why = self._json_event(batch, number, line)
             if why is not None:
-                self.rejects.add(number, why, (line.rstrip("\r\n"),))
+                self.rejects.add(number, why, (line.rstrip("\r\n")[:REJECTED_TEXT_CHARS],))
             if len(batch) >= size:
                 yield batch
                 batch = EventBatch()
@@ -536,7 +433,7 @@ class EventReader:
         if not isinstance(properties, dict):
             return f"properties is not an object (a {type(properties).__name__})"
         stored = canonical_properties(properties)
-        if _too_large(stored):
+        if too_large(stored):
             return TOO_LARGE
         message_id = data.get("messageId")
         message_id = "" if message_id is None else str(message_id).strip()
@@ -572,35 +469,39 @@ class EventReader:
             starts = (range(first, last + 1) if last - first + 1 == len(rows)
                       else _starts(rows, first))
             batch = EventBatch()
-            good: list[tuple[int, list[str]]] = []
+            good: list[tuple[int, list[str], list[str]]] = []  # line, cells trimmed, as read
+            rejected: list[tuple[int, str, list[str]]] = []  # logged in file order at the end
             for start, row in zip(starts, rows, strict=True):
                 why = _row_problem(row, width, (id_index, name_index, time_index))
                 if why is None:
-                    good.append((start, [cell.replace("\ufeff", "").strip() for cell in row]))
+                    good.append((start, [cell.replace("\ufeff", "").strip() for cell in row],
+                                 row))
                 elif why:
-                    self.rejects.add(start, why, row)
+                    rejected.append((start, why, row))
                 else:
                     self.blank += 1
             cells: list[str] = []
-            for _, row in good:
+            for _, row, _ in good:
                 cells += _as_tuple(take(row))
                 cells.append("")
             properties = encoder.encode(cells, len(good))
             for index, column, value, why in encoder.take_misfits():
                 self.misfits.add(Misfit(good[index][0], column, value, why))
-            for (start, row), stored in zip(good, properties, strict=True):
+            for (start, row, as_read), stored in zip(good, properties, strict=True):
                 ms, why = parse_timestamp(row[time_index], self.tz)
                 if ms is None:
-                    self.rejects.add(start, why or NO_TIMESTAMP, row)
+                    rejected.append((start, why or NO_TIMESTAMP, as_read))
                     continue
-                if _too_large(stored):
-                    self.rejects.add(start, TOO_LARGE, row)
+                if too_large(stored):
+                    rejected.append((start, TOO_LARGE, as_read))
                     continue
                 message_id = row[message_index] if message_index is not None else ""
                 canonical = stored if message_id else canonical_properties(json.loads(stored))
                 batch.add(start, event_key(message_id, row[id_index], row[name_index], ms,
                                            canonical),
                           row[id_index], row[name_index], ms, stored)
+            for start, why, row in sorted(rejected, key=lambda reject: reject[0]):
+                self.rejects.add(start, why, row)
             yield batch
 
     def _whole_chunk(self, rows: list[list[str]], first: int, last: int, width: int,
@@ -624,7 +525,7 @@ class EventReader:
         message_ids = cells[column(plan.message_id_column)::width]
         if "" in ids or "" in names or "" in message_ids:
             return None
-        ms = _common_times(cells[column(plan.timestamp_column)::width])
+        ms = common_times(cells[column(plan.timestamp_column)::width])
         if ms is None:
             return None
         stride = len(kept) + 1  # the kept columns, then the encoder's blank "ID"
@@ -662,28 +563,6 @@ class EventReader:
 # Joins a chunk's cells to look at them at once: a space next to it is a cell to trim.
 _CELL_END = "\x1f"
 _PADDED = re.compile(r"(?:^|\x1f)\s|\s(?:\x1f|$)")
-_SECONDS_COLUMN = re.compile(r"(?:\d{1,11}\n)*")
-_MILLISECONDS_COLUMN = re.compile(r"(?:\d{12,13}\n)*")
-
-def _common_times(values: list[str]) -> list[int] | None:
-    """Epoch milliseconds of a column of timestamps all in one common form (whole epoch
-    seconds, whole epoch milliseconds, ISO 8601 with an offset) and all in range, in C-level
-    calls; None otherwise (``parse_timestamp`` then reads each, and says what is wrong)."""
-    joined = "\n".join(values) + "\n"
-    ms: list[int]
-    if _SECONDS_COLUMN.fullmatch(joined):
-        ms = list(map(mul, map(int, values), repeat(1000)))
-    elif _MILLISECONDS_COLUMN.fullmatch(joined):
-        ms = list(map(int, values))
-    else:
-        try:  # a time without an offset cannot be subtracted from the (UTC) epoch
-            ms = list(map(floordiv, map(sub, map(dt.datetime.fromisoformat, values),
-                                        repeat(_EPOCH)), repeat(_MS)))
-        except (ValueError, TypeError):
-            return None
-    if not ms or min(ms) < EARLIEST_MS or max(ms) >= LATEST_MS:
-        return None
-    return ms
 
 
 def _as_tuple(taken: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -719,9 +598,3 @@ def _row_problem(row: list[str], width: int, required: tuple[int, int, int]) -> 
             return why
     return None
 
-
-__all__ = [
-    "CSV", "JSON_LINES", "KEPT_REJECTS", "UTF8", "EventBatch", "EventPlan", "EventReader",
-    "EventsPreview", "detect_format", "event_key", "events_hint", "parse_timestamp",
-    "preview_events",
-]
