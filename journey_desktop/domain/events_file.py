@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -514,10 +513,10 @@ class EventReader:
                 or plan.message_id_column is None):
             return None
         cells = list(chain.from_iterable(rows))
-        joined = _CELL_END.join(cells)
+        joined = "".join(cells)
         if "\x00" in joined or "\ufeff" in joined:
             return None
-        if _PADDED.search(joined):
+        if not joined.isascii() or any(space in joined for space in _ASCII_SPACES):
             cells = list(map(str.strip, cells))
         column = header.index
         ids = cells[column(plan.id_column)::width]
@@ -560,9 +559,8 @@ class EventReader:
         raise CsvFileError("the file is empty: there is nothing to import.")
 
 
-# Joins a chunk's cells to look at them at once: a space next to it is a cell to trim.
-_CELL_END = "\x1f"
-_PADDED = re.compile(r"(?:^|\x1f)\s|\s(?:\x1f|$)")
+# What str.strip takes away in ASCII: a chunk with none of these has no cell to trim.
+_ASCII_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _as_tuple(taken: str | tuple[str, ...]) -> tuple[str, ...]:
