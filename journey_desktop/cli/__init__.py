@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from journey_desktop import __version__
-from journey_desktop.cli import audience, customers, evaluator, forecast, journeys
+from journey_desktop.cli import audience, customers, evaluator, events, forecast, journeys
 from journey_desktop.cli.context import EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.journey import JourneyFileError
 from journey_desktop.paths import database_path
@@ -48,7 +48,7 @@ def build_parser() -> ArgumentParser:
         help="run one journey end to end on a temporary data folder, offscreen, and exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (journeys, audience, customers, evaluator, forecast):
+    for module in (journeys, audience, customers, events, evaluator, forecast):
         module.register(commands)
     return parser
 

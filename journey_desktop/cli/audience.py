@@ -6,9 +6,11 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.values import DATE_ORDERS
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 
@@ -54,7 +56,7 @@ def add_file_options(q: argparse.ArgumentParser) -> None:
     )
 
 
-def _rejects_partial(path: str, source: str) -> Path:
+def rejects_partial(path: str, source: str) -> Path:
     """Where the rejected rows are written before they take ``path``'s place: created now,
     so that a path that cannot be written is refused before anything is imported."""
     target = Path(path)
@@ -97,7 +99,7 @@ def import_file(
     """Read ``args.file``, import it with ``run``, print the counts of SPEC §7 and save the
     rejects to ``args.rejects``: shared by audience and customer imports so that both speak
     the same lines and exit codes. The rejects path is checked before anything is imported."""
-    partial = _rejects_partial(args.rejects, args.file) if args.rejects else None
+    partial = rejects_partial(args.rejects, args.file) if args.rejects else None
     try:
         return _import(ctx, args, run, partial, unchanged)
     finally:
@@ -115,12 +117,7 @@ def _import(
         plan = ImportPlan.from_preview(preview, id_column=args.id_column, date_orders=orders)
         result = run(plan)
     except CsvFileError as exc:
-        text = str(exc)
-        if not text.startswith(Path(args.file).name):  # most messages name the file already
-            text = f"{args.file}: {text}"
-        hint = (" (use --id-column)" if "ID column" in text
-                else " (use --date-order)" if "month-first" in text else "")
-        raise CliError(f"{text}{hint}") from None
+        raise file_error(args.file, exc) from None
     try:
         ctx.print(f"read: {result.read}")
         ctx.print(f"added: {result.added}")
@@ -137,27 +134,59 @@ def _import(
         if result.misfits.count > SHOWN_REJECTS:
             ctx.err.write(f"... and {result.misfits.count - SHOWN_REJECTS} more values that do "
                           "not fit their column's type\n")
-        for reject in result.rejects.kept[:SHOWN_REJECTS]:
-            ctx.err.write(f"line {reject.line}: {reject.reason}\n")
-        if result.rejected > SHOWN_REJECTS:
-            more = result.rejected - SHOWN_REJECTS
-            where = (f"; all of them are in {args.rejects}" if args.rejects
-                     else " (--rejects OUT.csv saves them all)")
-            ctx.err.write(f"... and {more} more rejected rows{where}\n")
-        if partial is not None:
-            try:
-                result.save_rejects(partial)
-                partial.replace(args.rejects)
-            except OSError as exc:
-                # Checked before the import, so rare (a full disk); after a committed import
-                # it is a "no", not "nothing imported".
-                done = "; the customers were imported" if result.committed else ""
-                raise CliError(
-                    f"{args.rejects}: the rejected rows could not be written "
-                    f"({exc.strerror or exc}){done}", EXIT_NO if result.committed else EXIT_USAGE
-                ) from None
+        report_rejects(ctx, args, result, partial, "the customers were imported")
     finally:
         result.rejects.close()
+    return exit_status(ctx, result, unchanged)
+
+
+def file_error(path: str, exc: CsvFileError) -> CliError:
+    """A file that cannot be imported, as one line naming it, with the option that helps."""
+    text = str(exc)
+    if not text.startswith(Path(path).name):  # most messages name the file already
+        text = f"{path}: {text}"
+    hint = (" (use --id-column)" if "ID column" in text
+            else " (use --date-order)" if "month-first" in text else "")
+    return CliError(f"{text}{hint}")
+
+
+class ImportOutcome(Protocol):
+    """What an import's result says about its rejected rows (customers, events)."""
+
+    committed: bool
+    rejected: int
+    rejects: RejectLog
+
+    def save_rejects(self, path: str | Path) -> None: ...
+
+
+def report_rejects(ctx: CliContext, args: argparse.Namespace, result: ImportOutcome,
+                   partial: Path | None, done: str) -> None:
+    """The first rejected rows on standard error, all of them in ``args.rejects`` (written
+    to ``partial``, then put in place); ``done`` says what a committed import did."""
+    for reject in result.rejects.kept[:SHOWN_REJECTS]:
+        ctx.err.write(f"line {reject.line}: {reject.reason}\n")
+    if result.rejected > SHOWN_REJECTS:
+        more = result.rejected - SHOWN_REJECTS
+        where = (f"; all of them are in {args.rejects}" if args.rejects
+                 else " (--rejects OUT.csv saves them all)")
+        ctx.err.write(f"... and {more} more rejected rows{where}\n")
+    if partial is not None:
+        try:
+            result.save_rejects(partial)
+            partial.replace(args.rejects)
+        except OSError as exc:
+            # Checked before the import, so rare (a full disk); after a committed import
+            # it is a "no", not "nothing imported".
+            raise CliError(
+                f"{args.rejects}: the rejected rows could not be written "
+                f"({exc.strerror or exc}){'; ' + done if result.committed else ''}",
+                EXIT_NO if result.committed else EXIT_USAGE,
+            ) from None
+
+
+def exit_status(ctx: CliContext, result: ImportOutcome, unchanged: str) -> int:
+    """SPEC §7: 2 when nothing was imported, 1 when some rows were rejected, else 0."""
     if not result.committed:
         ctx.err.write(
             f"nothing was imported: all {result.rejected} rows were rejected; {unchanged}\n"

@@ -17,6 +17,7 @@ from journey_desktop.store.customers import (
     MessageItem,
     RunItem,
 )
+from journey_desktop.store.events import StoredEvent
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,9 +26,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add_import_command(sub)
     q = sub.add_parser(
         "show",
-        help="a customer's fields, journeys, runs and messages",
+        help="a customer's fields, journeys, events, runs and messages",
         description="Show one customer: the profile's fields, the journeys whose audience "
-        "holds them, then their runs and messages in time order. Exit 1 for an unknown ID.",
+        "holds them, then their events, runs and messages in time order. Exit 1 for an unknown ID.",
     )
     q.add_argument("customer_id", metavar="ID")
     q.add_argument("--json", action="store_true", help="machine-readable output")
@@ -61,7 +62,8 @@ def _when(ts: int | None) -> str:
 
 def customer_json(profile: CustomerProfile, memberships: list[Membership],
                   timeline: CustomerTimeline) -> dict[str, Any]:
-    """The ``customers show --json`` object of SPEC §7, with the runs and messages."""
+    """The ``customers show --json`` object of SPEC §7, with the runs, messages and events
+    (in time order: name, occurred_at in ISO 8601, properties)."""
     return {
         "id": profile.external_id,
         "fields": dict(profile.fields),
@@ -80,6 +82,10 @@ def customer_json(profile: CustomerProfile, memberships: list[Membership],
             {"journey": m.journey_id, "journey_name": m.journey, "entry": m.entry_number,
              "node": m.node, "channel": m.channel, "title": m.title, "due_at": _iso(m.due_at)}
             for m in timeline.messages
+        ],
+        "events": [
+            {"name": e.name, "occurred_at": _iso(e.occurred_at), "properties": e.properties}
+            for e in timeline.events
         ],
     }
 
@@ -102,11 +108,14 @@ def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Mem
         check = f", next check {_when(m.next_check_at)}" if m.next_check_at is not None else ""
         ctx.print(f"  {m.journey_id}  {m.name} ({m.status}), entries: {m.entries}{check}")
     ctx.print("timeline:")
-    items = timeline.merged()
+    items = timeline.with_events()
     if not items:
-        ctx.print("  (no runs or messages yet)")
+        ctx.print("  (no events, runs or messages yet)")
     for item in items:
-        if isinstance(item, RunItem):
+        if isinstance(item, StoredEvent):
+            shown = json.dumps(item.properties, ensure_ascii=False) if item.properties else ""
+            ctx.print(f"  {_when(item.at)}  event {item.name} {shown}".rstrip())
+        elif isinstance(item, RunItem):
             end = (f", ended {_when(item.ended_at)} ({item.end_reason or item.state})"
                    if item.ended_at is not None else f", {item.state.replace('_', ' ')}")
             ctx.print(f"  {_when(item.at)}  {item.journey}  entry {item.entry_number} "

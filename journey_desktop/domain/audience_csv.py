@@ -97,8 +97,13 @@ def normalize_header_name(name: str) -> str:
 
 def find_id_column(header: Sequence[str]) -> str | None:
     """The column SPEC §4 takes as the customer ID, or None when no header qualifies."""
+    return find_column(header, ID_COLUMN_NAMES)
+
+
+def find_column(header: Sequence[str], names: Sequence[str]) -> str | None:
+    """The header's column for the first of ``names`` it has (compared as header names)."""
     normalized = {normalize_header_name(name): name for name in reversed(header)}
-    for candidate in ID_COLUMN_NAMES:
+    for candidate in names:
         match = normalized.get(normalize_header_name(candidate))
         if match is not None:
             return match
@@ -235,6 +240,12 @@ class CsvPreview:
         if not self.sample_rows and self.truncated:
             return (f"The first {MAX_SAMPLE_BYTES // (1024 * 1024)} MB of the file hold no "
                     "whole customer row: is a quote never closed?")
+        # An events file given as customers is told so (an import-cycle-free late import).
+        from journey_desktop.domain.events_file import events_hint
+
+        hint = events_hint(self.header)
+        if hint is not None:
+            return hint
         if not self.sample_rows:
             return "The file has a header line but no customer rows."
         if (id_column or self.id_column) is None:

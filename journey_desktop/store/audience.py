@@ -70,19 +70,23 @@ class ImportResult:
     seconds: float = 0.0
 
     def save_rejects(self, path: str | Path) -> None:
-        """Write the rejected rows as a file to fix and import again (SPEC §4).
+        """Write the rejected rows as a file to fix and import again (SPEC §4)."""
+        write_rejects(self.rejects, path)
 
-        In the source's delimiter and encoding: ``line`` and ``reason`` first (so they stay
-        in place whatever a row's width), then the source's columns. Cells a spreadsheet
-        would run as formulas are escaped as in the outbox export.
-        """
-        rejects = self.rejects
-        names = clean_header([*rejects.header, "line", "reason"])  # "line (2)" if taken
-        with create_text(path, rejects.encoding) as out:
-            writer = csv.writer(out, delimiter=rejects.delimiter)
-            writer.writerow([*names[-2:], *map(csv_cell, names[:-2])])
-            for reject in rejects:
-                writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
+
+def write_rejects(rejects: RejectLog, path: str | Path) -> None:
+    """Rejected rows as a file to fix and import again (SPEC §4, §11).
+
+    In the source's delimiter and encoding: ``line`` and ``reason`` first (so they stay
+    in place whatever a row's width), then the source's columns. Cells a spreadsheet
+    would run as formulas are escaped as in the outbox export.
+    """
+    names = clean_header([*rejects.header, "line", "reason"])  # "line (2)" if taken
+    with create_text(path, rejects.encoding) as out:
+        writer = csv.writer(out, delimiter=rejects.delimiter)
+        writer.writerow([*names[-2:], *map(csv_cell, names[:-2])])
+        for reject in rejects:
+            writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _counted_batches(reader: CustomerReader) -> Iterator[tuple[CustomerBatch, in
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of short-lived rows go by.
 
     They hold no cycles; tracking them made the collector a third of the import time.
@@ -181,7 +185,7 @@ class AudienceStore:
         result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = CustomerReader(plan, result.rejects)
         try:
-            with _collector_paused(), sqlite_bulk.write_transaction():
+            with collector_paused(), sqlite_bulk.write_transaction():
                 # A draft's customers become due when it is activated, an active
                 # journey's at the next tick.
                 due = (journey_id is not None
@@ -245,7 +249,7 @@ class AudienceStore:
             return 0
         rejects = RejectLog(plan.delimiter, plan.encoding)
         try:
-            with _collector_paused(), CustomerReader(plan, rejects) as reader:
+            with collector_paused(), CustomerReader(plan, rejects) as reader:
 
                 def ids() -> Iterator[list[str]]:
                     for batch in reader.batches(BATCH_ROWS):

@@ -1,5 +1,5 @@
 """The customer base, read (SPEC §4, §11): find customers by ID, a customer's profile, the
-journeys they belong to and their timeline of runs and messages.
+journeys they belong to and their timeline of events, runs and messages.
 
 IDs are case-sensitive keys (BINARY order), but people search them without minding case.
 A search is a few key ranges, one per case variant of the prefix's first letters, each
@@ -17,6 +17,7 @@ from typing import Any
 from peewee import Database
 
 from journey_desktop.store.db import database
+from journey_desktop.store.events import EventStore, StoredEvent
 
 MAX_CASED_LETTERS = 6  # case variants of at most this many letters: 64 key ranges
 LIKE_ESCAPE = "\\"
@@ -91,12 +92,21 @@ TimelineItem = RunItem | MessageItem
 class CustomerTimeline:
     runs: list[RunItem] = field(default_factory=list)
     messages: list[MessageItem] = field(default_factory=list)
+    events: list[StoredEvent] = field(default_factory=list)  # in time order (SPEC §11)
 
     def merged(self) -> list[TimelineItem]:
         """Runs and messages in time order; a run comes before the messages it wrote at
         the same instant (its first steps are due when it starts)."""
         items: list[TimelineItem] = [*self.runs, *self.messages]
         return sorted(items, key=_timeline_key)
+
+    def with_events(self) -> list[TimelineItem | StoredEvent]:
+        """Events, runs and messages in time order; an event comes before what it started
+        at the same instant."""
+        merged = self.merged()
+        items: list[TimelineItem | StoredEvent] = [*self.events, *merged]
+        order = {id(item): index for index, item in enumerate(items)}
+        return sorted(items, key=lambda item: (item.at, order[id(item)]))
 
 
 def _timeline_key(item: TimelineItem) -> tuple[int, int, int, int]:
@@ -246,4 +256,4 @@ class CustomerBase:
                 (external_id,),
             )
         ]
-        return CustomerTimeline(runs, messages)
+        return CustomerTimeline(runs, messages, EventStore(self._db).events_for(external_id))

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -155,6 +155,23 @@ def _v3_customer_base(db: Database, db_path: Path | None) -> None:
                  merged)
 
 
+_V4_EVENTS = (
+    'CREATE TABLE "event" ("seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,'
+    ' "event_key" TEXT NOT NULL, "external_id" TEXT NOT NULL, "name" TEXT NOT NULL,'
+    ' "occurred_at" INTEGER NOT NULL, "properties" TEXT NOT NULL, "imported_at" INTEGER NOT NULL,'
+    ' "import_id" INTEGER NOT NULL)',
+    'CREATE UNIQUE INDEX "event_event_key" ON "event" ("event_key")',
+    'CREATE INDEX "event_external_id_name_occurred_at" ON "event" ("external_id", "name",'
+    ' "occurred_at")',
+)
+
+
+def _v4_events(db: Database, _path: Path | None) -> None:
+    """Customer events (SPEC §11): a new, empty table; nothing else changes."""
+    for sql in _V4_EVENTS:
+        db.execute_sql(sql)
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -162,6 +179,7 @@ MigrationStep = Callable[[Database, Path | None], None]
 MIGRATIONS: dict[int, MigrationStep] = {
     2: _v2_customer_indexes,
     3: _v3_customer_base,
+    4: _v4_events,
 }
 
 

@@ -20,15 +20,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from journey_desktop.domain.audience_csv import CustomerBatch
+from journey_desktop.domain.events_file import EventBatch
 from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.store.db import database
-from journey_desktop.store.records import MemberRecord, ProfileRecord
+from journey_desktop.store.records import EventRecord, MemberRecord, ProfileRecord
 
 ROWS_PER_STATEMENT = 2000
 
 _PROFILE = ProfileRecord._meta.table_name
 _MEMBER = MemberRecord._meta.table_name
+_EVENT = EventRecord._meta.table_name
 _IDS = "audience_import_ids"
 _LAST_IMPORT = "last_import_id"
 
@@ -79,7 +81,7 @@ class UpsertCounts:
         return self.written - self.added - self.updated
 
 
-def _next_import_id(conn: sqlite3.Connection) -> int:
+def next_import_id(conn: sqlite3.Connection) -> int:
     """A number no earlier import had, kept in the settings (inside the caller's transaction)."""
     row = conn.execute("SELECT value FROM setting WHERE key = ?", (_LAST_IMPORT,)).fetchone()
     number = (int(row[0]) if row and str(row[0]).isdigit() else 0) + 1
@@ -108,7 +110,7 @@ class CustomerUpsert:
         self._conn = _connection()
         self._journey_id = None if journey_id is None else int(journey_id)
         self._now = int(now)
-        self.import_id = _next_import_id(self._conn)
+        self.import_id = next_import_id(self._conn)
         self.written = 0
         self._before = self._held()
         limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
@@ -252,3 +254,87 @@ def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
     finally:
         conn.execute(f"DROP TABLE IF EXISTS temp.{_IDS}")
     return int(missing)
+
+
+class EventInsert:
+    """Inserts events inside the caller's transaction, in file order (their seq), each
+    stored once: ``ON CONFLICT (event_key) DO NOTHING`` keeps the first of a key, from the
+    database or earlier in the file, and the connection's change count says how many were
+    new. Parameters are numbered by column (k keys, then k IDs, ...), so a statement's
+    values are a few list slices joined, with no Python per row.
+
+    A large import into a small table first drops the secondary indexes and builds them
+    again at the end (``defer_indexes``, ``finish``), in the same transaction: a customer's
+    events are spread over the whole file, and entering them one by one in the (external_id,
+    ...) index cost three times what sorting them once does (4.4 s against 1.3 s for a
+    million events). A cancel or a crash rolls the drop back with everything else.
+    """
+
+    COLUMNS = 5
+    DEFER_MIN_ROWS = 100_000  # below this, keeping the indexes up is quick anyway
+
+    def __init__(self, now: int, import_id: int) -> None:
+        self._conn = _connection()
+        last = self._conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?", (_EVENT,)).fetchone()
+        self.stored = int(last[0]) if last else 0  # events ever stored, about
+        self._deferred: list[str] = []  # CREATE statements of the dropped indexes
+        limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._k = k = max(1, min(ROWS_PER_STATEMENT, limit // self.COLUMNS))
+        head = (f"INSERT INTO {_EVENT} (event_key, external_id, name, occurred_at, properties,"
+                " imported_at, import_id) VALUES ")
+        tail = " ON CONFLICT (event_key) DO NOTHING"
+
+        def row(i: int, rows: int) -> str:
+            slots = ", ".join(f"?{i + rows * c}" for c in range(self.COLUMNS))
+            return f"({slots}, {int(now)}, {int(import_id)})"
+
+        self._single = head + row(1, 1) + tail
+        self._multi = head + ", ".join(row(i, k) for i in range(1, k + 1)) + tail
+        self.written = 0
+        self.added = 0
+
+    def write(self, batch: EventBatch) -> None:
+        """Insert a batch's events in order; counts those that were new."""
+        keys, ids, names, times, properties = columns = (
+            batch.keys, batch.ids, batch.names, batch.times, batch.properties)
+        k = self._k
+        whole = len(batch) - len(batch) % k
+        before = self._conn.total_changes
+        if whole:
+            self._conn.executemany(self._multi, [
+                [*keys[i : i + k], *ids[i : i + k], *names[i : i + k], *times[i : i + k],
+                 *properties[i : i + k]]
+                for i in range(0, whole, k)
+            ])
+        if whole < len(batch):
+            self._conn.executemany(self._single, zip(*(c[whole:] for c in columns),
+                                                     strict=True))
+        self.added += self._conn.total_changes - before
+        self.written += len(batch)
+
+    def worth_deferring(self, remaining: int) -> bool:
+        """Whether rebuilding the indexes beats keeping them up for ``remaining`` more rows:
+        building costs about a third per row of what entering one by one does, but over
+        every row of the table."""
+        if self._deferred or remaining < self.DEFER_MIN_ROWS:
+            return False
+        return remaining * 2 > self.stored + self.written
+
+    def defer_indexes(self) -> None:
+        """Drop the table's indexes but its unique key (which ON CONFLICT needs)."""
+        unique = {name for _, name, is_unique, *_ in
+                  self._conn.execute(f"PRAGMA index_list({_EVENT})") if is_unique}
+        rows = self._conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql IS NOT NULL", (_EVENT,)).fetchall()
+        for name, sql in rows:
+            if name not in unique:
+                self._conn.execute(f'DROP INDEX "{name}"')
+                self._deferred.append(sql)
+
+    def finish(self) -> None:
+        """Build again the indexes ``defer_indexes`` dropped."""
+        for sql in self._deferred:
+            self._conn.execute(sql)
+        self._deferred = []

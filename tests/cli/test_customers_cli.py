@@ -64,7 +64,7 @@ def test_show_text_lists_fields_journeys_then_timeline(  # type: ignore[no-untyp
     assert "  firstName    Bob" in lines
     assert any("Seven-day discount week (active), entries: 0" in line for line in lines)
     assert any("Welcome series (active), entries: 0" in line for line in lines)
-    assert lines[-1] == "  (no runs or messages yet)"
+    assert lines[-1] == "  (no events, runs or messages yet)"
 
 
 def test_show_unknown_customer_is_a_no(  # type: ignore[no-untyped-def]

@@ -53,10 +53,15 @@ def fill(mount_point: Path) -> Path:
 def damage_pages(path: Path, count: int = 8, seed: int = 7) -> None:
     """Overwrite ``count`` pages past the schema with noise, as a failing disk would."""
     pages = path.stat().st_size // PAGE_SIZE
+    conn = sqlite3.connect(path)
+    try:
+        (last_root,) = conn.execute("SELECT max(rootpage) FROM sqlite_master").fetchone()
+    finally:
+        conn.close()
     rnd = random.Random(seed)
     with path.open("r+b") as fh:
-        # Past the first fifth: the customers' pages, not the small tables made at open.
-        for page in rnd.sample(range(max(4, pages // 5), pages), count):
+        # Past every table's first page: the customers' pages, not the tables made at open.
+        for page in rnd.sample(range(max(4, last_root), pages), count):
             fh.seek(page * PAGE_SIZE)
             fh.write(rnd.randbytes(PAGE_SIZE))
 

@@ -112,3 +112,47 @@ def test_no_conflicts_no_report(data_dir):
     open_store(data_dir)
     close_store()
     assert not list(data_dir.glob("journeys.db.merge-conflicts-*"))
+
+
+def _event_schema(path: Path) -> list[tuple]:
+    return _rows(path, "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'event' "
+                       "ORDER BY name")
+
+
+def test_upgrade_from_3_adds_the_event_table_as_a_new_database_has_it(data_dir, tmp_path):
+    path = _old_database(data_dir, 3)
+    before = {table: _rows(path, f"SELECT * FROM {table}")
+              for table in ("journey", "profile", "member", "run", "outbox", "setting")}
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    try:
+        assert database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone() == (
+            migrations.SCHEMA_VERSION,)
+    finally:
+        close_store()
+    assert _event_schema(path) == _event_schema(fresh / "journeys.db")
+    assert [name for _, name, _ in _event_schema(path)] == [
+        "event", "event_event_key", "event_external_id_name_occurred_at"]
+    for table, rows in before.items():
+        assert _rows(path, f"SELECT * FROM {table}") == rows, table
+    [backup] = data_dir.glob("journeys.db.v3-*.bak")
+    assert _rows(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'event'") == [(0,)]
+
+
+def test_upgraded_database_imports_events(data_dir, tmp_path):
+    from journey_desktop.domain.events_file import EventPlan, preview_events
+    from journey_desktop.store.events import EventStore
+
+    _old_database(data_dir, 3)
+    events = tmp_path / "e.csv"
+    events.write_text("userId,event,timestamp\nC1,purchase,1740819600\n", encoding="utf-8")
+    open_store(data_dir)
+    try:
+        plan = EventPlan.from_preview(preview_events(events, max_rows=0))
+        assert EventStore().import_file(plan).added == 1
+        assert [e.name for e in EventStore().events_for("C1")] == ["purchase"]
+    finally:
+        close_store()

@@ -1,0 +1,189 @@
+"""Customer events (SPEC §11): the import as one transaction, and reads for the timeline.
+
+The import follows the audience import (``store.audience``): the file read a batch ahead in
+a thread of its own while the previous batch is written, one IMMEDIATE transaction, and a
+progress callback that may raise (a cancel) to roll everything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peewee import Database, DatabaseError
+
+from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.events_file import CSV, EventBatch, EventPlan, EventReader
+from journey_desktop.store import sqlite_bulk
+from journey_desktop.store.audience import (
+    BATCH_ROWS,
+    LOG_EVERY_ROWS,
+    Progress,
+    collector_paused,
+    write_rejects,
+)
+from journey_desktop.store.db import database
+from journey_desktop.store.read_ahead import ReadAhead
+from journey_desktop.store.repository import RepositoryError
+
+log = logging.getLogger(__name__)
+
+
+class EventImportError(RepositoryError):
+    """An events import that could not be done (busy database, ...); worded for users."""
+
+
+@dataclass
+class EventImportResult:
+    """The counts of SPEC §11; ``committed`` is False when nothing could be imported."""
+
+    read: int = 0
+    added: int = 0
+    duplicates: int = 0  # already stored, or earlier in the file (the first one is kept)
+    rejected: int = 0
+    blank: int = 0
+    not_fitting: int = 0  # property values stored as not set (they do not fit the type)
+    committed: bool = False
+    format: str = CSV
+    rejects: RejectLog = field(default_factory=RejectLog)
+    seconds: float = 0.0
+
+    def save_rejects(self, path: str | Path) -> None:
+        """The rejected lines as a file to fix: for CSV the source's delimiter, encoding and
+        columns; for JSON Lines ``line,reason,text``."""
+        write_rejects(self.rejects, path)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One stored event, as the customer timeline shows it."""
+
+    seq: int
+    external_id: str
+    name: str
+    occurred_at: int  # UTC seconds
+    properties: dict[str, Any]
+
+    @property
+    def at(self) -> int:
+        return self.occurred_at
+
+
+class _NothingImported(Exception):
+    """Rolls the transaction back when every line was rejected."""
+
+
+def _counted(reader: EventReader) -> Iterator[tuple[EventBatch, int, int]]:
+    """Each batch with the lines and bytes read up to its end (for progress)."""
+    for batch in reader.batches(BATCH_ROWS):
+        yield batch, reader.rows_so_far, reader.bytes_read
+
+
+def _remaining(rows: int, position: int, size: int) -> int:
+    """About how many lines are left to read, from the bytes each line took so far."""
+    return (size - position) * rows // position if position else 0
+
+
+class EventStore:
+    """The events of the database, on the initialised ``database`` proxy (or ``db``)."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self._db = db
+
+    @property
+    def db(self) -> Database:
+        return self._db if self._db is not None else database
+
+    def import_file(
+        self,
+        plan: EventPlan,
+        *,
+        now: int | None = None,
+        progress: Progress | None = None,
+        tz: dt.tzinfo | None = None,
+    ) -> EventImportResult:
+        """Import an events file in one transaction: an error, a cancel (``progress``
+        raising) or a crash stores nothing. Events already stored count as duplicates.
+
+        Raises CsvFileError for a file that cannot be read; returns ``committed=False``
+        when every line was rejected.
+        """
+        stamp = int(time.time()) if now is None else int(now)
+        started = time.perf_counter()
+        result = EventImportResult(format=plan.format,
+                                   rejects=RejectLog(plan.delimiter, plan.encoding))
+        reader = EventReader(plan, result.rejects, tz=tz)
+        try:
+            with collector_paused(), sqlite_bulk.write_transaction():
+                insert = sqlite_bulk.EventInsert(
+                    stamp, sqlite_bulk.next_import_id(database.connection()))
+                with reader, ReadAhead(_counted(reader), name="events-reader") as batches:
+                    logged = 0
+                    for batch, rows, position in batches:
+                        if insert.worth_deferring(_remaining(rows, position, reader.size)):
+                            insert.defer_indexes()
+                        insert.write(batch)
+                        if rows - logged >= LOG_EVERY_ROWS:
+                            log.info("events import: %d lines written", rows)
+                            logged = rows
+                        if progress is not None:
+                            progress(rows, position, reader.size)
+                    result.read = reader.read
+                    result.rejected = reader.rejects.count
+                    result.blank = reader.blank
+                    result.not_fitting = reader.misfits.count
+                    if reader.accepted == 0:
+                        raise _NothingImported()
+                insert.finish()
+                result.added = insert.added
+                result.duplicates = insert.written - insert.added
+            result.committed = True
+        except _NothingImported:
+            result.committed = False
+        except DatabaseError as exc:
+            result.rejects.close()
+            if sqlite_bulk.is_busy_error(exc):
+                raise EventImportError(
+                    "the database is busy (the evaluator or another import is writing); "
+                    "nothing was imported, try again in a moment"
+                ) from None
+            raise
+        except BaseException:
+            result.rejects.close()
+            raise
+        result.seconds = time.perf_counter() - started
+        log.info("events import (%s): read %d, added %d, duplicates %d, rejected %d, %.1f s",
+                 plan.format, result.read, result.added, result.duplicates, result.rejected,
+                 result.seconds)
+        return result
+
+    # --- reading -------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self.db.execute_sql("SELECT count(*) FROM event").fetchone()[0])
+
+    def events_for(self, external_id: str) -> list[StoredEvent]:
+        """A customer's events in time order (then import order), on the
+        (external_id, name, occurred_at) index."""
+        return [
+            StoredEvent(int(seq), ext, name, int(occurred_at), _properties(text))
+            for seq, ext, name, occurred_at, text in self.db.execute_sql(
+                "SELECT seq, external_id, name, occurred_at, properties FROM event"
+                " WHERE external_id = ? ORDER BY occurred_at, seq",
+                (external_id,),
+            )
+        ]
+
+
+def _properties(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

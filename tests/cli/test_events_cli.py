@@ -1,0 +1,121 @@
+"""``journey-desktop events import`` (SPEC §7, §11): counts, exit statuses, rejects, and the
+events in ``customers show``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+from journey_desktop.domain.engine import local_datetime
+
+T0 = 1740819600  # 2025-03-01T09:00:00Z
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def counts(out: str) -> dict[str, int]:
+    return {name: int(value) for name, value in (line.split(": ") for line in out.splitlines())}
+
+
+def test_import_prints_the_counts_and_a_second_import_finds_duplicates(cli, tmp_path):
+    path = write(tmp_path, "events.jsonl", "".join(json.dumps(e) + "\n" for e in [
+        {"userId": "C1", "event": "add_to_cart", "timestamp": T0, "messageId": "a1",
+         "properties": {"cartId": "k1", "cart": {"total": 30}}},
+        {"userId": "C1", "event": "purchase", "timestamp": "2025-03-01T10:00:00Z",
+         "messageId": "a2"},
+    ]))
+    first = cli("events", "import", str(path))
+    assert (first.code, counts(first.out)) == (0, {"read": 2, "added": 2, "duplicates": 0,
+                                                   "rejected": 0})
+    again = cli("events", "import", str(path))
+    assert (again.code, counts(again.out)) == (0, {"read": 2, "added": 0, "duplicates": 2,
+                                                   "rejected": 0})
+
+
+def test_rejected_lines_exit_1_and_are_written_to_the_rejects_file(cli, tmp_path):
+    path = write(tmp_path, "events.csv", "userId,event,timestamp\n"
+                 f"C1,view,{T0}\nC2,view,2200-01-01T00:00:00Z\n,view,{T0}\n")
+    rejects = tmp_path / "rejects.csv"
+    result = cli("events", "import", str(path), "--rejects", str(rejects))
+    assert result.code == 1
+    assert counts(result.out) == {"read": 3, "added": 1, "duplicates": 0, "rejected": 2}
+    assert result.err.splitlines() == [
+        "line 3: timestamp 2200-01-01T00:00:00Z is after 2099 (microseconds, or a typing "
+        "error?)",
+        "line 4: no customer ID",
+    ]
+    with rejects.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert [row[:3] for row in rows] == [["line", "reason", "userId"], ["3", rows[1][1], "C2"],
+                                         ["4", "no customer ID", ""]]
+
+
+def test_nothing_importable_exits_2_and_stores_nothing(cli, tmp_path):
+    path = write(tmp_path, "events.csv", "userId,event,timestamp\nC1,,1\nC2,view,never\n")
+    result = cli("events", "import", str(path))
+    assert result.code == 2
+    assert counts(result.out)["added"] == 0
+    assert result.err.splitlines()[-1] == (
+        "nothing was imported: all 2 rows were rejected; no event was stored")
+
+
+def test_a_file_that_is_not_events_is_one_line(cli, tmp_path):
+    path = write(tmp_path, "customers.csv", "customerId,city\nC1,Madrid\n")
+    result = cli("events", "import", str(path))
+    assert result.code == 2 and result.out == ""
+    assert result.err == (f"journey-desktop: {path}: An events file needs columns for an event "
+                          "name (event or name), a timestamp (timestamp); this one has none "
+                          "for them.\n")
+
+
+def test_rejects_path_is_checked_before_importing(cli, tmp_path, data_dir):
+    path = write(tmp_path, "events.csv", f"userId,event,timestamp\nC1,view,{T0}\n,x,1\n")
+    onto_db = cli("events", "import", str(path), "--rejects", str(data_dir / "journeys.db"))
+    assert onto_db.code == 2 and "open database" in onto_db.err
+    onto_source = cli("events", "import", str(path), "--rejects", str(path))
+    assert onto_source.code == 2 and "is the file being imported" in onto_source.err
+    nowhere = cli("events", "import", str(path), "--rejects", str(tmp_path / "no" / "r.csv"))
+    assert nowhere.code == 2 and "nothing was imported" in nowhere.err
+    shown = cli("customers", "show", "C1")
+    assert shown.code == 1  # no import happened, so no such customer... nor events
+    imported = cli("events", "import", str(path))
+    assert counts(imported.out)["added"] == 1
+
+
+def test_an_events_file_given_to_audience_import_is_told_what_it_is(cli, tmp_path):
+    journey = cli("create", str(Path(__file__).parents[2] / "resources" / "examples"
+                                / "birthday.json")).out.strip()
+    path = write(tmp_path, "dropped.csv", f"userId,event,timestamp\nC1,view,{T0}\n")
+    result = cli("audience", "import", journey, str(path))
+    assert result.code == 2
+    assert result.err == (
+        f"journey-desktop: {path}: This looks like an events file (columns event, timestamp), "
+        "not a list of customers: import it with Import events… (journey-desktop events "
+        "import).\n")
+
+
+def test_customers_show_lists_the_customers_events_in_time_order(cli, tmp_path):
+    customers = write(tmp_path, "customers.csv", "customerId,city\nC1,Madrid\n")
+    assert cli("customers", "import", str(customers)).code == 0
+    events = write(tmp_path, "events.csv", "userId,event,timestamp,cartId\n"
+                   f"C1,purchase,{T0 + 60},k1\nC2,view,{T0},k2\nC1,add_to_cart,{T0},k1\n")
+    assert cli("events", "import", str(events)).code == 0
+    shown = cli("customers", "show", "C1", "--json")
+    assert shown.code == 0
+    assert shown.json()["events"] == [
+        {"name": "add_to_cart", "occurred_at": local_datetime(T0).isoformat(),
+         "properties": {"cartId": "k1"}},
+        {"name": "purchase", "occurred_at": local_datetime(T0 + 60).isoformat(),
+         "properties": {"cartId": "k1"}},
+    ]
+    assert dt.datetime.fromisoformat(shown.json()["events"][0]["occurred_at"]).timestamp() == T0
+    text = cli("customers", "show", "C1").out.splitlines()
+    timeline = text[text.index("timeline:") + 1:]
+    assert [line.split("  ")[2] for line in timeline] == [
+        'event add_to_cart {"cartId": "k1"}', 'event purchase {"cartId": "k1"}']
