@@ -63,7 +63,8 @@ def rules_for(journey: Journey, activated_at: int | None) -> EventRules | None:
 def start_mark(db: Database, journey_id: int) -> None:
     """At activation: the journey takes the events imported from now on."""
     db.execute_sql(
-        "INSERT INTO event_mark (journey_id, seq) SELECT ?, coalesce(max(seq), 0) FROM event WHERE true "
+        "INSERT INTO event_mark (journey_id, seq)"
+        " SELECT ?, coalesce(max(seq), 0) FROM event WHERE true "
         "ON CONFLICT (journey_id) DO UPDATE SET seq = excluded.seq",
         (journey_id,),
     )
@@ -230,7 +231,9 @@ def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rule
         "  AND r.entry_number = m.entries"
         " LEFT JOIN profile p ON p.external_id = b.ext"
         f" WHERE b.id BETWEEN ? AND ?{limit}"
-        f" AND (r.id IS NULL OR (r.state <> '{IN_PROGRESS}'"
+        # The latest run must have ended by the event's time (a run caught up by this
+        # tick may end later than the next event), and the timeout must have passed.
+        f" AND (r.id IS NULL OR (r.state <> '{IN_PROGRESS}' AND r.ended_at <= b.at"
         "  AND b.at >= jd_wait_end(r.started_at, ?, '')))"
         f" AND {match_sql}",
         (entry.id, journey_id, journey_id, first, last, timeout, *match_params),

@@ -182,7 +182,8 @@ _V5_EVENT_RUNS = (
     ' "seq" INTEGER NOT NULL, "external_id" TEXT NOT NULL, "name" TEXT NOT NULL,'
     ' "occurred_at" INTEGER NOT NULL, PRIMARY KEY ("journey_id", "kind", "seq"),'
     ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
-    'CREATE INDEX "event_queue_journey_id_kind_occurred_at" ON "event_queue" ("journey_id", "kind", "occurred_at")',
+    'CREATE INDEX "event_queue_journey_id_kind_occurred_at" ON "event_queue"'
+    ' ("journey_id", "kind", "occurred_at")',
     'CREATE TABLE "wait_timeout" ("journey_id" INTEGER NOT NULL, "external_id" TEXT NOT NULL,'
     ' "entry_number" INTEGER NOT NULL, "node" TEXT NOT NULL, "since" INTEGER NOT NULL,'
     ' "deadline" INTEGER NOT NULL,'
