@@ -15,6 +15,7 @@ from journey_desktop.domain.journey import (
     DURATION_UNITS,
     EVENT_PREFIX,
     MATCHED_PREFIX,
+    UNIT_SECONDS,
     WHO_VALUES,
     Condition,
     Duration,
@@ -100,10 +101,12 @@ def _wait_event_problems(nid: str, node: Node, has_trigger: bool) -> Iterator[Pr
     if node.timeout is None:
         yield Problem(nid, "timeout", "a wait for an event needs a timeout")
     else:
-        found = list(_duration_problems(nid, "timeout", node.timeout, "the timeout"))
-        yield from found
-        if not found and node.timeout.seconds < MIN_WAIT_SECONDS:
+        number = whole_number(node.timeout.value)
+        if number is not None and number * UNIT_SECONDS.get(node.timeout.unit, 60) < (
+                MIN_WAIT_SECONDS):
             yield Problem(nid, "timeout", "must be at least 1 minute")
+        else:
+            yield from _duration_problems(nid, "timeout", node.timeout, "the timeout")
     if node.filter is not None:
         yield from _property_filter_problems(nid, "filter", node.filter)
     if node.same is not None:
