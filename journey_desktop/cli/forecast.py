@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.domain import engine
@@ -32,6 +33,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                    metavar="N", help="warn about customers getting more than N messages "
                    f"in one day (default {DEFAULT_MAX_MESSAGES_PER_DAY})")
     p.add_argument("--customer", metavar="ID", help="also print this customer's trace")
+    p.add_argument("--events", metavar="FILE", type=Path,
+                   help="an events file (CSV or JSON Lines) replayed at its timestamps")
     p.set_defaults(handler=cmd_forecast)
 
 
@@ -46,6 +49,7 @@ def cmd_forecast(ctx: CliContext, args: argparse.Namespace) -> int:
         result = run_forecast(
             stored.id, days=args.days, start=start,
             tick_interval=SettingsRepository().tick_interval(), max_per_day=args.max_per_day,
+            events=args.events,
         )
     except ForecastError as exc:
         raise CliError(str(exc)) from None

@@ -13,7 +13,7 @@ AUDIENCE_CSV = "csv"  # the customers imported into the journey (SPEC §4)
 AUDIENCE_ALL = "all"  # everyone in the customer base, new profiles included
 AUDIENCES = (AUDIENCE_CSV, AUDIENCE_ALL)
 
-NODE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
+NODE_TYPES = ("entry", "wait", "wait_event", "condition", "split", "message", "exit")
 CHANNELS = ("push", "email", "sms", "inapp", "whatsapp")
 DURATION_UNITS = ("minutes", "hours", "days")
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -37,6 +37,15 @@ CHANNEL_LABELS = {
     "whatsapp": "WhatsApp",
 }
 SMS_MAX_LENGTH = 1600
+# Who an event entry lets in (SPEC §11): the journey's audience, or anyone who sends it
+# (added to the audience on their first such event).
+WHO_AUDIENCE = "audience"
+WHO_ANYONE = "anyone"
+WHO_VALUES = (WHO_AUDIENCE, WHO_ANYONE)
+# The prefixes of a condition field or placeholder that reads event data, not the profile:
+# the event that started the run, and the last event a wait_event matched.
+EVENT_PREFIX = "event."
+MATCHED_PREFIX = "matched."
 
 
 class JourneyFileError(ValueError):
@@ -45,11 +54,29 @@ class JourneyFileError(ValueError):
 
 @dataclass
 class Condition:
+    """A test of a field (``field``, ``op``, ``value``), or of history when ``event`` is
+    set: how many of the customer's ``event`` events fall in the last ``within_days``."""
+
     field: str
     op: str
     value: Any = None
+    event: str | None = None
+    within_days: Any = None
+    at_least: Any = None
+    at_most: Any = None
+
+    @property
+    def is_history(self) -> bool:
+        return self.event is not None
 
     def to_dict(self) -> dict[str, Any]:
+        if self.is_history:
+            history: dict[str, Any] = {"event": self.event, "within_days": self.within_days}
+            if self.at_least is not None:
+                history["at_least"] = self.at_least
+            if self.at_most is not None:
+                history["at_most"] = self.at_most
+            return history
         data: dict[str, Any] = {"field": self.field, "op": self.op}
         if self.value is not None or self.op not in ("is_set", "is_not_set"):
             data["value"] = copy.deepcopy(self.value)
@@ -79,6 +106,24 @@ class Duration:
 
 
 @dataclass
+class EventTrigger:
+    """An entry on an event (SPEC §11): ``filter`` tests the event's properties."""
+
+    name: str = ""
+    filter: Filter | None = None
+    max_age: Duration = field(default_factory=lambda: Duration(3, "days"))
+    who: str = WHO_AUDIENCE
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name}
+        if self.filter is not None:
+            data["filter"] = self.filter.to_dict()
+        data["max_age"] = self.max_age.to_dict()
+        data["who"] = self.who
+        return data
+
+
+@dataclass
 class Branch:
     percent: int
     next: str | None = None
@@ -103,12 +148,19 @@ class Node:
     channel: str | None = None
     content: dict[str, str] = field(default_factory=dict)
     position: tuple[float, float] | None = None
+    # entry: the event that starts a run (None: the customer's fields decide, §5)
+    trigger: EventTrigger | None = None
+    # wait_event: the event waited for (its properties tested by ``filter``), how long,
+    # and the property that must equal the entry event's
+    event: str | None = None
+    timeout: Duration | None = None
+    same: str | None = None
 
     def targets(self) -> list[tuple[str, str | None]]:
         """The outgoing connections as (field name, target id) pairs."""
         if self.type in ("entry", "wait", "message"):
             return [("next", self.next)]
-        if self.type == "condition":
+        if self.type in ("condition", "wait_event"):
             return [("yes", self.yes), ("no", self.no)]
         if self.type == "split":
             return [(f"branches[{i}].next", b.next) for i, b in enumerate(self.branches)]
@@ -117,9 +169,20 @@ class Node:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
         if self.type == "entry":
+            if self.trigger is not None:
+                data["event"] = self.trigger.to_dict()
             if self.filter is not None:
                 data["filter"] = self.filter.to_dict()
             data["next"] = self.next
+        elif self.type == "wait_event":
+            data["event"] = self.event
+            if self.filter is not None:
+                data["filter"] = self.filter.to_dict()
+            data["timeout"] = self.timeout.to_dict() if self.timeout else None
+            if self.same is not None:
+                data["same"] = self.same
+            data["yes"] = self.yes
+            data["no"] = self.no
         elif self.type == "wait":
             data["duration"] = self.duration.to_dict() if self.duration else None
             if self.at_time is not None:
@@ -208,6 +271,11 @@ class Journey:
         entries = [n for n in self.nodes if n.type == "entry"]
         return entries[0] if len(entries) == 1 else None
 
+    def trigger(self) -> EventTrigger | None:
+        """The event that starts runs, when the entry is on an event."""
+        entry = self.entry()
+        return entry.trigger if entry is not None else None
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "format": FORMAT,
@@ -288,8 +356,9 @@ def minimal_journey(name: str) -> Journey:
 
 
 _NODE_KEYS: dict[str, set[str]] = {
-    "entry": {"filter", "next"},
+    "entry": {"event", "filter", "next"},
     "wait": {"duration", "at_time", "next"},
+    "wait_event": {"event", "filter", "timeout", "same", "yes", "no"},
     "condition": {"filter", "yes", "no"},
     "split": {"branches"},
     "message": {"channel", "next"},
@@ -356,6 +425,14 @@ class _Reader:
             node.filter = self.filter(obj["filter"], f"{where}.filter")
         if "duration" in obj and obj["duration"] is not None:
             node.duration = self.duration(obj["duration"], f"{where}.duration")
+        if node_type == "entry" and obj.get("event") is not None:
+            node.trigger = self.trigger(obj["event"], f"{where}.event")
+        if node_type == "wait_event":
+            node.event = self._text(obj.get("event"), f"{where}.event")
+            if obj.get("timeout") is not None:
+                node.timeout = self.duration(obj["timeout"], f"{where}.timeout")
+            if obj.get("same") is not None:
+                node.same = self._text(obj["same"], f"{where}.same")
         if "at_time" in obj:
             node.at_time = self._optional_text(obj["at_time"], f"{where}.at_time")
         if "branches" in obj:
@@ -387,6 +464,9 @@ class _Reader:
         for i, raw in enumerate(conditions_raw):
             cw = f"{where}.conditions[{i}]"
             cobj = self._object(raw, cw)
+            if "event" in cobj:
+                conditions.append(self.history(cobj, cw))
+                continue
             self._known_keys(cobj, {"field", "op", "value"}, cw)
             value = cobj.get("value")
             if isinstance(value, dict):
@@ -402,6 +482,35 @@ class _Reader:
                 )
             )
         return Filter(match=match, conditions=conditions)
+
+    def history(self, obj: dict[str, Any], where: str) -> Condition:
+        """``{"event", "within_days", "at_least"|"at_most"}``; validation checks the numbers."""
+        self._known_keys(obj, {"event", "within_days", "at_least", "at_most"}, where)
+        counts = {}
+        for key in ("within_days", "at_least", "at_most"):
+            value = obj.get(key)
+            if value is not None:
+                self._number(value, f"{where}.{key}")
+            counts[key] = value
+        return Condition(field="", op="", event=self._text(obj["event"], f"{where}.event"),
+                         **counts)
+
+    def trigger(self, data: Any, where: str) -> EventTrigger:
+        obj = self._object(data, where)
+        self._known_keys(obj, {"name", "filter", "max_age", "who"}, where)
+        trigger = EventTrigger(name=self._text(obj.get("name", ""), f"{where}.name"))
+        if obj.get("filter") is not None:
+            trigger.filter = self.filter(obj["filter"], f"{where}.filter")
+        if obj.get("max_age") is not None:
+            trigger.max_age = self.duration(obj["max_age"], f"{where}.max_age")
+        who = obj.get("who", WHO_AUDIENCE)
+        if who not in WHO_VALUES:
+            raise JourneyFileError(
+                f"{where}.who: expected \"{WHO_AUDIENCE}\" (the journey's audience) or "
+                f"\"{WHO_ANYONE}\" (anyone who sends the event), not {who!r}"
+            )
+        trigger.who = who
+        return trigger
 
     def duration(self, data: Any, where: str) -> Duration:
         obj = self._object(data, where)

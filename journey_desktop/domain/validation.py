@@ -14,6 +14,8 @@ from journey_desktop.domain.journey import (
     CHANNEL_FIELDS,
     CHANNELS,
     DURATION_UNITS,
+    EVENT_PREFIX,
+    MATCHED_PREFIX,
     MAX_DURATION,
     SMS_MAX_LENGTH,
     UNIT_SECONDS,
@@ -189,6 +191,10 @@ class _Validator:
         for node in self.journey.nodes:
             self.check_node(node)
         self.check_activation()
+        # Deferred: validation_events imports this module's Problem and duration_problem.
+        from journey_desktop.domain.validation_events import event_problems
+
+        self.problems.extend(event_problems(self.journey))
         return ValidationResult(self.problems)
 
     def check_name(self) -> None:
@@ -360,8 +366,8 @@ class _Validator:
             name = placeholder.name
             if not name:
                 self.error(nid, fld, "empty placeholder {{}}")
-            elif self.columns is None:
-                continue
+            elif self.columns is None or name.startswith((EVENT_PREFIX, MATCHED_PREFIX)):
+                continue  # event data is checked by validation_events
             elif name in BUILTIN_PLACEHOLDERS:
                 if name in self.columns:
                     self.warn(nid, fld, f"placeholder {{{{{name}}}}} is built in and wins over "
@@ -379,6 +385,8 @@ class _Validator:
             self.error(nid, f"{fld}.conditions", "add at least one condition")
         for i, condition in enumerate(flt.conditions):
             where = f"{fld}.conditions[{i}]"
+            if condition.is_history:
+                continue  # checked by validation_events
             if not condition.field.strip():
                 self.error(nid, f"{where}.field", "the field is empty")
             problem = value_problem(condition)
@@ -386,7 +394,8 @@ class _Validator:
                 field = f"{where}.op" if "operator" in problem else f"{where}.value"
                 self.error(nid, field, problem)
                 continue
-            if self.columns is None or not condition.field.strip():
+            if (self.columns is None or not condition.field.strip()
+                    or condition.field.startswith((EVENT_PREFIX, MATCHED_PREFIX))):
                 continue
             if condition.field not in self.columns:
                 self.warn(nid, f"{where}.field",

@@ -35,7 +35,7 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
 )
-from journey_desktop.store import evaluator_clock, sqlite_sql
+from journey_desktop.store import evaluator_clock, evaluator_events, sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
 
@@ -63,6 +63,7 @@ class _Plan:
     max_entries: int | None
     timeout: int
     chain: list[Node] | None  # entry ... first wait/exit, when no step branches before it
+    events: evaluator_events.EventRules | None = None  # what it does with events (§11)
 
 
 def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
@@ -90,7 +91,7 @@ class _EntryNumberTaken(Exception):
     """A new run's entry number was already used: the batch is rolled back and redone."""
 
 
-def _plan(journey_id: int, definition: str) -> _Plan:
+def _plan(journey_id: int, definition: str, activated_at: int | None = None) -> _Plan:
     try:
         journey = Journey.from_json(definition)
     except JourneyFileError as exc:
@@ -108,6 +109,7 @@ def _plan(journey_id: int, definition: str) -> _Plan:
         max_entries=activation.max_entries if activation.allow_reentry else 1,
         timeout=max(1, activation.timeout.seconds),
         chain=_entry_chain(journey, entry),
+        events=evaluator_events.rules_for(journey, activated_at),
     )
 
 
@@ -139,6 +141,7 @@ class Evaluator:
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
+        self._started_at = 0  # a new run's start when no event started it
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -156,9 +159,10 @@ class Evaluator:
         back = evaluator_clock.clock_went_back(self.db, now)
         summary.clock_went_back_from = back
         rows = conn.execute(
-            f"SELECT id, name, definition FROM journey WHERE status = '{ACTIVE}' ORDER BY id"
+            "SELECT id, name, definition, activated_at FROM journey"
+            f" WHERE status = '{ACTIVE}' ORDER BY id"
         ).fetchall()
-        for journey_id, name, definition in rows:
+        for journey_id, name, definition, activated_at in rows:
             selected = journey_ids is None or journey_id in journey_ids
             if not selected and back is None:
                 continue
@@ -166,7 +170,7 @@ class Evaluator:
             part = TickSummary(now=now)
             self._functions.error = None
             try:
-                plan = _plan(journey_id, definition)
+                plan = _plan(journey_id, definition, activated_at)
                 if back is not None:
                     summary.rescheduled += evaluator_clock.reschedule(
                         self.db, plan.id, plan.reentry, plan.timeout, now)
@@ -203,6 +207,75 @@ class Evaluator:
     def _tick_journey(self, conn: sqlite3.Connection, plan: _Plan, now: int,
                       summary: TickSummary) -> None:
         """Every due batch of one journey, each its own transaction, counted once committed."""
+        if plan.events is not None:
+            with sqlite_sql.write_transaction(self.db):
+                evaluator_events.feed(conn, plan.id, plan.events, now)
+            if plan.events.trigger is not None:
+                self._event_entries(conn, plan, plan.events, now, summary)
+            if plan.events.waits:
+                while True:
+                    batch = TickSummary(now=now)
+                    if not self._advance_batch(conn, plan, now, batch, waits=True):
+                        break
+                    summary.add(batch)
+                    self._committed(summary)
+        if plan.events is None or plan.events.trigger is None:
+            self._check_entries(conn, plan, now, summary)
+        while True:
+            batch = TickSummary(now=now)
+            if not self._advance_batch(conn, plan, now, batch):
+                break
+            summary.add(batch)
+            self._committed(summary)
+
+    def _event_entries(self, conn: sqlite3.Connection, plan: _Plan,
+                       rules: evaluator_events.EventRules, now: int,
+                       summary: TickSummary) -> None:
+        """Runs started by the due queued events (SPEC §11), a batch of one rank at a time:
+        a customer's events in timestamp order, each starting at most one run."""
+        if not evaluator_events.rank_due_entries(conn, plan.id, rules, now):
+            return
+        after = 0
+        while (last := evaluator_events.next_entry_batch(conn, after, self.batch_size)):
+            batch = TickSummary(now=now)
+            with sqlite_sql.write_transaction(self.db):
+                conn.execute("DELETE FROM temp.jd_walk")
+                entered = evaluator_events.enter_on_events(
+                    conn, plan.id, plan.entry, rules, plan.max_entries, plan.timeout,
+                    after + 1, last, now)
+                if entered:
+                    self._walk(conn, plan, now, batch)
+                    self._insert_walked_runs(conn, plan)
+                    conn.execute(
+                        "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
+                        " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
+                evaluator_events.drop_queued(
+                    conn, plan.id, evaluator_events.ENTRY_KIND,
+                    "SELECT seq FROM temp.jd_ev WHERE id BETWEEN ? AND ?", (after + 1, last))
+            batch.checked += last - after
+            batch.entered += entered
+            summary.add(batch)
+            self._committed(summary)
+            after = last
+
+    def _insert_walked_runs(self, conn: sqlite3.Connection, plan: _Plan) -> int:
+        """The new runs of ``temp.jd_walk`` as walked; started at the event's timestamp
+        for an event entry, else at their first due time."""
+        return int(conn.execute(
+            "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
+            " due_at, started_at, ended_at, end_reason, path, event_seq, matched_seq,"
+            " wait_since) "
+            "SELECT ?, ext, entry_number, state, node,"
+            " CASE WHEN state = ? THEN due END,"
+            " coalesce((SELECT e.occurred_at FROM event e WHERE e.seq = event_seq), ?),"
+            " ended, reason, path, event_seq, matched_seq, since"
+            " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
+            (plan.id, IN_PROGRESS, self._started_at),
+        ).rowcount)
+
+    def _check_entries(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+                       summary: TickSummary) -> None:
+        """The entry checks of §5.1, batch by batch."""
         (has_runs,) = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM run WHERE journey_id = ?)", (plan.id,)
         ).fetchone()
@@ -219,12 +292,6 @@ class Evaluator:
                             "back from the runs", plan.id)
                 probe = PROBE_ALL
                 continue
-            summary.add(batch)
-            self._committed(summary)
-        while True:
-            batch = TickSummary(now=now)
-            if not self._advance_batch(conn, plan, now, batch):
-                break
             summary.add(batch)
             self._committed(summary)
 
@@ -303,14 +370,8 @@ class Evaluator:
                     (plan.entry.id, now, IN_PROGRESS),
                 )
                 self._walk(conn, plan, now, summary)
-                started = conn.execute(
-                    "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
-                    " due_at, started_at, ended_at, end_reason, path) "
-                    "SELECT ?, ext, entry_number, state, node,"
-                    " CASE WHEN state = ? THEN due END, ?, ended, reason, path"
-                    " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
-                    (jid, IN_PROGRESS, now),
-                ).rowcount
+                self._started_at = now
+                started = self._insert_walked_runs(conn, plan)
                 conn.execute(
                     "UPDATE temp.jd_check SET open = 1 WHERE ext IN ("
                     " SELECT ext FROM temp.jd_walk WHERE state = ?)",
@@ -369,8 +430,8 @@ class Evaluator:
             if node.type == "message":
                 self._write_messages(
                     conn, plan, node, now, summary,
-                    source="SELECT ext, n + 1 AS entry_number, ? AS due"
-                           " FROM temp.jd_check WHERE enter = 1",
+                    source="SELECT ext, n + 1 AS entry_number, ? AS due, NULL AS event_seq,"
+                           " NULL AS matched_seq FROM temp.jd_check WHERE enter = 1",
                     source_params=[now],
                 )
         if last.type == "exit":
@@ -423,21 +484,28 @@ class Evaluator:
     # --- advancing runs (§5.2) ------------------------------------------------------------
 
     def _advance_batch(self, conn: sqlite3.Connection, plan: _Plan, now: int,
-                       summary: TickSummary) -> bool:
-        """Move one batch of due runs on; False when none was due."""
+                       summary: TickSummary, *, waits: bool = False) -> bool:
+        """Move one batch of due runs on; False when none was due. With ``waits``, the
+        batch is the runs waiting for the due queued events of their customers (§11)."""
         jid = plan.id
         with sqlite_sql.write_transaction(self.db):
             conn.execute("DELETE FROM temp.jd_walk")
-            due = conn.execute(
-                "INSERT INTO temp.jd_walk (run_id, member, ext, entry_number, node, due, state,"
-                " path) "
-                "SELECT r.id, c.journey_id IS NOT NULL, r.external_id, r.entry_number, r.node,"
-                " r.due_at, r.state, r.path FROM run r LEFT JOIN member c"
-                " ON c.journey_id = r.journey_id AND c.external_id = r.external_id "
-                "WHERE r.journey_id = ? AND r.state = ? AND r.due_at <= ? "
-                "ORDER BY r.due_at LIMIT ?",
-                (jid, IN_PROGRESS, now, self.batch_size),
-            ).rowcount
+            if waits:
+                assert plan.events is not None
+                due = evaluator_events.load_due_waits(conn, jid, plan.events, now,
+                                                      self.batch_size)
+            else:
+                due = conn.execute(
+                    "INSERT INTO temp.jd_walk (run_id, member, ext, entry_number, node, due,"
+                    " state, path, event_seq, matched_seq, since) "
+                    "SELECT r.id, c.journey_id IS NOT NULL, r.external_id, r.entry_number,"
+                    " r.node, r.due_at, r.state, r.path, r.event_seq, r.matched_seq,"
+                    " r.wait_since FROM run r LEFT JOIN member c"
+                    " ON c.journey_id = r.journey_id AND c.external_id = r.external_id "
+                    "WHERE r.journey_id = ? AND r.state = ? AND r.due_at <= ? "
+                    "ORDER BY r.due_at LIMIT ?",
+                    (jid, IN_PROGRESS, now, self.batch_size),
+                ).rowcount
             if due <= 0:
                 return False
             # Customers removed by a replace import stop at their next step.
@@ -449,7 +517,8 @@ class Evaluator:
             conn.execute(
                 "UPDATE run SET node = w.node,"
                 " due_at = CASE WHEN w.state = ? THEN w.due END,"
-                " state = w.state, ended_at = w.ended, end_reason = w.reason, path = w.path "
+                " state = w.state, ended_at = w.ended, end_reason = w.reason, path = w.path,"
+                " matched_seq = w.matched_seq, wait_since = w.since "
                 "FROM temp.jd_walk AS w WHERE run.id = w.run_id",
                 (IN_PROGRESS,),
             )
@@ -462,7 +531,10 @@ class Evaluator:
                     " external_id IN (SELECT ext FROM temp.jd_walk WHERE state <> ? AND member)",
                     (jid, IN_PROGRESS),
                 )
-        summary.advanced += due
+        if waits:
+            evaluator_events.drop_queued(conn, jid, evaluator_events.WAIT_KIND,
+                                         "SELECT seq FROM temp.jd_evw")
+        summary.advanced += due if not waits else 0
         return True
 
     def _walk(self, conn: sqlite3.Connection, plan: _Plan, now: int,
@@ -476,6 +548,11 @@ class Evaluator:
         fields = "(SELECT p.fields FROM profile p WHERE p.external_id = temp.jd_walk.ext)"
         visits: list[tuple[int, str, int]] = []
         for node in plan.order:
+            if node.type == "wait_event":
+                reached = evaluator_events.wait_step(conn, jid, node, now)
+                if reached > 0:
+                    visits.append((jid, node.id, reached))
+                continue
             assignments, params = self._step_sql(plan, node, fields)
             if node.type == "message":
                 self._write_messages(conn, plan, node, now, summary)
@@ -528,7 +605,11 @@ class Evaluator:
         if node.type == "condition":
             if not node.yes or not node.no:
                 return stop_invalid
-            match_sql, params = sqlite_sql.filter_sql(node.filter, fields, "jd_local_day(due)")
+            match_sql, params = sqlite_sql.filter_sql(
+                node.filter, fields, "jd_local_day(due)",
+                events=evaluator_events.event_data(
+                    "temp.jd_walk.ext", "temp.jd_walk.due", "temp.jd_walk.event_seq",
+                    "temp.jd_walk.matched_seq"))
             return f"node = CASE WHEN {match_sql} THEN ? ELSE ? END", [*params, node.yes, node.no]
         if node.type == "split":
             targets = [b.next for b in node.branches]
@@ -556,12 +637,16 @@ class Evaluator:
         """
         if source is None:
             source = (
-                "SELECT ext, entry_number, due FROM temp.jd_walk"
+                "SELECT ext, entry_number, due, event_seq, matched_seq FROM temp.jd_walk"
                 f" WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?"
             )
             source_params = [node.id, now]
         mapped, extra = engine.message_templates(node)
-        builtins = sqlite_sql.builtins_sql("w.ext", "w.entry_number", plan.journey.name)
+        builtins = {
+            **evaluator_events.placeholder_builtins(
+                [*mapped.values(), *extra.values()], "w.event_seq", "w.matched_seq"),
+            **sqlite_sql.builtins_sql("w.ext", "w.entry_number", plan.journey.name),
+        }
         columns: list[str] = []
         params: list[Any] = []
         for key in ("title", "body", "url"):

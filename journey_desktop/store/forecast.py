@@ -38,7 +38,7 @@ from journey_desktop.domain.forecast import (
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, IN_PROGRESS
 from journey_desktop.domain.validation import validate
-from journey_desktop.store import forecast_copy
+from journey_desktop.store import forecast_copy, forecast_events
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.repository import (
@@ -164,8 +164,12 @@ def run_forecast(
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
     skip_idle: bool = True,
+    events: Path | None = None,
 ) -> ForecastResult:
     """Forecast one journey for ``days`` local days from ``start`` (UTC seconds).
+
+    ``events``: an events file replayed at its timestamps (SPEC §11): imported into the copy
+    once it is active, each event then waits for the virtual clock to reach its time.
 
     ``activation`` applies to a draft only (its options as entered); by default a draft uses
     its stored options. ``tick_interval`` defaults to the evaluator's (SettingsRepository),
@@ -189,6 +193,11 @@ def run_forecast(
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
+        if events is not None:
+            try:
+                forecast_events.import_into(copy, events, int(start), tz)
+            except forecast_events.ForecastEventsError as exc:
+                raise ForecastError(str(exc)) from None
         result = _simulate(copy, journey_id, journey, status, int(start), int(days), interval,
                            tz, max(0, int(max_per_day)), progress, cancelled, skip_idle)
         copy.close()  # this thread's connection; traces open their own
@@ -245,6 +254,7 @@ def _next_due(db: SqliteDatabase, journey_id: int) -> int | None:
         "ORDER BY next_check_at LIMIT 1",
         f"SELECT due_at FROM run WHERE journey_id = ? AND state = '{IN_PROGRESS}' "
         "AND due_at IS NOT NULL ORDER BY due_at LIMIT 1",
+        *forecast_events.NEXT_DUE_SQL,
     ):
         row = db.execute_sql(sql, (journey_id,)).fetchone()
         if row is not None:

@@ -61,6 +61,14 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
                         f" = '{AUDIENCE_ALL}' OR external_id IN"
                         f" (SELECT external_id FROM {_ALIAS}.member WHERE journey_id = {jid})"),
             ("run", f"WHERE journey_id = {jid} AND state = '{IN_PROGRESS}'"),
+            # What it has still to take of events (SPEC §11), and the events its waits,
+            # history conditions and event data read: its members' and its queued ones.
+            ("event_mark", f"WHERE journey_id = {jid}"),
+            ("event_queue", f"WHERE journey_id = {jid}"),
+            ("wait_timeout", f"WHERE journey_id = {jid}"),
+            ("event", f"WHERE external_id IN (SELECT external_id FROM {_ALIAS}.member"
+                      f" WHERE journey_id = {jid}) OR seq IN (SELECT seq FROM"
+                      f" {_ALIAS}.event_queue WHERE journey_id = {jid})"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
         conn.execute("COMMIT")

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -172,6 +172,43 @@ def _v4_events(db: Database, _path: Path | None) -> None:
         db.execute_sql(sql)
 
 
+_V5_EVENT_RUNS = (
+    'ALTER TABLE "run" ADD COLUMN "event_seq" INTEGER',
+    'ALTER TABLE "run" ADD COLUMN "matched_seq" INTEGER',
+    'ALTER TABLE "run" ADD COLUMN "wait_since" INTEGER',
+    'CREATE TABLE "event_mark" ("journey_id" INTEGER NOT NULL PRIMARY KEY, "seq" INTEGER NOT'
+    ' NULL, FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)',
+    'CREATE TABLE "event_queue" ("journey_id" INTEGER NOT NULL, "kind" TEXT NOT NULL,'
+    ' "seq" INTEGER NOT NULL, "external_id" TEXT NOT NULL, "name" TEXT NOT NULL,'
+    ' "occurred_at" INTEGER NOT NULL, PRIMARY KEY ("journey_id", "kind", "seq"),'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+    'CREATE INDEX "event_queue_journey_id_kind_occurred_at" ON "event_queue"'
+    ' ("journey_id", "kind", "occurred_at")',
+    'CREATE TABLE "wait_timeout" ("journey_id" INTEGER NOT NULL, "external_id" TEXT NOT NULL,'
+    ' "entry_number" INTEGER NOT NULL, "node" TEXT NOT NULL, "since" INTEGER NOT NULL,'
+    ' "deadline" INTEGER NOT NULL,'
+    ' PRIMARY KEY ("journey_id", "external_id", "entry_number", "node"),'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+    'CREATE TABLE "wait_event_count" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+    ' "matched" INTEGER NOT NULL, "timed_out" INTEGER NOT NULL, "late" INTEGER NOT NULL,'
+    ' PRIMARY KEY ("journey_id", "node"),'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+)
+
+
+def _v5_event_runs(db: Database, _path: Path | None) -> None:
+    """Runs that start on and wait for events: the run's entry and matched events, the
+    time it began waiting; per journey the import-order watermark, the queue of events it
+    has still to take, the timed-out waits (to count late events) and the wait counters."""
+    for sql in _V5_EVENT_RUNS:
+        db.execute_sql(sql)
+    # Active journeys take the events imported from now on, never the whole table again.
+    db.execute_sql(
+        "INSERT INTO event_mark (journey_id, seq) SELECT id,"
+        " (SELECT coalesce(max(seq), 0) FROM event) FROM journey WHERE status = 'active'"
+    )
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -180,6 +217,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     2: _v2_customer_indexes,
     3: _v3_customer_base,
     4: _v4_events,
+    5: _v5_event_runs,
 }
 
 

@@ -121,6 +121,9 @@ class RunRecord(BaseRecord):
     ended_at = IntegerField(null=True)
     end_reason = TextField(null=True)  # exit | deactivated | left_audience | ...
     path = TextField(default="")  # the nodes reached, "node@time " each: the run's trace
+    event_seq = IntegerField(null=True)  # the event that started the run (SPEC §11)
+    matched_seq = IntegerField(null=True)  # the last event a wait_event matched
+    wait_since = IntegerField(null=True)  # when the run began waiting at its wait_event
 
     class Meta:
         table_name = "run"
@@ -203,6 +206,68 @@ class EventRecord(BaseRecord):
         indexes = ((("external_id", "name", "occurred_at"), False),)
 
 
+class EventMarkRecord(BaseRecord):
+    """A journey's import-order watermark: the events up to ``seq`` are in its queue or
+    were taken (set at activation, so older events never start anything)."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", primary_key=True)
+    seq = IntegerField()
+
+    class Meta:
+        table_name = "event_mark"
+
+
+class EventQueueRecord(BaseRecord):
+    """Events a journey has still to take: ``kind`` 'e' may start a run, 'w' may end a wait.
+
+    Kept until due: an event whose timestamp is after the tick's ``now`` waits here for the
+    first tick at or after it, so the watermark can pass it without dropping it."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    kind = TextField()
+    seq = IntegerField()
+    external_id = TextField()
+    name = TextField()
+    occurred_at = IntegerField()
+
+    class Meta:
+        table_name = "event_queue"
+        primary_key = CompositeKey("journey", "kind", "seq")
+        without_rowid = True
+        indexes = ((("journey", "kind", "occurred_at"), False),)
+
+
+class WaitTimeoutRecord(BaseRecord):
+    """A wait for an event that timed out: an event of its window imported later is late."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    external_id = TextField()
+    entry_number = IntegerField()
+    node = TextField()
+    since = IntegerField()
+    deadline = IntegerField()
+
+    class Meta:
+        table_name = "wait_timeout"
+        primary_key = CompositeKey("journey", "external_id", "entry_number", "node")
+        without_rowid = True
+
+
+class WaitEventCountRecord(BaseRecord):
+    """Per wait_event node: runs that matched, timed out, and events that came too late."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    node = TextField()
+    matched = IntegerField(default=0)
+    timed_out = IntegerField(default=0)
+    late = IntegerField(default=0)
+
+    class Meta:
+        table_name = "wait_event_count"
+        primary_key = CompositeKey("journey", "node")
+        without_rowid = True
+
+
 class EvaluatorLockRecord(BaseRecord):
     """Which process runs the evaluator on this database (one at a time)."""
 
@@ -227,5 +292,9 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     NodeVisitRecord,
     OutboxRecord,
     EventRecord,
+    EventMarkRecord,
+    EventQueueRecord,
+    WaitTimeoutRecord,
+    WaitEventCountRecord,
     EvaluatorLockRecord,
 ]

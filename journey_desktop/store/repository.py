@@ -33,6 +33,7 @@ from journey_desktop.domain.validation import (
 )
 from journey_desktop.store.db import database
 from journey_desktop.store.errors import RepositoryError
+from journey_desktop.store.evaluator_events import start_mark
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -432,6 +433,7 @@ class JourneyRepository:
             ).execute()
             if journey.audience == AUDIENCE_ALL:
                 enrol_everyone(database, journey_id, stamp)
+            start_mark(database, journey_id)
         return result
 
     def deactivate(self, journey_id: int, *, now: int | None = None) -> int:

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +25,16 @@ from journey_desktop.domain.filters import condition_matches
 from journey_desktop.domain.journey import Condition, Filter
 
 SqlParts = tuple[str, list[Any]]
+
+
+@dataclass(frozen=True)
+class EventData:
+    """Where a filter finds what SPEC §11 adds: ``value_of`` gives the SQL of a field that
+    is not the profile's (``event.x``, ``matched.x``) or None; ``history`` the SQL of a
+    history condition. Without them such conditions never match."""
+
+    value_of: Callable[[str], SqlParts | None] | None = None
+    history: Callable[[Condition], SqlParts] | None = None
 
 
 def write_transaction(db: Database) -> AbstractContextManager[Any]:
@@ -148,14 +158,37 @@ def _anniversary_tails(condition: Condition, day: int) -> list[str]:
     return tails
 
 
+def property_path(dotted: str) -> str | None:
+    """The JSON path of an event property, nested with dots (``cart.total``), or None when
+    a part cannot be named by a path."""
+    parts = dotted.split(".")
+    if not all(part and _RAW_KEY.fullmatch(part) for part in parts):
+        return None
+    return "$" + "".join(f'."{part}"' for part in parts)
+
+
+def property_value_sql(properties_sql: str, dotted: str) -> SqlParts:
+    """An event property's value (NULL when missing or unnamed by a path)."""
+    path = property_path(dotted)
+    if path is None:
+        return "NULL", []
+    return f"json_extract({properties_sql}, ?)", [path]
+
+
 def condition_sql(condition: Condition, fields_sql: str, day_sql: str,
-                  day: int | None = None) -> SqlParts:
+                  day: int | None = None, events: EventData | None = None) -> SqlParts:
     """One filter condition as SQL; ``day_sql`` is the local day's ordinal (an expression).
 
     With a fixed ``day``, an exact superset test in SQL runs first, so the Python check only
     sees rows that can match (a birthday filter touches a few customers, not all).
     """
-    value_sql, params = field_value_sql(fields_sql, condition.field)
+    if condition.is_history:
+        if events is None or events.history is None:
+            return "0", []
+        return events.history(condition)
+    override = events.value_of(condition.field) if events and events.value_of else None
+    value_sql, params = (override if override is not None
+                         else field_value_sql(fields_sql, condition.field))
     call = f"jd_cond(?, {value_sql}, {day_sql})"
     call_params: list[Any] = [json.dumps(condition.to_dict()), *params]
     tails = _anniversary_tails(condition, day) if day is not None else []
@@ -173,14 +206,14 @@ def condition_sql(condition: Condition, fields_sql: str, day_sql: str,
 
 
 def filter_sql(flt: Filter | None, fields_sql: str, day_sql: str,
-               day: int | None = None) -> SqlParts:
+               day: int | None = None, events: EventData | None = None) -> SqlParts:
     """A filter as a SQL boolean; no filter or no conditions matches everyone."""
     if flt is None or not flt.conditions:
         return "1", []
     parts: list[str] = []
     params: list[Any] = []
     for condition in flt.conditions:
-        sql, more = condition_sql(condition, fields_sql, day_sql, day)
+        sql, more = condition_sql(condition, fields_sql, day_sql, day, events)
         parts.append(f"({sql})")
         params.extend(more)
     joiner = " OR " if flt.match == "any" else " AND "
@@ -299,7 +332,8 @@ def prepare_work_tables(conn: sqlite3.Connection) -> None:
         " run_id INTEGER, member INTEGER NOT NULL, ext TEXT NOT NULL,"
         " entry_number INTEGER NOT NULL,"
         " node TEXT, due INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT,"
-        " ended INTEGER, path TEXT NOT NULL DEFAULT '')"
+        " ended INTEGER, path TEXT NOT NULL DEFAULT '', event_seq INTEGER,"
+        " matched_seq INTEGER, since INTEGER, hit INTEGER)"
     )
 
 

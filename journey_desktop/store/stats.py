@@ -32,6 +32,8 @@ class JourneyStats:
     never_entered: int = 0  # members checked at least once who never matched the entry
     waiting: dict[str, int] = field(default_factory=dict)  # node -> runs in progress standing
     # at it (the last node they reached: a wait, or the entry's first steps)
+    # wait_event node -> (matched, timed_out, late) in flow order (SPEC §11)
+    wait_events: dict[str, WaitEventCounts] = field(default_factory=dict)
 
     @property
     def message_total(self) -> int:
@@ -51,7 +53,19 @@ class JourneyStats:
             "customers_entered": self.customers_entered,
             "never_entered": self.never_entered,
             "waiting": dict(self.waiting),
+            "wait_events": {node: {"matched": c.matched, "timed_out": c.timed_out,
+                                   "late": c.late} for node, c in self.wait_events.items()},
         }
+
+
+@dataclass
+class WaitEventCounts:
+    """A wait for an event: runs that saw it, runs that timed out, events that came late
+    (imported after the wait they belonged to had timed out)."""
+
+    matched: int = 0
+    timed_out: int = 0
+    late: int = 0
 
 
 @dataclass
@@ -85,6 +99,8 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
     if row is not None:
         for node in engine.step_order(Journey.from_json(row[0])):
             stats.nodes[node.id] = 0
+            if node.type == "wait_event":
+                stats.wait_events[node.id] = WaitEventCounts()
     stats.audience = count_audience(db, journey_id)
     for state, reason, count in db.execute_sql(
         "SELECT state, end_reason, count(*) FROM run WHERE journey_id = ? GROUP BY 1, 2",
@@ -110,6 +126,11 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
     ):
         stats.nodes[node] = visits
+    for node, matched, timed_out, late in db.execute_sql(
+        "SELECT node, matched, timed_out, late FROM wait_event_count WHERE journey_id = ?",
+        (journey_id,),
+    ):
+        stats.wait_events[node] = WaitEventCounts(matched, timed_out, late)
     for node, count in db.execute_sql(
         f"SELECT {sqlite_sql.run_path_last_node()}, count(*) FROM run"
         " WHERE journey_id = ? AND state = ? GROUP BY 1",

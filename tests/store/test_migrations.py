@@ -49,7 +49,10 @@ def test_upgrade_merges_audiences_into_one_customer_base(data_dir, version, capl
             "SELECT journey_id, external_id, entries, first_check_at, next_check_at,"
             " imported_at FROM member ORDER BY 1, 2").fetchall()
         assert members == before["members"]
-        assert database.execute_sql("SELECT * FROM run ORDER BY id").fetchall() == before["runs"]
+        # Later versions add columns to run (events, §11); the old ones keep their values.
+        width = len(before["runs"][0])
+        assert [row[:width] for row in database.execute_sql(
+            "SELECT * FROM run ORDER BY id")] == before["runs"]
         assert database.execute_sql(
             "SELECT * FROM outbox ORDER BY id").fetchall() == before["outbox"]
         profiles = {ext: json.loads(fields) for ext, fields in database.execute_sql(
@@ -137,7 +140,9 @@ def test_upgrade_from_3_adds_the_event_table_as_a_new_database_has_it(data_dir, 
     assert [name for _, name, _ in _event_schema(path)] == [
         "event", "event_event_key", "event_external_id_name_occurred_at"]
     for table, rows in before.items():
-        assert _rows(path, f"SELECT * FROM {table}") == rows, table
+        # Schema 5 adds columns to run (events, §11): the old ones keep their values.
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in _rows(path, f"SELECT * FROM {table}")] == rows, table
     [backup] = data_dir.glob("journeys.db.v3-*.bak")
     assert _rows(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'event'") == [(0,)]
 
@@ -156,3 +161,30 @@ def test_upgraded_database_imports_events(data_dir, tmp_path):
         assert [e.name for e in EventStore().events_for("C1")] == ["purchase"]
     finally:
         close_store()
+
+
+def _event_run_schema(path: Path) -> list[tuple]:
+    return _rows(path, "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN"
+                       " ('event_mark', 'event_queue', 'wait_timeout', 'wait_event_count')"
+                       " ORDER BY name")
+
+
+def _columns(path: Path, table: str) -> list[tuple]:
+    return [(name, kind) for _, name, kind, *_ in _rows(path, f"PRAGMA table_info({table})")]
+
+
+def test_upgrade_to_5_adds_event_runs_as_a_new_database_has_them(data_dir, tmp_path):
+    path = _old_database(data_dir, 3)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    close_store()
+    assert _event_run_schema(path) == _event_run_schema(fresh / "journeys.db")
+    assert len(_event_run_schema(path)) >= 4
+    assert _columns(path, "run") == _columns(fresh / "journeys.db", "run")
+    assert ("event_seq", "INTEGER") in _columns(path, "run")
+    # An active journey takes the events imported after the upgrade, not the whole table.
+    active = _rows(path, "SELECT id FROM journey WHERE status = 'active'")
+    assert _rows(path, "SELECT journey_id FROM event_mark ORDER BY 1") == sorted(active)

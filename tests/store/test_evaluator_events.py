@@ -1,0 +1,248 @@
+"""SPEC §11 scenario by scenario: runs that start on an imported event and wait for one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from journey_desktop.domain.events_file import EventPlan, preview_events
+from journey_desktop.domain.journey import Journey
+from journey_desktop.store import close_store, open_store
+from journey_desktop.store.db import database
+from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.events import EventStore
+from journey_desktop.store.repository import JourneyRepository
+from tests.store.evaluator_support import MADRID, activate, outbox, runs
+
+T0 = 1740819600  # 2025-03-01T09:00:00Z
+HOUR = 3600
+DAY = 86400
+
+
+def journey(entry_event: dict[str, Any] | None = None, *, reentry: bool = False,
+            max_entries: int | None = None, timeout: dict[str, Any] | None = None,
+            nodes: list[dict[str, Any]] | None = None, entry_filter: Any = None,
+            audience: str = "csv") -> Journey:
+    entry: dict[str, Any] = {"id": "start", "type": "entry", "next": "hello"}
+    if entry_event is not None:
+        entry["event"] = entry_event
+    if entry_filter is not None:
+        entry["filter"] = entry_filter
+    data = {
+        "format": "journey-desktop/1", "name": "Events", "audience": audience,
+        "nodes": [entry, *(nodes or [
+            {"id": "hello", "type": "message", "channel": "push",
+             "title": "Hi {{customerId}}", "body": "{{event.cartId|none}}", "next": "end"},
+            {"id": "end", "type": "exit"}])],
+        "activation": {"allow_reentry": reentry, "max_entries": max_entries,
+                       "timeout": timeout or {"value": 1, "unit": "days"}},
+    }
+    return Journey.from_dict(data)
+
+
+CART = [
+    {"id": "hello", "type": "wait_event", "event": "purchase",
+     "timeout": {"value": 1, "unit": "hours"}, "same": "cartId", "yes": "thanks",
+     "no": "remind"},
+    {"id": "thanks", "type": "message", "channel": "push", "title": "Thanks",
+     "body": "You paid {{matched.total}} for {{event.cartId}}", "next": "end"},
+    {"id": "remind", "type": "message", "channel": "push", "title": "Your cart",
+     "body": "{{event.cartId}} is waiting", "next": "end"},
+    {"id": "end", "type": "exit"},
+]
+
+
+def import_events(tmp_path: Path, lines: list[dict[str, Any]], name: str = "e.jsonl",
+                  now: int = T0) -> None:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+    assert EventStore().import_file(plan, now=now).committed
+
+
+def ev(user: str, event: str, at: int, **props: Any) -> dict[str, Any]:
+    return {"userId": user, "event": event, "timestamp": at, "properties": props}
+
+
+def tick(now: int, **kwargs: Any):
+    return Evaluator(tz=MADRID, **kwargs).tick(now)
+
+
+def wait_counts(journey_id: int) -> dict[str, tuple[int, int, int]]:
+    return {node: (m, t, late) for node, m, t, late in database.execute_sql(
+        "SELECT node, matched, timed_out, late FROM wait_event_count WHERE journey_id = ?",
+        (journey_id,))}
+
+
+def test_abandoned_cart_matches_the_same_cart_only(repo, tmp_path):
+    jid = activate(repo, journey({"name": "cart", "who": "anyone"}, nodes=CART), {}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0 + 60, cartId="c1"),
+                             ev("u2", "cart", T0 + 60, cartId="c2")])
+    tick(T0 + 120)
+    assert outbox(jid) == []
+    # u1 buys another cart (no match), then the right one; u2 buys nothing.
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 600, cartId="other", total=5),
+                             ev("u1", "purchase", T0 + 900, cartId="c1", total=42)], "p.jsonl")
+    tick(T0 + 1200)
+    assert [r[:2] + r[4:6] + r[7:] for r in outbox(jid)] == [
+        ("u1", 1, "Thanks", "You paid 42 for c1", T0 + 900)]
+    tick(T0 + 2 * HOUR)
+    assert [r[:3] + r[5:] for r in outbox(jid)] == [
+        ("u1", 1, "thanks", "You paid 42 for c1", "", T0 + 900),
+        ("u2", 1, "remind", "c2 is waiting", "", T0 + 60 + HOUR)]
+    assert wait_counts(jid) == {"hello": (1, 1, 0)}
+
+
+def test_the_timeout_fires_once_and_a_late_event_changes_nothing(repo, tmp_path):
+    jid = activate(repo, journey({"name": "cart"}, nodes=CART), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0, cartId="c1")])
+    tick(T0 + 60)
+    tick(T0 + 2 * HOUR)
+    tick(T0 + 3 * HOUR)
+    assert [r[2] for r in outbox(jid)] == ["remind"]
+    # The purchase happened within the hour but is imported after the timeout fired.
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 600, cartId="c1", total=1)], "late.jsonl")
+    tick(T0 + 4 * HOUR)
+    tick(T0 + 5 * HOUR)
+    assert [r[2] for r in outbox(jid)] == ["remind"]
+    assert runs(jid) == [("u1", 1, "completed", "exit", "end")]
+    assert wait_counts(jid) == {"hello": (0, 1, 1)}
+
+
+def test_a_purchase_already_imported_matches_when_the_run_arrives(repo, tmp_path):
+    """Out of order: cart and purchase in one file, purchase first; one tick long after."""
+    jid = activate(repo, journey({"name": "cart"}, nodes=CART), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 600, cartId="c1", total=7),
+                             ev("u1", "cart", T0, cartId="c1")])
+    tick(T0 + 3 * HOUR)
+    assert [(r[2], r[7]) for r in outbox(jid)] == [("thanks", T0 + 600)]
+
+
+def test_entry_on_event_rules_per_event(repo, tmp_path):
+    lines = [ev("u1", "view", T0 + 9 * DAY + h * HOUR, cartId=f"c{h}")
+             for h in (1, 2, 5, 30, 31, 40, 60, 100)]
+    jid = activate(repo, journey({"name": "view"}, reentry=True, max_entries=3),
+                   {"u1": {}}, T0)
+    import_events(tmp_path, lines)
+    tick(T0 + 12 * DAY)
+    # One day between entries: 1h enters, 2h and 5h are too soon, 30h enters, 31h and 40h
+    # are too soon, 60h enters as the third; none after the maximum of three.
+    assert [(r[1], r[5], r[7]) for r in outbox(jid)] == [
+        (1, "c1", T0 + 9 * DAY + HOUR), (2, "c30", T0 + 9 * DAY + 30 * HOUR),
+        (3, "c60", T0 + 9 * DAY + 60 * HOUR)]
+
+
+def test_entry_without_reentry_is_once_and_an_earlier_event_starts_nothing(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view"}, reentry=True), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + 2 * DAY, cartId="b")])
+    tick(T0 + 2 * DAY + HOUR)
+    import_events(tmp_path, [ev("u1", "view", T0 + DAY, cartId="a")], "early.jsonl")
+    tick(T0 + 2 * DAY + 2 * HOUR)
+    assert [(r[1], r[5]) for r in outbox(jid)] == [(1, "b")]
+
+
+def test_without_reentry_a_customer_enters_once(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view"}), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + h * HOUR, cartId=f"c{h}")
+                             for h in (30, 1, 60)])
+    tick(T0 + 3 * DAY)
+    assert [(r[1], r[5], r[7]) for r in outbox(jid)] == [(1, "c1", T0 + HOUR)]
+
+
+def test_max_age_blocks_a_backfill_and_events_before_activation(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view", "max_age": {"value": 1, "unit": "days"}}),
+                   {"u1": {}, "u2": {}}, T0 + DAY)
+    import_events(tmp_path, [ev("u1", "view", T0 + HOUR, cartId="before"),
+                             ev("u2", "view", T0 + 2 * DAY, cartId="old"),
+                             ev("u2", "view", T0 + 4 * DAY, cartId="fresh")])
+    tick(T0 + 4 * DAY + HOUR)
+    assert [(r[0], r[5]) for r in outbox(jid)] == [("u2", "fresh")]
+
+
+def test_who_audience_needs_membership_who_anyone_adds_the_customer(repo, tmp_path):
+    members = activate(repo, journey({"name": "view"}), {"u1": {}}, T0)
+    anyone = activate(repo, Journey.from_dict({**journey({"name": "view", "who": "anyone"})
+                                               .to_dict(), "name": "Anyone"}), {}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + 60, cartId="a"),
+                             ev("new", "view", T0 + 60, cartId="b")])
+    tick(T0 + 120)
+    assert [r[0] for r in outbox(members)] == ["u1"]
+    assert [r[0] for r in outbox(anyone)] == ["new", "u1"]
+    assert database.execute_sql("SELECT external_id FROM member WHERE journey_id = ?"
+                                " ORDER BY 1", (anyone,)).fetchall() == [("new",), ("u1",)]
+    assert database.execute_sql("SELECT count(*) FROM profile WHERE external_id = 'new'"
+                                ).fetchone() == (1,)
+
+
+def test_duplicates_start_nothing_twice(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view"}, reentry=True,
+                                 timeout={"value": 1, "unit": "minutes"}), {"u1": {}}, T0)
+    line = {**ev("u1", "view", T0 + 60, cartId="a"), "messageId": "m1"}
+    import_events(tmp_path, [line, line])
+    import_events(tmp_path, [line], "again.jsonl")
+    tick(T0 + 120)
+    tick(T0 + 240)
+    assert [(r[1], r[5]) for r in outbox(jid)] == [(1, "a")]
+
+
+def test_future_events_wait_for_their_time(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view"}), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + DAY, cartId="later")])
+    tick(T0 + HOUR)
+    assert outbox(jid) == []
+    tick(T0 + DAY)
+    assert [(r[5], r[7]) for r in outbox(jid)] == [("later", T0 + DAY)]
+
+
+def _file_outbox(tmp_path: Path, repo, lines: list[dict[str, Any]], batch_size: int
+                 ) -> list[tuple]:
+    jid = activate(repo, journey({"name": "cart", "who": "anyone"}, nodes=CART,
+                                 reentry=True, timeout={"value": 1, "unit": "hours"}), {}, T0)
+    import_events(tmp_path, lines, "f.jsonl")
+    for hour in range(1, 8):
+        tick(T0 + hour * HOUR, batch_size=batch_size)
+    return outbox(jid)
+
+
+def test_an_out_of_order_file_gives_the_same_outbox_as_the_sorted_file(repo, tmp_path):
+    lines = []
+    for i in range(6):
+        lines.append(ev(f"u{i % 3}", "cart", T0 + i * 1500, cartId=f"c{i}"))
+        if i % 2:
+            lines.append(ev(f"u{i % 3}", "purchase", T0 + i * 1500 + 600, cartId=f"c{i}",
+                            total=i))
+    lines.sort(key=lambda line: line["timestamp"])
+    sorted_rows = _file_outbox(tmp_path, repo, lines, 2)
+    # A second database: the same events in one file would be duplicates here.
+    close_store()
+    other = tmp_path / "other"
+    other.mkdir()
+    open_store(other)
+    reversed_rows = _file_outbox(other, JourneyRepository(), list(reversed(lines)), 2)
+    assert sorted_rows == reversed_rows
+    assert [row[2] for row in sorted_rows].count("thanks") == 3
+    assert [row[2] for row in sorted_rows].count("remind") == 3
+
+
+def test_history_and_event_data_in_a_condition(repo, tmp_path):
+    nodes = [
+        {"id": "hello", "type": "condition", "filter": {"match": "all", "conditions": [
+            {"event": "purchase", "within_days": 30, "at_least": 1},
+            {"field": "event.cart.total", "op": "gt", "value": 100}]},
+         "yes": "vip", "no": "end"},
+        {"id": "vip", "type": "message", "channel": "push", "title": "VIP",
+         "body": "{{event.cart.total}}", "next": "end"},
+        {"id": "end", "type": "exit"},
+    ]
+    jid = activate(repo, journey({"name": "cart"}, nodes=nodes),
+                   {"buyer": {}, "new": {}, "small": {}, "old": {}}, T0)
+    import_events(tmp_path, [
+        ev("buyer", "purchase", T0 - 5 * DAY), ev("small", "purchase", T0 - DAY),
+        ev("old", "purchase", T0 - 40 * DAY),
+        ev("buyer", "cart", T0 + 60, cart={"total": 150}),
+        ev("new", "cart", T0 + 60, cart={"total": 150}),
+        ev("small", "cart", T0 + 60, cart={"total": 50}),
+        ev("old", "cart", T0 + 60, cart={"total": 150})])
+    tick(T0 + 120)
+    assert [(r[0], r[5]) for r in outbox(jid)] == [("buyer", "150")]
