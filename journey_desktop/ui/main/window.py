@@ -34,7 +34,6 @@ from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
 from journey_desktop.ui.common.changes import TICK_CHANGE
 from journey_desktop.ui.common.colours import GO_COLOR, ON_GO_COLOR
-from journey_desktop.ui.guide import SECTION_WINDOW, show_guide
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.journey_table import (
     COL_NAME,
@@ -437,6 +436,8 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
 
     @Slot()
     def _on_guide_triggered(self) -> None:
+        from journey_desktop.ui.guide import SECTION_WINDOW, show_guide  # on first use
+
         show_guide(self, SECTION_WINDOW)
 
     @Slot()
