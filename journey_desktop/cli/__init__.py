@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from journey_desktop import __version__
-from journey_desktop.cli import audience, customers, evaluator, events, forecast, journeys
+from journey_desktop.cli import (
+    audience,
+    customers,
+    delivery,
+    evaluator,
+    events,
+    forecast,
+    journeys,
+)
 from journey_desktop.cli.context import EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.journey import JourneyFileError
 from journey_desktop.paths import database_path
@@ -48,7 +56,7 @@ def build_parser() -> ArgumentParser:
         help="run one journey end to end on a temporary data folder, offscreen, and exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (journeys, audience, customers, events, evaluator, forecast):
+    for module in (journeys, audience, customers, events, evaluator, forecast, delivery):
         module.register(commands)
     return parser
 

@@ -10,8 +10,10 @@ import threading
 import time
 from types import FrameType
 
+from journey_desktop.cli import delivery
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.store.db import database
+from journey_desktop.store.delivery import delivery_json, node_delivery
 from journey_desktop.store.evaluator import DEFAULT_BATCH_SIZE, Evaluator
 from journey_desktop.store.evaluator_lock import (
     HEARTBEAT_EVERY,
@@ -52,6 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     q.add_argument("--delimiter", choices=DELIMITERS, default=DELIMITERS[0], metavar="CHAR",
                    help="',' (the default) or ';' (for spreadsheets that use a decimal comma)")
     q.set_defaults(handler=cmd_outbox_export)
+    delivery.add_report_command(sub)
 
     p = commands.add_parser("stats", help="a journey's statistics")
     p.add_argument("journey", metavar="JOURNEY")
@@ -154,8 +157,10 @@ def cmd_outbox_export(ctx: CliContext, args: argparse.Namespace) -> int:
 def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
     stored = ctx.journey(args.journey)
     stats = journey_stats(stored.id, database)
+    messages = node_delivery(stored.id, database)
     if args.json:
-        ctx.print(json.dumps(stats.to_json(), indent=2, ensure_ascii=False))
+        data = {**stats.to_json(), "delivery": delivery_json(messages)}
+        ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     ctx.print(f"{stored.journey.name} ({stored.status})")
     for label, value in (("audience", stats.audience), ("entered", stats.entered),
@@ -167,4 +172,8 @@ def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.print("nodes:")
     for node, count in stats.nodes.items():
         ctx.print(f"  {node}: {count}")
+    if messages:
+        ctx.print("delivery:")
+        for line in delivery.delivery_lines(messages):
+            ctx.print(line)
     return EXIT_OK

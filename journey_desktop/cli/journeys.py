@@ -7,6 +7,7 @@ import json
 import re
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
+from journey_desktop.cli.delivery import keep_forecast
 from journey_desktop.domain.journey import Activation, Duration, describe_activation
 from journey_desktop.domain.journey_file import read_journey_file, write_journey_file
 from journey_desktop.domain.validation import MAX_ENTRIES, duration_problem, max_entries_problem
@@ -158,6 +159,7 @@ def cmd_activate(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.err.write(f"journey-desktop: {stored.journey.name!r} was not activated\n")
         return EXIT_NO
     ctx.print(f"{stored.journey.name}: active. {describe_activation(activation)}")
+    keep_forecast(ctx, stored.id)
     return EXIT_OK
 
 

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -209,6 +209,31 @@ def _v5_event_runs(db: Database, _path: Path | None) -> None:
     )
 
 
+_V6_DELIVERY = (
+    'CREATE TABLE "delivery" ("id" INTEGER NOT NULL PRIMARY KEY, "outbox_id" INTEGER NOT NULL,'
+    ' "status" TEXT NOT NULL, "occurred_at" INTEGER NOT NULL, "detail" TEXT NOT NULL,'
+    ' "early" INTEGER NOT NULL, "implied" INTEGER NOT NULL, "line" INTEGER NOT NULL,'
+    ' "imported_at" INTEGER NOT NULL, "import_id" INTEGER NOT NULL,'
+    ' FOREIGN KEY ("outbox_id") REFERENCES "outbox" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX "delivery_outbox_id_status" ON "delivery" ("outbox_id", "status")',
+    'CREATE TABLE "delivery_count" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+    ' "channel" TEXT NOT NULL, "status" TEXT NOT NULL, "bucket" INTEGER NOT NULL,'
+    ' "count" INTEGER NOT NULL, PRIMARY KEY ("journey_id", "node", "channel", "status",'
+    ' "bucket"), FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)'
+    " WITHOUT ROWID",
+    'CREATE TABLE "forecast_day" ("journey_id" INTEGER NOT NULL, "day" TEXT NOT NULL,'
+    ' "entered" INTEGER NOT NULL, "messages" INTEGER NOT NULL, "made_at" INTEGER NOT NULL,'
+    ' PRIMARY KEY ("journey_id", "day"), FOREIGN KEY ("journey_id") REFERENCES "journey"'
+    ' ("id") ON DELETE CASCADE) WITHOUT ROWID',
+)
+
+
+def _v6_delivery(db: Database, _path: Path | None) -> None:
+    """Delivery reports and the forecast kept at activation (SPEC §15): new, empty tables."""
+    for sql in _V6_DELIVERY:
+        db.execute_sql(sql)
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -218,6 +243,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     3: _v3_customer_base,
     4: _v4_events,
     5: _v5_event_runs,
+    6: _v6_delivery,
 }
 
 

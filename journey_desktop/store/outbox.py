@@ -7,21 +7,25 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from peewee import Database
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.delivery import message_id, shown_status
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
+from journey_desktop.store.delivery_status import database_id, filter_clause, statuses_of
 from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.output_path import check_output_path
 
 PENDING = "pending"
 EXPORTED = "exported"
-CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at"]
+# SPEC §7: the first eight stay as they are; §15's columns follow.
+CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at",
+              "entry", "status", "message_id"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";")  # comma by default; semicolon for spreadsheets in comma-decimal locales
 FILE_ENCODING = "utf-8-sig"  # with a BOM: Excel then reads UTF-8 whatever the locale
@@ -37,6 +41,7 @@ class OutboxFilter:
     journey_id: int | None = None
     channel: str | None = None
     status: str | None = None  # pending | exported
+    delivery: str | None = None  # a report status, or delivery_status.NO_REPORT
     due_from: int | None = None  # UTC seconds, inclusive
     due_to: int | None = None  # UTC seconds, exclusive
     external_id: str | None = None
@@ -55,6 +60,10 @@ class OutboxFilter:
             clauses.append("o.exported_at IS NULL")
         elif self.status == EXPORTED:
             clauses.append("o.exported_at IS NOT NULL")
+        if self.delivery:
+            clause, values = filter_clause(self.delivery)
+            clauses.append(clause)
+            params.extend(values)
         if self.due_from is not None:
             clauses.append("o.due_at >= ?")
             params.append(self.due_from)
@@ -86,16 +95,28 @@ class OutboxMessage:
     due_at: int
     created_at: int
     exported_at: int | None
+    delivery: tuple[str, ...] = ()  # the report statuses it reached
 
     @property
     def status(self) -> str:
         return PENDING if self.exported_at is None else EXPORTED
+
+    @property
+    def delivery_status(self) -> str:
+        return shown_status(self.delivery)
 
 
 _COLUMNS = (
     "o.id, o.journey_id, j.name, o.external_id, o.entry_number, o.node, o.channel, o.title,"
     " o.body, o.url, o.extra, o.due_at, o.created_at, o.exported_at"
 )
+
+
+def _with_delivery(messages: list[OutboxMessage], db: Database) -> list[OutboxMessage]:
+    """The messages with the statuses the reports gave them (one indexed read per page)."""
+    reached = statuses_of([m.id for m in messages], db)
+    return [replace(m, delivery=tuple(reached[m.id])) if m.id in reached else m
+            for m in messages]
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:
@@ -147,7 +168,7 @@ def list_messages(
         f"ORDER BY o.due_at {order}, o.id {order}",
         (*params, int(limit), int(offset)),
     )
-    return [_message(r) for r in rows]
+    return _with_delivery([_message(r) for r in rows], _db(db))
 
 
 def iter_messages(flt: OutboxFilter | None = None, *, up_to_id: int | None = None,
@@ -164,8 +185,7 @@ def iter_messages(flt: OutboxFilter | None = None, *, up_to_id: int | None = Non
         ).fetchall()
         if not rows:
             return
-        for row in rows:
-            yield _message(row)
+        yield from _with_delivery([_message(row) for row in rows], _db(db))
         last = rows[-1][0]
 
 
@@ -226,6 +246,7 @@ def _write_rows(out: TextIO, flt: OutboxFilter | None, only_new: bool, tz: dt.tz
     ids: list[int] = []
     if top is None:
         return ids
+    dbid = database_id(db)
     for message in iter_messages(flt, up_to_id=int(top), db=db):
         writer.writerow([
             csv_cell(message.external_id),
@@ -236,6 +257,9 @@ def _write_rows(out: TextIO, flt: OutboxFilter | None, only_new: bool, tz: dt.tz
             csv_cell(message.body),
             csv_cell(message.url),
             iso_time(message.due_at, tz),
+            message.entry_number,
+            message.delivery_status,
+            message_id(dbid, message.id),
         ])
         ids.append(message.id)
         if len(ids) % PROGRESS_EVERY == 0:

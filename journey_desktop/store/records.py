@@ -268,6 +268,65 @@ class WaitEventCountRecord(BaseRecord):
         without_rowid = True
 
 
+class DeliveryRecord(BaseRecord):
+    """A status a delivery report gave a message (SPEC §15), once per (message, status).
+
+    A click also stores the open, delivery and send it implies (``implied``), so a status
+    arriving after one that implies it is a duplicate and changes nothing. ``id`` is the
+    rowid: the rows one import added are a range of it. ``early``: the timestamp is before
+    the message was written (kept, and flagged).
+    """
+
+    id = AutoField()
+    outbox = ForeignKeyField(OutboxRecord, on_delete="CASCADE", index=False)
+    status = TextField()
+    occurred_at = IntegerField()
+    detail = TextField(default="")
+    early = IntegerField(default=0)
+    implied = IntegerField(default=0)
+    line = IntegerField()  # the report's line that set it
+    imported_at = IntegerField()
+    import_id = IntegerField()
+
+    class Meta:
+        table_name = "delivery"
+        indexes = ((("outbox", "status"), True),)
+
+
+class DeliveryCountRecord(BaseRecord):
+    """Messages that reached each status, per node, channel and quarter hour (UTC start):
+    kept in the transaction of each report import, so statistics read a few rows, not
+    millions. Quarter hours, because every time zone's day starts on one."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    node = TextField()
+    channel = TextField()
+    status = TextField()
+    bucket = IntegerField()
+    count = IntegerField(default=0)
+
+    class Meta:
+        table_name = "delivery_count"
+        primary_key = CompositeKey("journey", "node", "channel", "status", "bucket")
+        without_rowid = True
+
+
+class ForecastDayRecord(BaseRecord):
+    """The forecast made when the journey was activated, per local day (plan against
+    actual, SPEC §15): kept as it was made, replaced only by a new activation."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    day = TextField()  # ISO date
+    entered = IntegerField(default=0)
+    messages = IntegerField(default=0)
+    made_at = IntegerField()
+
+    class Meta:
+        table_name = "forecast_day"
+        primary_key = CompositeKey("journey", "day")
+        without_rowid = True
+
+
 class EvaluatorLockRecord(BaseRecord):
     """Which process runs the evaluator on this database (one at a time)."""
 
@@ -296,5 +355,8 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     EventQueueRecord,
     WaitTimeoutRecord,
     WaitEventCountRecord,
+    DeliveryRecord,
+    DeliveryCountRecord,
+    ForecastDayRecord,
     EvaluatorLockRecord,
 ]

@@ -188,3 +188,47 @@ def test_upgrade_to_5_adds_event_runs_as_a_new_database_has_them(data_dir, tmp_p
     # An active journey takes the events imported after the upgrade, not the whole table.
     active = _rows(path, "SELECT id FROM journey WHERE status = 'active'")
     assert _rows(path, "SELECT journey_id FROM event_mark ORDER BY 1") == sorted(active)
+
+
+def _delivery_schema(path: Path) -> list[tuple]:
+    return _rows(path, "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN"
+                       " ('delivery', 'delivery_count', 'forecast_day') ORDER BY name")
+
+
+def test_upgrade_from_4_adds_the_delivery_tables_as_a_new_database_has_them(data_dir,
+                                                                            tmp_path):
+    path = _old_database(data_dir, 4)
+    before = {table: _rows(path, f"SELECT * FROM {table}")
+              for table in ("journey", "profile", "member", "run", "outbox", "event")}
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    close_store()
+    assert _delivery_schema(path) == _delivery_schema(fresh / "journeys.db")
+    assert [name for _, name, _ in _delivery_schema(path)] == [
+        "delivery", "delivery_count", "delivery_outbox_id_status", "forecast_day"]
+    for table, rows in before.items():
+        after = _rows(path, f"SELECT * FROM {table}")
+        # Later steps may add columns (schema 5 adds the run's events): the old ones stay.
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after] == rows, table
+    [backup] = data_dir.glob("journeys.db.v4-*.bak")
+    assert _rows(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'delivery'") == [(0,)]
+
+
+def test_upgraded_database_applies_a_delivery_report(data_dir, tmp_path):
+    from journey_desktop.store.delivery import import_report
+    from journey_desktop.store.delivery_status import database_id
+
+    _old_database(data_dir, 4)
+    open_store(data_dir)
+    try:
+        [(outbox_id,)] = database.execute_sql("SELECT id FROM outbox").fetchall()
+        report = tmp_path / "r.csv"
+        report.write_text(f"message_id,status,timestamp\n{database_id()}-{outbox_id},opened,"
+                          "2026-12-02T10:00:00Z\n", encoding="utf-8")
+        assert import_report(report).applied == 1
+    finally:
+        close_store()

@@ -184,7 +184,7 @@ def test_export_writes_escaped_csv_and_marks_rows(qtbot, repo, journeys, tmp_pat
 
     rows = read_csv(target)
     assert target.read_text(encoding="utf-8-sig").splitlines()[0] == (
-        "customerId,journey,node,channel,title,body,url,due_at")
+        "customerId,journey,node,channel,title,body,url,due_at,entry,status,message_id")
     assert rows[0] == CSV_HEADER
     assert len(rows) == 12 and {r[3] for r in rows[1:]} == {"push"}
     eve = [r for r in rows[1:] if r[0] == "'=SUM(A1)"]

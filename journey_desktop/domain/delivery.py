@@ -1,0 +1,228 @@
+"""Delivery reports (SPEC §15): the statuses and how they imply each other, message ids,
+rates, and one streaming pass over a report file (CSV or JSON Lines, told apart by content).
+
+Statuses only move forward: clicked ⇒ opened ⇒ delivered ⇒ sent, so a click also counts
+as an open, a delivery and a send; bounced, failed and unsubscribed stand apart. A
+message's id is ``<database id>-<outbox id>``: the database id is random and kept by the
+database, so an id is unique across databases and the same on every export of a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from journey_desktop.domain.audience_csv import open_text, preview_csv
+from journey_desktop.domain.csv_records import CsvFileError, RejectLog, open_csv_file
+from journey_desktop.domain.event_values import common_times, parse_timestamp
+from journey_desktop.domain.events_file import JSON_LINES, detect_format
+
+SENT = "sent"
+DELIVERED = "delivered"
+OPENED = "opened"
+CLICKED = "clicked"
+BOUNCED = "bounced"
+FAILED = "failed"
+UNSUBSCRIBED = "unsubscribed"
+LADDER = (SENT, DELIVERED, OPENED, CLICKED)  # each implies those before it
+APART = (BOUNCED, FAILED, UNSUBSCRIBED)
+STATUSES = LADDER + APART
+STATUS_LABELS = {status: status.capitalize() for status in STATUSES}
+EVENT_PREFIX = "message_"  # a report status is also the customer event message_<status>
+
+COLUMNS = ("message_id", "status", "timestamp", "detail")
+MAX_DETAIL_CHARS = 1000
+BAD_STATUS = "unknown status {!r} (use " + ", ".join(STATUSES) + ")"
+
+
+def implied(status: str) -> tuple[str, ...]:
+    """The statuses a message reached with ``status``: itself and those before it."""
+    if status in LADDER:
+        return LADDER[: LADDER.index(status) + 1]
+    return (status,)
+
+
+def event_name(status: str) -> str:
+    return EVENT_PREFIX + status
+
+
+def message_id(database_id: str, outbox_id: int) -> str:
+    return f"{database_id}-{int(outbox_id)}"
+
+
+def parse_message_id(text: str, database_id: str) -> int | None:
+    """The outbox id of a message of this database, None for any other id."""
+    prefix, _, number = text.rpartition("-")
+    if prefix != database_id or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)
+
+
+def database_of(text: str) -> str:
+    """The database part of a message id ("" when the text is not shaped as one)."""
+    prefix, _, number = text.rpartition("-")
+    return prefix if number.isdigit() else ""
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part`` ÷ ``whole`` (open rate: opened ÷ delivered; CTR: clicked ÷ delivered);
+    None when nothing was delivered, which a table shows as a dash, not 0 %."""
+    return part / whole if whole else None
+
+
+def rate_text(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
+# --- reading a report ----------------------------------------------------------------------
+
+
+@dataclass
+class ReportBatch:
+    """Report lines read, as columns: what the store stages."""
+
+    lines: list[int] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    outbox_ids: list[int | None] = field(default_factory=list)  # None: not this database's
+    statuses: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)  # UTC seconds
+    details: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class ReportReader:
+    """One streaming pass over a delivery report: batches of lines, rejects in a RejectLog.
+
+    Memory stays at one batch whatever the file's size. Use as a context manager.
+    """
+
+    def __init__(self, path: str, database_id: str, *, tz: dt.tzinfo | None = None) -> None:
+        self.path = path
+        self.database_id = database_id
+        self.tz = tz
+        self.format, self.encoding = detect_format(path)
+        self.delimiter = ","
+        if self.format != JSON_LINES:
+            self.delimiter = preview_csv(path, encoding=self.encoding).delimiter
+        self.rejects = RejectLog(self.delimiter, self.encoding)
+        self.read = 0
+        self.size = 0
+        self._raw: IO[bytes] | None = None
+
+    def __enter__(self) -> ReportReader:
+        self._raw, self.size = open_csv_file(self.path)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
+
+    def batches(self, size: int = 20_000) -> Iterator[ReportBatch]:
+        assert self._raw is not None, "use ReportReader as a context manager"
+        text = open_text(self._raw, self.encoding)
+        try:
+            rows = self._json_rows(text) if self.format == JSON_LINES else self._csv_rows(text)
+            chunk: list[tuple[int, list[str], str, str, str, str]] = []
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= size:
+                    yield self._batch(chunk)
+                    chunk = []
+            if chunk:
+                yield self._batch(chunk)
+        finally:
+            text.detach()
+
+    def _csv_rows(self, text: IO[str]) -> Iterator[tuple[int, list[str], str, str, str, str]]:
+        reader = csv.reader(text, delimiter=self.delimiter)
+        header: list[str] | None = None
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.lstrip("\ufeff").strip().lower() for cell in row]
+                missing = [name for name in COLUMNS[:3] if name not in header]
+                if missing:
+                    raise CsvFileError("a delivery report needs the columns message_id, status "
+                                       f"and timestamp; this one has no {', '.join(missing)}")
+                self.rejects.header = list(row)
+                at = [header.index(name) for name in COLUMNS[:3]]
+                detail = header.index("detail") if "detail" in header else None
+                width = len(header)
+                continue
+            if len(row) != width:
+                self.read += 1
+                self.rejects.add(reader.line_num, f"{len(row)} fields; the header has {width}",
+                                 row)
+                continue
+            yield (reader.line_num, row, row[at[0]], row[at[1]], row[at[2]],
+                   row[detail] if detail is not None else "")
+        if header is None:
+            raise CsvFileError("the file is empty: there is nothing to import.")
+
+    def _json_rows(self, text: IO[str]) -> Iterator[tuple[int, list[str], str, str, str, str]]:
+        self.rejects.header = ["text"]
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line.lstrip("\ufeff"))
+            except ValueError as exc:
+                self.read += 1
+                self.rejects.add(number, f"not JSON ({exc})", [line.rstrip("\r\n")[:1000]])
+                continue
+            if not isinstance(data, dict):
+                self.read += 1
+                self.rejects.add(number, "not a JSON object", [line.rstrip("\r\n")[:1000]])
+                continue
+            values = ["" if data.get(name) is None else str(data.get(name))
+                      for name in COLUMNS]
+            yield number, [line.rstrip("\r\n")[:1000]], *values  # type: ignore[misc]
+
+    def _batch(self, chunk: list[tuple[int, list[str], str, str, str, str]]) -> ReportBatch:
+        """Lines checked together: timestamps of one common form are read in C calls."""
+        batch = ReportBatch()
+        fast = common_times([row[4].strip() for row in chunk])
+        for index, (line, cells, mid, status, stamp, detail) in enumerate(chunk):
+            self.read += 1
+            mid, status = mid.strip(), status.strip().lower()
+            why = None
+            if not mid:
+                why = "no message_id"
+            elif status not in STATUSES:
+                why = BAD_STATUS.format(status) if status else "no status"
+            if fast is not None:
+                seconds: int | None = fast[index] // 1000
+            else:
+                ms, problem = parse_timestamp(stamp, self.tz)
+                seconds = None if ms is None else ms // 1000
+                why = why or problem
+            if why is not None:
+                self.rejects.add(line, why, cells)
+                continue
+            assert seconds is not None
+            batch.lines.append(line)
+            batch.message_ids.append(mid)
+            batch.outbox_ids.append(parse_message_id(mid, self.database_id))
+            batch.statuses.append(status)
+            batch.times.append(seconds)
+            batch.details.append(detail.strip()[:MAX_DETAIL_CHARS])
+        return batch
+
+
+def shown_status(statuses: list[str] | tuple[str, ...]) -> str:
+    """A message's delivery status in a word or two: the furthest it went along the ladder,
+    then any of bounced, failed, unsubscribed ("" before any report)."""
+    top = [status for status in reversed(LADDER) if status in statuses][:1]
+    return ", ".join(top + [status for status in APART if status in statuses])

@@ -1,0 +1,71 @@
+"""``outbox report``, ``report`` and ``stats``' delivery figures (SPEC §7, §15)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from tests.conftest import example_path
+
+CUSTOMERS = "customerId,firstName,signupDate,plan\nC1,Ann,2026-11-30,premium\nC2,Bob,2026-11-30,free\n"
+
+
+def exported(cli, tmp_path) -> list[dict[str, str]]:
+    created = cli("create", str(example_path("welcome-series")))
+    assert created.code == 0, created.err
+    (tmp_path / "c.csv").write_text(CUSTOMERS, encoding="utf-8")
+    assert cli("audience", "import", "1", str(tmp_path / "c.csv")).code == 0
+    activated = cli("activate", "1")
+    assert activated.code == 0 and "forecast kept: 30 days" in activated.out
+    assert cli("tick", "--now", "2026-12-01T09:00:00+00:00").code == 0
+    target = tmp_path / "out.csv"
+    assert cli("outbox", "export", "-o", str(target)).code == 0
+    return list(csv.DictReader(target.open(encoding="utf-8-sig", newline="")))
+
+
+def test_outbox_report_prints_counts_and_says_what_was_wrong(cli, tmp_path):
+    rows = exported(cli, tmp_path)
+    assert [row["entry"] for row in rows] == ["1", "1"]
+    first, second = (row["message_id"] for row in rows)
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n"
+                    f"{first},clicked,2026-12-01T10:00:00Z\n{second},read,2026-12-01T10:00:00Z\n"
+                    f"{first}9999,opened,2026-12-01T10:00:00Z\n", encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 1
+    assert result.out == "read: 3\napplied: 1\nduplicates: 0\nunknown: 1\nrejected: 1\n"
+    assert "line 3: unknown status 'read'" in result.err
+    assert "line 4: no such message in this database" in result.err
+    again = cli("outbox", "report", str(path))
+    assert again.code == 2 and "applied: 0\nduplicates: 1\n" in again.out
+    delivery = cli("stats", "1", "--json").json()["delivery"]
+    assert delivery["welcome_email"]["opened"] == 1 and delivery["welcome_email"]["clicked"] == 1
+    assert "open rate 100.0 %, CTR 100.0 %" in cli("stats", "1").out
+    report = cli("report", "1")
+    assert report.code == 0
+    lines = list(csv.reader(report.out.splitlines()))
+    assert [line[0] for line in lines] == ["customerId", "C1", "C2"]
+    assert lines[1][5:9] == ["1", "1", "1", "1"]
+
+
+def test_a_report_for_another_database_says_so_in_one_line(cli, tmp_path):
+    exported(cli, tmp_path)
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps({"message_id": f"feedfacecafe-{n}", "status": "opened",
+                                          "timestamp": "2026-12-01T10:00:00Z"})
+                              for n in (1, 2)), encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 2
+    assert result.err == ("journey-desktop: none of the 2 messages is in this database (ids of "
+                          "database feedfacecafe): the report is for messages exported from "
+                          "another data folder\n")
+
+
+def test_report_to_a_file_is_excel_ready(cli, tmp_path):
+    exported(cli, tmp_path)
+    target = tmp_path / "report.csv"
+    result = cli("report", "Welcome series", "-o", str(target), "--delimiter", ";")
+    assert result.code == 0 and result.err == "rows: 2\n"
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert target.read_text(encoding="utf-8-sig").splitlines()[0].startswith(
+        "customerId;journey;entry")
