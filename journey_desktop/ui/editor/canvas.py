@@ -179,6 +179,14 @@ class JourneyCanvas(QGraphicsView):
         self.document.remove_nodes(nodes)
         stack.endMacro()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Freeze the cards and arrows (the journey was activated while open)."""
+        self.read_only = read_only
+        for item in self.items_by_id.values():
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not read_only)
+        for edge in self.edges.values():
+            edge.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, not read_only)
+
     def set_node_counts(self, counts: dict[str, int] | None) -> None:
         self._counts = dict(counts) if counts is not None else None
         for node_id, item in self.items_by_id.items():
@@ -280,7 +288,7 @@ class JourneyCanvas(QGraphicsView):
         for problem in result.problems:
             if problem.node:
                 target = errors if problem.is_error else warnings
-                target.setdefault(problem.node, []).append(f"{problem.field}: {problem.message}")
+                target.setdefault(problem.node, []).append(problem.words)
         for node_id, item in self.items_by_id.items():
             item.set_problems(errors.get(node_id, []), warnings.get(node_id, []))
 

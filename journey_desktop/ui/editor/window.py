@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMetaMethod, QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,17 +20,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.domain.lifecycle import ACTIVE
+from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.store.repository import JourneyRepository, RepositoryError
+from journey_desktop.store.repository import (
+    JourneyNotFoundError,
+    JourneyRepository,
+    RepositoryError,
+)
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.items import node_icon
 from journey_desktop.ui.editor.layout import auto_layout
 from journey_desktop.ui.editor.panel import PropertiesPanel
-from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel
+from journey_desktop.ui.editor.problems import ProblemListModel
 from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
+from journey_desktop.ui.validate_dialog import ValidateDialog
 
 PALETTE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
 PALETTE_TIPS = {
@@ -42,12 +47,16 @@ PALETTE_TIPS = {
     "exit": "The run ends",
 }
 FIT_MIN_ZOOM = 0.55
+# How often an open editor asks whether its journey was activated or deactivated elsewhere
+# (it also asks whenever its window comes to the front).
+STATUS_POLL_MS = 5000
 
 
 class EditorWindow(QMainWindow):
     """Edits one journey; active and deactivated journeys open read-only."""
 
     journey_saved = Signal(int)
+    status_changed = Signal(int)  # activated here, or found activated or removed elsewhere
     clone_opened = Signal(int)
     clone_requested = Signal(int)  # same as clone_opened, for callers that use this name
 
@@ -60,6 +69,7 @@ class EditorWindow(QMainWindow):
         self.journey_id = journey_id
         stored = repo.get(journey_id)
         self.status = stored.status
+        self.removed = False
         journey = stored.journey
         self.document = JourneyDocument(
             journey,
@@ -71,10 +81,15 @@ class EditorWindow(QMainWindow):
         if any(node.position is None for node in journey.nodes):
             self.document.set_positions_silently(auto_layout(journey))
         self._clone_windows: list[EditorWindow] = []
+        self._validate_dialog: ValidateDialog | None = None
         self._build()
         self._connect()
         self._on_document_meta_changed()
         self._on_document_validated(self.document.validation)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_POLL_MS)
+        self._status_timer.timeout.connect(self.check_status)
+        self._status_timer.start()
         self.resize(1280, 820)
 
     # --- public -----------------------------------------------------------------------------
@@ -88,6 +103,81 @@ class EditorWindow(QMainWindow):
         self.canvas.select_node(node_id)
         self.panel.show_node(node_id)
 
+    def show_problem(self, node_id: str, field: str) -> None:
+        """Select the problem's node and put the cursor in the input it names."""
+        if node_id and self.document.node(node_id) is not None:
+            self.select_node(node_id)
+            self.panel.focus_field(field)
+        elif not node_id:
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+
+    def validate(self) -> ValidateDialog:
+        """The Validate dialog on what the editor shows, kept up to date as it changes."""
+        dialog = self._validate_dialog
+        if dialog is None:
+            dialog = ValidateDialog(self.document.journey.name, self.document.validation,
+                                    self, can_open_editor=True)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.problem_activated.connect(self.show_problem)
+            self.document.validated.connect(dialog.set_result)
+            dialog.destroyed.connect(self._on_validate_dialog_destroyed)
+            self._validate_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def follow(self, dialog: ValidateDialog) -> None:
+        """Keep a Validate dialog opened elsewhere up to date with this editor's journey."""
+        dialog.set_result(self.document.validation)
+        self.document.validated.connect(dialog.set_result)
+
+    def save_before(self, what: str) -> bool:
+        """True when the stored journey is what the editor shows, saving it if the user
+        agrees; ``what`` is the action that needs it ("activating")."""
+        if self.read_only or self.document.undo_stack.isClean():
+            return True
+        name = self.document.journey.name or "this journey"
+        if not prompts.confirm(self, "Unsaved changes",
+                               f"Save the changes to “{name}” before {what}?",
+                               action="Save"):
+            return False
+        return self.save()
+
+    def activate(self) -> None:
+        """Save (asking first), then open the activation dialog on the saved journey."""
+        if refusal(self.status, Action.ACTIVATE) is not None or not self.save_before(
+                "activating"):
+            return
+        from journey_desktop.ui.activate_dialog import ActivateDialog
+
+        try:
+            dialog = ActivateDialog(self.repo, self.journey_id, self)
+        except RepositoryError as exc:
+            prompts.show_error(self, "Cannot activate the journey", str(exc))
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.activated.connect(self._on_activate_dialog_activated)
+        dialog.open()
+
+    def check_status(self) -> None:
+        """Turn read-only at once when the journey was activated, deactivated or removed
+        elsewhere (the main window, another process), instead of failing at Save."""
+        if self.removed:
+            return
+        try:
+            status = self.repo.status(self.journey_id)
+        except JourneyNotFoundError:
+            self.removed = True
+            status = "removed"
+        except RepositoryError:
+            return  # a busy database: ask again at the next poll
+        if status != self.status:
+            self.status = status
+            if refusal(status, Action.EDIT) is not None:
+                self._become_read_only()
+            self.status_changed.emit(self.journey_id)
+
     def set_node_counts(self, counts: dict[str, int] | None) -> None:
         """Show "N reached" on each card (statistics); None hides the counts."""
         self.canvas.set_node_counts(counts)
@@ -100,6 +190,7 @@ class EditorWindow(QMainWindow):
             self.repo.save(self.journey_id, self.document.journey)
         except RepositoryError as exc:
             prompts.show_error(self, "Cannot save the journey", str(exc))
+            self.check_status()
             return False
         self.document.taken_names = self.repo.names(excluding=self.journey_id)
         self.document.undo_stack.setClean()
@@ -158,19 +249,10 @@ class EditorWindow(QMainWindow):
         )
         row = QHBoxLayout(banner)
         row.setContentsMargins(14, 8, 14, 8)
-        if self.status == ACTIVE:
-            text = (
-                "This journey is <b>active</b> and read-only: its definition is frozen while "
-                "it runs. Clone it to make changes."
-            )
-        else:
-            text = (
-                f"This journey is <b>{self.status}</b> and read-only. "
-                "Clone it to make a new draft from it."
-            )
-        label = QLabel(text)
+        label = QLabel(self._banner_text())
         label.setObjectName("readonly_banner_text")
         label.setWordWrap(True)
+        self.banner_label = label
         self.clone_button = QPushButton("Clone to edit")
         self.clone_button.setObjectName("clone_to_edit_button")
         self.clone_button.clicked.connect(self._on_clone_button_clicked)
@@ -179,6 +261,20 @@ class EditorWindow(QMainWindow):
         banner.setVisible(self.read_only)
         self.banner = banner
         return banner
+
+    def _banner_text(self, lost_changes: bool = False) -> str:
+        if self.removed:
+            return ("This journey was <b>removed</b>; what you see can no longer be saved.")
+        if self.status == ACTIVE:
+            text = ("This journey is <b>active</b> and read-only: its definition is frozen "
+                    "while it runs. Clone it to make changes.")
+        else:
+            text = (f"This journey is <b>{self.status}</b> and read-only. "
+                    "Clone it to make a new draft from it.")
+        if lost_changes:
+            text += (" It was changed elsewhere while you edited: your unsaved changes "
+                     "cannot be saved, and the clone starts from the stored journey.")
+        return text
 
     def _header(self) -> QWidget:
         header = QWidget()
@@ -268,6 +364,16 @@ class EditorWindow(QMainWindow):
         for action in (self.delete_action, self.zoom_in_action, self.zoom_out_action,
                        self.fit_action, self.layout_action):
             toolbar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        self.validate_button = QPushButton("Validate")
+        self.validate_button.setObjectName("editor_validate_button")
+        self.validate_button.setToolTip("Check what the editor shows, every problem at once")
+        self.activate_button = QPushButton("Activate…")
+        self.activate_button.setObjectName("editor_activate_button")
+        toolbar.addWidget(self.validate_button)
+        toolbar.addWidget(self.activate_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.addAction(self.close_action)
 
@@ -293,6 +399,10 @@ class EditorWindow(QMainWindow):
             self.palette_actions[node_type] = action
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.node_palette)
 
+        self._update_editable()
+
+    def _update_editable(self) -> None:
+        """Enable what a draft allows; everything that edits is off once read-only."""
         editable = not self.read_only
         for action in [self.save_action, self.delete_action, self.layout_action,
                        *self.palette_actions.values()]:
@@ -301,10 +411,34 @@ class EditorWindow(QMainWindow):
         if not editable:
             self.undo_action.setEnabled(False)
             self.redo_action.setEnabled(False)
+        for button, check in ((self.validate_button, Action.VALIDATE),
+                              (self.activate_button, Action.ACTIVATE)):
+            why = "it was removed" if self.removed else refusal(self.status, check)
+            button.setEnabled(why is None)
+            if button is self.activate_button:
+                button.setToolTip("Save, then choose the re-entry options and activate"
+                                  if why is None else f"Cannot be {check.value}: {why}")
+
+    def _become_read_only(self) -> None:
+        lost_changes = not self.document.undo_stack.isClean()
+        self.document.read_only = True
+        self.document.undo_stack.clear()
+        self.canvas.set_read_only(True)
+        self.panel.show_node(self.panel.node_id)
+        for edit in (self.name_edit, self.description_edit):
+            edit.setReadOnly(True)
+        self.audience_combo.setEnabled(False)
+        self.banner_label.setText(self._banner_text(lost_changes))
+        self.banner.setVisible(True)
+        self.clone_button.setVisible(not self.removed)
+        self._update_editable()
+        self._on_document_meta_changed()
 
     def _connect(self) -> None:
         doc = self.document
         self.save_action.triggered.connect(self._on_save_triggered)
+        self.validate_button.clicked.connect(self._on_validate_button_clicked)
+        self.activate_button.clicked.connect(self._on_activate_button_clicked)
         self.delete_action.triggered.connect(self.canvas.delete_selection)
         self.zoom_in_action.triggered.connect(lambda: self.canvas.zoom_by(1.25))
         self.zoom_out_action.triggered.connect(lambda: self.canvas.zoom_by(0.8))
@@ -327,9 +461,26 @@ class EditorWindow(QMainWindow):
     def _on_save_triggered(self) -> None:
         self.save()
 
+    @Slot()
+    def _on_validate_button_clicked(self) -> None:
+        self.validate()
+
+    @Slot()
+    def _on_activate_button_clicked(self) -> None:
+        self.activate()
+
+    @Slot(int)
+    def _on_activate_dialog_activated(self, _journey_id: int) -> None:
+        self.check_status()
+
+    @Slot()
+    def _on_validate_dialog_destroyed(self) -> None:
+        self._validate_dialog = None
+
     def _on_palette_triggered(self, node_type: str) -> None:
         node_id = self.document.add_node(node_type, self.canvas.free_position())
         self.select_node(node_id)
+        self.canvas.setFocus()  # Delete now deletes the new step, never text elsewhere
 
     @Slot()
     def _on_layout_triggered(self) -> None:
@@ -342,11 +493,9 @@ class EditorWindow(QMainWindow):
 
     @Slot(QModelIndex)
     def _on_problems_list_clicked(self, index: QModelIndex) -> None:
-        node_id = index.data(NODE_ROLE)
-        if node_id and self.document.node(node_id) is not None:
-            self.select_node(node_id)
-        elif not node_id:
-            self.name_edit.setFocus()
+        if index.isValid():
+            problem = self.problem_model.problem_at(index.row())
+            self.show_problem(problem.node or "", problem.field)
 
     @Slot(int)
     def _on_audience_combo_activated(self, index: int) -> None:
@@ -404,6 +553,11 @@ class EditorWindow(QMainWindow):
             window.show()
 
     # --- Qt overrides -----------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_status()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
