@@ -31,7 +31,7 @@ from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.items import node_icon
-from journey_desktop.ui.editor.layout import auto_layout
+from journey_desktop.ui.editor.layout import auto_layout, place_below
 from journey_desktop.ui.editor.panel import PropertiesPanel
 from journey_desktop.ui.editor.problems import ProblemListModel
 from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
@@ -446,6 +446,7 @@ class EditorWindow(QMainWindow):
         self.layout_action.triggered.connect(self._on_layout_triggered)
         self.close_action.triggered.connect(self.close)
         self.canvas.node_selected.connect(self._on_canvas_node_selected)
+        self.canvas.insert_requested.connect(self._on_canvas_insert_requested)
         self.problems_list.clicked.connect(self._on_problems_list_clicked)
         self.problems_list.activated.connect(self._on_problems_list_clicked)
         self.name_edit.textEdited.connect(lambda text: doc.set_meta("name", text))
@@ -478,14 +479,54 @@ class EditorWindow(QMainWindow):
         self._validate_dialog = None
 
     def _on_palette_triggered(self, node_type: str) -> None:
-        node_id = self.document.add_node(node_type, self.canvas.free_position())
+        after = self._insertion_point(node_type)
+        if after is None:
+            node_id = self.document.add_node(node_type, self.canvas.free_position())
+        else:
+            node_id = self.insert_after(*after, node_type)
         self.select_node(node_id)
         self.canvas.setFocus()  # Delete now deletes the new step, never text elsewhere
+
+    def _insertion_point(self, node_type: str) -> tuple[str, str] | None:
+        """Where a step from the palette connects: the selected arrow, else the selected
+        node's first free output, else its first output (the new step takes it over)."""
+        if node_type == "entry":
+            return None
+        nodes = self.canvas.selected_node_ids()
+        edges = self.canvas.selected_edges()
+        if not nodes and len(edges) == 1:
+            return edges[0]
+        node = self.document.node(nodes[0]) if len(nodes) == 1 else None
+        if node is None or not node.targets():
+            return None
+        free = [name for name, target in node.targets() if not target]
+        if free:
+            return node.id, free[0]
+        if node_type == "exit":  # an exit would cut off what follows
+            return None
+        return node.id, node.targets()[0][0]
+
+    def insert_after(self, source: str, field: str, node_type: str) -> str:
+        """Insert a step on an output, placed below its node, the cards below moved down."""
+        node = self.document.node(source)
+        if node is None:
+            return ""
+        outputs = [name for name, _target in node.targets()]
+        positions = {n.id: n.position or (0.0, 0.0) for n in self.document.journey.nodes}
+        position, moves = place_below(positions, source, outputs.index(field), len(outputs))
+        return self.document.insert_node(node_type, source, field, position, moves)
+
+    @Slot(str, str, str)
+    def _on_canvas_insert_requested(self, source: str, field: str, node_type: str) -> None:
+        node_id = self.insert_after(source, field, node_type)
+        if node_id:
+            self.select_node(node_id)
 
     @Slot()
     def _on_layout_triggered(self) -> None:
         self.document.move_nodes(auto_layout(self.document.journey), "Arrange")
         self.canvas.fit_all(max_zoom=1.0, min_zoom=FIT_MIN_ZOOM)
+        self.canvas.repaint_all()
 
     @Slot(str)
     def _on_canvas_node_selected(self, node_id: str) -> None:
