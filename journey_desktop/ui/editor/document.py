@@ -73,10 +73,12 @@ class JourneyDocument(QObject):
         read_only: bool = False,
         taken_names: Iterable[str] = (),
         audience_columns: Mapping[str, str] | None = None,
+        journey_id: int | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.journey = journey
+        self.journey_id = journey_id  # its stored id, for reads such as a message preview
         self.read_only = read_only
         self.taken_names = list(taken_names)
         self.audience_columns = dict(audience_columns) if audience_columns else None

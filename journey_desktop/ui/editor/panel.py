@@ -46,6 +46,7 @@ from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.filter_editor import FilterEditorMixin
 from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.placeholders import PlaceholderMixin
+from journey_desktop.ui.editor.preview import MessagePreview
 from journey_desktop.ui.editor.problem_inputs import OUTLINE_STYLE, find_input, focus_input, outline
 from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS
 
@@ -582,3 +583,8 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
             form.addRow("", count)
         form.addRow("", self._placeholder_button())
         form.addRow("Then", self._target_combo("next_combo", "next", node))
+        preview = MessagePreview(self.document.journey_id,
+                                 lambda: self.document.node(self.node_id),
+                                 lambda: self.document.journey.name)
+        self._refreshers.append(lambda _n: preview.show_message())
+        layout.addWidget(preview)

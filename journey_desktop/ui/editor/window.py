@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
 from journey_desktop.domain.validation import ValidationResult
+from journey_desktop.store.customers import CustomerBase
 from journey_desktop.store.repository import (
     JourneyNotFoundError,
     JourneyRepository,
@@ -75,7 +76,10 @@ class EditorWindow(QMainWindow):
             journey,
             read_only=not stored.editable,
             taken_names=repo.names(excluding=journey_id),
-            audience_columns=stored.audience_columns or None,
+            # Before any audience: the fields customers are known to have, so that the
+            # placeholder picker offers them and an unknown placeholder is flagged.
+            audience_columns=stored.audience_columns or CustomerBase().known_fields() or None,
+            journey_id=journey_id,
             parent=self,
         )
         if any(node.position is None for node in journey.nodes):
