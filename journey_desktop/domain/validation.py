@@ -23,6 +23,7 @@ from journey_desktop.domain.journey import (
     Journey,
     Node,
 )
+from journey_desktop.domain.problem_words import plain_words
 
 ERROR = "error"
 WARNING = "warning"
@@ -46,6 +47,7 @@ class Problem:
     field: str
     message: str
     severity: str = ERROR
+    plain: str = ""  # the window's words: "Condition 1: choose a field"
 
     def __str__(self) -> str:
         where = f"{self.node}.{self.field}" if self.node else self.field
@@ -54,6 +56,11 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    @property
+    def words(self) -> str:
+        """What the window shows: the plain form, or the file's form when there is none."""
+        return self.plain or str(self)
 
 
 @dataclass
@@ -179,10 +186,14 @@ class _Validator:
         self.problems: list[Problem] = []
 
     def error(self, node: str | None, fld: str, message: str) -> None:
-        self.problems.append(Problem(node, fld, message, ERROR))
+        self.problems.append(self.problem(node, fld, message, ERROR))
 
     def warn(self, node: str | None, fld: str, message: str) -> None:
-        self.problems.append(Problem(node, fld, message, WARNING))
+        self.problems.append(self.problem(node, fld, message, WARNING))
+
+    def problem(self, node: str | None, fld: str, message: str, severity: str) -> Problem:
+        found = self.journey.node(node) if node else None
+        return Problem(node, fld, message, severity, plain_words(found, fld, message))
 
     def run(self) -> ValidationResult:
         self.check_name()

@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import Database
 
+from journey_desktop.domain.values import parse_iso_date, parse_number
 from journey_desktop.store.db import database
 from journey_desktop.store.events import EventStore, StoredEvent
 
@@ -257,3 +258,50 @@ class CustomerBase:
             )
         ]
         return CustomerTimeline(runs, messages, EventStore(self._db).events_for(external_id))
+
+    # --- a message preview --------------------------------------------------------------
+
+    def random_member(self, journey_id: int) -> str | None:
+        """A customer of the journey's audience picked at random; any customer of the base
+        when the audience is empty (a journey for everyone); None when there is none."""
+        for sql, params in (
+            ("SELECT external_id FROM member WHERE journey_id = ? ORDER BY random() LIMIT 1",
+             (journey_id,)),
+            ("SELECT external_id FROM profile ORDER BY random() LIMIT 1", ()),
+        ):
+            row = self.db.execute_sql(sql, params).fetchone()
+            if row is not None:
+                return str(row[0])
+        return None
+
+    def entries(self, journey_id: int, external_id: str) -> int:
+        """How many times the customer entered the journey so far (0 when not a member)."""
+        row = self.db.execute_sql(
+            "SELECT entries FROM member WHERE journey_id = ? AND external_id = ?",
+            (journey_id, external_id),
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def known_fields(self, sample: int = 200) -> dict[str, str]:
+        """The fields customers are known to have, with their types: every journey's
+        audience columns, else the fields of the first ``sample`` profiles."""
+        known: dict[str, str] = {}
+        for (text,) in self.db.execute_sql("SELECT audience_columns FROM journey"):
+            known.update(json.loads(text or "{}"))
+        if known:
+            return known
+        values: dict[str, list[Any]] = {}
+        for (text,) in self.db.execute_sql("SELECT fields FROM profile LIMIT ?", (sample,)):
+            for key, value in _fields(text).items():
+                values.setdefault(key, []).append(value)
+        return {key: value_type(found) for key, found in values.items()}
+
+
+def value_type(values: list[Any]) -> str:
+    """The field type sampled values share: number, date, else text."""
+    present = [v for v in values if v not in (None, "")]
+    if present and all(parse_number(v) is not None for v in present):
+        return "number"
+    if present and all(isinstance(v, str) and parse_iso_date(v) for v in present):
+        return "date"
+    return "text"

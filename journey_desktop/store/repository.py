@@ -168,6 +168,10 @@ class JourneyRepository:
         record = self._record(journey_id)
         return self._stored(record)
 
+    def status(self, journey_id: int) -> str:
+        """The journey's status alone: cheap enough for an open editor to poll."""
+        return str(self._record_field(journey_id, JourneyRecord.status))
+
     def find(self, ref: str) -> StoredJourney:
         """A journey by id or exact name (the JOURNEY argument of the command line)."""
         ref = ref.strip()
@@ -464,6 +468,14 @@ class JourneyRepository:
             ).execute()
 
     # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _record_field(journey_id: int, column: Any) -> Any:
+        row = (JourneyRecord.select(column).where(JourneyRecord.id == journey_id)
+               .tuples().first())
+        if row is None:
+            raise JourneyNotFoundError(f"no journey with id {journey_id}")
+        return row[0]
 
     def _record(self, journey_id: int) -> JourneyRecord:
         record = JourneyRecord.get_or_none(JourneyRecord.id == journey_id)

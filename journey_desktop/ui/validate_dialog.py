@@ -29,10 +29,10 @@ from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 
 COL_SEVERITY = 0
 COL_NODE = 1
-COL_FIELD = 2
-COL_MESSAGE = 3
-COLUMN_TITLES = ("", "Node", "Field", "Problem")
+COL_MESSAGE = 2
+COLUMN_TITLES = ("", "Step", "Problem")
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+FIELD_ROLE = Qt.ItemDataRole.UserRole + 2
 
 READY_COLOR = "#1b7a3a"
 
@@ -43,6 +43,11 @@ class ProblemTableModel(QAbstractTableModel):
     def __init__(self, result: ValidationResult, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._problems: list[Problem] = result.errors + result.warnings
+
+    def set_result(self, result: ValidationResult) -> None:
+        self.beginResetModel()
+        self._problems = result.errors + result.warnings
+        self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._problems)
@@ -68,16 +73,16 @@ class ProblemTableModel(QAbstractTableModel):
                 return "Error" if problem.is_error else "Warning"
             if column == COL_NODE:
                 return problem.node or "(journey)"
-            if column == COL_FIELD:
-                return problem.field
             if column == COL_MESSAGE:
-                return problem.message
+                return problem.words
         if role == Qt.ItemDataRole.ForegroundRole and column == COL_SEVERITY:
             return QBrush(QColor(ERROR_COLOR if problem.is_error else WARNING_COLOR))
         if role == Qt.ItemDataRole.ToolTipRole:
             return str(problem)
         if role == NODE_ROLE:
             return problem.node or ""
+        if role == FIELD_ROLE:
+            return problem.field
         return None
 
     def problem_at(self, row: int) -> Problem:
@@ -85,9 +90,10 @@ class ProblemTableModel(QAbstractTableModel):
 
 
 class ValidateDialog(QDialog):
-    """Lists a validation's problems; double-clicking one asks to open the editor there."""
+    """Lists a validation's problems; clicking one asks to open the editor at its input.
+    ``set_result`` keeps it up to date while the editor's journey changes."""
 
-    problem_activated = Signal(str)  # node id ("" for journey-level fields)
+    problem_activated = Signal(str, str)  # node id ("" for journey-level fields), field
 
     def __init__(self, journey_name: str, result: ValidationResult,
                  parent: QWidget | None = None, *, can_open_editor: bool = False) -> None:
@@ -116,23 +122,31 @@ class ValidateDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_SEVERITY, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_NODE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_FIELD, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.clicked.connect(self._on_table_clicked)
+        self.table.activated.connect(self._on_table_clicked)
         self.table.setVisible(bool(result.problems))
         layout.addWidget(self.table, 1)
 
-        if result.problems and can_open_editor:
-            hint = QLabel("Double-click a problem to open the journey at that step.")
-            hint.setObjectName("validate_hint_label")
-            hint.setStyleSheet("color: palette(mid);")
-            layout.addWidget(hint)
+        self.hint = QLabel("Click a problem to open the journey at that step.")
+        self.hint.setObjectName("validate_hint_label")
+        self.hint.setStyleSheet("color: palette(mid);")
+        self.hint.setVisible(bool(result.problems) and can_open_editor)
+        self._can_open_editor = can_open_editor
+        layout.addWidget(self.hint)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
         self.resize(720, 420 if result.problems else 160)
+
+    def set_result(self, result: ValidationResult) -> None:
+        """Show a new validation of the same journey (the editor's, after an edit)."""
+        self.model.set_result(result)
+        self.summary_label.setText(self._summary_text(result))
+        self.table.setVisible(bool(result.problems))
+        self.hint.setVisible(bool(result.problems) and self._can_open_editor)
 
     @staticmethod
     def _summary_text(result: ValidationResult) -> str:
@@ -151,9 +165,10 @@ class ValidateDialog(QDialog):
         return text + "."
 
     @Slot(QModelIndex)
-    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+    def _on_table_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
-            self.problem_activated.emit(str(index.data(NODE_ROLE) or ""))
+            self.problem_activated.emit(str(index.data(NODE_ROLE) or ""),
+                                        str(index.data(FIELD_ROLE) or ""))
 
 
 def _count(number: int, word: str) -> str:

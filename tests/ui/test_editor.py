@@ -220,7 +220,7 @@ def test_problems_list_selects_the_node(qtbot, repo):
     assert window.panel.node_id == ""
     model = window.problem_model
     assert model.rowCount() == 1
-    assert "greet.title: push title is empty" in model.index(0).data()
+    assert model.index(0).data().endswith("greet · Title: write the title")
     rect = window.problems_list.visualRect(model.index(0))
     qtbot.mouseClick(window.problems_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.canvas.selected_node_ids() == ["greet"]

@@ -8,11 +8,13 @@ hundred nodes opens and pans without delay.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsScene,
     QGraphicsView,
+    QMenu,
     QWidget,
 )
 
@@ -37,15 +40,19 @@ from journey_desktop.ui.editor.items import (
     EdgeItem,
     NodeItem,
     connection_path,
+    node_icon,
 )
 from journey_desktop.ui.editor.layout import CARD_HEIGHT, CARD_WIDTH, ROW_HEIGHT
-from journey_desktop.ui.editor.summary import connection_label
+from journey_desktop.ui.editor.summary import TYPE_LABELS, connection_label
+
+INSERTABLE_TYPES = ("wait", "condition", "split", "message")  # steps that go between two
 
 
 class JourneyCanvas(QGraphicsView):
     """The view of a document's nodes and connections, and the gestures that edit them."""
 
     node_selected = Signal(str)  # the single selected node's id, "" for none or several
+    insert_requested = Signal(str, str, str)  # source node, its output, the new step's type
 
     def __init__(self, document: JourneyDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +167,25 @@ class JourneyCanvas(QGraphicsView):
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
 
+    def selected_edges(self) -> list[tuple[str, str]]:
+        """The selected arrows as (source node, output field)."""
+        return [(i.source.node_id, i.field) for i in self.scene().selectedItems()
+                if isinstance(i, EdgeItem)]
+
+    def edge_menu(self, edge: EdgeItem) -> QMenu:
+        """The arrow's menu: insert a step of a chosen type there."""
+        menu = QMenu(self)
+        menu.setObjectName("edge_menu")
+        insert = menu.addMenu("Insert a step here")
+        insert.setObjectName("insert_step_menu")
+        for node_type in INSERTABLE_TYPES:
+            action = insert.addAction(node_icon(node_type), TYPE_LABELS[node_type])
+            action.setObjectName(f"insert_{node_type}")
+            action.triggered.connect(partial(self.insert_requested.emit, edge.source.node_id,
+                                             edge.field, node_type))
+        insert.setEnabled(not self.read_only)
+        return menu
+
     def delete_selection(self) -> None:
         """Delete the selected nodes and connections as one undo step."""
         if self.read_only:
@@ -178,6 +204,22 @@ class JourneyCanvas(QGraphicsView):
             self.document.connect_nodes(source, field, None)
         self.document.remove_nodes(nodes)
         stack.endMacro()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Freeze the cards and arrows (the journey was activated while open)."""
+        self.read_only = read_only
+        for item in self.items_by_id.values():
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, not read_only)
+        for edge in self.edges.values():
+            edge.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, not read_only)
+
+    def repaint_all(self) -> None:
+        """Redraw the whole view: after many cards move at once (Arrange) the minimal
+        updates and scrolled pixels could leave fragments of the old arrows behind."""
+        self._update_scene_rect()
+        self.resetCachedContent()
+        self.scene().update()
+        self.viewport().update()
 
     def set_node_counts(self, counts: dict[str, int] | None) -> None:
         self._counts = dict(counts) if counts is not None else None
@@ -280,7 +322,7 @@ class JourneyCanvas(QGraphicsView):
         for problem in result.problems:
             if problem.node:
                 target = errors if problem.is_error else warnings
-                target.setdefault(problem.node, []).append(f"{problem.field}: {problem.message}")
+                target.setdefault(problem.node, []).append(problem.words)
         for node_id, item in self.items_by_id.items():
             item.set_problems(errors.get(node_id, []), warnings.get(node_id, []))
 
@@ -352,6 +394,14 @@ class JourneyCanvas(QGraphicsView):
         self._link.setPen(pen)
         self._link.setZValue(10)
         self.scene().addItem(self._link)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        for item in self.items(event.pos()):
+            if isinstance(item, EdgeItem):
+                self.edge_menu(item).exec(event.globalPos())
+                event.accept()
+                return
+        super().contextMenuEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120

@@ -73,10 +73,12 @@ class JourneyDocument(QObject):
         read_only: bool = False,
         taken_names: Iterable[str] = (),
         audience_columns: Mapping[str, str] | None = None,
+        journey_id: int | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.journey = journey
+        self.journey_id = journey_id  # its stored id, for reads such as a message preview
         self.read_only = read_only
         self.taken_names = list(taken_names)
         self.audience_columns = dict(audience_columns) if audience_columns else None
@@ -119,6 +121,27 @@ class JourneyDocument(QObject):
         node = new_node(node_type, self.unique_id(node_type))
         node.position = position
         self._push(_AddNodeCommand(self, node, f"Add {TYPE_LABELS.get(node_type, node_type)}"))
+        return node.id
+
+    def insert_node(self, node_type: str, source: str, field: str,
+                    position: tuple[float, float],
+                    moves: Mapping[str, tuple[float, float]] | None = None) -> str:
+        """Add a step on ``source``'s output ``field`` as one undo step: it takes over what
+        followed there (A→B becomes A→new→B); ``moves`` make room for it."""
+        before = self.node(source)
+        node = new_node(node_type, self.unique_id(node_type))
+        node.position = position
+        following = dict(before.targets()).get(field) if before is not None else None
+        outputs = [name for name, _target in node.targets()]
+        if following and outputs:
+            set_target(node, outputs[0], following)
+        label = TYPE_LABELS.get(node_type, node_type)
+        self.undo_stack.beginMacro(f"Insert {label} after {source}")
+        if moves:
+            self.move_nodes(moves)
+        self._push(_AddNodeCommand(self, node, f"Add {label}"))
+        self.connect_nodes(source, field, node.id)
+        self.undo_stack.endMacro()
         return node.id
 
     def remove_nodes(self, node_ids: Iterable[str]) -> None:

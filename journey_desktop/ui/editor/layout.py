@@ -8,6 +8,8 @@ node to such a join gets an empty column of its own so it never runs through a c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from journey_desktop.domain.journey import Journey
 
 CARD_WIDTH = 270.0
@@ -197,3 +199,26 @@ def auto_layout(journey: Journey) -> dict[str, tuple[float, float]]:
             nid, (round(centre * COLUMN_WIDTH - CARD_WIDTH / 2), round(level * ROW_HEIGHT))
         )
     return positions
+
+
+def place_below(
+    positions: Mapping[str, tuple[float, float]], source: str, output: int, outputs: int
+) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+    """Where a step inserted after ``source``'s output number ``output`` (of ``outputs``)
+    goes: one row below it, under its port; and the cards moved a row down to make room
+    (those at that row or lower), so nothing overlaps."""
+    x, y = positions[source]
+    new_x = x + (output - (outputs - 1) / 2) * COLUMN_WIDTH
+    new_y = y + ROW_HEIGHT
+
+    def overlaps(px: float, py: float) -> bool:
+        return abs(px - new_x) < CARD_WIDTH + 20 and abs(py - new_y) < CARD_HEIGHT + 20
+
+    if not any(overlaps(*pos) for nid, pos in positions.items() if nid != source):
+        return (new_x, new_y), {}
+    moves = {
+        nid: (px, py + ROW_HEIGHT)
+        for nid, (px, py) in positions.items()
+        if nid != source and py > y + CARD_HEIGHT / 2
+    }
+    return (new_x, new_y), moves

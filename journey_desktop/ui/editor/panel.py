@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTime, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -38,22 +39,17 @@ from journey_desktop.domain.journey import (
     Duration,
     Node,
 )
+from journey_desktop.domain.problem_words import CONTENT_LABELS
 from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.filter_editor import FilterEditorMixin
 from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.placeholders import PlaceholderMixin
+from journey_desktop.ui.editor.preview import MessagePreview
+from journey_desktop.ui.editor.problem_inputs import OUTLINE_STYLE, find_input, focus_input, outline
 from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS
 
-FIELD_LABELS = {
-    "title": "Title",
-    "body": "Body",
-    "url": "Link (optional)",
-    "subject": "Subject",
-    "from_name": "From name (optional)",
-    "template": "Template",
-}
 NOT_CONNECTED = "(not connected)"
 
 
@@ -106,6 +102,15 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
                 self._refreshing = False
         self._on_document_validated(self.document.validation)
 
+    def focus_field(self, field: str) -> bool:
+        """Put the cursor in the input of the shown node's field; False when there is none."""
+        widget = find_input(self.widget(), field)
+        if widget is None or not widget.isEnabled():
+            return False
+        self.ensureWidgetVisible(widget)
+        focus_input(widget)
+        return True
+
     # --- document signals -------------------------------------------------------------------
 
     @Slot(str)
@@ -130,9 +135,8 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
         if self._problems_label is None or not self.node_id:
             return
         problems = self.document.validation.for_node(self.node_id)
-        lines = [
-            f"{'⚠' if not p.is_error else '✖'} {p.field}: {p.message}" for p in problems
-        ]
+        lines = [f"{'⚠' if not p.is_error else '✖'} {p.words}" for p in problems]
+        outline(self.widget(), problems)
         self._problems_label.setText("\n".join(lines))
         self._problems_label.setVisible(bool(lines))
 
@@ -158,9 +162,15 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
         self._problems_label = None
         old = self.takeWidget()
         if old is not None:
+            focused = QApplication.focusWidget()
+            if focused is not None and old.isAncestorOf(focused):
+                # Hiding the focused input would pass the focus on down the window's tab
+                # chain, to the journey name with its text selected: keep it here.
+                self.setFocus()
             old.hide()
             old.deleteLater()
         content = QWidget()
+        content.setStyleSheet(OUTLINE_STYLE)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)
@@ -551,7 +561,7 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
                 else:
                     n.content.pop(key, None)
 
-            label = FIELD_LABELS.get(key, key)
+            label = CONTENT_LABELS.get(key, key)
             if key == "body":
                 widget: QWidget = self._text_edit(f"field_{key}", get, put, f"Edit {key}", key)
             else:
@@ -573,3 +583,8 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
             form.addRow("", count)
         form.addRow("", self._placeholder_button())
         form.addRow("Then", self._target_combo("next_combo", "next", node))
+        preview = MessagePreview(self.document.journey_id,
+                                 lambda: self.document.node(self.node_id),
+                                 lambda: self.document.journey.name)
+        self._refreshers.append(lambda _n: preview.show_message())
+        layout.addWidget(preview)

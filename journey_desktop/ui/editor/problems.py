@@ -31,6 +31,9 @@ class ProblemListModel(QAbstractListModel):
         self._problems = problems
         self.endResetModel()
 
+    def problem_at(self, row: int) -> Problem:
+        return self._problems[row]
+
     def problems(self) -> list[Problem]:
         return list(self._problems)
 
@@ -43,7 +46,8 @@ class ProblemListModel(QAbstractListModel):
         problem = self._problems[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             mark = "✖" if problem.is_error else "⚠"
-            return f"{mark}  {problem}"
+            where = f"{problem.node} · " if problem.node else ""
+            return f"{mark}  {where}{problem.words}"
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor(ERROR_COLOR) if problem.is_error else QColor("#8a4b00")
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMetaMethod, QModelIndex, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QMetaMethod, QModelIndex, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QMainWindow,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -20,17 +19,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.domain.validation import ValidationResult
-from journey_desktop.store.repository import JourneyRepository, RepositoryError
+from journey_desktop.store.customers import CustomerBase
+from journey_desktop.store.repository import (
+    JourneyRepository,
+    RepositoryError,
+)
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.items import node_icon
-from journey_desktop.ui.editor.layout import auto_layout
+from journey_desktop.ui.editor.launch import LaunchMixin
+from journey_desktop.ui.editor.layout import auto_layout, place_below
 from journey_desktop.ui.editor.panel import PropertiesPanel
-from journey_desktop.ui.editor.problems import NODE_ROLE, ProblemListModel
+from journey_desktop.ui.editor.problems import ProblemListModel
 from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
+from journey_desktop.ui.validate_dialog import ValidateDialog
 
 PALETTE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
 PALETTE_TIPS = {
@@ -42,9 +46,12 @@ PALETTE_TIPS = {
     "exit": "The run ends",
 }
 FIT_MIN_ZOOM = 0.55
+# How often an open editor asks whether its journey was activated or deactivated elsewhere
+# (it also asks whenever its window comes to the front).
+STATUS_POLL_MS = 5000
 
 
-class EditorWindow(QMainWindow):
+class EditorWindow(LaunchMixin):
     """Edits one journey; active and deactivated journeys open read-only."""
 
     journey_saved = Signal(int)
@@ -60,21 +67,30 @@ class EditorWindow(QMainWindow):
         self.journey_id = journey_id
         stored = repo.get(journey_id)
         self.status = stored.status
+        self.removed = False
         journey = stored.journey
         self.document = JourneyDocument(
             journey,
             read_only=not stored.editable,
             taken_names=repo.names(excluding=journey_id),
-            audience_columns=stored.audience_columns or None,
+            # Before any audience: the fields customers are known to have, so that the
+            # placeholder picker offers them and an unknown placeholder is flagged.
+            audience_columns=stored.audience_columns or CustomerBase().known_fields() or None,
+            journey_id=journey_id,
             parent=self,
         )
         if any(node.position is None for node in journey.nodes):
             self.document.set_positions_silently(auto_layout(journey))
         self._clone_windows: list[EditorWindow] = []
+        self._validate_dialog: ValidateDialog | None = None
         self._build()
         self._connect()
         self._on_document_meta_changed()
         self._on_document_validated(self.document.validation)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_POLL_MS)
+        self._status_timer.timeout.connect(self.check_status)
+        self._status_timer.start()
         self.resize(1280, 820)
 
     # --- public -----------------------------------------------------------------------------
@@ -88,6 +104,15 @@ class EditorWindow(QMainWindow):
         self.canvas.select_node(node_id)
         self.panel.show_node(node_id)
 
+    def show_problem(self, node_id: str, field: str) -> None:
+        """Select the problem's node and put the cursor in the input it names."""
+        if node_id and self.document.node(node_id) is not None:
+            self.select_node(node_id)
+            self.panel.focus_field(field)
+        elif not node_id:
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+
     def set_node_counts(self, counts: dict[str, int] | None) -> None:
         """Show "N reached" on each card (statistics); None hides the counts."""
         self.canvas.set_node_counts(counts)
@@ -100,6 +125,7 @@ class EditorWindow(QMainWindow):
             self.repo.save(self.journey_id, self.document.journey)
         except RepositoryError as exc:
             prompts.show_error(self, "Cannot save the journey", str(exc))
+            self.check_status()
             return False
         self.document.taken_names = self.repo.names(excluding=self.journey_id)
         self.document.undo_stack.setClean()
@@ -158,19 +184,10 @@ class EditorWindow(QMainWindow):
         )
         row = QHBoxLayout(banner)
         row.setContentsMargins(14, 8, 14, 8)
-        if self.status == ACTIVE:
-            text = (
-                "This journey is <b>active</b> and read-only: its definition is frozen while "
-                "it runs. Clone it to make changes."
-            )
-        else:
-            text = (
-                f"This journey is <b>{self.status}</b> and read-only. "
-                "Clone it to make a new draft from it."
-            )
-        label = QLabel(text)
+        label = QLabel(self._banner_text())
         label.setObjectName("readonly_banner_text")
         label.setWordWrap(True)
+        self.banner_label = label
         self.clone_button = QPushButton("Clone to edit")
         self.clone_button.setObjectName("clone_to_edit_button")
         self.clone_button.clicked.connect(self._on_clone_button_clicked)
@@ -268,6 +285,16 @@ class EditorWindow(QMainWindow):
         for action in (self.delete_action, self.zoom_in_action, self.zoom_out_action,
                        self.fit_action, self.layout_action):
             toolbar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        self.validate_button = QPushButton("Validate")
+        self.validate_button.setObjectName("editor_validate_button")
+        self.validate_button.setToolTip("Check what the editor shows, every problem at once")
+        self.activate_button = QPushButton("Activate…")
+        self.activate_button.setObjectName("editor_activate_button")
+        toolbar.addWidget(self.validate_button)
+        toolbar.addWidget(self.activate_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.addAction(self.close_action)
 
@@ -293,18 +320,13 @@ class EditorWindow(QMainWindow):
             self.palette_actions[node_type] = action
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.node_palette)
 
-        editable = not self.read_only
-        for action in [self.save_action, self.delete_action, self.layout_action,
-                       *self.palette_actions.values()]:
-            action.setEnabled(editable)
-        self.node_palette.setEnabled(editable)
-        if not editable:
-            self.undo_action.setEnabled(False)
-            self.redo_action.setEnabled(False)
+        self._update_editable()
 
     def _connect(self) -> None:
         doc = self.document
         self.save_action.triggered.connect(self._on_save_triggered)
+        self.validate_button.clicked.connect(self._on_validate_button_clicked)
+        self.activate_button.clicked.connect(self._on_activate_button_clicked)
         self.delete_action.triggered.connect(self.canvas.delete_selection)
         self.zoom_in_action.triggered.connect(lambda: self.canvas.zoom_by(1.25))
         self.zoom_out_action.triggered.connect(lambda: self.canvas.zoom_by(0.8))
@@ -312,6 +334,7 @@ class EditorWindow(QMainWindow):
         self.layout_action.triggered.connect(self._on_layout_triggered)
         self.close_action.triggered.connect(self.close)
         self.canvas.node_selected.connect(self._on_canvas_node_selected)
+        self.canvas.insert_requested.connect(self._on_canvas_insert_requested)
         self.problems_list.clicked.connect(self._on_problems_list_clicked)
         self.problems_list.activated.connect(self._on_problems_list_clicked)
         self.name_edit.textEdited.connect(lambda text: doc.set_meta("name", text))
@@ -328,13 +351,54 @@ class EditorWindow(QMainWindow):
         self.save()
 
     def _on_palette_triggered(self, node_type: str) -> None:
-        node_id = self.document.add_node(node_type, self.canvas.free_position())
+        after = self._insertion_point(node_type)
+        if after is None:
+            node_id = self.document.add_node(node_type, self.canvas.free_position())
+        else:
+            node_id = self.insert_after(*after, node_type)
         self.select_node(node_id)
+        self.canvas.setFocus()  # Delete now deletes the new step, never text elsewhere
+
+    def _insertion_point(self, node_type: str) -> tuple[str, str] | None:
+        """Where a step from the palette connects: the selected arrow, else the selected
+        node's first free output, else its first output (the new step takes it over)."""
+        if node_type == "entry":
+            return None
+        nodes = self.canvas.selected_node_ids()
+        edges = self.canvas.selected_edges()
+        if not nodes and len(edges) == 1:
+            return edges[0]
+        node = self.document.node(nodes[0]) if len(nodes) == 1 else None
+        if node is None or not node.targets():
+            return None
+        free = [name for name, target in node.targets() if not target]
+        if free:
+            return node.id, free[0]
+        if node_type == "exit":  # an exit would cut off what follows
+            return None
+        return node.id, node.targets()[0][0]
+
+    def insert_after(self, source: str, field: str, node_type: str) -> str:
+        """Insert a step on an output, placed below its node, the cards below moved down."""
+        node = self.document.node(source)
+        if node is None:
+            return ""
+        outputs = [name for name, _target in node.targets()]
+        positions = {n.id: n.position or (0.0, 0.0) for n in self.document.journey.nodes}
+        position, moves = place_below(positions, source, outputs.index(field), len(outputs))
+        return self.document.insert_node(node_type, source, field, position, moves)
+
+    @Slot(str, str, str)
+    def _on_canvas_insert_requested(self, source: str, field: str, node_type: str) -> None:
+        node_id = self.insert_after(source, field, node_type)
+        if node_id:
+            self.select_node(node_id)
 
     @Slot()
     def _on_layout_triggered(self) -> None:
         self.document.move_nodes(auto_layout(self.document.journey), "Arrange")
         self.canvas.fit_all(max_zoom=1.0, min_zoom=FIT_MIN_ZOOM)
+        self.canvas.repaint_all()
 
     @Slot(str)
     def _on_canvas_node_selected(self, node_id: str) -> None:
@@ -342,11 +406,9 @@ class EditorWindow(QMainWindow):
 
     @Slot(QModelIndex)
     def _on_problems_list_clicked(self, index: QModelIndex) -> None:
-        node_id = index.data(NODE_ROLE)
-        if node_id and self.document.node(node_id) is not None:
-            self.select_node(node_id)
-        elif not node_id:
-            self.name_edit.setFocus()
+        if index.isValid():
+            problem = self.problem_model.problem_at(index.row())
+            self.show_problem(problem.node or "", problem.field)
 
     @Slot(int)
     def _on_audience_combo_activated(self, index: int) -> None:
@@ -404,6 +466,11 @@ class EditorWindow(QMainWindow):
             window.show()
 
     # --- Qt overrides -----------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.check_status()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

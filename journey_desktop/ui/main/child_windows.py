@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the editor is imported when first opened: a faster start
 class ChildWindows(QObject):
     """Opens each child window once and forgets it when it is closed."""
 
-    journey_saved = Signal(int)  # an editor saved this journey
+    journey_saved = Signal(int)  # an editor saved this journey, or saw it activated
     clone_opened = Signal(int)  # an editor cloned its journey into this draft, to open
     # A journey's figures changed (None: any journey's), and by what, in words: the open
     # statistics and forecast windows (``notice_change``) refresh or say they are stale.
@@ -49,6 +49,7 @@ class ChildWindows(QObject):
             editor = EditorWindow(self._repository, journey_id)
             editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             editor.journey_saved.connect(self.journey_saved)
+            editor.status_changed.connect(self.journey_saved)  # the list shows it anew
             editor.clone_opened.connect(self.clone_opened)
             editor.destroyed.connect(partial(self._editors.pop, journey_id, None))
             self._editors[journey_id] = editor

@@ -139,6 +139,7 @@ class LifecycleActionsMixin(MainWindowBase):
             return
 
         def deactivated(stopped: int) -> None:
+            self._editor_check_status(summary.id)
             self.refresh(select_id=summary.id)
             self.child_windows.tell_changed(summary.id, DEACTIVATION_CHANGE)
             self.say(f"Deactivated “{summary.name}”; "
@@ -152,18 +153,36 @@ class LifecycleActionsMixin(MainWindowBase):
         summary = self.selected_journey()
         if summary is None:
             return
+        editor = self.child_windows.editor(summary.id)
+        if editor is not None and not editor.read_only:
+            self.open_editor(summary.id)
+            editor.validate()  # what the editor shows, saved or not
+            return
         with self.refusals("Validate journey"):
             result = self.repository.validate(summary.id)
             dialog = ValidateDialog(summary.name, result, self,
                                     can_open_editor=True)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.problem_activated.connect(
-                partial(self._on_validate_dialog_problem_activated, summary.id))
+                partial(self._on_validate_dialog_problem_activated, summary.id, dialog))
             dialog.open()
 
-    @Slot(int, str)
-    def _on_validate_dialog_problem_activated(self, journey_id: int, node_id: str) -> None:
+    def _on_validate_dialog_problem_activated(self, journey_id: int, dialog: ValidateDialog,
+                                              node_id: str, field: str) -> None:
+        """Open the editor at the problem; the dialog then follows the editor's edits."""
+        following = self.child_windows.editor(journey_id) is not None
         self.open_editor(journey_id, node_id or None)
+        editor = self.child_windows.editor(journey_id)
+        if editor is not None:
+            editor.show_problem(node_id, field)
+            if not following:
+                editor.follow(dialog)
+
+    def _editor_check_status(self, journey_id: int) -> None:
+        """An open editor of the journey turns read-only at once."""
+        editor = self.child_windows.editor(journey_id)
+        if editor is not None:
+            editor.check_status()
 
     @Slot()
     def _on_activate_triggered(self) -> None:
@@ -171,6 +190,9 @@ class LifecycleActionsMixin(MainWindowBase):
         summary = self.selected_journey()
         if summary is None:
             return
+        editor = self.child_windows.editor(summary.id)
+        if editor is not None and not editor.save_before("activating"):
+            return  # activation takes the stored journey: the one the editor shows
         with self.refusals("Activate journey"):
             from journey_desktop.ui.activate_dialog import ActivateDialog
 
@@ -181,6 +203,7 @@ class LifecycleActionsMixin(MainWindowBase):
 
     @Slot(int)
     def _on_activate_dialog_activated(self, journey_id: int) -> None:
+        self._editor_check_status(journey_id)
         self.refresh(select_id=journey_id)
         self.child_windows.tell_changed(journey_id, ACTIVATION_CHANGE)
         self.say("Journey activated: the evaluator checks its audience at the next tick.")

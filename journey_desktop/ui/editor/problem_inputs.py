@@ -1,0 +1,88 @@
+"""Which input of the properties panel a problem names: outlined in red, focused on click.
+
+The panel names its inputs after the node's fields (``field_title``, ``condition_value_0``);
+this is the one map from a problem's field path to that input's object name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QWidget
+
+from journey_desktop.domain.validation import Problem
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
+
+PROBLEM_PROPERTY = "problem"  # "error" or "warning" on an input a problem names
+OUTLINE_STYLE = (
+    f'*[problem="error"] {{ border: 2px solid {ERROR_COLOR}; border-radius: 4px; }}'
+    f'*[problem="warning"] {{ border: 2px solid {WARNING_COLOR}; border-radius: 4px; }}'
+)
+_CONDITION = re.compile(r"conditions\[(\d+)\]\.(field|op|value)$")
+_BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent)$")
+_NAMES = {
+    "id": "node_id_edit",
+    "type": "node_id_edit",
+    "next": "next_combo",
+    "yes": "yes_combo",
+    "no": "no_combo",
+    "branches": "add_branch_button",
+    "duration": "duration_value",
+    "duration.value": "duration_value",
+    "duration.unit": "duration_unit",
+    "at_time": "at_time_edit",
+    "channel": "channel_combo",
+    "filter": "add_condition_button",
+    "filter.conditions": "add_condition_button",
+    "filter.match": "match_combo",
+}
+
+
+def input_name(field: str) -> str:
+    """The object name of the panel's input for a node's field path."""
+    condition = _CONDITION.search(field)
+    if condition:
+        return f"condition_{condition.group(2)}_{condition.group(1)}"
+    branch = _BRANCH.match(field)
+    if branch:
+        kind = "next" if branch.group(2) == "next" else "percent"
+        return f"branch_{kind}_{branch.group(1)}"
+    return _NAMES.get(field, f"field_{field}")
+
+
+def find_input(content: QWidget | None, field: str) -> QWidget | None:
+    if content is None:
+        return None
+    return content.findChild(QWidget, input_name(field))
+
+
+def outline(content: QWidget | None, problems: list[Problem]) -> list[QWidget]:
+    """Outline the inputs the problems name (errors win over warnings); returns them."""
+    if content is None:
+        return []
+    marks: dict[str, str] = {}
+    for problem in problems:
+        name = input_name(problem.field)
+        if marks.get(name) != "error":
+            marks[name] = problem.severity
+    outlined = []
+    for widget in content.findChildren(QWidget):
+        mark = marks.get(widget.objectName(), "")
+        if (widget.property(PROBLEM_PROPERTY) or "") != mark:
+            widget.setProperty(PROBLEM_PROPERTY, mark)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        if mark:
+            outlined.append(widget)
+    return outlined
+
+
+def focus_input(widget: QWidget) -> None:
+    """Put the cursor in the input, its text selected so typing replaces it."""
+    widget.setFocus()
+    if isinstance(widget, QLineEdit):
+        widget.selectAll()
+    elif isinstance(widget, QComboBox) and widget.isEditable() and widget.lineEdit():
+        widget.lineEdit().selectAll()  # type: ignore[union-attr]
+    elif isinstance(widget, QAbstractSpinBox):
+        widget.selectAll()
