@@ -25,6 +25,7 @@ from journey_desktop.domain.csv_records import (
     KEPT_REJECTS,
     CsvFileError,
     LongRecord,
+    OpenedFile,
     Records,
     RejectLog,
     field_limit_text,
@@ -578,7 +579,7 @@ def _row_starts(rows: list[list[str]], first: int, last: int) -> list[int]:
     return starts
 
 
-class CustomerReader:
+class CustomerReader(OpenedFile):
     """One streaming pass over a CSV file: customers in batches, rejects in a RejectLog.
 
     Use as a context manager; ``batches()`` yields ``CustomerBatch`` objects. Memory stays
@@ -586,33 +587,18 @@ class CustomerReader:
     """
 
     def __init__(self, plan: ImportPlan, rejects: RejectLog | None = None) -> None:
+        super().__init__(plan.path)
         self.plan = plan
         self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter, plan.encoding)
         self.misfits = MisfitLog()
         self.read = 0  # data rows (blank lines excluded)
         self.accepted = 0
         self.blank = 0
-        self._raw: IO[bytes] | None = None
-        self.size = 0
-
-    def __enter__(self) -> CustomerReader:
-        self._raw, self.size = open_csv_file(self.plan.path)  # closed in __exit__
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
 
     @property
     def rows_so_far(self) -> int:
         """Rows read up to the last batch handed out (progress granularity is a batch)."""
         return self.accepted + self.rejects.count
-
-    @property
-    def bytes_read(self) -> int:
-        """How far into the file the reader is (for progress: the row count is unknown)."""
-        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
     def batches(self, size: int = 10_000) -> Iterator[CustomerBatch]:
         """Batches of up to ``size`` rows' customers (fewer when some rows are rejected).

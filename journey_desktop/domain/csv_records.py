@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 KEPT_REJECTS = 1000
 
@@ -68,6 +68,31 @@ def open_csv_file(path: str | Path) -> tuple[IO[bytes], int]:
         os.close(fd)
         raise
     return raw, info.st_size
+
+
+class OpenedFile:
+    """What every streaming reader of a file shares: the file opened on entering and
+    closed on leaving (only a regular file: ``open_csv_file``), its size, and how far the
+    reading has got, for progress."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._file_path = path
+        self._raw: IO[bytes] | None = None
+        self.size = 0
+
+    def __enter__(self) -> Self:
+        self._raw, self.size = open_csv_file(self._file_path)  # closed in __exit__
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file the reader is (the row count is not known in advance)."""
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
 
 def line_breaks(row: Sequence[str]) -> int:

@@ -39,6 +39,7 @@ from journey_desktop.domain.audience_csv import (
 )
 from journey_desktop.domain.csv_records import (
     LongRecord,
+    OpenedFile,
     Records,
     Reject,
     RejectLog,
@@ -323,7 +324,7 @@ class EventBatch:
         self.properties.append(properties)
 
 
-class EventReader:
+class EventReader(OpenedFile):
     """One streaming pass over an events file: events in batches, rejects in a RejectLog.
 
     Use as a context manager, like ``audience_csv.CustomerReader``: memory stays at one
@@ -333,6 +334,7 @@ class EventReader:
 
     def __init__(self, plan: EventPlan, rejects: RejectLog | None = None, *,
                  tz: dt.tzinfo | None = None) -> None:
+        super().__init__(plan.path)
         self.plan = plan
         self.rejects = rejects if rejects is not None else RejectLog(plan.delimiter,
                                                                      plan.encoding)
@@ -340,26 +342,11 @@ class EventReader:
         self.read = 0  # lines holding an event or a rejected one (blank lines excluded)
         self.accepted = 0
         self.blank = 0
-        self.size = 0
         self.misfits = MisfitLog()  # values that do not fit their column's type: not set
-        self._raw: IO[bytes] | None = None
-
-    def __enter__(self) -> EventReader:
-        self._raw, self.size = open_csv_file(self.plan.path)  # closed in __exit__
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
 
     @property
     def rows_so_far(self) -> int:
         return self.accepted + self.rejects.count
-
-    @property
-    def bytes_read(self) -> int:
-        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
     def batches(self, size: int = 10_000) -> Iterator[EventBatch]:
         """Batches of up to ``size`` events (fewer when lines are rejected)."""
