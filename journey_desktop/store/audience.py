@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peewee import DatabaseError
-
 from journey_desktop.domain.audience_csv import (
     CsvFileError,
     CustomerBatch,
@@ -33,7 +31,6 @@ from journey_desktop.store.repository import (
     JourneyNotFoundError,
     JourneyRepository,
     LifecycleError,
-    RepositoryError,
 )
 
 log = logging.getLogger(__name__)
@@ -45,10 +42,6 @@ LOG_EVERY_ROWS = 100_000
 
 # progress(rows_read, bytes_read, bytes_total); it may raise (a cancel) to roll back.
 Progress = Callable[[int, int, int], None]
-
-
-class AudienceImportError(RepositoryError):
-    """An import that could not be done (busy database, ...); worded for users."""
 
 
 @dataclass
@@ -221,14 +214,6 @@ class AudienceStore:
             result.committed = True
         except _NothingImported:
             result.committed = False
-        except DatabaseError as exc:
-            result.rejects.close()
-            if sqlite_bulk.is_busy_error(exc):
-                raise AudienceImportError(
-                    "the database is busy (the evaluator or another import is writing); "
-                    "nothing was imported, try again in a moment"
-                ) from None
-            raise
         except BaseException:
             result.rejects.close()
             raise

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peewee import Database, DatabaseError
+from peewee import Database
 
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.events_file import CSV, EventBatch, EventPlan, EventReader
@@ -30,13 +30,8 @@ from journey_desktop.store.audience import (
 )
 from journey_desktop.store.db import database
 from journey_desktop.store.read_ahead import ReadAhead
-from journey_desktop.store.repository import RepositoryError
 
 log = logging.getLogger(__name__)
-
-
-class EventImportError(RepositoryError):
-    """An events import that could not be done (busy database, ...); worded for users."""
 
 
 @dataclass
@@ -146,14 +141,6 @@ class EventStore:
             result.committed = True
         except _NothingImported:
             result.committed = False
-        except DatabaseError as exc:
-            result.rejects.close()
-            if sqlite_bulk.is_busy_error(exc):
-                raise EventImportError(
-                    "the database is busy (the evaluator or another import is writing); "
-                    "nothing was imported, try again in a moment"
-                ) from None
-            raise
         except BaseException:
             result.rejects.close()
             raise

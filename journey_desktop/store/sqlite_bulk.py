@@ -24,6 +24,7 @@ from journey_desktop.domain.events_file import EventBatch
 from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import ACTIVE
 from journey_desktop.store.db import database
+from journey_desktop.store.errors import raise_sqlite_error
 from journey_desktop.store.records import EventRecord, MemberRecord, ProfileRecord
 
 ROWS_PER_STATEMENT = 2000
@@ -45,6 +46,8 @@ def write_transaction() -> Iterator[None]:
     checks the journey exists inside the transaction, and the write lock keeps it there,
     so the per-row parent lookups only cost time (over a third of a million-row import).
     The pragma cannot change inside a transaction, hence before BEGIN and after COMMIT.
+    The bulk writes run on the raw connection: their SQLite errors (busy, full, damaged)
+    go through the error map here, as peewee's do in the store.
     """
     conn = _connection()
     (enforced,) = conn.execute("PRAGMA foreign_keys").fetchone()
@@ -52,7 +55,11 @@ def write_transaction() -> Iterator[None]:
         conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with database.atomic("IMMEDIATE"):
-            yield
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise_sqlite_error(exc)
+                raise
     finally:
         if enforced:
             conn.execute("PRAGMA foreign_keys = ON")
