@@ -246,3 +246,46 @@ def test_a_forecast_that_fails_is_said_in_the_status_bar(qtbot, repo, main_windo
         "The forecast was not kept, so the statistics will have no plan to hold the journey "
         "against: the database is busy")
     assert database_id()  # the database is still usable
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+def test_the_outbox_shows_each_message_s_delivery_and_filters_by_it(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.store.delivery import import_report
+    from journey_desktop.ui.common.changes import DELIVERY_REPORT_CHANGE
+    from journey_desktop.ui.outbox import OutboxWindow
+    from journey_desktop.ui.outbox.model import COL_CUSTOMER, COL_DELIVERY, COL_NODE
+
+    run_two_days(repo)
+    window = OutboxWindow(repo, None)
+    qtbot.addWidget(window)
+    window.show()
+    ids = ids_by_customer()
+    result = import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
+                                             (ids["c1"], "opened", LATER),
+                                             (ids["c2"], "bounced", LATER)]))
+    assert result.committed
+    window.notice_change(None, DELIVERY_REPORT_CHANGE)
+
+    def rows() -> list[tuple[str, str, str]]:
+        model = window.table.model()
+        return sorted((model.index(r, COL_CUSTOMER).data(), model.index(r, COL_NODE).data(),
+                       model.index(r, COL_DELIVERY).data()) for r in range(model.rowCount()))
+
+    assert window.table.model().headerData(COL_DELIVERY, Qt.Orientation.Horizontal) == "Delivery"
+    assert [row for row in rows() if row[1] == "hello"] == [
+        ("c0", "hello", "clicked"), ("c1", "hello", "opened"), ("c2", "hello", "bounced"),
+        ("c3", "hello", "")]
+    combo = window.delivery_filter
+
+    def choose(text: str) -> list[tuple[str, str, str]]:
+        combo.setCurrentIndex(combo.findText(text))
+        return rows()
+
+    assert choose("Opened") == [("c0", "hello", "clicked"), ("c1", "hello", "opened")]
+    assert choose("Clicked") == [("c0", "hello", "clicked")]
+    assert choose("Bounced") == [("c2", "hello", "bounced")]
+    assert len(choose("No report yet")) == len(ids) * 2 - 3  # two messages each
+    window.clear_filters_button.click()
+    assert combo.currentText() == "Any delivery" and len(rows()) == len(ids) * 2
