@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -128,7 +128,7 @@ class ReportReader:
     def bytes_read(self) -> int:
         return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
-    def batches(self, size: int = 20_000) -> Iterator[ReportBatch]:
+    def batches(self, size: int = 20_000) -> Generator[ReportBatch, None, None]:
         assert self._raw is not None, "use ReportReader as a context manager"
         text = open_text(self._raw, self.encoding)
         try:
@@ -226,3 +226,61 @@ def shown_status(statuses: list[str] | tuple[str, ...]) -> str:
     then any of bounced, failed, unsubscribed ("" before any report)."""
     top = [status for status in reversed(LADDER) if status in statuses][:1]
     return ", ".join(top + [status for status in APART if status in statuses])
+
+
+# --- the preview before an import ----------------------------------------------------------
+
+PREVIEW_LINES = 20
+OTHER_DATABASE = "not a message of this database"
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """One report line as the import will read it: ``note`` says why it will be left out
+    (a rejection, or another database's message), "" when it will be applied."""
+
+    line: int
+    message_id: str  # for a rejected line: the line as read
+    status: str
+    time: int | None  # UTC seconds; None for a rejected line
+    detail: str
+    note: str
+
+
+@dataclass
+class ReportPreview:
+    """The first lines of a report, read exactly as the import reads them."""
+
+    path: str
+    format: str
+    encoding: str
+    delimiter: str
+    size: int
+    lines: list[PreviewLine]
+    more: bool  # the file has lines after these
+
+
+def preview_report(path: str, database_id: str, *, tz: dt.tzinfo | None = None,
+                   lines: int = PREVIEW_LINES) -> ReportPreview:
+    """The first ``lines`` lines of a report, each with what the import will make of it;
+    raises CsvFileError for a file that cannot be read as a report."""
+    reader = ReportReader(path, database_id, tz=tz)
+    shown: list[PreviewLine] = []
+    try:
+        with reader:
+            batches = reader.batches(size=lines)
+            batch = next(batches, ReportBatch())
+            more = next(batches, None) is not None
+            batches.close()
+            size = reader.size
+    finally:
+        reader.rejects.close()
+    for index, number in enumerate(batch.lines):
+        note = "" if batch.outbox_ids[index] is not None else OTHER_DATABASE
+        shown.append(PreviewLine(number, batch.message_ids[index], batch.statuses[index],
+                                 batch.times[index], batch.details[index], note))
+    shown += [PreviewLine(reject.line, reject.row, "", None, "", reject.reason)
+              for reject in reader.rejects.kept]
+    shown.sort(key=lambda line: line.line)
+    return ReportPreview(path, reader.format, reader.encoding, reader.delimiter, size,
+                         shown[:lines], more or len(shown) > lines)

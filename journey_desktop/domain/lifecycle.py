@@ -33,6 +33,7 @@ class Action(Enum):
     DEACTIVATE = "deactivated"
     VALIDATE = "validated"
     IMPORT_AUDIENCE = "given an audience"
+    REPORT = "reported on"
 
 
 _CLONE_TO_CHANGE = "clone it to make changes"
@@ -48,6 +49,7 @@ _REFUSALS: dict[tuple[str, Action], str] = {
     (DEACTIVATED, Action.IMPORT_AUDIENCE): (
         "it is deactivated, which is final; clone it to run it again with a new audience"
     ),
+    (DRAFT, Action.REPORT): "it is a draft; no customer has entered it yet",
 }
 
 

@@ -13,8 +13,8 @@ from journey_desktop.domain.lifecycle import (
 
 ALLOWED = {
     DRAFT: {Action.EDIT, Action.ACTIVATE, Action.VALIDATE, Action.IMPORT_AUDIENCE},
-    ACTIVE: {Action.DEACTIVATE, Action.IMPORT_AUDIENCE},
-    DEACTIVATED: set(),
+    ACTIVE: {Action.DEACTIVATE, Action.IMPORT_AUDIENCE, Action.REPORT},
+    DEACTIVATED: {Action.REPORT},
 }
 
 

@@ -97,7 +97,8 @@ def test_table_shows_what_the_engine_wrote(qtbot, repo, journeys) -> None:  # ty
     assert window.count_label.text() == "15 messages · 15 not exported yet"
     assert row_of(window, "w1", "premium_email") == [
         "w1", WELCOME, "premium_email", "Email", "Your premium features, Wanda",
-        "Discover what your premium plan includes.", "", "2025-05-14 09:00", "pending", ""]
+        "Discover what your premium plan includes.", "", "2025-05-14 09:00", "pending", "",
+        ""]  # no delivery report yet
     assert row_of(window, "ann", "daily_offer")[:8] == [
         "ann", PROMOTION, "daily_offer", "Push", "Today's deal for you, Ann",
         "20% off everything in the app until midnight.", "https://example.com/deals/today",

@@ -69,8 +69,9 @@ class ImportController(QObject):
     customers_imported = Signal()  # after a committed import into the customer base
     finished = Signal()  # the flow is over (imported, cancelled, refused or failed)
 
-    # Journeys with an import in progress; None for the customer base.
-    _running: set[int | None] = set()
+    # What has an import in progress (ImportTarget.key): a journey's id, None for the
+    # customer base, a name for the other kinds of import.
+    _running: set[object] = set()
 
     def __init__(self, parent: QWidget | None, repo: JourneyRepository, journey_id: int | None,
                  settings: QSettings | None = None) -> None:
@@ -105,7 +106,7 @@ class ImportController(QObject):
         if self._journey_id is not None and not self._check_journey():
             self._end()
             return
-        if self._journey_id in ImportController._running:
+        if self._target.key in ImportController._running:
             what = ("An audience is already being imported into" if self._target.is_audience
                     else "Customers are already being imported into")
             prompts.show_error(self._parent_widget(), title, f"{what} {self._target.into}.")
@@ -196,7 +197,7 @@ class ImportController(QObject):
                   self._on_import_finished, self._journey_id, self._plan, self._mode)
 
     def _run(self, job: Any, text: str, on_finished: Any, *args: Any) -> None:
-        ImportController._running.add(self._journey_id)
+        ImportController._running.add(self._target.key)
         progress = ImportProgressDialog(self._target.title, text, self._parent_widget())
         worker = run_job(job, on_finished, self._on_worker_failed, *args,
                          on_progress=self._on_worker_progressed,
@@ -242,7 +243,7 @@ class ImportController(QObject):
         self._end()
 
     def _finish_worker(self) -> None:
-        ImportController._running.discard(self._journey_id)
+        ImportController._running.discard(self._target.key)
         self._worker = None
         if self.progress_dialog is not None:
             self.progress_dialog.finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -139,25 +140,33 @@ class ImportResultDialog(QDialog):
 
     @Slot()
     def _on_save_rejects_clicked(self) -> None:
-        suggested = self._csv_path.with_name(f"{self._csv_path.stem}-rejected.csv")
-        path = prompts.ask_save_file(self, "Save rejected rows", str(suggested),
-                                     "CSV files (*.csv)")
-        if not path:
-            return
-        try:
-            check_output_path(path)
-        except DatabaseOutputError as exc:
-            prompts.show_error(self, "Save rejected rows", f"Nothing was saved: {exc}.")
-            return
-        try:
-            self._result.save_rejects(path)
-        except OSError as exc:
-            prompts.show_error(self, "Save rejected rows",
-                               f"The rejected rows could not be saved: {exc.strerror or exc}")
-            return
-        self.saved_label.setText(f"{self._result.rejected:,} rejected rows saved to {path}")
-        self.saved_label.setVisible(True)
+        path = save_rejects_as(self, self._csv_path, self._result.save_rejects)
+        if path:
+            self.saved_label.setText(f"{self._result.rejected:,} rejected rows saved to {path}")
+            self.saved_label.setVisible(True)
 
     @Slot()
     def _on_finished(self) -> None:
         self._result.rejects.close()
+
+
+def save_rejects_as(parent: QWidget, source: Path, save: Callable[[str], None]) -> str | None:
+    """Ask where to save an import's rejected rows and save them there; the path, or None
+    when nothing was saved (the user was told why). Every import's result offers this."""
+    suggested = source.with_name(f"{source.stem}-rejected.csv")
+    path = prompts.ask_save_file(parent, "Save rejected rows", str(suggested),
+                                 "CSV files (*.csv)")
+    if not path:
+        return None
+    try:
+        check_output_path(path)
+    except DatabaseOutputError as exc:
+        prompts.show_error(parent, "Save rejected rows", f"Nothing was saved: {exc}.")
+        return None
+    try:
+        save(path)
+    except OSError as exc:
+        prompts.show_error(parent, "Save rejected rows",
+                           f"The rejected rows could not be saved: {exc.strerror or exc}")
+        return None
+    return path

@@ -26,6 +26,11 @@ class ImportTarget:
         return self.journey_id is not None
 
     @property
+    def key(self) -> object:
+        """What one import at a time is kept to (two imports into one journey collide)."""
+        return self.journey_id
+
+    @property
     def title(self) -> str:
         return "Import audience" if self.is_audience else "Import customers"
 

@@ -89,6 +89,8 @@ class MainWindowBase(QMainWindow):
     action_open_file: QAction
     action_export_file: QAction
     action_import_customers: QAction
+    action_import_delivery_report: QAction
+    action_report: QAction
     action_quit: QAction
     action_about: QAction
     action_find: QAction

@@ -47,6 +47,7 @@ from journey_desktop.ui.main.actions import ActionsMixin
 from journey_desktop.ui.main.actions.files import FileActionsMixin
 from journey_desktop.ui.main.actions.imports import ImportActionsMixin
 from journey_desktop.ui.main.actions.lifecycle import LifecycleActionsMixin
+from journey_desktop.ui.main.actions.report import ReportActionsMixin
 from journey_desktop.ui.main.actions.views import ViewActionsMixin
 from journey_desktop.ui.main.child_windows import ChildWindows
 from journey_desktop.ui.main.journey_list import JourneyListMixin
@@ -73,7 +74,7 @@ QPushButton:disabled {{ background: #a8d5b9; border-color: #a8d5b9; color: #f2fa
 
 
 class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActionsMixin,
-                 ImportActionsMixin, ViewActionsMixin):
+                 ImportActionsMixin, ViewActionsMixin, ReportActionsMixin):
     """The journey list and everything done to a journey from it."""
 
     def __init__(
@@ -232,6 +233,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         toolbar.addAction(self.action_stats)
         toolbar.addAction(self.action_forecast)
         toolbar.addAction(self.action_outbox)
+        toolbar.addAction(self.action_report)
         toolbar.addSeparator()
         toolbar.addAction(self.action_run_now)
         toolbar.addAction(self.action_refresh)
@@ -284,6 +286,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         file_menu.addSeparator()
         file_menu.addAction(self.action_customers)
         file_menu.addAction(self.action_import_customers)
+        file_menu.addAction(self.action_import_delivery_report)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -339,6 +342,9 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.action_open_file.triggered.connect(self._on_open_file_triggered)
         self.action_export_file.triggered.connect(self._on_export_file_triggered)
         self.action_import_customers.triggered.connect(self._on_import_customers_triggered)
+        self.action_import_delivery_report.triggered.connect(
+            self._on_import_delivery_report_triggered)
+        self.action_report.triggered.connect(self._on_report_triggered)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self._on_about_triggered)
         self.action_guide.triggered.connect(self._on_guide_triggered)

@@ -39,7 +39,8 @@ PAGE_SIZE = 200
     COL_DUE,
     COL_STATUS,
     COL_EXPORTED,
-) = range(10)
+    COL_DELIVERY,
+) = range(11)
 HEADERS = {
     COL_CUSTOMER: "Customer",
     COL_JOURNEY: "Journey",
@@ -51,11 +52,12 @@ HEADERS = {
     COL_DUE: "Due at",
     COL_STATUS: "Status",
     COL_EXPORTED: "Exported at",
+    COL_DELIVERY: "Delivery",
 }
 COLUMN_WIDTHS = {  # the body takes what is left
     COL_CUSTOMER: 100, COL_JOURNEY: 175, COL_NODE: 110, COL_CHANNEL: 70,
     COL_TITLE: 195, COL_BODY: 200, COL_URL: 150, COL_DUE: 120, COL_STATUS: 75,
-    COL_EXPORTED: 120,
+    COL_EXPORTED: 120, COL_DELIVERY: 110,
 }
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # native values: ints for times, str otherwise
 MESSAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -169,6 +171,9 @@ class OutboxTableModel(QAbstractTableModel):
                 return self._text(message, column) or None
             if column == COL_DUE:
                 return "When the step fell due (local time)"
+            if column == COL_DELIVERY:
+                return ("What the delivery reports said: the furthest of sent, delivered, "
+                        "opened, clicked, then bounced, failed or unsubscribed")
             return None
         if role == SORT_ROLE:
             return self._native(message, column)
@@ -188,6 +193,7 @@ class OutboxTableModel(QAbstractTableModel):
             COL_BODY: message.body,
             COL_URL: message.url,
             COL_STATUS: message.status,
+            COL_DELIVERY: message.delivery_status,
         }.get(column, "")
 
     def _display(self, message: OutboxMessage, column: int) -> str:

@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
 
 from journey_desktop import APP_NAME
 from journey_desktop.domain import engine
+from journey_desktop.domain.delivery import STATUS_LABELS, STATUSES
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
 from journey_desktop.services.workers import Worker
+from journey_desktop.store.delivery_status import NO_REPORT
 from journey_desktop.store.export_lock import ExportBusyError
 from journey_desktop.store.outbox import (
     EXPORTED,
@@ -52,6 +54,7 @@ from journey_desktop.store.outbox import (
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.changes import DELIVERY_REPORT_CHANGE
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
@@ -158,6 +161,7 @@ class OutboxWindow(QMainWindow):
         flt.journey_id = self.journey_filter.currentData()
         flt.channel = self.channel_filter.currentData() or None
         flt.status = self.status_filter.currentData() or None
+        flt.delivery = self.delivery_filter.currentData() or None
         start, end = self.from_date.date(), self.to_date.date()
         if start != ANY_DATE:
             flt.due_from = engine.local_timestamp(_day(start), 0, 0, self._tz)
@@ -169,6 +173,12 @@ class OutboxWindow(QMainWindow):
     def set_journey(self, journey_id: int | None) -> None:
         """Show one journey's messages (None: all journeys)."""
         self._select_data(self.journey_filter, journey_id)
+
+    def notice_change(self, journey_id: int | None, what: str) -> None:
+        """A delivery report changed messages' statuses: show them (other changes wait for
+        Refresh, as the evaluator's new messages do)."""
+        if what == DELIVERY_REPORT_CHANGE and self._worker is None:
+            self.refresh()
 
     @property
     def exporting(self) -> bool:
@@ -203,6 +213,14 @@ class OutboxWindow(QMainWindow):
         for text, value in (("Any status", ""), ("Not exported yet", PENDING),
                             ("Exported", EXPORTED)):
             self.status_filter.addItem(text, value)
+        self.delivery_filter = QComboBox()
+        self.delivery_filter.setObjectName("outbox_delivery_filter")
+        self.delivery_filter.setToolTip("Messages a delivery report gave this status (a click "
+                                        "counts as an open, a delivery and a send)")
+        self.delivery_filter.addItem("Any delivery", "")
+        self.delivery_filter.addItem("No report yet", NO_REPORT)
+        for status in STATUSES:
+            self.delivery_filter.addItem(STATUS_LABELS[status], status)
         self.from_date = self._date_edit("outbox_from_date", "Messages due on or after this day")
         self.to_date = self._date_edit("outbox_to_date", "Messages due on or before this day")
         self.clear_filters_button = QPushButton("Clear filters")
@@ -210,7 +228,8 @@ class OutboxWindow(QMainWindow):
 
         filters = QHBoxLayout()
         for label, widget in (("Journey", self.journey_filter), ("Channel", self.channel_filter),
-                              ("Status", self.status_filter), ("Due from", self.from_date),
+                              ("Status", self.status_filter),
+                              ("Delivery", self.delivery_filter), ("Due from", self.from_date),
                               ("to", self.to_date)):
             caption = QLabel(label)
             caption.setBuddy(widget)
@@ -281,7 +300,8 @@ class OutboxWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.action_refresh.triggered.connect(self.refresh)
-        for combo in (self.journey_filter, self.channel_filter, self.status_filter):
+        for combo in (self.journey_filter, self.channel_filter, self.status_filter,
+                      self.delivery_filter):
             combo.currentIndexChanged.connect(self._on_filter_changed)
         self.from_date.dateChanged.connect(self._on_filter_changed)
         self.to_date.dateChanged.connect(self._on_filter_changed)
@@ -341,10 +361,11 @@ class OutboxWindow(QMainWindow):
     @Slot()
     def _on_clear_filters_button_clicked(self) -> None:
         widgets = (self.journey_filter, self.channel_filter, self.status_filter,
-                   self.from_date, self.to_date)
+                   self.delivery_filter, self.from_date, self.to_date)
         for widget in widgets:
             widget.blockSignals(True)
-        for combo in (self.journey_filter, self.channel_filter, self.status_filter):
+        for combo in (self.journey_filter, self.channel_filter, self.status_filter,
+                      self.delivery_filter):
             combo.setCurrentIndex(0)
         self.from_date.setDate(ANY_DATE)
         self.to_date.setDate(ANY_DATE)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from journey_desktop.domain import engine
 from journey_desktop.services.workers import JobControl
+from journey_desktop.store.delivery import NodeDelivery, daily_delivery, node_delivery
+from journey_desktop.store.plan import PlanAgainstActual, plan_against_actual
 from journey_desktop.store.repository import (
     JourneyNotFoundError,
     JourneyRepository,
@@ -23,6 +25,10 @@ class StatsSnapshot:
     stats: JourneyStats
     days: list[dt.date] = field(default_factory=list)
     day_counts: list[DayCount] = field(default_factory=list)
+    delivery: list[NodeDelivery] = field(default_factory=list)  # per message node, channel
+    delivery_days: dict[dt.date, dict[str, int]] = field(default_factory=dict)
+    plan: PlanAgainstActual = field(
+        default_factory=lambda: PlanAgainstActual([], None, ""))
 
 
 def chart_days(today: dt.date, span: int) -> list[dt.date]:
@@ -32,7 +38,8 @@ def chart_days(today: dt.date, span: int) -> list[dt.date]:
 
 def load_job(control: JobControl, repo: JourneyRepository, journey_id: int, span: int,
              now: int, tz: dt.tzinfo | None) -> StatsSnapshot:
-    """The journey, its figures and its last ``span`` days of counts, read in one go."""
+    """The journey, its figures, its last ``span`` days of counts, what the delivery reports
+    said and the plan against actual, read in one go."""
     try:
         stored = repo.get(journey_id)
     except JourneyNotFoundError:
@@ -42,6 +49,8 @@ def load_job(control: JobControl, repo: JourneyRepository, journey_id: int, span
     start = engine.local_timestamp(days[0], 0, 0, tz)
     end = engine.local_timestamp(days[-1] + dt.timedelta(days=1), 0, 0, tz)
     counts = daily_counts(journey_id, tz=tz, start=start, end=end)
-    return StatsSnapshot(stored, stats, days, counts)
+    return StatsSnapshot(stored, stats, days, counts, node_delivery(journey_id),
+                         daily_delivery(journey_id, tz=tz),
+                         plan_against_actual(journey_id, now=now, tz=tz))
 
 

@@ -1,4 +1,5 @@
-"""A journey's statistics window (SPEC §6): counts, per-node reach and per-day charts.
+"""A journey's statistics window (SPEC §6, §15): counts, per-node reach and per-day charts;
+the delivery figures and the plan against actual in tabs of their own.
 
 Every figure comes from ``store.stats`` (``journey_stats`` and ``daily_counts``); the
 window only lays them out. Days are the computer's local days, like the evaluator's."""
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -36,6 +38,7 @@ from journey_desktop import APP_NAME
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
 from journey_desktop.services.workers import Worker
+from journey_desktop.store.plan import PlanAgainstActual
 from journey_desktop.store.repository import (
     JourneyRepository,
 )
@@ -54,6 +57,7 @@ from journey_desktop.ui.stats.models import (
     NodeStatsProxy,
     NodeStatsTableModel,
 )
+from journey_desktop.ui.stats.panels import DeliveryPanel, PlanPanel
 
 DAY_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
@@ -266,7 +270,14 @@ class StatsWindow(QMainWindow):
         layout.addLayout(heading)
         layout.addLayout(figures)
         layout.addLayout(self.channels_row)
-        layout.addWidget(splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("stats_tabs")
+        self.tabs.addTab(splitter, "Reach")
+        self.delivery_panel = DeliveryPanel()
+        self.tabs.addTab(self.delivery_panel, "Delivery")
+        self.plan_panel = PlanPanel()
+        self.tabs.addTab(self.plan_panel, "Plan against actual")
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
     def _connect(self) -> None:
@@ -308,6 +319,9 @@ class StatsWindow(QMainWindow):
         self.show_on_canvas_button.setEnabled(True)
         self.day_counts = snapshot.day_counts
         self._show_charts(snapshot.days)
+        self.delivery_panel.show_delivery(snapshot.delivery, [node for node, _ in nodes],
+                                          snapshot.days, snapshot.delivery_days)
+        self.plan_panel.show_plan(snapshot.plan)
 
     def _show_charts(self, days: list[dt.date]) -> None:
         span = len(days)
@@ -337,6 +351,8 @@ class StatsWindow(QMainWindow):
         self.show_on_canvas_button.setEnabled(False)
         self.entries_chart.set_values([], [], empty_note="No data.")
         self.messages_chart.set_values([], [], empty_note="No data.")
+        self.delivery_panel.show_delivery([], [], [], {})
+        self.plan_panel.show_plan(PlanAgainstActual([], None, ""))
 
     # --- slots -------------------------------------------------------------------------------
 

@@ -87,6 +87,13 @@ class ActionsMixin(MainWindowBase):
         self.action_import_customers = a(
             "action_import_customers", "Import &customers…",
             tip="Add or update customers' profiles from a CSV file, for every journey")
+        self.action_import_delivery_report = a(
+            "action_import_delivery_report", "Import &delivery report…",
+            tip="Apply what the sender reported (sent, delivered, opened, clicked, …) to the "
+                "outbox's messages")
+        self.action_report = a("action_report", "Journey &report…", "report",
+                               tip="Save one row per customer and entry of the selected "
+                                   "journey as CSV")
         self.action_quit = a("action_quit", "&Quit", shortcut=QKeySequence.StandardKey.Quit)
         self.action_about = a("action_about", f"&About {APP_NAME}")
         self.action_guide = a("action_guide", "&User guide",
@@ -104,7 +111,7 @@ class ActionsMixin(MainWindowBase):
         return [self.action_edit, self.action_clone, self.action_remove, None,
                 self.action_validate, self.action_activate, self.action_deactivate, None,
                 self.action_import_audience, self.action_stats, self.action_forecast,
-                self.action_outbox, None,
+                self.action_outbox, self.action_report, None,
                 self.action_export_file]
 
     def context_menu(self) -> QMenu:
@@ -156,6 +163,9 @@ class ActionsMixin(MainWindowBase):
             (self.action_validate, Action.VALIDATE, "List every problem of the draft (F7)"),
             (self.action_activate, Action.ACTIVATE,
              "Validate, set re-entry options and start the journey"),
+            (self.action_report, Action.REPORT,
+             "One row per customer and entry: where they are, messages written, delivered, "
+             "opened and clicked"),
         ):
             reason = refusal(status, step) if status is not None else none
             self._enable(action, reason is None, tip if reason is None

@@ -1,5 +1,6 @@
 """Imports from the window: an audience into the selected journey (or a CSV dropped on its
-row), customers into the customer base. The flows themselves live in ``ui.imports``."""
+row), customers into the customer base, a delivery report into the outbox. The flows
+themselves live in ``ui.imports``."""
 
 from __future__ import annotations
 
@@ -8,16 +9,22 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Slot
 
 from journey_desktop.domain.lifecycle import Action, refusal_text
-from journey_desktop.ui.common.changes import AUDIENCE_IMPORT_CHANGE, CUSTOMERS_IMPORT_CHANGE
+from journey_desktop.ui.common.changes import (
+    AUDIENCE_IMPORT_CHANGE,
+    CUSTOMERS_IMPORT_CHANGE,
+    DELIVERY_REPORT_CHANGE,
+)
 from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.main.base import MainWindowBase
 
 if TYPE_CHECKING:  # imported when first used: a faster start
     from journey_desktop.ui.imports import ImportController
+    from journey_desktop.ui.imports.report import ReportImportController
 
 
 class ImportActionsMixin(MainWindowBase):
-    """Import audience, Import customers and the CSV dropped on a row."""
+    """Import audience, Import customers, Import delivery report and the CSV dropped on
+    a row."""
 
     @Slot()
     def _on_import_audience_triggered(self) -> None:
@@ -60,6 +67,23 @@ class ImportActionsMixin(MainWindowBase):
     def _on_import_customers_imported(self) -> None:
         self.refresh_in_background()
         self.child_windows.tell_changed(None, CUSTOMERS_IMPORT_CHANGE)
+
+    @Slot()
+    def _on_import_delivery_report_triggered(self) -> None:
+        self.import_delivery_report()
+
+    def import_delivery_report(self, path: str | None = None) -> ReportImportController:
+        """Apply a delivery report to the outbox (File → Import delivery report…)."""
+        from journey_desktop.ui.imports.report import run_report_import_flow
+
+        controller = run_report_import_flow(self, self.repository, path,
+                                            settings=self.settings.qsettings)
+        controller.report_imported.connect(self._on_delivery_report_imported)
+        return controller
+
+    @Slot()
+    def _on_delivery_report_imported(self) -> None:
+        self.child_windows.tell_changed(None, DELIVERY_REPORT_CHANGE)
 
     @Slot(int, str)
     def _on_table_csv_dropped(self, journey_id: int, path: str) -> None:

@@ -9,14 +9,22 @@ from PySide6.QtCore import Qt, Slot
 
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
-from journey_desktop.store.repository import RemovalCounts
+from journey_desktop.services.workers import JobControl
+from journey_desktop.store.forecast import ForecastError
+from journey_desktop.store.plan import KeptForecast, keep_activation_forecast
+from journey_desktop.store.repository import RemovalCounts, RepositoryError
 from journey_desktop.ui import prompts
 from journey_desktop.ui.common.changes import ACTIVATION_CHANGE, DEACTIVATION_CHANGE
 from journey_desktop.ui.common.formatting import count_text
+from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.main.base import MainWindowBase
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
 NEW_JOURNEY_NAME = "New journey"
+
+
+def keep_forecast_job(control: JobControl, journey_id: int) -> KeptForecast:
+    return keep_activation_forecast(journey_id, cancelled=lambda: control.cancelled)
 
 
 def removal_text(name: str, counts: RemovalCounts) -> str:
@@ -207,3 +215,18 @@ class LifecycleActionsMixin(MainWindowBase):
         self.refresh(select_id=journey_id)
         self.child_windows.tell_changed(journey_id, ACTIVATION_CHANGE)
         self.say("Journey activated: the evaluator checks its audience at the next tick.")
+        self.keep_forecast(journey_id)
+
+    def keep_forecast(self, journey_id: int) -> None:
+        """Keep the forecast from the activation, which the statistics hold the journey
+        against (plan against actual), in a job: it runs the evaluator on a copy."""
+        def done(kept: KeptForecast) -> None:
+            self.say(f"Forecast kept for plan against actual: "
+                     f"{count_text(kept.days, 'day', 'days')}.")
+
+        def failed(message: str) -> None:
+            self.say(f"The forecast was not kept, so the statistics will have no plan to "
+                     f"hold the journey against: {message}")
+
+        run_job(keep_forecast_job, done, failed, journey_id,
+                expected=(ForecastError, RepositoryError, ValueError))
