@@ -125,12 +125,15 @@ def _reason(journey_id: int, parted: dt.date, tz: dt.tzinfo | None, db: Database
         "SELECT min(imported_at), count(*) FROM member WHERE journey_id = ?"
         " AND imported_at > ? AND imported_at < ?", (journey_id, activated, end)).fetchone()
     if count:
-        reasons.append(f"{count} customers of its audience were imported after activation "
+        who = "1 customer of its audience was" if count == 1 else \
+            f"{count:,} customers of its audience were"
+        reasons.append(f"{who} imported after activation "
                        f"(from {engine.local_date(first, tz).isoformat()})")
     first, count = db.execute_sql(
         "SELECT min(imported_at), count(*) FROM event WHERE imported_at > ?"
         " AND imported_at < ?", (activated, end)).fetchone()
     if count:
-        reasons.append(f"{count} events were imported after activation "
+        what = "1 event was" if count == 1 else f"{count:,} events were"
+        reasons.append(f"{what} imported after activation "
                        f"(from {engine.local_date(first, tz).isoformat()})")
     return "; ".join(reasons)

@@ -224,5 +224,5 @@ def test_plan_against_actual_names_the_day_they_part_and_the_import(repo):
     plan = plan_against_actual(journey_id, now=START + 2 * DAY, tz=MADRID)
     assert plan.parted is not None and plan.parted.isoformat() == "2025-05-13"
     assert plan.summary() == (
-        "The journey parts from its forecast on 2025-05-13: 1 customers of its audience were "
+        "The journey parts from its forecast on 2025-05-13: 1 customer of its audience was "
         "imported after activation (from 2025-05-13).")

@@ -95,7 +95,7 @@ def test_plan_against_actual_shows_both_side_by_side_and_where_they_part(qtbot, 
     panel = window.plan_panel
     assert window.tabs.tabText(2) == "Plan against actual"
     assert panel.summary_label.text() == (
-        "The journey parts from its forecast on 2025-05-13: 1 customers of its audience were "
+        "The journey parts from its forecast on 2025-05-13: 1 customer of its audience was "
         "imported after activation (from 2025-05-13).")
     assert headers(panel.table) == ["Day", "Entries forecast", "Entries", "Messages forecast",
                                     "Messages"]

@@ -93,6 +93,9 @@ class DayChart(QWidget):
         self.x_axis.setGridLineVisible(False)
         self.y_axis = QValueAxis()
         self.y_axis.setLabelFormat("%d")
+        # A chart laid out while hidden (another tab) keeps the label width of its first
+        # range: never cut a count to "…".
+        self.y_axis.setTruncateLabels(False)
         self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         self.series.attachAxis(self.x_axis)
