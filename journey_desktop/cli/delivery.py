@@ -9,6 +9,7 @@ from journey_desktop.cli.audience import file_error, rejects_partial, report_rej
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.csv_records import CsvFileError
 from journey_desktop.domain.delivery import CLICKED, DELIVERED, OPENED, STATUSES, rate, rate_text
+from journey_desktop.domain.lifecycle import Action, refusal_text
 from journey_desktop.store.delivery import NodeDelivery, import_report
 from journey_desktop.store.forecast import ForecastError
 from journey_desktop.store.journey_report import save_report, write_report
@@ -84,6 +85,9 @@ def cmd_outbox_report(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_report(ctx: CliContext, args: argparse.Namespace) -> int:
     stored = ctx.journey(args.journey)
+    refused = refusal_text(stored.journey.name, stored.status, Action.REPORT)
+    if refused is not None:  # as the window's disabled action says it
+        raise CliError(refused)
     if args.output:
         target = ctx.output_file(args.output)
         try:

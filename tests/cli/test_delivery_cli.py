@@ -69,3 +69,13 @@ def test_report_to_a_file_is_excel_ready(cli, tmp_path):
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
     assert target.read_text(encoding="utf-8-sig").splitlines()[0].startswith(
         "customerId;journey;entry")
+
+
+def test_a_drafts_report_is_refused_as_the_window_refuses_it(cli, tmp_path):
+    assert cli("create", str(example_path("welcome-series"))).code == 0
+    target = tmp_path / "report.csv"
+    result = cli("report", "Welcome series", "-o", str(target))
+    assert result.code == 2 and result.out == ""
+    assert result.err == ("journey-desktop: journey 'Welcome series' cannot be reported on: "
+                          "it is a draft; no customer has entered it yet\n")
+    assert not target.exists()
