@@ -89,6 +89,7 @@ class MainWindowBase(QMainWindow):
     action_open_file: QAction
     action_export_file: QAction
     action_import_customers: QAction
+    action_import_events: QAction
     action_quit: QAction
     action_about: QAction
     action_find: QAction

@@ -284,6 +284,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         file_menu.addSeparator()
         file_menu.addAction(self.action_customers)
         file_menu.addAction(self.action_import_customers)
+        file_menu.addAction(self.action_import_events)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -339,6 +340,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.action_open_file.triggered.connect(self._on_open_file_triggered)
         self.action_export_file.triggered.connect(self._on_export_file_triggered)
         self.action_import_customers.triggered.connect(self._on_import_customers_triggered)
+        self.action_import_events.triggered.connect(self._on_import_events_triggered)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self._on_about_triggered)
         self.action_guide.triggered.connect(self._on_guide_triggered)

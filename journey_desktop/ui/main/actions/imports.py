@@ -1,5 +1,5 @@
 """Imports from the window: an audience into the selected journey (or a CSV dropped on its
-row), customers into the customer base. The flows themselves live in ``ui.imports``."""
+row), customers into the customer base, events. The flows themselves live in ``ui.imports``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.main.base import MainWindowBase
 
 if TYPE_CHECKING:  # imported when first used: a faster start
-    from journey_desktop.ui.imports import ImportController
+    from journey_desktop.ui.imports import EventsImportController, ImportController
 
 
 class ImportActionsMixin(MainWindowBase):
-    """Import audience, Import customers and the CSV dropped on a row."""
+    """Import audience, Import customers, Import events and the CSV dropped on a row."""
 
     @Slot()
     def _on_import_audience_triggered(self) -> None:
@@ -60,6 +60,18 @@ class ImportActionsMixin(MainWindowBase):
     def _on_import_customers_imported(self) -> None:
         self.refresh_in_background()
         self.child_windows.tell_changed(None, CUSTOMERS_IMPORT_CHANGE)
+
+    @Slot()
+    def _on_import_events_triggered(self) -> None:
+        self.import_events()
+
+    def import_events(self, path: str | None = None) -> EventsImportController:
+        """Run the events import flow (File → Import events…); the evaluator's next check
+        takes the new events."""
+        from journey_desktop.ui.imports import run_events_import_flow
+
+        return run_events_import_flow(self, self.repository, path,
+                                      settings=self.settings.qsettings)
 
     @Slot(int, str)
     def _on_table_csv_dropped(self, journey_id: int, path: str) -> None:
