@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -70,6 +71,7 @@ class EventFormsMixin(FilterEditorMixin):
         """An event name: the names seen in the database, or any name typed."""
         combo = QComboBox()
         combo.setObjectName(name)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         combo.setEditable(True)
         combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         combo.addItems(self.document.event_names)
@@ -197,6 +199,7 @@ class EventFormsMixin(FilterEditorMixin):
         """The property that must equal the starting event's (``cartId``); blank: any."""
         combo = QComboBox()
         combo.setObjectName("same_combo")
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         combo.setEditable(True)
         combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         combo.addItem("")

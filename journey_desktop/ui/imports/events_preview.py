@@ -39,7 +39,7 @@ from journey_desktop.domain.events_file import (
 )
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.common.formatting import count_text
-from journey_desktop.ui.guide import SECTION_CUSTOMERS, add_help
+from journey_desktop.ui.guide import SECTION_EVENTS, add_help
 from journey_desktop.ui.imports.models import RejectTableModel
 from journey_desktop.ui.imports.target import EventsTarget, _size_text
 
@@ -192,7 +192,7 @@ class EventsPreviewDialog(QDialog):
         for button in (self.import_button, cancel):  # only a click starts an import
             button.setDefault(False)
             button.setAutoDefault(False)
-        add_help(self, SECTION_CUSTOMERS, self.buttons)
+        add_help(self, SECTION_EVENTS, self.buttons)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
