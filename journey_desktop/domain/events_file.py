@@ -201,7 +201,21 @@ class EventPlan:
         return plan
 
 
+def customers_hint(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:
+    """What to say when a customers file is given where events were expected: it has a
+    customer ID column but neither an event name nor a timestamp (the twin of
+    ``events_hint``)."""
+    if id_column is None or event is not None or timestamp is not None:
+        return None
+    return (f"This looks like a list of customers (column {id_column}, no event or timestamp), "
+            "not events: import it with Import customers… or Import audience… "
+            "(journey-desktop customers import, audience import).")
+
+
 def _columns_problem(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:
+    hint = customers_hint(id_column, event, timestamp)
+    if hint is not None:
+        return hint
     missing = [what for what, column in (
         (f"a customer ID ({', '.join(ID_COLUMN_NAMES)})", id_column),
         ("an event name (event or name)", event), ("a timestamp (timestamp)", timestamp),

@@ -38,6 +38,25 @@ JOURNEY_LABELS = {
 }
 _CONDITION = re.compile(r"(?:^|\.)conditions\[(\d+)\]\.(field|op|value)$")
 _BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent)$")
+# The entry event's property conditions, and history conditions (or a whole condition).
+_EVENT_CONDITION = re.compile(
+    r"^(event\.filter\.)?(?:filter\.)?conditions\[(\d+)\]"
+    r"(?:\.(event|within_days|at_least|at_most))?$|^event\.filter\.conditions\[(\d+)\]\.")
+EVENT_LABELS = {
+    "event": "Event",
+    "timeout": "Wait up to",
+    "timeout.value": "Wait up to",
+    "timeout.unit": "Wait up to",
+    "same": "Same property",
+    "event.name": "Event",
+    "event.who": "Who",
+    "event.max_age": "Maximum age",
+    "event.max_age.value": "Maximum age",
+    "event.max_age.unit": "Maximum age",
+    "event.filter": "Event properties",
+    "event.filter.conditions": "Event properties",
+    "event.filter.match": "Match",
+}
 _QUOTED = re.compile(r"'([^']*)'")
 
 
@@ -45,6 +64,13 @@ def field_label(field: str, node: Node | None = None) -> str:
     """The label of the input a problem's field path names, as the window shows it."""
     if field in JOURNEY_LABELS:
         return JOURNEY_LABELS[field]
+    if field in EVENT_LABELS:
+        return EVENT_LABELS[field]
+    event_condition = _EVENT_CONDITION.search(field)
+    if event_condition:
+        index = int(event_condition.group(2) or event_condition.group(4))
+        kind = "Event condition" if field.startswith("event.filter.") else "Condition"
+        return f"{kind} {index + 1}"
     condition = _CONDITION.search(field)
     if condition:
         index, part = int(condition.group(1)), condition.group(2)
@@ -85,6 +111,14 @@ def plain_words(node: Node | None, field: str, message: str) -> str:
 
 
 def _advice(node: Node | None, field: str, message: str) -> str:
+    if message.startswith("is empty: "):  # "is empty: name the event to wait for"
+        return message.removeprefix("is empty: ")
+    if message == "the property is empty":
+        return "choose a property"
+    if "needs at_least or at_most" in message:
+        return "choose at least or at most a number of times"
+    if _EVENT_CONDITION.search(field):
+        return message
     condition = _CONDITION.search(field)
     if condition:
         return _condition_advice(node, int(condition.group(1)), condition.group(2), message)

@@ -205,7 +205,9 @@ class _Validator:
         # Deferred: validation_events imports this module's Problem and duration_problem.
         from journey_desktop.domain.validation_events import event_problems
 
-        self.problems.extend(event_problems(self.journey))
+        # In the window's words too, as every other problem.
+        self.problems.extend(self.problem(p.node, p.field, p.message, p.severity)
+                             for p in event_problems(self.journey))
         return ValidationResult(self.problems)
 
     def check_name(self) -> None:

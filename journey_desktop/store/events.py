@@ -33,6 +33,8 @@ from journey_desktop.store.read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
 
+SEEN_SAMPLE = 10_000  # the latest events the editor reads for names and properties
+
 
 @dataclass
 class EventImportResult:
@@ -155,6 +157,25 @@ class EventStore:
     def count(self) -> int:
         return int(self.db.execute_sql("SELECT count(*) FROM event").fetchone()[0])
 
+    def seen_names(self, sample: int = SEEN_SAMPLE) -> list[str]:
+        """The event names of the latest ``sample`` events, sorted: the editor's choices
+        (a sample, on the rowid range, so opening an editor never reads the whole table)."""
+        return [str(name) for (name,) in self.db.execute_sql(
+            "SELECT DISTINCT name FROM (SELECT name FROM event ORDER BY seq DESC LIMIT ?)"
+            " ORDER BY name", (int(sample),))]
+
+    def seen_properties(self, sample: int = SEEN_SAMPLE) -> list[str]:
+        """The property paths (``cartId``, ``cart.total``) of the latest ``sample`` events,
+        sorted, as conditions and placeholders address them after ``event.``/``matched.``."""
+        paths = {
+            _dotted(str(path)) for (path,) in self.db.execute_sql(
+                "SELECT DISTINCT t.fullkey FROM (SELECT properties FROM event ORDER BY seq DESC"
+                " LIMIT ?) AS e, json_tree(e.properties) AS t"
+                " WHERE t.type NOT IN ('object', 'array') AND t.fullkey NOT LIKE '%[%'",
+                (int(sample),))
+        }
+        return sorted(path for path in paths if path)
+
     def events_for(self, external_id: str) -> list[StoredEvent]:
         """A customer's events in time order (then import order), on the
         (external_id, name, occurred_at) index."""
@@ -166,6 +187,11 @@ class EventStore:
                 (external_id,),
             )
         ]
+
+
+def _dotted(fullkey: str) -> str:
+    """``$.cart."total"`` as ``cart.total``."""
+    return fullkey.removeprefix("$").lstrip(".").replace('"', "")
 
 
 def _properties(text: str | None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ AFTER_LAST_SECTION = "The command line"
 SECTION_WINDOW = FIRST_SECTION
 SECTION_ACTIVATE = "Activating a journey and loading its audience"
 SECTION_CUSTOMERS = "Customers"
+SECTION_EVENTS = "Events"
 SECTION_EVALUATOR = "The evaluator"
 SECTION_STATS = "Outbox and statistics"
 SECTION_FORECAST = "Forecast"

@@ -69,9 +69,10 @@ def test_a_file_that_is_not_events_is_one_line(cli, tmp_path):
     path = write(tmp_path, "customers.csv", "customerId,city\nC1,Madrid\n")
     result = cli("events", "import", str(path))
     assert result.code == 2 and result.out == ""
-    assert result.err == (f"journey-desktop: {path}: An events file needs columns for an event "
-                          "name (event or name), a timestamp (timestamp); this one has none "
-                          "for them.\n")
+    assert result.err == (f"journey-desktop: {path}: This looks like a list of customers "
+                          "(column customerId, no event or timestamp), not events: import it "
+                          "with Import customers… or Import audience… (journey-desktop "
+                          "customers import, audience import).\n")
 
 
 def test_rejects_path_is_checked_before_importing(cli, tmp_path, data_dir):

@@ -83,10 +83,10 @@ def test_preview_counts_names_and_time_range_and_keeps_samples(tmp_path):
 
 
 def test_csv_without_the_needed_columns_is_a_problem_in_words(tmp_path):
-    path = write(tmp_path, "e.csv", "userId,what,when\nu1,view,1740819600\n")
+    path = write(tmp_path, "e.csv", "userId,event,when\nu1,view,1740819600\n")
     preview = preview_events(path)
-    assert preview.problem == ("An events file needs columns for an event name (event or "
-                               "name), a timestamp (timestamp); this one has none for them.")
+    assert preview.problem == ("An events file needs columns for a timestamp (timestamp); "
+                               "this one has none for it.")
     with pytest.raises(CsvFileError):
         EventPlan.from_preview(preview)
 
@@ -204,3 +204,11 @@ def test_whole_chunks_and_row_by_row_read_the_same_events(tmp_path):
     assert none == [] and rejected[0] == 42
     assert fast == slow
     assert fast[1][1:5] == ("u1", "view", T0 + 1, {"n": "1", "code": "x"})
+
+
+def test_a_customers_file_is_told_it_is_one(tmp_path):
+    path = write(tmp_path, "c.csv", "customerId,city\nC1,Madrid\n")
+    assert preview_events(path).problem == (
+        "This looks like a list of customers (column customerId, no event or timestamp), not "
+        "events: import it with Import customers… or Import audience… (journey-desktop "
+        "customers import, audience import).")

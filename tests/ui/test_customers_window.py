@@ -162,3 +162,34 @@ def test_file_menu_opens_one_customers_window_where_it_was_closed(  # type: igno
     [again] = opened()
     assert again.height() == height
     qtbot.waitSignal(again.customer_shown, timeout=5000).wait()
+
+
+def test_timeline_shows_the_customers_events_among_runs_and_messages(  # type: ignore[no-untyped-def]
+        qtbot, customers, tmp_path) -> None:
+    from journey_desktop.domain.events_file import EventPlan, preview_events
+    from journey_desktop.store.events import EventStore
+
+    path = tmp_path / "events.csv"
+    path.write_text("customerId,event,timestamp,cartId\n"
+                    f"c-04,purchase,{NOW + 2 * DAY},A\n"  # latest first: shown by time
+                    f"c-04,cart_updated,{NOW - 600},A\n"
+                    f"c-04,app_open,{NOW + DAY // 2},\n"
+                    f"c-06,purchase,{NOW},B\n", encoding="utf-8")
+    EventStore().import_file(EventPlan.from_preview(preview_events(path)))
+    window = make_window(qtbot)
+    search(qtbot, window, "c-04")
+    select(qtbot, window, 0)
+    timeline = window.timeline_model
+    t = TimelineTableModel
+    assert [(timeline.index(r, t.COL_JOURNEY).data(), timeline.index(r, t.COL_EVENT).data())
+            for r in range(timeline.rowCount())] == [
+        ("", "Event: cart_updated"),
+        ("Welcome", "Entered"), ("Welcome", "Push message"),
+        ("Autumn", "Entered"), ("Autumn", "Push message"),
+        ("", "Event: app_open"),
+        ("Welcome", "Email message"), ("Autumn", "Email message"),
+        ("", "Event: purchase"),
+    ]
+    times = column(timeline, t.COL_TIME)
+    assert times == sorted(times)
+    assert timeline.index(0, t.COL_DETAIL).data() == "cartId: A"

@@ -161,3 +161,42 @@ def test_activate_with_these_options_carries_them_into_the_activation_dialog(
     assert activated == [promotion_draft]
     assert not window.activate_button.isVisible()
     assert not window.max_entries_edit.isEnabled()  # now the stored options, frozen
+
+
+def test_the_chosen_events_file_is_replayed_in_the_forecast(qtbot, repo, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QLabel
+
+    from journey_desktop.ui import prompts
+    from tests.store.test_evaluator_events import journey
+
+    journey_id = repo.create(journey({"name": "cart_updated", "who": "anyone"}))
+    window = make_window(qtbot, repo, journey_id)
+    window.days_spin.setValue(3)
+    run(qtbot, window)
+    assert "Messages: <b>0</b>" in window.totals_label.text()
+
+    path = tmp_path / "carts.jsonl"
+    path.write_text(
+        '{"userId": "ann", "event": "cart_updated", "timestamp": "2027-02-15T12:00:00+01:00", '
+        '"properties": {"cartId": "A"}}\n'
+        '{"userId": "bob", "event": "cart_updated", "timestamp": "2027-02-16T12:00:00+01:00", '
+        '"properties": {"cartId": "B"}}\n', encoding="utf-8")
+    asked: list[tuple[str, str]] = []
+
+    def ask_open_file(parent, title, folder, name_filter):  # type: ignore[no-untyped-def]
+        asked.append((title, name_filter))
+        return str(path)
+
+    monkeypatch.setattr(prompts, "ask_open_file", ask_open_file)
+    qtbot.mouseClick(window.events_chooser.choose_button, Qt.MouseButton.LeftButton)
+    assert asked and asked[0][0] == "Replay events from a file"
+    assert window.findChild(QLabel, "forecast_events_label").text() == "carts.jsonl"
+    run(qtbot, window)
+    assert "Messages: <b>2</b>" in window.totals_label.text()
+    qtbot.keyClicks(window.customer_search, "bob")
+    assert window.trace_label.text() == "Customer “bob”: 1 entry, 1 message in the forecast."
+    assert database.execute_sql("SELECT count(*) FROM event").fetchone()[0] == 0
+
+    qtbot.mouseClick(window.events_chooser.clear_button, Qt.MouseButton.LeftButton)
+    run(qtbot, window)
+    assert "Messages: <b>0</b>" in window.totals_label.text()

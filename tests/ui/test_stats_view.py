@@ -240,3 +240,28 @@ def test_nodes_in_flow_order_never_entered_and_waiting_now(qtbot, repo, tmp_path
     assert model.headerData(COL_WAITING, Qt.Orientation.Horizontal) == "Waiting now"
     assert figure(window, "never_entered") == "1"  # Otto signed up too long ago
     assert figure(window, "entered") == "3"
+
+
+def test_waits_for_an_event_show_matched_timed_out_and_late(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.store.evaluator_support import activate
+    from tests.store.test_evaluator_events import CART, HOUR, T0, ev, import_events, journey
+
+    welcome_id = repo.create(minimal_journey("No waits"))
+    window = make_window(qtbot, repo, welcome_id, now=T0)
+    assert not window.wait_table.isVisible()
+    window.close()
+
+    jid = activate(repo, journey({"name": "cart"}, nodes=CART), {"u1": {}, "u2": {}}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0, cartId="c1"),
+                             ev("u2", "cart", T0, cartId="c2"),
+                             ev("u2", "purchase", T0 + 600, cartId="c2", total=3)])
+    Evaluator(tz=MADRID).tick(T0 + 60)
+    Evaluator(tz=MADRID).tick(T0 + 2 * HOUR)  # u1's wait times out
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 900, cartId="c1", total=1)], "late.jsonl")
+    Evaluator(tz=MADRID).tick(T0 + 3 * HOUR)
+    window = make_window(qtbot, repo, jid, now=T0 + 3 * HOUR)
+    assert window.wait_table.isVisible()
+    model = window.wait_table.model()
+    assert [[model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)]] + [
+        [model.index(r, c).data() for c in range(4)] for r in range(model.rowCount())] == [
+        ["Wait for an event", "Matched", "Timed out", "Late"], ["hello", "1", "1", "1"]]

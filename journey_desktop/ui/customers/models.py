@@ -1,5 +1,6 @@
 """Table models of the customers window: a page of customers, one customer's fields, the
-journeys they belong to and their timeline. Rows come from ``store.customers``."""
+journeys they belong to and their timeline (events, runs, messages). Rows come from
+``store.customers``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from journey_desktop.store.customers import (
     RunItem,
     TimelineItem,
 )
+from journey_desktop.store.events import StoredEvent
 
 FIELD_COLUMNS = 3  # the customer list shows the ID and this many fields
 ID_TITLE = "Customer ID"
@@ -176,7 +178,7 @@ class MembershipTableModel(_RowsModel):
 
 
 class TimelineTableModel(_RowsModel):
-    """A customer's runs and messages, merged in time order."""
+    """A customer's events, runs and messages, merged in time order (SPEC §11)."""
 
     COL_TIME, COL_JOURNEY, COL_ENTRY, COL_EVENT, COL_DETAIL = range(5)
     HEADERS = {COL_TIME: "Time", COL_JOURNEY: "Journey", COL_ENTRY: "Entry",
@@ -186,9 +188,9 @@ class TimelineTableModel(_RowsModel):
     def __init__(self, parent: QObject | None = None, *, tz: dt.tzinfo | None = None) -> None:
         super().__init__(parent)
         self._tz = tz
-        self._rows: list[TimelineItem] = []
+        self._rows: list[TimelineItem | StoredEvent] = []
 
-    def set_items(self, items: list[TimelineItem]) -> None:
+    def set_items(self, items: list[TimelineItem | StoredEvent]) -> None:
         self.beginResetModel()
         self._rows = list(items)
         self.endResetModel()
@@ -196,9 +198,15 @@ class TimelineTableModel(_RowsModel):
     def _items(self) -> list[Any]:
         return self._rows
 
-    def _text(self, item: TimelineItem, column: int) -> str:
+    def _text(self, item: TimelineItem | StoredEvent, column: int) -> str:
         if column == self.COL_TIME:
             return engine.local_time_text(item.at, self._tz)
+        if isinstance(item, StoredEvent):  # shared by every journey: no journey, no entry
+            if column == self.COL_EVENT:
+                return f"Event: {item.name}"
+            if column == self.COL_DETAIL:
+                return ", ".join(f"{key}: {value}" for key, value in item.properties.items())
+            return ""
         if column == self.COL_JOURNEY:
             return item.journey
         if column == self.COL_ENTRY:

@@ -38,6 +38,7 @@ from journey_desktop.store.customers import (
     Membership,
     TimelineItem,
 )
+from journey_desktop.store.events import StoredEvent
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.customers.models import (
     CustomerListTableModel,
@@ -68,7 +69,7 @@ class CustomerDetail:
     external_id: str
     profile: CustomerProfile | None  # None: gone since the list was read
     memberships: list[Membership] = field(default_factory=list)
-    timeline: list[TimelineItem] = field(default_factory=list)
+    timeline: list[TimelineItem | StoredEvent] = field(default_factory=list)
 
 
 def _search_job(control: JobControl, prefix: str, after: str | None, limit: int,
@@ -85,7 +86,7 @@ def _detail_job(control: JobControl, external_id: str) -> CustomerDetail:
     if profile is None:
         return CustomerDetail(external_id, None)
     return CustomerDetail(external_id, profile, base.memberships(external_id),
-                          base.timeline(external_id).merged())
+                          base.timeline(external_id).with_events())
 
 
 def _table(name: str, model: object) -> QTableView:
@@ -211,7 +212,7 @@ class CustomersWindow(QMainWindow):
         top.setSizes([300, 420])
         details = QSplitter(Qt.Orientation.Vertical)
         details.addWidget(top)
-        details.addWidget(self._section("Timeline: runs and messages in time order",
+        details.addWidget(self._section("Timeline: events, runs and messages in time order",
                                         self.timeline_table))
         details.setSizes([260, 380])
         right = QWidget()

@@ -45,7 +45,8 @@ from journey_desktop.ui.editor.items import (
 from journey_desktop.ui.editor.layout import CARD_HEIGHT, CARD_WIDTH, ROW_HEIGHT
 from journey_desktop.ui.editor.summary import TYPE_LABELS, connection_label
 
-INSERTABLE_TYPES = ("wait", "condition", "split", "message")  # steps that go between two
+# Steps that go between two.
+INSERTABLE_TYPES = ("wait", "wait_event", "condition", "split", "message")
 
 
 class JourneyCanvas(QGraphicsView):

@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterable, Mapping
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from journey_desktop.domain.journey import Branch, Duration, Filter, Journey, Node
+from journey_desktop.domain.journey import (
+    EVENT_PREFIX,
+    MATCHED_PREFIX,
+    Branch,
+    Duration,
+    Filter,
+    Journey,
+    Node,
+)
 from journey_desktop.domain.validation import ValidationResult, validate
 from journey_desktop.ui.editor.summary import TYPE_LABELS
 
@@ -27,6 +35,9 @@ def new_node(node_type: str, node_id: str) -> Node:
     node = Node(id=node_id, type=node_type)
     if node_type == "wait":
         node.duration = Duration(1, "days")
+    elif node_type == "wait_event":
+        node.event = ""
+        node.timeout = Duration(1, "hours")
     elif node_type == "condition":
         node.filter = Filter("all", [])
     elif node_type == "split":
@@ -74,6 +85,8 @@ class JourneyDocument(QObject):
         taken_names: Iterable[str] = (),
         audience_columns: Mapping[str, str] | None = None,
         journey_id: int | None = None,
+        event_names: Iterable[str] = (),
+        event_properties: Iterable[str] = (),
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -82,6 +95,9 @@ class JourneyDocument(QObject):
         self.read_only = read_only
         self.taken_names = list(taken_names)
         self.audience_columns = dict(audience_columns) if audience_columns else None
+        # What the database's events hold, offered as choices (free text is kept too).
+        self.event_names = list(event_names)
+        self.event_properties = list(event_properties)
         self.undo_stack = QUndoStack(self)
         self.validation = ValidationResult()
         self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
@@ -97,6 +113,15 @@ class JourneyDocument(QObject):
 
     def columns(self) -> dict[str, str]:
         return dict(self.audience_columns or {})
+
+    def event_fields(self) -> list[str]:
+        """The event data a step can read (SPEC §11): ``event.x`` when the journey starts
+        on an event, ``matched.x`` when it waits for one, x the properties seen."""
+        nodes = self.journey.nodes
+        prefixes = [prefix for prefix, present in (
+            (EVENT_PREFIX, any(n.type == "entry" and n.trigger is not None for n in nodes)),
+            (MATCHED_PREFIX, any(n.type == "wait_event" for n in nodes))) if present]
+        return [prefix + name for prefix in prefixes for name in self.event_properties]
 
     def unique_id(self, node_type: str) -> str:
         taken = set(self.node_ids())

@@ -4,9 +4,9 @@ each with its field, operator and value as the document stores them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -68,7 +69,8 @@ def value_hint(op: str) -> str:
 
 
 class FilterEditorMixin(QScrollArea):
-    """The entry and condition nodes' filter: match all or any, one row per condition."""
+    """A node's filters: match all or any, one row per condition (a field's test, or the
+    customer's history of an event)."""
 
     document: JourneyDocument
     _refreshers: list[Callable[[Node], None]]
@@ -81,85 +83,115 @@ class FilterEditorMixin(QScrollArea):
 
     # --- filters ------------------------------------------------------------------------------
 
-    def _filter_section(self, node: Node, *, required: bool) -> QWidget:
+    def _filter_section(self, node: Node, *, required: bool, scope: FilterScope | None = None
+                        ) -> QWidget:
+        """The filter ``scope`` edits: the node's customer filter unless told otherwise."""
+        scope = scope or FilterScope(
+            fields=self._customer_fields(node), history=True,
+            caption="Customers who match" if required else "Who enters",
+            empty="Add at least one condition." if required
+            else "No condition: every customer of the audience enters.")
         box = QFrame()
-        box.setObjectName("filter_editor")
+        box.setObjectName(f"{scope.prefix}filter_editor")
         box.setFrameShape(QFrame.Shape.StyledPanel)
         column = QVBoxLayout(box)
         heading = QHBoxLayout()
-        caption = QLabel("Customers who match" if required else "Who enters")
+        caption = QLabel(scope.caption)
         caption.setStyleSheet("font-weight: 600;")
         heading.addWidget(caption)
 
         def put_match(n: Node, match: str) -> None:
-            if n.filter is None:
-                n.filter = Filter(match, [])
+            flt = scope.get(n)
+            if flt is None:
+                scope.put(n, Filter(match, []))
             else:
-                n.filter.match = match
+                flt.match = match
 
         heading.addWidget(
             self._combo(
-                "match_combo",
+                f"{scope.prefix}match_combo",
                 [("all conditions", "all"), ("any condition", "any")],
-                lambda n: n.filter.match if n.filter else "all",
+                lambda n: (scope.get(n) or Filter()).match,
                 put_match,
                 "Change match",
             ),
             1,
         )
         column.addLayout(heading)
-        conditions = node.filter.conditions if node.filter else []
+        flt = scope.get(node)
+        conditions = flt.conditions if flt else []
         if not conditions:
-            empty = QLabel(
-                "No condition: every customer of the audience enters."
-                if not required
-                else "Add at least one condition."
-            )
+            empty = QLabel(scope.empty)
             empty.setStyleSheet("color: #5f6368;")
             empty.setWordWrap(True)
             column.addWidget(empty)
-        for i in range(len(conditions)):
-            column.addLayout(self._condition_row(i, required))
+        for i, condition in enumerate(conditions):
+            if condition.is_history:
+                column.addLayout(self._history_row(i, scope))
+            else:
+                column.addLayout(self._condition_row(i, required, scope))
         add = QPushButton("Add condition")
-        add.setObjectName("add_condition_button")
+        add.setObjectName(f"{scope.prefix}add_condition_button")
 
         def add_condition(n: Node) -> None:
-            columns = self.document.columns()
-            field = next(iter(columns), "")
-            kind = columns.get(field)
+            field = next(iter(scope.fields), "")
+            kind = scope.fields.get(field)
             op = OPS_BY_TYPE[kind][0] if kind in OPS_BY_TYPE else "equals"
-            if n.filter is None:
-                n.filter = Filter("all", [])
-            n.filter.conditions.append(Condition(field, op, parse_value(op, "")))
+            _conditions(n, scope).append(Condition(field, op, parse_value(op, "")))
 
         add.clicked.connect(lambda: self._edit(add_condition, "Add condition"))
-        column.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        if scope.history:
+            history = QPushButton("Add history condition")
+            history.setObjectName(f"{scope.prefix}add_history_button")
+            history.setToolTip("Whether the customer did an event a number of times in the "
+                               "last days: \"has done purchase at least 1 time in the last "
+                               "30 days\"")
+
+            def add_history(n: Node) -> None:
+                name = next(iter(self.document.event_names), "")
+                _conditions(n, scope).append(
+                    Condition("", "", event=name, within_days=30, at_least=1))
+
+            history.clicked.connect(lambda: self._edit(add_history, "Add history condition"))
+            buttons.addWidget(history)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
         return box
 
-    def _condition_row(self, index: int, required: bool) -> QGridLayout:
+    def _customer_fields(self, node: Node) -> dict[str, str]:
+        """The fields a customer filter offers: the audience's columns, then the event
+        data a condition can read (``event.x``, ``matched.x``) where the journey has it."""
+        fields = self.document.columns()
+        if node.type == "condition":
+            fields.update(dict.fromkeys(self.document.event_fields(), ""))
+        return fields
+
+    def _condition_row(self, index: int, required: bool, scope: FilterScope) -> QGridLayout:
         grid = QGridLayout()
-        columns = self.document.columns()
+        columns = scope.fields
+        prefix = scope.prefix
         field_combo = QComboBox()
-        field_combo.setObjectName(f"condition_field_{index}")
+        field_combo.setObjectName(f"{prefix}condition_field_{index}")
         field_combo.setEditable(True)
         field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         line_edit = field_combo.lineEdit()
         assert line_edit is not None  # the combo is editable
-        line_edit.setPlaceholderText("field")
+        line_edit.setPlaceholderText(scope.field_hint)
         for column_name in columns:
             field_combo.addItem(column_name)
         op_combo = QComboBox()
-        op_combo.setObjectName(f"condition_op_{index}")
+        op_combo.setObjectName(f"{prefix}condition_op_{index}")
         value_edit = QLineEdit()
-        value_edit.setObjectName(f"condition_value_{index}")
+        value_edit.setObjectName(f"{prefix}condition_value_{index}")
         remove = QToolButton()
-        remove.setObjectName(f"remove_condition_{index}")
+        remove.setObjectName(f"{prefix}remove_condition_{index}")
         remove.setText("✕")
         remove.setToolTip("Remove this condition")
 
         def condition(n: Node) -> Condition:
-            assert n.filter is not None
-            return n.filter.conditions[index]
+            return _conditions(n, scope)[index]
 
         def put_field(text: str) -> None:
             def change(n: Node) -> None:
@@ -170,7 +202,7 @@ class FilterEditorMixin(QScrollArea):
                     c.op = OPS_BY_TYPE[kind][0]
                     c.value = parse_value(c.op, value_text(c.value))
 
-            self._edit(change, "Change condition field", f"conditions[{index}].field")
+            self._edit(change, "Change condition field", f"{prefix}conditions[{index}].field")
 
         def put_op(_i: int) -> None:
             op = op_combo.currentData()
@@ -189,13 +221,10 @@ class FilterEditorMixin(QScrollArea):
                 c = condition(n)
                 c.value = parse_value(c.op, text)
 
-            self._edit(change, "Change condition value", f"conditions[{index}].value")
+            self._edit(change, "Change condition value", f"{prefix}conditions[{index}].value")
 
         def remove_condition(n: Node) -> None:
-            assert n.filter is not None
-            n.filter.conditions.pop(index)
-            if not n.filter.conditions and not required:
-                n.filter = None
+            _remove_condition(n, scope, index, required)
 
         field_combo.currentTextChanged.connect(put_field)
         op_combo.currentIndexChanged.connect(put_op)
@@ -203,9 +232,10 @@ class FilterEditorMixin(QScrollArea):
         remove.clicked.connect(lambda: self._edit(remove_condition, "Remove condition"))
 
         def refresh(n: Node) -> None:
-            if n.filter is None or index >= len(n.filter.conditions):
+            conditions = _conditions_or_none(n, scope)
+            if conditions is None or index >= len(conditions) or conditions[index].is_history:
                 return
-            c = n.filter.conditions[index]
+            c = conditions[index]
             if field_combo.currentText() != c.field:
                 field_combo.setCurrentText(c.field)
             kind = columns.get(c.field)
@@ -225,7 +255,7 @@ class FilterEditorMixin(QScrollArea):
             if kind:
                 field_combo.setToolTip(f"{kind} column")
             else:
-                field_combo.setToolTip("not a column of the audience" if columns else "")
+                field_combo.setToolTip(scope.unknown_tip if columns else "")
 
         self._refreshers.append(refresh)
         grid.addWidget(field_combo, 0, 0)
@@ -235,3 +265,123 @@ class FilterEditorMixin(QScrollArea):
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         return grid
+
+    def _history_row(self, index: int, scope: FilterScope) -> QGridLayout:
+        """"has done [purchase] [at least] [1] times in the last [30] days"."""
+        prefix = scope.prefix
+        grid = QGridLayout()
+        event_combo = QComboBox()
+        event_combo.setObjectName(f"{prefix}condition_event_{index}")
+        event_combo.setEditable(True)
+        event_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        event_combo.addItems(self.document.event_names)
+        count_op = QComboBox()
+        count_op.setObjectName(f"{prefix}condition_count_op_{index}")
+        count_op.addItem("at least", "at_least")
+        count_op.addItem("at most", "at_most")
+        count = QSpinBox()
+        count.setObjectName(f"{prefix}condition_count_{index}")
+        count.setRange(0, 1_000_000)
+        count.setSuffix(" times")
+        days = QSpinBox()
+        days.setObjectName(f"{prefix}condition_within_days_{index}")
+        days.setRange(1, 36_500)
+        days.setSuffix(" days")
+        remove = QToolButton()
+        remove.setObjectName(f"{prefix}remove_condition_{index}")
+        remove.setText("✕")
+        remove.setToolTip("Remove this condition")
+
+        def change(text: str, merge: str | None, apply: Callable[[Condition], None]) -> None:
+            def edit(n: Node) -> None:
+                apply(_conditions(n, scope)[index])
+
+            self._edit(edit, text, merge and f"{prefix}conditions[{index}].{merge}")
+
+        def put_event(name: str) -> None:
+            change("Change history event", "event",
+                   lambda c: setattr(c, "event", name.strip()))
+
+        def put_count(*_args: object) -> None:
+            key, number = count_op.currentData(), count.value()
+
+            def apply(c: Condition) -> None:
+                c.at_least = number if key == "at_least" else None
+                c.at_most = number if key == "at_most" else None
+
+            change("Change history count", "count", apply)
+
+        def put_days(value: int) -> None:
+            change("Change history days", "within_days",
+                   lambda c: setattr(c, "within_days", value))
+
+        event_combo.currentTextChanged.connect(put_event)
+        count_op.currentIndexChanged.connect(put_count)
+        count.valueChanged.connect(put_count)
+        days.valueChanged.connect(put_days)
+        remove.clicked.connect(lambda: self._edit(
+            lambda n: _remove_condition(n, scope, index, False), "Remove condition"))
+
+        def refresh(n: Node) -> None:
+            conditions = _conditions_or_none(n, scope)
+            if conditions is None or index >= len(conditions):
+                return
+            c = conditions[index]
+            if event_combo.currentText() != (c.event or ""):
+                event_combo.setCurrentText(c.event or "")
+            key = "at_most" if c.at_least is None and c.at_most is not None else "at_least"
+            count_op.setCurrentIndex(count_op.findData(key))
+            number = c.at_most if key == "at_most" else c.at_least
+            if isinstance(number, (int, float)) and count.value() != int(number):
+                count.setValue(int(number))
+            if isinstance(c.within_days, (int, float)) and days.value() != int(c.within_days):
+                days.setValue(int(c.within_days))
+
+        self._refreshers.append(refresh)
+        grid.addWidget(QLabel("has done"), 0, 0)
+        grid.addWidget(event_combo, 0, 1, 1, 2)
+        grid.addWidget(remove, 0, 3)
+        grid.addWidget(count_op, 1, 0)
+        grid.addWidget(count, 1, 1)
+        grid.addWidget(QLabel("in the last"), 1, 2)
+        grid.addWidget(days, 2, 1)
+        grid.setColumnStretch(1, 1)
+        return grid
+
+
+@dataclass
+class FilterScope:
+    """Which filter of a node an editor section edits and what it offers: the customer
+    filter (the default), an entry event's or a wait's property filter (``prefix`` names
+    its inputs apart, as ``problem_inputs`` finds them)."""
+
+    get: Callable[[Node], Filter | None] = lambda n: n.filter
+    put: Callable[[Node, Filter | None], None] = lambda n, f: setattr(n, "filter", f)
+    prefix: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    history: bool = False
+    caption: str = "Customers who match"
+    empty: str = "Add at least one condition."
+    field_hint: str = "field"
+    unknown_tip: str = "not a column of the audience"
+
+
+def _conditions_or_none(node: Node, scope: FilterScope) -> list[Condition] | None:
+    flt = scope.get(node)
+    return flt.conditions if flt is not None else None
+
+
+def _conditions(node: Node, scope: FilterScope) -> list[Condition]:
+    """The scope's conditions, made on first use (a new filter matches all)."""
+    flt = scope.get(node)
+    if flt is None:
+        flt = Filter("all", [])
+        scope.put(node, flt)
+    return flt.conditions
+
+
+def _remove_condition(node: Node, scope: FilterScope, index: int, required: bool) -> None:
+    conditions = _conditions(node, scope)
+    conditions.pop(index)
+    if not conditions and not required:
+        scope.put(node, None)

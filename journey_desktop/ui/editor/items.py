@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the canvas holds its items; they only call back into it
 TYPE_COLORS = {
     "entry": "#2e7d32",
     "wait": "#b26a00",
+    "wait_event": "#c2185b",
     "condition": "#1565c0",
     "split": "#6a1b9a",
     "message": "#00796b",

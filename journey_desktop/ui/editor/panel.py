@@ -43,7 +43,7 @@ from journey_desktop.domain.problem_words import CONTENT_LABELS
 from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
-from journey_desktop.ui.editor.filter_editor import FilterEditorMixin
+from journey_desktop.ui.editor.event_forms import EventFormsMixin
 from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.placeholders import PlaceholderMixin
 from journey_desktop.ui.editor.preview import MessagePreview
@@ -57,7 +57,7 @@ def _branch_field(index: int) -> str:
     return f"branches[{index}].next"
 
 
-class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
+class PropertiesPanel(PlaceholderMixin, EventFormsMixin):
     """Edits the selected node through the document's undoable commands."""
 
     def __init__(self, document: JourneyDocument, parent: QWidget | None = None) -> None:
@@ -145,14 +145,17 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
     def _shape(self, node: Node | None) -> tuple[Any, ...]:
         if node is None:
             return ("none",)
+        trigger_filter = node.trigger.filter if node.trigger else None
         return (
             node.id,
             node.type,
             node.channel,
             node.filter is not None,
-            len(node.filter.conditions) if node.filter else 0,
+            tuple(c.is_history for c in node.filter.conditions) if node.filter else (),
             len(node.branches),
             tuple(self.document.node_ids()),
+            node.trigger is not None,
+            len(trigger_filter.conditions) if trigger_filter else -1,
         )
 
     def _rebuild(self, node: Node | None) -> None:
@@ -378,6 +381,7 @@ class PropertiesPanel(PlaceholderMixin, FilterEditorMixin):
     # --- forms per type -----------------------------------------------------------------------
 
     def _build_entry(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
+        layout.addWidget(self._trigger_section(node))
         layout.addWidget(self._filter_section(node, required=False))
         next_form = QFormLayout()
         next_form.addRow("Then", self._target_combo("next_combo", "next", node))

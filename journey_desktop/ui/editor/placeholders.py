@@ -1,5 +1,6 @@
-"""The properties panel's placeholders: {{column}} from the audience or a built-in,
-inserted where the cursor was in the message text used last."""
+"""The properties panel's placeholders: {{column}} from the audience, event data
+(``event.x``, ``matched.x``) or a built-in, inserted where the cursor was in the message
+text used last."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLineEdit, QMenu, QPlainTextEdit, QScrollArea, QToolButton
 
 from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
+from journey_desktop.domain.journey import EVENT_PREFIX
 from journey_desktop.ui.editor.document import JourneyDocument
 
 
@@ -39,6 +41,13 @@ class PlaceholderMixin(QScrollArea):
         for column, kind in columns.items():
             if column not in BUILTIN_PLACEHOLDERS:  # the built-in wins when rendering
                 self._add_placeholder_action(menu, column, kind)
+        event_fields = self.document.event_fields()
+        if event_fields:
+            menu.addSection("Event data")
+            for name in event_fields:
+                about = ("the event that started the run" if name.startswith(EVENT_PREFIX)
+                         else "the event the wait matched")
+                self._add_placeholder_action(menu, name, about)
         menu.addSection("Built in")
         for name, about in BUILTIN_PLACEHOLDERS.items():
             self._add_placeholder_action(menu, name, about)

@@ -18,7 +18,11 @@ OUTLINE_STYLE = (
     f'*[problem="error"] {{ border: 2px solid {ERROR_COLOR}; border-radius: 4px; }}'
     f'*[problem="warning"] {{ border: 2px solid {WARNING_COLOR}; border-radius: 4px; }}'
 )
-_CONDITION = re.compile(r"conditions\[(\d+)\]\.(field|op|value)$")
+_CONDITION = re.compile(
+    r"conditions\[(\d+)\](?:\.(field|op|value|event|within_days|at_least|at_most))?$")
+# A history condition's count, whichever bound it has, is one input.
+_CONDITION_PARTS = {None: "count", "at_least": "count", "at_most": "count"}
+TRIGGER_FILTER = "event.filter"  # the entry event's property filter: its inputs' prefix
 _BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent)$")
 _NAMES = {
     "id": "node_id_edit",
@@ -35,6 +39,20 @@ _NAMES = {
     "filter": "add_condition_button",
     "filter.conditions": "add_condition_button",
     "filter.match": "match_combo",
+    # customer events (SPEC §11)
+    "event": "event_name_combo",
+    "timeout": "timeout_value",
+    "timeout.value": "timeout_value",
+    "timeout.unit": "timeout_unit",
+    "same": "same_combo",
+    "event.name": "trigger_name_combo",
+    "event.who": "who_combo",
+    "event.max_age": "max_age_value",
+    "event.max_age.value": "max_age_value",
+    "event.max_age.unit": "max_age_unit",
+    "event.filter": "trigger_add_condition_button",
+    "event.filter.conditions": "trigger_add_condition_button",
+    "event.filter.match": "trigger_match_combo",
 }
 
 
@@ -42,7 +60,9 @@ def input_name(field: str) -> str:
     """The object name of the panel's input for a node's field path."""
     condition = _CONDITION.search(field)
     if condition:
-        return f"condition_{condition.group(2)}_{condition.group(1)}"
+        prefix = "trigger_" if field.startswith(TRIGGER_FILTER + ".") else ""
+        part = _CONDITION_PARTS.get(condition.group(2), condition.group(2))
+        return f"{prefix}condition_{part}_{condition.group(1)}"
     branch = _BRANCH.match(field)
     if branch:
         kind = "next" if branch.group(2) == "next" else "percent"

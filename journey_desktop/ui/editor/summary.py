@@ -17,6 +17,7 @@ from journey_desktop.domain.journey import (
 TYPE_LABELS = {
     "entry": "Entry",
     "wait": "Wait",
+    "wait_event": "Wait for event",
     "condition": "Condition",
     "split": "Split",
     "message": "Message",
@@ -79,6 +80,8 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
     without a filter says who enters, from the journey's ``audience``."""
     if node.type == "entry":
         text = filter_text(node.filter)
+        if node.trigger is not None:
+            return trigger_text(node) + (f", when {text}" if text else "")
         if text:
             return f"When {text}"
         if audience == AUDIENCE_ALL:
@@ -91,6 +94,8 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
         if node.at_time:
             text += f", then at {node.at_time}"
         return text
+    if node.type == "wait_event":
+        return wait_event_text(node)
     if node.type == "condition":
         text = filter_text(node.filter)
         return f"If {text}" if text else "If … (no condition yet)"
@@ -108,6 +113,28 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
     if node.type == "exit":
         return "The run ends"
     return node.type
+
+
+def _event_with_filter(name: str, flt: Filter | None) -> str:
+    text = filter_text(flt)
+    return f"{name or '…'} where {text}" if text else (name or "… (no event yet)")
+
+
+def trigger_text(node: Node) -> str:
+    """"On cart_updated where total greater than 50" (an entry that starts on an event)."""
+    assert node.trigger is not None
+    return "On " + _event_with_filter(node.trigger.name, node.trigger.filter)
+
+
+def wait_event_text(node: Node) -> str:
+    """"Wait up to 1 hour for purchase with the same cartId"."""
+    timeout = node.timeout
+    text = (f"Wait up to {_plural(timeout.value, timeout.unit)}" if timeout is not None
+            else "Wait (no timeout)")
+    text += " for " + _event_with_filter(node.event or "", node.filter)
+    if node.same:
+        text += f" with the same {node.same}"
+    return text
 
 
 def connection_label(node: Node, field: str) -> str:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.store.customers import CustomerBase
+from journey_desktop.store.events import EventStore
 from journey_desktop.store.repository import (
     JourneyRepository,
     RepositoryError,
@@ -36,10 +37,11 @@ from journey_desktop.ui.editor.problems import ProblemListModel
 from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
-PALETTE_TYPES = ("entry", "wait", "condition", "split", "message", "exit")
+PALETTE_TYPES = ("entry", "wait", "wait_event", "condition", "split", "message", "exit")
 PALETTE_TIPS = {
     "entry": "Where a run starts (one per journey), with an optional filter",
     "wait": "Pause for a duration, optionally until a time of day",
+    "wait_event": "Wait for an event (a purchase) up to a timeout: yes if it came, no if not",
     "condition": "Branch on the customer's fields: yes or no",
     "split": "Random A/B split by percent",
     "message": "Send a push, email, SMS, in-app or WhatsApp message",
@@ -69,6 +71,7 @@ class EditorWindow(LaunchMixin):
         self.status = stored.status
         self.removed = False
         journey = stored.journey
+        events = EventStore()
         self.document = JourneyDocument(
             journey,
             read_only=not stored.editable,
@@ -77,6 +80,8 @@ class EditorWindow(LaunchMixin):
             # placeholder picker offers them and an unknown placeholder is flagged.
             audience_columns=stored.audience_columns or CustomerBase().known_fields() or None,
             journey_id=journey_id,
+            event_names=events.seen_names(),
+            event_properties=events.seen_properties(),
             parent=self,
         )
         if any(node.position is None for node in journey.nodes):

@@ -75,6 +75,7 @@ from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.forecast.chart import draw_chart
+from journey_desktop.ui.forecast.events_chooser import EventsFileChooser
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
 from journey_desktop.ui.forecast.models import ForecastDaysTableModel, ForecastTraceTableModel
 from journey_desktop.ui.guide import SECTION_FORECAST, add_help
@@ -167,6 +168,8 @@ class ForecastWindow(QWidget):
             row.addWidget(text)
             row.addWidget(widget)
         row.addWidget(QLabel("messages a day"))
+        self.events_chooser = EventsFileChooser(self)
+        row.addWidget(self.events_chooser)
         row.addStretch(1)
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
@@ -393,6 +396,7 @@ class ForecastWindow(QWidget):
                 "tick_interval": SettingsRepository().tick_interval(),
                 "max_per_day": self.max_per_day_spin.value(),
                 "source": source_path(),
+                "events": self.events_chooser.path,
             }
         except (ForecastError, RepositoryError) as exc:
             self._show_status(str(exc), error=True)

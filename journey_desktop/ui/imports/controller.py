@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QWidget,
 )
 
@@ -33,8 +34,8 @@ from journey_desktop.ui.imports.preview_dialog import ImportPreviewDialog
 from journey_desktop.ui.imports.progress_dialog import ImportProgressDialog
 from journey_desktop.ui.imports.result_dialog import ImportResultDialog
 from journey_desktop.ui.imports.target import (
-    CSV_FILTER,
     LAST_FOLDER_KEY,
+    AnyTarget,
     ImportTarget,
 )
 
@@ -82,7 +83,7 @@ class ImportController(QObject):
         self._repo = repo
         self._journey_id = journey_id
         self._settings = settings if settings is not None else QSettings()
-        self._target = ImportTarget(journey_id)
+        self._target: AnyTarget = ImportTarget(journey_id)
         self._path = ""
         self._plan: ImportPlan | None = None
         self._mode = ADD
@@ -90,7 +91,7 @@ class ImportController(QObject):
         self.preview_dialog: ImportPreviewDialog | None = None
         self.progress_dialog: ImportProgressDialog | None = None
         self.result_dialog: ImportResultDialog | None = None
-        self.result: ImportResult | None = None
+        self.result: Any = None  # ImportResult, or EventImportResult for events
 
     def _parent_widget(self) -> QWidget | None:
         parent = self.parent()
@@ -107,35 +108,41 @@ class ImportController(QObject):
             self._end()
             return
         if self._target.key in ImportController._running:
-            what = ("An audience is already being imported into" if self._target.is_audience
-                    else "Customers are already being imported into")
-            prompts.show_error(self._parent_widget(), title, f"{what} {self._target.into}.")
+            prompts.show_error(self._parent_widget(), title, self._target.busy)
             self._end()
             return
         if path is None:
             path = prompts.ask_open_file(
                 self._parent_widget(), f"{title} into {self._target.into}",
-                self.last_folder(), CSV_FILTER)
+                self.last_folder(), self._target.file_filter)
             if not path:
                 self._end()
                 return
         self._path = path
         self._settings.setValue(LAST_FOLDER_KEY, str(Path(path).resolve().parent))
+        dialog = self._open_preview(path)
+        if dialog is None:
+            self._end()
+            return
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._on_preview_accepted)
+        dialog.rejected.connect(self._end)
+        self.preview_dialog = dialog  # type: ignore[assignment]
+        dialog.open()
+
+    def _open_preview(self, path: str) -> QDialog | None:
+        """The preview of ``path``, not yet shown; None when the user was told why not."""
+        title = self._target.title
         try:
             preview = preview_csv(path)
         except CsvFileError as exc:
             prompts.show_error(self._parent_widget(), title,
                                f"{Path(path).name} cannot be imported.\n\n{exc}")
-            self._end()
-            return
+            return None
         audience = (0 if self._journey_id is None
                     else AudienceStore(self._repo).count(self._journey_id))
-        dialog = ImportPreviewDialog(preview, self._target, audience, self._parent_widget())
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._on_preview_accepted)
-        dialog.rejected.connect(self._end)
-        self.preview_dialog = dialog
-        dialog.open()
+        assert isinstance(self._target, ImportTarget)
+        return ImportPreviewDialog(preview, self._target, audience, self._parent_widget())
 
     def _check_journey(self) -> bool:
         """Name the target journey; False (the user told why) when it takes no import."""
@@ -213,14 +220,19 @@ class ImportController(QObject):
         if self.progress_dialog is not None:
             self.progress_dialog.set_progress(int(rows or 0), done, total)
 
+    def _announce(self, result: Any) -> None:
+        """Tell the window what a committed import changed."""
+        if self._journey_id is None:
+            self.customers_imported.emit()
+        else:
+            self.audience_imported.emit(self._journey_id)
+
     @Slot(object)
-    def _on_import_finished(self, result: ImportResult) -> None:
+    def _on_import_finished(self, result: Any) -> None:
         self._finish_worker()
         self.result = result
-        if result.committed and self._journey_id is None:
-            self.customers_imported.emit()
-        elif result.committed:
-            self.audience_imported.emit(self._journey_id)
+        if result.committed:
+            self._announce(result)
         dialog = ImportResultDialog(result, self._path, self._target, self._parent_widget())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._end)

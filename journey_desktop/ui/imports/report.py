@@ -19,7 +19,7 @@ from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.imports.controller import ImportController
 from journey_desktop.ui.imports.report_dialogs import ReportPreviewDialog, ReportResultDialog
-from journey_desktop.ui.imports.target import LAST_FOLDER_KEY, ImportTarget
+from journey_desktop.ui.imports.target import EVENTS_FILTER, LAST_FOLDER_KEY, ImportTarget
 
 REPORT_FILTER = "Delivery reports (*.csv *.jsonl *.ndjson *.json *.txt);;All files (*)"
 
@@ -43,6 +43,18 @@ class DeliveryReportTarget(ImportTarget):
     @property
     def unchanged(self) -> str:
         return "no message's status changed"
+
+    @property
+    def busy(self) -> str:
+        return "A delivery report is already being applied."
+
+    @property
+    def file_filter(self) -> str:
+        return EVENTS_FILTER.replace("Events files", "Delivery reports")
+
+    @property
+    def result_title(self) -> str:
+        return "Delivery report"
 
 
 def report_job(control: JobControl, path: str, tz: dt.tzinfo | None) -> ReportResult:

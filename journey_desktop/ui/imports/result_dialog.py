@@ -22,22 +22,57 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.store.audience import REPLACE, ImportResult
+from journey_desktop.store.events import EventImportResult
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
 from journey_desktop.ui import prompts
 from journey_desktop.ui.imports.models import MisfitTableModel, RejectTableModel
 from journey_desktop.ui.imports.target import (
-    ImportTarget,
+    AnyTarget,
 )
+
+
+def _count_lines(result: ImportResult | EventImportResult) -> list[tuple[str, str, int]]:
+    """(key, title, count) of what the import did: customers (SPEC §4) or events (§11)."""
+    if isinstance(result, EventImportResult):
+        lines = [
+            ("read", "Lines read", result.read),
+            ("added", "Events added", result.added),
+            ("duplicates", "Duplicates (already stored, or earlier in the file)",
+             result.duplicates),
+            ("rejected", "Rejected lines", result.rejected),
+        ]
+        if result.blank:
+            lines.append(("blank", "Blank lines skipped", result.blank))
+        if result.not_fitting:
+            lines.append(("not_fitting", "Property values that do not fit their column's type "
+                          "(not set)", result.not_fitting))
+        return lines
+    lines = [
+        ("read", "Rows read", result.read),
+        ("added", "Customers added", result.added),
+        ("updated", "Customers updated", result.updated),
+        ("duplicates", "Duplicates in the file (the last row of each ID was kept)",
+         result.duplicates),
+        ("rejected", "Rejected rows", result.rejected),
+    ]
+    if result.mode == REPLACE:
+        lines.append(("removed", "Customers removed (not in the file)", result.removed))
+    if result.blank:
+        lines.append(("blank", "Blank lines skipped", result.blank))
+    if result.misfits.count:
+        lines.append(("not_fitting", "Values that do not fit their column's type (not set)",
+                      result.misfits.count))
+    return lines
 
 
 class ImportResultDialog(QDialog):
     """The counts of SPEC §4 and the rejected rows, which can be saved as CSV."""
 
-    def __init__(self, result: ImportResult, csv_path: str, target: ImportTarget,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, result: ImportResult | EventImportResult, csv_path: str,
+                 target: AnyTarget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("import_result_dialog")
-        self.setWindowTitle("Audience import" if target.is_audience else "Customer import")
+        self.setWindowTitle(target.result_title)
         self._result = result
         self._csv_path = Path(csv_path)
         file_name = self._csv_path.name
@@ -55,21 +90,7 @@ class ImportResultDialog(QDialog):
         grid = QFormLayout()
         grid.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         grid.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        lines = [
-            ("read", "Rows read", result.read),
-            ("added", "Customers added", result.added),
-            ("updated", "Customers updated", result.updated),
-            ("duplicates", "Duplicates in the file (the last row of each ID was kept)",
-             result.duplicates),
-            ("rejected", "Rejected rows", result.rejected),
-        ]
-        if result.mode == REPLACE:
-            lines.append(("removed", "Customers removed (not in the file)", result.removed))
-        if result.blank:
-            lines.append(("blank", "Blank lines skipped", result.blank))
-        if result.misfits.count:
-            lines.append(("not_fitting", "Values that do not fit their column's type (not set)",
-                          result.misfits.count))
+        lines = _count_lines(result)
         for key, title, value in lines:
             label = QLabel(f"{value:,}")
             label.setObjectName(f"count_{key}")
@@ -99,7 +120,7 @@ class ImportResultDialog(QDialog):
             self.rejects_view = view
 
         self.misfits_view: QTableView | None = None
-        if result.misfits.count:
+        if isinstance(result, ImportResult) and result.misfits.count:
             shown = len(result.misfits.kept)
             note = "" if shown == result.misfits.count else f" (the first {shown:,})"
             layout.addWidget(QLabel(f"Values not set because they do not fit their column's "
@@ -123,7 +144,7 @@ class ImportResultDialog(QDialog):
         self.save_rejects_button.clicked.connect(self._on_save_rejects_clicked)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.resize(620, 460 if result.rejected or result.misfits.count else 260)
+        self.resize(620, 460 if result.rejected or self.misfits_view is not None else 260)
         self.finished.connect(self._on_finished)
 
     def _listing(self, name: str, model: QAbstractTableModel) -> QTableView:

@@ -91,6 +91,7 @@ class MainWindowBase(QMainWindow):
     action_import_customers: QAction
     action_import_delivery_report: QAction
     action_report: QAction
+    action_import_events: QAction
     action_quit: QAction
     action_about: QAction
     action_find: QAction

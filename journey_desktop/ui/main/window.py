@@ -287,6 +287,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         file_menu.addAction(self.action_customers)
         file_menu.addAction(self.action_import_customers)
         file_menu.addAction(self.action_import_delivery_report)
+        file_menu.addAction(self.action_import_events)
         file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
@@ -345,6 +346,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.action_import_delivery_report.triggered.connect(
             self._on_import_delivery_report_triggered)
         self.action_report.triggered.connect(self._on_report_triggered)
+        self.action_import_events.triggered.connect(self._on_import_events_triggered)
         self.action_quit.triggered.connect(self.close)
         self.action_about.triggered.connect(self._on_about_triggered)
         self.action_guide.triggered.connect(self._on_guide_triggered)

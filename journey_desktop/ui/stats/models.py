@@ -1,4 +1,5 @@
-"""The per-node table of a journey's statistics: reach and share, sortable."""
+"""The per-node tables of a journey's statistics: reach and share, sortable; the waits
+for an event, matched, timed out and late."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from journey_desktop.store.stats import WaitEventCounts
 from journey_desktop.ui.editor.summary import TYPE_LABELS
 from journey_desktop.ui.icons import icon
 
@@ -95,3 +97,46 @@ class NodeStatsProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
 
+
+
+WAIT_HEADERS = ("Wait for an event", "Matched", "Timed out", "Late")
+
+
+class WaitEventStatsTableModel(QAbstractTableModel):
+    """One row per ``wait_event`` node, in flow order: how many waits the event ended
+    (matched), how many the timeout ended, and events that came after it (late, SPEC §11)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, int, int, int]] = []
+
+    def set_counts(self, counts: dict[str, WaitEventCounts]) -> None:
+        self.beginResetModel()
+        self._rows = [(node, c.matched, c.timed_out, c.late) for node, c in counts.items()]
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(WAIT_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(WAIT_HEADERS)):
+            return WAIT_HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        value = self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return value if isinstance(value, str) else f"{value:,}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return icon("node-wait_event")
+        return None

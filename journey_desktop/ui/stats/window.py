@@ -56,6 +56,7 @@ from journey_desktop.ui.stats.models import (
     COL_WAITING,
     NodeStatsProxy,
     NodeStatsTableModel,
+    WaitEventStatsTableModel,
 )
 from journey_desktop.ui.stats.panels import DeliveryPanel, PlanPanel
 
@@ -247,6 +248,20 @@ class StatsWindow(QMainWindow):
         nodes_layout.setContentsMargins(0, 0, 0, 0)
         nodes_layout.addWidget(nodes_caption)
         nodes_layout.addWidget(self.node_table, 1)
+        self.wait_model = WaitEventStatsTableModel(self)
+        self.wait_table = QTableView()
+        self.wait_table.setObjectName("stats_wait_event_table")
+        self.wait_table.setModel(self.wait_model)
+        self.wait_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.wait_table.verticalHeader().setVisible(False)
+        self.wait_table.setToolTip(
+            "Matched: the event came before the timeout. Timed out: it did not. Late: it was "
+            "imported after the timeout had fired, and changed nothing.")
+        self.wait_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch)
+        self.wait_table.setMaximumHeight(150)
+        self.wait_table.hide()  # shown for journeys that wait for an event
+        nodes_layout.addWidget(self.wait_table)
 
         self.entries_chart = DayChart("stats_entries_chart", "Entries per day", stacked=False)
         self.messages_chart = DayChart("stats_messages_chart", "Messages per day by channel",
@@ -316,6 +331,8 @@ class StatsWindow(QMainWindow):
         nodes = [(node.id, node.type) for node in engine.step_order(stored.journey)]
         self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered,
                                    self.stats.waiting)
+        self.wait_model.set_counts(self.stats.wait_events)
+        self.wait_table.setVisible(bool(self.stats.wait_events))
         self.show_on_canvas_button.setEnabled(True)
         self.day_counts = snapshot.day_counts
         self._show_charts(snapshot.days)

@@ -94,6 +94,9 @@ class ActionsMixin(MainWindowBase):
         self.action_report = a("action_report", "Journey &report…", "report",
                                tip="Save one row per customer and entry of the selected "
                                    "journey as CSV")
+        self.action_import_events = a(
+            "action_import_events", "Import &events…",
+            tip="Add customer events from a CSV or JSON Lines file, for every journey")
         self.action_quit = a("action_quit", "&Quit", shortcut=QKeySequence.StandardKey.Quit)
         self.action_about = a("action_about", f"&About {APP_NAME}")
         self.action_guide = a("action_guide", "&User guide",

@@ -1,6 +1,6 @@
 """Imports from the window: an audience into the selected journey (or a CSV dropped on its
-row), customers into the customer base, a delivery report into the outbox. The flows
-themselves live in ``ui.imports``."""
+row), customers into the customer base, events, a delivery report into the outbox. The
+flows themselves live in ``ui.imports``."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.main.base import MainWindowBase
 
 if TYPE_CHECKING:  # imported when first used: a faster start
-    from journey_desktop.ui.imports import ImportController
+    from journey_desktop.ui.imports import EventsImportController, ImportController
     from journey_desktop.ui.imports.report import ReportImportController
 
 
 class ImportActionsMixin(MainWindowBase):
-    """Import audience, Import customers, Import delivery report and the CSV dropped on
-    a row."""
+    """Import audience, Import customers, Import events, Import delivery report and the CSV
+    dropped on a row."""
 
     @Slot()
     def _on_import_audience_triggered(self) -> None:
@@ -84,6 +84,18 @@ class ImportActionsMixin(MainWindowBase):
     @Slot()
     def _on_delivery_report_imported(self) -> None:
         self.child_windows.tell_changed(None, DELIVERY_REPORT_CHANGE)
+
+    @Slot()
+    def _on_import_events_triggered(self) -> None:
+        self.import_events()
+
+    def import_events(self, path: str | None = None) -> EventsImportController:
+        """Run the events import flow (File → Import events…); the evaluator's next check
+        takes the new events."""
+        from journey_desktop.ui.imports import run_events_import_flow
+
+        return run_events_import_flow(self, self.repository, path,
+                                      settings=self.settings.qsettings)
 
     @Slot(int, str)
     def _on_table_csv_dropped(self, journey_id: int, path: str) -> None:

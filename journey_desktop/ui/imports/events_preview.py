@@ -1,0 +1,244 @@
+"""The preview before an events import (SPEC §11): the format as detected, the columns and
+what each is read as, the event names with their counts, the time range, the first events
+and rejects. Nothing is written until Import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from journey_desktop.domain import engine
+from journey_desktop.domain.audience_csv import COLUMN_TYPE_LABELS
+from journey_desktop.domain.events_file import (
+    CSV,
+    JSON_LINES,
+    EventPlan,
+    EventSample,
+    EventsPreview,
+)
+from journey_desktop.ui.common.colours import ERROR_COLOR
+from journey_desktop.ui.common.formatting import count_text
+from journey_desktop.ui.guide import SECTION_EVENTS, add_help
+from journey_desktop.ui.imports.models import RejectTableModel
+from journey_desktop.ui.imports.target import EventsTarget, _size_text
+
+
+class _ListModel(QAbstractTableModel):
+    """A read-only table of tuples with fixed titles."""
+
+    TITLES: tuple[str, ...] = ()
+    RIGHT: frozenset[int] = frozenset()
+
+    def __init__(self, rows: list[tuple[Any, ...]], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows = rows
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.TITLES)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.TITLES)):
+            return self.TITLES[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.RIGHT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class EventNamesTableModel(_ListModel):
+    """Each event name of the file with how many events it has, the most frequent first."""
+
+    TITLES = ("Event", "Events")
+    RIGHT = frozenset({1})
+
+
+class EventSamplesTableModel(_ListModel):
+    """The first events as they will be stored."""
+
+    TITLES = ("Line", "Customer", "Event", "Time", "Properties")
+    RIGHT = frozenset({0})
+
+
+def column_roles(preview: EventsPreview) -> list[str]:
+    """Each column with what the import reads it as: "userId (customer ID)", "total
+    (number)"."""
+    if preview.format == JSON_LINES:  # the keys of a Segment track call
+        roles: dict[str | None, str] = {"userId": "customer ID", "event": "event name",
+                                        "timestamp": "time", "messageId": "message ID"}
+    else:
+        roles = {preview.id_column: "customer ID", preview.event_column: "event name",
+                 preview.timestamp_column: "time", preview.message_id_column: "message ID"}
+    shown = []
+    for name in preview.columns:
+        role = roles.get(name)
+        if role is None and preview.format == CSV:
+            kind = preview.types.get(name)
+            role = COLUMN_TYPE_LABELS.get(kind, kind).lower() if kind else None
+            role = f"property, {role}" if role else "property"
+        shown.append(f"{name} ({role})" if role else name)
+    return shown
+
+
+def time_range_text(preview: EventsPreview, tz: dt.tzinfo | None = None) -> str:
+    """"2026-03-01 10:00 to 2026-03-02 18:30", local time; blank when nothing was read."""
+    if preview.first_at is None or preview.last_at is None:
+        return ""
+    first = engine.local_time_text(preview.first_at, tz)
+    last = engine.local_time_text(preview.last_at, tz)
+    return first if first == last else f"{first} to {last}"
+
+
+class EventsPreviewDialog(QDialog):
+    """Shows how an events file will be read; Import is enabled when it can be."""
+
+    def __init__(self, preview: EventsPreview, target: EventsTarget,
+                 parent: QWidget | None = None, *, tz: dt.tzinfo | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("import_preview_dialog")
+        self.setWindowTitle(f"{target.title} into {target.into}")
+        self._preview = preview
+        name = Path(preview.path).name
+        self.file_label = QLabel(f"{name} — {_size_text(preview.size)}")
+        self.file_label.setObjectName("file_label")
+        self.file_label.setStyleSheet("QLabel { font-weight: 600; }")
+
+        facts = QFormLayout()
+        facts.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.format_label = self._fact(facts, "format_label", "Format", preview.format_label)
+        self.columns_label = self._fact(facts, "columns_label", "Columns",
+                                        ", ".join(column_roles(preview)))
+        read = (f"the first {count_text(preview.read, 'line', 'lines')}" if preview.truncated
+                else count_text(preview.read, "line", "lines"))
+        events = preview.read - preview.rejected
+        self.read_label = self._fact(
+            facts, "read_label", "Read",
+            f"{read}: {count_text(events, 'event', 'events')}, "
+            f"{count_text(preview.rejected, 'rejected line', 'rejected lines')}")
+        self.time_range_label = self._fact(facts, "time_range_label", "Time range",
+                                           time_range_text(preview, tz) or "—")
+
+        names = sorted(preview.names.items(), key=lambda item: (-item[1], item[0]))
+        self.names_view = self._table(
+            "event_names_table",
+            EventNamesTableModel([(n, f"{c:,}") for n, c in names], self))
+        self.samples_view = self._table("event_samples_table", EventSamplesTableModel(
+            [_sample_row(s, tz) for s in preview.samples], self))
+        tables = QHBoxLayout()
+        names_box = QVBoxLayout()
+        names_box.addWidget(QLabel("Event names"))
+        names_box.addWidget(self.names_view, 1)
+        samples_box = QVBoxLayout()
+        samples_box.addWidget(QLabel("The first events"))
+        samples_box.addWidget(self.samples_view, 1)
+        tables.addLayout(names_box, 1)
+        tables.addLayout(samples_box, 3)
+
+        self.rejects_label = QLabel()
+        self.rejects_view: QTableView | None = None
+        if preview.rejects:
+            shown = len(preview.rejects)
+            note = "" if shown == preview.rejected else f" (the first {shown:,})"
+            self.rejects_label.setText(f"Lines that will be rejected{note}:")
+            self.rejects_view = self._table("rejects_table",
+                                            RejectTableModel(preview.rejects, self))
+            self.rejects_view.setMaximumHeight(140)
+        self.rejects_label.setVisible(self.rejects_view is not None)
+
+        self.problem_label = QLabel(preview.problem or "")
+        self.problem_label.setObjectName("problem_label")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; font-weight: 600; }}")
+        self.problem_label.setVisible(bool(preview.problem))
+
+        self.buttons = QDialogButtonBox()
+        self.import_button = self.buttons.addButton("Import",
+                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button.setObjectName("import_button")
+        self.import_button.setEnabled(preview.problem is None)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        for button in (self.import_button, cancel):  # only a click starts an import
+            button.setDefault(False)
+            button.setAutoDefault(False)
+        add_help(self, SECTION_EVENTS, self.buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.file_label)
+        layout.addLayout(facts)
+        layout.addLayout(tables, 1)
+        layout.addWidget(self.rejects_label)
+        if self.rejects_view is not None:
+            layout.addWidget(self.rejects_view)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+        self.resize(900, 600)
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        self.import_button.setDefault(False)
+
+    @property
+    def preview(self) -> EventsPreview:
+        return self._preview
+
+    def plan(self) -> EventPlan:
+        """What the import reads; CsvFileError when the file cannot be imported."""
+        return EventPlan.from_preview(self._preview)
+
+    def _fact(self, form: QFormLayout, name: str, title: str, text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(f"{title}:", label)
+        return label
+
+    def _table(self, name: str, model: QAbstractTableModel) -> QTableView:
+        view = QTableView()
+        view.setObjectName(name)
+        view.setModel(model)
+        view.verticalHeader().setVisible(False)
+        view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.resizeColumnsToContents()
+        return view
+
+
+def _sample_row(sample: EventSample, tz: dt.tzinfo | None) -> tuple[Any, ...]:
+    return (sample.line, sample.external_id, sample.name,
+            engine.local_time_text(sample.occurred_at, tz), sample.properties)
