@@ -147,6 +147,8 @@ def common_times(values: list[str]) -> list[int] | None:
     calls; None otherwise (``parse_timestamp`` then reads each, and says what is wrong)."""
     joined = "\n".join(values) + "\n"
     ms: list[int]
+    if joined.count("\n") != len(values):  # a cell holding a line break: read one by one
+        return None
     if _SECONDS_COLUMN.fullmatch(joined):
         ms = list(map(mul, map(int, values), repeat(1000)))
     elif _MILLISECONDS_COLUMN.fullmatch(joined):
