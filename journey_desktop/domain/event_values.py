@@ -37,6 +37,7 @@ _EPOCH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # A time followed by a zone name: "2025-03-01 10:00 Europe/Madrid" or "...[Europe/Madrid]".
 _NAMED_ZONE = re.compile(r"(.+?)(?:\s+([A-Za-z][\w+\-/]*)|\[([^\]]+)\])")
 NO_TIMESTAMP = "no timestamp"
+MESSAGE_KEY_PREFIX = "m:"  # an event's key from its messageId (SQL twin: sqlite_bulk)
 
 
 # --- timestamps ----------------------------------------------------------------------------
@@ -121,7 +122,7 @@ def canonical_properties(properties: dict[str, Any]) -> str:
 def event_key(message_id: str, external_id: str, name: str, ms: int, canonical: str) -> str:
     """The event's key: its messageId, else the hash of what it says (see the module)."""
     if message_id:
-        return "m:" + message_id
+        return MESSAGE_KEY_PREFIX + message_id
     text = f"{len(external_id)}:{external_id}{len(name)}:{name}{ms}:{canonical}"
     return "h:" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -146,6 +147,8 @@ def common_times(values: list[str]) -> list[int] | None:
     calls; None otherwise (``parse_timestamp`` then reads each, and says what is wrong)."""
     joined = "\n".join(values) + "\n"
     ms: list[int]
+    if joined.count("\n") != len(values):  # a cell holding a line break: read one by one
+        return None
     if _SECONDS_COLUMN.fullmatch(joined):
         ms = list(map(mul, map(int, values), repeat(1000)))
     elif _MILLISECONDS_COLUMN.fullmatch(joined):

@@ -15,11 +15,14 @@ it. Why 2000 rows: preparing the statement grows faster than its rows (5 ms for 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
 from journey_desktop.domain.audience_csv import CustomerBatch
+from journey_desktop.domain.event_values import MESSAGE_KEY_PREFIX
 from journey_desktop.domain.events_file import EventBatch
 from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import ACTIVE
@@ -263,12 +266,48 @@ def count_missing(journey_id: int, id_batches: Iterable[list[str]]) -> int:
     return int(missing)
 
 
+class ColumnsInsert:
+    """An INSERT of rows handed over as columns, ``ROWS_PER_STATEMENT`` rows to a statement
+    (fewer when SQLite allows fewer parameters). Parameters are numbered by column (k values
+    of the first column, then k of the second, ...), so a statement's values are a few list
+    slices joined, with no Python per row. ``constants``: SQL appended to every row.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, head: str, columns: int, tail: str = "",
+                 constants: str = "") -> None:
+        self._conn = conn
+        self._columns = columns
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._k = k = max(1, min(ROWS_PER_STATEMENT, limit // columns))
+
+        def row(i: int, rows: int) -> str:
+            slots = ", ".join(f"?{i + rows * c}" for c in range(columns))
+            return f"({slots}{constants})"
+
+        self._single = head + row(1, 1) + tail
+        self._multi = head + ", ".join(row(i, k) for i in range(1, k + 1)) + tail
+
+    def write(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Insert the rows, in order; every column as long as the first."""
+        assert len(columns) == self._columns
+        k, count = self._k, len(columns[0])
+        whole = count - count % k
+        if whole:
+            self._conn.executemany(self._multi, [
+                list(chain.from_iterable(column[i : i + k] for column in columns))
+                for i in range(0, whole, k)
+            ])
+        if whole < count:
+            self._conn.executemany(self._single, zip(*(c[whole:] for c in columns),
+                                                     strict=True))
+
+
 class EventInsert:
     """Inserts events inside the caller's transaction, in file order (their seq), each
     stored once: ``ON CONFLICT (event_key) DO NOTHING`` keeps the first of a key, from the
     database or earlier in the file, and the connection's change count says how many were
-    new. Parameters are numbered by column (k keys, then k IDs, ...), so a statement's
-    values are a few list slices joined, with no Python per row.
+    new. Rows come as columns (``write``) or from a SELECT (``insert_select``, for events
+    the database already holds the makings of).
 
     A large import into a small table first drops the secondary indexes and builds them
     again at the end (``defer_indexes``, ``finish``), in the same transaction: a customer's
@@ -279,6 +318,9 @@ class EventInsert:
 
     COLUMNS = 5
     DEFER_MIN_ROWS = 100_000  # below this, keeping the indexes up is quick anyway
+    _HEAD = (f"INSERT INTO {_EVENT} (event_key, external_id, name, occurred_at, properties,"
+             " imported_at, import_id) ")
+    _TAIL = " ON CONFLICT (event_key) DO NOTHING"
 
     def __init__(self, now: int, import_id: int) -> None:
         self._conn = _connection()
@@ -286,39 +328,35 @@ class EventInsert:
             "SELECT seq FROM sqlite_sequence WHERE name = ?", (_EVENT,)).fetchone()
         self.stored = int(last[0]) if last else 0  # events ever stored, about
         self._deferred: list[str] = []  # CREATE statements of the dropped indexes
-        limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._k = k = max(1, min(ROWS_PER_STATEMENT, limit // self.COLUMNS))
-        head = (f"INSERT INTO {_EVENT} (event_key, external_id, name, occurred_at, properties,"
-                " imported_at, import_id) VALUES ")
-        tail = " ON CONFLICT (event_key) DO NOTHING"
-
-        def row(i: int, rows: int) -> str:
-            slots = ", ".join(f"?{i + rows * c}" for c in range(self.COLUMNS))
-            return f"({slots}, {int(now)}, {int(import_id)})"
-
-        self._single = head + row(1, 1) + tail
-        self._multi = head + ", ".join(row(i, k) for i in range(1, k + 1)) + tail
+        self._stamp = f", {int(now)}, {int(import_id)}"
+        self._rows = ColumnsInsert(self._conn, self._HEAD + "VALUES ", self.COLUMNS,
+                                   self._TAIL, self._stamp)
         self.written = 0
         self.added = 0
 
     def write(self, batch: EventBatch) -> None:
         """Insert a batch's events in order; counts those that were new."""
-        keys, ids, names, times, properties = columns = (
-            batch.keys, batch.ids, batch.names, batch.times, batch.properties)
-        k = self._k
-        whole = len(batch) - len(batch) % k
         before = self._conn.total_changes
-        if whole:
-            self._conn.executemany(self._multi, [
-                [*keys[i : i + k], *ids[i : i + k], *names[i : i + k], *times[i : i + k],
-                 *properties[i : i + k]]
-                for i in range(0, whole, k)
-            ])
-        if whole < len(batch):
-            self._conn.executemany(self._single, zip(*(c[whole:] for c in columns),
-                                                     strict=True))
+        self._rows.write((batch.keys, batch.ids, batch.names, batch.times, batch.properties))
         self.added += self._conn.total_changes - before
         self.written += len(batch)
+
+    def insert_select(self, *, message_id: str, external_id: str, name: str,
+                      occurred_at: str, properties: str, source: str,
+                      params: Sequence[Any] = (), rows: int) -> None:
+        """Insert, in ``source``'s order, the events a SELECT makes: one SQL expression per
+        column (``occurred_at`` in UTC seconds, ``properties`` a JSON text) and ``source``
+        its ``FROM ... WHERE ... [ORDER BY ...]`` (a WHERE is needed: ON CONFLICT follows).
+        Each event is keyed by its ``message_id`` as ``event_values.event_key`` keys an
+        event with one. ``rows``: how many the SELECT gives, to decide on the indexes."""
+        if self.worth_deferring(rows):
+            self.defer_indexes()
+        before = self._conn.total_changes
+        self._conn.execute(
+            f"{self._HEAD}SELECT '{MESSAGE_KEY_PREFIX}' || ({message_id}), {external_id},"
+            f" {name}, {occurred_at}, {properties}{self._stamp} {source}{self._TAIL}", params)
+        self.added += self._conn.total_changes - before
+        self.written += rows
 
     def worth_deferring(self, remaining: int) -> bool:
         """Whether rebuilding the indexes beats keeping them up for ``remaining`` more rows:

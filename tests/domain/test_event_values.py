@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from journey_desktop.domain.event_values import event_key, parse_timestamp
+from journey_desktop.domain.event_values import common_times, event_key, parse_timestamp
 
 MADRID = dt.timezone(dt.timedelta(hours=1))  # fixed: the tests do not depend on the host's zone
 T0 = int(dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC).timestamp())
@@ -57,3 +57,9 @@ def test_keys_message_id_or_content_hash_never_collide():
     assert event_key("", "u1", "view", 1, "{}") == hashed
     assert event_key("", "u1", "view", 2, "{}") != hashed
     assert event_key("", "u1v", "iew", 1, "{}") != hashed  # fields cannot run together
+
+
+def test_a_column_with_a_line_break_in_a_cell_is_left_to_be_read_one_by_one():
+    # Joined, "1747224000\n1747224000" looked like two epoch numbers: int() then failed.
+    assert common_times(["1747224000", "1747224000\n1747224000"]) is None
+    assert common_times(["1747224000", "1747224001"]) == [1747224000000, 1747224001000]

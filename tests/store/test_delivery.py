@@ -226,3 +226,13 @@ def test_plan_against_actual_names_the_day_they_part_and_the_import(repo):
     assert plan.summary() == (
         "The journey parts from its forecast on 2025-05-13: 1 customer of its audience was "
         "imported after activation (from 2025-05-13).")
+
+
+def test_a_timestamp_cell_with_a_line_break_is_rejected_not_a_crash(repo, tmp_path):
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    result = import_report(report(tmp_path, [(ids["c0"], "opened", "1747224000"),
+                                             (ids["c1"], "opened", "1747224000\n1747224000")]))
+    assert (result.applied, result.rejected) == (1, 1)
+    assert [r.line for r in result.listed] == [4]  # the record ends on the 4th line
+    assert reached(journey_id)["opened"] == 1

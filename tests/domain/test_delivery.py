@@ -1,0 +1,62 @@
+"""Reading delivery reports (SPEC §15): a report read as columns gives what reading it line
+by line gives, and message ids are read the same either way."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from journey_desktop.domain.delivery import (
+    MAX_DETAIL_CHARS,
+    ReportReader,
+    parse_message_id,
+    parse_message_ids,
+)
+
+DBID = "0123456789ab"
+
+
+@pytest.mark.parametrize("texts", [
+    [f"{DBID}-1", f"{DBID}-0042", f"{DBID}-{'9' * 18}"],  # all this database's: read as columns
+    [f"{DBID}-1", f"{DBID}-{'9' * 19}", f"{DBID}-", "feedfacecafe-3", f"{DBID}-1-2"],
+    [f"{DBID}-1", f"{DBID}-2\n3", f"{DBID}-x"],  # a line break joined would look like two ids
+    ["", "-", "12"],
+])
+def test_message_ids_are_read_as_one_by_one(texts):
+    assert parse_message_ids(texts, DBID) == [parse_message_id(t, DBID) for t in texts]
+
+
+def read(path, size):
+    with ReportReader(str(path), DBID) as reader:
+        batches = list(reader.batches(size))
+        rejected = sorted((r.line, r.reason) for r in reader.rejects.kept)
+    got = [(line, mid, oid, status, at, detail) for b in batches
+           for line, mid, oid, status, at, detail in zip(
+               b.lines, b.message_ids, b.outbox_ids, b.statuses, b.times, b.details,
+               strict=True)]
+    return got, rejected, reader.read
+
+
+def test_a_report_reads_the_same_in_clean_chunks_and_in_chunks_with_rejects(tmp_path):
+    rows = [[f" {DBID}-{n} ", " Opened ", f"{1747224000 + n}", "x" * (MAX_DETAIL_CHARS + n)]
+            for n in range(1, 7)]
+    rows[3] = [f"{DBID}-4", "read", "1747224004", ""]  # rejected: unknown status
+    rows.insert(5, ["", "", "", ""])  # blank: skipped
+    rows.append([f"{DBID}-9", "clicked", '1747224000\n1747224000', ""])  # rejected
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["message_id", "status", "timestamp", "detail"], *rows])
+    whole = read(path, 1000)  # one chunk, with rejects: read line by line
+    in_pairs = read(path, 2)  # lines 2-3 and 4-5 clean (read as columns), the rest not
+    assert in_pairs == whole
+    got, rejected, count = whole
+    assert [(line, oid, status, at, len(detail)) for line, _, oid, status, at, detail in got] == [
+        (2, 1, "opened", 1747224001, MAX_DETAIL_CHARS),
+        (3, 2, "opened", 1747224002, MAX_DETAIL_CHARS),
+        (4, 3, "opened", 1747224003, MAX_DETAIL_CHARS),
+        (6, 5, "opened", 1747224005, MAX_DETAIL_CHARS),
+        (8, 6, "opened", 1747224006, MAX_DETAIL_CHARS),
+    ]
+    # The record with a line break in a cell ends on line 10 (its line in the rejects file).
+    assert [line for line, _ in rejected] == [5, 10] and count == 7
