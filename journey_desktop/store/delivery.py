@@ -272,8 +272,8 @@ def node_delivery(journey_id: int, db: Database | None = None) -> list[NodeDeliv
     db = _db(db)
     rows: dict[tuple[str, str], NodeDelivery] = {}
     for node, channel, written in db.execute_sql(
-            "SELECT node, channel, count(*) FROM outbox WHERE journey_id = ?"
-            " GROUP BY node, channel", (journey_id,)):
+            "SELECT node, channel, written FROM message_count WHERE journey_id = ?",
+            (journey_id,)):
         rows[(node, channel)] = NodeDelivery(node, channel, written)
     for node, channel, status, count in db.execute_sql(
             "SELECT node, channel, status, sum(count) FROM delivery_count WHERE journey_id = ?"

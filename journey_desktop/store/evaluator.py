@@ -623,6 +623,20 @@ class Evaluator:
             )
         return stop_invalid
 
+    @staticmethod
+    def _count_written(conn: sqlite3.Connection, keys: tuple[int, str, str], written: int,
+                       summary: TickSummary) -> None:
+        """Count the messages just written, per node, in the same transaction."""
+        if written <= 0:
+            return
+        summary.messages += written
+        conn.execute(
+            "INSERT INTO message_count (journey_id, node, channel, written) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (journey_id, node, channel) DO UPDATE"
+            " SET written = written + excluded.written",
+            (*keys, written),
+        )
+
     def _write_messages(self, conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
                         summary: TickSummary, source: str | None = None,
                         source_params: list[Any] | None = None) -> None:
@@ -668,7 +682,7 @@ class Evaluator:
                 "WHERE true ON CONFLICT DO NOTHING",
                 (*keys, *params, now, *(source_params or [])),
             )
-            summary.messages += max(0, cursor.rowcount)
+            self._count_written(conn, keys, cursor.rowcount, summary)
             return
         # Rendered once per row in a subquery that is never flattened, then measured.
         held_back = self._functions.sms_too_long
@@ -683,7 +697,7 @@ class Evaluator:
             "ON CONFLICT DO NOTHING",
             (*keys, now, *params, *(source_params or [])),
         )
-        summary.messages += max(0, cursor.rowcount)
+        self._count_written(conn, keys, cursor.rowcount, summary)
         too_long = self._functions.sms_too_long - held_back
         if too_long:
             summary.sms_too_long += too_long

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -234,6 +234,21 @@ def _v6_delivery(db: Database, _path: Path | None) -> None:
         db.execute_sql(sql)
 
 
+def _v7_message_counts(db: Database, _path: Path | None) -> None:
+    """Messages written per node, counted once from the outbox; the evaluator keeps them."""
+    db.execute_sql(
+        'CREATE TABLE "message_count" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+        ' "channel" TEXT NOT NULL, "written" INTEGER NOT NULL,'
+        ' PRIMARY KEY ("journey_id", "node", "channel"), FOREIGN KEY ("journey_id")'
+        ' REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID'
+    )
+    db.execute_sql(
+        "INSERT INTO message_count (journey_id, node, channel, written)"
+        " SELECT journey_id, node, channel, count(*) FROM outbox"
+        " GROUP BY journey_id, node, channel"
+    )
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -244,6 +259,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     4: _v4_events,
     5: _v5_event_runs,
     6: _v6_delivery,
+    7: _v7_message_counts,
 }
 
 

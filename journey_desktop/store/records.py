@@ -268,6 +268,21 @@ class WaitEventCountRecord(BaseRecord):
         without_rowid = True
 
 
+class MessageCountRecord(BaseRecord):
+    """Messages written per message node (and its channel): kept by the evaluator in the
+    transaction that writes them, so statistics read a few rows, not the outbox."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    node = TextField()
+    channel = TextField()
+    written = IntegerField(default=0)
+
+    class Meta:
+        table_name = "message_count"
+        primary_key = CompositeKey("journey", "node", "channel")
+        without_rowid = True
+
+
 class DeliveryRecord(BaseRecord):
     """A status a delivery report gave a message (SPEC §15), once per (message, status).
 
@@ -355,6 +370,7 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     EventQueueRecord,
     WaitTimeoutRecord,
     WaitEventCountRecord,
+    MessageCountRecord,
     DeliveryRecord,
     DeliveryCountRecord,
     ForecastDayRecord,

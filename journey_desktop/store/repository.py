@@ -37,6 +37,7 @@ from journey_desktop.store.evaluator_events import start_mark
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
+    MessageCountRecord,
     NodeVisitRecord,
     OutboxRecord,
     ProfileRecord,
@@ -398,7 +399,8 @@ class JourneyRepository:
         """Delete a journey with its audience, runs and outbox (confirmation is the caller's)."""
         with write_transaction(database):
             counts = self.removal_counts(journey_id)
-            for model in (OutboxRecord, NodeVisitRecord, RunRecord, MemberRecord):
+            for model in (OutboxRecord, MessageCountRecord, NodeVisitRecord, RunRecord,
+                          MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
         return counts

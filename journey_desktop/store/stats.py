@@ -117,8 +117,8 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
                 stats.stopped_by_reason.get(reason or state, 0) + count
             )
     for channel, count in db.execute_sql(
-        "SELECT channel, count(*) FROM outbox WHERE journey_id = ? GROUP BY channel "
-        "ORDER BY channel",
+        "SELECT channel, sum(written) FROM message_count WHERE journey_id = ?"
+        " GROUP BY channel ORDER BY channel",
         (journey_id,),
     ):
         stats.messages[channel] = count

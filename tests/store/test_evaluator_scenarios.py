@@ -274,3 +274,19 @@ def test_node_counts_count_customers_once_however_often_they_re_enter(repo):
     assert stats.customers_entered == 3
     assert stats.nodes == {"start": 3, "daily_offer": 3, "end": 3}
     assert stats.to_json()["nodes"] == {"start": 3, "daily_offer": 3, "end": 3}
+
+
+def test_messages_written_per_node_are_counted_as_the_outbox_holds_them(repo):
+    from journey_desktop.store.db import database
+
+    start = local(2026, 3, 2, 9)
+    customers = {f"c{i}": {"firstName": f"N{i}"} for i in range(7)}
+    journey_id = activate(repo, journey_from(two_messages_a_day_apart()), customers, start)
+    evaluator = Evaluator(tz=MADRID, batch_size=3)  # several batches per node
+    tick_days(evaluator, start, 3)
+    evaluator.tick(start)  # a re-run writes nothing and counts nothing
+    rows = outbox(journey_id)
+    counted = dict(database.execute_sql(
+        "SELECT node, written FROM message_count WHERE journey_id = ?", (journey_id,)))
+    assert counted == dict(Counter(node for _, _, node, *_ in rows)) == {"hello": 7, "again": 7}
+    assert journey_stats(journey_id).messages == dict(Counter(row[3] for row in rows))

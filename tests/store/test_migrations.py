@@ -232,3 +232,14 @@ def test_upgraded_database_applies_a_delivery_report(data_dir, tmp_path):
         assert import_report(report).applied == 1
     finally:
         close_store()
+
+
+def test_upgrade_from_6_counts_the_messages_written_per_node(data_dir):
+    path = _old_database(data_dir, 6)
+    expected = _rows(path, "SELECT journey_id, node, channel, count(*) FROM outbox"
+                           " GROUP BY journey_id, node, channel ORDER BY 1, 2, 3")
+    assert expected  # the dump holds messages
+    open_store(data_dir)
+    close_store()
+    assert _rows(path, "SELECT journey_id, node, channel, written FROM message_count"
+                       " ORDER BY 1, 2, 3") == expected
