@@ -169,34 +169,59 @@ def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int)
 def rank_due_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRules,
                      now: int) -> int:
     """The queued entry events due at ``now`` into ``temp.jd_ev``, each customer's in
-    timestamp order (then import order) as ``rnk`` 1, 2, …; rows numbered in rank order, so
-    that a batch never holds two events of one customer. Returns how many."""
+    timestamp order (then import order) as ``rnk`` 1, 2, …; rows numbered in rank order, then
+    customer order, so that a batch never holds two events of one customer. Returns how many.
+
+    Most customers have one due event: the rows are read once in customer order (by the
+    queue's key when every queued event is due) and only the customers with several are
+    ranked, their later events moved after all first ones.
+    """
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_ev (id INTEGER PRIMARY KEY, ext TEXT NOT NULL,"
         " seq INTEGER NOT NULL, at INTEGER NOT NULL, rnk INTEGER NOT NULL)"
     )
     conn.execute("DELETE FROM temp.jd_ev")
     assert rules.trigger is not None
-    return int(conn.execute(
-        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT ext, seq, at, rnk FROM ("
-        " SELECT external_id AS ext, seq, occurred_at AS at, row_number() OVER ("
-        "  PARTITION BY external_id ORDER BY occurred_at, seq) AS rnk"
-        f" FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'"
-        " AND occurred_at <= ?) ORDER BY rnk, ext",
-        (journey_id, now),
+    (latest,) = conn.execute(
+        f"SELECT max(occurred_at) FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'",
+        (journey_id,),
+    ).fetchone()
+    if latest is None:
+        return 0
+    # Future-dated events wait in the queue: then the due ones are found by their time.
+    due_sql, due_params = ("", ()) if latest <= now else (" AND occurred_at <= ?", (now,))
+    count = int(conn.execute(
+        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT external_id, seq, occurred_at, 1"
+        f" FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'{due_sql}"
+        " ORDER BY external_id, occurred_at, seq",
+        (journey_id, *due_params),
     ).rowcount)
+    # A customer's later events are the rows that follow a row of the same customer.
+    later = ("SELECT a.id FROM temp.jd_ev a JOIN temp.jd_ev p ON p.id = a.id - 1"
+             " AND p.ext = a.ext WHERE a.id <= ?")
+    if count and conn.execute(f"SELECT EXISTS ({later})", (count,)).fetchone()[0]:
+        conn.execute(
+            "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT ext, seq, at, rnk FROM ("
+            " SELECT ext, seq, at, row_number() OVER (PARTITION BY ext ORDER BY id) AS rnk"
+            " FROM temp.jd_ev WHERE ext IN (SELECT ext FROM temp.jd_ev WHERE id IN"
+            f" ({later}))) WHERE rnk > 1 ORDER BY rnk, ext",
+            (count,),
+        )
+        conn.execute(f"DELETE FROM temp.jd_ev WHERE id IN ({later})", (count,))
+    return count
 
 
-def next_entry_batch(conn: sqlite3.Connection, after: int, size: int) -> int | None:
-    """The last row of the next batch after row ``after``: rows of one rank only."""
+def next_entry_batch(conn: sqlite3.Connection, after: int, size: int) -> tuple[int, int]:
+    """The last row of the next batch after row ``after`` (rows of one rank only) and how
+    many rows it holds; (0, 0) when none is left."""
     row = conn.execute("SELECT rnk FROM temp.jd_ev WHERE id > ? ORDER BY id LIMIT 1",
                        (after,)).fetchone()
     if row is None:
-        return None
-    (last,) = conn.execute(
-        "SELECT max(id) FROM (SELECT id FROM temp.jd_ev WHERE id > ? AND rnk = ?"
+        return 0, 0
+    last, count = conn.execute(
+        "SELECT max(id), count(*) FROM (SELECT id FROM temp.jd_ev WHERE id > ? AND rnk = ?"
         " ORDER BY id LIMIT ?)", (after, row[0], size)).fetchone()
-    return int(last)
+    return int(last), int(count)
 
 
 def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rules: EventRules,
