@@ -155,7 +155,6 @@ class Evaluator:
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
-        self._started_at = 0  # a new run's start when no event started it
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -296,18 +295,17 @@ class Evaluator:
         return engine.wait_end(int(earliest), seconds, last.at_time, self.tz) > now
 
     def _insert_walked_runs(self, conn: sqlite3.Connection, plan: _Plan) -> int:
-        """The new runs of ``temp.jd_walk`` as walked; started at the event's timestamp
-        for an event entry, else at their first due time."""
+        """The new runs of ``temp.jd_walk`` as walked, started when they were put there
+        (``started``: the event's timestamp for an event entry, else the tick's now)."""
         return int(conn.execute(
             "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
             " due_at, started_at, ended_at, end_reason, path, event_seq, matched_seq,"
             " wait_since) "
             "SELECT ?, ext, entry_number, state, node,"
-            " CASE WHEN state = ? THEN due END,"
-            " coalesce((SELECT e.occurred_at FROM event e WHERE e.seq = event_seq), ?),"
+            " CASE WHEN state = ? THEN due END, started,"
             " ended, reason, path, event_seq, matched_seq, since"
             " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
-            (plan.id, IN_PROGRESS, self._started_at),
+            (plan.id, IN_PROGRESS),
         ).rowcount)
 
     def _check_entries(self, conn: sqlite3.Connection, plan: _Plan, now: int,
@@ -402,12 +400,12 @@ class Evaluator:
                 started = self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
             elif entered:
                 conn.execute(
-                    "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state) "
-                    "SELECT 1, ext, n + 1, ?, ?, ? FROM temp.jd_check WHERE enter = 1",
-                    (plan.entry.id, now, IN_PROGRESS),
+                    "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state,"
+                    " started) SELECT 1, ext, n + 1, ?, ?, ?, ? FROM temp.jd_check"
+                    " WHERE enter = 1",
+                    (plan.entry.id, now, IN_PROGRESS, now),
                 )
                 self._walk(conn, plan, now, summary)
-                self._started_at = now
                 started = self._insert_walked_runs(conn, plan)
                 conn.execute(
                     "UPDATE temp.jd_check SET open = 1 WHERE ext IN ("

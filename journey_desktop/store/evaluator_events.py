@@ -249,8 +249,9 @@ def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rule
     )
     limit = "" if max_entries is None else f" AND m.entries < {int(max_entries)}"
     return int(conn.execute(
-        "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state, event_seq) "
-        f"SELECT 1, b.ext, m.entries + 1, ?, b.at, '{IN_PROGRESS}', b.seq FROM temp.jd_ev b"
+        "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state, event_seq,"
+        " started) "
+        f"SELECT 1, b.ext, m.entries + 1, ?, b.at, '{IN_PROGRESS}', b.seq, b.at FROM temp.jd_ev b"
         " JOIN member m ON m.journey_id = ? AND m.external_id = b.ext"
         " LEFT JOIN run r ON r.journey_id = ? AND r.external_id = b.ext"
         "  AND r.entry_number = m.entries"
