@@ -6,7 +6,9 @@ and moves the watermark on, in one transaction, so a tick's cost follows the new
 never the size of the event table. Queued events are taken once their timestamp is due (an
 event dated after ``now`` waits in the queue for the first tick at or after it); each is
 deleted in the transaction that acts on it, so a tick killed anywhere and run again takes
-every event exactly once.
+every event exactly once. Entry events are taken a batch of customers at a time, in
+customer order; those already due when queued are queued in import order
+(``DUE_WHEN_QUEUED``), so that no batch rewrites the whole of the queue's time index.
 
 Waits for an event look the event up on the (external_id, name, occurred_at) index when a
 run reaches the node, when its deadline comes, and when a queued event of that name is
@@ -35,6 +37,10 @@ from journey_desktop.store import sqlite_sql
 from journey_desktop.store.sqlite_sql import EventData, SqlParts
 
 ENTRY_KIND, WAIT_KIND = "e", "w"
+# The queue's time of an entry event already due when queued: such events are keyed in
+# the order they were imported, so that queueing and taking them write the queue's time
+# index in order, not all over it (their timestamp is read from the event).
+DUE_WHEN_QUEUED = 0
 DAY_SECONDS = 86_400
 
 
@@ -143,10 +149,11 @@ def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int)
         # a run: they are not queued.
         queued += conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
-            f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name, e.occurred_at FROM event e"
-            " WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at >= ?"
+            f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name,"
+            f" CASE WHEN e.occurred_at <= ? THEN {DUE_WHEN_QUEUED} ELSE e.occurred_at END"
+            " FROM event e WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at >= ?"
             f" AND e.occurred_at >= ? AND {match_sql} ON CONFLICT DO NOTHING",
-            (journey_id, mark, top, trigger.name, rules.activated_at,
+            (journey_id, now, mark, top, trigger.name, rules.activated_at,
              now - trigger.max_age.seconds, *params),
         ).rowcount
     names = rules.wait_names
@@ -189,12 +196,13 @@ def rank_due_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRule
     if latest is None:
         return 0
     # Future-dated events wait in the queue: then the due ones are found by their time.
-    due_sql, due_params = ("", ()) if latest <= now else (" AND occurred_at <= ?", (now,))
+    due_sql, due_params = ("", ()) if latest <= now else (" AND q.occurred_at <= ?", (now,))
     count = int(conn.execute(
-        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT external_id, seq, occurred_at, 1"
-        f" FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'{due_sql}"
-        " ORDER BY external_id, occurred_at, seq",
-        (journey_id, *due_params),
+        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT q.external_id, q.seq,"
+        " e.occurred_at, 1 FROM event_queue q JOIN event e ON e.seq = q.seq"
+        f" WHERE q.journey_id = ? AND q.kind = '{ENTRY_KIND}'{due_sql}"
+        " AND e.occurred_at <= ? ORDER BY q.external_id, e.occurred_at, q.seq",
+        (journey_id, *due_params, now),
     ).rowcount)
     # A customer's later events are the rows that follow a row of the same customer.
     later = ("SELECT a.id FROM temp.jd_ev a JOIN temp.jd_ev p ON p.id = a.id - 1"

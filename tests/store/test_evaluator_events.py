@@ -312,3 +312,22 @@ def test_event_entries_are_the_same_in_any_batch_size(tmp_path):
         ("u6", "in_progress", "bye", T0 + 290 * 60)]
     assert members == [("u1", 1), ("u2", 2), ("u3", 1), ("u4", 1), ("u5", 1), ("u6", 1)]
     assert queued == 0
+
+
+def test_an_event_queued_before_the_clock_went_back_waits_for_its_time(repo, tmp_path):
+    """A tick killed after queueing an event it found due, then a tick at an earlier time
+    (the clock went back): the event still starts nothing before its timestamp."""
+    from journey_desktop.store import evaluator_events, sqlite_sql
+
+    jid = activate(repo, journey({"name": "view"}), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + HOUR, cartId="c1")])
+    stored = repo.get(jid)
+    rules = evaluator_events.rules_for(stored.journey, stored.activated_at)
+    assert rules is not None
+    with sqlite_sql.write_transaction(database):
+        assert evaluator_events.feed(sqlite_sql.raw_connection(database), jid, rules,
+                                     T0 + 2 * HOUR) == 1
+    tick(T0 + HOUR // 2)
+    assert outbox(jid) == []
+    tick(T0 + HOUR)
+    assert [(r[5], r[7]) for r in outbox(jid)] == [("c1", T0 + HOUR)]
