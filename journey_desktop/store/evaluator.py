@@ -586,9 +586,9 @@ class Evaluator:
                     " external_id IN (SELECT ext FROM temp.jd_walk WHERE state <> ? AND member)",
                     (jid, IN_PROGRESS),
                 )
-        if waits:
-            evaluator_events.drop_queued(conn, jid, evaluator_events.WAIT_KIND,
-                                         "SELECT seq FROM temp.jd_evw")
+            if waits:  # taken in the transaction that acts on them (and counts the late)
+                evaluator_events.drop_queued(conn, jid, evaluator_events.WAIT_KIND,
+                                             "SELECT seq FROM temp.jd_evw")
         summary.advanced += due if not waits else 0
         return True
 

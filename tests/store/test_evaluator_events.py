@@ -331,3 +331,30 @@ def test_an_event_queued_before_the_clock_went_back_waits_for_its_time(repo, tmp
     assert outbox(jid) == []
     tick(T0 + HOUR)
     assert [(r[5], r[7]) for r in outbox(jid)] == [("c1", T0 + HOUR)]
+
+
+def test_a_tick_stopped_after_taking_late_events_counts_them_once(repo, tmp_path,
+                                                                   monkeypatch):
+    """A tick that fails while taking a batch of queued wait events (as if killed there),
+    then runs again: each late event is counted once."""
+    from journey_desktop.store import evaluator_events
+
+    jid = activate(repo, journey({"name": "cart"}, nodes=CART), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0, cartId="c1")])
+    tick(T0 + 60)
+    tick(T0 + 2 * HOUR)
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 600, cartId="c1", total=1)], "late.jsonl")
+    drop = evaluator_events.drop_queued
+
+    def fail_on_waits(conn, journey_id, kind, *args):  # type: ignore[no-untyped-def]
+        if kind == evaluator_events.WAIT_KIND:
+            raise RuntimeError("stopped here")
+        return drop(conn, journey_id, kind, *args)
+
+    monkeypatch.setattr(evaluator_events, "drop_queued", fail_on_waits)
+    assert tick(T0 + 3 * HOUR).failures
+    monkeypatch.setattr(evaluator_events, "drop_queued", drop)
+    tick(T0 + 3 * HOUR)
+    tick(T0 + 4 * HOUR)
+    assert wait_counts(jid) == {"hello": (0, 1, 1)}
+    assert [r[2] for r in outbox(jid)] == ["remind"]
