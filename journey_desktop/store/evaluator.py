@@ -66,6 +66,20 @@ class _Plan:
     events: evaluator_events.EventRules | None = None  # what it does with events (§11)
 
 
+@dataclass(frozen=True)
+class _Entrants:
+    """The new runs of a batch as ``_enter_along_chain`` reads them from a scratch table."""
+
+    rows: str  # the FROM clause's table and filter
+    number: str  # each run's entry number
+    at: str | None  # when each run takes its first steps; None: the tick's now
+    event_seq: str  # the event that started each run, or NULL
+
+
+_CHECK_ENTRANTS = _Entrants("temp.jd_check WHERE enter = 1", "n + 1", None, "NULL")
+_EVENT_ENTRANTS = _Entrants("temp.jd_walk WHERE true", "entry_number", "due", "event_seq")
+
+
 def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
     """The steps every new run takes alike: from the entry through messages to the first
     wait or exit. None when a condition or split comes first (runs then walk one by one)."""
@@ -141,7 +155,6 @@ class Evaluator:
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
-        self._started_at = 0  # a new run's start when no event started it
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -236,41 +249,63 @@ class Evaluator:
         if not evaluator_events.rank_due_entries(conn, plan.id, rules, now):
             return
         after = 0
-        while (last := evaluator_events.next_entry_batch(conn, after, self.batch_size)):
+        while True:
+            last, taken = evaluator_events.next_entry_batch(conn, after, self.batch_size)
+            if not taken:
+                break
             batch = TickSummary(now=now)
             with sqlite_sql.write_transaction(self.db):
                 conn.execute("DELETE FROM temp.jd_walk")
                 entered = evaluator_events.enter_on_events(
                     conn, plan.id, plan.entry, rules, plan.max_entries, plan.timeout,
                     after + 1, last, now)
-                if entered:
+                if entered and self._chain_fits_events(conn, plan.chain, now):
+                    assert plan.chain is not None
+                    self._enter_along_chain(conn, plan, plan.chain, now, entered, batch,
+                                            _EVENT_ENTRANTS)
+                elif entered:
                     self._walk(conn, plan, now, batch)
                     self._insert_walked_runs(conn, plan)
+                if entered:
                     conn.execute(
                         "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
                         " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
                 evaluator_events.drop_queued(
                     conn, plan.id, evaluator_events.ENTRY_KIND,
                     "SELECT seq FROM temp.jd_ev WHERE id BETWEEN ? AND ?", (after + 1, last))
-            batch.checked += last - after
+            batch.checked += taken
             batch.entered += entered
             summary.add(batch)
             self._committed(summary)
             after = last
 
+    def _chain_fits_events(self, conn: sqlite3.Connection, chain: list[Node] | None,
+                           now: int) -> bool:
+        """Whether the runs of ``temp.jd_walk``, started by events, all stop where the
+        shared first steps end: at an exit, or at a wait that ends after ``now`` (a run
+        whose event is older than the wait walks on through the journey)."""
+        if chain is None:
+            return False
+        last = chain[-1]
+        if last.type == "exit":
+            return True
+        (earliest,) = conn.execute("SELECT min(due) FROM temp.jd_walk").fetchone()
+        seconds = last.duration.seconds if last.duration else 0
+        # A wait's end never comes earlier for a later start: the earliest run decides.
+        return engine.wait_end(int(earliest), seconds, last.at_time, self.tz) > now
+
     def _insert_walked_runs(self, conn: sqlite3.Connection, plan: _Plan) -> int:
-        """The new runs of ``temp.jd_walk`` as walked; started at the event's timestamp
-        for an event entry, else at their first due time."""
+        """The new runs of ``temp.jd_walk`` as walked, started when they were put there
+        (``started``: the event's timestamp for an event entry, else the tick's now)."""
         return int(conn.execute(
             "INSERT INTO run (journey_id, external_id, entry_number, state, node,"
             " due_at, started_at, ended_at, end_reason, path, event_seq, matched_seq,"
             " wait_since) "
             "SELECT ?, ext, entry_number, state, node,"
-            " CASE WHEN state = ? THEN due END,"
-            " coalesce((SELECT e.occurred_at FROM event e WHERE e.seq = event_seq), ?),"
+            " CASE WHEN state = ? THEN due END, started,"
             " ended, reason, path, event_seq, matched_seq, since"
             " FROM temp.jd_walk WHERE true ON CONFLICT DO NOTHING",
-            (plan.id, IN_PROGRESS, self._started_at),
+            (plan.id, IN_PROGRESS),
         ).rowcount)
 
     def _check_entries(self, conn: sqlite3.Connection, plan: _Plan, now: int,
@@ -365,12 +400,12 @@ class Evaluator:
                 started = self._enter_along_chain(conn, plan, plan.chain, now, entered, summary)
             elif entered:
                 conn.execute(
-                    "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state) "
-                    "SELECT 1, ext, n + 1, ?, ?, ? FROM temp.jd_check WHERE enter = 1",
-                    (plan.entry.id, now, IN_PROGRESS),
+                    "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state,"
+                    " started) SELECT 1, ext, n + 1, ?, ?, ?, ? FROM temp.jd_check"
+                    " WHERE enter = 1",
+                    (plan.entry.id, now, IN_PROGRESS, now),
                 )
                 self._walk(conn, plan, now, summary)
-                self._started_at = now
                 started = self._insert_walked_runs(conn, plan)
                 conn.execute(
                     "UPDATE temp.jd_check SET open = 1 WHERE ext IN ("
@@ -420,35 +455,55 @@ class Evaluator:
         return True
 
     def _enter_along_chain(self, conn: sqlite3.Connection, plan: _Plan, chain: list[Node],
-                           now: int, entered: int, summary: TickSummary) -> int:
+                           now: int, entered: int, summary: TickSummary,
+                           entrants: _Entrants | None = None) -> int:
         """New runs that all take the same first steps: each step is one statement for the
         whole batch, and each run is written once, already at its first wait or exit.
+        The runs are the batch's checked customers who enter, at ``now``, or the
+        ``entrants`` (runs started by events, each at its event's time).
         Returns how many runs were written."""
+        entrants = entrants or _CHECK_ENTRANTS
+        at_params: list[Any] = [] if entrants.at else [now]
+        at = entrants.at or "?"
         last = chain[-1]
-        path = "".join(f"{node.id}@{now}\n" for node in chain)
         for node in chain:
             if node.type == "message":
                 self._write_messages(
                     conn, plan, node, now, summary,
-                    source="SELECT ext, n + 1 AS entry_number, ? AS due, NULL AS event_seq,"
-                           " NULL AS matched_seq FROM temp.jd_check WHERE enter = 1",
-                    source_params=[now],
+                    source=f"SELECT ext, {entrants.number} AS entry_number, {at} AS due,"
+                           f" {entrants.event_seq} AS event_seq, NULL AS matched_seq"
+                           f" FROM {entrants.rows}",
+                    source_params=at_params,
                 )
+        path_params: list[Any]
+        due_params: list[Any]
+        if entrants.at:  # each run's steps at its own time
+            path_sql = " || ".join(f"? || {at} || char(10)" for _ in chain)
+            path_params = [f"{node.id}@" for node in chain]
+        else:
+            path_sql, path_params = "?", ["".join(f"{node.id}@{now}\n" for node in chain)]
+        due_sql, due_params = "NULL", []
+        node_id: str | None
+        reason: str | None
         if last.type == "exit":
-            due: int | None
-            node_id: str | None
-            state, node_id, due, ended, reason = COMPLETED, last.id, None, now, END_EXIT
+            state, node_id, reason = COMPLETED, last.id, END_EXIT
+            ended_sql, ended_params = at, at_params
             summary.completed += entered
         else:
-            seconds = last.duration.seconds if last.duration else 0
-            state, node_id, ended, reason = IN_PROGRESS, last.next, None, None
-            due = engine.wait_end(now, seconds, last.at_time, self.tz)
+            state, node_id, reason = IN_PROGRESS, last.next, None
+            ended_sql, ended_params = "NULL", []
+            if entrants.at:
+                due_sql, due_params = self._wait_due_sql(last, at)
+            else:
+                seconds = last.duration.seconds if last.duration else 0
+                due_sql, due_params = "?", [engine.wait_end(now, seconds, last.at_time, self.tz)]
         started = conn.execute(
             "INSERT INTO run (journey_id, external_id, entry_number, state, node, due_at,"
-            " started_at, ended_at, end_reason, path) "
-            "SELECT ?, ext, n + 1, ?, ?, ?, ?, ?, ?, ? FROM temp.jd_check WHERE enter = 1 "
-            "ON CONFLICT DO NOTHING",
-            (plan.id, state, node_id, due, now, ended, reason, path),
+            " started_at, ended_at, end_reason, path, event_seq) "
+            f"SELECT ?, ext, {entrants.number}, ?, ?, {due_sql}, {at}, {ended_sql}, ?,"
+            f" {path_sql}, {entrants.event_seq} FROM {entrants.rows} ON CONFLICT DO NOTHING",
+            (plan.id, state, node_id, *due_params, *at_params, *ended_params, reason,
+             *path_params),
         ).rowcount
         conn.executemany(
             "INSERT INTO node_visit (journey_id, node, visits) VALUES (?, ?, ?) "
@@ -531,9 +586,9 @@ class Evaluator:
                     " external_id IN (SELECT ext FROM temp.jd_walk WHERE state <> ? AND member)",
                     (jid, IN_PROGRESS),
                 )
-        if waits:
-            evaluator_events.drop_queued(conn, jid, evaluator_events.WAIT_KIND,
-                                         "SELECT seq FROM temp.jd_evw")
+            if waits:  # taken in the transaction that acts on them (and counts the late)
+                evaluator_events.drop_queued(conn, jid, evaluator_events.WAIT_KIND,
+                                             "SELECT seq FROM temp.jd_evw")
         summary.advanced += due if not waits else 0
         return True
 
@@ -587,6 +642,14 @@ class Evaluator:
                 summary.stopped += count
 
     @staticmethod
+    def _wait_due_sql(node: Node, start_sql: str) -> tuple[str, list[Any]]:
+        """When a ``wait`` node entered at ``start_sql`` ends, in SQL."""
+        seconds = node.duration.seconds if node.duration else 0
+        if node.at_time or engine.whole_days(seconds):  # local time: in Python
+            return "jd_wait_end(" + start_sql + ", ?, ?)", [seconds, node.at_time or ""]
+        return f"{start_sql} + ?", [seconds]
+
+    @staticmethod
     def _step_sql(plan: _Plan, node: Node, fields: str) -> tuple[str, list[Any]]:
         """The assignments that take a run one step on from ``node``."""
         stop_invalid = ("state = ?, reason = ?, ended = due", [STOPPED, END_INVALID])
@@ -597,11 +660,8 @@ class Evaluator:
         if node.type == "wait":
             if not node.next:
                 return stop_invalid
-            seconds = node.duration.seconds if node.duration else 0
-            if node.at_time or engine.whole_days(seconds):  # local time: in Python
-                return ("node = ?, due = jd_wait_end(due, ?, ?)",
-                        [node.next, seconds, node.at_time or ""])
-            return "node = ?, due = due + ?", [node.next, seconds]
+            due_sql, due_params = Evaluator._wait_due_sql(node, "due")
+            return f"node = ?, due = {due_sql}", [node.next, *due_params]
         if node.type == "condition":
             if not node.yes or not node.no:
                 return stop_invalid

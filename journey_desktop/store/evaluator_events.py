@@ -6,7 +6,9 @@ and moves the watermark on, in one transaction, so a tick's cost follows the new
 never the size of the event table. Queued events are taken once their timestamp is due (an
 event dated after ``now`` waits in the queue for the first tick at or after it); each is
 deleted in the transaction that acts on it, so a tick killed anywhere and run again takes
-every event exactly once.
+every event exactly once. Entry events are taken a batch of customers at a time, in
+customer order; those already due when queued are queued in import order
+(``DUE_WHEN_QUEUED``), so that no batch rewrites the whole of the queue's time index.
 
 Waits for an event look the event up on the (external_id, name, occurred_at) index when a
 run reaches the node, when its deadline comes, and when a queued event of that name is
@@ -35,6 +37,10 @@ from journey_desktop.store import sqlite_sql
 from journey_desktop.store.sqlite_sql import EventData, SqlParts
 
 ENTRY_KIND, WAIT_KIND = "e", "w"
+# The queue's time of an entry event already due when queued: such events are keyed in
+# the order they were imported, so that queueing and taking them write the queue's time
+# index in order, not all over it (their timestamp is read from the event).
+DUE_WHEN_QUEUED = 0
 DAY_SECONDS = 86_400
 
 
@@ -143,10 +149,11 @@ def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int)
         # a run: they are not queued.
         queued += conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
-            f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name, e.occurred_at FROM event e"
-            " WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at >= ?"
+            f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name,"
+            f" CASE WHEN e.occurred_at <= ? THEN {DUE_WHEN_QUEUED} ELSE e.occurred_at END"
+            " FROM event e WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at >= ?"
             f" AND e.occurred_at >= ? AND {match_sql} ON CONFLICT DO NOTHING",
-            (journey_id, mark, top, trigger.name, rules.activated_at,
+            (journey_id, now, mark, top, trigger.name, rules.activated_at,
              now - trigger.max_age.seconds, *params),
         ).rowcount
     names = rules.wait_names
@@ -169,34 +176,60 @@ def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int)
 def rank_due_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRules,
                      now: int) -> int:
     """The queued entry events due at ``now`` into ``temp.jd_ev``, each customer's in
-    timestamp order (then import order) as ``rnk`` 1, 2, …; rows numbered in rank order, so
-    that a batch never holds two events of one customer. Returns how many."""
+    timestamp order (then import order) as ``rnk`` 1, 2, …; rows numbered in rank order, then
+    customer order, so that a batch never holds two events of one customer. Returns how many.
+
+    Most customers have one due event: the rows are read once in customer order (by the
+    queue's key when every queued event is due) and only the customers with several are
+    ranked, their later events moved after all first ones.
+    """
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_ev (id INTEGER PRIMARY KEY, ext TEXT NOT NULL,"
         " seq INTEGER NOT NULL, at INTEGER NOT NULL, rnk INTEGER NOT NULL)"
     )
     conn.execute("DELETE FROM temp.jd_ev")
     assert rules.trigger is not None
-    return int(conn.execute(
-        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT ext, seq, at, rnk FROM ("
-        " SELECT external_id AS ext, seq, occurred_at AS at, row_number() OVER ("
-        "  PARTITION BY external_id ORDER BY occurred_at, seq) AS rnk"
-        f" FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'"
-        " AND occurred_at <= ?) ORDER BY rnk, ext",
-        (journey_id, now),
+    (latest,) = conn.execute(
+        f"SELECT max(occurred_at) FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'",
+        (journey_id,),
+    ).fetchone()
+    if latest is None:
+        return 0
+    # Future-dated events wait in the queue: then the due ones are found by their time.
+    due_sql, due_params = ("", ()) if latest <= now else (" AND q.occurred_at <= ?", (now,))
+    count = int(conn.execute(
+        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT q.external_id, q.seq,"
+        " e.occurred_at, 1 FROM event_queue q JOIN event e ON e.seq = q.seq"
+        f" WHERE q.journey_id = ? AND q.kind = '{ENTRY_KIND}'{due_sql}"
+        " AND e.occurred_at <= ? ORDER BY q.external_id, e.occurred_at, q.seq",
+        (journey_id, *due_params, now),
     ).rowcount)
+    # A customer's later events are the rows that follow a row of the same customer.
+    later = ("SELECT a.id FROM temp.jd_ev a JOIN temp.jd_ev p ON p.id = a.id - 1"
+             " AND p.ext = a.ext WHERE a.id <= ?")
+    if count and conn.execute(f"SELECT EXISTS ({later})", (count,)).fetchone()[0]:
+        conn.execute(
+            "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT ext, seq, at, rnk FROM ("
+            " SELECT ext, seq, at, row_number() OVER (PARTITION BY ext ORDER BY id) AS rnk"
+            " FROM temp.jd_ev WHERE ext IN (SELECT ext FROM temp.jd_ev WHERE id IN"
+            f" ({later}))) WHERE rnk > 1 ORDER BY rnk, ext",
+            (count,),
+        )
+        conn.execute(f"DELETE FROM temp.jd_ev WHERE id IN ({later})", (count,))
+    return count
 
 
-def next_entry_batch(conn: sqlite3.Connection, after: int, size: int) -> int | None:
-    """The last row of the next batch after row ``after``: rows of one rank only."""
+def next_entry_batch(conn: sqlite3.Connection, after: int, size: int) -> tuple[int, int]:
+    """The last row of the next batch after row ``after`` (rows of one rank only) and how
+    many rows it holds; (0, 0) when none is left."""
     row = conn.execute("SELECT rnk FROM temp.jd_ev WHERE id > ? ORDER BY id LIMIT 1",
                        (after,)).fetchone()
     if row is None:
-        return None
-    (last,) = conn.execute(
-        "SELECT max(id) FROM (SELECT id FROM temp.jd_ev WHERE id > ? AND rnk = ?"
+        return 0, 0
+    last, count = conn.execute(
+        "SELECT max(id), count(*) FROM (SELECT id FROM temp.jd_ev WHERE id > ? AND rnk = ?"
         " ORDER BY id LIMIT ?)", (after, row[0], size)).fetchone()
-    return int(last)
+    return int(last), int(count)
 
 
 def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rules: EventRules,
@@ -224,8 +257,9 @@ def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rule
     )
     limit = "" if max_entries is None else f" AND m.entries < {int(max_entries)}"
     return int(conn.execute(
-        "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state, event_seq) "
-        f"SELECT 1, b.ext, m.entries + 1, ?, b.at, '{IN_PROGRESS}', b.seq FROM temp.jd_ev b"
+        "INSERT INTO temp.jd_walk (member, ext, entry_number, node, due, state, event_seq,"
+        " started) "
+        f"SELECT 1, b.ext, m.entries + 1, ?, b.at, '{IN_PROGRESS}', b.seq, b.at FROM temp.jd_ev b"
         " JOIN member m ON m.journey_id = ? AND m.external_id = b.ext"
         " LEFT JOIN run r ON r.journey_id = ? AND r.external_id = b.ext"
         "  AND r.entry_number = m.entries"

@@ -228,6 +228,8 @@ class EventQueueRecord(BaseRecord):
     seq = IntegerField()
     external_id = TextField()
     name = TextField()
+    # When it falls due: the event's timestamp, or 0 for an entry event already due when
+    # queued (its timestamp is the event's).
     occurred_at = IntegerField()
 
     class Meta:

@@ -333,7 +333,7 @@ def prepare_work_tables(conn: sqlite3.Connection) -> None:
         " entry_number INTEGER NOT NULL,"
         " node TEXT, due INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT,"
         " ended INTEGER, path TEXT NOT NULL DEFAULT '', event_seq INTEGER,"
-        " matched_seq INTEGER, since INTEGER, hit INTEGER)"
+        " matched_seq INTEGER, since INTEGER, hit INTEGER, started INTEGER)"
     )
 
 

@@ -246,3 +246,115 @@ def test_history_and_event_data_in_a_condition(repo, tmp_path):
         ev("old", "cart", T0 + 60, cart={"total": 150})])
     tick(T0 + 120)
     assert [(r[0], r[5]) for r in outbox(jid)] == [("buyer", "150")]
+
+
+WAIT_AN_HOUR = [
+    {"id": "hello", "type": "message", "channel": "push", "title": "Hi",
+     "body": "{{event.cartId}}", "next": "pause"},
+    {"id": "pause", "type": "wait", "duration": {"value": 1, "unit": "hours"}, "next": "bye"},
+    {"id": "bye", "type": "message", "channel": "push", "title": "Bye",
+     "body": "{{event.cartId}}", "next": "end"},
+    {"id": "end", "type": "exit"},
+]
+
+
+def _entries_in_batches(folder: Path, batch_size: int) -> tuple[Any, ...]:
+    """Six customers, one to three due events each, taken by one tick in batches."""
+    open_store(folder)
+    try:
+        customers = {f"u{i}": {} for i in range(1, 7)}
+        jid = activate(JourneyRepository(), journey(
+            {"name": "view"}, reentry=True, timeout={"value": 1, "unit": "minutes"},
+            nodes=WAIT_AN_HOUR), customers, T0)
+        # u2 enters twice (its first run has ended by its second event), u3 once (its
+        # second event comes while its first run waits); u4-u6 came lately, and their
+        # runs stay at the wait.
+        import_events(folder, [
+            ev("u3", "view", T0 + 600, cartId="u3b"), ev("u1", "view", T0 + 60, cartId="u1"),
+            ev("u2", "view", T0 + 3 * HOUR, cartId="u2b"),
+            ev("u2", "view", T0 + 60, cartId="u2a"), ev("u3", "view", T0 + 60, cartId="u3a"),
+            ev("u4", "view", T0 + 210 * 60, cartId="u4"),
+            ev("u6", "view", T0 + 230 * 60, cartId="u6"),
+            ev("u5", "view", T0 + 220 * 60, cartId="u5")])
+        summary = tick(T0 + 4 * HOUR, batch_size=batch_size)
+        return (
+            (summary.checked, summary.entered, summary.completed, summary.messages),
+            outbox(jid),
+            database.execute_sql(
+                "SELECT external_id, entry_number, state, node, due_at, started_at, ended_at,"
+                " path, event_seq FROM run ORDER BY 1, 2").fetchall(),
+            database.execute_sql("SELECT node, visits FROM node_visit ORDER BY 1").fetchall(),
+            database.execute_sql("SELECT external_id, entries FROM member ORDER BY 1"
+                                 ).fetchall(),
+            database.execute_sql("SELECT count(*) FROM event_queue").fetchone(),
+        )
+    finally:
+        close_store()
+
+
+def test_event_entries_are_the_same_in_any_batch_size(tmp_path):
+    """Batches of one rank at a time, whichever way their runs take the first steps
+    (all at once up to the wait, or walked on past a wait that has already ended)."""
+    results = []
+    for size in (1, 2, 3, 1000):
+        folder = tmp_path / f"batch{size}"
+        folder.mkdir()
+        results.append(_entries_in_batches(folder, size))
+    assert all(result == results[0] for result in results[1:])
+    counts, messages, stored_runs, _visits, members, (queued,) = results[0]
+    assert counts == (8, 7, 4, 11)
+    assert [(r[0], r[1], r[2], r[5]) for r in messages if r[0] in ("u2", "u3")] == [
+        ("u2", 1, "bye", "u2a"), ("u2", 1, "hello", "u2a"),
+        ("u2", 2, "bye", "u2b"), ("u2", 2, "hello", "u2b"),
+        ("u3", 1, "bye", "u3a"), ("u3", 1, "hello", "u3a")]
+    assert [(r[0], r[2], r[3], r[4]) for r in stored_runs if r[2] == "in_progress"] == [
+        ("u4", "in_progress", "bye", T0 + 270 * 60), ("u5", "in_progress", "bye", T0 + 280 * 60),
+        ("u6", "in_progress", "bye", T0 + 290 * 60)]
+    assert members == [("u1", 1), ("u2", 2), ("u3", 1), ("u4", 1), ("u5", 1), ("u6", 1)]
+    assert queued == 0
+
+
+def test_an_event_queued_before_the_clock_went_back_waits_for_its_time(repo, tmp_path):
+    """A tick killed after queueing an event it found due, then a tick at an earlier time
+    (the clock went back): the event still starts nothing before its timestamp."""
+    from journey_desktop.store import evaluator_events, sqlite_sql
+
+    jid = activate(repo, journey({"name": "view"}), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + HOUR, cartId="c1")])
+    stored = repo.get(jid)
+    rules = evaluator_events.rules_for(stored.journey, stored.activated_at)
+    assert rules is not None
+    with sqlite_sql.write_transaction(database):
+        assert evaluator_events.feed(sqlite_sql.raw_connection(database), jid, rules,
+                                     T0 + 2 * HOUR) == 1
+    tick(T0 + HOUR // 2)
+    assert outbox(jid) == []
+    tick(T0 + HOUR)
+    assert [(r[5], r[7]) for r in outbox(jid)] == [("c1", T0 + HOUR)]
+
+
+def test_a_tick_stopped_after_taking_late_events_counts_them_once(repo, tmp_path,
+                                                                   monkeypatch):
+    """A tick that fails while taking a batch of queued wait events (as if killed there),
+    then runs again: each late event is counted once."""
+    from journey_desktop.store import evaluator_events
+
+    jid = activate(repo, journey({"name": "cart"}, nodes=CART), {"u1": {}}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0, cartId="c1")])
+    tick(T0 + 60)
+    tick(T0 + 2 * HOUR)
+    import_events(tmp_path, [ev("u1", "purchase", T0 + 600, cartId="c1", total=1)], "late.jsonl")
+    drop = evaluator_events.drop_queued
+
+    def fail_on_waits(conn, journey_id, kind, *args):  # type: ignore[no-untyped-def]
+        if kind == evaluator_events.WAIT_KIND:
+            raise RuntimeError("stopped here")
+        return drop(conn, journey_id, kind, *args)
+
+    monkeypatch.setattr(evaluator_events, "drop_queued", fail_on_waits)
+    assert tick(T0 + 3 * HOUR).failures
+    monkeypatch.setattr(evaluator_events, "drop_queued", drop)
+    tick(T0 + 3 * HOUR)
+    tick(T0 + 4 * HOUR)
+    assert wait_counts(jid) == {"hello": (0, 1, 1)}
+    assert [r[2] for r in outbox(jid)] == ["remind"]
