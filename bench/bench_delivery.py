@@ -41,6 +41,15 @@ def fill(messages: int) -> None:
         " body, url, extra, due_at, created_at, status)"
         " SELECT i, 1, 'c' || i, 1, 'm' || (i % 4), 'push', 't', 'b', '', '{}',"
         " ? + i % 86400, ? + i % 86400, 'exported' FROM n", (messages, START, START))
+    # What the evaluator keeps as it writes them: messages written per node.
+    database.execute_sql(
+        "INSERT INTO message_count (journey_id, node, channel, written)"
+        " SELECT journey_id, node, channel, count(*) FROM outbox GROUP BY 1, 2, 3")
+    # And the runs that wrote them, so the journey's counts read a million runs too.
+    database.execute_sql(
+        "INSERT INTO run (journey_id, external_id, entry_number, state, node, started_at,"
+        " ended_at, end_reason, path) SELECT 1, external_id, 1, 'completed', node, due_at,"
+        " due_at, 'exit', '' FROM outbox")
 
 
 def write_report(path: Path, dbid: str, messages: int, statuses: tuple[str, ...]) -> int:
