@@ -10,9 +10,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QShowEvent
@@ -40,52 +37,18 @@ from journey_desktop.domain.events_file import (
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.guide import SECTION_EVENTS, add_help
-from journey_desktop.ui.imports.models import RejectTableModel
+from journey_desktop.ui.imports.models import RejectTableModel, TuplesTableModel
 from journey_desktop.ui.imports.target import EventsTarget, _size_text
 
 
-class _ListModel(QAbstractTableModel):
-    """A read-only table of tuples with fixed titles."""
-
-    TITLES: tuple[str, ...] = ()
-    RIGHT: frozenset[int] = frozenset()
-
-    def __init__(self, rows: list[tuple[Any, ...]], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows = rows
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.TITLES)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.TITLES)):
-            return self.TITLES[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.RIGHT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-class EventNamesTableModel(_ListModel):
+class EventNamesTableModel(TuplesTableModel):
     """Each event name of the file with how many events it has, the most frequent first."""
 
     TITLES = ("Event", "Events")
     RIGHT = frozenset({1})
 
 
-class EventSamplesTableModel(_ListModel):
+class EventSamplesTableModel(TuplesTableModel):
     """The first events as they will be stored."""
 
     TITLES = ("Line", "Customer", "Event", "Time", "Properties")

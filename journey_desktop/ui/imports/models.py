@@ -73,15 +73,19 @@ class PreviewTableModel(QAbstractTableModel):
         return text.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\r", " ⏎ ")
 
 
-class RejectTableModel(QAbstractTableModel):
-    TITLES = ("Line", "Reason", "Row")
+class TuplesTableModel(QAbstractTableModel):
+    """A read-only table of tuples under fixed titles (rejects, misfits, event names …);
+    columns listed in ``RIGHT`` are right-aligned."""
 
-    def __init__(self, rejects: list[Reject], parent: QObject | None = None) -> None:
+    TITLES: tuple[str, ...] = ()
+    RIGHT: frozenset[int] = frozenset()
+
+    def __init__(self, rows: list[tuple[Any, ...]], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rejects = rejects
+        self._rows = rows
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rejects)
+        return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.TITLES)
@@ -95,37 +99,26 @@ class RejectTableModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        if not index.isValid():
             return None
-        reject = self._rejects[index.row()]
-        return (reject.line, reject.reason, reject.row)[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self.RIGHT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
 
 
-class MisfitTableModel(QAbstractTableModel):
+class RejectTableModel(TuplesTableModel):
+    TITLES = ("Line", "Reason", "Row")
+
+    def __init__(self, rejects: list[Reject], parent: QObject | None = None) -> None:
+        super().__init__([(r.line, r.reason, r.row) for r in rejects], parent)
+
+
+class MisfitTableModel(TuplesTableModel):
     """Values stored as not set because they do not fit their column's type."""
 
     TITLES = ("Line", "Column", "Value", "Why")
 
     def __init__(self, misfits: list[Misfit], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._misfits = misfits
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._misfits)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.TITLES)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.TITLES)):
-            return self.TITLES[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        misfit = self._misfits[index.row()]
-        return (misfit.line, misfit.column, misfit.value, misfit.reason)[index.column()]
+        super().__init__([(m.line, m.column, m.value, m.reason) for m in misfits], parent)
