@@ -206,6 +206,9 @@ class _Validator:
         from journey_desktop.domain.validation_events import event_problems
 
         self.problems.extend(event_problems(self.journey))
+        from journey_desktop.domain.validation_goals import goal_problems
+
+        self.problems.extend(goal_problems(self.journey))
         return ValidationResult(self.problems)
 
     def check_name(self) -> None:
