@@ -7,6 +7,8 @@ last run (``run_id``) looked at. Each tick pairs the new events with every run o
 customers, and the new runs with the older events of theirs (on the (external_id, name,
 occurred_at) index), so its cost follows what is new, never the size of the event table.
 A pair is never missed: events up to the old mark met the old runs in an earlier tick.
+The joins are ``CROSS JOIN`` and ``+column`` keeps an index out, so that SQLite keeps the
+new rows as the outer loop: chosen the other way round, it walks every run each tick.
 """
 
 from __future__ import annotations
@@ -116,13 +118,13 @@ def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal,
     pairs = (
         # new events × every run of their customers
         "SELECT r.id AS run_id, e.occurred_at AS at, e.seq AS seq FROM event e"
-        " JOIN run r ON r.journey_id = ? AND r.external_id = e.external_id AND r.id <= ?"
+        " CROSS JOIN run r ON r.journey_id = ? AND r.external_id = e.external_id AND r.id <= ?"
         f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND {window} AND {match_sql}"
         " UNION ALL "
         # new runs × the older events of their customers
-        "SELECT r.id, e.occurred_at, e.seq FROM run r JOIN event e"
+        "SELECT r.id, e.occurred_at, e.seq FROM run r CROSS JOIN event e"
         " ON e.external_id = r.external_id AND e.name = ? AND e.seq <= ?"
-        f" WHERE r.journey_id = ? AND r.id > ? AND r.id <= ? AND {window} AND {match_sql}"
+        f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND {window} AND {match_sql}"
     )
     params = (journey_id, top_run, old_seq, top_seq, goal.event, within, *match_params,
               goal.event, old_seq, journey_id, old_run, top_run, within, *match_params)
@@ -132,12 +134,16 @@ def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal,
         "INSERT INTO temp.jd_conv (run_id, at, seq) SELECT run_id, min(at), seq"
         f" FROM ({pairs}) WHERE true GROUP BY run_id",
         params)
-    conn.execute("DELETE FROM temp.jd_conv WHERE run_id IN (SELECT c.run_id FROM conversion c"
-                 " JOIN temp.jd_conv n ON n.run_id = c.run_id WHERE c.converted_at <= n.at)")
+    conn.execute("DELETE FROM temp.jd_conv WHERE run_id IN (SELECT c.run_id FROM temp.jd_conv n"
+                 " CROSS JOIN conversion c ON c.run_id = n.run_id WHERE c.converted_at <= n.at)")
+    conn.execute(
+        "UPDATE run_branch SET converted = 1 WHERE journey_id = ? AND (external_id,"
+        " entry_number) IN (SELECT r.external_id, r.entry_number FROM temp.jd_conv c"
+        " CROSS JOIN run r ON r.id = c.run_id)", (journey_id,))
     return int(conn.execute(
         "INSERT INTO conversion (run_id, journey_id, external_id, entry_number, started_at,"
         " converted_at, event_seq) SELECT n.run_id, ?, r.external_id, r.entry_number,"
-        " r.started_at, n.at, n.seq FROM temp.jd_conv n JOIN run r ON r.id = n.run_id"
+        " r.started_at, n.at, n.seq FROM temp.jd_conv n CROSS JOIN run r ON r.id = n.run_id"
         " WHERE true ON CONFLICT (run_id) DO UPDATE SET converted_at = excluded.converted_at,"
         " event_seq = excluded.event_seq",
         (journey_id,)).rowcount)
@@ -152,15 +158,15 @@ def _exit_runs_sql(journey_id: int, rules: GoalRules,
     for rule in rules.event_exits:
         match_sql, match_params = _property_filter(rule.filter, "e")
         parts.append(
-            "SELECT r.id FROM event e JOIN run r ON r.journey_id = ?"
-            f" AND r.external_id = e.external_id AND r.state = '{IN_PROGRESS}'"
+            "SELECT r.id FROM event e CROSS JOIN run r ON r.journey_id = ?"
+            f" AND r.external_id = e.external_id AND +r.state = '{IN_PROGRESS}'"
             f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at > r.started_at"
             f" AND {match_sql}")
         params += [journey_id, old_seq, top_seq, rule.event, *match_params]
         parts.append(
-            "SELECT r.id FROM run r JOIN event e ON e.external_id = r.external_id"
+            "SELECT r.id FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
             " AND e.name = ? AND e.seq <= ? AND e.occurred_at > r.started_at"
-            f" WHERE r.journey_id = ? AND r.id > ? AND r.id <= ? AND r.state = '{IN_PROGRESS}'"
+            f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND +r.state = '{IN_PROGRESS}'"
             f" AND {match_sql}")
         params += [rule.event, old_seq, journey_id, old_run, top_run, *match_params]
     for rule in rules.field_exits:
@@ -200,13 +206,15 @@ def split_call(journey_id: int, node: Node) -> SqlParts:
 
 def record_branches(conn: sqlite3.Connection, journey_id: int, node: Node, now: int) -> None:
     """The branch each run of the batch standing at the split takes, with its entry time
-    (a new run has none yet: its entry event's time, else this tick's)."""
+    (a new run has none yet: its entry event's time, else this tick's) and whether it
+    converted already (a goal reached before the split)."""
     call, params = split_call(journey_id, node)
     conn.execute(
         "INSERT INTO run_branch (journey_id, node, branch, started_at, external_id,"
-        f" entry_number) SELECT ?, ?, {call},"
+        f" entry_number, converted) SELECT ?, ?, {call},"
         " coalesce((SELECT r.started_at FROM run r WHERE r.id = run_id),"
-        "  (SELECT e.occurred_at FROM event e WHERE e.seq = event_seq), ?), ext, entry_number"
+        "  (SELECT e.occurred_at FROM event e WHERE e.seq = event_seq), ?), ext, entry_number,"
+        " EXISTS (SELECT 1 FROM conversion c WHERE c.run_id = temp.jd_walk.run_id)"
         f" FROM temp.jd_walk WHERE node = ? AND state = '{IN_PROGRESS}' AND due <= ?"
         " ON CONFLICT DO NOTHING",
         (journey_id, node.id, *params, now, node.id, now))

@@ -1,9 +1,9 @@
 """A journey's results against its goal (SPEC §12): conversions and rate, and each split
 branch compared with the holdout (else the first branch); the CSV export of them.
 
-Counted from ``conversion`` and ``run_branch`` (both indexed for it), never a scan of the
-runs per branch. A run counts once its goal window has closed, judged against the
-evaluator's latest tick (never the wall clock), or once it converted.
+Counted from ``conversion`` and ``run_branch`` (which keeps whether each run converted),
+never a join of the runs per branch. A run counts once its goal window has closed, judged
+against the evaluator's latest tick (never the wall clock), or once it converted.
 """
 
 from __future__ import annotations
@@ -103,19 +103,11 @@ def goal_results(journey_id: int, journey: Journey | None = None,
         " WHERE journey_id = ?", (cutoff, journey_id)).fetchone()
     results.conversions = int(converted)
     results.counted = int(closed) + int(open_converted)
-    counts: dict[tuple[str, int], list[int]] = {}
-    for node, branch, runs in db.execute_sql(
-        "SELECT node, branch, count(*) FROM run_branch WHERE journey_id = ? AND started_at <= ?"
-        " GROUP BY node, branch", (journey_id, cutoff)):
-        counts.setdefault((node, int(branch)), [0, 0])[0] += int(runs)
-    for node, branch, conv, still_open in db.execute_sql(
-        "SELECT b.node, b.branch, count(*), sum(c.started_at > ?) FROM conversion c"
-        " JOIN run_branch b ON b.journey_id = c.journey_id AND b.external_id = c.external_id"
-        " AND b.entry_number = c.entry_number WHERE c.journey_id = ? GROUP BY 1, 2",
-        (cutoff, journey_id)):
-        entry = counts.setdefault((node, int(branch)), [0, 0])
-        entry[0] += int(still_open)
-        entry[1] += int(conv)
+    counts = {(node, int(branch)): [int(runs), int(conv)] for node, branch, runs, conv in
+              db.execute_sql(
+                  "SELECT node, branch, sum(started_at <= ? OR converted), sum(converted)"
+                  " FROM run_branch WHERE journey_id = ? GROUP BY node, branch",
+                  (cutoff, journey_id))}
     for node in journey.nodes:
         if node.type != "split" or not node.branches:
             continue

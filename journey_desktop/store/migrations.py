@@ -249,6 +249,7 @@ _V7_GOALS = (
     'CREATE TABLE "run_branch" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
     ' "branch" INTEGER NOT NULL, "started_at" INTEGER NOT NULL,'
     ' "external_id" TEXT NOT NULL, "entry_number" INTEGER NOT NULL,'
+    ' "converted" INTEGER NOT NULL,'
     ' PRIMARY KEY ("journey_id", "node", "branch", "started_at", "external_id",'
     ' "entry_number"),'
     ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',

@@ -359,7 +359,7 @@ class GoalMarkRecord(BaseRecord):
 
 class RunBranchRecord(BaseRecord):
     """The branch each run took at a split of a journey with a goal, with the run's
-    entry time, so A/B results count runs whose window closed from this table alone."""
+    entry time and whether it converted, so A/B results are one pass over this table."""
 
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
     node = TextField()
@@ -367,6 +367,7 @@ class RunBranchRecord(BaseRecord):
     started_at = IntegerField()
     external_id = TextField()
     entry_number = IntegerField()
+    converted = IntegerField(default=0)
 
     class Meta:
         table_name = "run_branch"
