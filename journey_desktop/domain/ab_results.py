@@ -86,6 +86,16 @@ def two_proportions(conv: int, runs: int, base_conv: int, base_runs: int) -> Com
     return Comparison(diff, diff - Z_95 * spread, diff + Z_95 * spread, min(1.0, p_value))
 
 
+def rate_interval(conv: int, runs: int) -> tuple[float, float] | None:
+    """A branch's own 95 % interval of its rate (Wald, kept within 0 and 1), for the
+    chart's error bars; None without runs."""
+    if runs <= 0:
+        return None
+    rate = conv / runs
+    half = Z_95 * math.sqrt(rate * (1 - rate) / runs)
+    return max(0.0, rate - half), min(1.0, rate + half)
+
+
 def enough_data(counts: list[tuple[int, int]]) -> bool:
     """Whether every expected count of the branches × (converted, not) table is ≥ 5."""
     runs = sum(n for _, n in counts)

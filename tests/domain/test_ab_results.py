@@ -79,3 +79,13 @@ def test_not_enough_data_when_an_expected_count_is_under_five() -> None:
     assert split.branches[1].p_value is None and split.branches[1].ci_low is None
     assert split.branches[1].uplift == pytest.approx(-0.5)
     assert enough_data([(10, 100), (12, 100)])
+
+
+def test_rate_interval_of_one_branch() -> None:
+    # 0.12 ± 1.96 × sqrt(0.12 × 0.88 / 1000) = 0.12 ± 0.020141
+    from journey_desktop.domain.ab_results import rate_interval
+
+    low, high = rate_interval(120, 1000) or (0, 0)
+    assert (low, high) == (pytest.approx(0.099859, abs=1e-6), pytest.approx(0.140141, abs=1e-6))
+    assert rate_interval(0, 0) is None
+    assert rate_interval(0, 10) == (0.0, 0.0)
