@@ -210,6 +210,17 @@ def percent_text(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f} %"
 
 
+def p_text(p_value: float) -> str:
+    """"0.1529"; "< 0.0001" rather than a p-value of 0.0000, which no test gives."""
+    return "< 0.0001" if p_value < 0.0001 else f"{p_value:.4f}"
+
+
+def p_words(p_value: float | None) -> str:
+    """"= 0.1529" or "< 0.0001", after a "p"."""
+    text = p_text(p_value or 0.0)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def result_line(result: BranchResult, enough: bool) -> str:
     """One branch in words, as ``stats`` prints it."""
     role = " (holdout)" if result.holdout else ""
@@ -222,4 +233,4 @@ def result_line(result: BranchResult, enough: bool) -> str:
     if not enough:
         return line + f", {NOT_ENOUGH_DATA}"
     return (line + f", difference {percent_text(result.ci_low)} to {percent_text(result.ci_high)}"
-            f" (95 %), p = {result.p_value:.4f}")
+            f" (95 %), p {p_words(result.p_value)}")

@@ -22,6 +22,7 @@ from journey_desktop.domain.ab_results import (
     SplitResult,
     branch_name,
     compare_split,
+    p_words,
     result_line,
 )
 from journey_desktop.domain.journey import Journey
@@ -64,7 +65,7 @@ class GoalResults:
             lines.extend(f"  {result_line(b, split.enough)}" for b in split.branches)
             if split.chi_p is not None:
                 lines.append(f"  chi-squared over {len(split.branches)} branches:"
-                             f" p = {split.chi_p:.4f}")
+                             f" p {p_words(split.chi_p)}")
             elif not split.enough:
                 lines.append(f"  {NOT_ENOUGH_DATA}: an expected count is under 5")
         return lines

@@ -35,6 +35,8 @@ from journey_desktop.domain.ab_results import (
     BranchResult,
     SplitResult,
     branch_name,
+    p_text,
+    p_words,
     percent_text,
     rate_interval,
 )
@@ -56,7 +58,7 @@ def _cells(split: SplitResult, b: BranchResult) -> list[str]:
         uplift = "" if b.uplift is None else f"{b.uplift * 100:+.1f} %"
     else:
         interval = f"{percent_text(b.ci_low)} to {percent_text(b.ci_high)}"
-        p_value = "" if b.p_value is None else f"{b.p_value:.4f}"
+        p_value = "" if b.p_value is None else p_text(b.p_value)
         uplift = "" if b.uplift is None else f"{b.uplift * 100:+.1f} %"
     return [split.split, name, f"{b.runs:,}", f"{b.conversions:,}", percent_text(b.rate),
             uplift, interval, p_value]
@@ -176,7 +178,7 @@ class ResultsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.chart = RateChart()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -209,6 +211,6 @@ class ResultsPanel(QWidget):
                              "is under 5).")
             elif split.chi_p is not None:
                 notes.append(f"Split {split.split}: chi-squared over "
-                             f"{len(split.branches)} branches, p = {split.chi_p:.4f}.")
+                             f"{len(split.branches)} branches, p {p_words(split.chi_p)}.")
         self.note_label.setText(" ".join(notes))
         self.chart.set_split(results.splits[0] if results.splits else None)
