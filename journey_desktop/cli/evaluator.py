@@ -10,7 +10,7 @@ import threading
 import time
 from types import FrameType
 
-from journey_desktop.cli import delivery
+from journey_desktop.cli import delivery, goals
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery import delivery_json, node_delivery
@@ -59,6 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = commands.add_parser("stats", help="a journey's statistics")
     p.add_argument("journey", metavar="JOURNEY")
     p.add_argument("--json", action="store_true")
+    goals.add_stats_options(p)
     p.set_defaults(handler=cmd_stats)
 
 
@@ -156,10 +157,15 @@ def cmd_outbox_export(ctx: CliContext, args: argparse.Namespace) -> int:
 
 def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
     stored = ctx.journey(args.journey)
+    results = goals.results(stored.id)
+    if args.results_csv:
+        goals.write_csv(ctx, stored.journey.name, results, args.results_csv, args.delimiter)
+        return EXIT_OK
     stats = journey_stats(stored.id, database)
     messages = node_delivery(stored.id, database)
     if args.json:
-        data = {**stats.to_json(), "delivery": delivery_json(messages)}
+        data = {**stats.to_json(), "delivery": delivery_json(messages),
+                **goals.results_json(results)}
         ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     ctx.print(f"{stored.journey.name} ({stored.status})")
@@ -176,4 +182,6 @@ def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.print("delivery:")
         for line in delivery.delivery_lines(messages):
             ctx.print(line)
+    for line in results.lines() if results is not None else ():
+        ctx.print(line)
     return EXIT_OK

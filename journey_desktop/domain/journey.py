@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from journey_desktop.domain.goals import ExitRule, Goal, read_exit_rules, read_goal
+
 FORMAT = "journey-desktop/1"
 AUDIENCE_CSV = "csv"  # the customers imported into the journey (SPEC §4)
 AUDIENCE_ALL = "all"  # everyone in the customer base, new profiles included
@@ -125,11 +127,20 @@ class EventTrigger:
 
 @dataclass
 class Branch:
+    """A split's branch; a ``holdout`` branch (a control group) sends nothing and ends."""
+
     percent: int
     next: str | None = None
+    label: str = ""
+    holdout: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"percent": self.percent, "next": self.next}
+        data: dict[str, Any] = {"percent": self.percent, "next": self.next}
+        if self.label:
+            data["label"] = self.label
+        if self.holdout:
+            data["holdout"] = True
+        return data
 
 
 @dataclass
@@ -163,7 +174,9 @@ class Node:
         if self.type in ("condition", "wait_event"):
             return [("yes", self.yes), ("no", self.no)]
         if self.type == "split":
-            return [(f"branches[{i}].next", b.next) for i, b in enumerate(self.branches)]
+            # A holdout branch may lead nowhere: its runs end there.
+            return [(f"branches[{i}].next", b.next) for i, b in enumerate(self.branches)
+                    if b.next or not b.holdout]
         return []
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,6 +273,8 @@ class Journey:
     nodes: list[Node] = field(default_factory=list)
     activation: Activation = field(default_factory=Activation)
     audience: str = AUDIENCE_CSV
+    goal: Goal | None = None  # SPEC §12
+    exit_when: list[ExitRule] = field(default_factory=list)
 
     def node(self, node_id: str) -> Node | None:
         for node in self.nodes:
@@ -286,6 +301,10 @@ class Journey:
             data["audience"] = self.audience
         data["nodes"] = [n.to_dict() for n in self.nodes]
         data["activation"] = self.activation.to_dict()
+        if self.goal is not None:
+            data["goal"] = self.goal.to_dict()
+        if self.exit_when:
+            data["exit_when"] = [rule.to_dict() for rule in self.exit_when]
         return data
 
     def to_json(self) -> str:
@@ -379,7 +398,8 @@ class _Reader:
                 f"format: unsupported journey file format {fmt!r} (expected \"{FORMAT}\")"
             )
         self._known_keys(
-            obj, {"format", "name", "description", "audience", "nodes", "activation"}, ""
+            obj, {"format", "name", "description", "audience", "nodes", "activation", "goal",
+                  "exit_when"}, ""
         )
         name = self._text(obj.get("name", ""), "name")
         description = self._text(obj.get("description", "") or "", "description")
@@ -395,7 +415,8 @@ class _Reader:
                 f"\"{AUDIENCE_ALL}\" (everyone in the customer base), not {audience!r}"
             )
         return Journey(name=name, description=description, nodes=nodes, activation=activation,
-                       audience=audience)
+                       audience=audience, goal=read_goal(self, obj.get("goal")),
+                       exit_when=read_exit_rules(self, obj.get("exit_when")))
 
     def node(self, data: Any, where: str) -> Node:
         obj = self._object(data, where)
@@ -521,9 +542,13 @@ class _Reader:
 
     def branch(self, data: Any, where: str) -> Branch:
         obj = self._object(data, where)
-        self._known_keys(obj, {"percent", "next"}, where)
+        self._known_keys(obj, {"percent", "next", "label", "holdout"}, where)
         percent = self._number(obj.get("percent"), f"{where}.percent")
-        return Branch(percent=percent, next=self._optional_text(obj.get("next"), f"{where}.next"))
+        holdout = obj.get("holdout", False)
+        if not isinstance(holdout, bool):
+            raise JourneyFileError(f"{where}.holdout: expected true or false")
+        return Branch(percent=percent, next=self._optional_text(obj.get("next"), f"{where}.next"),
+                      label=self._text(obj.get("label") or "", f"{where}.label"), holdout=holdout)
 
     def activation(self, data: Any, where: str) -> Activation:
         if data is None:

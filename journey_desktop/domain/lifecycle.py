@@ -23,6 +23,9 @@ END_EXIT: Final = "exit"
 END_LEFT_AUDIENCE: Final = "left_audience"
 END_INVALID: Final = "invalid_node"
 END_DEACTIVATED: Final = "deactivated"
+END_EXIT_RULE: Final = "exit_rule"  # an exit rule of the journey met (SPEC §12)
+END_GOAL: Final = "goal"  # the goal reached, with exit_on_goal
+END_HOLDOUT: Final = "holdout"  # a split's control group: no message, the run ends
 
 
 class Action(Enum):

@@ -35,6 +35,9 @@ JOURNEY_LABELS = {
     "activation.timeout": "Minimum time between entries",
     "activation.timeout.value": "Minimum time between entries",
     "activation.timeout.unit": "Minimum time between entries",
+    "goal.event": "Goal event",
+    "goal.within.value": "Goal window",
+    "goal.within.unit": "Goal window",
 }
 _CONDITION = re.compile(r"(?:^|\.)conditions\[(\d+)\]\.(field|op|value)$")
 _BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent)$")
@@ -130,6 +133,10 @@ def _advice(node: Node | None, field: str, message: str) -> str:
         return _id_advice(message)
     if field in ("duration", "duration.value"):
         return _duration_advice(node, message)
+    if field == "goal.within.value":
+        return _goal_window_advice(message)
+    if field.startswith("exit_when["):
+        return message
     if field == "at_time":
         return "enter a time of day as HH:MM, from 00:00 to 23:59"
     if field == "branches" and "add up" in message:
@@ -227,6 +234,14 @@ def _duration_advice(node: Node | None, message: str) -> str:
     if "needs a duration" in message:
         return "enter how long to wait"
     return f"enter a whole number of {unit} (1 or more)"
+
+
+def _goal_window_advice(message: str) -> str:
+    """"the goal window must be at most 365 days (one year)" → what to type instead."""
+    unit = next((u for u in MAX_DURATION if u in message), "days")
+    if "at most" in message:
+        return f"a conversion counts at most {MAX_DURATION[unit]:,} {unit} after entry (one year)"
+    return f"enter how many {unit} after entry a conversion counts (1 or more)"
 
 
 def _placeholder_advice(message: str) -> str:

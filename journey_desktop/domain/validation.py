@@ -208,6 +208,9 @@ class _Validator:
         # In the window's words too, as every other problem.
         self.problems.extend(self.problem(p.node, p.field, p.message, p.severity)
                              for p in event_problems(self.journey))
+        from journey_desktop.domain.validation_goals import goal_problems
+
+        self.problems.extend(goal_problems(self.journey))
         return ValidationResult(self.problems)
 
     def check_name(self) -> None:

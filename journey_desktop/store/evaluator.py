@@ -35,7 +35,7 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
 )
-from journey_desktop.store import evaluator_clock, evaluator_events, sqlite_sql
+from journey_desktop.store import evaluator_clock, evaluator_events, evaluator_goals, sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
 
@@ -64,6 +64,7 @@ class _Plan:
     timeout: int
     chain: list[Node] | None  # entry ... first wait/exit, when no step branches before it
     events: evaluator_events.EventRules | None = None  # what it does with events (§11)
+    goals: evaluator_goals.GoalRules | None = None  # its goal and exit rules (§12)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _plan(journey_id: int, definition: str, activated_at: int | None = None) -> 
         timeout=max(1, activation.timeout.seconds),
         chain=_entry_chain(journey, entry),
         events=evaluator_events.rules_for(journey, activated_at),
+        goals=evaluator_goals.rules_for(journey),
     )
 
 
@@ -220,6 +222,8 @@ class Evaluator:
     def _tick_journey(self, conn: sqlite3.Connection, plan: _Plan, now: int,
                       summary: TickSummary) -> None:
         """Every due batch of one journey, each its own transaction, counted once committed."""
+        if plan.goals is not None:
+            self._apply_goals(conn, plan, now, summary)
         if plan.events is not None:
             with sqlite_sql.write_transaction(self.db):
                 evaluator_events.feed(conn, plan.id, plan.events, now)
@@ -240,6 +244,22 @@ class Evaluator:
                 break
             summary.add(batch)
             self._committed(summary)
+
+    def _apply_goals(self, conn: sqlite3.Connection, plan: _Plan, now: int,
+                     summary: TickSummary) -> None:
+        """Conversions, then the runs the goal or an exit rule ends: before any message
+        of this tick, whatever node a run is on (SPEC §12)."""
+        assert plan.goals is not None
+        with sqlite_sql.write_transaction(self.db):
+            done = evaluator_goals.apply(conn, plan.id, plan.goals, now)
+            if plan.reentry and done.ended_by_goal + done.ended_by_rule:
+                next_sql = self._next_check_sql(
+                    plan, now, "member.entries", "member.first_check_at")
+                conn.execute(
+                    f"UPDATE member SET next_check_at = {next_sql} WHERE journey_id = ? AND"
+                    " external_id IN (SELECT ext FROM temp.jd_ended)", (plan.id,))
+        summary.completed += done.ended_by_goal
+        summary.stopped += done.ended_by_rule
 
     def _event_entries(self, conn: sqlite3.Connection, plan: _Plan,
                        rules: evaluator_events.EventRules, now: int,
@@ -608,6 +628,8 @@ class Evaluator:
                 if reached > 0:
                     visits.append((jid, node.id, reached))
                 continue
+            if node.type == "split" and plan.goals is not None and plan.goals.goal:
+                evaluator_goals.record_branches(conn, jid, node, now)
             assignments, params = self._step_sql(plan, node, fields)
             if node.type == "message":
                 self._write_messages(conn, plan, node, now, summary)
@@ -673,8 +695,10 @@ class Evaluator:
             return f"node = CASE WHEN {match_sql} THEN ? ELSE ? END", [*params, node.yes, node.no]
         if node.type == "split":
             targets = [b.next for b in node.branches]
-            if not targets or any(not t for t in targets):
+            if not targets or any(not b.next and not b.holdout for b in node.branches):
                 return stop_invalid
+            if any(b.holdout for b in node.branches):
+                return evaluator_goals.holdout_split_sql(plan.id, node)
             whens = " ".join(f"WHEN {i} THEN ?" for i in range(len(targets)))
             percents = ",".join(str(int(b.percent)) for b in node.branches)
             return (

@@ -13,6 +13,7 @@ from typing import TextIO
 from peewee import Database
 
 from journey_desktop.domain.delivery import CLICKED, DELIVERED, OPENED
+from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import IN_PROGRESS
 from journey_desktop.store.db import database
 from journey_desktop.store.outbox import DELIMITERS, FILE_ENCODING, csv_cell, iso_time
@@ -22,7 +23,7 @@ HEADER = ["customerId", "journey", "entry", "entered_at", "current", "written", 
           "opened", "clicked", "converted"]
 PROGRESS_EVERY = 10_000
 
-ReportRow = tuple[str, int, int, str, int, int, int, int]
+ReportRow = tuple[str, int, int, str, int, int, int, int, bool]
 
 _DELIVERY = ("sum(EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
              " AND d.status = '{}'))")
@@ -30,7 +31,7 @@ _DELIVERY = ("sum(EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
 
 def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportRow]:
     """(customer ID, entry number, entered at, current node or end reason, messages written,
-    delivered, opened, clicked) per run, by customer ID then entry, in one pass over the
+    delivered, opened, clicked, converted) per run, by customer ID then entry, in one pass over the
     journey's runs and messages (both read in their unique keys' order)."""
     db = db if db is not None else database
     delivered, opened, clicked = (_DELIVERY.format(s) for s in (DELIVERED, OPENED, CLICKED))
@@ -38,7 +39,8 @@ def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportR
         "SELECT r.external_id, r.entry_number, r.started_at,"
         " CASE WHEN r.state = ? THEN r.node ELSE coalesce(r.end_reason, r.state) END,"
         " coalesce(m.written, 0), coalesce(m.delivered, 0), coalesce(m.opened, 0),"
-        " coalesce(m.clicked, 0) FROM run r LEFT JOIN ("
+        " coalesce(m.clicked, 0), EXISTS (SELECT 1 FROM conversion c WHERE c.run_id = r.id)"
+        " FROM run r LEFT JOIN ("
         f" SELECT o.external_id, o.entry_number, count(*) AS written, {delivered} AS delivered,"
         f" {opened} AS opened, {clicked} AS clicked"
         " FROM outbox o WHERE o.journey_id = ? GROUP BY o.external_id, o.entry_number) m"
@@ -47,28 +49,35 @@ def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportR
         (IN_PROGRESS, journey_id, journey_id))
     for row in cursor:
         yield (row[0], int(row[1]), int(row[2]), str(row[3]), int(row[4]), int(row[5]),
-               int(row[6]), int(row[7]))
+               int(row[6]), int(row[7]), bool(row[8]))
 
 
 def write_report(out: TextIO, journey_id: int, journey_name: str, *,
                  tz: dt.tzinfo | None = None, delimiter: str = ",",
                  progress: Callable[[int], None] | None = None,
                  db: Database | None = None) -> int:
-    """Write the report as CSV; returns its rows. ``converted`` stays empty until journeys
-    have goals (SPEC §12): nothing yet says what a conversion is."""
+    """Write the report as CSV; returns its rows. ``converted`` is 1 or 0 for a journey
+    with a goal (SPEC §12), empty for one without: nothing then says what a conversion is."""
     if delimiter not in DELIMITERS:
         raise ValueError(f"the delimiter must be one of {' '.join(DELIMITERS)}")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(HEADER)
     name = csv_cell(journey_name)
     count = 0
-    for external_id, entry, started, current, *figures in report_rows(journey_id, db):
+    with_goal = _has_goal(journey_id, db if db is not None else database)
+    for external_id, entry, started, current, *figures, converted in report_rows(journey_id,
+                                                                                 db):
         writer.writerow([csv_cell(external_id), name, entry, iso_time(started, tz),
-                         csv_cell(current), *figures, ""])
+                         csv_cell(current), *figures, int(converted) if with_goal else ""])
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     return count
+
+
+def _has_goal(journey_id: int, db: Database) -> bool:
+    row = db.execute_sql("SELECT definition FROM journey WHERE id = ?", (journey_id,)).fetchone()
+    return row is not None and Journey.from_json(row[0]).goal is not None
 
 
 def save_report(path: str | Path, journey_id: int, journey_name: str, *,

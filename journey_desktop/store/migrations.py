@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -249,6 +249,37 @@ def _v7_message_counts(db: Database, _path: Path | None) -> None:
     )
 
 
+_V8_GOALS = (
+    'CREATE TABLE "conversion" ("run_id" INTEGER NOT NULL PRIMARY KEY,'
+    ' "journey_id" INTEGER NOT NULL, "external_id" TEXT NOT NULL,'
+    ' "entry_number" INTEGER NOT NULL, "started_at" INTEGER NOT NULL,'
+    ' "converted_at" INTEGER NOT NULL, "event_seq" INTEGER NOT NULL,'
+    ' FOREIGN KEY ("run_id") REFERENCES "run" ("id") ON DELETE CASCADE,'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "conversion_journey_id_started_at" ON "conversion" ("journey_id",'
+    ' "started_at")',
+    'CREATE TABLE "goal_mark" ("journey_id" INTEGER NOT NULL PRIMARY KEY,'
+    ' "seq" INTEGER NOT NULL, "run_id" INTEGER NOT NULL,'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)',
+    'CREATE TABLE "run_branch" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+    ' "branch" INTEGER NOT NULL, "started_at" INTEGER NOT NULL,'
+    ' "external_id" TEXT NOT NULL, "entry_number" INTEGER NOT NULL,'
+    ' "converted" INTEGER NOT NULL,'
+    ' PRIMARY KEY ("journey_id", "node", "branch", "started_at", "external_id",'
+    ' "entry_number"),'
+    ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+    'CREATE UNIQUE INDEX "run_branch_journey_id_external_id_entry_number_node"'
+    ' ON "run_branch" ("journey_id", "external_id", "entry_number", "node")',
+)
+
+
+def _v8_goals(db: Database, _path: Path | None) -> None:
+    """Goals, exit rules and control groups (SPEC §12): conversions, the marks of the goal
+    and exit rules, and the branch each run took at a split: new, empty tables."""
+    for sql in _V8_GOALS:
+        db.execute_sql(sql)
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -260,6 +291,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     5: _v5_event_runs,
     6: _v6_delivery,
     7: _v7_message_counts,
+    8: _v8_goals,
 }
 
 

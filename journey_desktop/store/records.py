@@ -344,6 +344,56 @@ class ForecastDayRecord(BaseRecord):
         without_rowid = True
 
 
+class ConversionRecord(BaseRecord):
+    """A run that reached the journey's goal (SPEC §12), once: the earliest goal event of
+    its window. Kept when the run ends, so conversions after an exit count. The customer
+    and entry number are copied from the run, so results join the branch a run took."""
+
+    run = ForeignKeyField(RunRecord, on_delete="CASCADE", primary_key=True)
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    external_id = TextField()
+    entry_number = IntegerField()
+    started_at = IntegerField()  # the run's entry: whether its window closed is read here
+    converted_at = IntegerField()
+    event_seq = IntegerField()
+
+    class Meta:
+        table_name = "conversion"
+        indexes = ((("journey", "started_at"), False),)
+
+
+class GoalMarkRecord(BaseRecord):
+    """How far the goal and exit rules have looked: events up to ``seq`` against every run,
+    runs up to ``run_id`` against the events before them. New events and new runs only."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", primary_key=True)
+    seq = IntegerField()
+    run_id = IntegerField()
+
+    class Meta:
+        table_name = "goal_mark"
+
+
+class RunBranchRecord(BaseRecord):
+    """The branch each run took at a split of a journey with a goal, with the run's
+    entry time and whether it converted, so A/B results are one pass over this table."""
+
+    journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
+    node = TextField()
+    branch = IntegerField()
+    started_at = IntegerField()
+    external_id = TextField()
+    entry_number = IntegerField()
+    converted = IntegerField(default=0)
+
+    class Meta:
+        table_name = "run_branch"
+        primary_key = CompositeKey("journey", "node", "branch", "started_at", "external_id",
+                                   "entry_number")
+        without_rowid = True
+        indexes = ((("journey", "external_id", "entry_number", "node"), True),)
+
+
 class EvaluatorLockRecord(BaseRecord):
     """Which process runs the evaluator on this database (one at a time)."""
 
@@ -377,4 +427,7 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     DeliveryCountRecord,
     ForecastDayRecord,
     EvaluatorLockRecord,
+    ConversionRecord,
+    GoalMarkRecord,
+    RunBranchRecord,
 ]

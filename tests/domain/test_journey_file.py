@@ -161,3 +161,32 @@ def test_a_file_that_cannot_be_written_says_so(tmp_path):
     target = tmp_path / "no-such-folder" / "j.json"
     with pytest.raises(JourneyFileError, match="cannot be written"):
         write_journey_file(target, minimal_journey("x"))
+
+
+def test_goal_exit_rules_and_holdout_round_trip() -> None:
+    data = minimal_journey("Goals").to_dict()
+    data["goal"] = {"event": "purchase", "filter": {"match": "all", "conditions": [
+        {"field": "total", "op": "greater_than", "value": 10}]},
+        "within": {"value": 7, "unit": "days"}, "exit_on_goal": True}
+    data["exit_when"] = [{"event": "unsubscribed"},
+                         {"fields": {"match": "all", "conditions": [
+                             {"field": "vip", "op": "equals", "value": "yes"}]}}]
+    data["nodes"][0]["next"] = "ab"
+    data["nodes"].insert(1, {"id": "ab", "type": "split", "branches": [
+        {"percent": 90, "next": "message", "label": "Offer"},
+        {"percent": 10, "next": None, "label": "Control", "holdout": True}]})
+    journey = Journey.from_dict(data)
+    assert journey.goal is not None and journey.goal.within.seconds == 7 * 86400
+    assert journey.exit_when[1].on_fields
+    assert journey.node("ab").branches[1].holdout
+    assert Journey.from_json(journey.to_json()).to_dict() == data
+
+
+def test_goal_with_a_bad_key_names_its_place() -> None:
+    data = minimal_journey("Goals").to_dict()
+    data["goal"] = {"event": "purchase", "within": {"value": 7, "unit": "days"}, "when": 1}
+    with pytest.raises(JourneyFileError, match=r"^goal\.when: unknown key"):
+        Journey.from_dict(data)
+    data["goal"] = {"event": "purchase", "exit_on_goal": "yes"}
+    with pytest.raises(JourneyFileError, match=r"^goal\.exit_on_goal: expected true or false"):
+        Journey.from_dict(data)

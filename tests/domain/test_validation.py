@@ -445,3 +445,22 @@ def test_node_id_with_a_control_character():
     j = welcome()
     node(j, "end").id = "end\x00"
     assert ("nodes[8]", "id") in errors(j)
+
+
+def test_goal_window_and_holdouts_are_validated_in_plain_words() -> None:
+    from journey_desktop.domain.journey import Journey, minimal_journey
+
+    data = minimal_journey("Goals").to_dict()
+    data["goal"] = {"event": "", "within": {"value": 400, "unit": "days"}}
+    data["nodes"][0]["next"] = "ab"
+    data["nodes"].insert(1, {"id": "ab", "type": "split", "branches": [
+        {"percent": 50, "next": None, "holdout": True},
+        {"percent": 50, "next": None, "holdout": True}]})
+    problems = {str(p): p.words for p in validate(Journey.from_dict(data)).problems}
+    assert problems["goal.within.value: the goal window must be at most 365 days (one year)"] \
+        == "Goal window: a conversion counts at most 365 days after entry (one year)"
+    assert "goal.event: is empty: name the goal's event" in problems
+    assert "ab.branches[1].holdout: a split has at most one holdout branch" in problems
+    assert "ab.branches: every branch is a holdout: one must send messages" in problems
+    # A holdout branch may lead nowhere; the message is then unreachable, and said so.
+    assert not any(k.startswith("ab.branches[0].next") for k in problems)

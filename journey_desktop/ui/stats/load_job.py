@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from journey_desktop.domain import engine
 from journey_desktop.services.workers import JobControl
 from journey_desktop.store.delivery import NodeDelivery, daily_delivery, node_delivery
+from journey_desktop.store.goal_results import GoalResults, goal_results
 from journey_desktop.store.plan import PlanAgainstActual, plan_against_actual
 from journey_desktop.store.repository import (
     JourneyNotFoundError,
@@ -29,6 +30,7 @@ class StatsSnapshot:
     delivery_days: dict[dt.date, dict[str, int]] = field(default_factory=dict)
     plan: PlanAgainstActual = field(
         default_factory=lambda: PlanAgainstActual([], None, ""))
+    results: GoalResults | None = None  # None: the journey has no goal (SPEC §12)
 
 
 def chart_days(today: dt.date, span: int) -> list[dt.date]:
@@ -51,6 +53,7 @@ def load_job(control: JobControl, repo: JourneyRepository, journey_id: int, span
     counts = daily_counts(journey_id, tz=tz, start=start, end=end)
     return StatsSnapshot(stored, stats, days, counts, node_delivery(journey_id),
                          daily_delivery(journey_id, tz=tz),
-                         plan_against_actual(journey_id, now=now, tz=tz))
+                         plan_against_actual(journey_id, now=now, tz=tz),
+                         goal_results(journey_id, stored.journey))
 
 

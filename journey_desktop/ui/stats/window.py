@@ -59,6 +59,7 @@ from journey_desktop.ui.stats.models import (
     WaitEventStatsTableModel,
 )
 from journey_desktop.ui.stats.panels import DeliveryPanel, PlanPanel
+from journey_desktop.ui.stats.results import ResultsPanel
 
 DAY_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 30
@@ -292,6 +293,8 @@ class StatsWindow(QMainWindow):
         self.tabs.addTab(self.delivery_panel, "Delivery")
         self.plan_panel = PlanPanel()
         self.tabs.addTab(self.plan_panel, "Plan against actual")
+        self.results_panel = ResultsPanel()
+        self.tabs.addTab(self.results_panel, "Results")
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
@@ -339,6 +342,7 @@ class StatsWindow(QMainWindow):
         self.delivery_panel.show_delivery(snapshot.delivery, [node for node, _ in nodes],
                                           snapshot.days, snapshot.delivery_days)
         self.plan_panel.show_plan(snapshot.plan)
+        self.results_panel.show_results(snapshot.results)
 
     def _show_charts(self, days: list[dt.date]) -> None:
         span = len(days)
