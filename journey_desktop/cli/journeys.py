@@ -8,7 +8,8 @@ import re
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, CliContext, CliError
 from journey_desktop.cli.delivery import keep_forecast
-from journey_desktop.domain.journey import Activation, Duration, describe_activation
+from journey_desktop.domain.activation_words import describe_activation
+from journey_desktop.domain.journey import Activation, Duration
 from journey_desktop.domain.journey_file import read_journey_file, write_journey_file
 from journey_desktop.domain.validation import MAX_ENTRIES, duration_problem, max_entries_problem
 

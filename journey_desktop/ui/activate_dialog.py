@@ -20,13 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.domain.activation_words import describe_activation
 from journey_desktop.domain.filters import waits_for_a_day
-from journey_desktop.domain.journey import (
-    AUDIENCE_ALL,
-    Activation,
-    Journey,
-    describe_activation,
-)
+from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import JourneyRepository, RepositoryError

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialog, QLineEdit, QSpinBox
 
-from journey_desktop.domain.journey import Activation, Duration, Node, describe_activation
+from journey_desktop.domain.activation_words import describe_activation
+from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Duration, Node
 from journey_desktop.store.repository import ACTIVE, DRAFT, JourneyRepository
-from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.ui.activate_dialog import (
     EMPTY_AUDIENCE_NOTE,
     EMPTY_BASE_NOTE,

@@ -49,12 +49,13 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.activation_words import describe_activation
 from journey_desktop.domain.forecast import (
     DEFAULT_DAYS,
     DEFAULT_MAX_MESSAGES_PER_DAY,
     MAX_DAYS,
 )
-from journey_desktop.domain.journey import CHANNEL_LABELS, Activation, describe_activation
+from journey_desktop.domain.journey import CHANNEL_LABELS, Activation
 from journey_desktop.domain.lifecycle import ACTIVE, DRAFT
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.forecast import (
