@@ -20,7 +20,7 @@ from operator import floordiv, itemgetter
 from typing import IO
 
 from journey_desktop.domain.audience_csv import open_text, preview_csv
-from journey_desktop.domain.csv_records import CsvFileError, RejectLog, open_csv_file
+from journey_desktop.domain.csv_records import CsvFileError, OpenedFile, RejectLog
 from journey_desktop.domain.event_values import common_times, parse_timestamp
 from journey_desktop.domain.events_file import JSON_LINES, detect_format
 
@@ -115,13 +115,14 @@ class ReportBatch:
         return len(self.lines)
 
 
-class ReportReader:
+class ReportReader(OpenedFile):
     """One streaming pass over a delivery report: batches of lines, rejects in a RejectLog.
 
     Memory stays at one batch whatever the file's size. Use as a context manager.
     """
 
     def __init__(self, path: str, database_id: str, *, tz: dt.tzinfo | None = None) -> None:
+        super().__init__(path)
         self.path = path
         self.database_id = database_id
         self.tz = tz
@@ -131,21 +132,6 @@ class ReportReader:
             self.delimiter = preview_csv(path, encoding=self.encoding).delimiter
         self.rejects = RejectLog(self.delimiter, self.encoding)
         self.read = 0
-        self.size = 0
-        self._raw: IO[bytes] | None = None
-
-    def __enter__(self) -> ReportReader:
-        self._raw, self.size = open_csv_file(self.path)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
-
-    @property
-    def bytes_read(self) -> int:
-        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
     def batches(self, size: int = 20_000) -> Generator[ReportBatch, None, None]:
         assert self._raw is not None, "use ReportReader as a context manager"
