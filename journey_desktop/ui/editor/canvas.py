@@ -122,7 +122,8 @@ class JourneyCanvas(QGraphicsView):
             target = self.items_by_id.get(target_id or "")
             if target is None or target is source:
                 continue
-            edge = EdgeItem(source, field, target, connection_label(node, field))
+            edge = EdgeItem(source, field, target, connection_label(node, field),
+                            connection_label(node, field, with_label=False))
             self.scene().addItem(edge)
             self.edges[(node.id, field)] = edge
 

@@ -281,14 +281,20 @@ class NodeItem(QGraphicsItem):
 
 
 class EdgeItem(QGraphicsItem):
-    """An arrow from one output of a node to another node, labelled for branches."""
+    """An arrow from one output of a node to another node, labelled for branches; a
+    ``short`` label (a split branch's percent) stands in where the full one has no room."""
 
-    def __init__(self, source: NodeItem, field: str, target: NodeItem, label: str) -> None:
+    def __init__(self, source: NodeItem, field: str, target: NodeItem, label: str,
+                 short: str = "") -> None:
         super().__init__()
         self.source = source
         self.field = field
         self.target = target
-        self.label = label
+        room = CARD_WIDTH / (len(source.outputs) + 1) - 8  # between two output ports
+        fits = _Fonts.get().small_metrics.horizontalAdvance(label) + 10 <= room
+        self.label = label if fits or not short else short
+        if self.label != label:
+            self.setToolTip(label)
         self._path = QPainterPath()
         self._arrow = QPolygonF()
         self._label_rect = QRectF()

@@ -16,15 +16,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QTimeEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,12 +32,10 @@ from journey_desktop.domain.journey import (
     CHANNELS,
     DURATION_UNITS,
     SMS_MAX_LENGTH,
-    Branch,
     Duration,
     Node,
 )
 from journey_desktop.domain.problem_words import CONTENT_LABELS
-from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.event_forms import EventFormsMixin
@@ -48,16 +43,13 @@ from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
 from journey_desktop.ui.editor.placeholders import PlaceholderMixin
 from journey_desktop.ui.editor.preview import MessagePreview
 from journey_desktop.ui.editor.problem_inputs import OUTLINE_STYLE, find_input, focus_input, outline
+from journey_desktop.ui.editor.split_form import SplitFormMixin
 from journey_desktop.ui.editor.summary import HEADLINE_FIELD, TYPE_LABELS
 
 NOT_CONNECTED = "(not connected)"
 
 
-def _branch_field(index: int) -> str:
-    return f"branches[{index}].next"
-
-
-class PropertiesPanel(PlaceholderMixin, EventFormsMixin):
+class PropertiesPanel(PlaceholderMixin, SplitFormMixin, EventFormsMixin):
     """Edits the selected node through the document's undoable commands."""
 
     def __init__(self, document: JourneyDocument, parent: QWidget | None = None) -> None:
@@ -470,66 +462,6 @@ class PropertiesPanel(PlaceholderMixin, EventFormsMixin):
         hint.setStyleSheet("color: #5f6368;")
         form.addRow("", hint)
         form.addRow("Then", self._target_combo("next_combo", "next", node))
-
-    def _build_split(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
-        title = QLabel("Branches (random, per customer and entry)")
-        title.setStyleSheet("font-weight: 600;")
-        layout.addWidget(title)
-        grid = QGridLayout()
-        grid.addWidget(QLabel("Percent"), 0, 0)
-        grid.addWidget(QLabel("Leads to"), 0, 1)
-        for i in range(len(node.branches)):
-            spin = QSpinBox()
-            spin.setObjectName(f"branch_percent_{i}")
-            spin.setRange(1, 99)
-            spin.setSuffix(" %")
-
-            def put_percent(v: int, i: int = i) -> None:
-                def change(n: Node) -> None:
-                    n.branches[i].percent = v
-
-                self._edit(change, "Change split", f"branches[{i}].percent")
-
-            spin.valueChanged.connect(put_percent)
-
-            def refresh_percent(n: Node, spin: QSpinBox = spin, i: int = i) -> None:
-                if i < len(n.branches) and spin.value() != int(n.branches[i].percent):
-                    spin.setValue(int(n.branches[i].percent))
-
-            self._refreshers.append(refresh_percent)
-            remove = QToolButton()
-            remove.setObjectName(f"remove_branch_{i}")
-            remove.setText("✕")
-            remove.setToolTip("Remove this branch")
-            remove.setEnabled(len(node.branches) > MIN_BRANCHES)
-            remove.clicked.connect(
-                lambda _c=False, i=i: self._edit(lambda n: n.branches.__delitem__(i),
-                                                 "Remove branch")
-            )
-            grid.addWidget(spin, i + 1, 0)
-            grid.addWidget(self._target_combo(f"branch_next_{i}", _branch_field(i), node), i + 1, 1)
-            grid.addWidget(remove, i + 1, 2)
-        grid.setColumnStretch(1, 1)
-        layout.addLayout(grid)
-        total = QLabel()
-        total.setObjectName("split_total_label")
-
-        def refresh_total(n: Node) -> None:
-            value = sum(b.percent for b in n.branches)
-            total.setText(f"Total: {value:g} %")
-            total.setStyleSheet("" if value == 100 else f"color: {ERROR_COLOR};")
-
-        self._refreshers.append(refresh_total)
-        add = QPushButton("Add branch")
-        add.setObjectName("add_branch_button")
-        add.setEnabled(len(node.branches) < MAX_BRANCHES)
-        add.clicked.connect(
-            lambda: self._edit(lambda n: n.branches.append(Branch(10)), "Add branch")
-        )
-        row = QHBoxLayout()
-        row.addWidget(total, 1)
-        row.addWidget(add)
-        layout.addLayout(row)
 
     def _build_message(self, node: Node, layout: QVBoxLayout, form: QFormLayout) -> None:
         def put_channel(n: Node, channel: str) -> None:

@@ -9,6 +9,7 @@ from journey_desktop.domain.journey import (
     AUDIENCE_ALL,
     AUDIENCE_CSV,
     CHANNEL_LABELS,
+    Branch,
     Condition,
     Filter,
     Node,
@@ -68,7 +69,7 @@ def filter_text(flt: Filter | None) -> str:
     return joiner.join(condition_text(c) for c in flt.conditions)
 
 
-def _plural(value: int | float, unit: str) -> str:
+def plural(value: int | float, unit: str) -> str:
     number = f"{value:g}"
     if value == 1:
         unit = unit.removesuffix("s")
@@ -90,7 +91,7 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
     if node.type == "wait":
         if node.duration is None:
             return "Wait (no duration)"
-        text = f"Wait {_plural(node.duration.value, node.duration.unit)}"
+        text = f"Wait {plural(node.duration.value, node.duration.unit)}"
         if node.at_time:
             text += f", then at {node.at_time}"
         return text
@@ -102,7 +103,7 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
     if node.type == "split":
         if not node.branches:
             return "Split (no branches)"
-        return "Split " + " / ".join(f"{b.percent:g} %" for b in node.branches)
+        return "Split " + " / ".join(branch_text(b) for b in node.branches)
     if node.type == "message":
         channel = node.channel or ""
         label = CHANNEL_LABELS.get(channel, channel or "Message")
@@ -115,7 +116,7 @@ def node_summary(node: Node, audience: str = AUDIENCE_CSV) -> str:
     return node.type
 
 
-def _event_with_filter(name: str, flt: Filter | None) -> str:
+def event_with_filter(name: str, flt: Filter | None) -> str:
     text = filter_text(flt)
     return f"{name or '…'} where {text}" if text else (name or "… (no event yet)")
 
@@ -123,26 +124,37 @@ def _event_with_filter(name: str, flt: Filter | None) -> str:
 def trigger_text(node: Node) -> str:
     """"On cart_updated where total greater than 50" (an entry that starts on an event)."""
     assert node.trigger is not None
-    return "On " + _event_with_filter(node.trigger.name, node.trigger.filter)
+    return "On " + event_with_filter(node.trigger.name, node.trigger.filter)
 
 
 def wait_event_text(node: Node) -> str:
     """"Wait up to 1 hour for purchase with the same cartId"."""
     timeout = node.timeout
-    text = (f"Wait up to {_plural(timeout.value, timeout.unit)}" if timeout is not None
+    text = (f"Wait up to {plural(timeout.value, timeout.unit)}" if timeout is not None
             else "Wait (no timeout)")
-    text += " for " + _event_with_filter(node.event or "", node.filter)
+    text += " for " + event_with_filter(node.event or "", node.filter)
     if node.same:
         text += f" with the same {node.same}"
     return text
 
 
-def connection_label(node: Node, field: str) -> str:
-    """The label drawn on an outgoing arrow: yes/no, a split's percent, nothing for next."""
+def branch_text(branch: Branch, *, with_label: bool = True) -> str:
+    """"45 %", "Variant A 45 %", "Control 10 %" for a holdout (a control group)."""
+    percent = f"{branch.percent:g} %"
+    words = [branch.label.strip()] if with_label and branch.label.strip() else []
+    if branch.holdout:
+        words.append("Control")
+    return " ".join([*words, percent])
+
+
+def connection_label(node: Node, field: str, *, with_label: bool = True) -> str:
+    """The label drawn on an outgoing arrow: yes/no, a split's branch (its label, "Control"
+    for a holdout, its percent; ``with_label`` False where a label has no room), nothing
+    for next."""
     if field in ("yes", "no"):
         return field
     if field.startswith("branches["):
         index = int(field[len("branches[") : field.index("]")])
         if index < len(node.branches):
-            return f"{node.branches[index].percent:g} %"
+            return branch_text(node.branches[index], with_label=with_label)
     return ""
