@@ -8,11 +8,13 @@ and redraw on its signals, so every edit goes through the undo stack and is vali
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from journey_desktop.domain.goals import ExitRule, Goal
 from journey_desktop.domain.journey import (
     EVENT_PREFIX,
     MATCHED_PREFIX,
@@ -27,6 +29,7 @@ from journey_desktop.ui.editor.summary import TYPE_LABELS
 
 _MERGE_EDIT = 1
 _MERGE_META = 2
+_MERGE_RULES = 3
 _TYPED_META = ("name", "description")  # typing in them merges into one undo step
 
 
@@ -66,6 +69,14 @@ def _replace_references(node: Node, old: str, new: str | None) -> bool:
     return changed
 
 
+@dataclasses.dataclass
+class JourneyRules:
+    """What the goal panel edits: the journey's goal and exit rules (SPEC §12)."""
+
+    goal: Goal | None = None
+    exit_when: list[ExitRule] = dataclasses.field(default_factory=list)
+
+
 class JourneyDocument(QObject):
     """Holds the edited journey; changes go through ``undo_stack``."""
 
@@ -75,6 +86,7 @@ class JourneyDocument(QObject):
     node_moved = Signal(str)
     node_renamed = Signal(str, str)
     meta_changed = Signal()
+    rules_changed = Signal()  # the goal or the exit rules
     validated = Signal(object)
 
     def __init__(
@@ -217,6 +229,19 @@ class JourneyDocument(QObject):
         """Change the journey's ``name``, ``description`` or ``audience``."""
         if getattr(self.journey, field) != value:
             self._push(_SetMetaCommand(self, field, value))
+
+    def rules(self) -> JourneyRules:
+        """The goal and exit rules as the document holds them (read them, do not change)."""
+        return JourneyRules(self.journey.goal, self.journey.exit_when)
+
+    def edit_rules(self, change: Callable[[JourneyRules], None], text: str,
+                   merge_key: str | None = None) -> None:
+        """Apply ``change`` to a copy of the goal and exit rules and push it, as
+        ``edit_node`` does for a node; typing in one input merges into one undo step."""
+        after = copy.deepcopy(self.rules())
+        change(after)
+        if after != self.rules():
+            self._push(_EditRulesCommand(self, after, text, merge_key))
 
     def set_positions_silently(self, positions: Mapping[str, tuple[float, float]]) -> None:
         """Place nodes without an undo step (the first layout of a journey from a file)."""
@@ -408,4 +433,35 @@ class _SetMetaCommand(QUndoCommand):
         if not isinstance(other, _SetMetaCommand) or other.field != self.field:
             return False
         self.after = other.after
+        return True
+
+
+class _EditRulesCommand(QUndoCommand):
+    def __init__(self, doc: JourneyDocument, after: JourneyRules, text: str,
+                 merge_key: str | None) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.before = copy.deepcopy(doc.rules())
+        self.after = copy.deepcopy(after)
+        self.merge_key = merge_key
+
+    def _set(self, rules: JourneyRules) -> None:
+        rules = copy.deepcopy(rules)
+        self.doc.journey.goal = rules.goal
+        self.doc.journey.exit_when = rules.exit_when
+        self.doc.rules_changed.emit()
+
+    def redo(self) -> None:
+        self._set(self.after)
+
+    def undo(self) -> None:
+        self._set(self.before)
+
+    def id(self) -> int:
+        return _MERGE_RULES if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _EditRulesCommand) or other.merge_key != self.merge_key:
+            return False
+        self.after = copy.deepcopy(other.after)
         return True

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from journey_desktop.ui.editor.canvas import JourneyCanvas
     from journey_desktop.ui.editor.document import JourneyDocument
+    from journey_desktop.ui.editor.goal_panel import GoalPanel
     from journey_desktop.ui.editor.panel import PropertiesPanel
 
 
@@ -45,6 +46,7 @@ class LaunchMixin(QMainWindow):
     document: JourneyDocument
     canvas: JourneyCanvas
     panel: PropertiesPanel
+    goal_panel: GoalPanel
     name_edit: QLineEdit
     description_edit: QLineEdit
     audience_combo: QComboBox
@@ -173,6 +175,7 @@ class LaunchMixin(QMainWindow):
         self.document.undo_stack.clear()
         self.canvas.set_read_only(True)
         self.panel.show_node(self.panel.node_id)
+        self.goal_panel.refresh()
         for edit in (self.name_edit, self.description_edit):
             edit.setReadOnly(True)
         self.audience_combo.setEnabled(False)

@@ -23,7 +23,21 @@ _CONDITION = re.compile(
 # A history condition's count, whichever bound it has, is one input.
 _CONDITION_PARTS = {None: "count", "at_least": "count", "at_most": "count"}
 TRIGGER_FILTER = "event.filter"  # the entry event's property filter: its inputs' prefix
-_BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent)$")
+_BRANCH = re.compile(r"^branches\[(\d+)\]\.(next|percent|label|holdout)$")
+# The goal panel's inputs (SPEC §12): the goal's, and each exit rule's by its index.
+_GOAL_FILTER = "goal.filter"
+_EXIT_RULE = re.compile(r"^exit_when\[(\d+)\](?:\.(event|filter|fields))?")
+_GOAL_NAMES = {
+    "goal": "goal_check",
+    "goal.event": "goal_event_combo",
+    "goal.within": "goal_within_value",
+    "goal.within.value": "goal_within_value",
+    "goal.within.unit": "goal_within_unit",
+    "goal.exit_on_goal": "exit_on_goal_check",
+    "goal.filter": "goal_add_condition_button",
+    "goal.filter.conditions": "goal_add_condition_button",
+    "goal.filter.match": "goal_match_combo",
+}
 _NAMES = {
     "id": "node_id_edit",
     "type": "node_id_edit",
@@ -56,17 +70,40 @@ _NAMES = {
 }
 
 
+def filter_prefix(field: str) -> str:
+    """The prefix of the inputs of the filter a field path is in (``FilterScope.prefix``)."""
+    if field.startswith(TRIGGER_FILTER + "."):
+        return "trigger_"
+    if field.startswith(_GOAL_FILTER + "."):
+        return "goal_"
+    rule = _EXIT_RULE.match(field)
+    return f"exit_{rule.group(1)}_" if rule else ""
+
+
 def input_name(field: str) -> str:
-    """The object name of the panel's input for a node's field path."""
+    """The object name of the panel's input for a node's field path, or for the goal
+    panel's (``goal.event``, ``exit_when[1].fields.conditions[0].value``)."""
     condition = _CONDITION.search(field)
     if condition:
-        prefix = "trigger_" if field.startswith(TRIGGER_FILTER + ".") else ""
+        prefix = filter_prefix(field)
         part = _CONDITION_PARTS.get(condition.group(2), condition.group(2))
         return f"{prefix}condition_{part}_{condition.group(1)}"
     branch = _BRANCH.match(field)
     if branch:
-        kind = "next" if branch.group(2) == "next" else "percent"
-        return f"branch_{kind}_{branch.group(1)}"
+        return f"branch_{branch.group(2)}_{branch.group(1)}"
+    if field in _GOAL_NAMES:
+        return _GOAL_NAMES[field]
+    rule = _EXIT_RULE.match(field)
+    if rule:
+        prefix = filter_prefix(field)
+        rest = field[rule.end():]
+        if rule.group(2) == "event":
+            return f"exit_event_combo_{rule.group(1)}"
+        if rest.endswith(".match"):
+            return f"{prefix}match_combo"
+        if rule.group(2) in ("filter", "fields"):
+            return f"{prefix}add_condition_button"
+        return f"remove_exit_rule_{rule.group(1)}"
     return _NAMES.get(field, f"field_{field}")
 
 

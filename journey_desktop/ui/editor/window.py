@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,13 @@ from journey_desktop.store.repository import (
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.document import JourneyDocument
+from journey_desktop.ui.editor.goal_panel import TITLE as GOAL_TITLE
+from journey_desktop.ui.editor.goal_panel import (
+    GoalHeader,
+    GoalPanel,
+    is_rules_field,
+    rules_problems,
+)
 from journey_desktop.ui.editor.items import node_icon
 from journey_desktop.ui.editor.launch import LaunchMixin
 from journey_desktop.ui.editor.layout import auto_layout, place_below
@@ -108,12 +116,20 @@ class EditorWindow(LaunchMixin):
         """Select a node, scroll it into view and show it in the properties panel."""
         self.canvas.select_node(node_id)
         self.panel.show_node(node_id)
+        self.properties_tabs.setCurrentWidget(self.panel)
+
+    def show_goal_panel(self) -> None:
+        """Open the goal and exit rules in the properties area."""
+        self.properties_tabs.setCurrentWidget(self.goal_panel)
 
     def show_problem(self, node_id: str, field: str) -> None:
         """Select the problem's node and put the cursor in the input it names."""
         if node_id and self.document.node(node_id) is not None:
             self.select_node(node_id)
             self.panel.focus_field(field)
+        elif not node_id and is_rules_field(field):
+            self.show_goal_panel()
+            self.goal_panel.focus_field(field)
         elif not node_id:
             self.name_edit.setFocus()
             self.name_edit.selectAll()
@@ -144,6 +160,13 @@ class EditorWindow(LaunchMixin):
         doc = self.document
         self.canvas = JourneyCanvas(doc)
         self.panel = PropertiesPanel(doc)
+        self.goal_panel = GoalPanel(doc)
+        self.properties_tabs = QTabWidget()
+        self.properties_tabs.setObjectName("properties_tabs")
+        self.properties_tabs.setDocumentMode(True)
+        self.properties_tabs.addTab(self.panel, "Step")
+        self.properties_tabs.addTab(self.goal_panel, GOAL_TITLE)
+        self.goal_header = GoalHeader()
         self.problem_model = ProblemListModel(self)
         self.problems_list = QListView()
         self.problems_list.setObjectName("problems_list")
@@ -161,7 +184,7 @@ class EditorWindow(LaunchMixin):
         column.addWidget(self._banner())
         column.addWidget(self._header())
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.panel)
+        right.addWidget(self.properties_tabs)
         problems_box = QWidget()
         problems_layout = QVBoxLayout(problems_box)
         problems_layout.setContentsMargins(6, 0, 6, 6)
@@ -171,8 +194,14 @@ class EditorWindow(LaunchMixin):
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 1)
         right.setSizes([580, 160])
+        flow = QWidget()
+        flow_column = QVBoxLayout(flow)
+        flow_column.setContentsMargins(0, 0, 0, 0)
+        flow_column.setSpacing(0)
+        flow_column.addWidget(self.goal_header)
+        flow_column.addWidget(self.canvas, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.canvas)
+        splitter.addWidget(flow)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setSizes([860, 420])
@@ -276,6 +305,8 @@ class EditorWindow(LaunchMixin):
                                        "Show the whole journey (Ctrl+0)")
         self.layout_action = self._action("layout_action", "&Arrange", "Ctrl+L",
                                           "Arrange the nodes from top to bottom (Ctrl+L)")
+        self.goal_action = self._action("goal_action", "&Goal…", None,
+                                        "The journey's goal and exit rules")
         self.close_action = self._action("close_action", "&Close", QKeySequence.StandardKey.Close)
         for action in (self.save_action, self.undo_action, self.redo_action, self.close_action):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -290,6 +321,8 @@ class EditorWindow(LaunchMixin):
         for action in (self.delete_action, self.zoom_in_action, self.zoom_out_action,
                        self.fit_action, self.layout_action):
             toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.goal_action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
@@ -337,6 +370,8 @@ class EditorWindow(LaunchMixin):
         self.zoom_out_action.triggered.connect(lambda: self.canvas.zoom_by(0.8))
         self.fit_action.triggered.connect(lambda: self.canvas.fit_all(max_zoom=1.5))
         self.layout_action.triggered.connect(self._on_layout_triggered)
+        self.goal_action.triggered.connect(self.show_goal_panel)
+        self.goal_header.clicked.connect(self.show_goal_panel)
         self.close_action.triggered.connect(self.close)
         self.canvas.node_selected.connect(self._on_canvas_node_selected)
         self.canvas.insert_requested.connect(self._on_canvas_insert_requested)
@@ -346,6 +381,7 @@ class EditorWindow(LaunchMixin):
         self.description_edit.textEdited.connect(lambda text: doc.set_meta("description", text))
         self.audience_combo.activated.connect(self._on_audience_combo_activated)
         doc.meta_changed.connect(self._on_document_meta_changed)
+        doc.rules_changed.connect(self._on_document_rules_changed)
         doc.validated.connect(self._on_document_validated)
         doc.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
 
@@ -408,6 +444,13 @@ class EditorWindow(LaunchMixin):
     @Slot(str)
     def _on_canvas_node_selected(self, node_id: str) -> None:
         self.panel.show_node(node_id)
+        if node_id:
+            self.properties_tabs.setCurrentWidget(self.panel)
+
+    @Slot()
+    def _on_document_rules_changed(self) -> None:
+        self.goal_header.show_rules(self.document.journey,
+                                    rules_problems(self.document.validation))
 
     @Slot(QModelIndex)
     def _on_problems_list_clicked(self, index: QModelIndex) -> None:
@@ -433,6 +476,7 @@ class EditorWindow(LaunchMixin):
     @Slot(object)
     def _on_document_validated(self, result: ValidationResult) -> None:
         self.problem_model.set_result(result)
+        self.goal_header.show_rules(self.document.journey, rules_problems(result))
         errors, warnings = len(result.errors), len(result.warnings)
         if not errors and not warnings:
             summary = "No problems"
