@@ -57,7 +57,7 @@ def test_rules_not_filled_in_yet_say_so():
 def test_split_branches_name_their_label_and_the_control_group():
     split = Node("ab", "split", branches=[Branch(45, "a", label="Variant A"),
                                           Branch(45, "b"), Branch(10, None, holdout=True)])
-    assert node_summary(split) == "Split Variant A 45 % / 45 % / Control 10 %"
-    assert connection_label(split, "branches[0].next") == "Variant A 45 %"
+    assert node_summary(split) == "Split Variant A\u00a045\u00a0% / 45 % / Control\u00a010\u00a0%"
+    assert connection_label(split, "branches[0].next") == "Variant A\u00a045\u00a0%"
     assert connection_label(split, "branches[0].next", with_label=False) == "45 %"
-    assert connection_label(split, "branches[2].next") == "Control 10 %"
+    assert connection_label(split, "branches[2].next") == "Control\u00a010\u00a0%"

@@ -211,7 +211,7 @@ class GoalPanel(EventFormsMixin):
         content = QWidget()
         content.setStyleSheet(OUTLINE_STYLE)
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setContentsMargins(8, 12, 8, 12)  # the filter rows need the width
         layout.setSpacing(10)
         title = QLabel(TITLE)
         title.setStyleSheet("font-weight: 600; font-size: 14px;")
@@ -326,6 +326,7 @@ class GoalPanel(EventFormsMixin):
         box.setObjectName(f"exit_rule_{index}")
         box.setFrameShape(QFrame.Shape.StyledPanel)
         column = QVBoxLayout(box)
+        column.setContentsMargins(6, 6, 6, 6)  # a frame in a frame: room for the inputs
         heading = QHBoxLayout()
         title = QLabel(f"{index + 1}. " + ("When the customer's fields match" if rule.on_fields
                                            else "When the customer does the event"))
@@ -376,7 +377,7 @@ class GoalPanel(EventFormsMixin):
         column.addWidget(self._filter_section(cast(Any, self.document.rules()), required=False,
                                               scope=self._property_scope(
                                                   prefix, get_filter, put_filter,
-                                                  "Event properties that match")))
+                                                  "Properties that match")))
         return box
 
     def _event_hint(self, name: str, get: Callable[[Any], str]) -> QLabel:

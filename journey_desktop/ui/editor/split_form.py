@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 from journey_desktop.domain.journey import Branch, Node
 from journey_desktop.domain.validation import MAX_BRANCHES, MIN_BRANCHES
 from journey_desktop.domain.validation_goals import MAX_LABEL_LENGTH
-from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
+from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
 
 HOLDOUT_TEXT = "Control group (holdout)"
+HOLDOUT_ENDS = "A control group needs no next step: its customers end here"
 HOLDOUT_TIP = ("Customers on this branch get no message and end there; their goal is "
                "still tracked, so the other branches can be compared against them")
 
@@ -119,8 +120,9 @@ class SplitFormMixin(QScrollArea):
 
         holdout.toggled.connect(put_holdout)
         target = self._target_combo(f"branch_next_{i}", branch_field(i), node)
-        ends = QLabel("ends: no message")
-        ends.setStyleSheet(f"color: {MUTED_COLOR};")
+        # Narrow enough to sit beside the checkbox in the panel's width.
+        target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        target.setMinimumContentsLength(8)
 
         def refresh(n: Node) -> None:
             if i >= len(n.branches):
@@ -130,7 +132,8 @@ class SplitFormMixin(QScrollArea):
                 spin.setValue(int(branch.percent))
             if holdout.isChecked() != branch.holdout:
                 holdout.setChecked(branch.holdout)
-            ends.setVisible(branch.holdout and not branch.next)
+            target.setToolTip(HOLDOUT_ENDS if branch.holdout and not branch.next else
+                              "The step this branch leads to")
 
         self._refreshers.append(refresh)
         remove = QToolButton()
@@ -146,7 +149,7 @@ class SplitFormMixin(QScrollArea):
         grid.addWidget(spin, row, 1)
         grid.addWidget(remove, row, 2)
         leads = QHBoxLayout()
+        leads.setContentsMargins(0, 0, 0, 8)  # a gap before the next branch
         leads.addWidget(holdout)
         leads.addWidget(target, 1)
-        leads.addWidget(ends)
         grid.addLayout(leads, row + 1, 0, 1, 3)

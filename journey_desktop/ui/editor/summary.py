@@ -32,6 +32,7 @@ HEADLINE_FIELD = {
     "inapp": "title",
     "whatsapp": "template",
 }
+NBSP = "\u00a0"  # a space a line never breaks at
 # Who a journey applies to (SPEC §4), as the editor offers it and the entry card says it.
 AUDIENCE_LABELS = {
     AUDIENCE_CSV: "Imported customers (CSV)",
@@ -139,12 +140,15 @@ def wait_event_text(node: Node) -> str:
 
 
 def branch_text(branch: Branch, *, with_label: bool = True) -> str:
-    """"45 %", "Variant A 45 %", "Control 10 %" for a holdout (a control group)."""
-    percent = f"{branch.percent:g} %"
+    """"45 %", "Variant A 45 %", "Control 10 %" for a holdout (a control group); its
+    words and percent joined by no-break spaces, so that a card never puts "Control" on
+    one line and its percent on the next."""
     words = [branch.label.strip()] if with_label and branch.label.strip() else []
     if branch.holdout:
         words.append("Control")
-    return " ".join([*words, percent])
+    if not words:
+        return f"{branch.percent:g} %"
+    return NBSP.join([*words, f"{branch.percent:g}", "%"])
 
 
 def connection_label(node: Node, field: str, *, with_label: bool = True) -> str:
