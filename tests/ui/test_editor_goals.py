@@ -30,7 +30,7 @@ from journey_desktop.domain.journey import (
 )
 from journey_desktop.store.events import EventStore
 from journey_desktop.ui.editor import EditorWindow
-from tests.ui.editor_helpers import arrows, cards, choose, click_card, open_editor, panel_widget
+from tests.ui.editor_helpers import arrows, cards, click_card, open_editor, panel_widget
 from tests.ui.test_editor_launch import _click_problem, make_active
 
 
@@ -241,14 +241,11 @@ def test_split_label_and_control_group_are_saved_and_drawn(qtbot, repo):
     _type(qtbot, panel_widget(window, QSpinBox, "branch_percent_1"), "10")
     panel_widget(window, QCheckBox, "branch_holdout_1").click()
     assert plain(cards(window)["ab"].summary) == "Split Push 90 % / Control 10 %"
+    # A control group ends there: its arrow goes, and no next step is asked for.
     labels = {e.field: plain(e.label) for e in arrows(window) if e.source.node_id == "ab"}
-    assert labels == {"branches[0].next": "Push 90 %", "branches[1].next": "Control 10 %"}
-
-    choose(window, "branch_next_1", "(not connected)")  # a control group needs no step
+    assert labels == {"branches[0].next": "Push 90 %"}
+    assert not panel_widget(window, QComboBox, "branch_next_1").isEnabled()
     assert window.document.validation.problems == []
-    assert {e.field for e in arrows(window) if e.source.node_id == "ab"} == {
-        "branches[0].next"}
-    assert plain(cards(window)["ab"].summary) == "Split Push 90 % / Control 10 %"
     window.save_action.trigger()
     stored = repo.get(journey_id).journey.to_dict()
     split = next(n for n in stored["nodes"] if n["id"] == "ab")
@@ -256,6 +253,21 @@ def test_split_label_and_control_group_are_saved_and_drawn(qtbot, repo):
         {"percent": 90, "next": "push", "label": "Push"},
         {"percent": 10, "next": None, "holdout": True},
     ]
+
+    window.undo_action.trigger()  # the tick and the disconnection are one step
+    assert window.document.node("ab").branches[1] == Branch(10, "push")
+    assert {e.field for e in arrows(window) if e.source.node_id == "ab"} == {
+        "branches[0].next", "branches[1].next"}
+
+
+def test_a_control_group_with_a_next_step_from_a_file_is_labelled_on_its_arrow(qtbot, repo):
+    journey = AB_TEST.copy()
+    split = journey.node("ab")
+    assert split is not None
+    split.branches[1].holdout = True
+    window = open_editor(qtbot, repo, repo.create(journey))
+    labels = {e.field: plain(e.label) for e in arrows(window) if e.source.node_id == "ab"}
+    assert labels == {"branches[0].next": "50 %", "branches[1].next": "Control 50 %"}
 
 
 def test_a_long_branch_label_gives_way_to_the_percent_on_its_arrow(qtbot, repo):

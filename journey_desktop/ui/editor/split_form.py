@@ -28,7 +28,7 @@ from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.editor.document import JourneyDocument
 
 HOLDOUT_TEXT = "Control group (holdout)"
-HOLDOUT_ENDS = "A control group needs no next step: its customers end here"
+HOLDOUT_ENDS = "A control group has no next step: its customers end here"
 HOLDOUT_TIP = ("Customers on this branch get no message and end there; their goal is "
                "still tracked, so the other branches can be compared against them")
 
@@ -115,6 +115,8 @@ class SplitFormMixin(QScrollArea):
         def put_holdout(on: bool) -> None:
             def change(n: Node) -> None:
                 n.branches[i].holdout = on
+                if on:  # its customers end here: an arrow on would mislead
+                    n.branches[i].next = None
 
             self._edit(change, "Make a control group" if on else "Send on this branch")
 
@@ -123,6 +125,7 @@ class SplitFormMixin(QScrollArea):
         # Narrow enough to sit beside the checkbox in the panel's width.
         target.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         target.setMinimumContentsLength(8)
+        unconnected = target.itemText(0)
 
         def refresh(n: Node) -> None:
             if i >= len(n.branches):
@@ -132,8 +135,9 @@ class SplitFormMixin(QScrollArea):
                 spin.setValue(int(branch.percent))
             if holdout.isChecked() != branch.holdout:
                 holdout.setChecked(branch.holdout)
-            target.setToolTip(HOLDOUT_ENDS if branch.holdout and not branch.next else
-                              "The step this branch leads to")
+            target.setEnabled(not branch.holdout)
+            target.setItemText(0, "(ends here)" if branch.holdout else unconnected)
+            target.setToolTip(HOLDOUT_ENDS if branch.holdout else "The step this branch leads to")
 
         self._refreshers.append(refresh)
         remove = QToolButton()
