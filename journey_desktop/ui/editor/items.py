@@ -291,8 +291,9 @@ class EdgeItem(QGraphicsItem):
         self.field = field
         self.target = target
         room = CARD_WIDTH / (len(source.outputs) + 1) - 8  # between two output ports
-        fits = _Fonts.get().small_metrics.horizontalAdvance(label) + 10 <= room
-        self.label = label if fits or not short else short
+        fits = (not short or short == label
+                or _Fonts.get().small_metrics.horizontalAdvance(label) + 10 <= room)
+        self.label = label if fits else short
         if self.label != label:
             self.setToolTip(label)
         self._path = QPainterPath()
