@@ -61,12 +61,34 @@ EVENT_LABELS = {
     "event.filter.match": "Match",
 }
 _QUOTED = re.compile(r"'([^']*)'")
+# The goal's filter and the exit rules (SPEC §12), named as the goal panel shows them.
+_EXIT_RULE = re.compile(r"^exit_when\[(\d+)\]")
+_ANY_CONDITION = re.compile(r"conditions\[(\d+)\]")
+
+
+def _rules_label(field: str) -> str | None:
+    """"Exit rule 2", "Exit rule 2, condition 1", "Goal condition 1"; None elsewhere."""
+    rule = _EXIT_RULE.match(field)
+    if rule:
+        owner = f"Exit rule {int(rule.group(1)) + 1}"
+    elif field.startswith("goal.filter"):
+        owner = "Goal"
+    else:
+        return None
+    condition = _ANY_CONDITION.search(field)
+    if condition is None:
+        return owner if rule else "Goal conditions"
+    number = int(condition.group(1)) + 1
+    return f"{owner}, condition {number}" if rule else f"Goal condition {number}"
 
 
 def field_label(field: str, node: Node | None = None) -> str:
     """The label of the input a problem's field path names, as the window shows it."""
     if field in JOURNEY_LABELS:
         return JOURNEY_LABELS[field]
+    rules = _rules_label(field)
+    if rules is not None:
+        return rules
     if field in EVENT_LABELS:
         return EVENT_LABELS[field]
     event_condition = _EVENT_CONDITION.search(field)

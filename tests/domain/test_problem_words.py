@@ -42,3 +42,22 @@ def test_a_missing_connection_names_the_output_as_the_panel_labels_it() -> None:
     journey = _journey()
     journey.nodes[1].next = None
     assert _by_path(journey)["wait.next"][1] == "Then: connect the next step"
+
+
+def test_goal_and_exit_rule_problems_name_them_as_the_goal_panel_does() -> None:
+    from journey_desktop.domain.goals import ExitRule, Goal
+    from journey_desktop.domain.journey import minimal_journey
+
+    journey = minimal_journey("Goals")
+    journey.goal = Goal("purchase", Duration(7, "days"),
+                        filter=Filter("all", [Condition("", "gt", 20)]))
+    journey.exit_when = [ExitRule(event=""), ExitRule(fields=Filter("all", [])),
+                         ExitRule(event="refund", filter=Filter("all", [
+                             Condition("total", "greater_than", 1)]))]
+    words = {p.field: p.words for p in validate(journey).problems}
+    assert words == {
+        "goal.filter.conditions[0].field": "Goal condition 1: field is empty",
+        "exit_when[0].event": "Exit rule 1: name the event that ends a run",
+        "exit_when[1].fields": "Exit rule 2: an exit rule on fields needs at least one condition",
+        "exit_when[2].filter.conditions[0].op": "Exit rule 3, condition 1: choose how to compare",
+    }
