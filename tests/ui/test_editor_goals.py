@@ -23,7 +23,9 @@ from journey_desktop.domain.events_file import EventPlan, preview_events
 from journey_desktop.domain.goals import ExitRule, Goal
 from journey_desktop.domain.journey import (
     Branch,
+    Condition,
     Duration,
+    Filter,
     Journey,
     Node,
     minimal_journey,
@@ -281,3 +283,25 @@ def test_a_long_branch_label_gives_way_to_the_percent_on_its_arrow(qtbot, repo):
     assert labels["branches[0].next"].label == "34 %"
     assert plain(labels["branches[0].next"].toolTip()) == "A very long name for a branch 34 %"
     assert plain(labels["branches[1].next"].label) == "B 33 %"
+
+
+def test_each_problem_of_the_goal_and_exit_rules_is_outlined_on_its_input(qtbot, repo):
+    journey = minimal_journey("Welcome")
+    journey.goal = Goal("purchase", Duration(400, "days"),
+                        filter=Filter("all", [Condition("", "gt", 20)]))
+    journey.exit_when = [ExitRule(event=""), ExitRule(fields=Filter("all", [])),
+                         ExitRule(event="refund", filter=Filter("all", [
+                             Condition("total", "greater_than", 1)]))]
+    window = open_editor(qtbot, repo, repo.create(journey))
+    make_active(window)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert window.properties_tabs.currentWidget() is window.goal_panel
+    problems = {p.field for p in window.document.validation.problems}
+    assert problems == {"goal.within.value", "goal.filter.conditions[0].field",
+                        "exit_when[0].event", "exit_when[1].fields",
+                        "exit_when[2].filter.conditions[0].op"}
+    for name in ("goal_within_value", "goal_condition_field_0", "exit_event_combo_0",
+                 "exit_1_add_condition_button", "exit_2_condition_op_0"):
+        assert goal_widget(window, QWidget, name).property("problem") == "error", name
+    shown = goal_widget(window, QLabel, "goal_problems_label").text().splitlines()
+    assert len(shown) == 5

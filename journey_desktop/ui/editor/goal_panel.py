@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -402,7 +402,7 @@ class GoalPanel(EventFormsMixin):
 
 class GoalHeader(QLabel):
     """The line above the canvas: the goal and exit rules in words; a click opens the
-    panel that edits them."""
+    panel that edits them (from the keyboard: the Goal action, Ctrl+G)."""
 
     clicked = Signal()
 
@@ -433,10 +433,3 @@ class GoalHeader(QLabel):
             event.accept()
             return
         super().mouseReleaseEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            self.clicked.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)

@@ -305,8 +305,8 @@ class EditorWindow(LaunchMixin):
                                        "Show the whole journey (Ctrl+0)")
         self.layout_action = self._action("layout_action", "&Arrange", "Ctrl+L",
                                           "Arrange the nodes from top to bottom (Ctrl+L)")
-        self.goal_action = self._action("goal_action", "&Goal…", None,
-                                        "The journey's goal and exit rules")
+        self.goal_action = self._action("goal_action", "&Goal…", "Ctrl+G",
+                                        "The journey's goal and exit rules (Ctrl+G)")
         self.close_action = self._action("close_action", "&Close", QKeySequence.StandardKey.Close)
         for action in (self.save_action, self.undo_action, self.redo_action, self.close_action):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
