@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.filters import waits_for_a_day
 from journey_desktop.domain.journey import Journey, Node
 
 MAX_LISTED_DAYS = 3  # days named in the warning
@@ -95,3 +96,29 @@ def late_warning(days: list[LateDay]) -> str | None:
     more = f"; and {len(days) - MAX_LISTED_DAYS} more days" if len(days) > MAX_LISTED_DAYS else ""
     return (f"{total:,} {noun} would get their message on a later day than the one their "
             f"date matched ({listed}{more}): {advice}")
+
+
+DEFAULT_CHECK_AT = "09:00"
+
+
+def proposed_check_at(journey: Journey) -> str | None:
+    """The Check at the activation dialog proposes for a journey whose entry matches
+    customers on a day of theirs, or None for others: 09:00, or the whole hour before a
+    first wait "then at" meant for the day itself ("1 minute, then at 09:00": 08:00), so
+    that the message still goes out on the day."""
+    entry = journey.entry()
+    if entry is None or entry.trigger is not None or not waits_for_a_day(entry.filter):
+        return None
+    node = journey.node(entry.next) if entry.next else None
+    seen: set[str] = set()
+    while node is not None and node.id not in seen and node.type in ("message", "wait"):
+        seen.add(node.id)
+        if node.type == "wait":
+            seconds = node.duration.seconds if node.duration else 0
+            if not node.at_time or seconds >= engine.DAY_SECONDS:
+                break
+            hour, minute = engine.parse_at_time(node.at_time)
+            latest = hour * 3600 + minute * 60 - seconds  # the last check that sends on the day
+            return f"{latest // 3600:02d}:00" if latest >= 0 else "00:00"
+        node = journey.node(node.next) if node.next else None
+    return DEFAULT_CHECK_AT
