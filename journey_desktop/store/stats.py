@@ -34,6 +34,9 @@ class JourneyStats:
     # at it (the last node they reached: a wait, or the entry's first steps)
     # wait_event node -> (matched, timed_out, late) in flow order (SPEC §11)
     wait_events: dict[str, WaitEventCounts] = field(default_factory=dict)
+    # node -> (earliest due time of the runs standing at it, how many are due then):
+    # what is coming at each wait ("42 waiting until 09:00 today")
+    next_due: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def message_total(self) -> int:
@@ -52,10 +55,20 @@ class JourneyStats:
             "stopped_by_reason": dict(self.stopped_by_reason),
             "customers_entered": self.customers_entered,
             "never_entered": self.never_entered,
-            "waiting": dict(self.waiting),
+            "waiting": {node: self._waiting_json(node, count)
+                        for node, count in self.waiting.items()},
             "wait_events": {node: {"matched": c.matched, "timed_out": c.timed_out,
                                    "late": c.late} for node, c in self.wait_events.items()},
         }
+
+
+    def _waiting_json(self, node: str, count: int) -> dict[str, Any]:
+        """One node of ``waiting``: how many runs stand there and when the next fall due
+        (ISO 8601 with the computer's offset), and how many then."""
+        due, due_count = self.next_due.get(node, (None, 0))
+        return {"count": count,
+                "next_due": None if due is None else engine.local_datetime(due).isoformat(),
+                "next_count": due_count}
 
 
 @dataclass
@@ -131,12 +144,18 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.wait_events[node] = WaitEventCounts(matched, timed_out, late)
-    for node, count in db.execute_sql(
-        f"SELECT {sqlite_sql.run_path_last_node()}, count(*) FROM run"
+    last_node = sqlite_sql.run_path_last_node()
+    for node, count, due in list(db.execute_sql(
+        f"SELECT {last_node}, count(*), min(due_at) FROM run"
         " WHERE journey_id = ? AND state = ? GROUP BY 1",
         (journey_id, IN_PROGRESS),
-    ):
+    )):
         stats.waiting[node] = count
+        if due is not None:  # how many fall due first (the index finds them by due time)
+            (first,) = db.execute_sql(
+                f"SELECT count(*) FROM run WHERE journey_id = ? AND state = ? AND due_at = ?"
+                f" AND {last_node} = ?", (journey_id, IN_PROGRESS, due, node)).fetchone()
+            stats.next_due[node] = (int(due), int(first))
     stats.customers_entered = db.execute_sql(
         "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ?", (journey_id,)
     ).fetchone()[0]

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from journey_desktop import APP_NAME
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
+from journey_desktop.domain.when_words import waiting_in_words
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.plan import PlanAgainstActual
 from journey_desktop.store.repository import (
@@ -49,6 +50,7 @@ from journey_desktop.ui.icons import icon
 from journey_desktop.ui.stats.charts import CHANNEL_COLORS, ENTRIES_COLOR, DayChart, FigureBox
 from journey_desktop.ui.stats.load_job import StatsSnapshot, load_job
 from journey_desktop.ui.stats.models import (
+    COL_COMING,
     COL_NODE,
     COL_REACHED,
     COL_SHARE,
@@ -239,7 +241,7 @@ class StatsWindow(QMainWindow):
         self.node_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header = self.node_table.horizontalHeader()
         header.setSectionResizeMode(COL_NODE, QHeaderView.ResizeMode.Stretch)
-        for column in (COL_TYPE, COL_REACHED, COL_SHARE, COL_WAITING):
+        for column in (COL_TYPE, COL_REACHED, COL_SHARE, COL_WAITING, COL_COMING):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         nodes_caption = QLabel("Customers who reached each node, in flow order, and those "
                                "waiting at it now")
@@ -333,7 +335,7 @@ class StatsWindow(QMainWindow):
         self._show_figures()
         nodes = [(node.id, node.type) for node in engine.step_order(stored.journey)]
         self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered,
-                                   self.stats.waiting)
+                                   self.stats.waiting, self._coming(nodes))
         self.wait_model.set_counts(self.stats.wait_events)
         self.wait_table.setVisible(bool(self.stats.wait_events))
         self.show_on_canvas_button.setEnabled(True)
@@ -343,6 +345,20 @@ class StatsWindow(QMainWindow):
                                           snapshot.days, snapshot.delivery_days)
         self.plan_panel.show_plan(snapshot.plan)
         self.results_panel.show_results(snapshot.results)
+
+    def _coming(self, nodes: list[tuple[str, str]]) -> dict[str, tuple[str, int]]:
+        """At each wait, what is coming ("42 waiting until 09:00 today") and when."""
+        now = int(self._clock())
+        coming: dict[str, tuple[str, int]] = {}
+        for node_id, node_type in nodes:
+            count = self.stats.waiting.get(node_id, 0)
+            if node_type not in ("wait", "wait_event") or not count:
+                continue
+            due, due_count = self.stats.next_due.get(node_id, (None, 0))
+            words = waiting_in_words(count, due, due_count, now, self._tz,
+                                     for_event=node_type == "wait_event")
+            coming[node_id] = (words, due if due is not None else 0)
+        return coming
 
     def _show_charts(self, days: list[dt.date]) -> None:
         span = len(days)
