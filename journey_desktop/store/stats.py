@@ -144,17 +144,16 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.wait_events[node] = WaitEventCounts(matched, timed_out, late)
-    last_node = sqlite_sql.run_path_last_node()
-    for node, count, due in list(db.execute_sql(
-        f"SELECT {last_node}, count(*), min(due_at) FROM run"
-        " WHERE journey_id = ? AND state = ? GROUP BY 1",
+    # Per node where runs stand: how many, the earliest due time and how many then (SQLite
+    # takes the bare ``n`` from the row of the ``min``), in one pass over the runs.
+    for node, count, due, first in db.execute_sql(
+        "SELECT node, sum(n), min(due), n FROM ("
+        f" SELECT {sqlite_sql.run_path_last_node()} AS node, due_at AS due, count(*) AS n"
+        " FROM run WHERE journey_id = ? AND state = ? GROUP BY 1, 2) GROUP BY node",
         (journey_id, IN_PROGRESS),
-    )):
+    ):
         stats.waiting[node] = count
-        if due is not None:  # how many fall due first (the index finds them by due time)
-            (first,) = db.execute_sql(
-                f"SELECT count(*) FROM run WHERE journey_id = ? AND state = ? AND due_at = ?"
-                f" AND {last_node} = ?", (journey_id, IN_PROGRESS, due, node)).fetchone()
+        if due is not None:
             stats.next_due[node] = (int(due), int(first))
     stats.customers_entered = db.execute_sql(
         "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ?", (journey_id,)
