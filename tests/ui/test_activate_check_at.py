@@ -82,3 +82,25 @@ def test_the_proposal_keeps_a_wait_then_at_on_the_day(qtbot, repo: JourneyReposi
     daily = load_example("daily-promotion")  # no date in the entry: nothing proposed
     dialog = open_dialog(qtbot, repo, repo.create(daily))
     assert not dialog.check_at_hint.isVisible()
+
+
+def test_the_forecast_window_takes_check_at_and_hands_it_to_the_dialog(
+        qtbot, repo: JourneyRepository) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_forecast_view import make_window, run
+
+    journey_id = repo.create(load_example("birthday"))
+    add_members(journey_id, {"c1": {"firstName": "C", "birthday": "1990-02-16"}}, 0)
+    window = make_window(qtbot, repo, journey_id)  # from 15 February 2027, 09:00
+    edit = window.findChild(QLineEdit, "forecast_check_at")
+    assert edit is not None and edit.isEnabled()
+    qtbot.keyClicks(edit, "07:30")
+    assert window.options_summary.text().endswith("checked again once a day at 07:30.")
+    result = run(qtbot, window)
+    assert result.journey.activation.check_at == "07:30"
+    # Checked first at 09:00 on the 15th, then at 07:30: greeted at 07:30 on the 16th.
+    trace = [(step.node, step.reached_at) for step in result.trace("c1")]
+    assert trace[0] == ("start", int(dt.datetime(2027, 2, 16, 7, 30, tzinfo=MADRID).timestamp()))
+    qtbot.mouseClick(window.activate_button, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(ActivateDialog)
+    assert dialog is not None and dialog.check_at_edit.text() == "07:30"
+    dialog.reject()
