@@ -61,7 +61,6 @@ class JourneyStats:
                                    "late": c.late} for node, c in self.wait_events.items()},
         }
 
-
     def _waiting_json(self, node: str, count: int) -> dict[str, Any]:
         """One node of ``waiting``: how many runs stand there and when the next fall due
         (ISO 8601 with the computer's offset), and how many then."""

@@ -45,3 +45,20 @@ def test_check_at_is_refused_where_it_cannot_be_kept(cli):
     bad = cli("activate", "Birthday greetings", "--check-at", "25:00")
     assert bad.code == 2 and "use HH:MM (00:00-23:59), like 09:00, or off" in bad.err
     assert cli("list", "--json").json()[0]["status"] == "draft"
+
+
+def test_stats_json_says_what_is_coming_at_each_wait(cli, tmp_path):
+    import datetime as dt
+
+    cli("create", str(example_path("welcome-series")))
+    audience = tmp_path / "audience.csv"
+    audience.write_text("customerId,firstName,plan,signupDate\nw1,W,basic,2026-11-30\n"
+                        "w2,V,premium,2026-11-30\n", encoding="utf-8")
+    assert cli("audience", "import", "Welcome series", str(audience)).code == 0
+    assert cli("activate", "Welcome series").code == 0
+    now = dt.datetime(2026, 12, 1, 10, 0).astimezone()  # local time, as the evaluator's
+    assert cli("tick", "--now", now.isoformat()).code == 0
+    # "2 days, then at 09:00" from 1 December 10:00: 4 December at 09:00, local time.
+    due = dt.datetime(2026, 12, 4, 9, 0).astimezone().isoformat()
+    waiting = cli("stats", "Welcome series", "--json").json()["waiting"]
+    assert waiting == {"wait_two_days": {"count": 2, "next_due": due, "next_count": 2}}
