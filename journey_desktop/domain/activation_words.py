@@ -48,7 +48,7 @@ def first_checks_in_words(activation: Activation, first_check_at: int, now: int,
     09:00." ``first_check_at``: the evaluator's next tick after activating."""
     first = f"First check {day_and_time(first_check_at, now, tz)}"
     if not activation.allow_reentry:
-        return f"{first}, the only one for the customers in the audience then."
+        return f"{first}; each customer is checked once, when first seen."
     seconds = activation.timeout.seconds
     days = engine.whole_days(seconds)
     if not days:

@@ -114,8 +114,8 @@ def test_the_activation_in_words() -> None:
                                  MADRID) == "First check today at 14:05, then daily at 14:05."
     assert first_checks_in_words(Activation(True, None, Duration(6, "hours")), tick, now,
                                  MADRID) == "First check today at 14:05, then once every 6 hours."
-    assert first_checks_in_words(Activation(False), tick, now, MADRID).startswith(
-        "First check today at 14:05, the only one")
+    assert first_checks_in_words(Activation(False), tick, now, MADRID) == (
+        "First check today at 14:05; each customer is checked once, when first seen.")
 
 
 def test_what_is_coming_in_words() -> None:

@@ -69,7 +69,8 @@ def test_typing_takes_hh_mm_only_and_reentry_off_greys_it(qtbot, repo: JourneyRe
         assert (edit.text(), dialog.activation().check_at) == (kept, value), typed
     dialog.reentry_checkbox.click()
     assert not edit.isEnabled() and dialog.activation().check_at is None
-    assert dialog.schedule_label.text().startswith("First check today at 14:05, the only one")
+    assert dialog.schedule_label.text() == (
+        "First check today at 14:05; each customer is checked once, when first seen.")
 
 
 def test_the_proposal_keeps_a_wait_then_at_on_the_day(qtbot, repo: JourneyRepository) -> None:  # type: ignore[no-untyped-def]
