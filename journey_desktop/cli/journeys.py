@@ -11,7 +11,12 @@ from journey_desktop.cli.delivery import keep_forecast
 from journey_desktop.domain.activation_words import describe_activation
 from journey_desktop.domain.journey import Activation, Duration
 from journey_desktop.domain.journey_file import read_journey_file, write_journey_file
-from journey_desktop.domain.validation import MAX_ENTRIES, duration_problem, max_entries_problem
+from journey_desktop.domain.validation import (
+    AT_TIME,
+    MAX_ENTRIES,
+    duration_problem,
+    max_entries_problem,
+)
 
 TIMEOUT_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 TIMEOUT_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -48,6 +53,22 @@ def parse_max_entries(text: str) -> int:
     return value
 
 
+CHECK_AT_OFF = "off"
+
+
+def parse_check_at(text: str) -> str:
+    """``--check-at``: a local time ``HH:MM`` (``9:00`` reads as ``09:00``), or ``off``."""
+    value = text.strip().lower()
+    if value == CHECK_AT_OFF:
+        return CHECK_AT_OFF
+    if re.fullmatch(r"\d:\d\d", value):
+        value = "0" + value
+    if not AT_TIME.match(value):
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use HH:MM (00:00-23:59), like 09:00, or off")
+    return value
+
+
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser("list", help="list journeys")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -73,6 +94,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     reentry.add_argument("--no-reentry", dest="reentry", action="store_false")
     p.add_argument("--max-entries", type=parse_max_entries, metavar="N")
     p.add_argument("--timeout", type=parse_timeout, metavar="N{m,h,d}")
+    p.add_argument("--check-at", type=parse_check_at, metavar="HH:MM",
+                   help="re-check at this local time of day (whole-day timeouts), or off")
     p.set_defaults(handler=cmd_activate)
 
     p = commands.add_parser("deactivate", help="end an active journey (irreversible)")
@@ -151,6 +174,8 @@ def cmd_activate(ctx: CliContext, args: argparse.Namespace) -> int:
         allow_reentry=reentry,
         max_entries=args.max_entries if args.max_entries is not None else current.max_entries,
         timeout=args.timeout or current.timeout,
+        check_at=current.check_at if args.check_at is None else (
+            None if args.check_at == CHECK_AT_OFF else args.check_at),
     )
     result = repo.activate(stored.id, activation)
     for problem in result.problems:

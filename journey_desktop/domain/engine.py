@@ -133,7 +133,8 @@ def rhythm_point(first_check_at: int, timeout: int, k: int,
 
 
 def next_rhythm_point(first_check_at: int, timeout: int, now: int,
-                      tz: dt.tzinfo | None = None, *, inclusive: bool = False) -> int:
+                      tz: dt.tzinfo | None = None, *, inclusive: bool = False,
+                      check_at: str | None = None) -> int:
     """The first rhythm point strictly after ``now`` (at or after it with ``inclusive``).
 
     The evaluator mostly runs it from SQL (``jd_next_check``, registered by ``sqlite_sql``).
@@ -141,12 +142,31 @@ def next_rhythm_point(first_check_at: int, timeout: int, now: int,
     The rhythm is ``first_check_at`` plus any whole number of timeouts, so checks keep their
     hour; whole-day timeouts step in local calendar days. A first check in the future (a
     tick made with a clock ahead of time) still yields the rhythm's first point after now.
+
+    With ``check_at`` ("09:00", whole-day timeouts only) the points after the first check
+    are that local time on the first check's day plus whole timeouts (never that day
+    itself: the first check was its check), the wall-clock time kept across DST.
     """
     if timeout <= 0:
         raise ValueError("the timeout must be positive")
 
     def beyond(point: int) -> bool:
         return point >= now if inclusive else point > now
+
+    days = whole_days(timeout)
+    if check_at and days:
+        hour, minute = parse_at_time(check_at)
+        first_day = local_date(first_check_at, tz)
+
+        def point(n: int) -> int:
+            return local_timestamp(first_day + dt.timedelta(days=n * days), hour, minute, tz)
+
+        n = max(1, (local_date(now, tz) - first_day).days // days)
+        while n > 1 and beyond(point(n - 1)):
+            n -= 1
+        while not beyond(point(n)):
+            n += 1
+        return point(n)
 
     # Seconds steps are exact; a calendar step differs from its seconds by an hour or two
     # at most, so the estimate is within one step and the loops turn at most twice.

@@ -220,18 +220,21 @@ class Node:
 
 @dataclass
 class Activation:
-    """Re-entry options of SPEC §3; the timeout is also the re-check rhythm."""
+    """Re-entry options of SPEC §3; the timeout is also the re-check rhythm, which
+    ``check_at`` ("09:00", local) anchors at a time of day."""
 
     allow_reentry: bool = False
     max_entries: int | None = None
     timeout: Duration = field(default_factory=lambda: Duration(1, "days"))
+    check_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "allow_reentry": self.allow_reentry,
-            "max_entries": self.max_entries,
-            "timeout": self.timeout.to_dict(),
-        }
+        data: dict[str, Any] = {"allow_reentry": self.allow_reentry,
+                                "max_entries": self.max_entries,
+                                "timeout": self.timeout.to_dict()}
+        if self.check_at is not None:  # written only when set
+            data["check_at"] = self.check_at
+        return data
 
 
 @dataclass
@@ -522,7 +525,7 @@ class _Reader:
         if data is None:
             return Activation()
         obj = self._object(data, where)
-        self._known_keys(obj, {"allow_reentry", "max_entries", "timeout"}, where)
+        self._known_keys(obj, {"allow_reentry", "max_entries", "timeout", "check_at"}, where)
         reentry = obj.get("allow_reentry", False)
         if not isinstance(reentry, bool):
             raise JourneyFileError(f"{where}.allow_reentry: expected true or false")
@@ -537,7 +540,11 @@ class _Reader:
             if timeout_raw is None
             else self.duration(timeout_raw, f"{where}.timeout")
         )
-        return Activation(allow_reentry=reentry, max_entries=max_entries, timeout=timeout)
+        check_at = obj.get("check_at")
+        if check_at is not None:
+            check_at = self._text(check_at, f"{where}.check_at").strip() or None
+        return Activation(allow_reentry=reentry, max_entries=max_entries, timeout=timeout,
+                          check_at=check_at)
 
     @staticmethod
     def _object(data: Any, where: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ JOURNEY_LABELS = {
     "activation.timeout": "Minimum time between entries",
     "activation.timeout.value": "Minimum time between entries",
     "activation.timeout.unit": "Minimum time between entries",
+    "activation.check_at": "Check at",
     "goal.event": "Goal event",
     "goal.within.value": "Goal window",
     "goal.within.unit": "Goal window",

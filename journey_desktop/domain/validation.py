@@ -19,6 +19,7 @@ from journey_desktop.domain.journey import (
     MAX_DURATION,
     SMS_MAX_LENGTH,
     UNIT_SECONDS,
+    Activation,
     Filter,
     Journey,
     Node,
@@ -452,11 +453,31 @@ class _Validator:
                 "can send the same customer several messages on one day; use 1 day",
             )
 
+        problem = check_at_problem(act, self.journey.trigger() is not None)
+        if problem:
+            self.error(None, "activation.check_at", problem)
+
     def uses_date_filter(self) -> bool:
         for node in self.journey.nodes:
             if node.filter and any(op_field_type(c.op) == "date" for c in node.filter.conditions):
                 return True
         return False
+
+
+def check_at_problem(act: Activation, on_event: bool = False) -> str | None:
+    """Why the activation's Check at cannot be kept (SPEC §3), or None: a time of day,
+    for a re-check rhythm of whole days, on a journey that checks its audience."""
+    if act.check_at is None:
+        return None
+    if not AT_TIME.match(act.check_at):
+        return f"time of day must be HH:MM (00:00-23:59), not {act.check_at!r}"
+    if not act.allow_reentry:
+        return "needs re-entry: without it each customer is checked once, when first seen"
+    if act.timeout.unit != "days" or act.timeout.value != int(act.timeout.value):
+        return "needs a minimum time between entries of whole days (1 day or more)"
+    if on_event:
+        return "does not apply to a journey that starts on an event"
+    return None
 
 
 def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:

@@ -35,6 +35,7 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
 )
+from journey_desktop.domain.validation import check_at_problem
 from journey_desktop.store import evaluator_clock, evaluator_events, evaluator_goals, sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
@@ -63,6 +64,7 @@ class _Plan:
     max_entries: int | None
     timeout: int
     chain: list[Node] | None  # entry ... first wait/exit, when no step branches before it
+    check_at: str | None = None  # the rhythm's time of day ("09:00"), SPEC §3
     events: evaluator_events.EventRules | None = None  # what it does with events (§11)
     goals: evaluator_goals.GoalRules | None = None  # its goal and exit rules (§12)
 
@@ -126,7 +128,16 @@ def _plan(journey_id: int, definition: str, activated_at: int | None = None) -> 
         chain=_entry_chain(journey, entry),
         events=evaluator_events.rules_for(journey, activated_at),
         goals=evaluator_goals.rules_for(journey),
+        check_at=_check_at(journey),
     )
+
+
+def _check_at(journey: Journey) -> str | None:
+    """The activation's Check at, when it applies (validation refused it otherwise)."""
+    activation = journey.activation
+    if activation.check_at is None or check_at_problem(activation, journey.trigger() is not None):
+        return None
+    return activation.check_at
 
 
 def _failure_text(exc: BaseException, function_error: BaseException | None) -> str:
@@ -188,7 +199,7 @@ class Evaluator:
                 plan = _plan(journey_id, definition, activated_at)
                 if back is not None:
                     summary.rescheduled += evaluator_clock.reschedule(
-                        self.db, plan.id, plan.reentry, plan.timeout, now)
+                        self.db, plan.id, plan.reentry, plan.timeout, now, plan.check_at)
                 if selected:
                     self._tick_journey(conn, plan, now, part)
             except TickCancelled:
@@ -542,9 +553,10 @@ class Evaluator:
             return "NULL"
         step, n = int(plan.timeout), int(now)
         if engine.whole_days(step):
-            fresh = engine.next_rhythm_point(n, step, n, self.tz)
+            fresh = engine.next_rhythm_point(n, step, n, self.tz, check_at=plan.check_at)
+            at = f", '{plan.check_at}'" if plan.check_at else ""  # HH:MM, validated
             rhythm = (f"CASE WHEN {first_sql} IS NULL THEN {fresh} "
-                      f"ELSE jd_next_check({first_sql}, {step}, {n}, 0) END")
+                      f"ELSE jd_next_check({first_sql}, {step}, {n}, 0{at}) END")
         else:
             first = f"coalesce({first_sql}, {n})"
             # A first check after now (made by a clock ahead of time) steps back in Python.

@@ -42,13 +42,15 @@ def record_tick(db: Database, now: int) -> None:
         )
 
 
-def reschedule(db: Database, journey_id: int, reentry: bool, timeout: int, now: int) -> int:
+def reschedule(db: Database, journey_id: int, reentry: bool, timeout: int, now: int,
+               check_at: str | None = None) -> int:
     """Next checks after ``now`` move to their rhythm's first point at or after ``now``
     (``jd_next_check``; a customer never checked: to ``now``). A check that was right stays
     where it is; one set by the tick "in the future" comes back, so what is overdue is
     checked once, as after a sleep. Returns how many customers moved."""
     n = int(now)
-    rhythm = f"jd_next_check(first_check_at, {int(timeout)}, {n}, 1)" if reentry else str(n)
+    at = f", '{check_at}'" if check_at else ""  # HH:MM, validated
+    rhythm = f"jd_next_check(first_check_at, {int(timeout)}, {n}, 1{at})" if reentry else str(n)
     target = f"CASE WHEN first_check_at IS NULL THEN {n} ELSE {rhythm} END"
     conn: sqlite3.Connection = sqlite_sql.raw_connection(db)
     with sqlite_sql.write_transaction(db):

@@ -30,6 +30,7 @@ from typing import Any
 from peewee import Database, SqliteDatabase
 
 from journey_desktop.domain import forecast as rules
+from journey_desktop.domain import late_sends
 from journey_desktop.domain.forecast import (
     BusyCustomer,
     ForecastDay,
@@ -362,6 +363,11 @@ def _simulate(
         journey, days=days, entered=totals.entered, visits=visits, busy=busy,
         limit=max_per_day, quiet=rules.quiet_hour_messages(per_instant.items(), tz), tz=tz,
     )
+    if late_sends.could_be_late(journey):  # SPEC §3: matched on one day, sent on the next
+        late = late_sends.late_warning(late_sends.late_days(journey, db.execute_sql(
+            "SELECT external_id, started_at, path, due_at FROM run"
+            " WHERE journey_id = ? AND started_at >= ?", (jid, start)), tz))
+        warnings += [late] if late else []
     return ForecastResult(
         journey_id=jid, journey=journey, status=status, start=start, end=end,
         tick_interval=interval, max_per_day=max_per_day, days=day_rows, totals=totals,

@@ -268,6 +268,15 @@ def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> Functi
             state.error = exc
             raise
 
+    @lru_cache(maxsize=4096)
+    def next_check_at(first: int, timeout: int, now: int, inclusive: int, at: str) -> int:
+        try:
+            return engine.next_rhythm_point(int(first), int(timeout), int(now), tz,
+                                            inclusive=bool(inclusive), check_at=at or None)
+        except Exception as exc:
+            state.error = exc
+            raise
+
     def cond(condition_json: str, raw: Any, day: int) -> int:
         try:
             condition = _condition(condition_json)
@@ -290,6 +299,7 @@ def register_functions(conn: sqlite3.Connection, tz: dt.tzinfo | None) -> Functi
     conn.create_function("jd_local_day", 1, local_day, deterministic=True)
     conn.create_function("jd_wait_end", 3, wait_end, deterministic=True)
     conn.create_function("jd_next_check", 4, next_check, deterministic=True)
+    conn.create_function("jd_next_check", 5, next_check_at, deterministic=True)
     conn.create_function("jd_cond", 3, cond, deterministic=True)
     conn.create_function("jd_split", 5, split, deterministic=True)
     conn.create_function("jd_sms_too_long", 0, sms_too_long)

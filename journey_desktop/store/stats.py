@@ -34,6 +34,9 @@ class JourneyStats:
     # at it (the last node they reached: a wait, or the entry's first steps)
     # wait_event node -> (matched, timed_out, late) in flow order (SPEC §11)
     wait_events: dict[str, WaitEventCounts] = field(default_factory=dict)
+    # node -> (earliest due time of the runs standing at it, how many are due then):
+    # what is coming at each wait ("42 waiting until 09:00 today")
+    next_due: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def message_total(self) -> int:
@@ -52,10 +55,19 @@ class JourneyStats:
             "stopped_by_reason": dict(self.stopped_by_reason),
             "customers_entered": self.customers_entered,
             "never_entered": self.never_entered,
-            "waiting": dict(self.waiting),
+            "waiting": {node: self._waiting_json(node, count)
+                        for node, count in self.waiting.items()},
             "wait_events": {node: {"matched": c.matched, "timed_out": c.timed_out,
                                    "late": c.late} for node, c in self.wait_events.items()},
         }
+
+    def _waiting_json(self, node: str, count: int) -> dict[str, Any]:
+        """One node of ``waiting``: how many runs stand there and when the next fall due
+        (ISO 8601 with the computer's offset), and how many then."""
+        due, due_count = self.next_due.get(node, (None, 0))
+        return {"count": count,
+                "next_due": None if due is None else engine.local_datetime(due).isoformat(),
+                "next_count": due_count}
 
 
 @dataclass
@@ -131,12 +143,17 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.wait_events[node] = WaitEventCounts(matched, timed_out, late)
-    for node, count in db.execute_sql(
-        f"SELECT {sqlite_sql.run_path_last_node()}, count(*) FROM run"
-        " WHERE journey_id = ? AND state = ? GROUP BY 1",
+    # Per node where runs stand: how many, the earliest due time and how many then (SQLite
+    # takes the bare ``n`` from the row of the ``min``), in one pass over the runs.
+    for node, count, due, first in db.execute_sql(
+        "SELECT node, sum(n), min(due), n FROM ("
+        f" SELECT {sqlite_sql.run_path_last_node()} AS node, due_at AS due, count(*) AS n"
+        " FROM run WHERE journey_id = ? AND state = ? GROUP BY 1, 2) GROUP BY node",
         (journey_id, IN_PROGRESS),
     ):
         stats.waiting[node] = count
+        if due is not None:
+            stats.next_due[node] = (int(due), int(first))
     stats.customers_entered = db.execute_sql(
         "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ?", (journey_id,)
     ).fetchone()[0]

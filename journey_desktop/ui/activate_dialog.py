@@ -3,8 +3,10 @@ problems that block activation or deserve a second look."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,12 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.domain.activation_words import describe_activation
+from journey_desktop.domain.activation_words import describe_activation, first_checks_in_words
 from journey_desktop.domain.filters import waits_for_a_day
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
+from journey_desktop.domain.late_sends import proposed_check_at
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.services.workers import Worker
-from journey_desktop.store.repository import JourneyRepository, RepositoryError
+from journey_desktop.store.repository import (
+    JourneyRepository,
+    RepositoryError,
+    SettingsRepository,
+)
 from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job
@@ -62,9 +69,12 @@ class ActivateDialog(QDialog):
 
     def __init__(
         self, repo: JourneyRepository, journey_id: int, parent: QWidget | None = None,
-        *, activation: Activation | None = None,
+        *, activation: Activation | None = None, next_tick_at: int | None = None,
+        clock: Callable[[], float] = time.time, tz: dt.tzinfo | None = None,
     ) -> None:
-        """``activation``: options to start from instead of the stored ones (the forecast's)."""
+        """``activation``: options to start from instead of the stored ones (the forecast's);
+        ``next_tick_at``: the evaluator's next tick, the first check (else a tick interval
+        from now, by ``clock``), said in words in the zone ``tz`` (None: the computer's)."""
         super().__init__(parent)
         self.setObjectName("activate_dialog")
         self.setModal(True)
@@ -106,16 +116,40 @@ class ActivateDialog(QDialog):
         self.timeout_label = QLabel("Minimum time between entries:")
         self.timeout_label.setBuddy(self.timeout_value)
         form.addRow(self.timeout_label, timeout_box)
+        self.check_at_edit = self.inputs.check_at_edit
+        self.check_at_label = QLabel("Check at:")
+        self.check_at_label.setBuddy(self.check_at_edit)
+        self._proposal = proposed_check_at(self._journey)
+        self.check_at_hint = QLabel()
+        self.check_at_hint.setObjectName("check_at_hint")
+        self.check_at_hint.setWordWrap(True)
+        self.check_at_hint.setTextFormat(Qt.TextFormat.RichText)
+        self.check_at_hint.linkActivated.connect(self._on_check_at_hint_link_activated)
+        check_at_row = QHBoxLayout()
+        check_at_row.setContentsMargins(0, 0, 0, 0)
+        check_at_row.addWidget(self.check_at_edit)
+        self.check_at_note = QLabel("local time; blank for off")
+        self.check_at_note.setEnabled(False)  # greyed: a note, not a value
+        check_at_row.addWidget(self.check_at_note, 1)
+        form.addRow(self.check_at_label, check_at_row)
+        form.addRow(self.check_at_hint)
 
         self.summary_label = QLabel()
         self.summary_label.setObjectName("summary_label")
         self.summary_label.setWordWrap(True)
-        self.summary_label.setStyleSheet("QLabel { font-weight: 600; padding: 6px 0; }")
+        self.summary_label.setStyleSheet("QLabel { font-weight: 600; padding: 6px 0 0 0; }")
+        self.schedule_label = QLabel()
+        self.schedule_label.setObjectName("schedule_label")
+        self.schedule_label.setWordWrap(True)
+        self._clock = clock
+        self._tz = tz
+        self._next_tick_at = next_tick_at
+        self._tick_interval = SettingsRepository().tick_interval()
         self.problems_label = QLabel()
         self.problems_label.setObjectName("problems_label")
         self.problems_label.setWordWrap(True)
         self.problems_label.setTextFormat(Qt.TextFormat.RichText)
-        for label in (intro, self.summary_label, self.problems_label):
+        for label in (intro, self.summary_label, self.schedule_label, self.problems_label):
             # Word-wrapped labels take the height their text needs at the dialog's width.
             policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
             policy.setHeightForWidth(True)
@@ -136,6 +170,7 @@ class ActivateDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.schedule_label)
         layout.addWidget(self.problems_label)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
@@ -155,8 +190,11 @@ class ActivateDialog(QDialog):
         for widget in (self.max_entries_edit, self.max_entries_label, self.timeout_value,
                        self.timeout_unit, self.timeout_label):
             widget.setEnabled(reentry)
+        self.check_at_edit.setEnabled(self.inputs.check_at_applies())
+        self.check_at_label.setEnabled(self.inputs.check_at_applies())
         activation = self.activation()
         self.summary_label.setText(describe_activation(activation))
+        self._show_schedule(activation)
         journey = self._journey.copy()
         journey.activation = activation
         try:
@@ -164,6 +202,29 @@ class ActivateDialog(QDialog):
             self._show_result(self._repo.validate(self._journey_id, journey))
         except RepositoryError as exc:
             self._show_message(str(exc))
+
+    def _show_schedule(self, activation: Activation) -> None:
+        """When the first messages can go out, and the Check at proposed for a date journey."""
+        now = int(self._clock())
+        first = self._next_tick_at
+        if first is None or first < now:
+            first = now + self._tick_interval
+        on_event = self._journey.trigger() is not None
+        self.schedule_label.setText("" if on_event else first_checks_in_words(
+            activation, first, now, self._tz))
+        self.schedule_label.setVisible(not on_event)
+        proposal = self._proposal
+        show = (proposal is not None and self.inputs.check_at_applies()
+                and not self.check_at_edit.text().strip())
+        self.check_at_hint.setVisible(show)
+        if show:
+            self.check_at_hint.setText(
+                f"Proposed for this date journey: <a href='{proposal}'>check at {proposal}"
+                "</a>, so that each customer is checked at that time on their day.")
+
+    @Slot(str)
+    def _on_check_at_hint_link_activated(self, link: str) -> None:
+        self.check_at_edit.setText(link)
 
     @property
     def activating(self) -> bool:
@@ -214,7 +275,8 @@ class ActivateDialog(QDialog):
         self.buttons.setEnabled(not busy)
         self.reentry_checkbox.setEnabled(not busy)
         if busy:
-            for widget in (self.max_entries_edit, self.timeout_value, self.timeout_unit):
+            for widget in (self.max_entries_edit, self.timeout_value, self.timeout_unit,
+                           self.check_at_edit):
                 widget.setEnabled(False)
             self.problems_label.setText("<p><b>Activating…</b></p>")
             self.problems_label.setVisible(True)

@@ -1,7 +1,9 @@
-"""The four activation inputs of SPEC §3 (re-entry, maximum entries, timeout value and
-unit), shared by the activation dialog and the forecast so both read them the same way."""
+"""The activation inputs of SPEC §3 (re-entry, maximum entries, timeout value and unit,
+Check at), shared by the activation dialog and the forecast so both read them the same way."""
 
 from __future__ import annotations
+
+import re
 
 from PySide6.QtCore import QObject, QRegularExpression, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -40,13 +42,36 @@ class ActivationInputs(QObject):
         self.timeout_unit.setObjectName(f"{prefix}timeout_unit")
         for unit in DURATION_UNITS:
             self.timeout_unit.addItem(UNIT_LABELS[unit], unit)
+        # Check at: a local time HH:MM, blank for off (checks keep the first check's time).
+        self.check_at_edit = QLineEdit(parent)
+        self.check_at_edit.setObjectName(f"{prefix}check_at" if prefix else "check_at_edit")
+        self.check_at_edit.setPlaceholderText("Off")
+        self.check_at_edit.setClearButtonEnabled(True)
+        self.check_at_edit.setMaximumWidth(110)
+        self.check_at_edit.setValidator(QRegularExpressionValidator(
+            QRegularExpression(r"([01]?[0-9]|2[0-3])(:[0-5]?[0-9]?)?"), self))
+        self.check_at_edit.setToolTip(
+            "Check customers again at this local time of day (HH:MM), whatever the time "
+            "of the first check; blank for off. For a minimum time of whole days.")
         for signal in (self.reentry_checkbox.toggled, self.max_entries_edit.textChanged,
-                       self.timeout_value.valueChanged, self.timeout_unit.currentIndexChanged):
+                       self.timeout_value.valueChanged, self.timeout_unit.currentIndexChanged,
+                       self.check_at_edit.textChanged):
             signal.connect(self.changed)
 
     def widgets(self) -> tuple[QWidget, ...]:
         return (self.reentry_checkbox, self.max_entries_edit, self.timeout_value,
-                self.timeout_unit)
+                self.timeout_unit, self.check_at_edit)
+
+    def check_at_applies(self) -> bool:
+        """Check at keeps a time of day: only for re-checks a whole number of days apart."""
+        return self.reentry_checkbox.isChecked() and self.timeout_unit.currentData() == "days"
+
+    def check_at(self) -> str | None:
+        """The Check at typed, as HH:MM; None when blank, unfinished or not applying."""
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", self.check_at_edit.text().strip())
+        if not self.check_at_applies() or match is None:
+            return None
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
 
     def set_options(self, activation: Activation) -> None:
         self.reentry_checkbox.setChecked(activation.allow_reentry)
@@ -55,6 +80,7 @@ class ActivationInputs(QObject):
         self.timeout_value.setValue(max(1, min(MAX_TIMEOUT, int(activation.timeout.value or 1))))
         index = self.timeout_unit.findData(activation.timeout.unit)
         self.timeout_unit.setCurrentIndex(index if index >= 0 else DURATION_UNITS.index("days"))
+        self.check_at_edit.setText(activation.check_at or "")
 
     def options(self) -> Activation:
         """The options as entered (blank maximum = unlimited)."""
@@ -63,4 +89,5 @@ class ActivationInputs(QObject):
             allow_reentry=self.reentry_checkbox.isChecked(),
             max_entries=int(text) if text.isdigit() and int(text) >= 1 else None,
             timeout=Duration(self.timeout_value.value(), str(self.timeout_unit.currentData())),
+            check_at=self.check_at(),
         )

@@ -197,6 +197,9 @@ class ForecastWindow(QWidget):
         options.addWidget(self.timeout_value)
         options.addWidget(self.timeout_unit)
         options.addSpacing(12)
+        options.addWidget(QLabel("Check at:"))
+        options.addWidget(self.inputs.check_at_edit)
+        options.addSpacing(12)
         options.addWidget(self.options_summary, 1)
         self.activate_button = QPushButton("Activate with these options…")
         self.activate_button.setObjectName("forecast_activate_button")
@@ -338,6 +341,7 @@ class ForecastWindow(QWidget):
             reentry = self.reentry_checkbox.isChecked()
             for widget in (self.max_entries_edit, self.timeout_value, self.timeout_unit):
                 widget.setEnabled(reentry)
+            self.inputs.check_at_edit.setEnabled(self.inputs.check_at_applies())
         self.options_summary.setText(describe_activation(self.activation()))
 
     @Slot()

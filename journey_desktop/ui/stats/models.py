@@ -26,24 +26,29 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class NodeStatsTableModel(QAbstractTableModel):
-    """One row per node of the journey, in flow order: how many customers reached it and
-    how many are standing at it now."""
+    """One row per node of the journey, in flow order: how many customers reached it, how
+    many are standing at it now and (the tooltip, at a wait) when they go on."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple[str, str, int, int]] = []  # node id, type, reached, waiting
+        # node id, type, reached, waiting, what is coming (words)
+        self._rows: list[tuple[str, str, int, int, str]] = []
         self._entered = 0
 
     def set_counts(self, nodes: list[tuple[str, str]], counts: dict[str, int],
-                   entered: int, waiting: dict[str, int] | None = None) -> None:
+                   entered: int, waiting: dict[str, int] | None = None,
+                   coming: dict[str, str] | None = None) -> None:
         """``nodes`` in the order shown; ``entered``: the customers who entered at least
-        once (the share's base); ``waiting``: runs in progress standing at each node."""
+        once (the share's base); ``waiting``: runs in progress standing at each node;
+        ``coming``: at the waits, what is coming in words."""
         waiting = waiting or {}
+        coming = coming or {}
         self.beginResetModel()
         self._rows = [(node_id, node_type, int(counts.get(node_id, 0)),
-                       int(waiting.get(node_id, 0))) for node_id, node_type in nodes]
+                       int(waiting.get(node_id, 0)), coming.get(node_id, ""))
+                      for node_id, node_type in nodes]
         known = {node_id for node_id, _ in nodes}
-        self._rows += [(node_id, "", int(count), int(waiting.get(node_id, 0)))
+        self._rows += [(node_id, "", int(count), int(waiting.get(node_id, 0)), "")
                        for node_id, count in counts.items() if node_id not in known]
         self._entered = entered
         self.endResetModel()
@@ -64,7 +69,7 @@ class NodeStatsTableModel(QAbstractTableModel):
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        node_id, node_type, reached, waiting = self._rows[index.row()]
+        node_id, node_type, reached, waiting, coming = self._rows[index.row()]
         column = index.column()
         share = reached / self._entered if self._entered else None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -79,6 +84,8 @@ class NodeStatsTableModel(QAbstractTableModel):
             if column == COL_WAITING:
                 return f"{waiting:,}"
             return None
+        if role == Qt.ItemDataRole.ToolTipRole and column == COL_WAITING and coming:
+            return coming
         if role == SORT_ROLE:
             return (node_id, TYPE_LABELS.get(node_type, node_type), reached,
                     share if share is not None else -1.0, waiting)[column]

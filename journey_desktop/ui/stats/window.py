@@ -7,6 +7,7 @@ window only lays them out. Days are the computer's local days, like the evaluato
 from __future__ import annotations
 
 import datetime as dt
+import html
 import time
 from collections.abc import Callable
 
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from journey_desktop import APP_NAME
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import CHANNEL_LABELS, CHANNELS
+from journey_desktop.domain.when_words import waiting_in_words
 from journey_desktop.services.workers import Worker
 from journey_desktop.store.plan import PlanAgainstActual
 from journey_desktop.store.repository import (
@@ -249,6 +251,12 @@ class StatsWindow(QMainWindow):
         nodes_layout.setContentsMargins(0, 0, 0, 0)
         nodes_layout.addWidget(nodes_caption)
         nodes_layout.addWidget(self.node_table, 1)
+        self.coming_label = QLabel()  # at each wait: how many, until when
+        self.coming_label.setObjectName("stats_coming_label")
+        self.coming_label.setWordWrap(True)
+        self.coming_label.setTextFormat(Qt.TextFormat.RichText)
+        self.coming_label.hide()
+        nodes_layout.addWidget(self.coming_label)
         self.wait_model = WaitEventStatsTableModel(self)
         self.wait_table = QTableView()
         self.wait_table.setObjectName("stats_wait_event_table")
@@ -332,8 +340,12 @@ class StatsWindow(QMainWindow):
         self.stats = snapshot.stats
         self._show_figures()
         nodes = [(node.id, node.type) for node in engine.step_order(stored.journey)]
+        coming = self._coming(nodes)
         self.node_model.set_counts(nodes, self.stats.nodes, self.stats.customers_entered,
-                                   self.stats.waiting)
+                                   self.stats.waiting, coming)
+        self.coming_label.setText("<b>What is coming</b>" + "".join(
+            f"<br>{html.escape(node)}: {html.escape(words)}" for node, words in coming.items()))
+        self.coming_label.setVisible(bool(coming))
         self.wait_model.set_counts(self.stats.wait_events)
         self.wait_table.setVisible(bool(self.stats.wait_events))
         self.show_on_canvas_button.setEnabled(True)
@@ -343,6 +355,19 @@ class StatsWindow(QMainWindow):
                                           snapshot.days, snapshot.delivery_days)
         self.plan_panel.show_plan(snapshot.plan)
         self.results_panel.show_results(snapshot.results)
+
+    def _coming(self, nodes: list[tuple[str, str]]) -> dict[str, str]:
+        """At each wait where runs stand, what is coming ("42 waiting until 09:00 today")."""
+        now = int(self._clock())
+        coming: dict[str, str] = {}
+        for node_id, node_type in nodes:
+            count = self.stats.waiting.get(node_id, 0)
+            if node_type not in ("wait", "wait_event") or not count:
+                continue
+            due, due_count = self.stats.next_due.get(node_id, (None, 0))
+            coming[node_id] = waiting_in_words(count, due, due_count, now, self._tz,
+                                               for_event=node_type == "wait_event")
+        return coming
 
     def _show_charts(self, days: list[dt.date]) -> None:
         span = len(days)
@@ -369,6 +394,7 @@ class StatsWindow(QMainWindow):
         self.stats = JourneyStats(journey_id=self.journey_id)
         self._show_figures()
         self.node_model.set_counts([], {}, 0)
+        self.coming_label.hide()
         self.show_on_canvas_button.setEnabled(False)
         self.entries_chart.set_values([], [], empty_note="No data.")
         self.messages_chart.set_values([], [], empty_note="No data.")

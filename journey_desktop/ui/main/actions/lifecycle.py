@@ -204,7 +204,8 @@ class LifecycleActionsMixin(MainWindowBase):
         with self.refusals("Activate journey"):
             from journey_desktop.ui.activate_dialog import ActivateDialog
 
-            dialog = ActivateDialog(self.repository, summary.id, self)
+            next_tick = self.scheduler.next_tick_at if self.scheduler is not None else None
+            dialog = ActivateDialog(self.repository, summary.id, self, next_tick_at=next_tick)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.activated.connect(self._on_activate_dialog_activated)
             dialog.open()
