@@ -38,7 +38,7 @@ from journey_desktop.domain.forecast import (
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, IN_PROGRESS
 from journey_desktop.domain.validation import validate
-from journey_desktop.store import forecast_copy, forecast_events
+from journey_desktop.store import forecast_copy, forecast_events, forecast_goals
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.repository import (
@@ -287,6 +287,7 @@ def _simulate(
     end = bounds[-1].end
     span = max(1, end - start)
     evaluator = Evaluator(db, tz=tz, cancelled=cancelled)
+    goals = forecast_goals.GoalDays(journey_id, journey)
     in_progress: list[int] = []
     day = 0
     ticks = 0
@@ -318,6 +319,7 @@ def _simulate(
         if summary.failures:  # the evaluator would skip this journey: so says the forecast
             raise ForecastError(f"the evaluator cannot run this journey: "
                                 f"{summary.failures[0].error}")
+        goals.tick(day, summary)
         ticks += 1
         report(moment)
         moment += interval
@@ -341,6 +343,7 @@ def _simulate(
     ).fetchall()
     day_rows = rules.build_days(bounds, entered=entered, exited=exited, messages=messages,
                                 in_progress=in_progress)
+    goals.fill(db, bounds, day_rows)
     totals = rules.totals_of(day_rows)
     visits = {node: int(count) for node, count in db.execute_sql(
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (jid,)

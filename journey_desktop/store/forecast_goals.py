@@ -1,0 +1,52 @@
+"""A forecast's goal figures (SPEC §8, §12): what the real evaluator did in the copy.
+
+Conversions are read from the copy's ``conversion`` table, runs ended by the goal from its
+``run`` table, and the runs each exit rule ended from what each tick reported
+(``TickSummary.exit_rules``): the store keeps no per-rule column, and the tick is the one
+that knows. The counting per day is ``domain/forecast_goals.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from peewee import Database
+
+from journey_desktop.domain.forecast import DayBounds, ForecastDay
+from journey_desktop.domain.forecast_goals import add_goal_figures, goal_keys
+from journey_desktop.domain.journey import Journey
+from journey_desktop.domain.lifecycle import END_GOAL
+from journey_desktop.store.tick_summary import TickSummary
+
+
+class GoalDays:
+    """Collects, tick by tick, the runs each exit rule ended; then fills the days."""
+
+    def __init__(self, journey_id: int, journey: Journey) -> None:
+        self.journey_id = journey_id
+        self.keys = goal_keys(journey)
+        self._rule_exits: Counter[tuple[int, int]] = Counter()
+
+    def tick(self, day: int, summary: TickSummary) -> None:
+        """What one tick, on local day ``day`` of the window, said the exit rules did."""
+        for (journey_id, rule), count in summary.exit_rules.items():
+            if journey_id == self.journey_id:
+                self._rule_exits[(day, rule)] += count
+
+    def fill(self, db: Database, bounds: Sequence[DayBounds], days: Sequence[ForecastDay]
+             ) -> None:
+        """Each day's conversions and exits by goal and rule (nothing without either)."""
+        if not self.keys or not bounds:
+            return
+        conversions = db.execute_sql(
+            "SELECT converted_at, count(*) FROM conversion WHERE journey_id = ?"
+            " AND converted_at >= ? GROUP BY converted_at",
+            (self.journey_id, bounds[0].start)).fetchall()
+        goal_exits = db.execute_sql(
+            "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND end_reason = ?"
+            " AND ended_at IS NOT NULL GROUP BY ended_at",
+            (self.journey_id, END_GOAL)).fetchall()
+        add_goal_figures(
+            days, bounds, self.keys, conversions=conversions, goal_exits=goal_exits,
+            rule_exits=[(day, rule, count) for (day, rule), count in self._rule_exits.items()])
