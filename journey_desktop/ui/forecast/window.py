@@ -499,6 +499,7 @@ class ForecastWindow(QWidget):
         ]
         lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {n:,}"
                   for c, n in totals.messages.items()]
+        lines += ForecastDaysTableModel.goal_totals_lines(totals)
         self.totals_label.setText("<br>".join(lines))
         peak = result.peak_day
         self.peak_label.setText(
