@@ -189,7 +189,8 @@ def run_forecast(
     copy: SqliteDatabase | None = None
     try:
         target = folder / "forecast.db"
-        forecast_copy.copy_journey(source, target, journey_id)
+        forecast_copy.copy_journey(source, target, journey_id,
+                                   forecast_goals.ended_since(source, journey_id, int(start)))
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
@@ -334,8 +335,8 @@ def _simulate(
         "GROUP BY started_at", (jid, start),
     ).fetchall()
     exited = db.execute_sql(
-        "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at IS NOT NULL "
-        "GROUP BY ended_at", (jid,),
+        "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at >= ? "
+        "GROUP BY ended_at", (jid, start),
     ).fetchall()
     messages = db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ? "

@@ -1,6 +1,8 @@
 """A forecast's goal figures (SPEC §8, §12): what the real evaluator did in the copy.
 
-Conversions are read from the copy's ``conversion`` table, runs ended by the goal from its
+The copy holds, besides the runs in progress, the ended runs whose goal window is still
+open at the start (``ended_since``): their conversions count too. Conversions are read
+from the copy's ``conversion`` table, runs ended by the goal from its
 ``run`` table, and the runs each exit rule ended from what each tick reported
 (``TickSummary.exit_rules``): the store keeps no per-rule column, and the tick is the one
 that knows. The counting per day is ``domain/forecast_goals.py``.
@@ -8,8 +10,10 @@ that knows. The counting per day is ``domain/forecast_goals.py``.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from peewee import Database
 
@@ -18,6 +22,22 @@ from journey_desktop.domain.forecast_goals import add_goal_figures, goal_keys
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import END_GOAL
 from journey_desktop.store.tick_summary import TickSummary
+
+
+def ended_since(source: Path, journey_id: int, start: int) -> int | None:
+    """From when ended runs belong in the forecast's copy: those whose goal window is still
+    open at ``start`` can convert in it (conversions count after a run ended); None
+    without a goal. Read on a read-only connection of its own, like the copy."""
+    conn = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT definition FROM journey WHERE id = ?",
+                           (journey_id,)).fetchone()
+    finally:
+        conn.close()
+    journey = Journey.from_json(row[0]) if row is not None else None
+    if journey is None or journey.goal is None or not journey.goal.event:
+        return None
+    return int(start) - journey.goal.within.seconds
 
 
 class GoalDays:

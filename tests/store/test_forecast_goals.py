@@ -149,3 +149,45 @@ def test_forecast_conversions_and_exits_by_rule_equal_the_evaluator_day_by_day(
     assert totals["conversions"] == sum(d["conversions"] for d in data["days"]) == 7
     assert totals["exits"] == {"goal": 8, "event:unsubscribed": 6, "fields": 2,
                                "event:complaint": 1}
+
+
+def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, tmp_path):
+    """One push and out: every run ended before the forecast starts, but its goal window
+    is open, so a purchase in the file converts it, as the evaluator would."""
+    journey = Journey.from_dict({
+        "format": "journey-desktop/1", "name": "One push",
+        "nodes": [{"id": "start", "type": "entry", "next": "hi"},
+                  {"id": "hi", **PUSH, "next": "end"}, {"id": "end", "type": "exit"}],
+        "goal": {"event": "purchase", "within": {"value": 3, "unit": "days"}},
+    })
+    journey_id = activate(repo, journey, customers(0, 6), START - DAY)
+    Evaluator(tz=MADRID).tick(START - DAY)
+    old = activate(repo, Journey.from_dict({**journey.to_dict(), "name": "Older"}),
+                   {}, START - 5 * DAY)
+    add_customers(old, customers(6, 8), START - 5 * DAY)
+    Evaluator(tz=MADRID).tick(START - 5 * DAY)  # a journey whose windows closed
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "purchase",
+                                        "timestamp": START + DAY + user}) + "\n"
+                            for user in (1, 2, 3, 6)), encoding="utf-8")
+    for jid, expected_total in ((journey_id, 3), (old, 0)):
+        result = run_forecast(jid, days=4, start=START, tz=MADRID, tick_interval=HOUR,
+                              events=path)
+        with result:
+            data = json.loads(json.dumps(result.to_json()))
+        assert data["totals"]["conversions"] == expected_total
+        assert [d["exited"] for d in data["days"]] == [0] * 4  # ended before the start
+        assert data["totals"]["entered"] == 0
+    plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+    assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
+    copy_path = tmp_path / "copy.db"
+    target = sqlite3.connect(copy_path)
+    database.connection().backup(target)
+    target.close()
+    expected, copy = evaluator_days(copy_path, journey_id, HOUR, 4)
+    copy.close()
+    result = run_forecast(journey_id, days=4, start=START, tz=MADRID, tick_interval=HOUR,
+                          events=path)
+    with result:
+        assert [day.to_json() for day in result.days] == expected
+    assert [d["conversions"] for d in expected] == [0, 3, 0, 0]
