@@ -46,6 +46,7 @@ from journey_desktop.store.repository import (
     enrol_everyone,
 )
 from journey_desktop.store.stats import TraceStep, customer_trace
+from journey_desktop.store.tick_summary import TickSummary
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,7 @@ def run_forecast(
                 forecast_events.import_into(copy, events, int(start), tz)
             except forecast_events.ForecastEventsError as exc:
                 raise ForecastError(str(exc)) from None
+            forecast_goals.GoalDays(journey_id, journey).take_events_file(copy)
         result = _simulate(copy, journey_id, journey, status, int(start), int(days), interval,
                            tz, max(0, int(max_per_day)), progress, cancelled, skip_idle)
         copy.close()  # this thread's connection; traces open their own
@@ -293,6 +295,7 @@ def _simulate(
     day = 0
     ticks = 0
     moment = start
+    summary: TickSummary | None = None
 
     def report(at: int) -> None:
         if progress is not None:
@@ -302,8 +305,8 @@ def _simulate(
     while moment < end:
         if cancelled is not None and cancelled():
             raise ForecastCancelled()
-        if skip_idle:
-            due = _next_due(db, journey_id)
+        if skip_idle and not (summary is not None and goals.tick_next(summary)):
+            due = goals.next_due(db, _next_due(db, journey_id))
             if due is None:
                 break
             if due > moment:

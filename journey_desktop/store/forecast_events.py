@@ -14,7 +14,6 @@ from peewee import Database
 
 from journey_desktop.domain.csv_records import CsvFileError, RejectLog
 from journey_desktop.domain.events_file import EventPlan, EventReader, preview_events
-from journey_desktop.store import evaluator_goals
 from journey_desktop.store.errors import RepositoryError
 
 # When something of a journey on events falls due: a queued event, or one imported into
@@ -24,7 +23,6 @@ NEXT_DUE_SQL = (
     " occurred_at LIMIT 1",
     "SELECT min(occurred_at) FROM event WHERE seq > coalesce((SELECT seq FROM event_mark"
     " WHERE journey_id = ?), 0) HAVING count(*) > 0",
-    evaluator_goals.next_due_sql(),  # a goal or exit event queued for its time
 )
 
 

@@ -21,6 +21,7 @@ from journey_desktop.domain.forecast import DayBounds, ForecastDay
 from journey_desktop.domain.forecast_goals import add_goal_figures, goal_keys
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import END_GOAL
+from journey_desktop.store import evaluator_events, evaluator_goals
 from journey_desktop.store.tick_summary import TickSummary
 
 
@@ -47,6 +48,46 @@ class GoalDays:
         self.journey_id = journey_id
         self.keys = goal_keys(journey)
         self._rule_exits: Counter[tuple[int, int]] = Counter()
+        self._on_fields = any(rule.on_fields for rule in journey.exit_when)
+        self._on_events = evaluator_events.rules_for(journey, 0) is not None
+
+    def take_events_file(self, db: Database) -> None:
+        """After the events file went into the copy: a journey that neither starts on nor
+        waits for an event never moves its events watermark, so the forecast would take
+        the file's events for work still to do at every tick and skip no idle one. Its
+        goal and exit rules follow their own mark and queue: move that watermark on."""
+        if not self._on_events:
+            db.execute_sql(
+                "INSERT INTO event_mark (journey_id, seq) SELECT ?, coalesce(max(seq), 0)"
+                " FROM event WHERE true ON CONFLICT (journey_id) DO UPDATE"
+                " SET seq = excluded.seq", (self.journey_id,))
+
+    def next_due(self, db: Database, due: int | None) -> int | None:
+        """The earliest of ``due`` and what the goal and exit rules have still to take: an
+        event the goal's mark has not passed yet (the first tick's), or one queued for its
+        time (``evaluator_goals.next_due_sql``)."""
+        if not self.keys:
+            return due
+        candidates = [] if due is None else [due]
+        for sql in (
+            "SELECT min(occurred_at) FROM event WHERE seq > coalesce((SELECT seq FROM"
+            " goal_mark WHERE journey_id = ?), 0) HAVING count(*) > 0",
+            evaluator_goals.next_due_sql(),
+        ):
+            row = db.execute_sql(sql, (self.journey_id,)).fetchone()
+            if row is not None:
+                candidates.append(int(row[0]))
+        return min(candidates) if candidates else None
+
+    def tick_next(self, summary: TickSummary) -> bool:
+        """True when the next tick point must run even with nothing due, as the evaluator
+        ticking every point would run it: the goal's part pairs the runs that entered in
+        this tick with their customers' events only at the next one (an event-started run
+        can meet a goal or exit event dated between its entry event and now), and exit rules
+        on fields are checked at every tick, so a run that moved may meet one at the next."""
+        if not self.keys:
+            return False
+        return bool(summary.entered or (self._on_fields and summary.advanced))
 
     def tick(self, day: int, summary: TickSummary) -> None:
         """What one tick, on local day ``day`` of the window, said the exit rules did."""

@@ -56,12 +56,14 @@ class ForecastDaysTableModel(QAbstractTableModel):
         self.endResetModel()
 
     @staticmethod
-    def goal_totals_lines(totals: ForecastTotals) -> list[str]:
-        """The totals panel's lines on the goal (none without a goal or exit rule)."""
-        if not totals.exits:
-            return []
-        return [f"Conversions: <b>{totals.conversions:,}</b>",
-                *(f"&nbsp;&nbsp;{line}" for line in exits_text(totals.exits).splitlines())]
+    def exit_lines(totals: ForecastTotals) -> list[str]:
+        """The totals panel's lines under Exited: the runs the goal and each rule ended."""
+        return [f"&nbsp;&nbsp;{line}" for line in exits_text(totals.exits).splitlines()]
+
+    @staticmethod
+    def conversion_lines(totals: ForecastTotals) -> list[str]:
+        """The totals panel's conversions (none without a goal or exit rule)."""
+        return [f"Conversions: <b>{totals.conversions:,}</b>"] if totals.exits else []
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._days)
