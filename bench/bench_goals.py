@@ -4,7 +4,7 @@ of that journey against the same journey without its goal and exit rule, on the 
 (target: under 5 ms, as an idle tick without a goal); then the results of that journey,
 3 split branches (target: under 1 s), alone and as the whole ``stats`` reads them.
 
-    python bench/bench_goals.py [--rows N]
+    python bench/bench_goals.py [--rows N] [--fields-rule]
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def idle_ms(first: int) -> list[float]:
     return sorted(timings)
 
 
-def idle_figures(journey_id: int, first: int) -> None:
+def idle_figures(journey_id: int, first: int, fields_rule: bool = False) -> None:
     """The journey's idle ticks, then the same without its goal and exit rule."""
     with_goal = idle_ms(first)
     (definition,) = database.execute_sql("SELECT definition FROM journey WHERE id = ?",
@@ -107,6 +107,19 @@ def idle_figures(journey_id: int, first: int) -> None:
     without = idle_ms(first + 3600)
     database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
                          (definition, journey_id))
+    if fields_rule:
+        data = Journey.from_json(definition).to_dict()
+        data["exit_when"].append({"fields": {"match": "all", "conditions": [
+            {"field": "plan", "op": "equals", "value": "cancelled"}]}})
+        database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                             (Journey.from_dict(data).to_json(), journey_id))
+        started = time.perf_counter()
+        Evaluator().tick(first + 7200)
+        print(f"tick with nothing new, an exit rule on fields added: "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms (it reads every run in"
+              " progress)")
+        database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                             (definition, journey_id))
     median = IDLE_TICKS // 2
     print(f"tick with nothing new, median of {IDLE_TICKS}: {with_goal[median]:.1f} ms with the"
           f" goal (min {with_goal[0]:.1f}), {without[median]:.1f} ms without (min"
@@ -117,6 +130,8 @@ def idle_figures(journey_id: int, first: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--fields-rule", action="store_true",
+                        help="also time an idle tick with an exit rule on fields added")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-goals-"))
     try:
@@ -133,7 +148,7 @@ def main() -> None:
         started = time.perf_counter()
         Evaluator().tick(NOW + 60)
         print(f"first tick after it, nothing new: {(time.perf_counter() - started) * 1000:.1f} ms")
-        idle_figures(journey_id, NOW + 120)
+        idle_figures(journey_id, NOW + 120, args.fields_rule)
         timings = []
         for _ in range(3):
             started = time.perf_counter()

@@ -102,6 +102,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_conv (run_id INTEGER PRIMARY KEY,"
                  " at INTEGER NOT NULL, seq INTEGER NOT NULL)")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_ended (ext TEXT NOT NULL)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_end (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.jd_ended")
 
 
@@ -276,14 +277,18 @@ def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | N
 def _end(conn: sqlite3.Connection, ids_sql: str, params: tuple[object, ...] | list[object],
          state: str, reason: str, now: int) -> int:
     """End the runs in progress among ``ids_sql`` at ``now``; their customers into
-    ``temp.jd_ended`` (their next entry check is the caller's)."""
+    ``temp.jd_ended`` (their next entry check is the caller's). The ids are found once
+    (a rule on fields reads every run in progress)."""
+    conn.execute(f"INSERT OR IGNORE INTO temp.jd_end (id) {ids_sql}", tuple(params))
     conn.execute(
-        "INSERT INTO temp.jd_ended (ext) SELECT external_id FROM run"
-        f" WHERE id IN ({ids_sql}) AND state = '{IN_PROGRESS}'", tuple(params))
-    return int(conn.execute(
+        "INSERT INTO temp.jd_ended (ext) SELECT r.external_id FROM temp.jd_end e"
+        f" CROSS JOIN run r ON r.id = e.id WHERE r.state = '{IN_PROGRESS}'")
+    ended = int(conn.execute(
         "UPDATE run SET state = ?, end_reason = ?, ended_at = ?, due_at = NULL"
-        f" WHERE id IN ({ids_sql}) AND state = '{IN_PROGRESS}'",
-        (state, reason, now, *params)).rowcount)
+        f" WHERE id IN (SELECT id FROM temp.jd_end) AND state = '{IN_PROGRESS}'",
+        (state, reason, now)).rowcount)
+    conn.execute("DELETE FROM temp.jd_end")
+    return ended
 
 
 # --- splits: the branch taken, the holdout -----------------------------------------------
