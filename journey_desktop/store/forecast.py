@@ -291,6 +291,7 @@ def _simulate(
     span = max(1, end - start)
     evaluator = Evaluator(db, tz=tz, cancelled=cancelled)
     goals = forecast_goals.GoalDays(journey_id, journey)
+    goals.note_copied(db)
     in_progress: list[int] = []
     day = 0
     ticks = 0
@@ -337,10 +338,10 @@ def _simulate(
         "SELECT started_at, count(*) FROM run WHERE journey_id = ? AND started_at >= ? "
         "GROUP BY started_at", (jid, start),
     ).fetchall()
-    exited = db.execute_sql(
-        "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at >= ? "
-        "GROUP BY ended_at", (jid, start),
-    ).fetchall()
+    exited = goals.ended_in_forecast(db.execute_sql(
+        "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at IS NOT NULL "
+        "GROUP BY ended_at", (jid,),
+    ).fetchall())
     messages = db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ? "
         "GROUP BY due_at, channel", (jid,),

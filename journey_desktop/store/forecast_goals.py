@@ -49,6 +49,7 @@ class GoalDays:
         self.keys = goal_keys(journey)
         self._rule_exits: Counter[tuple[int, int]] = Counter()
         self._on_fields = any(rule.on_fields for rule in journey.exit_when)
+        self._copied: Counter[int] = Counter()
         self._on_events = evaluator_events.rules_for(journey, 0) is not None
 
     def take_events_file(self, db: Database) -> None:
@@ -61,6 +62,22 @@ class GoalDays:
                 "INSERT INTO event_mark (journey_id, seq) SELECT ?, coalesce(max(seq), 0)"
                 " FROM event WHERE true ON CONFLICT (journey_id) DO UPDATE"
                 " SET seq = excluded.seq", (self.journey_id,))
+
+    def note_copied(self, db: Database) -> None:
+        """Before the first tick: the runs the copy holds already ended (``ended_since``)."""
+        self._copied = Counter({int(at): int(n) for at, n in db.execute_sql(
+            "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at IS NOT NULL"
+            " GROUP BY ended_at", (self.journey_id,))})
+
+    def ended_in_forecast(self, rows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """(ended_at, count) rows less the runs copied already ended: those ended before
+        the forecast, and only came for their conversions."""
+        left = []
+        for at, count in rows:
+            count = int(count) - self._copied.get(int(at), 0)
+            if count > 0:
+                left.append((int(at), count))
+        return left
 
     def next_due(self, db: Database, due: int | None) -> int | None:
         """The earliest of ``due`` and what the goal and exit rules have still to take: an
