@@ -75,6 +75,11 @@ def copy_journey(source: Path, target: Path, journey_id: int,
                       f" {_ALIAS}.event_queue WHERE journey_id = {jid})"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
+        # Events imported into the copy (a forecast's events file) must come after every
+        # event of the real file, copied or not: the watermarks copied count on that.
+        conn.execute("DELETE FROM main.sqlite_sequence WHERE name = 'event'")
+        conn.execute(f"INSERT INTO main.sqlite_sequence (name, seq) SELECT 'event', seq FROM"
+                     f" {_ALIAS}.sqlite_sequence WHERE name = 'event'")
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_ALIAS}")
     finally:
