@@ -1,8 +1,10 @@
 """Goals and exit rules (SPEC §12): one tick taking 1,000,000 new goal and exit events over
-1,000,000 runs in progress (target: under 10 s), then the results of that journey, 3 split
-branches (target: under 1 s), alone and as the whole ``stats`` reads them.
+1,000,000 runs in progress (target: under 10 s); then idle ticks (nothing new, nothing due)
+of that journey against the same journey without its goal and exit rule, on the same runs
+(target: under 5 ms, as an idle tick without a goal); then the results of that journey,
+3 split branches (target: under 1 s), alone and as the whole ``stats`` reads them.
 
-    python bench/bench_goals.py [--rows N]
+    python bench/bench_goals.py [--rows N] [--fields-rule]
 """
 
 from __future__ import annotations
@@ -79,9 +81,57 @@ def setup(rows: int) -> int:
     return journey_id
 
 
+IDLE_TICKS = 7
+
+
+def idle_ms(first: int) -> list[float]:
+    """Ticks with nothing new and nothing due, each by a new evaluator as ``tick`` makes."""
+    timings = []
+    for k in range(IDLE_TICKS):
+        started = time.perf_counter()
+        summary = Evaluator().tick(first + 60 * k)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert summary.entered == summary.advanced == summary.stopped == 0
+    return sorted(timings)
+
+
+def idle_figures(journey_id: int, first: int, fields_rule: bool = False) -> None:
+    """The journey's idle ticks, then the same without its goal and exit rule."""
+    with_goal = idle_ms(first)
+    (definition,) = database.execute_sql("SELECT definition FROM journey WHERE id = ?",
+                                         (journey_id,)).fetchone()
+    plain = Journey.from_json(definition)
+    plain.goal, plain.exit_when = None, []
+    database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                         (plain.to_json(), journey_id))
+    without = idle_ms(first + 3600)
+    database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                         (definition, journey_id))
+    if fields_rule:
+        data = Journey.from_json(definition).to_dict()
+        data["exit_when"].append({"fields": {"match": "all", "conditions": [
+            {"field": "plan", "op": "equals", "value": "cancelled"}]}})
+        database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                             (Journey.from_dict(data).to_json(), journey_id))
+        started = time.perf_counter()
+        Evaluator().tick(first + 7200)
+        print(f"tick with nothing new, an exit rule on fields added: "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms (it reads every run in"
+              " progress)")
+        database.execute_sql("UPDATE journey SET definition = ? WHERE id = ?",
+                             (definition, journey_id))
+    median = IDLE_TICKS // 2
+    print(f"tick with nothing new, median of {IDLE_TICKS}: {with_goal[median]:.1f} ms with the"
+          f" goal (min {with_goal[0]:.1f}), {without[median]:.1f} ms without (min"
+          f" {without[0]:.1f}), ratio {with_goal[median] / without[median]:.2f}"
+          " [target < 5 ms]")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--fields-rule", action="store_true",
+                        help="also time an idle tick with an exit rule on fields added")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-goals-"))
     try:
@@ -97,7 +147,8 @@ def main() -> None:
               f"{summary.stopped:,} runs ended by the exit rule) [target < 10 s]")
         started = time.perf_counter()
         Evaluator().tick(NOW + 60)
-        print(f"tick with nothing new: {(time.perf_counter() - started) * 1000:.1f} ms")
+        print(f"first tick after it, nothing new: {(time.perf_counter() - started) * 1000:.1f} ms")
+        idle_figures(journey_id, NOW + 120, args.fields_rule)
         timings = []
         for _ in range(3):
             started = time.perf_counter()

@@ -10,6 +10,7 @@ from pathlib import Path
 from journey_desktop.cli.context import EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.domain import engine
 from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DAYS, channels_of
+from journey_desktop.domain.forecast_goals import goal_keys
 from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
 from journey_desktop.store.repository import SettingsRepository
 
@@ -85,12 +86,8 @@ def _print_table(ctx: CliContext, result: ForecastResult) -> None:
     totals = result.totals
     rows.append(["total", totals.entered, totals.exited, totals.in_progress,
                  *(totals.messages.get(c, 0) for c in channels)])
-    table: list[list[object]] = [list(header), *rows]
-    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
-    for row in table:
-        cells = [str(row[0]).ljust(widths[0])]
-        cells += [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
-        ctx.print("  ".join(cells))
+    _print_columns(ctx, header, rows)
+    _print_goal_table(ctx, result)
     peak = result.peak_day
     ctx.print(f"peak day: {peak.date.isoformat()} ({peak.message_total} messages)" if peak
               else "peak day: none (no messages)")
@@ -98,6 +95,32 @@ def _print_table(ctx: CliContext, result: ForecastResult) -> None:
         ctx.print("warnings:")
         for warning in result.warnings:
             ctx.print(f"  - {warning}")
+
+
+def _print_columns(ctx: CliContext, header: list[str], rows: list[list[object]]) -> None:
+    """A table: the first column to the left, the figures to the right."""
+    table: list[list[object]] = [list(header), *rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    for row in table:
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+        ctx.print("  ".join(cells))
+
+
+def _print_goal_table(ctx: CliContext, result: ForecastResult) -> None:
+    """Conversions and the runs ended by the goal and by each exit rule, per day (only for
+    a journey with a goal or exit rules)."""
+    keys = goal_keys(result.journey)
+    if not keys:
+        return
+    ctx.print("conversions, and runs ended by the goal and by each exit rule:")
+    rows: list[list[object]] = [
+        [day.date.isoformat(), day.conversions, *(day.exits.get(k, 0) for k in keys)]
+        for day in result.days
+    ]
+    totals = result.totals
+    rows.append(["total", totals.conversions, *(totals.exits.get(k, 0) for k in keys)])
+    _print_columns(ctx, ["date", "conversions", *keys], rows)
 
 
 def _trace_json(result: ForecastResult, external_id: str) -> dict[str, object]:

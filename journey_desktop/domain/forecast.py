@@ -45,6 +45,8 @@ class ForecastDay:
     exited: int = 0
     in_progress: int = 0  # runs in progress at the end of the day
     messages: dict[str, int] = field(default_factory=dict)
+    conversions: int = 0  # runs converting that day (SPEC §12)
+    exits: dict[str, int] = field(default_factory=dict)  # goal / exit rule -> runs it ended
 
     @property
     def message_total(self) -> int:
@@ -58,6 +60,8 @@ class ForecastDay:
             "exited": self.exited,
             "in_progress": self.in_progress,
             "messages": dict(self.messages),
+            "conversions": self.conversions,
+            "exits": dict(self.exits),
         }
 
 
@@ -67,6 +71,8 @@ class ForecastTotals:
     exited: int = 0
     in_progress: int = 0  # at the end of the window
     messages: dict[str, int] = field(default_factory=dict)
+    conversions: int = 0
+    exits: dict[str, int] = field(default_factory=dict)
 
     @property
     def message_total(self) -> int:
@@ -78,6 +84,8 @@ class ForecastTotals:
             "exited": self.exited,
             "in_progress": self.in_progress,
             "messages": dict(self.messages),
+            "conversions": self.conversions,
+            "exits": dict(self.exits),
         }
 
 
@@ -171,6 +179,9 @@ def totals_of(days: Sequence[ForecastDay]) -> ForecastTotals:
         totals.exited += day.exited
         for channel, count in day.messages.items():
             totals.messages[channel] = totals.messages.get(channel, 0) + count
+        totals.conversions += day.conversions
+        for key, count in day.exits.items():
+            totals.exits[key] = totals.exits.get(key, 0) + count
     totals.in_progress = days[-1].in_progress if days else 0
     totals.messages = dict(sorted(totals.messages.items(), key=lambda kv: _channel_order(kv[0])))
     return totals

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from journey_desktop.domain.journey import Duration, Filter
 
 GOAL_KEYS = {"event", "filter", "within", "exit_on_goal"}
+# What ended a run, as the forecast's ``exits`` object names it: the goal, or an exit rule.
+GOAL_EXIT_KEY = "goal"
+FIELDS_EXIT_KEY = "fields"
 EXIT_EVENT_KEYS = {"event", "filter"}
 EXIT_FIELDS_KEYS = {"fields"}
 
@@ -57,6 +60,23 @@ class ExitRule:
         if self.filter is not None:
             data["filter"] = self.filter.to_dict()
         return data
+
+
+def exit_rule_keys(rules: list[ExitRule]) -> list[str]:
+    """One stable, readable key per exit rule, in the journey's order: ``event:NAME`` or
+    ``fields``; a key that repeats gets ``#2``, ``#3``, … on its second, third, … rule."""
+    keys: list[str] = []
+    seen: dict[str, int] = {}
+    for rule in rules:
+        base = FIELDS_EXIT_KEY if rule.on_fields else f"event:{rule.event or ''}"
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return keys
+
+
+def exit_keys(goal: Goal | None, rules: list[ExitRule]) -> list[str]:
+    """The keys of the forecast's ``exits``: ``goal`` when there is a goal, then the rules'."""
+    return ([GOAL_EXIT_KEY] if goal is not None else []) + exit_rule_keys(rules)
 
 
 class _Reader(Protocol):

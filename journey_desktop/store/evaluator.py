@@ -271,6 +271,7 @@ class Evaluator:
                     " external_id IN (SELECT ext FROM temp.jd_ended)", (plan.id,))
         summary.completed += done.ended_by_goal
         summary.stopped += done.ended_by_rule
+        summary.exit_rules.update({(plan.id, rule): n for rule, n in done.by_rule.items()})
 
     def _event_entries(self, conn: sqlite3.Connection, plan: _Plan,
                        rules: evaluator_events.EventRules, now: int,

@@ -7,6 +7,11 @@ last run (``run_id``) looked at. Each tick pairs the new events with every run o
 customers, and the new runs with the older events of theirs (on the (external_id, name,
 occurred_at) index), so its cost follows what is new, never the size of the event table.
 A pair is never missed: events up to the old mark met the old runs in an earlier tick.
+
+An event dated after the tick's ``now`` (a file "from the future") is not taken by the pairs
+of that tick: it waits in ``event_queue`` (kind ``g``, at its timestamp) and is taken, with
+every run of its customer, by the first tick at or after its time. A tick with no new event,
+no new run, no queued event due and no exit rule on fields reads three rows and ends.
 The joins are ``CROSS JOIN`` and ``+column`` keeps an index out, so that SQLite keeps the
 new rows as the outer loop: chosen the other way round, it walks every run each tick.
 """
@@ -29,6 +34,8 @@ from journey_desktop.domain.lifecycle import (
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.sqlite_sql import EventData, SqlParts
 
+GOAL_KIND = "g"  # event_queue: a goal or exit event dated after the tick that saw it
+
 
 @dataclass
 class GoalRules:
@@ -36,6 +43,14 @@ class GoalRules:
 
     goal: Goal | None
     exits: list[ExitRule] = field(default_factory=list)
+
+    @property
+    def event_names(self) -> list[str]:
+        """The event names the goal and the exit rules take."""
+        names = {rule.event for rule in self.event_exits if rule.event}
+        if self.goal is not None:
+            names.add(self.goal.event)
+        return sorted(names)
 
     @property
     def event_exits(self) -> list[ExitRule]:
@@ -53,6 +68,19 @@ class GoalTick:
     conversions: int = 0
     ended_by_goal: int = 0
     ended_by_rule: int = 0
+    by_rule: dict[int, int] = field(default_factory=dict)  # exit rule index -> runs it ended
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What this tick looks at: events past ``old_seq`` up to ``top_seq`` dated up to
+    ``now``, runs past ``old_run`` up to ``top_run``, and the queued events due at ``now``."""
+
+    old_seq: int
+    old_run: int
+    top_seq: int
+    top_run: int
+    now: int
 
 
 def rules_for(journey: Journey) -> GoalRules | None:
@@ -74,7 +102,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_conv (run_id INTEGER PRIMARY KEY,"
                  " at INTEGER NOT NULL, seq INTEGER NOT NULL)")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_ended (ext TEXT NOT NULL)")
-    conn.execute("DELETE FROM temp.jd_conv")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_end (id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.jd_ended")
 
 
@@ -82,7 +110,6 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     """Record the conversions the new events and runs make, end the runs that reached the
     goal (with ``exit_on_goal``) or meet an exit rule, and move the mark on (the caller's
     transaction). The customers whose run ended are left in ``temp.jd_ended``."""
-    _prepare(conn)
     done = GoalTick()
     row = conn.execute("SELECT seq, run_id FROM goal_mark WHERE journey_id = ?",
                        (journey_id,)).fetchone()
@@ -90,15 +117,29 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     (top_run,) = conn.execute("SELECT coalesce(max(id), 0) FROM run").fetchone()
     # First tick: every run so far meets every event so far, through the runs' side.
     old_seq, old_run = (int(row[0]), int(row[1])) if row else (int(top_seq), 0)
-    span = (old_seq, old_run, int(top_seq), int(top_run))
+    span = _Span(old_seq, old_run, int(top_seq), int(top_run), int(now))
+    if (row is not None and (old_seq, old_run) == (top_seq, top_run)
+            and not rules.field_exits and not _queued_due(conn, journey_id, now)):
+        return done  # nothing new, nothing due: the tick follows the new work only
+    _prepare(conn)
     if rules.goal is not None:
         done.conversions = _convert(conn, journey_id, rules.goal, span)
         if rules.goal.exit_on_goal:
             done.ended_by_goal = _end(conn, "SELECT run_id FROM temp.jd_conv", (),
                                       COMPLETED, END_GOAL, now)
-    exits = _exit_runs_sql(journey_id, rules, span)
-    if exits is not None:
-        done.ended_by_rule = _end(conn, exits[0], exits[1], STOPPED, END_EXIT_RULE, now)
+        conn.execute("DELETE FROM temp.jd_conv")
+    # Rule by rule, in the journey's order: a run that meets two is ended by the first.
+    for index, rule in enumerate(rules.exits):
+        ids = _exit_runs_sql(journey_id, rule, span)
+        if ids is None:
+            continue
+        ended = _end(conn, ids[0], ids[1], STOPPED, END_EXIT_RULE, now)
+        if ended:
+            done.by_rule[index] = ended
+            done.ended_by_rule += ended
+    _queue_future(conn, journey_id, rules.event_names, span)
+    conn.execute(f"DELETE FROM event_queue WHERE journey_id = ? AND kind = '{GOAL_KIND}'"
+                 " AND occurred_at <= ?", (journey_id, now))
     conn.execute(
         "INSERT INTO goal_mark (journey_id, seq, run_id) VALUES (?, ?, ?) ON CONFLICT"
         " (journey_id) DO UPDATE SET seq = excluded.seq, run_id = excluded.run_id",
@@ -106,28 +147,84 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     return done
 
 
-def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal,
-             span: tuple[int, int, int, int]) -> int:
+def _queued_due(conn: sqlite3.Connection, journey_id: int, now: int) -> bool:
+    """True when an event queued for its time is due at ``now`` (one index seek)."""
+    return conn.execute(
+        f"SELECT 1 FROM event_queue WHERE journey_id = ? AND kind = '{GOAL_KIND}'"
+        " AND occurred_at <= ? LIMIT 1", (journey_id, now)).fetchone() is not None
+
+
+def next_due_sql() -> str:
+    """When the earliest queued goal or exit event of a journey falls due (one parameter,
+    the journey id): what a forecast skipping idle ticks must not jump over."""
+    return (f"SELECT occurred_at FROM event_queue WHERE journey_id = ? AND kind = '{GOAL_KIND}'"
+            " ORDER BY occurred_at LIMIT 1")
+
+
+def _queue_future(conn: sqlite3.Connection, journey_id: int, names: list[str],
+                  span: _Span) -> None:
+    """Queue the events of ``names`` dated after ``now`` that this tick saw (new ones, and
+    the older ones of the new runs' customers) for the first tick at or after their time."""
+    if not names:
+        return
+    marks = ", ".join("?" for _ in names)
+    columns = f"SELECT ?, '{GOAL_KIND}', e.seq, e.external_id, e.name, e.occurred_at"
+    conn.execute(
+        "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at)"
+        f" {columns} FROM event e WHERE e.seq > ? AND e.seq <= ? AND e.occurred_at > ?"
+        f" AND e.name IN ({marks}) ON CONFLICT DO NOTHING",
+        (journey_id, span.old_seq, span.top_seq, span.now, *names))
+    if span.top_run > span.old_run:
+        conn.execute(
+            "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at)"
+            f" {columns} FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
+            f" AND e.name IN ({marks}) AND e.occurred_at > ? AND e.seq <= ?"
+            " WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? ON CONFLICT DO NOTHING",
+            (journey_id, *names, span.now, span.old_seq, journey_id, span.old_run,
+             span.top_run))
+
+
+def _taken_events(run_join: str, join_params: list[object], name: str, span: _Span,
+                  journey_id: int) -> list[SqlParts]:
+    """The events of ``name`` this tick takes, each joined to the runs of its customer by
+    ``run_join`` (on ``r``): the new ones dated up to ``now``, then the queued ones now
+    due. Two ``FROM … WHERE …`` heads with their parameters, for more ``AND`` terms."""
+    return [
+        (f"FROM event e CROSS JOIN run r ON {run_join}"
+         " WHERE e.seq > ? AND e.seq <= ? AND e.occurred_at <= ? AND e.name = ?",
+         [*join_params, span.old_seq, span.top_seq, span.now, name]),
+        ("FROM event_queue q CROSS JOIN event e ON e.seq = q.seq CROSS JOIN run r"
+         f" ON {run_join} WHERE q.journey_id = ? AND q.kind = '{GOAL_KIND}'"
+         " AND q.occurred_at <= ? AND e.name = ?",
+         [*join_params, journey_id, span.now, name]),
+    ]
+
+
+def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal, span: _Span) -> int:
     """The new conversions into ``temp.jd_conv`` and ``conversion``: the earliest goal
     event of a run's window, the event that started the run excepted."""
-    old_seq, old_run, top_seq, top_run = span
     match_sql, match_params = _property_filter(goal.filter, "e")
     window = ("e.occurred_at >= r.started_at AND e.occurred_at <= r.started_at + ?"
               " AND e.seq IS NOT r.event_seq")
     within = goal.within.seconds
-    pairs = (
-        # new events × every run of their customers
-        "SELECT r.id AS run_id, e.occurred_at AS at, e.seq AS seq FROM event e"
-        " CROSS JOIN run r ON r.journey_id = ? AND r.external_id = e.external_id AND r.id <= ?"
-        f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND {window} AND {match_sql}"
-        " UNION ALL "
-        # new runs × the older events of their customers
+    parts: list[str] = []
+    params: list[object] = []
+    # the events taken now × every run of their customers
+    for head, head_params in _taken_events(
+            "r.journey_id = ? AND r.external_id = e.external_id AND r.id <= ?",
+            [journey_id, span.top_run], goal.event, span, journey_id):
+        parts.append(f"SELECT r.id AS run_id, e.occurred_at AS at, e.seq AS seq {head}"
+                     f" AND {window} AND {match_sql}")
+        params += [*head_params, within, *match_params]
+    # new runs × the older events of their customers, dated up to now
+    parts.append(
         "SELECT r.id, e.occurred_at, e.seq FROM run r CROSS JOIN event e"
         " ON e.external_id = r.external_id AND e.name = ? AND e.seq <= ?"
-        f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND {window} AND {match_sql}"
-    )
-    params = (journey_id, top_run, old_seq, top_seq, goal.event, within, *match_params,
-              goal.event, old_seq, journey_id, old_run, top_run, within, *match_params)
+        f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND e.occurred_at <= ?"
+        f" AND {window} AND {match_sql}")
+    params += [goal.event, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
+               within, *match_params]
+    pairs = " UNION ALL ".join(parts)
     # The earliest per run (bare columns take the row of min()); a run converted already
     # keeps its conversion unless this event came earlier.
     conn.execute(
@@ -149,49 +246,49 @@ def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal,
         (journey_id,)).rowcount)
 
 
-def _exit_runs_sql(journey_id: int, rules: GoalRules,
-                   span: tuple[int, int, int, int]) -> SqlParts | None:
-    """The ids of the runs in progress that meet an exit rule, as one SELECT."""
-    old_seq, old_run, top_seq, top_run = span
-    parts: list[str] = []
-    params: list[object] = []
-    for rule in rules.event_exits:
-        match_sql, match_params = _property_filter(rule.filter, "e")
-        parts.append(
-            "SELECT r.id FROM event e CROSS JOIN run r ON r.journey_id = ?"
-            f" AND r.external_id = e.external_id AND +r.state = '{IN_PROGRESS}'"
-            f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at > r.started_at"
-            f" AND {match_sql}")
-        params += [journey_id, old_seq, top_seq, rule.event, *match_params]
-        parts.append(
-            "SELECT r.id FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
-            " AND e.name = ? AND e.seq <= ? AND e.occurred_at > r.started_at"
-            f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND +r.state = '{IN_PROGRESS}'"
-            f" AND {match_sql}")
-        params += [rule.event, old_seq, journey_id, old_run, top_run, *match_params]
-    for rule in rules.field_exits:
+def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | None:
+    """The ids of the runs in progress that meet one exit rule, as one SELECT."""
+    if rule.fields is not None:
         match_sql, match_params = sqlite_sql.filter_sql(
             rule.fields, "p.fields", "jd_local_day(r.due_at)")
-        parts.append(
-            "SELECT r.id FROM run r JOIN profile p ON p.external_id = r.external_id"
-            f" WHERE r.journey_id = ? AND r.state = '{IN_PROGRESS}' AND {match_sql}")
-        params += [journey_id, *match_params]
-    if not parts:
+        return ("SELECT r.id FROM run r JOIN profile p ON p.external_id = r.external_id"
+                f" WHERE r.journey_id = ? AND r.state = '{IN_PROGRESS}' AND {match_sql}",
+                [journey_id, *match_params])
+    if not rule.event:
         return None
+    match_sql, match_params = _property_filter(rule.filter, "e")
+    parts: list[str] = []
+    params: list[object] = []
+    for head, head_params in _taken_events(
+            f"r.journey_id = ? AND r.external_id = e.external_id AND +r.state = '{IN_PROGRESS}'",
+            [journey_id], rule.event, span, journey_id):
+        parts.append(f"SELECT r.id {head} AND e.occurred_at > r.started_at AND {match_sql}")
+        params += [*head_params, *match_params]
+    parts.append(
+        "SELECT r.id FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
+        " AND e.name = ? AND e.seq <= ? AND e.occurred_at > r.started_at"
+        f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND +r.state = '{IN_PROGRESS}'"
+        f" AND e.occurred_at <= ? AND {match_sql}")
+    params += [rule.event, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
+               *match_params]
     return " UNION ".join(parts), params
 
 
 def _end(conn: sqlite3.Connection, ids_sql: str, params: tuple[object, ...] | list[object],
          state: str, reason: str, now: int) -> int:
     """End the runs in progress among ``ids_sql`` at ``now``; their customers into
-    ``temp.jd_ended`` (their next entry check is the caller's)."""
+    ``temp.jd_ended`` (their next entry check is the caller's). The ids are found once
+    (a rule on fields reads every run in progress)."""
+    conn.execute(f"INSERT OR IGNORE INTO temp.jd_end (id) {ids_sql}", tuple(params))
     conn.execute(
-        "INSERT INTO temp.jd_ended (ext) SELECT external_id FROM run"
-        f" WHERE id IN ({ids_sql}) AND state = '{IN_PROGRESS}'", tuple(params))
-    return int(conn.execute(
+        "INSERT INTO temp.jd_ended (ext) SELECT r.external_id FROM temp.jd_end e"
+        f" CROSS JOIN run r ON r.id = e.id WHERE r.state = '{IN_PROGRESS}'")
+    ended = int(conn.execute(
         "UPDATE run SET state = ?, end_reason = ?, ended_at = ?, due_at = NULL"
-        f" WHERE id IN ({ids_sql}) AND state = '{IN_PROGRESS}'",
-        (state, reason, now, *params)).rowcount)
+        f" WHERE id IN (SELECT id FROM temp.jd_end) AND state = '{IN_PROGRESS}'",
+        (state, reason, now)).rowcount)
+    conn.execute("DELETE FROM temp.jd_end")
+    return ended
 
 
 # --- splits: the branch taken, the holdout -----------------------------------------------

@@ -39,7 +39,7 @@ from journey_desktop.domain.forecast import (
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, IN_PROGRESS
 from journey_desktop.domain.validation import validate
-from journey_desktop.store import forecast_copy, forecast_events
+from journey_desktop.store import forecast_copy, forecast_events, forecast_goals
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.repository import (
@@ -47,6 +47,7 @@ from journey_desktop.store.repository import (
     enrol_everyone,
 )
 from journey_desktop.store.stats import TraceStep, customer_trace
+from journey_desktop.store.tick_summary import TickSummary
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,8 @@ def run_forecast(
     copy: SqliteDatabase | None = None
     try:
         target = folder / "forecast.db"
-        forecast_copy.copy_journey(source, target, journey_id)
+        forecast_copy.copy_journey(source, target, journey_id,
+                                   forecast_goals.ended_since(source, journey_id, int(start)))
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
@@ -199,6 +201,7 @@ def run_forecast(
                 forecast_events.import_into(copy, events, int(start), tz)
             except forecast_events.ForecastEventsError as exc:
                 raise ForecastError(str(exc)) from None
+            forecast_goals.GoalDays(journey_id, journey).take_events_file(copy)
         result = _simulate(copy, journey_id, journey, status, int(start), int(days), interval,
                            tz, max(0, int(max_per_day)), progress, cancelled, skip_idle)
         copy.close()  # this thread's connection; traces open their own
@@ -288,10 +291,13 @@ def _simulate(
     end = bounds[-1].end
     span = max(1, end - start)
     evaluator = Evaluator(db, tz=tz, cancelled=cancelled)
+    goals = forecast_goals.GoalDays(journey_id, journey)
+    goals.note_copied(db)
     in_progress: list[int] = []
     day = 0
     ticks = 0
     moment = start
+    summary: TickSummary | None = None
 
     def report(at: int) -> None:
         if progress is not None:
@@ -301,8 +307,8 @@ def _simulate(
     while moment < end:
         if cancelled is not None and cancelled():
             raise ForecastCancelled()
-        if skip_idle:
-            due = _next_due(db, journey_id)
+        if skip_idle and not (summary is not None and goals.tick_next(summary)):
+            due = goals.next_due(db, _next_due(db, journey_id))
             if due is None:
                 break
             if due > moment:
@@ -319,6 +325,7 @@ def _simulate(
         if summary.failures:  # the evaluator would skip this journey: so says the forecast
             raise ForecastError(f"the evaluator cannot run this journey: "
                                 f"{summary.failures[0].error}")
+        goals.tick(day, summary)
         ticks += 1
         report(moment)
         moment += interval
@@ -332,16 +339,17 @@ def _simulate(
         "SELECT started_at, count(*) FROM run WHERE journey_id = ? AND started_at >= ? "
         "GROUP BY started_at", (jid, start),
     ).fetchall()
-    exited = db.execute_sql(
+    exited = goals.ended_in_forecast(db.execute_sql(
         "SELECT ended_at, count(*) FROM run WHERE journey_id = ? AND ended_at IS NOT NULL "
         "GROUP BY ended_at", (jid,),
-    ).fetchall()
+    ).fetchall())
     messages = db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ? "
         "GROUP BY due_at, channel", (jid,),
     ).fetchall()
     day_rows = rules.build_days(bounds, entered=entered, exited=exited, messages=messages,
                                 in_progress=in_progress)
+    goals.fill(db, bounds, day_rows)
     totals = rules.totals_of(day_rows)
     visits = {node: int(count) for node, count in db.execute_sql(
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (jid,)

@@ -33,10 +33,12 @@ def _uri(path: Path, mode: str) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
-def copy_journey(source: Path, target: Path, journey_id: int) -> None:
+def copy_journey(source: Path, target: Path, journey_id: int,
+                 ended_since: int | None = None) -> None:
     """Create ``target`` with ``source``'s schema holding one journey, its whole audience
     with their profiles, its runs in progress and the settings; node counters and outbox start
-    empty."""
+    empty. ``ended_since``: ended runs that started then or later come too (a goal can still
+    convert them: ``forecast_goals.ended_since``)."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = memory")
@@ -60,7 +62,9 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
             ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid})"
                         f" = '{AUDIENCE_ALL}' OR external_id IN"
                         f" (SELECT external_id FROM {_ALIAS}.member WHERE journey_id = {jid})"),
-            ("run", f"WHERE journey_id = {jid} AND state = '{IN_PROGRESS}'"),
+            ("run", f"WHERE journey_id = {jid} AND (state = '{IN_PROGRESS}'"
+                    + ("" if ended_since is None else f" OR started_at >= {int(ended_since)}")
+                    + ")"),
             # What it has still to take of events (SPEC §11), and the events its waits,
             # history conditions and event data read: its members' and its queued ones.
             ("event_mark", f"WHERE journey_id = {jid}"),
@@ -71,6 +75,11 @@ def copy_journey(source: Path, target: Path, journey_id: int) -> None:
                       f" {_ALIAS}.event_queue WHERE journey_id = {jid})"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
+        # Events imported into the copy (a forecast's events file) must come after every
+        # event of the real file, copied or not: the watermarks copied count on that.
+        conn.execute("DELETE FROM main.sqlite_sequence WHERE name = 'event'")
+        conn.execute(f"INSERT INTO main.sqlite_sequence (name, seq) SELECT 'event', seq FROM"
+                     f" {_ALIAS}.sqlite_sequence WHERE name = 'event'")
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_ALIAS}")
     finally:

@@ -43,10 +43,14 @@ class TickSummary:
     failures: list[JourneyFailure] = field(default_factory=list)
     clock_went_back_from: int | None = None  # the last tick's time, when now is before it
     rescheduled: int = 0  # next checks moved back to the rhythm after the clock went back
+    # (journey id, exit rule index) -> runs that exit rule ended (SPEC §12)
+    exit_rules: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def add(self, other: TickSummary) -> None:
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, count in other.exit_rules.items():
+            self.exit_rules[key] = self.exit_rules.get(key, 0) + count
 
     def lines(self) -> list[str]:
         """``key: value`` lines for ``tick``; the problems follow when there are any."""

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from journey_desktop.domain import forecast as rules
-from journey_desktop.domain.journey import Activation, Duration
+from journey_desktop.domain.forecast_goals import goal_keys
+from journey_desktop.domain.journey import Activation, Duration, Journey
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database
 from journey_desktop.store.evaluator import Evaluator
@@ -70,20 +71,25 @@ def prepared(repo, name: str, interval: int) -> int:  # type: ignore[no-untyped-
     return journey_id
 
 
-def evaluator_days(copy_path: Path, journey_id: int, interval: int) -> tuple[list[dict], Any]:
+def evaluator_days(copy_path: Path, journey_id: int, interval: int,
+                   days_count: int = DAYS) -> tuple[list[dict], Any]:
     """What the evaluator writes, ticking every point of the same 30 days on a copy."""
     copy = connect(copy_path)
-    bounds = rules.day_bounds(START, DAYS, MADRID)
+    bounds = rules.day_bounds(START, days_count, MADRID)
     end = bounds[-1].end
     evaluator = Evaluator(copy, tz=MADRID)
     in_progress: list[int] = []
+    rule_exits: dict[tuple[dt.date, int], int] = {}
     day = 0
     for moment in range(START, end, interval):
         while moment >= bounds[day].end:
             in_progress.append(journey_stats(journey_id, db=copy).in_progress)
             day += 1
-        evaluator.tick(moment)
-    while day < DAYS:
+        summary = evaluator.tick(moment)
+        for (jid, rule), count in summary.exit_rules.items():
+            key = (bounds[day].date, rule)
+            rule_exits[key] = rule_exits.get(key, 0) + count * (jid == journey_id)
+    while day < days_count:
         in_progress.append(journey_stats(journey_id, db=copy).in_progress)
         day += 1
     counts = {c.day: c for c in daily_counts(journey_id, tz=MADRID, start=START, end=end,
@@ -94,17 +100,41 @@ def evaluator_days(copy_path: Path, journey_id: int, interval: int) -> tuple[lis
     ):
         date = dt.datetime.fromtimestamp(ended_at, MADRID).date()
         exited[date] = exited.get(date, 0) + 1
+    converted = dates_of(copy, "SELECT converted_at FROM conversion WHERE journey_id = ?"
+                         " AND converted_at >= ?", journey_id)
+    by_goal = dates_of(copy, "SELECT ended_at FROM run WHERE journey_id = ?"
+                       " AND ended_at >= ? AND end_reason = 'goal'", journey_id)
+    (definition,) = copy.execute_sql("SELECT definition FROM journey WHERE id = ?",
+                                     (journey_id,)).fetchone()
+    keys = goal_keys(Journey.from_json(definition))
+    rule_keys = keys[1:] if keys[:1] == ["goal"] else keys
     days = []
     for bound, running in zip(bounds, in_progress, strict=True):
         count = counts.get(bound.date)
+        exits = dict.fromkeys(keys, 0)
+        if "goal" in exits:
+            exits["goal"] = by_goal.get(bound.date, 0)
+        for index, key in enumerate(rule_keys):
+            exits[key] = rule_exits.get((bound.date, index), 0)
         days.append({
             "date": bound.date.isoformat(),
             "entered": count.entered if count else 0,
             "exited": exited.get(bound.date, 0),
             "in_progress": running,
             "messages": dict(count.messages) if count else {},
+            "conversions": converted.get(bound.date, 0),
+            "exits": exits,
         })
     return days, copy
+
+
+def dates_of(copy: Any, sql: str, journey_id: int) -> dict[dt.date, int]:
+    """How many of the instants ``sql`` selects fall on each local day (from START)."""
+    per_day: dict[dt.date, int] = {}
+    for (ts,) in copy.execute_sql(sql, (journey_id, START)):
+        date = dt.datetime.fromtimestamp(ts, MADRID).date()
+        per_day[date] = per_day.get(date, 0) + 1
+    return per_day
 
 
 def row_counts() -> dict[str, int]:
@@ -234,7 +264,9 @@ def test_to_json_keeps_the_contract(repo, store):
     with run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=3600) as result:
         data = json.loads(json.dumps(result.to_json()))
     assert [set(day) for day in data["days"]] == [
-        {"date", "entered", "exited", "in_progress", "messages"}] * 3
+        {"date", "entered", "exited", "in_progress", "messages", "conversions", "exits"}] * 3
+    # No goal and no exit rule: no conversion, nothing ended by either.
+    assert [(d["conversions"], d["exits"]) for d in data["days"]] == [(0, {})] * 3
     assert data["days"][0]["date"] == "2027-02-15"
     assert data["start"] == "2027-02-15T09:00:00+01:00"
     assert data["totals"]["messages"] == {"push": sum(

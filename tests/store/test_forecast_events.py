@@ -81,3 +81,21 @@ def test_an_events_file_that_cannot_be_read_is_said_in_words(repo, tmp_path):
     with pytest.raises(ForecastError, match="events file"):
         run_forecast(journey_id, days=2, start=START, tz=MADRID, tick_interval=HOUR,
                      events=missing)
+
+
+def test_the_file_is_taken_when_the_newest_real_events_are_of_other_customers(repo, tmp_path):
+    """The copy holds only the journey's customers' events, but the events watermark it
+    copies counts every event of the real file: the file's events must come after it."""
+    from tests.store.test_evaluator_events import T0, ev, import_events, journey, tick
+
+    journey_id = activate(repo, journey({"name": "cart"}), {"u1": {}, "u2": {}}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0 - 10), ev("zz", "cart", T0 - 5),
+                             ev("zz", "other", T0 - 4)])
+    tick(T0 + 60)
+    path = tmp_path / "file.jsonl"
+    path.write_text(json.dumps({"userId": "u2", "event": "cart", "timestamp": T0 + 2 * DAY,
+                                "properties": {}}) + "\n", encoding="utf-8")
+    with run_forecast(journey_id, days=4, start=T0 + DAY, tz=MADRID, tick_interval=HOUR,
+                      events=path) as result:
+        assert result.totals.entered == 1
+        assert [step.node for step in result.trace("u2")][:1] == ["start"]

@@ -17,13 +17,28 @@ from PySide6.QtGui import (
 
 from journey_desktop.domain.forecast import (
     ForecastDay,
+    ForecastTotals,
     channels_of,
 )
+from journey_desktop.domain.goals import GOAL_EXIT_KEY
 from journey_desktop.domain.journey import CHANNEL_LABELS
+
+EXITED_COLUMN = 2
+CONVERSIONS = "Conversions"
+CONVERSIONS_TIP = "Runs whose goal event falls on that day (each run converts once)"
+
+
+def exits_text(exits: dict[str, int]) -> str:
+    """The runs the goal and each exit rule ended, one line each (a cell's tooltip)."""
+    return "\n".join(
+        f"Ended by the goal: {count:,}" if key == GOAL_EXIT_KEY
+        else f"Ended by exit rule {key}: {count:,}"
+        for key, count in exits.items())
 
 
 class ForecastDaysTableModel(QAbstractTableModel):
-    """One row per local day: entered, exited, in progress, messages in all and per channel."""
+    """One row per local day: entered, exited, in progress, messages in all and per channel;
+    with a goal or exit rules, conversions last and the exits by rule as Exited's tooltip."""
 
     FIXED = ("Day", "Entered", "Exited", "In progress", "Messages")
 
@@ -31,25 +46,48 @@ class ForecastDaysTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._days: list[ForecastDay] = []
         self._channels: list[str] = []
+        self._goal = False
 
     def set_days(self, days: list[ForecastDay]) -> None:
         self.beginResetModel()
         self._days = list(days)
         self._channels = channels_of(days)
+        self._goal = any(day.exits for day in days)  # keys only with a goal or exit rule
         self.endResetModel()
+
+    @staticmethod
+    def exit_lines(totals: ForecastTotals) -> list[str]:
+        """The totals panel's lines under Exited: the runs the goal and each rule ended."""
+        return [f"&nbsp;&nbsp;{line}" for line in exits_text(totals.exits).splitlines()]
+
+    @staticmethod
+    def conversion_lines(totals: ForecastTotals) -> list[str]:
+        """The totals panel's conversions (none without a goal or exit rule)."""
+        return [f"Conversions: <b>{totals.conversions:,}</b>"] if totals.exits else []
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._days)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.FIXED) + len(self._channels)
+        if parent.isValid():
+            return 0
+        return len(self.FIXED) + len(self._channels) + int(self._goal)
+
+    def _is_conversions(self, column: int) -> bool:
+        return self._goal and column == len(self.FIXED) + len(self._channels)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and self._is_conversions(section):
+            return CONVERSIONS_TIP
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         if section < len(self.FIXED):
             return self.FIXED[section]
+        if self._is_conversions(section):
+            return CONVERSIONS
         channel = self._channels[section - len(self.FIXED)]
         return CHANNEL_LABELS.get(channel, channel)
 
@@ -65,9 +103,13 @@ class ForecastDaysTableModel(QAbstractTableModel):
             return f"{self._value(day, column):,}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and day.exits and column == EXITED_COLUMN:
+            return exits_text(day.exits)
         return None
 
     def _value(self, day: ForecastDay, column: int) -> int:
+        if self._is_conversions(column):
+            return day.conversions
         if column == 1:
             return day.entered
         if column == 2:

@@ -497,12 +497,13 @@ class ForecastWindow(QWidget):
         totals = result.totals
         lines = [
             f"Entered: <b>{totals.entered:,}</b>",
-            f"Exited: <b>{totals.exited:,}</b>",
+            f"Exited: <b>{totals.exited:,}</b>", *ForecastDaysTableModel.exit_lines(totals),
             f"In progress at the end: <b>{totals.in_progress:,}</b>",
             f"Messages: <b>{totals.message_total:,}</b>",
         ]
         lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {n:,}"
                   for c, n in totals.messages.items()]
+        lines += ForecastDaysTableModel.conversion_lines(totals)
         self.totals_label.setText("<br>".join(lines))
         peak = result.peak_day
         self.peak_label.setText(
