@@ -100,13 +100,19 @@ class ForecastResult:
         return customer_trace(self.journey_id, external_id.strip(), db=self._database())
 
     def collisions_over(self, limit: int) -> CollisionReport:
-        """The collision report again at another limit, from the same copy (no new run)."""
+        """The collision report again at another limit, from the same copy (no new run);
+        on the calling thread's own connection to it, closed after."""
         if self.collisions is None:
             raise ForecastError("this forecast ran without the other active journeys")
+        try:
+            check_limit(limit)
+        except ValueError as exc:
+            raise ForecastError(str(exc)) from None
         bounds = rules.day_bounds(self.start, len(self.days), self.tz)
-        return forecast_collisions.collision_report(
-            self._database(), bounds, limit, dict(self.collisions.journeys),
-            self.collisions.warnings)
+        db = self._database()
+        with db.connection_context():
+            return forecast_collisions.collision_report(
+                db, bounds, limit, dict(self.collisions.journeys), self.collisions.warnings)
 
     def _database(self) -> SqliteDatabase:
         if self._db is None:
