@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QThreadPool,
     Slot,
 )
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -136,7 +137,7 @@ class CollisionDaysTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
             return _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and not day.customers:
-            return Qt.GlobalColor.gray
+            return QColor(MUTED_COLOR)
         return None
 
 
