@@ -76,6 +76,9 @@ def test_collisions_tab_lists_who_gets_too_many_messages(qtbot, repo):
     panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     assert [row[0] for row in table_rows(panel.table)] == ["A", "B"]
     assert database.execute_sql("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    # Another journey's import, or a check, makes this forecast out of date.
+    window.notice_change(ids["Promo"], "an import")
+    assert window.status_label.text().startswith("Out of date: an import since this forecast")
 
 
 def test_without_the_box_ticked_the_journey_is_forecast_alone(qtbot, repo):
@@ -91,3 +94,6 @@ def test_without_the_box_ticked_the_journey_is_forecast_alone(qtbot, repo):
     assert panel.summary_label.text() == "Run the forecast again to list the collisions."
     panel.limit_spin.setValue(3)  # nothing to count again: no report
     assert panel.model.rowCount() == 0
+    shown = window.status_label.text()
+    window.notice_change(ids["Promo"], "an import")  # not this forecast's business
+    assert window.status_label.text() == shown

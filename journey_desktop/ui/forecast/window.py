@@ -372,12 +372,12 @@ class ForecastWindow(QWidget):
         self.journey_activated.emit(journey_id)
 
     def notice_change(self, journey_id: int | None, what: str) -> None:
-        """Something changed the journey's data since this forecast: say it is out of date
-        (forecasting again takes a while; the user decides when)."""
-        if journey_id not in (None, self._journey_id) or self._result is None:
-            return
-        if journey_id is None and self._is_draft and what == TICK_CHANGE:
-            return  # a check moves active journeys only
+        """Something changed the journey's data (with collisions, any journey's) since this
+        forecast: say it is out of date (forecasting again takes a while; the user decides)."""
+        if self._result is None or self._result.collisions is None and (
+                journey_id not in (None, self._journey_id)
+                or journey_id is None and self._is_draft and what == TICK_CHANGE):
+            return  # another journey's, or a check, which moves active journeys only
         self._show_status(f"Out of date: {what} since this forecast. Run it again to see "
                           "what changed.", warning=True)
 
