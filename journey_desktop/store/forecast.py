@@ -11,6 +11,10 @@ after the earliest due time (``customer.next_check_at``, ``run.due_at``). A tick
 nothing due writes nothing, so the results are the same as ticking every point; the test
 that compares the forecast with the evaluator ticking every point checks it.
 
+With ``collisions=N`` every active journey is copied too and ticked with the one forecast
+(as the evaluator ticks them all), and ``store/forecast_collisions.py`` lists who would get
+more than N messages on one local day; the one journey's figures stay its own.
+
 The pure counting (days, totals, peak, deep checks) is ``domain/forecast.py``; this module
 only runs the engine and reads back what it wrote.
 """

@@ -109,3 +109,17 @@ def test_a_limit_out_of_range_is_refused(repo):
     ids = build(repo)
     with pytest.raises(ForecastError, match="from 1 to"):
         forecast(ids["Forecast me"], collisions=0)
+
+
+def test_an_active_journey_the_evaluator_skips_is_said_and_counts_nothing(repo):
+    ids = build(repo)
+    database.execute_sql("UPDATE journey SET definition = '{broken' WHERE id = ?",
+                         (ids["Reminder"],))
+    with forecast(ids["Forecast me"]) as result:
+        report = result.collisions
+        assert report is not None
+        assert len(report.warnings) == 1
+        assert report.warnings[0].startswith("The evaluator skips journey “Reminder” at some "
+                                             "ticks: its definition cannot be read")
+        # Without Reminder's SMS, nobody collides on day 1.
+        assert rows(report) == EXPECTED[:3]
