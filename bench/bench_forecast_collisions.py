@@ -6,7 +6,7 @@ ratio is against the forecast without, measured in the same run, alternating, af
 warm-up forecast of a day.
 
     .venv/bin/python bench/bench_forecast_collisions.py [--customers N] [--days N]
-        [--rounds N]
+        [--rounds N] [--each]
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--each", action="store_true",
+                        help="also forecast each other journey alone: the sum of the three "
+                        "alone is what ticking them together should cost")
     args = parser.parse_args(argv)
     start = int(dt.datetime(2027, 2, 10, 9, 0).astimezone().timestamp())
     rows = audience(args.customers, dt.date(2027, 2, 10))
@@ -70,11 +73,20 @@ def main(argv: list[str]) -> int:
         alone: list[float] = []
         together: list[float] = []
         counts: list[float] = []
+        each: list[float] = []
         for round_ in range(1, args.rounds + 1):
             began = time.perf_counter()
             with run_forecast(ids[FORECAST], days=args.days, start=start) as result:
                 alone.append(time.perf_counter() - began)
                 ticks_alone = result.ticks
+            others = 0.0
+            for name in JOURNEYS if args.each else ():
+                if name != FORECAST:
+                    began = time.perf_counter()
+                    with run_forecast(ids[name], days=args.days, start=start):
+                        others += time.perf_counter() - began
+            if args.each:
+                each.append(alone[-1] + others)
             began = time.perf_counter()
             with run_forecast(ids[FORECAST], days=args.days, start=start,
                               collisions=1) as result:
@@ -92,11 +104,17 @@ def main(argv: list[str]) -> int:
                       f"ratio {together[-1] / alone[-1]:.2f}  report alone {counts[-1]:.2f} s "
                       f"over {written:,} messages: {len(report.collisions):,} customer-days, "
                       f"{report.customers:,} customers", flush=True)
+                if args.each:
+                    print(f"         the three journeys forecast one by one: {each[-1]:6.1f} s "
+                          f"(with / that: {together[-1] / each[-1]:.2f})", flush=True)
         close_store()
     ratio = statistics.median(w / a for w, a in zip(together, alone, strict=True))
     print(f"median: without {statistics.median(alone):.1f} s, with "
           f"{statistics.median(together):.1f} s, ratio {ratio:.2f}; the report's GROUP BY "
           f"{statistics.median(counts):.2f} s")
+    if each:
+        print(f"median of with / the three one by one: "
+              f"{statistics.median(w / e for w, e in zip(together, each, strict=True)):.2f}")
     return 0
 
 
