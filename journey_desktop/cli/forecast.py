@@ -9,6 +9,12 @@ from pathlib import Path
 
 from journey_desktop.cli.context import EXIT_OK, CliContext, CliError, parse_now
 from journey_desktop.domain import engine
+from journey_desktop.domain.collisions import (
+    DEFAULT_COLLISION_LIMIT,
+    MAX_COLLISION_LIMIT,
+    TOP_PRINTED,
+    summary_text,
+)
 from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DAYS, channels_of
 from journey_desktop.domain.forecast_goals import goal_keys
 from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
@@ -36,6 +42,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--customer", metavar="ID", help="also print this customer's trace")
     p.add_argument("--events", metavar="FILE", type=Path,
                    help="an events file (CSV or JSON Lines) replayed at its timestamps")
+    p.add_argument("--collisions", type=int, nargs="?", const=DEFAULT_COLLISION_LIMIT,
+                   metavar="N", help="forecast every active journey with this one and list "
+                   "the customers who would get more than N messages on one local day "
+                   f"(default {DEFAULT_COLLISION_LIMIT})")
     p.set_defaults(handler=cmd_forecast)
 
 
@@ -44,13 +54,15 @@ def cmd_forecast(ctx: CliContext, args: argparse.Namespace) -> int:
         raise CliError(f"--days must be from 1 to {MAX_DAYS}")
     if not 0 <= args.max_per_day <= MAX_PER_DAY_LIMIT:
         raise CliError(f"--max-per-day must be from 0 to {MAX_PER_DAY_LIMIT:,}")
+    if args.collisions is not None and not 1 <= args.collisions <= MAX_COLLISION_LIMIT:
+        raise CliError(f"--collisions must be from 1 to {MAX_COLLISION_LIMIT:,}")
     stored = ctx.journey(args.journey)
     start = args.start if args.start is not None else int(time.time())
     try:
         result = run_forecast(
             stored.id, days=args.days, start=start,
             tick_interval=SettingsRepository().tick_interval(), max_per_day=args.max_per_day,
-            events=args.events,
+            events=args.events, collisions=args.collisions,
         )
     except ForecastError as exc:
         raise CliError(str(exc)) from None
@@ -62,6 +74,7 @@ def cmd_forecast(ctx: CliContext, args: argparse.Namespace) -> int:
             ctx.print(json.dumps(data, indent=2, ensure_ascii=False))
         else:
             _print_table(ctx, result)
+            _print_collisions(ctx, result)
             if args.customer is not None:
                 _print_trace(ctx, result, args.customer)
     return EXIT_OK
@@ -121,6 +134,31 @@ def _print_goal_table(ctx: CliContext, result: ForecastResult) -> None:
     totals = result.totals
     rows.append(["total", totals.conversions, *(totals.exits.get(k, 0) for k in keys)])
     _print_columns(ctx, ["date", "conversions", *keys], rows)
+
+
+def _print_collisions(ctx: CliContext, result: ForecastResult) -> None:
+    """The collision report's summary, its busy days and its top rows."""
+    report = result.collisions
+    if report is None:
+        return
+    ctx.print(f"collisions with the active journeys ({', '.join(report.journey_names)}):")
+    ctx.print(f"  {summary_text(report)}")
+    for warning in report.warnings:
+        ctx.print(f"  - {warning}")
+    if not report.collisions:
+        return
+    ctx.print("  per day: " + ", ".join(f"{d.date.isoformat()} {d.customers:,}"
+                                        for d in report.days if d.customers))
+    top = report.collisions[:TOP_PRINTED]
+    table = [["customer", "date", "messages", "journeys"],
+             *([c.external_id, c.date.isoformat(), str(c.messages), ", ".join(c.journeys)]
+               for c in top)]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        ctx.print("  " + "  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                                    row[2].rjust(widths[2]), row[3]]))
+    if len(report.collisions) > len(top):
+        ctx.print(f"  … and {len(report.collisions) - len(top):,} more (--json lists them all)")
 
 
 def _trace_json(result: ForecastResult, external_id: str) -> dict[str, object]:

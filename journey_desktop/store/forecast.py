@@ -11,6 +11,10 @@ after the earliest due time (``customer.next_check_at``, ``run.due_at``). A tick
 nothing due writes nothing, so the results are the same as ticking every point; the test
 that compares the forecast with the evaluator ticking every point checks it.
 
+With ``collisions=N`` every active journey is copied too and ticked with the one forecast
+(as the evaluator ticks them all), and ``store/forecast_collisions.py`` lists who would get
+more than N messages on one local day; the one journey's figures stay its own.
+
 The pure counting (days, totals, peak, deep checks) is ``domain/forecast.py``; this module
 only runs the engine and reads back what it wrote.
 """
@@ -31,6 +35,7 @@ from peewee import Database, SqliteDatabase
 
 from journey_desktop.domain import forecast as rules
 from journey_desktop.domain import late_sends
+from journey_desktop.domain.collisions import CollisionReport, check_limit
 from journey_desktop.domain.forecast import (
     BusyCustomer,
     ForecastDay,
@@ -39,7 +44,12 @@ from journey_desktop.domain.forecast import (
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT, IN_PROGRESS
 from journey_desktop.domain.validation import validate
-from journey_desktop.store import forecast_copy, forecast_events, forecast_goals
+from journey_desktop.store import (
+    forecast_collisions,
+    forecast_copy,
+    forecast_events,
+    forecast_goals,
+)
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.repository import (
@@ -81,6 +91,7 @@ class ForecastResult:
     ticks: int = 0  # ticks actually run (idle ones are skipped)
     seconds: float = 0.0
     tz: dt.tzinfo | None = None
+    collisions: CollisionReport | None = None  # with every active journey, when asked for
     _folder: Path | None = field(default=None, repr=False)
     _db: SqliteDatabase | None = field(default=None, repr=False)
 
@@ -99,6 +110,21 @@ class ForecastResult:
         a run in progress that happened before the forecast."""
         return customer_trace(self.journey_id, external_id.strip(), db=self._database())
 
+    def collisions_over(self, limit: int) -> CollisionReport:
+        """The collision report again at another limit, from the same copy (no new run);
+        on the calling thread's own connection to it, closed after."""
+        if self.collisions is None:
+            raise ForecastError("this forecast ran without the other active journeys")
+        try:
+            check_limit(limit)
+        except ValueError as exc:
+            raise ForecastError(str(exc)) from None
+        bounds = rules.day_bounds(self.start, len(self.days), self.tz)
+        db = self._database()
+        with db.connection_context():
+            return forecast_collisions.collision_report(
+                db, bounds, limit, dict(self.collisions.journeys), self.collisions.warnings)
+
     def _database(self) -> SqliteDatabase:
         if self._db is None:
             raise ForecastError("this forecast was closed; run it again")
@@ -108,7 +134,7 @@ class ForecastResult:
 
     def to_json(self) -> dict[str, Any]:
         """The ``forecast --json`` object of SPEC §7 (``days`` first; more keys may follow)."""
-        return {
+        data = {
             "days": [day.to_json() for day in self.days],
             "journey": {"id": self.journey_id, "name": self.journey.name,
                         "status": self.status},
@@ -121,6 +147,9 @@ class ForecastResult:
             "max_messages_per_day": self.max_per_day,
             "warnings": list(self.warnings),
         }
+        if self.collisions is not None:
+            data.update(self.collisions.to_json())
+        return data
 
     def close(self) -> None:
         """Drop the copy (the temporary folder and its database)."""
@@ -167,11 +196,15 @@ def run_forecast(
     cancelled: Callable[[], bool] | None = None,
     skip_idle: bool = True,
     events: Path | None = None,
+    collisions: int | None = None,
 ) -> ForecastResult:
     """Forecast one journey for ``days`` local days from ``start`` (UTC seconds).
 
     ``events``: an events file replayed at its timestamps (SPEC §11): imported into the copy
     once it is active, each event then waits for the virtual clock to reach its time.
+
+    ``collisions``: forecast every active journey together with this one and report the
+    customers over that many messages on one local day (``result.collisions``).
 
     ``activation`` applies to a draft only (its options as entered); by default a draft uses
     its stored options. ``tick_interval`` defaults to the evaluator's (SettingsRepository),
@@ -179,6 +212,11 @@ def run_forecast(
     """
     if not 1 <= int(days) <= rules.MAX_DAYS:
         raise ForecastError(f"the number of days is from 1 to {rules.MAX_DAYS}")
+    if collisions is not None:
+        try:
+            collisions = check_limit(collisions)
+        except ValueError as exc:
+            raise ForecastError(str(exc)) from None
     interval = int(tick_interval) if tick_interval is not None else (
         SettingsRepository().tick_interval()
     )
@@ -191,8 +229,9 @@ def run_forecast(
     copy: SqliteDatabase | None = None
     try:
         target = folder / "forecast.db"
-        forecast_copy.copy_journey(source, target, journey_id,
-                                   forecast_goals.ended_since(source, journey_id, int(start)))
+        ticked = forecast_copy.copy_journey(
+            source, target, journey_id, forecast_goals.ended_since(source, journey_id, int(start)),
+            with_active=collisions is not None)
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
@@ -202,8 +241,15 @@ def run_forecast(
             except forecast_events.ForecastEventsError as exc:
                 raise ForecastError(str(exc)) from None
             forecast_goals.GoalDays(journey_id, journey).take_events_file(copy)
+        skipped: dict[str, str] = {}
         result = _simulate(copy, journey_id, journey, status, int(start), int(days), interval,
-                           tz, max(0, int(max_per_day)), progress, cancelled, skip_idle)
+                           tz, max(0, int(max_per_day)), progress, cancelled, skip_idle,
+                           ticked, skipped)
+        if collisions is not None:
+            result.collisions = forecast_collisions.collision_report(
+                copy, rules.day_bounds(int(start), int(days), tz), collisions,
+                forecast_collisions.journey_names(copy, ticked, journey_id),
+                [forecast_collisions.skipped_warning(*item) for item in skipped.items()])
         copy.close()  # this thread's connection; traces open their own
         result._folder = folder
         result._db = copy
@@ -250,16 +296,16 @@ def _prepare_copy(db: SqliteDatabase, journey_id: int, activation: Activation | 
     return journey, status
 
 
-def _next_due(db: SqliteDatabase, journey_id: int) -> int | None:
-    """The earliest instant anything of the journey falls due (two index seeks)."""
+def _next_due(db: SqliteDatabase, journey_ids: list[int]) -> int | None:
+    """The earliest instant anything of the journeys falls due (two index seeks each)."""
     candidates = []
-    for sql in (
+    for journey_id, sql in ((j, sql) for j in journey_ids for sql in (
         "SELECT next_check_at FROM member WHERE journey_id = ? AND next_check_at IS NOT NULL "
         "ORDER BY next_check_at LIMIT 1",
         f"SELECT due_at FROM run WHERE journey_id = ? AND state = '{IN_PROGRESS}' "
         "AND due_at IS NOT NULL ORDER BY due_at LIMIT 1",
         *forecast_events.NEXT_DUE_SQL,
-    ):
+    )):
         row = db.execute_sql(sql, (journey_id,)).fetchone()
         if row is not None:
             candidates.append(int(row[0]))
@@ -286,6 +332,8 @@ def _simulate(
     progress: ProgressCallback | None,
     cancelled: Callable[[], bool] | None,
     skip_idle: bool,
+    ticked: list[int],
+    skipped: dict[str, str],
 ) -> ForecastResult:
     bounds = rules.day_bounds(start, days, tz)
     end = bounds[-1].end
@@ -308,7 +356,7 @@ def _simulate(
         if cancelled is not None and cancelled():
             raise ForecastCancelled()
         if skip_idle and not (summary is not None and goals.tick_next(summary)):
-            due = goals.next_due(db, _next_due(db, journey_id))
+            due = goals.next_due(db, _next_due(db, ticked))
             if due is None:
                 break
             if due > moment:
@@ -319,12 +367,13 @@ def _simulate(
             in_progress.append(_in_progress(db, journey_id))
             day += 1
         try:
-            summary = evaluator.tick(moment, journey_ids=[journey_id])
+            summary = evaluator.tick(moment, journey_ids=ticked)
         except TickCancelled:
             raise ForecastCancelled() from None
-        if summary.failures:  # the evaluator would skip this journey: so says the forecast
-            raise ForecastError(f"the evaluator cannot run this journey: "
-                                f"{summary.failures[0].error}")
+        for failure in summary.failures:  # the evaluator would skip it: so says the forecast
+            if failure.journey_id == journey_id:
+                raise ForecastError(f"the evaluator cannot run this journey: {failure.error}")
+            skipped.setdefault(failure.name, failure.error)
         goals.tick(day, summary)
         ticks += 1
         report(moment)

@@ -16,7 +16,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from journey_desktop.domain.journey import AUDIENCE_ALL
-from journey_desktop.domain.lifecycle import IN_PROGRESS
+from journey_desktop.domain.lifecycle import ACTIVE, IN_PROGRESS
 
 # The throwaway file needs no durability: a crash loses nothing that matters.
 COPY_PRAGMAS = {
@@ -34,11 +34,13 @@ def _uri(path: Path, mode: str) -> str:
 
 
 def copy_journey(source: Path, target: Path, journey_id: int,
-                 ended_since: int | None = None) -> None:
+                 ended_since: int | None = None, *, with_active: bool = False) -> list[int]:
     """Create ``target`` with ``source``'s schema holding one journey, its whole audience
     with their profiles, its runs in progress and the settings; node counters and outbox start
-    empty. ``ended_since``: ended runs that started then or later come too (a goal can still
-    convert them: ``forecast_goals.ended_since``)."""
+    empty. ``ended_since``: the journey's ended runs that started then or later come too (a
+    goal can still convert them: ``forecast_goals.ended_since``). ``with_active`` adds every
+    active journey the same way, in the same snapshot (the collision report ticks them
+    together); returns the ids copied."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = memory")
@@ -53,26 +55,28 @@ def copy_journey(source: Path, target: Path, journey_id: int,
         for _type, sql in schema:
             conn.execute(sql)
         jid = int(journey_id)
+        active = f" OR status = '{ACTIVE}'" if with_active else ""
+        # The journeys copied are those of main.journey, inserted first.
+        ids = "(SELECT id FROM main.journey)"
         for table, where in (
             ("schema_version", ""),
             ("setting", ""),
-            ("journey", f"WHERE id = {jid}"),
-            ("member", f"WHERE journey_id = {jid}"),
-            # The profiles the journey reads: its members', or everyone's.
-            ("profile", f"WHERE (SELECT audience FROM {_ALIAS}.journey WHERE id = {jid})"
-                        f" = '{AUDIENCE_ALL}' OR external_id IN"
-                        f" (SELECT external_id FROM {_ALIAS}.member WHERE journey_id = {jid})"),
-            ("run", f"WHERE journey_id = {jid} AND (state = '{IN_PROGRESS}'"
-                    + ("" if ended_since is None else f" OR started_at >= {int(ended_since)}")
-                    + ")"),
-            # What it has still to take of events (SPEC §11), and the events its waits,
-            # history conditions and event data read: its members' and its queued ones.
-            ("event_mark", f"WHERE journey_id = {jid}"),
-            ("event_queue", f"WHERE journey_id = {jid}"),
-            ("wait_timeout", f"WHERE journey_id = {jid}"),
-            ("event", f"WHERE external_id IN (SELECT external_id FROM {_ALIAS}.member"
-                      f" WHERE journey_id = {jid}) OR seq IN (SELECT seq FROM"
-                      f" {_ALIAS}.event_queue WHERE journey_id = {jid})"),
+            ("journey", f"WHERE id = {jid}{active}"),
+            ("member", f"WHERE journey_id IN {ids}"),
+            # The profiles the journeys read: their members', or everyone's.
+            ("profile", f"WHERE EXISTS (SELECT 1 FROM main.journey WHERE audience ="
+                        f" '{AUDIENCE_ALL}') OR external_id IN"
+                        f" (SELECT external_id FROM main.member)"),
+            ("run", f"WHERE (journey_id IN {ids} AND state = '{IN_PROGRESS}')"
+                    + ("" if ended_since is None
+                       else f" OR (journey_id = {jid} AND started_at >= {int(ended_since)})")),
+            # What they have still to take of events (SPEC §11), and the events their waits,
+            # history conditions and event data read: their members' and their queued ones.
+            ("event_mark", f"WHERE journey_id IN {ids}"),
+            ("event_queue", f"WHERE journey_id IN {ids}"),
+            ("wait_timeout", f"WHERE journey_id IN {ids}"),
+            ("event", "WHERE external_id IN (SELECT external_id FROM main.member)"
+                      " OR seq IN (SELECT seq FROM main.event_queue)"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")
         # Events imported into the copy (a forecast's events file) must come after every
@@ -80,8 +84,10 @@ def copy_journey(source: Path, target: Path, journey_id: int,
         conn.execute("DELETE FROM main.sqlite_sequence WHERE name = 'event'")
         conn.execute(f"INSERT INTO main.sqlite_sequence (name, seq) SELECT 'event', seq FROM"
                      f" {_ALIAS}.sqlite_sequence WHERE name = 'event'")
+        copied = [int(row[0]) for row in conn.execute("SELECT id FROM main.journey ORDER BY id")]
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_ALIAS}")
+        return copied
     finally:
         conn.close()
 

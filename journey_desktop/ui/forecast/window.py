@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -76,6 +77,7 @@ from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.forecast.chart import draw_chart
+from journey_desktop.ui.forecast.collisions import CollisionsPanel
 from journey_desktop.ui.forecast.events_chooser import EventsFileChooser
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
 from journey_desktop.ui.forecast.models import ForecastDaysTableModel, ForecastTraceTableModel
@@ -313,7 +315,12 @@ class ForecastWindow(QWidget):
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
         self._splitter.addWidget(top)
-        self._splitter.addWidget(bottom)
+        self.results_tabs = QTabWidget()
+        self.results_tabs.setObjectName("forecast_tabs")
+        self.results_tabs.addTab(bottom, "Days and customer trace")
+        self.collisions = CollisionsPanel(self, self._pool)
+        self.results_tabs.addTab(self.collisions, "Collisions")
+        self._splitter.addWidget(self.results_tabs)
         self._splitter.setStretchFactor(0, 3)
         self._splitter.setStretchFactor(1, 2)
         self._splitter.setSizes([460, 300])
@@ -369,12 +376,12 @@ class ForecastWindow(QWidget):
         self.journey_activated.emit(journey_id)
 
     def notice_change(self, journey_id: int | None, what: str) -> None:
-        """Something changed the journey's data since this forecast: say it is out of date
-        (forecasting again takes a while; the user decides when)."""
-        if journey_id not in (None, self._journey_id) or self._result is None:
-            return
-        if journey_id is None and self._is_draft and what == TICK_CHANGE:
-            return  # a check moves active journeys only
+        """Something changed the journey's data (with collisions, any journey's) since this
+        forecast: say it is out of date (forecasting again takes a while; the user decides)."""
+        if self._result is None or self._result.collisions is None and (
+                journey_id not in (None, self._journey_id)
+                or journey_id is None and self._is_draft and what == TICK_CHANGE):
+            return  # another journey's, or a check, which moves active journeys only
         self._show_status(f"Out of date: {what} since this forecast. Run it again to see "
                           "what changed.", warning=True)
 
@@ -402,6 +409,7 @@ class ForecastWindow(QWidget):
                 "max_per_day": self.max_per_day_spin.value(),
                 "source": source_path(),
                 "events": self.events_chooser.path,
+                "collisions": self.collisions.limit_for_run(),
             }
         except (ForecastError, RepositoryError) as exc:
             self._show_status(str(exc), error=True)
