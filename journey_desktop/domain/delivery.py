@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import floordiv, itemgetter
@@ -95,6 +95,27 @@ def rate(part: int, whole: int) -> float | None:
 
 def rate_text(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def card_line(reached: Mapping[str, int]) -> str:
+    """A message node's figures in one short line for its card on the canvas ("1,204 sent
+    · 31.0 % open · 4.2 % CTR"); "" when no report named any of its messages."""
+    if not any(reached.get(status, 0) for status in STATUSES):
+        return ""
+    delivered = reached.get(DELIVERED, 0)
+    return (f"{reached.get(SENT, 0):,} sent"
+            f" · {rate_text(rate(reached.get(OPENED, 0), delivered))} open"
+            f" · {rate_text(rate(reached.get(CLICKED, 0), delivered))} CTR")
+
+
+def card_details(written: int, reached: Mapping[str, int]) -> list[str]:
+    """Every figure of a message node, a line each, for the card's tooltip."""
+    delivered = reached.get(DELIVERED, 0)
+    return ["Delivery reports:", f"Written {written:,}",
+            *(f"{STATUS_LABELS[status]} {reached.get(status, 0):,}" for status in STATUSES),
+            f"Open rate {rate_text(rate(reached.get(OPENED, 0), delivered))}"
+            " (opened ÷ delivered)",
+            f"CTR {rate_text(rate(reached.get(CLICKED, 0), delivered))} (clicked ÷ delivered)"]
 
 
 # --- reading a report ----------------------------------------------------------------------

@@ -283,14 +283,26 @@ def node_delivery(journey_id: int, db: Database | None = None) -> list[NodeDeliv
     return list(rows.values())
 
 
+def node_totals(rows: list[NodeDelivery]) -> dict[str, NodeDelivery]:
+    """``node_delivery``'s rows with the channels of each node added up (``channel`` "" when
+    a node wrote on several), for ``stats --json`` and the cards on the canvas."""
+    out: dict[str, NodeDelivery] = {}
+    for row in rows:
+        total = out.get(row.node)
+        if total is None:
+            out[row.node] = NodeDelivery(row.node, row.channel, row.written, dict(row.reached))
+            continue
+        total.channel = total.channel if total.channel == row.channel else ""
+        total.written += row.written
+        for status, count in row.reached.items():
+            total.reached[status] = total.reached.get(status, 0) + count
+    return out
+
+
 def delivery_json(rows: list[NodeDelivery]) -> dict[str, dict[str, int]]:
     """``stats --json`` ``delivery``: node → status → count (channels added up)."""
-    out: dict[str, dict[str, int]] = {}
-    for row in rows:
-        node = out.setdefault(row.node, dict.fromkeys(STATUSES, 0))
-        for status, count in row.reached.items():
-            node[status] += count
-    return out
+    return {node: {status: total.reached.get(status, 0) for status in STATUSES}
+            for node, total in node_totals(rows).items()}
 
 
 def daily_delivery(journey_id: int, *, tz: dt.tzinfo | None = None,
