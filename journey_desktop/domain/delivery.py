@@ -43,15 +43,40 @@ MAX_DETAIL_CHARS = 1000
 BAD_STATUS = "unknown status {!r} (use " + ", ".join(STATUSES) + ")"
 
 
-def implied(status: str) -> tuple[str, ...]:
-    """The statuses a message reached with ``status``: itself and those before it."""
+def moved(status: str, prior: int = 0) -> tuple[str, ...]:
+    """The statuses a report line giving ``status`` took its message to, from step
+    ``prior`` on the ladder: those after it up to ``status`` (a click from step 2: delivered,
+    opened, clicked; from nothing: all four); a status apart, itself."""
     if status in LADDER:
-        return LADDER[: LADDER.index(status) + 1]
-    return (status,)
+        return LADDER[prior : LADDER.index(status) + 1]
+    return (status,) if status in APART else ()
+
+
+def level(status: str) -> int:
+    """A status's step on the ladder (sent 1 … clicked 4); 0 for those apart."""
+    return LADDER.index(status) + 1 if status in LADDER else 0
+
+
+def reached(top: int, apart: Mapping[str, bool]) -> list[str]:
+    """The statuses a message reached: those up to its furthest step ``top`` on the ladder,
+    then those apart it was given (``apart``: status → given)."""
+    return [*LADDER[:top], *(status for status in APART if apart.get(status))]
 
 
 def event_name(status: str) -> str:
     return EVENT_PREFIX + status
+
+
+def ladder_event(name: str) -> tuple[list[str], int] | None:
+    """For an event name a journey waits for, enters on or counts: when it is a status on
+    the ladder (``message_opened``), the names of the events that stand for it (itself and
+    those further on: a click is also an open) and its step. A report line stores one event,
+    the status it gave, with the step the message stood at before it (``ladder_from``): it
+    stands for every status above that step up to its own, once. None for any other name."""
+    if not name.startswith(EVENT_PREFIX) or name[len(EVENT_PREFIX):] not in LADDER:
+        return None
+    step = level(name[len(EVENT_PREFIX):])
+    return [event_name(status) for status in LADDER[step - 1:]], step
 
 
 def message_id(database_id: str, outbox_id: int) -> str:

@@ -36,6 +36,7 @@ class GoalRules:
 
     goal: Goal | None
     exits: list[ExitRule] = field(default_factory=list)
+    entry_event: str = ""  # the event the journey starts on, if it does (SPEC §11)
 
     @property
     def event_exits(self) -> list[ExitRule]:
@@ -59,8 +60,10 @@ def rules_for(journey: Journey) -> GoalRules | None:
     """None when the journey has neither a goal nor an exit rule."""
     if journey.goal is None and not journey.exit_when:
         return None
+    trigger = journey.trigger()
     return GoalRules(goal=journey.goal if journey.goal and journey.goal.event else None,
-                     exits=list(journey.exit_when))
+                     exits=list(journey.exit_when),
+                     entry_event=trigger.name if trigger is not None else "")
 
 
 def _property_filter(flt: Filter | None, alias: str) -> SqlParts:
@@ -92,7 +95,8 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     old_seq, old_run = (int(row[0]), int(row[1])) if row else (int(top_seq), 0)
     span = (old_seq, old_run, int(top_seq), int(top_run))
     if rules.goal is not None:
-        done.conversions = _convert(conn, journey_id, rules.goal, span)
+        done.conversions = _convert(conn, journey_id, rules.goal, span,
+                                    same_as_entry=rules.entry_event == rules.goal.event)
         if rules.goal.exit_on_goal:
             done.ended_by_goal = _end(conn, "SELECT run_id FROM temp.jd_conv", (),
                                       COMPLETED, END_GOAL, now)
@@ -107,27 +111,31 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
 
 
 def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal,
-             span: tuple[int, int, int, int]) -> int:
+             span: tuple[int, int, int, int], *, same_as_entry: bool) -> int:
     """The new conversions into ``temp.jd_conv`` and ``conversion``: the earliest goal
-    event of a run's window, the event that started the run excepted."""
+    event of a run's window, the event that started the run excepted when the goal is the
+    entry's event (``same_as_entry``). Only then: one delivery event may stand for two
+    statuses (a click is also the open a run started on), and as the goal it counts."""
     old_seq, old_run, top_seq, top_run = span
     match_sql, match_params = _property_filter(goal.filter, "e")
-    window = ("e.occurred_at >= r.started_at AND e.occurred_at <= r.started_at + ?"
-              " AND e.seq IS NOT r.event_seq")
+    named, named_params = sqlite_sql.event_named("e", goal.event)
+    window = "e.occurred_at >= r.started_at AND e.occurred_at <= r.started_at + ?"
+    if same_as_entry:
+        window += " AND e.seq IS NOT r.event_seq"
     within = goal.within.seconds
     pairs = (
         # new events × every run of their customers
         "SELECT r.id AS run_id, e.occurred_at AS at, e.seq AS seq FROM event e"
         " CROSS JOIN run r ON r.journey_id = ? AND r.external_id = e.external_id AND r.id <= ?"
-        f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND {window} AND {match_sql}"
+        f" WHERE e.seq > ? AND e.seq <= ? AND {named} AND {window} AND {match_sql}"
         " UNION ALL "
         # new runs × the older events of their customers
         "SELECT r.id, e.occurred_at, e.seq FROM run r CROSS JOIN event e"
-        " ON e.external_id = r.external_id AND e.name = ? AND e.seq <= ?"
+        f" ON e.external_id = r.external_id AND {named} AND e.seq <= ?"
         f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND {window} AND {match_sql}"
     )
-    params = (journey_id, top_run, old_seq, top_seq, goal.event, within, *match_params,
-              goal.event, old_seq, journey_id, old_run, top_run, within, *match_params)
+    params = (journey_id, top_run, old_seq, top_seq, *named_params, within, *match_params,
+              *named_params, old_seq, journey_id, old_run, top_run, within, *match_params)
     # The earliest per run (bare columns take the row of min()); a run converted already
     # keeps its conversion unless this event came earlier.
     conn.execute(
@@ -157,18 +165,19 @@ def _exit_runs_sql(journey_id: int, rules: GoalRules,
     params: list[object] = []
     for rule in rules.event_exits:
         match_sql, match_params = _property_filter(rule.filter, "e")
+        named, named_params = sqlite_sql.event_named("e", rule.event or "")
         parts.append(
             "SELECT r.id FROM event e CROSS JOIN run r ON r.journey_id = ?"
             f" AND r.external_id = e.external_id AND +r.state = '{IN_PROGRESS}'"
-            f" WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at > r.started_at"
+            f" WHERE e.seq > ? AND e.seq <= ? AND {named} AND e.occurred_at > r.started_at"
             f" AND {match_sql}")
-        params += [journey_id, old_seq, top_seq, rule.event, *match_params]
+        params += [journey_id, old_seq, top_seq, *named_params, *match_params]
         parts.append(
             "SELECT r.id FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
-            " AND e.name = ? AND e.seq <= ? AND e.occurred_at > r.started_at"
+            f" AND {named} AND e.seq <= ? AND e.occurred_at > r.started_at"
             f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND +r.state = '{IN_PROGRESS}'"
             f" AND {match_sql}")
-        params += [rule.event, old_seq, journey_id, old_run, top_run, *match_params]
+        params += [*named_params, old_seq, journey_id, old_run, top_run, *match_params]
     for rule in rules.field_exits:
         match_sql, match_params = sqlite_sql.filter_sql(
             rule.fields, "p.fields", "jd_local_day(r.due_at)")
