@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import floordiv, itemgetter
@@ -43,15 +43,40 @@ MAX_DETAIL_CHARS = 1000
 BAD_STATUS = "unknown status {!r} (use " + ", ".join(STATUSES) + ")"
 
 
-def implied(status: str) -> tuple[str, ...]:
-    """The statuses a message reached with ``status``: itself and those before it."""
+def moved(status: str, prior: int = 0) -> tuple[str, ...]:
+    """The statuses a report line giving ``status`` took its message to, from step
+    ``prior`` on the ladder: those after it up to ``status`` (a click from step 2: delivered,
+    opened, clicked; from nothing: all four); a status apart, itself."""
     if status in LADDER:
-        return LADDER[: LADDER.index(status) + 1]
-    return (status,)
+        return LADDER[prior : LADDER.index(status) + 1]
+    return (status,) if status in APART else ()
+
+
+def level(status: str) -> int:
+    """A status's step on the ladder (sent 1 … clicked 4); 0 for those apart."""
+    return LADDER.index(status) + 1 if status in LADDER else 0
+
+
+def reached(top: int, apart: Mapping[str, bool]) -> list[str]:
+    """The statuses a message reached: those up to its furthest step ``top`` on the ladder,
+    then those apart it was given (``apart``: status → given)."""
+    return [*LADDER[:top], *(status for status in APART if apart.get(status))]
 
 
 def event_name(status: str) -> str:
     return EVENT_PREFIX + status
+
+
+def ladder_event(name: str) -> tuple[list[str], int] | None:
+    """For an event name a journey waits for, enters on or counts: when it is a status on
+    the ladder (``message_opened``), the names of the events that stand for it (itself and
+    those further on: a click is also an open) and its step. A report line stores one event,
+    the status it gave, with the step the message stood at before it (``ladder_from``): it
+    stands for every status above that step up to its own, once. None for any other name."""
+    if not name.startswith(EVENT_PREFIX) or name[len(EVENT_PREFIX):] not in LADDER:
+        return None
+    step = level(name[len(EVENT_PREFIX):])
+    return [event_name(status) for status in LADDER[step - 1:]], step
 
 
 def message_id(database_id: str, outbox_id: int) -> str:
@@ -95,6 +120,27 @@ def rate(part: int, whole: int) -> float | None:
 
 def rate_text(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def card_line(reached: Mapping[str, int]) -> str:
+    """A message node's figures in one short line for its card on the canvas ("1,204 sent
+    · 31.0 % open · 4.2 % CTR"); "" when no report named any of its messages."""
+    if not any(reached.get(status, 0) for status in STATUSES):
+        return ""
+    delivered = reached.get(DELIVERED, 0)
+    return (f"{reached.get(SENT, 0):,} sent"
+            f" · {rate_text(rate(reached.get(OPENED, 0), delivered))} open"
+            f" · {rate_text(rate(reached.get(CLICKED, 0), delivered))} CTR")
+
+
+def card_details(written: int, reached: Mapping[str, int]) -> list[str]:
+    """Every figure of a message node, a line each, for the card's tooltip."""
+    delivered = reached.get(DELIVERED, 0)
+    return ["Delivery reports:", f"Written {written:,}",
+            *(f"{STATUS_LABELS[status]} {reached.get(status, 0):,}" for status in STATUSES),
+            f"Open rate {rate_text(rate(reached.get(OPENED, 0), delivered))}"
+            " (opened ÷ delivered)",
+            f"CTR {rate_text(rate(reached.get(CLICKED, 0), delivered))} (clicked ÷ delivered)"]
 
 
 # --- reading a report ----------------------------------------------------------------------

@@ -2,10 +2,13 @@
 what the statistics read back.
 
 The import stages the file in a TEMP table (one streaming pass, memory flat), then applies
-it set-based: unknown ids are listed, each line's status and those it implies are inserted
-in file order with ``ON CONFLICT DO NOTHING`` (so a repeat, or a status a later one
-implied, changes nothing), the per-quarter-hour counters are added to, and the new
-statuses become customer events through the events import's ``EventInsert``. A cancel, an
+it set-based: unknown ids are listed; the lines that move their message (a step further on
+the ladder, or a status apart not given yet: a repeat, or opened after clicked, changes
+nothing) are picked in file order with the step each message stood at before; each becomes
+one customer event (through the events import's ``EventInsert``), one upsert of the
+per-quarter-hour counters, and one upsert of its message's one ``delivery`` row. A click
+stores one row and one event, not four: what it implies is read from the step, by the
+statistics here and by journeys through ``domain.delivery.ladder_event``. A cancel, an
 error or a crash rolls all of it back.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +30,15 @@ from journey_desktop.domain import engine
 from journey_desktop.domain.audience_csv import create_text
 from journey_desktop.domain.csv_records import Reject, RejectLog
 from journey_desktop.domain.delivery import (
+    APART,
     EVENT_PREFIX,
+    LADDER,
     STATUSES,
     ReportBatch,
     ReportReader,
     database_of,
-    implied,
+    level,
+    moved,
 )
 from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.audience import Progress, collector_paused
@@ -101,14 +108,15 @@ class ReportResult:
 
 
 _STAGE = "delivery_in"
-_LADDER = "delivery_ladder"
+_APPLIED = "delivery_applied"
+_LEVEL_SQL = ("CASE {} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'opened' THEN 3"
+              " WHEN 'clicked' THEN 4 ELSE 0 END")  # domain.delivery.level, in SQL
+_APART_AT = {status: f"{status}_at" for status in APART}  # the delivery row's columns
 
 
-def _ladder_rows() -> list[tuple[str, int, str]]:
-    """``domain.delivery.implied`` as rows: each status a report can give, whether a status
-    it reaches is implied, and that status."""
-    return [(given, int(status != given), status)
-            for given in STATUSES for status in implied(given)]
+def _level_sql(column: str) -> str:
+    assert [level(status) for status in STATUSES] == [1, 2, 3, 4, 0, 0, 0]
+    return _LEVEL_SQL.format(column)
 
 
 class _NothingApplied(Exception):
@@ -135,29 +143,17 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
             result.rejected = reader.rejects.count
             result.unknowns.header = reader.rejects.header
             _list_unknown(conn, result)
-            (before,) = conn.execute("SELECT coalesce(max(id), 0) FROM delivery").fetchone()
-            changes = conn.total_changes
-            # In line order, so the first line to give a status (or imply it) keeps it; the
-            # ladder's key gives each line's rows in order (the status given first), unsorted.
-            conn.execute(
-                "INSERT INTO delivery (outbox_id, status, occurred_at, detail, early, implied,"
-                " line, imported_at, import_id) SELECT i.outbox_id, l.status, i.occurred_at,"
-                " i.detail, i.occurred_at < o.created_at, l.implied, i.line, ?, ?"
-                f" FROM {_STAGE} i CROSS JOIN {_LADDER} l ON l.given = i.status"
-                " JOIN outbox o ON o.id = i.outbox_id WHERE 1 ORDER BY i.line, l.implied"
-                " ON CONFLICT (outbox_id, status) DO NOTHING", (stamp, import_id))
-            new = conn.total_changes - changes
+            applied = _applied_lines(conn)
             result.applied, result.early = conn.execute(
-                "SELECT count(*), coalesce(sum(early), 0) FROM delivery WHERE id > ?"
-                " AND implied = 0", (before,)).fetchone()
+                f"SELECT count(*), coalesce(sum(early), 0) FROM {_APPLIED}").fetchone()
             result.early_lines = [line for (line,) in conn.execute(
-                "SELECT line FROM delivery WHERE id > ? AND implied = 0 AND early = 1"
-                " ORDER BY line LIMIT 10", (before,))]
+                f"SELECT line FROM {_APPLIED} WHERE early = 1 ORDER BY line LIMIT 10")]
             result.duplicates = result.read - result.rejected - result.unknown - result.applied
             if not result.applied:
                 raise _NothingApplied()
-            _count(conn, before)
-            _events(conn, before, new, dbid, stamp, import_id)
+            _events(conn, applied, dbid, stamp, import_id)
+            _count(conn)
+            _move(conn, stamp, import_id)
         result.committed = True
     except _NothingApplied:
         result.committed = False
@@ -176,6 +172,58 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
     return result
 
 
+def _applied_lines(conn: Any) -> int:
+    """The lines that move their message, in line order, into a TEMP table with the step it
+    stood at before (``prior``): a status on the ladder above the message's furthest step
+    (stored, or given by an earlier line of the file), or a status apart it was not given
+    yet. Any other line is a duplicate: the same line again, or a status a later one implied
+    (opened after clicked). Returns how many.
+
+    Most reports move each message once on the ladder and once per status apart (clicked,
+    then unsubscribed): the lines are then judged against the stored rows alone, and a
+    unique key on (message, ladder or status apart) proves it. A report that moves a message
+    twice on the ladder (delivered, then opened) is judged again against the file's earlier
+    lines too, by a window over each message's lines: several times as long, for what needs
+    it only."""
+    conn.execute(f"DROP TABLE IF EXISTS temp.{_APPLIED}")
+    conn.execute(f"CREATE TEMP TABLE {_APPLIED} (line INTEGER PRIMARY KEY, outbox_id INTEGER"
+                 " NOT NULL, status TEXT NOT NULL, step INTEGER NOT NULL, prior INTEGER"
+                 " NOT NULL, occurred_at INTEGER NOT NULL, detail TEXT, early INTEGER NOT NULL,"
+                 " apart TEXT NOT NULL, UNIQUE (outbox_id, apart))")
+    level = _level_sql("i.status")
+    stored_apart = " OR ".join(f"(i.status = '{status}' AND d.{column} IS NOT NULL)"
+                               for status, column in _APART_AT.items())
+    try:
+        return int(conn.execute(
+            f"INSERT INTO {_APPLIED} SELECT i.line, i.outbox_id, i.status, {level},"
+            " coalesce(d.level, 0), i.occurred_at, i.detail, i.occurred_at < o.created_at,"
+            f" CASE WHEN {level} > 0 THEN '' ELSE i.status END"
+            f" FROM {_STAGE} i JOIN outbox o ON o.id = i.outbox_id"
+            " LEFT JOIN delivery d ON d.outbox_id = i.outbox_id"
+            f" WHERE CASE WHEN {level} > 0 THEN {level} > coalesce(d.level, 0)"
+            f" ELSE NOT ({stored_apart}) END ORDER BY i.line").rowcount)
+    except sqlite3.IntegrityError:  # a message moved twice: the statement alone is undone
+        pass
+    conn.execute(f"DROP TABLE temp.{_APPLIED}")
+    earlier = "OVER (PARTITION BY i.outbox_id ORDER BY i.line ROWS BETWEEN UNBOUNDED" \
+              " PRECEDING AND 1 PRECEDING)"
+    given_apart = ", ".join(f"coalesce(max(i.status = '{status}') {earlier}, 0) AS had_{status}"
+                            for status in APART)
+    before_apart = " OR ".join(
+        f"(l.status = '{status}' AND (l.had_{status} OR d.{column} IS NOT NULL))"
+        for status, column in _APART_AT.items())
+    return int(conn.execute(
+        f"CREATE TEMP TABLE {_APPLIED} AS SELECT l.line, l.outbox_id, l.status, l.step,"
+        " max(coalesce(d.level, 0), l.file_prior) AS prior, l.occurred_at, l.detail,"
+        " l.occurred_at < o.created_at AS early FROM ("
+        f" SELECT i.line, i.outbox_id, i.status, {level} AS step, i.occurred_at, i.detail,"
+        f" coalesce(max({level}) {earlier}, 0) AS file_prior, {given_apart}"
+        f" FROM {_STAGE} i WHERE i.outbox_id IS NOT NULL) l"
+        " JOIN outbox o ON o.id = l.outbox_id LEFT JOIN delivery d ON d.outbox_id = l.outbox_id"
+        " WHERE CASE WHEN l.step > 0 THEN l.step > max(coalesce(d.level, 0), l.file_prior)"
+        f" ELSE NOT ({before_apart}) END ORDER BY l.line").rowcount)
+
+
 def _counted(reader: ReportReader) -> Iterator[tuple[ReportBatch, int, int]]:
     """Each batch with the lines and bytes read up to its end (for progress)."""
     for batch in reader.batches():
@@ -188,11 +236,7 @@ def _stage(conn: Any, reader: ReportReader, progress: Progress | None) -> None:
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line INTEGER PRIMARY KEY,"
                  " message_id TEXT, outbox_id INTEGER, status TEXT, occurred_at INTEGER,"
                  " detail TEXT)")
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_LADDER} (given TEXT, implied INTEGER,"
-                 " status TEXT, PRIMARY KEY (given, implied, status)) WITHOUT ROWID")
     conn.execute(f"DELETE FROM {_STAGE}")
-    conn.execute(f"DELETE FROM {_LADDER}")
-    conn.executemany(f"INSERT INTO {_LADDER} VALUES (?, ?, ?)", _ladder_rows())
     insert = sqlite_bulk.ColumnsInsert(conn, f"INSERT INTO {_STAGE} VALUES ", 6)
     with reader, ReadAhead(_counted(reader), name="delivery-reader") as batches:
         for batch, read, position in batches:
@@ -216,39 +260,63 @@ def _list_unknown(conn: Any, result: ReportResult) -> None:
         result.foreign = databases.pop()
 
 
-def _count(conn: Any, before: int) -> None:
-    """The new statuses added to the per-quarter-hour counters, one upsert a row: the
-    counters are a few small pages, and a GROUP BY first sorted millions of rows on five
-    columns (about 1.6 times as long for three million)."""
+def _count(conn: Any) -> None:
+    """The applied lines added to the per-quarter-hour counters, one upsert a line: the
+    counters are a few small pages, and a GROUP BY first sorted millions of rows."""
     conn.execute(
-        "INSERT INTO delivery_count (journey_id, node, channel, status, bucket, count)"
-        " SELECT o.journey_id, o.node, o.channel, d.status,"
-        f" d.occurred_at - d.occurred_at % {BUCKET_SECONDS}, 1"
-        " FROM delivery d JOIN outbox o ON o.id = d.outbox_id WHERE d.id > ?"
-        " ON CONFLICT DO UPDATE SET count = delivery_count.count + excluded.count", (before,))
+        "INSERT INTO delivery_count (journey_id, node, channel, status, prior, bucket, count)"
+        " SELECT o.journey_id, o.node, o.channel, a.status, a.prior,"
+        f" a.occurred_at - a.occurred_at % {BUCKET_SECONDS}, 1"
+        f" FROM {_APPLIED} a JOIN outbox o ON o.id = a.outbox_id WHERE 1"
+        " ON CONFLICT DO UPDATE SET count = delivery_count.count + excluded.count")
 
 
-def _events(conn: Any, before: int, new: int, dbid: str, now: int, import_id: int) -> None:
-    """Each new status (implied ones too: a click is also an open) as the customer event
-    ``message_<status>`` with ``journey`` (its name), ``node`` and ``message_id``; keyed by
-    message id and status, so it is stored once whatever imports it again."""
+def _events(conn: Any, applied: int, dbid: str, now: int, import_id: int) -> None:
+    """Each applied line as the customer event ``message_<status>`` with ``journey`` (its
+    name), ``node`` and ``message_id``, and for a status on the ladder the step the message
+    stood at before (``ladder_from``: a click from step 2 stands for the open too, see
+    ``domain.delivery.ladder_event``); keyed by message id and status, so it is stored once
+    whatever imports it again."""
     insert = sqlite_bulk.EventInsert(now, import_id)
-    message = "?1 || '-' || d.outbox_id"  # domain.delivery.message_id
+    message = "?1 || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
-        message_id=f"{message} || '/' || d.status", external_id="o.external_id",
-        name=f"'{EVENT_PREFIX}' || d.status", occurred_at="d.occurred_at",
+        message_id=f"{message} || '/' || a.status", external_id="o.external_id",
+        name=f"'{EVENT_PREFIX}' || a.status", occurred_at="a.occurred_at",
         properties=f"json_object('journey', j.name, 'message_id', {message}, 'node', o.node)",
-        source="FROM delivery d JOIN outbox o ON o.id = d.outbox_id"
-               " JOIN journey j ON j.id = o.journey_id WHERE d.id > ?2 ORDER BY d.id",
-        params=(dbid, before), rows=new)
+        ladder_from="CASE WHEN a.step > 0 THEN a.prior END",
+        source=f"FROM {_APPLIED} a JOIN outbox o ON o.id = a.outbox_id"
+               " JOIN journey j ON j.id = o.journey_id WHERE 1 ORDER BY a.rowid",
+        params=(dbid,), rows=applied)
     insert.finish()
+
+
+def _move(conn: Any, now: int, import_id: int) -> None:
+    """Each moved message's one row, line by line in file order: the furthest step only
+    grows, and each status keeps the time it was first reached (a click sets the open,
+    delivery and send it implies when they were not set yet)."""
+    at = {status: (f"CASE WHEN a.step >= {level(status)} THEN a.occurred_at END"
+                   if status in LADDER else
+                   f"CASE WHEN a.status = '{status}' THEN a.occurred_at END")
+          for status in STATUSES}
+    columns = [f"{status}_at" for status in STATUSES]
+    conn.execute(
+        f"INSERT INTO delivery (outbox_id, level, {', '.join(columns)}, detail, early, line,"
+        " imported_at, import_id) SELECT a.outbox_id, a.step,"
+        f" {', '.join(at[status] for status in STATUSES)}, a.detail, a.early, a.line, ?, ?"
+        f" FROM {_APPLIED} a WHERE 1 ORDER BY a.rowid ON CONFLICT (outbox_id) DO UPDATE SET"
+        " level = max(level, excluded.level), "
+        + ", ".join(f"{column} = coalesce({column}, excluded.{column})" for column in columns)
+        + ", detail = CASE WHEN excluded.detail <> '' THEN excluded.detail ELSE detail END,"
+        " early = max(early, excluded.early), line = excluded.line,"
+        " imported_at = excluded.imported_at, import_id = excluded.import_id",
+        (now, import_id))
 
 
 def _drop_stage() -> None:
     try:
         conn = database.connection()
         conn.execute(f"DROP TABLE IF EXISTS temp.{_STAGE}")
-        conn.execute(f"DROP TABLE IF EXISTS temp.{_LADDER}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_APPLIED}")
     except Exception:  # the connection is gone: so is its TEMP table
         log.debug("delivery stage not dropped", exc_info=True)
 
@@ -275,31 +343,45 @@ def node_delivery(journey_id: int, db: Database | None = None) -> list[NodeDeliv
             "SELECT node, channel, written FROM message_count WHERE journey_id = ?",
             (journey_id,)):
         rows[(node, channel)] = NodeDelivery(node, channel, written)
-    for node, channel, status, count in db.execute_sql(
-            "SELECT node, channel, status, sum(count) FROM delivery_count WHERE journey_id = ?"
-            " GROUP BY node, channel, status", (journey_id,)):
+    for node, channel, status, prior, count in db.execute_sql(
+            "SELECT node, channel, status, prior, sum(count) FROM delivery_count"
+            " WHERE journey_id = ? GROUP BY node, channel, status, prior", (journey_id,)):
         row = rows.setdefault((node, channel), NodeDelivery(node, channel))
-        row.reached[status] = int(count)
+        for reached in moved(status, int(prior)):
+            row.reached[reached] += int(count)
     return list(rows.values())
+
+
+def node_totals(rows: list[NodeDelivery]) -> dict[str, NodeDelivery]:
+    """``node_delivery``'s rows with the channels of each node added up (``channel`` "" when
+    a node wrote on several), for ``stats --json`` and the cards on the canvas."""
+    out: dict[str, NodeDelivery] = {}
+    for row in rows:
+        total = out.get(row.node)
+        if total is None:
+            out[row.node] = NodeDelivery(row.node, row.channel, row.written, dict(row.reached))
+            continue
+        total.channel = total.channel if total.channel == row.channel else ""
+        total.written += row.written
+        for status, count in row.reached.items():
+            total.reached[status] = total.reached.get(status, 0) + count
+    return out
 
 
 def delivery_json(rows: list[NodeDelivery]) -> dict[str, dict[str, int]]:
     """``stats --json`` ``delivery``: node → status → count (channels added up)."""
-    out: dict[str, dict[str, int]] = {}
-    for row in rows:
-        node = out.setdefault(row.node, dict.fromkeys(STATUSES, 0))
-        for status, count in row.reached.items():
-            node[status] += count
-    return out
+    return {node: {status: total.reached.get(status, 0) for status in STATUSES}
+            for node, total in node_totals(rows).items()}
 
 
 def daily_delivery(journey_id: int, *, tz: dt.tzinfo | None = None,
                    db: Database | None = None) -> dict[dt.date, dict[str, int]]:
     """Messages reaching each status per local day (the day of the report's timestamp)."""
     days: dict[dt.date, dict[str, int]] = {}
-    for bucket, status, count in _db(db).execute_sql(
-            "SELECT bucket, status, sum(count) FROM delivery_count WHERE journey_id = ?"
-            " GROUP BY bucket, status", (journey_id,)):
+    for bucket, status, prior, count in _db(db).execute_sql(
+            "SELECT bucket, status, prior, sum(count) FROM delivery_count WHERE journey_id = ?"
+            " GROUP BY bucket, status, prior", (journey_id,)):
         day = days.setdefault(engine.local_date(int(bucket), tz), dict.fromkeys(STATUSES, 0))
-        day[status] += int(count)
+        for reached in moved(status, int(prior)):
+            day[reached] += int(count)
     return dict(sorted(days.items()))

@@ -5,9 +5,11 @@ the outbox must not import: that would close a circle through the audience impor
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from peewee import Database
 
+from journey_desktop.domain.delivery import APART, level, reached
 from journey_desktop.store.db import database
 
 DATABASE_ID_KEY = "database_id"
@@ -35,19 +37,25 @@ def statuses_of(outbox_ids: list[int], db: Database | None = None) -> dict[int, 
     """The statuses each message reached (for a page of the outbox or of an export)."""
     out: dict[int, list[str]] = {}
     db = _db(db)
+    apart = ", ".join(f"{status}_at IS NOT NULL" for status in APART)
     for start in range(0, len(outbox_ids), 500):
         chunk = outbox_ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for outbox_id, status in db.execute_sql(
-                f"SELECT outbox_id, status FROM delivery WHERE outbox_id IN ({marks})", chunk):
-            out.setdefault(int(outbox_id), []).append(status)
+        for outbox_id, top, *given in db.execute_sql(
+                f"SELECT outbox_id, level, {apart} FROM delivery WHERE outbox_id IN ({marks})",
+                chunk):
+            out[int(outbox_id)] = reached(int(top), dict(zip(APART, map(bool, given),
+                                                               strict=True)))
     return out
 
 
-def filter_clause(status: str) -> tuple[str, list[str]]:
+def filter_clause(status: str) -> tuple[str, list[Any]]:
     """The outbox filter's clause for a delivery status (NO_REPORT: none yet): a message
     counts under every status it reached, as in the statistics."""
     if status == NO_REPORT:
         return "NOT EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id)", []
-    return ("EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id AND d.status = ?)",
-            [status])
+    if status in APART:
+        return (f"EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
+                f" AND d.{status}_at IS NOT NULL)", [])
+    return ("EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id AND d.level >= ?)",
+            [level(status)])

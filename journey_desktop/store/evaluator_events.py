@@ -95,15 +95,17 @@ def event_data(ext_sql: str, at_sql: str, event_seq_sql: str | None,
 
     def history(condition: Condition) -> SqlParts:
         seconds = int(condition.within_days or 0) * DAY_SECONDS
+        named, named_params = sqlite_sql.event_named("h", condition.event or "")
         count = (f"(SELECT count(*) FROM event h WHERE h.external_id = {ext_sql}"
-                 f" AND h.name = ? AND h.occurred_at > {at_sql} - ? AND h.occurred_at <= {at_sql})")
-        tests, params = [], []
+                 f" AND {named} AND h.occurred_at > {at_sql} - ? AND h.occurred_at <= {at_sql})")
+        tests: list[str] = []
+        params: list[Any] = []
         if condition.at_least is not None:
             tests.append(f"{count} >= ?")
-            params += [condition.event, seconds, int(condition.at_least)]
+            params += [*named_params, seconds, int(condition.at_least)]
         if condition.at_most is not None:
             tests.append(f"{count} <= ?")
-            params += [condition.event, seconds, int(condition.at_most)]
+            params += [*named_params, seconds, int(condition.at_most)]
         return "(" + (" AND ".join(tests) or "1") + ")", params
 
     return EventData(value_of=value_of, history=history)
@@ -147,23 +149,24 @@ def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int)
         )
         # Events already older than max_age, or from before activation, can never start
         # a run: they are not queued.
+        named, named_params = sqlite_sql.event_named("e", trigger.name)
         queued += conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
             f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name,"
             f" CASE WHEN e.occurred_at <= ? THEN {DUE_WHEN_QUEUED} ELSE e.occurred_at END"
-            " FROM event e WHERE e.seq > ? AND e.seq <= ? AND e.name = ? AND e.occurred_at >= ?"
+            f" FROM event e WHERE e.seq > ? AND e.seq <= ? AND {named} AND e.occurred_at >= ?"
             f" AND e.occurred_at >= ? AND {match_sql} ON CONFLICT DO NOTHING",
-            (journey_id, now, mark, top, trigger.name, rules.activated_at,
+            (journey_id, now, mark, top, *named_params, rules.activated_at,
              now - trigger.max_age.seconds, *params),
         ).rowcount
     names = rules.wait_names
     if names:
-        marks = ", ".join("?" for _ in names)
+        named, named_params = sqlite_sql.events_named("e", names)
         queued += conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
             f"SELECT ?, '{WAIT_KIND}', e.seq, e.external_id, e.name, e.occurred_at FROM event e"
-            f" WHERE e.seq > ? AND e.seq <= ? AND e.name IN ({marks}) ON CONFLICT DO NOTHING",
-            (journey_id, mark, top, *names),
+            f" WHERE e.seq > ? AND e.seq <= ? AND {named} ON CONFLICT DO NOTHING",
+            (journey_id, mark, top, *named_params),
         ).rowcount
     conn.execute(
         "INSERT INTO event_mark (journey_id, seq) VALUES (?, ?) "
@@ -306,14 +309,15 @@ def load_due_waits(conn: sqlite3.Connection, journey_id: int, rules: EventRules,
     late_rows = []
     for node in rules.waits:
         match_sql, params = _wait_match_sql(node, "q.seq", "e", "r.event_seq")
+        named, named_params = sqlite_sql.event_named("e", node.event or "")
         (late,) = conn.execute(
             "SELECT count(*) FROM temp.jd_evw q JOIN event e ON e.seq = q.seq"
             " JOIN wait_timeout t ON t.journey_id = ? AND t.external_id = q.ext"
             "  AND t.node = ? AND q.at BETWEEN t.since AND t.deadline"
             " JOIN run r ON r.journey_id = t.journey_id AND r.external_id = t.external_id"
             "  AND r.entry_number = t.entry_number"
-            f" WHERE q.name = ? AND {match_sql}",
-            (journey_id, node.id, node.event, *params),
+            f" WHERE {named} AND {match_sql}",
+            (journey_id, node.id, *named_params, *params),
         ).fetchone()
         if late:
             late_rows.append((journey_id, node.id, 0, 0, int(late)))
@@ -366,13 +370,14 @@ def wait_step(conn: sqlite3.Connection, journey_id: int, node: Node, now: int) -
         (seconds, node.id, node.id, now),
     ).rowcount
     match_sql, params = _wait_match_sql(node, "e.seq", "e", "temp.jd_walk.event_seq")
+    named, named_params = sqlite_sql.event_named("e", node.event or "")
     conn.execute(
         "UPDATE temp.jd_walk SET hit = (SELECT e.seq FROM event e"
-        " WHERE e.external_id = temp.jd_walk.ext AND e.name = ?"
+        f" WHERE e.external_id = temp.jd_walk.ext AND {named}"
         " AND e.occurred_at >= since AND e.occurred_at <= min(due, ?)"
         f" AND {match_sql} ORDER BY e.occurred_at, e.seq LIMIT 1) "
         f"WHERE node = ? AND state = '{IN_PROGRESS}' AND since IS NOT NULL",
-        (node.event, now, *params, node.id),
+        (*named_params, now, *params, node.id),
     )
     matched = conn.execute(
         "UPDATE temp.jd_walk SET node = ?, matched_seq = hit, since = NULL, hit = NULL,"

@@ -43,6 +43,7 @@ class GoalRules:
 
     goal: Goal | None
     exits: list[ExitRule] = field(default_factory=list)
+    entry_event: str = ""  # the event the journey starts on, if it does (SPEC §11)
 
     @property
     def event_names(self) -> list[str]:
@@ -87,8 +88,10 @@ def rules_for(journey: Journey) -> GoalRules | None:
     """None when the journey has neither a goal nor an exit rule."""
     if journey.goal is None and not journey.exit_when:
         return None
+    trigger = journey.trigger()
     return GoalRules(goal=journey.goal if journey.goal and journey.goal.event else None,
-                     exits=list(journey.exit_when))
+                     exits=list(journey.exit_when),
+                     entry_event=trigger.name if trigger is not None else "")
 
 
 def _property_filter(flt: Filter | None, alias: str) -> SqlParts:
@@ -123,7 +126,8 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
         return done  # nothing new, nothing due: the tick follows the new work only
     _prepare(conn)
     if rules.goal is not None:
-        done.conversions = _convert(conn, journey_id, rules.goal, span)
+        done.conversions = _convert(conn, journey_id, rules.goal, span,
+                                    same_as_entry=rules.entry_event == rules.goal.event)
         if rules.goal.exit_on_goal:
             done.ended_by_goal = _end(conn, "SELECT run_id FROM temp.jd_conv", (),
                                       COMPLETED, END_GOAL, now)
@@ -167,20 +171,20 @@ def _queue_future(conn: sqlite3.Connection, journey_id: int, names: list[str],
     the older ones of the new runs' customers) for the first tick at or after their time."""
     if not names:
         return
-    marks = ", ".join("?" for _ in names)
+    named, named_params = sqlite_sql.events_named("e", names)
     columns = f"SELECT ?, '{GOAL_KIND}', e.seq, e.external_id, e.name, e.occurred_at"
     conn.execute(
         "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at)"
         f" {columns} FROM event e WHERE e.seq > ? AND e.seq <= ? AND e.occurred_at > ?"
-        f" AND e.name IN ({marks}) ON CONFLICT DO NOTHING",
-        (journey_id, span.old_seq, span.top_seq, span.now, *names))
+        f" AND {named} ON CONFLICT DO NOTHING",
+        (journey_id, span.old_seq, span.top_seq, span.now, *named_params))
     if span.top_run > span.old_run:
         conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at)"
             f" {columns} FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
-            f" AND e.name IN ({marks}) AND e.occurred_at > ? AND e.seq <= ?"
+            f" AND {named} AND e.occurred_at > ? AND e.seq <= ?"
             " WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? ON CONFLICT DO NOTHING",
-            (journey_id, *names, span.now, span.old_seq, journey_id, span.old_run,
+            (journey_id, *named_params, span.now, span.old_seq, journey_id, span.old_run,
              span.top_run))
 
 
@@ -189,23 +193,29 @@ def _taken_events(run_join: str, join_params: list[object], name: str, span: _Sp
     """The events of ``name`` this tick takes, each joined to the runs of its customer by
     ``run_join`` (on ``r``): the new ones dated up to ``now``, then the queued ones now
     due. Two ``FROM … WHERE …`` heads with their parameters, for more ``AND`` terms."""
+    named, named_params = sqlite_sql.event_named("e", name)
     return [
         (f"FROM event e CROSS JOIN run r ON {run_join}"
-         " WHERE e.seq > ? AND e.seq <= ? AND e.occurred_at <= ? AND e.name = ?",
-         [*join_params, span.old_seq, span.top_seq, span.now, name]),
+         f" WHERE e.seq > ? AND e.seq <= ? AND e.occurred_at <= ? AND {named}",
+         [*join_params, span.old_seq, span.top_seq, span.now, *named_params]),
         ("FROM event_queue q CROSS JOIN event e ON e.seq = q.seq CROSS JOIN run r"
          f" ON {run_join} WHERE q.journey_id = ? AND q.kind = '{GOAL_KIND}'"
-         " AND q.occurred_at <= ? AND e.name = ?",
-         [*join_params, journey_id, span.now, name]),
+         f" AND q.occurred_at <= ? AND {named}",
+         [*join_params, journey_id, span.now, *named_params]),
     ]
 
 
-def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal, span: _Span) -> int:
+def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal, span: _Span, *,
+             same_as_entry: bool) -> int:
     """The new conversions into ``temp.jd_conv`` and ``conversion``: the earliest goal
-    event of a run's window, the event that started the run excepted."""
+    event of a run's window, the event that started the run excepted when the goal is the
+    entry's event (``same_as_entry``). Only then: one delivery event may stand for two
+    statuses (a click is also the open a run started on), and as the goal it counts."""
     match_sql, match_params = _property_filter(goal.filter, "e")
-    window = ("e.occurred_at >= r.started_at AND e.occurred_at <= r.started_at + ?"
-              " AND e.seq IS NOT r.event_seq")
+    named, named_params = sqlite_sql.event_named("e", goal.event)
+    window = "e.occurred_at >= r.started_at AND e.occurred_at <= r.started_at + ?"
+    if same_as_entry:
+        window += " AND e.seq IS NOT r.event_seq"
     within = goal.within.seconds
     parts: list[str] = []
     params: list[object] = []
@@ -219,10 +229,10 @@ def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal, span: _Span)
     # new runs × the older events of their customers, dated up to now
     parts.append(
         "SELECT r.id, e.occurred_at, e.seq FROM run r CROSS JOIN event e"
-        " ON e.external_id = r.external_id AND e.name = ? AND e.seq <= ?"
+        f" ON e.external_id = r.external_id AND {named} AND e.seq <= ?"
         f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND e.occurred_at <= ?"
         f" AND {window} AND {match_sql}")
-    params += [goal.event, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
+    params += [*named_params, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
                within, *match_params]
     pairs = " UNION ALL ".join(parts)
     # The earliest per run (bare columns take the row of min()); a run converted already
@@ -257,6 +267,7 @@ def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | N
     if not rule.event:
         return None
     match_sql, match_params = _property_filter(rule.filter, "e")
+    named, named_params = sqlite_sql.event_named("e", rule.event)
     parts: list[str] = []
     params: list[object] = []
     for head, head_params in _taken_events(
@@ -266,10 +277,10 @@ def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | N
         params += [*head_params, *match_params]
     parts.append(
         "SELECT r.id FROM run r CROSS JOIN event e ON e.external_id = r.external_id"
-        " AND e.name = ? AND e.seq <= ? AND e.occurred_at > r.started_at"
+        f" AND {named} AND e.seq <= ? AND e.occurred_at > r.started_at"
         f" WHERE +r.journey_id = ? AND r.id > ? AND r.id <= ? AND +r.state = '{IN_PROGRESS}'"
         f" AND e.occurred_at <= ? AND {match_sql}")
-    params += [rule.event, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
+    params += [*named_params, span.old_seq, journey_id, span.old_run, span.top_run, span.now,
                *match_params]
     return " UNION ".join(parts), params
 

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from peewee import Database
 
-from journey_desktop.domain.delivery import CLICKED, DELIVERED, OPENED
+from journey_desktop.domain.delivery import CLICKED, DELIVERED, OPENED, level
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import IN_PROGRESS
 from journey_desktop.store.db import database
@@ -26,7 +26,7 @@ PROGRESS_EVERY = 10_000
 ReportRow = tuple[str, int, int, str, int, int, int, int, bool]
 
 _DELIVERY = ("sum(EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
-             " AND d.status = '{}'))")
+             " AND d.level >= {}))")  # a click is also a delivery and an open
 
 
 def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportRow]:
@@ -34,7 +34,8 @@ def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportR
     delivered, opened, clicked, converted) per run, by customer ID then entry, in one pass over the
     journey's runs and messages (both read in their unique keys' order)."""
     db = db if db is not None else database
-    delivered, opened, clicked = (_DELIVERY.format(s) for s in (DELIVERED, OPENED, CLICKED))
+    delivered, opened, clicked = (_DELIVERY.format(level(s))
+                                   for s in (DELIVERED, OPENED, CLICKED))
     cursor = db.execute_sql(
         "SELECT r.external_id, r.entry_number, r.started_at,"
         " CASE WHEN r.state = ? THEN r.node ELSE coalesce(r.end_reason, r.state) END,"

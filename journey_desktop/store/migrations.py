@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -280,6 +280,101 @@ def _v8_goals(db: Database, _path: Path | None) -> None:
         db.execute_sql(sql)
 
 
+_LEVEL_SQL = ("CASE {} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'opened' THEN 3"
+              " WHEN 'clicked' THEN 4 ELSE 0 END")  # domain.delivery.level, frozen
+_V9_DELIVERY = (
+    'CREATE TABLE "delivery" ("outbox_id" INTEGER NOT NULL PRIMARY KEY,'
+    ' "level" INTEGER NOT NULL, "sent_at" INTEGER, "delivered_at" INTEGER,'
+    ' "opened_at" INTEGER, "clicked_at" INTEGER, "bounced_at" INTEGER, "failed_at" INTEGER,'
+    ' "unsubscribed_at" INTEGER, "detail" TEXT NOT NULL, "early" INTEGER NOT NULL,'
+    ' "line" INTEGER NOT NULL, "imported_at" INTEGER NOT NULL, "import_id" INTEGER NOT NULL,'
+    ' FOREIGN KEY ("outbox_id") REFERENCES "outbox" ("id") ON DELETE CASCADE)',
+    'CREATE TABLE "delivery_count" ("journey_id" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+    ' "channel" TEXT NOT NULL, "status" TEXT NOT NULL, "prior" INTEGER NOT NULL,'
+    ' "bucket" INTEGER NOT NULL, "count" INTEGER NOT NULL, PRIMARY KEY ("journey_id",'
+    ' "node", "channel", "status", "prior", "bucket"), FOREIGN KEY ("journey_id")'
+    ' REFERENCES "journey" ("id") ON DELETE CASCADE) WITHOUT ROWID',
+)
+# The statuses a line implied, and the events they were (by key), beside the line's own.
+_V9_IMPLIED = (
+    "CREATE TEMP TABLE v9_moved AS SELECT i.outbox_id, i.status, g.status AS given,"
+    " g.import_id, g.line FROM v8_delivery i JOIN v8_delivery g ON g.outbox_id = i.outbox_id"
+    " AND g.import_id = i.import_id AND g.line = i.line AND g.implied = 0 WHERE i.implied = 1"
+)
+
+
+def _v9_one_row_per_message(db: Database, _path: Path | None) -> None:
+    """Delivery reports store one row per message and one event per report line (SPEC §15):
+    the rows of a message's statuses become its row (furthest step, when each status was
+    first reached); the events of implied statuses are dropped, what pointed at them
+    (runs, conversions, queues) points at the line's own event, which keeps the step the
+    message stood at before it (``event.ladder_from``); the counters count lines from a
+    step. Journeys see the same events as before: ``message_clicked`` from step 2 stands
+    for ``message_opened`` too."""
+    from journey_desktop.domain.event_values import MESSAGE_KEY_PREFIX
+
+    db.execute_sql('ALTER TABLE "event" ADD COLUMN "ladder_from" INTEGER')
+    db.execute_sql('ALTER TABLE "delivery" RENAME TO "v8_delivery"')
+    db.execute_sql('DROP INDEX IF EXISTS "delivery_outbox_id_status"')
+    db.execute_sql('ALTER TABLE "delivery_count" RENAME TO "v8_delivery_count"')
+    for sql in _V9_DELIVERY:
+        db.execute_sql(sql)
+    row = db.execute_sql("SELECT value FROM setting WHERE key = 'database_id'").fetchone()
+    key = f"'{MESSAGE_KEY_PREFIX}' || ? || '-' || {{}}.outbox_id || '/' || {{}}"
+    if row is not None:
+        dbid = str(row[0])
+        db.execute_sql(_V9_IMPLIED)
+        # Each line's own event: the step before it (its lowest implied step, less one).
+        db.execute_sql(
+            "CREATE TEMP TABLE v9_line AS SELECT g.outbox_id, g.status,"
+            f" coalesce((SELECT min({_LEVEL_SQL.format('m.status')}) FROM v9_moved m"
+            "  WHERE m.outbox_id = g.outbox_id AND m.import_id = g.import_id"
+            f"  AND m.line = g.line), {_LEVEL_SQL.format('g.status')}) - 1 AS prior"
+            f" FROM v8_delivery g WHERE g.implied = 0 AND {_LEVEL_SQL.format('g.status')} > 0")
+        db.execute_sql(
+            "UPDATE event SET ladder_from = (SELECT l.prior FROM v9_line l WHERE"
+            f" {key.format('l', 'l.status')} = event.event_key)"
+            " WHERE seq IN (SELECT e.seq FROM v9_line l JOIN event e"
+            f" ON e.event_key = {key.format('l', 'l.status')})", (dbid, dbid))
+        db.execute_sql(
+            "CREATE TEMP TABLE v9_seq AS SELECT old.seq AS old, new.seq AS new FROM v9_moved m"
+            f" JOIN event old ON old.event_key = {key.format('m', 'm.status')}"
+            f" JOIN event new ON new.event_key = {key.format('m', 'm.given')}", (dbid, dbid))
+        db.execute_sql("CREATE UNIQUE INDEX temp.v9_seq_old ON v9_seq (old)")
+        for table, column in (("run", "event_seq"), ("run", "matched_seq"),
+                              ("conversion", "event_seq")):
+            db.execute_sql(
+                f"UPDATE {table} SET {column} = (SELECT s.new FROM v9_seq s"
+                f" WHERE s.old = {table}.{column}) WHERE {column} IN (SELECT old FROM v9_seq)")
+        db.execute_sql(
+            "UPDATE OR IGNORE event_queue SET seq = (SELECT s.new FROM v9_seq s"
+            " WHERE s.old = event_queue.seq), name = (SELECT e.name FROM v9_seq s JOIN event e"
+            " ON e.seq = s.new WHERE s.old = event_queue.seq)"
+            " WHERE seq IN (SELECT old FROM v9_seq)")
+        db.execute_sql("DELETE FROM event_queue WHERE seq IN (SELECT old FROM v9_seq)")
+        db.execute_sql("DELETE FROM event WHERE seq IN (SELECT old FROM v9_seq)")
+        for table in ("v9_moved", "v9_line", "v9_seq"):
+            db.execute_sql(f"DROP TABLE temp.{table}")
+    first = "(SELECT {} FROM v8_delivery f WHERE f.outbox_id = d.outbox_id AND f.implied = 0" \
+            " ORDER BY f.import_id DESC, f.line DESC LIMIT 1)"
+    db.execute_sql(
+        "INSERT INTO delivery (outbox_id, level, sent_at, delivered_at, opened_at, clicked_at,"
+        " bounced_at, failed_at, unsubscribed_at, detail, early, line, imported_at, import_id)"
+        f" SELECT d.outbox_id, max({_LEVEL_SQL.format('d.status')}),"
+        + ", ".join(f" min(CASE WHEN d.status = '{s}' THEN d.occurred_at END)"
+                    for s in ("sent", "delivered", "opened", "clicked", "bounced", "failed",
+                              "unsubscribed"))
+        + f", coalesce({first.format('f.detail')}, ''), max(d.early),"
+        f" coalesce({first.format('f.line')}, max(d.line)), max(d.imported_at),"
+        " max(d.import_id) FROM v8_delivery d GROUP BY d.outbox_id")
+    db.execute_sql(
+        "INSERT INTO delivery_count (journey_id, node, channel, status, prior, bucket, count)"
+        f" SELECT journey_id, node, channel, status, max({_LEVEL_SQL.format('status')} - 1, 0),"
+        " bucket, count FROM v8_delivery_count")
+    db.execute_sql('DROP TABLE "v8_delivery"')
+    db.execute_sql('DROP TABLE "v8_delivery_count"')
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -292,6 +387,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     6: _v6_delivery,
     7: _v7_message_counts,
     8: _v8_goals,
+    9: _v9_one_row_per_message,
 }
 
 

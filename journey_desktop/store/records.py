@@ -199,6 +199,10 @@ class EventRecord(BaseRecord):
     properties = TextField(default="{}")
     imported_at = IntegerField()
     import_id = IntegerField()
+    # A delivery report's event (SPEC §15): the message's step on the ladder before it, so
+    # that ``message_clicked`` from step 2 also stands for ``message_opened`` (NULL: any
+    # other event). See ``domain.delivery.ladder_event``.
+    ladder_from = IntegerField(null=True)
 
     class Meta:
         table_name = "event"
@@ -286,45 +290,52 @@ class MessageCountRecord(BaseRecord):
 
 
 class DeliveryRecord(BaseRecord):
-    """A status a delivery report gave a message (SPEC §15), once per (message, status).
+    """What the delivery reports said of one message (SPEC §15), one row per message.
 
-    A click also stores the open, delivery and send it implies (``implied``), so a status
-    arriving after one that implies it is a duplicate and changes nothing. ``id`` is the
-    rowid: the rows one import added are a range of it. ``early``: the timestamp is before
-    the message was written (kept, and flagged).
+    ``level`` is its furthest step on the ladder (sent 1 … clicked 4, 0 none) and only
+    grows; each ``<status>_at`` is when it first reached that status (a click sets the
+    open, delivery and send it implies, when they were not set yet); bounced, failed and
+    unsubscribed are apart. ``early``: a status came with a timestamp before the message
+    was written (kept, and flagged); ``line``, ``detail``: the last line that moved it.
     """
 
-    id = AutoField()
-    outbox = ForeignKeyField(OutboxRecord, on_delete="CASCADE", index=False)
-    status = TextField()
-    occurred_at = IntegerField()
+    outbox = ForeignKeyField(OutboxRecord, on_delete="CASCADE", primary_key=True)
+    level = IntegerField(default=0)
+    sent_at = IntegerField(null=True)
+    delivered_at = IntegerField(null=True)
+    opened_at = IntegerField(null=True)
+    clicked_at = IntegerField(null=True)
+    bounced_at = IntegerField(null=True)
+    failed_at = IntegerField(null=True)
+    unsubscribed_at = IntegerField(null=True)
     detail = TextField(default="")
     early = IntegerField(default=0)
-    implied = IntegerField(default=0)
-    line = IntegerField()  # the report's line that set it
+    line = IntegerField()
     imported_at = IntegerField()
     import_id = IntegerField()
 
     class Meta:
         table_name = "delivery"
-        indexes = ((("outbox", "status"), True),)
 
 
 class DeliveryCountRecord(BaseRecord):
-    """Messages that reached each status, per node, channel and quarter hour (UTC start):
-    kept in the transaction of each report import, so statistics read a few rows, not
-    millions. Quarter hours, because every time zone's day starts on one."""
+    """Report lines that moved a message, per node, channel, status given, the step the
+    message stood at before (``prior``: a line from step 1 to clicked counts as delivered,
+    opened and clicked) and quarter hour (UTC start): kept in the transaction of each
+    report import, so statistics read a few rows, not millions. Quarter hours, because
+    every time zone's day starts on one."""
 
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", index=False)
     node = TextField()
     channel = TextField()
     status = TextField()
+    prior = IntegerField(default=0)
     bucket = IntegerField()
     count = IntegerField(default=0)
 
     class Meta:
         table_name = "delivery_count"
-        primary_key = CompositeKey("journey", "node", "channel", "status", "bucket")
+        primary_key = CompositeKey("journey", "node", "channel", "status", "prior", "bucket")
         without_rowid = True
 
 

@@ -343,18 +343,22 @@ class EventInsert:
 
     def insert_select(self, *, message_id: str, external_id: str, name: str,
                       occurred_at: str, properties: str, source: str,
-                      params: Sequence[Any] = (), rows: int) -> None:
+                      params: Sequence[Any] = (), rows: int,
+                      ladder_from: str = "NULL") -> None:
         """Insert, in ``source``'s order, the events a SELECT makes: one SQL expression per
-        column (``occurred_at`` in UTC seconds, ``properties`` a JSON text) and ``source``
-        its ``FROM ... WHERE ... [ORDER BY ...]`` (a WHERE is needed: ON CONFLICT follows).
-        Each event is keyed by its ``message_id`` as ``event_values.event_key`` keys an
-        event with one. ``rows``: how many the SELECT gives, to decide on the indexes."""
+        column (``occurred_at`` in UTC seconds, ``properties`` a JSON text, ``ladder_from``
+        a delivery event's step before it) and ``source`` its ``FROM ... WHERE ... [ORDER
+        BY ...]`` (a WHERE is needed: ON CONFLICT follows). Each event is keyed by its
+        ``message_id`` as ``event_values.event_key`` keys an event with one. ``rows``: how
+        many the SELECT gives, to decide on the indexes."""
         if self.worth_deferring(rows):
             self.defer_indexes()
         before = self._conn.total_changes
+        head = self._HEAD.replace(" import_id) ", " import_id, ladder_from) ")
         self._conn.execute(
-            f"{self._HEAD}SELECT '{MESSAGE_KEY_PREFIX}' || ({message_id}), {external_id},"
-            f" {name}, {occurred_at}, {properties}{self._stamp} {source}{self._TAIL}", params)
+            f"{head}SELECT '{MESSAGE_KEY_PREFIX}' || ({message_id}), {external_id},"
+            f" {name}, {occurred_at}, {properties}{self._stamp}, {ladder_from}"
+            f" {source}{self._TAIL}", params)
         self.added += self._conn.total_changes - before
         self.written += rows
 

@@ -21,6 +21,7 @@ from typing import Any
 from peewee import Database
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.delivery import ladder_event
 from journey_desktop.domain.filters import condition_matches
 from journey_desktop.domain.journey import Condition, Filter
 
@@ -156,6 +157,30 @@ def _anniversary_tails(condition: Condition, day: int) -> list[str]:
     if target.month == 2 and target.day == 28:
         tails.append("-02-29")
     return tails
+
+
+def event_named(alias: str, name: str) -> SqlParts:
+    """Event ``alias`` is the event ``name`` a journey waits for, enters on, counts or has
+    as its goal: its own name, or for a delivery status on the ladder an event further on
+    that stands for it (``message_clicked`` from step 2 is also ``message_opened``; see
+    ``domain.delivery.ladder_event``). The one place where that rule meets the SQL; the
+    name's list keeps the (external_id, name, occurred_at) index usable."""
+    ladder = ladder_event(name)
+    if ladder is None:
+        return f"{alias}.name = ?", [name]
+    names, step = ladder
+    marks = ", ".join("?" for _ in names)
+    return (f"({alias}.name IN ({marks}) AND ({alias}.name = ? OR {alias}.ladder_from < ?))",
+            [*names, name, step])
+
+
+def events_named(alias: str, names: list[str]) -> SqlParts:
+    """``event_named`` for any of ``names``."""
+    parts = [event_named(alias, name) for name in names]
+    if not parts:
+        return "0", []
+    return ("(" + " OR ".join(sql for sql, _ in parts) + ")",
+            [param for _, params in parts for param in params])
 
 
 def property_path(dotted: str) -> str | None:

@@ -10,6 +10,8 @@ import pytest
 from journey_desktop.domain.delivery import (
     MAX_DETAIL_CHARS,
     ReportReader,
+    card_details,
+    card_line,
     parse_message_id,
     parse_message_ids,
 )
@@ -60,3 +62,13 @@ def test_a_report_reads_the_same_in_clean_chunks_and_in_chunks_with_rejects(tmp_
     ]
     # The record with a line break in a cell ends on line 10 (its line in the rejects file).
     assert [line for line, _ in rejected] == [5, 10] and count == 7
+
+
+def test_a_card_line_says_sent_open_rate_and_ctr_and_nothing_before_any_report():
+    reached = {"sent": 1204, "delivered": 1180, "opened": 366, "clicked": 50, "bounced": 3,
+               "failed": 0, "unsubscribed": 0}
+    assert card_line(reached) == "1,204 sent · 31.0 % open · 4.2 % CTR"
+    assert card_line(dict.fromkeys(reached, 0)) == ""
+    # Only bounces reported: nothing delivered, so no rate rather than 0 %.
+    assert card_line({**dict.fromkeys(reached, 0), "bounced": 2}) == "0 sent · – open · – CTR"
+    assert card_details(1250, reached)[1:3] == ["Written 1,250", "Sent 1,204"]

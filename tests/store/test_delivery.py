@@ -85,11 +85,37 @@ def test_clicked_implies_opened_delivered_and_sent_and_is_an_event(repo, tmp_pat
     counts = reached(journey_id)
     assert (counts["sent"], counts["delivered"], counts["opened"], counts["clicked"]) == (
         1, 1, 1, 1)
-    names = {event.name: event.properties for event in EventStore().events_for("c2")}
-    assert set(names) == {"message_sent", "message_delivered", "message_opened",
-                          "message_clicked"}
-    assert names["message_opened"] == {"journey": "Test journey", "node": "hello",
-                                       "message_id": ids["c2"]}
+    # One event, the status reported; journeys take it for the open it implies too
+    # (tests/store/test_delivery_routing.py).
+    [event] = EventStore().events_for("c2")
+    assert event.name == "message_clicked"
+    assert event.properties == {"journey": "Test journey", "node": "hello",
+                                "message_id": ids["c2"]}
+    # One row for the message, each status with the time it was reached.
+    outbox_id = int(ids["c2"].rpartition("-")[2])
+    assert database.execute_sql(
+        "SELECT level, sent_at, delivered_at, opened_at, clicked_at, bounced_at FROM delivery"
+        " WHERE outbox_id = ?", (outbox_id,)).fetchall() == [(4, *[1747224000] * 4, None)]
+
+
+def test_a_click_after_an_open_adds_the_click_only(repo, tmp_path):
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    import_report(report(tmp_path, [(ids["c1"], "delivered", "2025-05-14T09:00:00Z"),
+                                    (ids["c1"], "opened", "2025-05-14T10:00:00Z")]))
+    result = import_report(report(tmp_path, [(ids["c1"], "clicked", LATER),
+                                             (ids["c1"], "opened", LATER)], "later.csv"))
+    assert (result.applied, result.duplicates) == (1, 1)
+    counts = reached(journey_id)
+    assert [counts[s] for s in ("sent", "delivered", "opened", "clicked")] == [1, 1, 1, 1]
+    assert [(e.name, e.occurred_at) for e in EventStore().events_for("c1")] == [
+        ("message_delivered", 1747213200), ("message_opened", 1747216800),
+        ("message_clicked", 1747224000)]
+    outbox_id = int(ids["c1"].rpartition("-")[2])
+    assert database.execute_sql(
+        "SELECT level, sent_at, delivered_at, opened_at, clicked_at FROM delivery"
+        " WHERE outbox_id = ?", (outbox_id,)).fetchall() == [
+            (4, 1747213200, 1747213200, 1747216800, 1747224000)]
 
 
 def test_open_rate_and_ctr_from_a_fixed_table(repo, tmp_path):
@@ -128,7 +154,7 @@ def test_a_timestamp_before_the_message_was_written_is_kept_and_flagged(repo, tm
                                              (ids["c1"], "sent", "2001-01-01T00:00:00Z")]))
     assert (result.applied, result.early, result.early_lines) == (2, 1, [3])
     assert database.execute_sql(
-        "SELECT occurred_at, early FROM delivery ORDER BY line").fetchall() == [
+        "SELECT sent_at, early FROM delivery ORDER BY line").fetchall() == [
         (1747224000, 0), (978307200, 1)]
 
 
@@ -236,3 +262,25 @@ def test_a_timestamp_cell_with_a_line_break_is_rejected_not_a_crash(repo, tmp_pa
     assert (result.applied, result.rejected) == (1, 1)
     assert [r.line for r in result.listed] == [4]  # the record ends on the 4th line
     assert reached(journey_id)["opened"] == 1
+
+
+def test_one_report_moving_messages_several_times_counts_each_status_once(repo, tmp_path):
+    """Lines of one message in one file: a click and an unsubscribe (one on the ladder, one
+    apart), and a delivery, an open, the open again and a send (judged against the file's
+    earlier lines): the same figures as applied one line at a time."""
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    lines = [(ids["c0"], "clicked", LATER), (ids["c0"], "unsubscribed", LATER),
+             (ids["c1"], "delivered", LATER), (ids["c1"], "opened", LATER),
+             (ids["c1"], "opened", LATER), (ids["c1"], "sent", LATER),
+             (ids["c2"], "bounced", LATER), (ids["c2"], "bounced", LATER)]
+    together = import_report(report(tmp_path, lines))
+    assert (together.applied, together.duplicates) == (5, 3)
+    figures = reached(journey_id)
+    events = sorted((e.name, e.properties["message_id"]) for ext in ("c0", "c1", "c2")
+                    for e in EventStore().events_for(ext))
+    assert figures == {"sent": 2, "delivered": 2, "opened": 2, "clicked": 1, "bounced": 1,
+                       "failed": 0, "unsubscribed": 1}
+    assert events == sorted([("message_clicked", ids["c0"]), ("message_unsubscribed", ids["c0"]),
+                             ("message_delivered", ids["c1"]), ("message_opened", ids["c1"]),
+                             ("message_bounced", ids["c2"])])

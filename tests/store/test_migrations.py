@@ -208,7 +208,7 @@ def test_upgrade_from_4_adds_the_delivery_tables_as_a_new_database_has_them(data
     close_store()
     assert _delivery_schema(path) == _delivery_schema(fresh / "journeys.db")
     assert [name for _, name, _ in _delivery_schema(path)] == [
-        "delivery", "delivery_count", "delivery_outbox_id_status", "forecast_day"]
+        "delivery", "delivery_count", "forecast_day"]  # schema 9: one row per message
     for table, rows in before.items():
         after = _rows(path, f"SELECT * FROM {table}")
         # Later steps may add columns (schema 5 adds the run's events): the old ones stay.
@@ -243,3 +243,60 @@ def test_upgrade_from_6_counts_the_messages_written_per_node(data_dir):
     close_store()
     assert _rows(path, "SELECT journey_id, node, channel, written FROM message_count"
                        " ORDER BY 1, 2, 3") == expected
+
+
+def test_upgrade_from_8_keeps_one_delivery_row_per_message_and_one_event_per_line(
+        data_dir, tmp_path):
+    from journey_desktop.store.delivery import import_report, node_delivery
+    from journey_desktop.store.delivery_status import database_id, statuses_of
+
+    path = _old_database(data_dir, 8)
+    old_counts = dict(_rows(path, "SELECT status, sum(count) FROM delivery_count GROUP BY 1"))
+    old_statuses: dict[int, set[str]] = {}
+    for outbox_id, status in _rows(path, "SELECT outbox_id, status FROM delivery"):
+        old_statuses.setdefault(outbox_id, set()).add(status)
+    assert _rows(path, "SELECT id, matched_seq FROM run WHERE matched_seq IS NOT NULL"
+                       " ORDER BY 1") == [(1, 3), (2, 5)]  # C1 matched the implied open
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    try:
+        assert _delivery_schema(path) == _delivery_schema(fresh / "journeys.db")
+        assert _event_schema(path) == _event_schema(fresh / "journeys.db")
+        # The statistics and the outbox's statuses read what they read before.
+        [hello] = [row for row in node_delivery(1) if row.node == "hello"]
+        assert {s: n for s, n in hello.reached.items() if n} == old_counts
+        assert {k: set(v) for k, v in statuses_of(list(old_statuses)).items()} == old_statuses
+        assert database.execute_sql(
+            "SELECT outbox_id, level, sent_at, delivered_at, opened_at, clicked_at, bounced_at"
+            " FROM delivery ORDER BY 1").fetchall() == [
+                (1, 4, 1796117400, 1796117400, 1796117400, 1796117400, None),
+                (2, 4, 1796116800, 1796116800, 1796116800, 1796119200, None),
+                (3, 0, None, None, None, None, 1796116200),
+                (4, 2, 1796115900, 1796115900, None, None, None)]
+        # The events of implied statuses are gone; each line's own keeps the step before it,
+        # and the run that matched an implied open now points at the click that implied it.
+        assert database.execute_sql(
+            "SELECT seq, external_id, name, ladder_from FROM event ORDER BY seq").fetchall() == [
+                (1, "C1", "message_clicked", 0), (5, "C2", "message_opened", 0),
+                (8, "C3", "message_bounced", None), (9, "C4", "message_delivered", 0),
+                (11, "C2", "message_clicked", 3)]
+        assert database.execute_sql(
+            "SELECT id, matched_seq FROM run WHERE matched_seq IS NOT NULL ORDER BY 1"
+        ).fetchall() == [(1, 1), (2, 5)]
+        # Forward only still: C1's open is a duplicate; C4's click implies the open its
+        # run waits for.
+        report = tmp_path / "r.csv"
+        report.write_text(f"message_id,status,timestamp\n{database_id()}-1,opened,"
+                          f"2026-12-01T12:00:00Z\n{database_id()}-4,clicked,"
+                          "2026-12-01T12:00:00Z\n", encoding="utf-8")
+        result = import_report(report)
+        assert (result.applied, result.duplicates) == (1, 1)
+        Evaluator().tick(1796126400)  # 2026-12-01T13:00Z
+        assert database.execute_sql(
+            "SELECT external_id, node FROM outbox WHERE node IN ('thanks', 'nudge')"
+            " ORDER BY 1").fetchall() == [("C1", "thanks"), ("C2", "thanks"), ("C4", "thanks")]
+    finally:
+        close_store()

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu, QTableView
 
+from journey_desktop.domain.delivery import LADDER
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery_status import database_id
@@ -78,9 +79,10 @@ def table_rows(view: QTableView) -> list[list[str]]:
 
 
 def statuses() -> list[tuple[str, str, int]]:
-    return [(ext, status, early) for ext, status, early in database.execute_sql(
-        "SELECT o.external_id, d.status, d.early FROM delivery d"
-        " JOIN outbox o ON o.id = d.outbox_id WHERE d.implied = 0 ORDER BY 1, 2")]
+    """Each message a report moved: the furthest status it reached, flagged early or not."""
+    return [(ext, LADDER[level - 1], early) for ext, level, early in database.execute_sql(
+        "SELECT o.external_id, d.level, d.early FROM delivery d"
+        " JOIN outbox o ON o.id = d.outbox_id ORDER BY 1, 2")]
 
 
 def test_a_report_is_previewed_applied_and_its_left_out_lines_saved(qtbot, repo, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]

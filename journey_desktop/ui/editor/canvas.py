@@ -63,6 +63,7 @@ class JourneyCanvas(QGraphicsView):
         self.items_by_id: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self._counts: dict[str, int] | None = None
+        self._delivery: dict[str, tuple[str, list[str]]] = {}  # message node -> line, details
         self._link: QGraphicsPathItem | None = None
         self._link_source: tuple[NodeItem, str] | None = None
         self.setScene(QGraphicsScene(self))
@@ -104,6 +105,8 @@ class JourneyCanvas(QGraphicsView):
         item.setPos(x, y)
         if self._counts is not None:
             item.set_count(self._counts.get(node.id, 0))
+        if node.id in self._delivery:
+            item.set_delivery(*self._delivery[node.id])
         self.scene().addItem(item)
         self.items_by_id[node.id] = item
         return item
@@ -227,6 +230,13 @@ class JourneyCanvas(QGraphicsView):
         self._counts = dict(counts) if counts is not None else None
         for node_id, item in self.items_by_id.items():
             item.set_count(None if self._counts is None else self._counts.get(node_id, 0))
+
+    def set_delivery_figures(self, figures: dict[str, tuple[str, list[str]]]) -> None:
+        """Delivery figures on the message cards: node id -> (the card's line, the tooltip's
+        lines); cards left out show none."""
+        self._delivery = dict(figures)
+        for node_id, item in self.items_by_id.items():
+            item.set_delivery(*self._delivery.get(node_id, ("", [])))
 
     def zoom_by(self, factor: float) -> None:
         current = self.transform().m11()

@@ -123,6 +123,8 @@ class NodeItem(QGraphicsItem):
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.count: int | None = None
+        self.delivery_text = ""  # a message card's delivery figures (SPEC §15), "" for none
+        self.delivery_details: list[str] = []
         self._elided_title = ""
         self._summary_lines: list[str] = []
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -143,9 +145,17 @@ class NodeItem(QGraphicsItem):
         self._elided_title = fonts.title_metrics.elidedText(
             node.id, Qt.TextElideMode.ElideRight, CARD_WIDTH - 52 - type_width
         )
-        self._summary_lines = _wrap_two_lines(self.summary, fonts.body_metrics, CARD_WIDTH - 24)
+        self._summary_lines = self._wrapped_summary()
         self.setToolTip(self._tooltip())
         self.update()
+
+    def _wrapped_summary(self) -> list[str]:
+        """Two lines of summary; one on a message card that shows its delivery figures."""
+        metrics = _Fonts.get().body_metrics
+        if self.delivery_text:
+            return [metrics.elidedText(self.summary, Qt.TextElideMode.ElideRight,
+                                       CARD_WIDTH - 24)]
+        return _wrap_two_lines(self.summary, metrics, CARD_WIDTH - 24)
 
     def set_problems(self, errors: list[str], warnings: list[str]) -> None:
         if errors != self.errors or warnings != self.warnings:
@@ -156,6 +166,17 @@ class NodeItem(QGraphicsItem):
     def set_count(self, count: int | None) -> None:
         if count != self.count:
             self.count = count
+            self.update()
+
+    def set_delivery(self, text: str, details: list[str]) -> None:
+        """A message card's delivery figures: ``text`` on the card, ``details`` in its
+        tooltip ("" and [] hide them); other cards have none."""
+        if self.node_type != "message":
+            text, details = "", []
+        if (text, details) != (self.delivery_text, self.delivery_details):
+            self.delivery_text, self.delivery_details = text, list(details)
+            self._summary_lines = self._wrapped_summary()
+            self.setToolTip(self._tooltip())
             self.update()
 
     @property
@@ -173,6 +194,8 @@ class NodeItem(QGraphicsItem):
         lines = [f"{self.node_id} — {self.summary}"]
         lines += [f"• {p}" for p in self.errors]
         lines += [f"• (warning) {p}" for p in self.warnings]
+        if self.delivery_details:
+            lines += ["", *self.delivery_details]
         return "\n".join(lines)
 
     # --- ports ------------------------------------------------------------------------------
@@ -251,6 +274,13 @@ class NodeItem(QGraphicsItem):
         for i, line in enumerate(self._summary_lines):
             painter.drawText(QRectF(14, 31 + i * line_height, CARD_WIDTH - 24, line_height),
                              middle, line)
+        if self.delivery_text:
+            painter.setFont(fonts.small)
+            painter.setPen(QColor("#3c4043"))
+            painter.drawText(QRectF(14, 31 + line_height, CARD_WIDTH - 24, 16), middle,
+                             fonts.small_metrics.elidedText(
+                                 self.delivery_text, Qt.TextElideMode.ElideRight,
+                                 CARD_WIDTH - 24))
         if self.count is not None:
             painter.setFont(fonts.small)
             painter.setPen(color)

@@ -29,6 +29,7 @@ from journey_desktop.store.repository import (
 )
 from journey_desktop.ui import prompts
 from journey_desktop.ui.editor.canvas import JourneyCanvas
+from journey_desktop.ui.editor.delivery_figures import DeliveryFigures
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.goal_panel import TITLE as GOAL_TITLE
 from journey_desktop.ui.editor.goal_panel import (
@@ -100,6 +101,9 @@ class EditorWindow(LaunchMixin):
         self._connect()
         self._on_document_meta_changed()
         self._on_document_validated(self.document.validation)
+        self.delivery_figures = DeliveryFigures(self.canvas, journey_id, self)
+        if self.read_only:
+            self.delivery_figures.refresh()
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_POLL_MS)
         self._status_timer.timeout.connect(self.check_status)
@@ -137,6 +141,12 @@ class EditorWindow(LaunchMixin):
     def set_node_counts(self, counts: dict[str, int] | None) -> None:
         """Show "N reached" on each card (statistics); None hides the counts."""
         self.canvas.set_node_counts(counts)
+
+    def notice_change(self, journey_id: int | None, what: str) -> None:
+        """A report or a tick changed a journey's figures (None: any journey's): a
+        read-only journey's message cards read their delivery figures again."""
+        if self.read_only and journey_id in (None, self.journey_id):
+            self.delivery_figures.refresh()
 
     def save(self) -> bool:
         """Store the draft; a refusal (a taken name, say) is shown, not raised."""

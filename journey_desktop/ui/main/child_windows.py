@@ -25,7 +25,8 @@ class ChildWindows(QObject):
     journey_saved = Signal(int)  # an editor saved this journey, or saw it activated
     clone_opened = Signal(int)  # an editor cloned its journey into this draft, to open
     # A journey's figures changed (None: any journey's), and by what, in words: the open
-    # statistics and forecast windows (``notice_change``) refresh or say they are stale.
+    # statistics and forecast windows (``notice_change``) refresh or say they are stale;
+    # read-only editors read their cards' delivery figures again.
     figures_changed = Signal(object, str)
     journey_activated = Signal(int)  # a window (the forecast) activated this journey
 
@@ -51,6 +52,7 @@ class ChildWindows(QObject):
             editor.journey_saved.connect(self.journey_saved)
             editor.status_changed.connect(self.journey_saved)  # the list shows it anew
             editor.clone_opened.connect(self.clone_opened)
+            self.figures_changed.connect(editor.notice_change)  # delivery figures on cards
             editor.destroyed.connect(partial(self._editors.pop, journey_id, None))
             self._editors[journey_id] = editor
         _bring_forward(editor)
