@@ -287,6 +287,8 @@ _V9_POLICY = (
     " status = CASE WHEN exported_at IS NULL THEN 'ready' ELSE 'exported' END",
     'CREATE INDEX "outbox_external_id_send_at" ON "outbox" ("external_id", "send_at")',
     'CREATE INDEX "outbox_held_send_at" ON "outbox" ("send_at") WHERE ("status" = \'held\')',
+    'CREATE INDEX "outbox_suppressed_journey_id_reason" ON "outbox" ("journey_id", "reason")'
+    ' WHERE ("status" = \'suppressed\')',
     'CREATE TABLE "rate_slot" ("channel" TEXT NOT NULL, "minute" INTEGER NOT NULL,'
     ' "used" INTEGER NOT NULL, PRIMARY KEY ("channel", "minute")) WITHOUT ROWID',
 )

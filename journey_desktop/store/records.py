@@ -184,6 +184,12 @@ OutboxRecord.add_index(
     OutboxRecord.index(OutboxRecord.send_at, name="outbox_held_send_at")
     .where(OutboxRecord.status == "held")
 )
+# Suppressed messages per journey and reason, for the statistics.
+OutboxRecord.add_index(
+    OutboxRecord.index(OutboxRecord.journey, OutboxRecord.reason,
+                       name="outbox_suppressed_journey_id_reason")
+    .where(OutboxRecord.status == "suppressed")
+)
 
 
 class RateSlotRecord(BaseRecord):

@@ -34,6 +34,8 @@ class JourneyStats:
     # at it (the last node they reached: a wait, or the entry's first steps)
     # wait_event node -> (matched, timed_out, late) in flow order (SPEC §11)
     wait_events: dict[str, WaitEventCounts] = field(default_factory=dict)
+    held: int = 0  # messages waiting for quiet hours or the rate limit to pass (SPEC §13)
+    suppressed: dict[str, int] = field(default_factory=dict)  # reason -> messages not sent
 
     @property
     def message_total(self) -> int:
@@ -55,6 +57,8 @@ class JourneyStats:
             "waiting": dict(self.waiting),
             "wait_events": {node: {"matched": c.matched, "timed_out": c.timed_out,
                                    "late": c.late} for node, c in self.wait_events.items()},
+            "held": self.held,
+            "suppressed": dict(self.suppressed),
         }
 
 
@@ -122,6 +126,12 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.messages[channel] = count
+    stats.held = db.execute_sql(
+        "SELECT count(*) FROM outbox WHERE status = 'held' AND journey_id = ?", (journey_id,)
+    ).fetchone()[0]
+    stats.suppressed = {str(reason): int(count) for reason, count in db.execute_sql(
+        "SELECT reason, count(*) FROM outbox WHERE status = 'suppressed' AND journey_id = ?"
+        " GROUP BY reason ORDER BY reason", (journey_id,))}
     for node, visits in db.execute_sql(
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
     ):
@@ -194,7 +204,7 @@ def daily_counts(
         day(ts).entered += count
     for ts, channel, count in db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ?"
-        + bounds.format(col="due_at") + " GROUP BY due_at, channel",
+        + bounds.format(col="due_at") + " AND status <> 'suppressed' GROUP BY due_at, channel",
         params,
     ):
         entry = day(ts)

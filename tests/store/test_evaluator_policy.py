@@ -15,6 +15,7 @@ from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.outbox import OutboxFilter, count_messages, export_csv
 from journey_desktop.store.policy import save_policy
+from journey_desktop.store.stats import journey_stats
 from tests.store.evaluator_support import MADRID, activate
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -121,6 +122,9 @@ def test_two_journeys_under_a_cap_of_one_a_day_send_exactly_one(repo):
     assert messages(second) == [("c", "hello", "suppressed", "cap any:1/1d", now, now)]
     assert summary.messages == 1 and summary.suppressed == {"cap any:1/1d": 1}
     assert summary.messages_by_journey == {first: 1, second: 0}
+    capped = journey_stats(second)
+    assert (capped.messages, capped.suppressed, capped.held) == ({}, {"cap any:1/1d": 1}, 0)
+    assert journey_stats(first).to_json()["messages"] == {"push": 1}
 
 
 TWO_PUSHES = [{"id": "one", **PUSH, "next": "pause"},
