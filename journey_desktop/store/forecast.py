@@ -41,11 +41,12 @@ from journey_desktop.domain.validation import validate
 from journey_desktop.store import forecast_copy, forecast_events
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
+from journey_desktop.store.policy import cap_history_since
 from journey_desktop.store.repository import (
     SettingsRepository,
     enrol_everyone,
 )
-from journey_desktop.store.stats import TraceStep, customer_trace
+from journey_desktop.store.stats import SENT, TraceStep, customer_trace, policy_days
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def run_forecast(
     copy: SqliteDatabase | None = None
     try:
         target = folder / "forecast.db"
-        forecast_copy.copy_journey(source, target, journey_id)
+        forecast_copy.copy_journey(source, target, journey_id, cap_history_since(int(start)))
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
@@ -337,20 +338,21 @@ def _simulate(
     ).fetchall()
     messages = db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ? "
-        "GROUP BY due_at, channel", (jid,),
+        f"AND {SENT} AND created_at >= ? GROUP BY due_at, channel", (jid, start),
     ).fetchall()
     day_rows = rules.build_days(bounds, entered=entered, exited=exited, messages=messages,
-                                in_progress=in_progress)
+                                in_progress=in_progress,
+                                **policy_days(db, jid, " AND created_at >= ?", [start]))
     totals = rules.totals_of(day_rows)
     visits = {node: int(count) for node, count in db.execute_sql(
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (jid,)
     )}
     busy = rules.busy_customers(
         db.execute_sql(
-            "SELECT external_id, due_at FROM outbox WHERE journey_id = ? AND external_id IN ("
-            " SELECT external_id FROM outbox WHERE journey_id = ?"
-            " GROUP BY external_id HAVING count(*) > ?)",
-            (jid, jid, max_per_day),
+            f"SELECT external_id, due_at FROM outbox WHERE journey_id = ? AND {SENT}"
+            " AND created_at >= ? AND external_id IN (SELECT external_id FROM outbox"
+            " WHERE journey_id = ? GROUP BY external_id HAVING count(*) > ?)",
+            (jid, start, jid, max_per_day),
         ).fetchall(),
         max_per_day, tz,
     )

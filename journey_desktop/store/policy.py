@@ -55,3 +55,14 @@ def save_policy(policy: Policy, db: Database | None = None) -> None:
 
 def clear_policy(db: Database | None = None) -> None:
     save_policy(Policy(), db)
+
+
+def cap_history_since(start: int, db: Database | None = None) -> int | None:
+    """How far back the caps look from ``start`` (the forecast copies that much of the
+    outbox); None without caps. A calendar week reaches back at most 8 days."""
+    caps = load_policy(db).caps
+    if not caps:
+        return None
+    reach = max(cap.seconds if not cap.calendar else (8 if "week" in cap.calendar else 2)
+                * 86_400 for cap in caps)
+    return int(start) - reach

@@ -15,6 +15,24 @@ from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import count_audience
 
+# A message that counts as sent (SPEC §13: suppressed ones are recorded, not written).
+SENT = "status <> 'suppressed'"
+# Held at some point: written to go out later than the tick that wrote it.
+WAS_HELD = "send_at > created_at"
+
+
+def policy_days(db: Database, journey_id: int, bounds: str = "",
+                params: list[Any] | None = None) -> dict[str, list[tuple[int, int]]]:
+    """(due instant, count) rows of the journey's held and suppressed messages, for the
+    per-day figures of the statistics and the forecast."""
+    return {
+        name: [(int(ts), int(count)) for ts, count in db.execute_sql(
+            f"SELECT due_at, count(*) FROM outbox WHERE journey_id = ?{bounds} AND {where}"
+            " GROUP BY due_at", (journey_id, *(params or [])))]
+        for name, where in (("held", f"{WAS_HELD} AND {SENT}"),
+                            ("suppressed", f"NOT ({SENT})"))
+    }
+
 
 @dataclass
 class JourneyStats:
@@ -79,6 +97,8 @@ class DayCount:
     day: dt.date
     entered: int = 0
     messages: dict[str, int] = field(default_factory=dict)
+    held: int = 0  # messages due that day that were held (SPEC §13)
+    suppressed: int = 0  # messages due that day that were suppressed
 
 
 @dataclass(frozen=True)
@@ -204,11 +224,16 @@ def daily_counts(
         day(ts).entered += count
     for ts, channel, count in db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ?"
-        + bounds.format(col="due_at") + " AND status <> 'suppressed' GROUP BY due_at, channel",
+        + bounds.format(col="due_at") + f" AND {SENT} GROUP BY due_at, channel",
         params,
     ):
         entry = day(ts)
         entry.messages[channel] = entry.messages.get(channel, 0) + count
+    for name, rows in policy_days(db, journey_id, bounds.format(col="due_at"),
+                                  params[1:]).items():
+        for ts, count in rows:
+            entry = day(ts)
+            setattr(entry, name, getattr(entry, name) + count)
     return [days[d] for d in sorted(days)]
 
 

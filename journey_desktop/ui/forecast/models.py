@@ -23,26 +23,31 @@ from journey_desktop.domain.journey import CHANNEL_LABELS
 
 
 class ForecastDaysTableModel(QAbstractTableModel):
-    """One row per local day: entered, exited, in progress, messages in all and per channel."""
+    """One row per local day: entered, exited, in progress, messages in all and per channel;
+    held and suppressed ones (SPEC §13) last, when the policy held or suppressed any."""
 
     FIXED = ("Day", "Entered", "Exited", "In progress", "Messages")
+    POLICY = ("Held", "Suppressed")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._days: list[ForecastDay] = []
         self._channels: list[str] = []
+        self._policy: tuple[str, ...] = ()
 
     def set_days(self, days: list[ForecastDay]) -> None:
         self.beginResetModel()
         self._days = list(days)
         self._channels = channels_of(days)
+        self._policy = self.POLICY if any(d.held or d.suppressed for d in days) else ()
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._days)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.FIXED) + len(self._channels)
+        return 0 if parent.isValid() else (len(self.FIXED) + len(self._channels)
+                                           + len(self._policy))
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -50,6 +55,8 @@ class ForecastDaysTableModel(QAbstractTableModel):
             return None
         if section < len(self.FIXED):
             return self.FIXED[section]
+        if section >= len(self.FIXED) + len(self._channels):
+            return self._policy[section - len(self.FIXED) - len(self._channels)]
         channel = self._channels[section - len(self.FIXED)]
         return CHANNEL_LABELS.get(channel, channel)
 
@@ -76,6 +83,9 @@ class ForecastDaysTableModel(QAbstractTableModel):
             return day.in_progress
         if column == 4:
             return day.message_total
+        if column >= len(self.FIXED) + len(self._channels):
+            policy = column - len(self.FIXED) - len(self._channels)
+            return day.held if policy == 0 else day.suppressed
         return day.messages.get(self._channels[column - len(self.FIXED)], 0)
 
 
