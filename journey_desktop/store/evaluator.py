@@ -753,7 +753,9 @@ class Evaluator:
             self._count_written(conn, keys, inserted, summary)
             return
         suppressed = sum(staged.suppressed.values())
-        if keys[2] == "sms" and suppressed:  # an SMS too long was neither: read them back
+        if keys[2] == "sms" and suppressed and self._policy is not None and \
+                evaluator_policy.staged_first(self._policy, "sms"):
+            # An SMS too long was neither written nor suppressed: read them back.
             suppressed = int(conn.execute(
                 "SELECT count(*) FROM temp.jd_pol pol JOIN outbox o ON o.journey_id = ?"
                 " AND o.external_id = pol.ext AND o.entry_number = pol.entry_number"
@@ -801,11 +803,24 @@ class Evaluator:
             " body, url, extra, due_at, created_at, send_at, status, reason) "
         )
         keys = (plan.id, node.id, node.channel or "")
-        # The policy's verdict on each message (§13), staged first; else ready as due.
+        # The policy's verdict on each message (§13): in the insert itself, or staged first
+        # (a rate limit); else ready as due.
         policy, staged = self._policy, None
         timing = "w.due AS send_at, 'ready' AS status, NULL AS reason"
         joined = f"({source}) AS w"
         if policy is not None and policy.applies(node.channel or "", plan.journey.obeys_caps):
+            if not evaluator_policy.staged_first(policy, node.channel or ""):
+                keep = "true" if node.channel != "sms" else (
+                    f"CASE WHEN length(body) <= {SMS_MAX_LENGTH} THEN 1"
+                    " ELSE jd_sms_too_long() END")
+                held_back = self._functions.sms_too_long
+                inserted, staged = evaluator_policy.insert_in_one_pass(
+                    conn, policy, node.channel or "", plan.journey.obeys_caps,
+                    (f"{head}SELECT ?, ext, entry_number, ?, ?,", list(keys)),
+                    (columns, params), (source, list(source_params or [])), keep, now)
+                self._count_policy(conn, keys, inserted, staged, summary)
+                self._count_sms_too_long(plan, node, held_back, summary)
+                return
             staged = evaluator_policy.stage(
                 conn, policy, plan.id, node.id, node.channel or "", plan.journey.obeys_caps,
                 source, list(source_params or []), now)
@@ -835,6 +850,10 @@ class Evaluator:
             (*keys, now, *params, *(source_params or [])),
         )
         self._count_policy(conn, keys, cursor.rowcount, staged, summary)
+        self._count_sms_too_long(plan, node, held_back, summary)
+
+    def _count_sms_too_long(self, plan: _Plan, node: Node, held_back: int,
+                            summary: TickSummary) -> None:
         too_long = self._functions.sms_too_long - held_back
         if too_long:
             summary.sms_too_long += too_long

@@ -33,6 +33,14 @@ _CAL_UNITS = {rules.CALENDAR_DAY: 0, rules.CALENDAR_WEEK: 1}
 
 
 @dataclass
+class Staged:
+    """What the policy did to the messages of one node."""
+
+    held: int = 0
+    suppressed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class PolicyTick:
     """The policy one tick applies, read once at its start."""
 
@@ -41,6 +49,7 @@ class PolicyTick:
     zones: rules.ZoneBook
     invalid_zone_messages: int = 0
     seen_invalid: set[str] = field(default_factory=set)
+    noted: Staged = field(default_factory=lambda: Staged())  # by ``jd_policy_note``
 
     def applies(self, channel: str, obeys_caps: bool) -> bool:
         return bool(self.policy.quiet_for(channel) or self.policy.rate_for(channel)
@@ -48,14 +57,6 @@ class PolicyTick:
 
     def caps_for(self, channel: str) -> list[Cap]:
         return [cap for cap in self.policy.caps if cap.applies_to(channel)]
-
-
-@dataclass
-class Staged:
-    """What the policy did to the messages of one node."""
-
-    held: int = 0
-    suppressed: dict[str, int] = field(default_factory=dict)
 
 
 def start_tick(conn: sqlite3.Connection, tz: dt.tzinfo | None, last_text: str | None
@@ -75,7 +76,7 @@ def start_tick(conn: sqlite3.Connection, tz: dt.tzinfo | None, last_text: str | 
     optouts = tuple(int(row[0]) for row in conn.execute(
         "SELECT id FROM journey WHERE json_extract(definition, '$.policy.caps') = 0"))
     state = PolicyTick(policy, optouts, rules.ZoneBook(fallback=tz))
-    _register(conn, state.zones)
+    _register(conn, state)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS jd_pol (ext TEXT NOT NULL,"
         " entry_number INTEGER NOT NULL, due INTEGER NOT NULL, zone TEXT,"
@@ -86,7 +87,9 @@ def start_tick(conn: sqlite3.Connection, tz: dt.tzinfo | None, last_text: str | 
     return state, text
 
 
-def _register(conn: sqlite3.Connection, zones: rules.ZoneBook) -> None:
+def _register(conn: sqlite3.Connection, state: PolicyTick) -> None:
+    zones = state.zones
+
     @lru_cache(maxsize=65_536)
     def quiet_end(due: int, zone: str | None, start: int, end: int) -> int:
         quiet = rules.QuietHours(int(start), int(end))
@@ -101,6 +104,16 @@ def _register(conn: sqlite3.Connection, zones: rules.ZoneBook) -> None:
     def zone_bad(zone: str | None) -> int:
         return int(bool(zone) and rules.zone_named(str(zone)) is None)
 
+    def note(status: str, reason: str | None) -> str:
+        """Counts a held or suppressed message as the outbox insert writes it."""
+        if status == HELD:
+            state.noted.held += 1
+        else:
+            why = str(reason)
+            state.noted.suppressed[why] = state.noted.suppressed.get(why, 0) + 1
+        return status
+
+    conn.create_function("jd_policy_note", 2, note)
     conn.create_function("jd_quiet_end", 4, quiet_end, deterministic=True)
     conn.create_function("jd_calendar", 4, calendar, deterministic=True)
     conn.create_function("jd_zone_bad", 1, zone_bad, deterministic=True)
@@ -109,92 +122,175 @@ def _register(conn: sqlite3.Connection, zones: rules.ZoneBook) -> None:
 def stage(conn: sqlite3.Connection, state: PolicyTick, journey_id: int, node_id: str,
           channel: str, obeys_caps: bool, source: str, source_params: list[object],
           now: int) -> Staged:
-    """Fill ``temp.jd_pol`` with the node's messages not written yet, each with its
-    ``send_at``, status and reason."""
+    """Fill ``temp.jd_pol`` with the node's messages, each with its ``send_at``, status and
+    reason: quiet hours and caps in the one pass that stages them, then the rate limit."""
     policy = state.policy
     conn.execute("DELETE FROM temp.jd_pol")
-    zone_sql, zone_params = "NULL", list[object]()
+    zone_sql, params = "NULL", list[object]()
     if policy.timezone_field:
         zone_sql, found = sqlite_sql.field_text_sql("p.fields", policy.timezone_field)
-        zone_params = list(found)
-    conn.execute(
-        "INSERT OR IGNORE INTO temp.jd_pol (ext, entry_number, due, zone, send_at, status)"
-        f" SELECT w.ext, w.entry_number, w.due, {zone_sql}, w.due, ?"
-        f" FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext"
-        " WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.journey_id = ?"
-        " AND o.external_id = w.ext AND o.entry_number = w.entry_number AND o.node = ?)",
-        (*zone_params, READY, *source_params, journey_id, node_id))
-    if policy.timezone_field:
-        (bad,) = conn.execute(
-            "SELECT count(*) FROM temp.jd_pol WHERE jd_zone_bad(zone)").fetchone()
-        if bad:
-            state.invalid_zone_messages += int(bad)
-            names = {str(row[0]) for row in conn.execute(
-                "SELECT DISTINCT zone FROM temp.jd_pol WHERE jd_zone_bad(zone) LIMIT 20")}
-            state.seen_invalid |= names
-    done = Staged()
+        params += found
     quiet = policy.quiet_for(channel)
+    moved = "w.due"
     if quiet is not None:
-        moved = "jd_quiet_end(due, zone, ?, ?)"
-        if quiet.action == rules.SKIP:
-            conn.execute(f"UPDATE temp.jd_pol SET status = ?, reason = ? WHERE {moved} <> due",
-                         (SUPPRESSED, rules.REASON_QUIET, quiet.start, quiet.end))
-        else:
-            conn.execute(f"UPDATE temp.jd_pol SET send_at = {moved}", (quiet.start, quiet.end))
+        moved = f"jd_quiet_end(w.due, {zone_sql}, {quiet.start}, {quiet.end})"
+        params += params[:]  # the zone again, for the window's end
+    skip = quiet is not None and quiet.action == rules.SKIP
     caps = state.caps_for(channel) if obeys_caps else []
+    whens: list[str] = []
+    when_params: list[object] = []
+    if skip:
+        whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
+    for cap in caps:
+        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1")
+        whens.append(f"WHEN {sql} THEN ?")
+        when_params += [*more, cap_reason(cap)]
+    reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
+    send_at = "due" if skip else "q"
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.jd_pol (ext, entry_number, due, zone, send_at, status,"
+        f" reason) SELECT ext, entry_number, due, zone, send_at, CASE WHEN reason IS NOT NULL"
+        f" THEN '{SUPPRESSED}' WHEN send_at > {int(now)} THEN '{HELD}' ELSE '{READY}' END,"
+        f" reason FROM (SELECT ext, entry_number, due, zone, {send_at} AS send_at,"
+        f" {reason} AS reason FROM (SELECT w.ext AS ext, w.entry_number AS entry_number,"
+        f" w.due AS due, {zone_sql} AS zone, {moved} AS q"
+        f" FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext"
+        f" {sqlite_sql.limit_once()}) {sqlite_sql.limit_once()})",
+        (*when_params, *params, *source_params))
+    if state.zones.invalid:  # names no zone has, met by the zone functions so far
+        names = sorted(state.zones.invalid)
+        marks = ", ".join("?" for _ in names)
+        (bad,) = conn.execute(f"SELECT count(*) FROM temp.jd_pol WHERE zone IN ({marks})",
+                              names).fetchone()
+        state.invalid_zone_messages += int(bad)
+        state.seen_invalid |= set(names)
     if caps:
-        _apply_caps(conn, state, caps, channel)
-    for limit in policy.rate_for(channel):
+        _apply_caps_in_batch(conn, state, caps, channel)
+    rates = policy.rate_for(channel)
+    for limit in rates:
         _apply_rate(conn, limit, channel, now)
-    conn.execute("UPDATE temp.jd_pol SET status = ? WHERE status = ? AND send_at > ?",
-                 (HELD, READY, now))
-    for status, reason, count in conn.execute(
+    if rates:
+        conn.execute("UPDATE temp.jd_pol SET status = ? WHERE status = ? AND send_at > ?",
+                     (HELD, READY, now))
+    done = Staged()
+    for status, why, count in conn.execute(
             "SELECT status, reason, count(*) FROM temp.jd_pol WHERE status <> ?"
             " GROUP BY status, reason", (READY,)):
         if status == HELD:
             done.held += int(count)
         else:
-            done.suppressed[str(reason)] = done.suppressed.get(str(reason), 0) + int(count)
+            done.suppressed[str(why)] = done.suppressed.get(str(why), 0) + int(count)
     return done
+
+
+def staged_first(state: PolicyTick, channel: str) -> bool:
+    """Whether the node's messages are staged first (a rate limit ranks them all); else
+    the outbox insert itself applies quiet hours and caps in one pass."""
+    return bool(state.policy.rate_for(channel))
+
+
+def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str,
+                       obeys_caps: bool, head: tuple[str, list[object]],
+                       rendered: tuple[list[str], list[object]],
+                       source: tuple[str, list[object]], keep: str, now: int
+                       ) -> tuple[int, Staged]:
+    """The outbox insert with quiet hours and caps applied as it goes (no staging).
+
+    ``head`` is the INSERT up to its SELECT, which this adds ``title, body, url, extra,
+    due_at, created_at, send_at, status, reason`` to; ``rendered`` the four rendered
+    columns over ``w`` (the ``source`` rows) and ``p`` (their profile); ``keep`` filters the
+    rendered rows. The caps read the outbox while it is written: SQLite materialises the
+    rows first, which is right because a node writes at most one message per customer per
+    statement (one run in progress per customer and journey)."""
+    policy = state.policy
+    zone_sql, zone_params = "NULL", list[object]()
+    if policy.timezone_field:
+        zone_sql, found = sqlite_sql.field_text_sql("p.fields", policy.timezone_field)
+        zone_params = list(found)
+    quiet = policy.quiet_for(channel)
+    moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
+    skip = quiet is not None and quiet.action == rules.SKIP
+    whens: list[str] = []
+    when_params: list[object] = []
+    if skip:
+        whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
+    for cap in state.caps_for(channel) if obeys_caps else []:
+        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1")
+        whens.append(f"WHEN {sql} THEN ?")
+        when_params += [*more, cap_reason(cap)]
+    reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
+    once = sqlite_sql.limit_once()
+    columns, render_params = rendered
+    inner = (f"SELECT w.ext AS ext, w.entry_number AS entry_number, {columns[0]} AS title,"
+             f" {columns[1]} AS body, {columns[2]} AS url, {columns[3]} AS extra,"
+             f" w.due AS due, {zone_sql} AS zone FROM ({source[0]}) AS w"
+             f" LEFT JOIN profile p ON p.external_id = w.ext {once}")
+    state.noted = Staged()
+    inserted = int(conn.execute(
+        f"{head[0]} title, body, url, extra, due, {int(now)}, send_at, CASE WHEN reason IS NOT"
+        f" NULL THEN jd_policy_note('{SUPPRESSED}', reason) WHEN send_at > {int(now)} THEN"
+        f" jd_policy_note('{HELD}', NULL) ELSE '{READY}' END, reason FROM ("
+        f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
+        f"SELECT *, {moved} AS q FROM ({inner}) {once}) {once}) WHERE {keep}"
+        " ON CONFLICT DO NOTHING",
+        (*head[1], *when_params, *render_params, *zone_params, *source[1])).rowcount)
+    if state.zones.invalid:
+        state.invalid_zone_messages += int(conn.execute(
+            "SELECT count(*) FROM (SELECT " + zone_sql + " AS zone FROM (" + source[0]
+            + ") AS w LEFT JOIN profile p ON p.external_id = w.ext) WHERE zone IN ("
+            + ", ".join("?" for _ in state.zones.invalid) + ")",
+            (*zone_params, *source[1], *sorted(state.zones.invalid))).fetchone()[0])
+        state.seen_invalid |= state.zones.invalid
+    return inserted, state.noted
 
 
 def cap_reason(cap: Cap) -> str:
     return f"cap {cap.text()}"
 
 
-def _apply_caps(conn: sqlite3.Connection, state: PolicyTick, caps: list[Cap],
-                channel: str) -> None:
-    """Suppress what would take a customer over a cap: the messages already written by the
-    journeys that obey caps, plus those before it among the staged ones."""
-    (repeated,) = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM temp.jd_pol GROUP BY ext HAVING count(*) > 1)"
-    ).fetchone()
-    if repeated:
-        conn.execute(
-            "UPDATE temp.jd_pol SET k = o.k FROM (SELECT ext AS e, entry_number AS n,"
-            " row_number() OVER (PARTITION BY ext ORDER BY send_at, entry_number) AS k"
-            " FROM temp.jd_pol) AS o WHERE temp.jd_pol.ext = o.e"
-            " AND temp.jd_pol.entry_number = o.n")
+def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str, ext: str,
+                  rank: str) -> tuple[str, list[object]]:
+    """Whether a message of ``ext`` at ``at`` would take them over ``cap``: the messages
+    already written by the journeys that obey caps, plus ``rank`` (itself and those before
+    it among the staged ones)."""
+    channel_sql = "" if cap.channel == rules.ANY else " AND o.channel = ?"
+    params: list[object] = [] if cap.channel == rules.ANY else [channel]
     optouts = ""
     if state.optouts:
         optouts = f" AND o.journey_id NOT IN ({', '.join(str(j) for j in state.optouts)})"
+    if cap.calendar:
+        unit = _CAL_UNITS[cap.calendar]
+        window = (f"o.send_at >= jd_calendar({at}, {zone}, {unit}, 0)"
+                  f" AND o.send_at < jd_calendar({at}, {zone}, {unit}, 1)")
+    else:
+        # Within ``per`` on either side: held messages may lie ahead of this one.
+        window = (f"o.send_at > {at} - {int(cap.seconds)}"
+                  f" AND o.send_at < {at} + {int(cap.seconds)}")
+    return (f"{rank} + (SELECT count(*) FROM outbox o WHERE o.external_id = {ext}"
+            f" AND {window} AND o.status <> '{SUPPRESSED}'{channel_sql}{optouts}) > {cap.max}",
+            params)
+
+
+def _apply_caps_in_batch(conn: sqlite3.Connection, state: PolicyTick, caps: list[Cap],
+                         channel: str) -> None:
+    """A customer staged more than once (rare: several runs at one node): the later ones
+    count the earlier ones too."""
+    (repeated,) = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM temp.jd_pol GROUP BY ext HAVING count(*) > 1)"
+    ).fetchone()
+    if not repeated:
+        return
+    conn.execute(
+        "UPDATE temp.jd_pol SET k = o.k FROM (SELECT ext AS e, entry_number AS n,"
+        " row_number() OVER (PARTITION BY ext ORDER BY send_at, entry_number) AS k"
+        " FROM temp.jd_pol) AS o WHERE temp.jd_pol.ext = o.e"
+        " AND temp.jd_pol.entry_number = o.n")
     for cap in caps:
-        channel_sql = "" if cap.channel == rules.ANY else " AND o.channel = ?"
-        channel_params = [] if cap.channel == rules.ANY else [channel]
-        if cap.calendar:
-            unit = _CAL_UNITS[cap.calendar]
-            window = (f"o.send_at >= jd_calendar(temp.jd_pol.send_at, temp.jd_pol.zone, {unit}, 0)"
-                      f" AND o.send_at < jd_calendar(temp.jd_pol.send_at, temp.jd_pol.zone,"
-                      f" {unit}, 1)")
-        else:
-            # Within ``per`` on either side: held messages may lie ahead of this one.
-            window = (f"o.send_at > temp.jd_pol.send_at - {int(cap.seconds)}"
-                      f" AND o.send_at < temp.jd_pol.send_at + {int(cap.seconds)}")
-        conn.execute(
-            "UPDATE temp.jd_pol SET status = ?, reason = ? WHERE status <> ? AND k + ("
-            "SELECT count(*) FROM outbox o WHERE o.external_id = temp.jd_pol.ext"
-            f" AND {window} AND o.status <> ?{channel_sql}{optouts}) > ?",
-            (SUPPRESSED, cap_reason(cap), SUPPRESSED, SUPPRESSED, *channel_params, cap.max))
+        sql, params = _over_cap_sql(state, cap, channel, "temp.jd_pol.send_at",
+                                    "temp.jd_pol.zone", "temp.jd_pol.ext", "temp.jd_pol.k")
+        conn.execute(f"UPDATE temp.jd_pol SET status = ?, reason = ? WHERE k > 1"
+                     f" AND status <> ? AND {sql}",
+                     (SUPPRESSED, cap_reason(cap), SUPPRESSED, *params))
 
 
 def slot_ranges(groups: list[tuple[int, int]], free: dict[int, int], per_minute: int
