@@ -345,11 +345,11 @@ class ZoneBook:
     fallback: dt.tzinfo | None = None
     invalid: set[str] = field(default_factory=set)
 
-    def zone(self, name: str | None) -> dt.tzinfo | None:
-        if not name:
+    def zone(self, name: object) -> dt.tzinfo | None:
+        if name is None or name == "":
             return self.fallback
-        found = zone_named(name)
+        found = zone_named(str(name))
         if found is None:
-            self.invalid.add(name)
+            self.invalid.add(str(name))
             return self.fallback
         return found

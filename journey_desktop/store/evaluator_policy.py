@@ -30,6 +30,9 @@ from journey_desktop.store.policy import read_policy_text
 log = logging.getLogger(__name__)
 
 _CAL_UNITS = {rules.CALENDAR_DAY: 0, rules.CALENDAR_WEEK: 1}
+# A calendar day or week as one number (start << SPAN_BITS | length in seconds), so the
+# one-pass insert calls Python once per message and unit, not once per bound.
+SPAN_BITS = 20
 
 
 @dataclass
@@ -115,7 +118,13 @@ def _register(conn: sqlite3.Connection, state: PolicyTick) -> None:
 
     conn.create_function("jd_policy_note", 2, note)
     conn.create_function("jd_quiet_end", 4, quiet_end, deterministic=True)
+    @lru_cache(maxsize=65_536)
+    def calendar_span(ts: int, zone: str | None, unit: int) -> int:
+        start, end = calendar(ts, zone, unit, 0), calendar(ts, zone, unit, 1)
+        return (start << SPAN_BITS) | (end - start)
+
     conn.create_function("jd_calendar", 4, calendar, deterministic=True)
+    conn.create_function("jd_calendar_span", 3, calendar_span, deterministic=True)
     conn.create_function("jd_zone_bad", 1, zone_bad, deterministic=True)
 
 
@@ -205,7 +214,7 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
     policy = state.policy
     zone_sql, zone_params = "NULL", list[object]()
     if policy.timezone_field:
-        zone_sql, found = sqlite_sql.field_text_sql("p.fields", policy.timezone_field)
+        zone_sql, found = sqlite_sql.field_value_sql("p.fields", policy.timezone_field)
         zone_params = list(found)
     quiet = policy.quiet_for(channel)
     moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
@@ -214,12 +223,15 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
     when_params: list[object] = []
     if skip:
         whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
-    for cap in state.caps_for(channel) if obeys_caps else []:
-        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1")
+    caps = state.caps_for(channel) if obeys_caps else []
+    for cap in caps:
+        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1", spans=True)
         whens.append(f"WHEN {sql} THEN ?")
         when_params += [*more, cap_reason(cap)]
     reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
     once = sqlite_sql.limit_once()
+    units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
+    spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
     columns, render_params = rendered
     inner = (f"SELECT w.ext AS ext, w.entry_number AS entry_number, {columns[0]} AS title,"
              f" {columns[1]} AS body, {columns[2]} AS url, {columns[3]} AS extra,"
@@ -231,7 +243,8 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
         f" NULL THEN jd_policy_note('{SUPPRESSED}', reason) WHEN send_at > {int(now)} THEN"
         f" jd_policy_note('{HELD}', NULL) ELSE '{READY}' END, reason FROM ("
         f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
-        f"SELECT *, {moved} AS q FROM ({inner}) {once}) {once}) WHERE {keep}"
+        f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once})"
+        f" {once}) WHERE {keep}"
         " ON CONFLICT DO NOTHING",
         (*head[1], *when_params, *render_params, *zone_params, *source[1])).rowcount)
     if state.zones.invalid:
@@ -249,7 +262,7 @@ def cap_reason(cap: Cap) -> str:
 
 
 def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str, ext: str,
-                  rank: str) -> tuple[str, list[object]]:
+                  rank: str, spans: bool = False) -> tuple[str, list[object]]:
     """Whether a message of ``ext`` at ``at`` would take them over ``cap``: the messages
     already written by the journeys that obey caps, plus ``rank`` (itself and those before
     it among the staged ones)."""
@@ -258,7 +271,11 @@ def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str,
     optouts = ""
     if state.optouts:
         optouts = f" AND o.journey_id NOT IN ({', '.join(str(j) for j in state.optouts)})"
-    if cap.calendar:
+    if cap.calendar and spans:  # the row's ``span<unit>`` column
+        span = f"span{_CAL_UNITS[cap.calendar]}"
+        window = (f"o.send_at >= ({span} >> {SPAN_BITS}) AND o.send_at < ({span} >> {SPAN_BITS})"
+                  f" + ({span} & {(1 << SPAN_BITS) - 1})")
+    elif cap.calendar:
         unit = _CAL_UNITS[cap.calendar]
         window = (f"o.send_at >= jd_calendar({at}, {zone}, {unit}, 0)"
                   f" AND o.send_at < jd_calendar({at}, {zone}, {unit}, 1)")
