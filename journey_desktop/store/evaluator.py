@@ -822,8 +822,8 @@ class Evaluator:
                 self._count_sms_too_long(plan, node, held_back, summary)
                 return
             staged = evaluator_policy.stage(
-                conn, policy, plan.id, node.id, node.channel or "", plan.journey.obeys_caps,
-                source, list(source_params or []), now)
+                conn, policy, node.channel or "", plan.journey.obeys_caps, source,
+                list(source_params or []), now)
             timing = "pol.send_at AS send_at, pol.status AS status, pol.reason AS reason"
             joined += (" JOIN temp.jd_pol pol ON pol.ext = w.ext"
                        " AND pol.entry_number = w.entry_number")

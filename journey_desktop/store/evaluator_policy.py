@@ -103,10 +103,6 @@ def _register(conn: sqlite3.Connection, state: PolicyTick) -> None:
         name = rules.CALENDAR_WEEK if unit else rules.CALENDAR_DAY
         return rules.calendar_bounds(int(ts), name, zones.zone(zone))[int(bound)]
 
-    @lru_cache(maxsize=4096)
-    def zone_bad(zone: str | None) -> int:
-        return int(bool(zone) and rules.zone_named(str(zone)) is None)
-
     def note(status: str, reason: str | None) -> str:
         """Counts a held or suppressed message as the outbox insert writes it."""
         if status == HELD:
@@ -125,54 +121,87 @@ def _register(conn: sqlite3.Connection, state: PolicyTick) -> None:
 
     conn.create_function("jd_calendar", 4, calendar, deterministic=True)
     conn.create_function("jd_calendar_span", 3, calendar_span, deterministic=True)
-    conn.create_function("jd_zone_bad", 1, zone_bad, deterministic=True)
 
 
-def stage(conn: sqlite3.Connection, state: PolicyTick, journey_id: int, node_id: str,
-          channel: str, obeys_caps: bool, source: str, source_params: list[object],
-          now: int) -> Staged:
-    """Fill ``temp.jd_pol`` with the node's messages, each with its ``send_at``, status and
-    reason: quiet hours and caps in the one pass that stages them, then the rate limit."""
-    policy = state.policy
-    conn.execute("DELETE FROM temp.jd_pol")
-    zone_sql, params = "NULL", list[object]()
-    if policy.timezone_field:
-        zone_sql, found = sqlite_sql.field_text_sql("p.fields", policy.timezone_field)
-        params += found
-    quiet = policy.quiet_for(channel)
-    moved = "w.due"
-    if quiet is not None:
-        moved = f"jd_quiet_end(w.due, {zone_sql}, {quiet.start}, {quiet.end})"
-        params += params[:]  # the zone again, for the window's end
+def _zone_sql(policy: Policy) -> tuple[str, list[object]]:
+    """The customer's zone name from their profile ``p``, or NULL (the computer's)."""
+    if not policy.timezone_field:
+        return "NULL", []
+    sql, params = sqlite_sql.field_value_sql("p.fields", policy.timezone_field)
+    return sql, list(params)
+
+
+def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
+                 ) -> tuple[str, list[object]]:
+    """The rows of ``inner`` (``ext``, ``entry_number``, ``due``, ``zone``, …) with their
+    ``send_at`` and ``reason`` (NULL unless suppressed) after quiet hours and caps, in that
+    order (SPEC §13). Each level is computed once per row (``limit_once``); the parameters
+    returned come before ``inner``'s own."""
+    quiet = state.policy.quiet_for(channel)
+    moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
     skip = quiet is not None and quiet.action == rules.SKIP
-    caps = state.caps_for(channel) if obeys_caps else []
     whens: list[str] = []
-    when_params: list[object] = []
+    params: list[object] = []
     if skip:
         whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
+    caps = state.caps_for(channel) if obeys_caps else []
     for cap in caps:
-        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1")
+        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1", spans=True)
         whens.append(f"WHEN {sql} THEN ?")
-        when_params += [*more, cap_reason(cap)]
+        params += [*more, cap_reason(cap)]
     reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
-    send_at = "due" if skip else "q"
+    units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
+    spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
+    once = sqlite_sql.limit_once()
+    return (f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
+            f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once})"
+            f" {once}", params)
+
+
+def _status_sql(now: int, note: bool) -> str:
+    """A message's status from its reason and send_at; ``note`` counts the held and the
+    suppressed as they are written (``jd_policy_note``)."""
+    suppressed, held = (f"jd_policy_note('{SUPPRESSED}', reason)",
+                        f"jd_policy_note('{HELD}', NULL)") if note else (
+        f"'{SUPPRESSED}'", f"'{HELD}'")
+    return (f"CASE WHEN reason IS NOT NULL THEN {suppressed} WHEN send_at > {int(now)}"
+            f" THEN {held} ELSE '{READY}' END")
+
+
+def _count_invalid_zones(conn: sqlite3.Connection, state: PolicyTick, rows_sql: str,
+                         params: list[object]) -> None:
+    """Messages whose customer's zone name is no zone (met by the zone functions so far)."""
+    if not state.zones.invalid:
+        return
+    names = sorted(state.zones.invalid)
+    marks = ", ".join("?" for _ in names)
+    (bad,) = conn.execute(f"SELECT count(*) FROM ({rows_sql}) WHERE zone IN ({marks})",
+                          (*params, *names)).fetchone()
+    state.invalid_zone_messages += int(bad)
+    state.seen_invalid |= set(names)
+
+
+def _customers_sql(source: str, zone_sql: str, columns: str = "") -> str:
+    return (f"SELECT w.ext AS ext, w.entry_number AS entry_number,{columns} w.due AS due,"
+            f" {zone_sql} AS zone FROM ({source}) AS w"
+            f" LEFT JOIN profile p ON p.external_id = w.ext {sqlite_sql.limit_once()}")
+
+
+def stage(conn: sqlite3.Connection, state: PolicyTick, channel: str, obeys_caps: bool,
+          source: str, source_params: list[object], now: int) -> Staged:
+    """Fill ``temp.jd_pol`` with the node's messages, each with its ``send_at``, status and
+    reason: quiet hours and caps as they are staged, then the rate limit over them all."""
+    policy = state.policy
+    conn.execute("DELETE FROM temp.jd_pol")
+    zone_sql, zone_params = _zone_sql(policy)
+    inner = _customers_sql(source, zone_sql)
+    verdict, params = _verdict_sql(state, channel, obeys_caps, inner)
     conn.execute(
         "INSERT OR IGNORE INTO temp.jd_pol (ext, entry_number, due, zone, send_at, status,"
-        f" reason) SELECT ext, entry_number, due, zone, send_at, CASE WHEN reason IS NOT NULL"
-        f" THEN '{SUPPRESSED}' WHEN send_at > {int(now)} THEN '{HELD}' ELSE '{READY}' END,"
-        f" reason FROM (SELECT ext, entry_number, due, zone, {send_at} AS send_at,"
-        f" {reason} AS reason FROM (SELECT w.ext AS ext, w.entry_number AS entry_number,"
-        f" w.due AS due, {zone_sql} AS zone, {moved} AS q"
-        f" FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext"
-        f" {sqlite_sql.limit_once()}) {sqlite_sql.limit_once()})",
-        (*when_params, *params, *source_params))
-    if state.zones.invalid:  # names no zone has, met by the zone functions so far
-        names = sorted(state.zones.invalid)
-        marks = ", ".join("?" for _ in names)
-        (bad,) = conn.execute(f"SELECT count(*) FROM temp.jd_pol WHERE zone IN ({marks})",
-                              names).fetchone()
-        state.invalid_zone_messages += int(bad)
-        state.seen_invalid |= set(names)
+        f" reason) SELECT ext, entry_number, due, zone, send_at, {_status_sql(now, False)},"
+        f" reason FROM ({verdict})", (*params, *zone_params, *source_params))
+    _count_invalid_zones(conn, state, "SELECT zone FROM temp.jd_pol", [])
+    caps = state.caps_for(channel) if obeys_caps else []
     if caps:
         _apply_caps_in_batch(conn, state, caps, channel)
     rates = policy.rate_for(channel)
@@ -211,49 +240,20 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
     rendered rows. The caps read the outbox while it is written: SQLite materialises the
     rows first, which is right because a node writes at most one message per customer per
     statement (one run in progress per customer and journey)."""
-    policy = state.policy
-    zone_sql, zone_params = "NULL", list[object]()
-    if policy.timezone_field:
-        zone_sql, found = sqlite_sql.field_value_sql("p.fields", policy.timezone_field)
-        zone_params = list(found)
-    quiet = policy.quiet_for(channel)
-    moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
-    skip = quiet is not None and quiet.action == rules.SKIP
-    whens: list[str] = []
-    when_params: list[object] = []
-    if skip:
-        whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
-    caps = state.caps_for(channel) if obeys_caps else []
-    for cap in caps:
-        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1", spans=True)
-        whens.append(f"WHEN {sql} THEN ?")
-        when_params += [*more, cap_reason(cap)]
-    reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
-    once = sqlite_sql.limit_once()
-    units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
-    spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
+    zone_sql, zone_params = _zone_sql(state.policy)
     columns, render_params = rendered
-    inner = (f"SELECT w.ext AS ext, w.entry_number AS entry_number, {columns[0]} AS title,"
-             f" {columns[1]} AS body, {columns[2]} AS url, {columns[3]} AS extra,"
-             f" w.due AS due, {zone_sql} AS zone FROM ({source[0]}) AS w"
-             f" LEFT JOIN profile p ON p.external_id = w.ext {once}")
+    named = "".join(f" {sql} AS {name}," for sql, name in zip(
+        columns, ("title", "body", "url", "extra"), strict=True))
+    verdict, params = _verdict_sql(state, channel, obeys_caps,
+                                   _customers_sql(source[0], zone_sql, named))
     state.noted = Staged()
     inserted = int(conn.execute(
-        f"{head[0]} title, body, url, extra, due, {int(now)}, send_at, CASE WHEN reason IS NOT"
-        f" NULL THEN jd_policy_note('{SUPPRESSED}', reason) WHEN send_at > {int(now)} THEN"
-        f" jd_policy_note('{HELD}', NULL) ELSE '{READY}' END, reason FROM ("
-        f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
-        f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once})"
-        f" {once}) WHERE {keep}"
+        f"{head[0]} title, body, url, extra, due, {int(now)}, send_at,"
+        f" {_status_sql(now, True)}, reason FROM ({verdict}) WHERE {keep}"
         " ON CONFLICT DO NOTHING",
-        (*head[1], *when_params, *render_params, *zone_params, *source[1])).rowcount)
-    if state.zones.invalid:
-        state.invalid_zone_messages += int(conn.execute(
-            "SELECT count(*) FROM (SELECT " + zone_sql + " AS zone FROM (" + source[0]
-            + ") AS w LEFT JOIN profile p ON p.external_id = w.ext) WHERE zone IN ("
-            + ", ".join("?" for _ in state.zones.invalid) + ")",
-            (*zone_params, *source[1], *sorted(state.zones.invalid))).fetchone()[0])
-        state.seen_invalid |= state.zones.invalid
+        (*head[1], *params, *render_params, *zone_params, *source[1])).rowcount)
+    _count_invalid_zones(conn, state, _customers_sql(source[0], zone_sql),
+                         [*zone_params, *source[1]])
     return inserted, state.noted
 
 
