@@ -51,14 +51,18 @@ def populate(conn: sqlite3.Connection, journey_id: int, count: int, now: int) ->
     conn.execute("COMMIT")
 
 
-def first_tick(folder: Path, now: int, policy: Policy | None) -> tuple[float, str]:
+def first_tick(folder: Path, now: int, policy: Policy | None) -> tuple[float, float, str]:
+    """The tick's wall-clock and CPU seconds (the machine is shared: CPU time moves less
+    with the other processes' load), and what it did."""
     db = open_store(folder)
     try:
         if policy is not None:
             save_policy(policy)
+        cpu = time.process_time()
         summary = Evaluator(db, tz=dt.UTC).tick(now)
+        cpu = time.process_time() - cpu
         held = f", {summary.held:,} held, suppressed {summary.suppressed}" if policy else ""
-        return summary.seconds, f"{summary.messages:,} messages{held}"
+        return summary.seconds, cpu, f"{summary.messages:,} messages{held}"
     finally:
         close_store()
 
@@ -87,12 +91,15 @@ def main(argv: list[str]) -> int:
                 folder = Path(tmp) / f"{run}-{name.split()[0]}"
                 folder.mkdir()
                 shutil.copy(database_path(source), database_path(folder))
-                seconds, what = first_tick(folder, now, policy)
-                times[name] = seconds
-                print(f"run {run}: first tick {name}: {seconds:.2f} s ({what})", flush=True)
+                seconds, cpu, what = first_tick(folder, now, policy)
+                times[name] = (seconds, cpu)
+                print(f"run {run}: first tick {name}: {seconds:.2f} s, CPU {cpu:.2f} s"
+                      f" ({what})", flush=True)
                 shutil.rmtree(folder)
-            ratio = times["with the policy"] / times["without a policy"]
-            print(f"run {run}: with / without: {ratio:.2f}x (target <= 1.5x)", flush=True)
+            wall = times["with the policy"][0] / times["without a policy"][0]
+            cpu = times["with the policy"][1] / times["without a policy"][1]
+            print(f"run {run}: with / without: {wall:.2f}x wall clock, {cpu:.2f}x CPU"
+                  " (target <= 1.5x)", flush=True)
     return 0
 
 
