@@ -283,9 +283,10 @@ def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str,
         # Within ``per`` on either side: held messages may lie ahead of this one.
         window = (f"o.send_at > {at} - {int(cap.seconds)}"
                   f" AND o.send_at < {at} + {int(cap.seconds)}")
-    return (f"{rank} + (SELECT count(*) FROM outbox o WHERE o.external_id = {ext}"
-            f" AND {window} AND o.status <> '{SUPPRESSED}'{channel_sql}{optouts}) > {cap.max}",
-            params)
+    # Counting stops at the cap: a customer with a long history costs no more than that.
+    return (f"{rank} + (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.external_id ="
+            f" {ext} AND {window} AND o.status <> '{SUPPRESSED}'{channel_sql}{optouts}"
+            f" LIMIT {cap.max})) > {cap.max}", params)
 
 
 def _apply_caps_in_batch(conn: sqlite3.Connection, state: PolicyTick, caps: list[Cap],
