@@ -33,6 +33,7 @@ _CAL_UNITS = {rules.CALENDAR_DAY: 0, rules.CALENDAR_WEEK: 1}
 # A calendar day or week as one number (start << SPAN_BITS | length in seconds), so the
 # one-pass insert calls Python once per message and unit, not once per bound.
 SPAN_BITS = 20
+MERGED_CAPS = 3  # up to three caps share one index probe (SPAN_BITS bits of count each)
 
 
 @dataclass
@@ -145,17 +146,53 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
     if skip:
         whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
     caps = state.caps_for(channel) if obeys_caps else []
-    for cap in caps:
-        sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1", spans=True)
-        whens.append(f"WHEN {sql} THEN ?")
-        params += [*more, cap_reason(cap)]
+    counted, counted_params = "", list[object]()
+    if 2 <= len(caps) <= MERGED_CAPS:
+        counted, counted_params = _caps_counted_sql(state, caps, channel)
+        for i, cap in enumerate(caps):
+            whens.append(f"WHEN ((counted >> {i * SPAN_BITS}) & {(1 << SPAN_BITS) - 1}) + 1"
+                         f" > {cap.max} THEN ?")
+            params.append(cap_reason(cap))
+    else:
+        for cap in caps:
+            sql, more = _over_cap_sql(state, cap, channel, "q", "zone", "ext", "1", spans=True)
+            whens.append(f"WHEN {sql} THEN ?")
+            params += [*more, cap_reason(cap)]
     reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
     units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
     spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
     once = sqlite_sql.limit_once()
+    levels = f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once}"
+    if counted:
+        levels = f"SELECT *, {counted} AS counted FROM ({levels}) {once}"
     return (f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
-            f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once})"
-            f" {once}", params)
+            f"{levels}) {once}", [*params, *counted_params])
+
+
+def _caps_counted_sql(state: PolicyTick, caps: list[Cap], channel: str
+                      ) -> tuple[str, list[object]]:
+    """One index probe for several caps: the customer's messages in the union of their
+    windows, counted per cap into one number (SPAN_BITS bits a cap)."""
+    parts: list[str] = []
+    lows: list[str] = []
+    highs: list[str] = []
+    params: list[object] = []
+    for i, cap in enumerate(caps):
+        window = _cap_window(cap, "q", "zone", spans=True)
+        if cap.channel != rules.ANY:
+            window += " AND o.channel = ?"
+            params.append(channel)
+        parts.append(f"(coalesce(sum({window}), 0) << {i * SPAN_BITS})")
+        if cap.calendar:
+            span = f"span{_CAL_UNITS[cap.calendar]}"
+            lows.append(f"({span} >> {SPAN_BITS})")
+            highs.append(f"({span} >> {SPAN_BITS}) + ({span} & {(1 << SPAN_BITS) - 1}) - 1")
+        else:
+            lows.append(f"q - {int(cap.seconds) - 1}")
+            highs.append(f"q + {int(cap.seconds) - 1}")
+    return (f"(SELECT {' + '.join(parts)} FROM outbox o WHERE o.external_id = ext"
+            f" AND o.send_at BETWEEN min({', '.join(lows)}) AND max({', '.join(highs)})"
+            f" AND o.status <> '{SUPPRESSED}'{_optouts_sql(state)})", params)
 
 
 def _status_sql(now: int, note: bool) -> str:
@@ -261,6 +298,28 @@ def cap_reason(cap: Cap) -> str:
     return f"cap {cap.text()}"
 
 
+def _optouts_sql(state: PolicyTick) -> str:
+    """Leave out the messages of the journeys that opted out of caps."""
+    if not state.optouts:
+        return ""
+    return f" AND o.journey_id NOT IN ({', '.join(str(j) for j in state.optouts)})"
+
+
+def _cap_window(cap: Cap, at: str, zone: str, spans: bool) -> str:
+    """Whether the outbox row ``o`` lies in ``cap``'s window around ``at``."""
+    if cap.calendar and spans:  # the row's ``span<unit>`` column
+        span = f"span{_CAL_UNITS[cap.calendar]}"
+        return (f"o.send_at >= ({span} >> {SPAN_BITS}) AND o.send_at < ({span} >> {SPAN_BITS})"
+                f" + ({span} & {(1 << SPAN_BITS) - 1})")
+    if cap.calendar:
+        unit = _CAL_UNITS[cap.calendar]
+        return (f"o.send_at >= jd_calendar({at}, {zone}, {unit}, 0)"
+                f" AND o.send_at < jd_calendar({at}, {zone}, {unit}, 1)")
+    # Within ``per`` on either side: held messages may lie ahead of this one.
+    return (f"o.send_at > {at} - {int(cap.seconds)}"
+            f" AND o.send_at < {at} + {int(cap.seconds)}")
+
+
 def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str, ext: str,
                   rank: str, spans: bool = False) -> tuple[str, list[object]]:
     """Whether a message of ``ext`` at ``at`` would take them over ``cap``: the messages
@@ -268,21 +327,8 @@ def _over_cap_sql(state: PolicyTick, cap: Cap, channel: str, at: str, zone: str,
     it among the staged ones)."""
     channel_sql = "" if cap.channel == rules.ANY else " AND o.channel = ?"
     params: list[object] = [] if cap.channel == rules.ANY else [channel]
-    optouts = ""
-    if state.optouts:
-        optouts = f" AND o.journey_id NOT IN ({', '.join(str(j) for j in state.optouts)})"
-    if cap.calendar and spans:  # the row's ``span<unit>`` column
-        span = f"span{_CAL_UNITS[cap.calendar]}"
-        window = (f"o.send_at >= ({span} >> {SPAN_BITS}) AND o.send_at < ({span} >> {SPAN_BITS})"
-                  f" + ({span} & {(1 << SPAN_BITS) - 1})")
-    elif cap.calendar:
-        unit = _CAL_UNITS[cap.calendar]
-        window = (f"o.send_at >= jd_calendar({at}, {zone}, {unit}, 0)"
-                  f" AND o.send_at < jd_calendar({at}, {zone}, {unit}, 1)")
-    else:
-        # Within ``per`` on either side: held messages may lie ahead of this one.
-        window = (f"o.send_at > {at} - {int(cap.seconds)}"
-                  f" AND o.send_at < {at} + {int(cap.seconds)}")
+    optouts = _optouts_sql(state)
+    window = _cap_window(cap, at, zone, spans)
     # Counting stops at the cap: a customer with a long history costs no more than that.
     return (f"{rank} + (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.external_id ="
             f" {ext} AND {window} AND o.status <> '{SUPPRESSED}'{channel_sql}{optouts}"

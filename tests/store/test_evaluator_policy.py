@@ -260,3 +260,26 @@ def test_export_never_writes_held_or_suppressed_and_new_only_ready(repo):
     assert export_csv(newer, only_new=True, now=late).written == 1
     assert newer.getvalue().splitlines()[1].startswith("b,Night")
     assert messages(ready)[0][2] == "exported"
+
+
+def test_every_cap_applies_and_the_one_exceeded_is_the_reason(repo):
+    save_policy(Policy(timezone_field="tz", caps=(Cap.parse("any:5/1d"),
+                                                  Cap.parse("push:1/day"),
+                                                  Cap.parse("email:1/12h"))))
+    evening = at(2027, 1, 5, 20, tz=MADRID)
+    jid = activate(repo, journey(nodes=TWO_PUSHES), {"c": {"tz": "Europe/Madrid"},
+                                                     "d": {"tz": "America/New_York"}}, evening)
+    tick(evening)
+    summary = tick(evening + 2 * HOUR)  # 22:00 in Madrid (same day), 16:00 in New York
+    assert [(m[0], m[1], m[2], m[3]) for m in messages(jid)] == [
+        ("c", "one", "ready", None), ("c", "two", "suppressed", "cap push:1/day"),
+        ("d", "one", "ready", None), ("d", "two", "suppressed", "cap push:1/day")]
+    assert summary.suppressed == {"cap push:1/day": 2}
+    save_policy(Policy(caps=(Cap.parse("any:1/1d"), Cap.parse("push:5/day"))))
+    other = activate(repo, journey("Other"), {}, evening + 3 * HOUR)
+    database.execute_sql("INSERT INTO member (journey_id, external_id, entries, next_check_at,"
+                         " imported_at) VALUES (?, 'c', 0, ?, ?)",
+                         (other, evening + 3 * HOUR, evening))
+    tick(evening + 3 * HOUR)
+    assert messages(other) == [("c", "hello", "suppressed", "cap any:1/1d",
+                                evening + 3 * HOUR, evening + 3 * HOUR)]
