@@ -286,7 +286,8 @@ _V9_POLICY = (
     "UPDATE outbox SET send_at = due_at,"
     " status = CASE WHEN exported_at IS NULL THEN 'ready' ELSE 'exported' END",
     'CREATE INDEX "outbox_external_id_send_at" ON "outbox" ("external_id", "send_at")',
-    'CREATE INDEX "outbox_held_send_at" ON "outbox" ("send_at") WHERE ("status" = \'held\')',
+    'CREATE INDEX "outbox_held_journey_id_send_at" ON "outbox" ("journey_id", "send_at")'
+    ' WHERE ("status" = \'held\')',
     'CREATE INDEX "outbox_suppressed_journey_id_reason" ON "outbox" ("journey_id", "reason")'
     ' WHERE ("status" = \'suppressed\')',
     'CREATE TABLE "rate_slot" ("channel" TEXT NOT NULL, "minute" INTEGER NOT NULL,'

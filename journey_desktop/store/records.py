@@ -181,7 +181,8 @@ class OutboxRecord(BaseRecord):
 
 # Held messages, found by when they may go: the tick makes them ready (SPEC §13).
 OutboxRecord.add_index(
-    OutboxRecord.index(OutboxRecord.send_at, name="outbox_held_send_at")
+    OutboxRecord.index(OutboxRecord.journey, OutboxRecord.send_at,
+                       name="outbox_held_journey_id_send_at")
     .where(OutboxRecord.status == "held")
 )
 # Suppressed messages per journey and reason, for the statistics.

@@ -283,3 +283,12 @@ def test_every_cap_applies_and_the_one_exceeded_is_the_reason(repo):
     tick(evening + 3 * HOUR)
     assert messages(other) == [("c", "hello", "suppressed", "cap any:1/1d",
                                 evening + 3 * HOUR, evening + 3 * HOUR)]
+
+
+def test_releasing_held_messages_reads_only_the_held_ones(store):
+    """Each tick looks for held messages of every journey: through the partial index of
+    held messages, never through all the journey's messages."""
+    plan = " ".join(row[3] for row in database.execute_sql(
+        "EXPLAIN QUERY PLAN UPDATE outbox SET status = 'ready' WHERE status = 'held'"
+        " AND send_at <= ? AND journey_id = ?", (0, 1)))
+    assert "outbox_held_journey_id_send_at" in plan
