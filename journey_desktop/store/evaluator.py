@@ -242,12 +242,13 @@ class Evaluator:
         """Every due batch of one journey, each its own transaction, counted once committed."""
         if plan.goals is not None:
             self._apply_goals(conn, plan, now, summary)
-        with sqlite_sql.write_transaction(self.db):  # held messages whose time came (§13)
-            released, stopped = evaluator_policy.release(
-                conn, plan.id, plan.journey.exit_when, now)
-        summary.released += released
-        if stopped:
-            summary.suppressed[REASON_EXIT_RULE] = stopped
+        if evaluator_policy.held_due(conn, plan.id, now):  # their time came (§13)
+            with sqlite_sql.write_transaction(self.db):
+                released, stopped = evaluator_policy.release(
+                    conn, plan.id, plan.journey.exit_when, now)
+            summary.released += released
+            if stopped:
+                summary.suppressed[REASON_EXIT_RULE] = stopped
         if plan.events is not None:
             with sqlite_sql.write_transaction(self.db):
                 evaluator_events.feed(conn, plan.id, plan.events, now)

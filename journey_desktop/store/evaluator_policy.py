@@ -437,6 +437,13 @@ def _exit_sql(exits: list[ExitRule], now: int) -> tuple[str, list[object]]:
     return " OR ".join(parts), params
 
 
+def held_due(conn: sqlite3.Connection, journey_id: int, now: int) -> bool:
+    """Whether the journey has held messages whose time came (a read, before any write)."""
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'held' AND journey_id = ?"
+        " AND send_at <= ?)", (journey_id, int(now))).fetchone()[0])
+
+
 def release(conn: sqlite3.Connection, journey_id: int, exits: list[ExitRule],
             now: int) -> tuple[int, int]:
     """The journey's held messages whose time came: ready, or suppressed when their run
