@@ -19,6 +19,7 @@ from journey_desktop.cli import (
     events,
     forecast,
     journeys,
+    policy,
 )
 from journey_desktop.cli.context import EXIT_OK, EXIT_USAGE, CliContext, CliError
 from journey_desktop.domain.journey import JourneyFileError
@@ -56,7 +57,8 @@ def build_parser() -> ArgumentParser:
         help="run one journey end to end on a temporary data folder, offscreen, and exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (journeys, audience, customers, events, evaluator, forecast, delivery):
+    for module in (journeys, audience, customers, events, evaluator, forecast, delivery,
+                   policy):
         module.register(commands)
     return parser
 

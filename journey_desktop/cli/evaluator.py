@@ -175,6 +175,10 @@ def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.print(f"{label}: {value}")
     channels = ", ".join(f"{c} {n}" for c, n in stats.messages.items()) or "none"
     ctx.print(f"messages: {stats.message_total} ({channels})")
+    if stats.held or stats.suppressed:
+        ctx.print(f"held: {stats.held}")
+        for reason, count in stats.suppressed.items():
+            ctx.print(f"suppressed ({reason}): {count}")
     ctx.print("nodes:")
     for node, count in stats.nodes.items():
         ctx.print(f"  {node}: {count}")

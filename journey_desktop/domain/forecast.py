@@ -47,6 +47,8 @@ class ForecastDay:
     messages: dict[str, int] = field(default_factory=dict)
     conversions: int = 0  # runs converting that day (SPEC §12)
     exits: dict[str, int] = field(default_factory=dict)  # goal / exit rule -> runs it ended
+    held: int = 0  # messages due that day held by quiet hours or the rate limit (SPEC §13)
+    suppressed: int = 0  # messages due that day not sent: a cap, skipped quiet hours, ...
 
     @property
     def message_total(self) -> int:
@@ -62,6 +64,8 @@ class ForecastDay:
             "messages": dict(self.messages),
             "conversions": self.conversions,
             "exits": dict(self.exits),
+            "held": self.held,
+            "suppressed": self.suppressed,
         }
 
 
@@ -139,9 +143,19 @@ def build_days(
     exited: Iterable[tuple[int, int]],
     messages: Iterable[tuple[int, str, int]],
     in_progress: Sequence[int],
+    held: Iterable[tuple[int, int]] = (),
+    suppressed: Iterable[tuple[int, int]] = (),
 ) -> list[ForecastDay]:
     """Per-day figures from (instant, count) and (instant, channel, count) rows."""
     days = [ForecastDay(date=b.date) for b in bounds]
+    for ts, count in held:
+        index = _day_index(bounds, int(ts))
+        if index is not None:
+            days[index].held += int(count)
+    for ts, count in suppressed:
+        index = _day_index(bounds, int(ts))
+        if index is not None:
+            days[index].suppressed += int(count)
     for ts, count in entered:
         index = _day_index(bounds, int(ts))
         if index is not None:

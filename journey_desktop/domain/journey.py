@@ -246,6 +246,7 @@ class Journey:
     audience: str = AUDIENCE_CSV
     goal: Goal | None = None  # SPEC §12
     exit_when: list[ExitRule] = field(default_factory=list)
+    obeys_caps: bool = True  # SPEC §13: ``"policy": {"caps": false}`` opts out of caps
 
     def node(self, node_id: str) -> Node | None:
         for node in self.nodes:
@@ -276,6 +277,8 @@ class Journey:
             data["goal"] = self.goal.to_dict()
         if self.exit_when:
             data["exit_when"] = [rule.to_dict() for rule in self.exit_when]
+        if not self.obeys_caps:
+            data["policy"] = {"caps": False}
         return data
 
     def to_json(self) -> str:
@@ -370,7 +373,7 @@ class _Reader:
             )
         self._known_keys(
             obj, {"format", "name", "description", "audience", "nodes", "activation", "goal",
-                  "exit_when"}, ""
+                  "exit_when", "policy"}, ""
         )
         name = self._text(obj.get("name", ""), "name")
         description = self._text(obj.get("description", "") or "", "description")
@@ -387,7 +390,14 @@ class _Reader:
             )
         return Journey(name=name, description=description, nodes=nodes, activation=activation,
                        audience=audience, goal=read_goal(self, obj.get("goal")),
-                       exit_when=read_exit_rules(self, obj.get("exit_when")))
+                       exit_when=read_exit_rules(self, obj.get("exit_when")),
+                       obeys_caps=self._caps_opt(obj.get("policy", {})))
+
+    @staticmethod
+    def _caps_opt(data: Any) -> bool:
+        if not isinstance(data, dict) or not isinstance(data.get("caps", True), bool):
+            raise JourneyFileError('policy: expected {"caps": true or false}')
+        return bool(data.get("caps", True))
 
     def node(self, data: Any, where: str) -> Node:
         obj = self._object(data, where)

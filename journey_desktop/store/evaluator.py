@@ -35,8 +35,15 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
 )
+from journey_desktop.domain.policy import REASON_EXIT_RULE
 from journey_desktop.domain.validation import check_at_problem
-from journey_desktop.store import evaluator_clock, evaluator_events, evaluator_goals, sqlite_sql
+from journey_desktop.store import (
+    evaluator_clock,
+    evaluator_events,
+    evaluator_goals,
+    evaluator_policy,
+    sqlite_sql,
+)
 from journey_desktop.store.db import database
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
 
@@ -168,6 +175,8 @@ class Evaluator:
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
+        self._policy: evaluator_policy.PolicyTick | None = None
+        self._policy_text: str | None = None  # the last tick's, to log a change once
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -184,6 +193,10 @@ class Evaluator:
         conn = self._prepare()
         back = evaluator_clock.clock_went_back(self.db, now)
         summary.clock_went_back_from = back
+        self._policy, self._policy_text = evaluator_policy.start_tick(
+            conn, self.tz, self._policy_text)
+        with sqlite_sql.write_transaction(self.db):
+            evaluator_policy.suppress_deactivated(conn)
         rows = conn.execute(
             "SELECT id, name, definition, activated_at FROM journey"
             f" WHERE status = '{ACTIVE}' ORDER BY id"
@@ -219,6 +232,11 @@ class Evaluator:
             log.warning("the clock went back: now %s is before the last tick at %s; %s next "
                         "checks were moved back to their rhythm", now, back, summary.rescheduled)
             evaluator_clock.record_tick(self.db, now)
+        if self._policy is not None and self._policy.invalid_zone_messages:
+            summary.invalid_zones = self._policy.invalid_zone_messages
+            log.warning("%s messages: the customer's time zone does not exist (%s); the "
+                        "computer's zone was used", summary.invalid_zones,
+                        ", ".join(sorted(self._policy.seen_invalid)[:10]))
         summary.seconds = time.perf_counter() - started
         log.info("tick at %s: %s (%.3f s)", now, ", ".join(summary.lines()), summary.seconds)
         return summary
@@ -235,6 +253,13 @@ class Evaluator:
         """Every due batch of one journey, each its own transaction, counted once committed."""
         if plan.goals is not None:
             self._apply_goals(conn, plan, now, summary)
+        if evaluator_policy.held_due(conn, plan.id, now):  # their time came (§13)
+            with sqlite_sql.write_transaction(self.db):
+                released, stopped = evaluator_policy.release(
+                    conn, plan.id, plan.journey.exit_when, now)
+            summary.released += released
+            if stopped:
+                summary.suppressed[REASON_EXIT_RULE] = stopped
         if plan.events is not None:
             with sqlite_sql.write_transaction(self.db):
                 evaluator_events.feed(conn, plan.id, plan.events, now)
@@ -734,6 +759,26 @@ class Evaluator:
             (*keys, written),
         )
 
+    def _count_policy(self, conn: sqlite3.Connection, keys: tuple[int, str, str],
+                      inserted: int, staged: evaluator_policy.Staged | None,
+                      summary: TickSummary) -> None:
+        """Count what was written: suppressed messages are recorded, not written (§13)."""
+        if staged is None:
+            self._count_written(conn, keys, inserted, summary)
+            return
+        suppressed = sum(staged.suppressed.values())
+        if keys[2] == "sms" and suppressed and self._policy is not None and \
+                evaluator_policy.staged_first(self._policy, "sms"):
+            # An SMS too long was neither written nor suppressed: read them back.
+            suppressed = int(conn.execute(
+                "SELECT count(*) FROM temp.jd_pol pol JOIN outbox o ON o.journey_id = ?"
+                " AND o.external_id = pol.ext AND o.entry_number = pol.entry_number"
+                " AND o.node = ? WHERE o.status = 'suppressed'", keys[:2]).fetchone()[0])
+        self._count_written(conn, keys, inserted - suppressed, summary)
+        summary.held += staged.held
+        for reason, count in staged.suppressed.items():
+            summary.suppressed[reason] = summary.suppressed.get(reason, 0) + count
+
     def _write_messages(self, conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
                         summary: TickSummary, source: str | None = None,
                         source_params: list[Any] | None = None) -> None:
@@ -769,32 +814,60 @@ class Evaluator:
         params.extend(more)
         head = (
             "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel, title,"
-            " body, url, extra, due_at, created_at, status) "
+            " body, url, extra, due_at, created_at, send_at, status, reason) "
         )
         keys = (plan.id, node.id, node.channel or "")
+        # The policy's verdict on each message (§13): in the insert itself, or staged first
+        # (a rate limit); else ready as due.
+        policy, staged = self._policy, None
+        timing = "w.due AS send_at, 'ready' AS status, NULL AS reason"
+        joined = f"({source}) AS w"
+        if policy is not None and policy.applies(node.channel or "", plan.journey.obeys_caps):
+            if not evaluator_policy.staged_first(policy, node.channel or ""):
+                keep = "true" if node.channel != "sms" else (
+                    f"CASE WHEN length(body) <= {SMS_MAX_LENGTH} THEN 1"
+                    " ELSE jd_sms_too_long() END")
+                held_back = self._functions.sms_too_long
+                inserted, staged = evaluator_policy.insert_in_one_pass(
+                    conn, policy, node.channel or "", plan.journey.obeys_caps,
+                    (f"{head}SELECT ?, ext, entry_number, ?, ?,", list(keys)),
+                    (columns, params), (source, list(source_params or [])), keep, now)
+                self._count_policy(conn, keys, inserted, staged, summary)
+                self._count_sms_too_long(plan, node, held_back, summary)
+                return
+            staged = evaluator_policy.stage(
+                conn, policy, node.channel or "", plan.journey.obeys_caps, source,
+                list(source_params or []), now)
+            timing = "pol.send_at AS send_at, pol.status AS status, pol.reason AS reason"
+            joined += (" JOIN temp.jd_pol pol ON pol.ext = w.ext"
+                       " AND pol.entry_number = w.entry_number")
         if node.channel != "sms":
             cursor = conn.execute(
                 f"{head}SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?,"
-                f" 'pending' FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext "
+                f" {timing} FROM {joined} LEFT JOIN profile p ON p.external_id = w.ext "
                 "WHERE true ON CONFLICT DO NOTHING",
                 (*keys, *params, now, *(source_params or [])),
             )
-            self._count_written(conn, keys, cursor.rowcount, summary)
+            self._count_policy(conn, keys, cursor.rowcount, staged, summary)
             return
         # Rendered once per row in a subquery that is never flattened, then measured.
         held_back = self._functions.sms_too_long
         cursor = conn.execute(
             f"{head}SELECT ?, ext, entry_number, ?, ?, title, body, url, extra, due, ?,"
-            " 'pending' FROM (SELECT w.ext AS ext, w.entry_number AS entry_number,"
+            " send_at, status, reason FROM (SELECT w.ext AS ext,"
+            " w.entry_number AS entry_number,"
             f" {columns[0]} AS title, {columns[1]} AS body, {columns[2]} AS url,"
-            f" {columns[3]} AS extra, w.due AS due"
-            f" FROM ({source}) AS w LEFT JOIN profile p ON p.external_id = w.ext"
-            f" {sqlite_sql.limit_once()}) "
+            f" {columns[3]} AS extra, w.due AS due, {timing} FROM {joined} LEFT JOIN profile p"
+            f" ON p.external_id = w.ext {sqlite_sql.limit_once()}) "
             f"WHERE CASE WHEN length(body) <= {SMS_MAX_LENGTH} THEN 1 ELSE jd_sms_too_long() END "
             "ON CONFLICT DO NOTHING",
             (*keys, now, *params, *(source_params or [])),
         )
-        self._count_written(conn, keys, cursor.rowcount, summary)
+        self._count_policy(conn, keys, cursor.rowcount, staged, summary)
+        self._count_sms_too_long(plan, node, held_back, summary)
+
+    def _count_sms_too_long(self, plan: _Plan, node: Node, held_back: int,
+                            summary: TickSummary) -> None:
         too_long = self._functions.sms_too_long - held_back
         if too_long:
             summary.sms_too_long += too_long

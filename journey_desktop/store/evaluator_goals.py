@@ -101,6 +101,9 @@ def _property_filter(flt: Filter | None, alias: str) -> SqlParts:
         events=EventData(value_of=lambda name: sqlite_sql.property_value_sql(props, name)))
 
 
+property_filter = _property_filter  # also the held messages' exit check (§13)
+
+
 def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_conv (run_id INTEGER PRIMARY KEY,"
                  " at INTEGER NOT NULL, seq INTEGER NOT NULL)")

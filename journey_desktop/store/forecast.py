@@ -52,11 +52,12 @@ from journey_desktop.store import (
 )
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
+from journey_desktop.store.policy import cap_history_since
 from journey_desktop.store.repository import (
     SettingsRepository,
     enrol_everyone,
 )
-from journey_desktop.store.stats import TraceStep, customer_trace
+from journey_desktop.store.stats import SENT, TraceStep, customer_trace, policy_days
 from journey_desktop.store.tick_summary import TickSummary
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ class ForecastResult:
         db = self._database()
         with db.connection_context():
             return forecast_collisions.collision_report(
-                db, bounds, limit, dict(self.collisions.journeys), self.collisions.warnings)
+                db, bounds, limit, dict(self.collisions.journeys), self.collisions.warnings,
+                since=self.start)
 
     def _database(self) -> SqliteDatabase:
         if self._db is None:
@@ -231,7 +233,7 @@ def run_forecast(
         target = folder / "forecast.db"
         ticked = forecast_copy.copy_journey(
             source, target, journey_id, forecast_goals.ended_since(source, journey_id, int(start)),
-            with_active=collisions is not None)
+            with_active=collisions is not None, history_since=cap_history_since(int(start)))
         copy = forecast_copy.open_copy(target)
         copy.connect(reuse_if_open=True)
         journey, status = _prepare_copy(copy, journey_id, activation, int(start))
@@ -249,7 +251,8 @@ def run_forecast(
             result.collisions = forecast_collisions.collision_report(
                 copy, rules.day_bounds(int(start), int(days), tz), collisions,
                 forecast_collisions.journey_names(copy, ticked, journey_id),
-                [forecast_collisions.skipped_warning(*item) for item in skipped.items()])
+                [forecast_collisions.skipped_warning(*item) for item in skipped.items()],
+                since=int(start))
         copy.close()  # this thread's connection; traces open their own
         result._folder = folder
         result._db = copy
@@ -394,10 +397,11 @@ def _simulate(
     ).fetchall())
     messages = db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ? "
-        "GROUP BY due_at, channel", (jid,),
+        f"AND {SENT} AND created_at >= ? GROUP BY due_at, channel", (jid, start),
     ).fetchall()
     day_rows = rules.build_days(bounds, entered=entered, exited=exited, messages=messages,
-                                in_progress=in_progress)
+                                in_progress=in_progress,
+                                **policy_days(db, jid, " AND created_at >= ?", [start]))
     goals.fill(db, bounds, day_rows)
     totals = rules.totals_of(day_rows)
     visits = {node: int(count) for node, count in db.execute_sql(
@@ -405,10 +409,10 @@ def _simulate(
     )}
     busy = rules.busy_customers(
         db.execute_sql(
-            "SELECT external_id, due_at FROM outbox WHERE journey_id = ? AND external_id IN ("
-            " SELECT external_id FROM outbox WHERE journey_id = ?"
-            " GROUP BY external_id HAVING count(*) > ?)",
-            (jid, jid, max_per_day),
+            f"SELECT external_id, due_at FROM outbox WHERE journey_id = ? AND {SENT}"
+            " AND created_at >= ? AND external_id IN (SELECT external_id FROM outbox"
+            " WHERE journey_id = ? GROUP BY external_id HAVING count(*) > ?)",
+            (jid, start, jid, max_per_day),
         ).fetchall(),
         max_per_day, tz,
     )

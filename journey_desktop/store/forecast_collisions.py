@@ -17,6 +17,7 @@ from peewee import Database
 from journey_desktop.domain import collisions as rules
 from journey_desktop.domain.collisions import CollisionReport
 from journey_desktop.domain.forecast import DayBounds
+from journey_desktop.store.stats import SENT
 
 _DAYS = "temp.jd_collision_day"
 
@@ -29,8 +30,9 @@ _DAYS = "temp.jd_collision_day"
 COLLISIONS_SQL = f"""
 WITH message AS MATERIALIZED (
     SELECT external_id, journey_id,
-           (SELECT idx FROM {_DAYS} WHERE day_end > due_at ORDER BY day_end LIMIT 1) AS day
-    FROM outbox)
+           (SELECT idx FROM {_DAYS} WHERE day_end > coalesce(send_at, due_at)
+            ORDER BY day_end LIMIT 1) AS day
+    FROM outbox WHERE created_at >= ? AND {SENT})
 SELECT external_id, day, count(*) AS messages, group_concat(DISTINCT journey_id)
 FROM message WHERE day IS NOT NULL
 GROUP BY external_id, day HAVING count(*) > ?
@@ -54,10 +56,13 @@ def collision_report(
     limit: int,
     names: dict[int, str],
     warnings: Sequence[str] = (),
+    *,
+    since: int = 0,
 ) -> CollisionReport:
     """Customers over ``limit`` messages on one local day across the journeys of the copy
     ``db`` (``names``: all of them), most messages first; with the colliding customers per
-    day."""
+    day. Counted: the messages the forecast wrote from ``since`` (not the recent ones copied
+    for the caps) that are not suppressed, on the day they may go out (held: ``send_at``)."""
     limit = rules.check_limit(limit)
     dates = [b.date for b in bounds]
     with db.atomic():  # the day table lives on this connection, for this statement only
@@ -67,7 +72,7 @@ def collision_report(
         for index, bound in enumerate(bounds):
             db.execute_sql(f"INSERT INTO {_DAYS} (day_end, idx) VALUES (?, ?)",
                            (int(bound.end), index))
-        rows = db.execute_sql(COLLISIONS_SQL, (limit,)).fetchall()
+        rows = db.execute_sql(COLLISIONS_SQL, (int(since), limit)).fetchall()
         db.execute_sql(f"DELETE FROM {_DAYS}")
     collisions = rules.collisions_from_rows(rows, dates, names)
     return CollisionReport(

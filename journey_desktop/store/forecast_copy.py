@@ -34,11 +34,13 @@ def _uri(path: Path, mode: str) -> str:
 
 
 def copy_journey(source: Path, target: Path, journey_id: int,
-                 ended_since: int | None = None, *, with_active: bool = False) -> list[int]:
+                 ended_since: int | None = None, *, with_active: bool = False,
+                 history_since: int | None = None) -> list[int]:
     """Create ``target`` with ``source``'s schema holding one journey, its whole audience
-    with their profiles, its runs in progress and the settings; node counters and outbox start
-    empty. ``ended_since``: the journey's ended runs that started then or later come too (a
-    goal can still convert them: ``forecast_goals.ended_since``). ``with_active`` adds every
+    with their profiles, its runs in progress and the settings; node counters start empty,
+    and the outbox holds only what the caps count (``history_since``, SPEC §13).
+    ``ended_since``: the journey's ended runs that started then or later come too (a goal
+    can still convert them: ``forecast_goals.ended_since``). ``with_active`` adds every
     active journey the same way, in the same snapshot (the collision report ticks them
     together); returns the ids copied."""
     conn = sqlite3.connect(_uri(target, "rwc"), uri=True, isolation_level=None)
@@ -84,12 +86,30 @@ def copy_journey(source: Path, target: Path, journey_id: int,
         conn.execute("DELETE FROM main.sqlite_sequence WHERE name = 'event'")
         conn.execute(f"INSERT INTO main.sqlite_sequence (name, seq) SELECT 'event', seq FROM"
                      f" {_ALIAS}.sqlite_sequence WHERE name = 'event'")
+        if history_since is not None:
+            _copy_cap_history(conn, jid, int(history_since))
         copied = [int(row[0]) for row in conn.execute("SELECT id FROM main.journey ORDER BY id")]
         conn.execute("COMMIT")
         conn.execute(f"DETACH DATABASE {_ALIAS}")
         return copied
     finally:
         conn.close()
+
+
+def _copy_cap_history(conn: sqlite3.Connection, jid: int, since: int) -> None:
+    """The audience's messages since ``since`` from every journey that obeys caps, which
+    the caps count (SPEC §13): under the copied journey (another journey's under a node
+    name of its own, so no key collides), created before the forecast's first tick."""
+    conn.execute(
+        "INSERT INTO main.outbox (journey_id, external_id, entry_number, node, channel,"
+        " title, body, url, extra, due_at, created_at, exported_at, status, send_at, reason)"
+        f" SELECT {jid}, o.external_id, o.entry_number, CASE WHEN o.journey_id = {jid}"
+        " THEN o.node ELSE '~' || o.journey_id || ':' || o.node END, o.channel, '', '', '',"
+        f" '{{}}', o.due_at, o.created_at, o.exported_at, o.status, o.send_at, o.reason"
+        f" FROM {_ALIAS}.outbox o WHERE o.send_at >= ? AND o.status <> 'suppressed'"
+        f" AND o.external_id IN (SELECT external_id FROM main.profile)"
+        f" AND o.journey_id NOT IN (SELECT id FROM {_ALIAS}.journey"
+        "  WHERE json_extract(definition, '$.policy.caps') = 0)", (since,))
 
 
 def open_copy(target: Path) -> SqliteDatabase:

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -375,6 +375,30 @@ def _v9_one_row_per_message(db: Database, _path: Path | None) -> None:
     db.execute_sql('DROP TABLE "v8_delivery_count"')
 
 
+_V10_POLICY = (
+    'ALTER TABLE "outbox" ADD COLUMN "send_at" INTEGER',
+    'ALTER TABLE "outbox" ADD COLUMN "reason" TEXT',
+    "UPDATE outbox SET send_at = due_at,"
+    " status = CASE WHEN exported_at IS NULL THEN 'ready' ELSE 'exported' END",
+    'CREATE INDEX "outbox_external_id_send_at" ON "outbox" ("external_id", "send_at")',
+    'CREATE INDEX "outbox_held_journey_id_send_at" ON "outbox" ("journey_id", "send_at")'
+    ' WHERE ("status" = \'held\')',
+    'CREATE INDEX "outbox_suppressed_journey_id_reason" ON "outbox" ("journey_id", "reason")'
+    ' WHERE ("status" = \'suppressed\')',
+    'CREATE TABLE "rate_slot" ("channel" TEXT NOT NULL, "minute" INTEGER NOT NULL,'
+    ' "used" INTEGER NOT NULL, PRIMARY KEY ("channel", "minute")) WITHOUT ROWID',
+)
+
+
+def _v10_policy(db: Database, _path: Path | None) -> None:
+    """The messaging policy (SPEC §13): outbox statuses ready, held, suppressed, exported
+    ('pending' becomes 'ready'), when each message may go (``send_at``, its due time so
+    far) and why one was suppressed; the customers' messages by time for the caps; the
+    minutes' slots for the rate limits."""
+    for sql in _V10_POLICY:
+        db.execute_sql(sql)
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -388,6 +412,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     7: _v7_message_counts,
     8: _v8_goals,
     9: _v9_one_row_per_message,
+    10: _v10_policy,
 }
 
 

@@ -15,17 +15,18 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.delivery import message_id, shown_status
+from journey_desktop.domain.policy import EXPORTED, HELD, OUTBOX_STATUSES, READY, SUPPRESSED
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery_status import database_id, filter_clause, statuses_of
 from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.output_path import check_output_path
 
-PENDING = "pending"
-EXPORTED = "exported"
-# SPEC §7: the first eight stay as they are; §15's columns follow.
+__all__ = ["EXPORTED", "HELD", "OUTBOX_STATUSES", "READY", "SUPPRESSED"]
+EXPORTABLE = (READY, EXPORTED)  # held and suppressed messages are never exported (§13)
+# SPEC §7: the first eight stay as they are; §13's send_at and §15's columns follow.
 CSV_HEADER = ["customerId", "journey", "node", "channel", "title", "body", "url", "due_at",
-              "entry", "status", "message_id"]
+              "send_at", "entry", "status", "message_id"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";")  # comma by default; semicolon for spreadsheets in comma-decimal locales
 FILE_ENCODING = "utf-8-sig"  # with a BOM: Excel then reads UTF-8 whatever the locale
@@ -40,7 +41,8 @@ class OutboxFilter:
 
     journey_id: int | None = None
     channel: str | None = None
-    status: str | None = None  # pending | exported
+    status: str | None = None  # ready | held | suppressed | exported
+    exportable: bool = False  # only ready and exported messages
     delivery: str | None = None  # a report status, or delivery_status.NO_REPORT
     due_from: int | None = None  # UTC seconds, inclusive
     due_to: int | None = None  # UTC seconds, exclusive
@@ -56,10 +58,11 @@ class OutboxFilter:
         if self.channel:
             clauses.append("o.channel = ?")
             params.append(self.channel)
-        if self.status == PENDING:
-            clauses.append("o.exported_at IS NULL")
-        elif self.status == EXPORTED:
-            clauses.append("o.exported_at IS NOT NULL")
+        if self.status:
+            clauses.append("o.status = ?")
+            params.append(self.status)
+        if self.exportable:
+            clauses.append(f"o.status IN ('{READY}', '{EXPORTED}')")
         if self.delivery:
             clause, values = filter_clause(self.delivery)
             clauses.append(clause)
@@ -95,11 +98,10 @@ class OutboxMessage:
     due_at: int
     created_at: int
     exported_at: int | None
+    status: str = READY  # ready | held | suppressed | exported (SPEC §13)
+    send_at: int | None = None  # when it may go out
+    reason: str | None = None  # why it was suppressed
     delivery: tuple[str, ...] = ()  # the report statuses it reached
-
-    @property
-    def status(self) -> str:
-        return PENDING if self.exported_at is None else EXPORTED
 
     @property
     def delivery_status(self) -> str:
@@ -108,7 +110,8 @@ class OutboxMessage:
 
 _COLUMNS = (
     "o.id, o.journey_id, j.name, o.external_id, o.entry_number, o.node, o.channel, o.title,"
-    " o.body, o.url, o.extra, o.due_at, o.created_at, o.exported_at"
+    " o.body, o.url, o.extra, o.due_at, o.created_at, o.exported_at, o.status, o.send_at,"
+    " o.reason"
 )
 
 
@@ -128,6 +131,7 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         id=row[0], journey_id=row[1], journey_name=row[2], external_id=row[3],
         entry_number=row[4], node=row[5], channel=row[6], title=row[7], body=row[8],
         url=row[9], extra=extra, due_at=row[11], created_at=row[12], exported_at=row[13],
+        status=row[14], send_at=row[15] if row[15] is not None else row[11], reason=row[16],
     )
 
 
@@ -210,8 +214,8 @@ def mark_exported(ids: list[int], now: int, db: Database | None = None) -> int:
             marks = ", ".join("?" for _ in chunk)
             marked += db.execute_sql(
                 f"UPDATE outbox SET exported_at = ?, status = ? WHERE id IN ({marks})"
-                " AND exported_at IS NULL",
-                (int(now), EXPORTED, *chunk),
+                " AND exported_at IS NULL AND status = ?",
+                (int(now), EXPORTED, *chunk, READY),
             ).rowcount
     return marked
 
@@ -238,8 +242,9 @@ def _write_rows(out: TextIO, flt: OutboxFilter | None, only_new: bool, tz: dt.tz
                 delimiter: str) -> list[int]:
     """Write the header and every matching row; the ids written, in order."""
     flt = OutboxFilter(**vars(flt or OutboxFilter()))
+    flt.exportable = True
     if only_new:
-        flt.status = PENDING
+        flt.status = READY
     top = db.execute_sql("SELECT max(id) FROM outbox").fetchone()[0]
     writer = csv.writer(out, delimiter=_check_delimiter(delimiter), lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
@@ -257,6 +262,7 @@ def _write_rows(out: TextIO, flt: OutboxFilter | None, only_new: bool, tz: dt.tz
             csv_cell(message.body),
             csv_cell(message.url),
             iso_time(message.due_at, tz),
+            iso_time(message.send_at if message.send_at is not None else message.due_at, tz),
             message.entry_number,
             message.delivery_status,
             message_id(dbid, message.id),

@@ -166,14 +166,44 @@ class OutboxRecord(BaseRecord):
     due_at = IntegerField()
     created_at = IntegerField()
     exported_at = IntegerField(null=True)
-    status = TextField(default="pending")  # pending | exported
+    status = TextField(default="ready")  # ready | held | suppressed | exported (SPEC §13)
+    send_at = IntegerField(null=True)  # when it may go: due_at moved by quiet hours, rate
+    reason = TextField(null=True)  # why a suppressed message was not written
 
     class Meta:
         table_name = "outbox"
         indexes = (
             (("journey", "external_id", "entry_number", "node"), True),
             (("journey", "due_at"), False),
+            (("external_id", "send_at"), False),  # a customer's messages, for the caps
         )
+
+
+# Held messages, found by when they may go: the tick makes them ready (SPEC §13).
+OutboxRecord.add_index(
+    OutboxRecord.index(OutboxRecord.journey, OutboxRecord.send_at,
+                       name="outbox_held_journey_id_send_at")
+    .where(OutboxRecord.status == "held")
+)
+# Suppressed messages per journey and reason, for the statistics.
+OutboxRecord.add_index(
+    OutboxRecord.index(OutboxRecord.journey, OutboxRecord.reason,
+                       name="outbox_suppressed_journey_id_reason")
+    .where(OutboxRecord.status == "suppressed")
+)
+
+
+class RateSlotRecord(BaseRecord):
+    """Messages given each minute, per channel (``any`` for all), for the rate limits."""
+
+    channel = TextField()
+    minute = IntegerField()  # UTC seconds // 60
+    used = IntegerField()
+
+    class Meta:
+        table_name = "rate_slot"
+        primary_key = CompositeKey("channel", "minute")
+        without_rowid = True
 
 
 class EventRecord(BaseRecord):
@@ -428,6 +458,7 @@ ALL_RECORDS: list[type[BaseRecord]] = [
     RunRecord,
     NodeVisitRecord,
     OutboxRecord,
+    RateSlotRecord,
     EventRecord,
     EventMarkRecord,
     EventQueueRecord,

@@ -15,6 +15,24 @@ from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import count_audience
 
+# A message that counts as sent (SPEC §13: suppressed ones are recorded, not written).
+SENT = "status <> 'suppressed'"
+# Held at some point: written to go out later than the tick that wrote it.
+WAS_HELD = "send_at > created_at"
+
+
+def policy_days(db: Database, journey_id: int, bounds: str = "",
+                params: list[Any] | None = None) -> dict[str, list[tuple[int, int]]]:
+    """(due instant, count) rows of the journey's held and suppressed messages, for the
+    per-day figures of the statistics and the forecast."""
+    return {
+        name: [(int(ts), int(count)) for ts, count in db.execute_sql(
+            f"SELECT due_at, count(*) FROM outbox WHERE journey_id = ?{bounds} AND {where}"
+            " GROUP BY due_at", (journey_id, *(params or [])))]
+        for name, where in (("held", f"{WAS_HELD} AND {SENT}"),
+                            ("suppressed", f"NOT ({SENT})"))
+    }
+
 
 @dataclass
 class JourneyStats:
@@ -37,6 +55,8 @@ class JourneyStats:
     # node -> (earliest due time of the runs standing at it, how many are due then):
     # what is coming at each wait ("42 waiting until 09:00 today")
     next_due: dict[str, tuple[int, int]] = field(default_factory=dict)
+    held: int = 0  # messages waiting for quiet hours or the rate limit to pass (SPEC §13)
+    suppressed: dict[str, int] = field(default_factory=dict)  # reason -> messages not sent
 
     @property
     def message_total(self) -> int:
@@ -59,6 +79,8 @@ class JourneyStats:
                         for node, count in self.waiting.items()},
             "wait_events": {node: {"matched": c.matched, "timed_out": c.timed_out,
                                    "late": c.late} for node, c in self.wait_events.items()},
+            "held": self.held,
+            "suppressed": dict(self.suppressed),
         }
 
     def _waiting_json(self, node: str, count: int) -> dict[str, Any]:
@@ -87,6 +109,8 @@ class DayCount:
     day: dt.date
     entered: int = 0
     messages: dict[str, int] = field(default_factory=dict)
+    held: int = 0  # messages due that day that were held (SPEC §13)
+    suppressed: int = 0  # messages due that day that were suppressed
 
 
 @dataclass(frozen=True)
@@ -134,6 +158,12 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.messages[channel] = count
+    stats.held = db.execute_sql(
+        "SELECT count(*) FROM outbox WHERE status = 'held' AND journey_id = ?", (journey_id,)
+    ).fetchone()[0]
+    stats.suppressed = {str(reason): int(count) for reason, count in db.execute_sql(
+        "SELECT reason, count(*) FROM outbox WHERE status = 'suppressed' AND journey_id = ?"
+        " GROUP BY reason ORDER BY reason", (journey_id,))}
     for node, visits in db.execute_sql(
         "SELECT node, visits FROM node_visit WHERE journey_id = ?", (journey_id,)
     ):
@@ -211,11 +241,16 @@ def daily_counts(
         day(ts).entered += count
     for ts, channel, count in db.execute_sql(
         "SELECT due_at, channel, count(*) FROM outbox WHERE journey_id = ?"
-        + bounds.format(col="due_at") + " GROUP BY due_at, channel",
+        + bounds.format(col="due_at") + f" AND {SENT} GROUP BY due_at, channel",
         params,
     ):
         entry = day(ts)
         entry.messages[channel] = entry.messages.get(channel, 0) + count
+    for name, rows in policy_days(db, journey_id, bounds.format(col="due_at"),
+                                  params[1:]).items():
+        for ts, count in rows:
+            entry = day(ts)
+            setattr(entry, name, getattr(entry, name) + count)
     return [days[d] for d in sorted(days)]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from journey_desktop.domain.journey import SMS_MAX_LENGTH
 
 _COUNTS = ("checked", "entered", "advanced", "messages", "completed", "stopped",
-           "sms_too_long", "batches")
+           "sms_too_long", "batches", "held", "released", "invalid_zones")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class TickSummary:
     stopped: int = 0
     sms_too_long: int = 0  # SMS not written: over the SMS limit once rendered
     batches: int = 0
+    held: int = 0  # messages written held by quiet hours or the rate limit (SPEC §13)
+    released: int = 0  # held messages made ready
+    suppressed: dict[str, int] = field(default_factory=dict)  # reason -> messages
+    invalid_zones: int = 0  # messages whose customer's zone name is no zone (computer's used)
     seconds: float = 0.0
     messages_by_journey: dict[int, int] = field(default_factory=dict)
     failures: list[JourneyFailure] = field(default_factory=list)
@@ -51,6 +55,8 @@ class TickSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, count in other.exit_rules.items():
             self.exit_rules[key] = self.exit_rules.get(key, 0) + count
+        for reason, count in other.suppressed.items():
+            self.suppressed[reason] = self.suppressed.get(reason, 0) + count
 
     def lines(self) -> list[str]:
         """``key: value`` lines for ``tick``; the problems follow when there are any."""
@@ -67,6 +73,13 @@ class TickSummary:
         if self.sms_too_long:
             lines.append(f"sms not written (over {SMS_MAX_LENGTH:,} characters): "
                          f"{self.sms_too_long}")
+        if self.held or self.released:
+            lines.append(f"held: {self.held}")
+            lines.append(f"released: {self.released}")
+        for reason, count in sorted(self.suppressed.items()):
+            lines.append(f"suppressed ({reason}): {count}")
+        if self.invalid_zones:
+            lines.append(f"unknown time zones (computer's used): {self.invalid_zones}")
         if self.clock_went_back_from is not None:
             lines.append(f"clock went back: {self.clock_text()}")
         return lines
@@ -83,6 +96,11 @@ class TickSummary:
             noun = "SMS was" if self.sms_too_long == 1 else "SMS were"
             notes.append(f"{self.sms_too_long:,} {noun} not written: over "
                          f"{SMS_MAX_LENGTH:,} characters once filled in")
+        if self.invalid_zones:
+            noun = "message's customer has" if self.invalid_zones == 1 else (
+                "messages' customers have")
+            notes.append(f"{self.invalid_zones:,} {noun} a time zone that does not exist: "
+                         "the computer's zone was used")
         if self.clock_went_back_from is not None:
             notes.append(f"the clock went back: {self.clock_text()}")
         return notes
@@ -103,6 +121,10 @@ class TickSummary:
             "completed": self.completed,
             "stopped": self.stopped,
             "sms_too_long": self.sms_too_long,
+            "held": self.held,
+            "released": self.released,
+            "suppressed": dict(self.suppressed),
+            "invalid_zones": self.invalid_zones,
             "failed": [{"journey_id": f.journey_id, "name": f.name, "error": f.error}
                        for f in self.failures],
             "clock_went_back_from": self.clock_went_back_from,

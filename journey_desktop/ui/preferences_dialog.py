@@ -1,4 +1,5 @@
-"""Preferences: how often the evaluator ticks (SPEC §5, 10 seconds to a day)."""
+"""Preferences: how often the evaluator ticks (SPEC §5, 10 seconds to a day), and the
+messaging policy (SPEC §13) on a page of its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from journey_desktop.domain.policy import PolicyError
+from journey_desktop.store.policy import load_policy, save_policy
 from journey_desktop.store.repository import RepositoryError, SettingsRepository
 from journey_desktop.ui.common.colours import ERROR_COLOR
+from journey_desktop.ui.policy_page import PolicyPage
 
 UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600))
 
@@ -29,7 +34,8 @@ def split_interval(seconds: int) -> tuple[int, int]:
 
 
 class PreferencesDialog(QDialog):
-    """Edits the tick interval stored in the database (shared with ``journey-desktop run``)."""
+    """Edits the tick interval and the messaging policy stored in the database (shared
+    with ``journey-desktop run``)."""
 
     def __init__(self, settings: SettingsRepository, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,22 +73,43 @@ class PreferencesDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        evaluator = QWidget()
+        evaluator.setObjectName("evaluator_page")
+        evaluator_layout = QVBoxLayout(evaluator)
+        evaluator_layout.addLayout(form)
+        evaluator_layout.addWidget(note)
+        evaluator_layout.addStretch(1)
+        self._stored_policy = load_policy()
+        self.policy_page = PolicyPage(self._stored_policy)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("preferences_tabs")
+        self.tabs.addTab(evaluator, "Evaluator")
+        self.tabs.addTab(self.policy_page, "Messaging policy")
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
-        self.resize(420, self.sizeHint().height())
+        self.resize(720, self.sizeHint().height())
 
     def interval_seconds(self) -> int:
         return self.interval_value.value() * int(self.interval_unit.currentData())
 
     def accept(self) -> None:  # Qt override
         try:
+            policy = self.policy_page.policy()
+        except PolicyError as exc:  # said in words on its page, the dialog stays open
+            self.tabs.setCurrentWidget(self.policy_page)
+            self._say(str(exc))
+            return
+        try:
             self._settings.set_tick_interval(self.interval_seconds())
         except RepositoryError as exc:  # out of range: said in words, the dialog stays open
-            message = str(exc)
-            self.error_label.setText(f"{message[:1].upper()}{message[1:]}.")
-            self.error_label.show()
+            self._say(str(exc))
             return
+        if policy != self._stored_policy:
+            save_policy(policy)
         super().accept()
+
+    def _say(self, message: str) -> None:
+        self.error_label.setText(f"{message[:1].upper()}{message[1:]}.")
+        self.error_label.show()

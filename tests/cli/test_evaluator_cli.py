@@ -128,7 +128,7 @@ def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_pat
     rows = list(csv.reader(target.open(encoding="utf-8-sig", newline="")))
     assert rows[0][:8] == ["customerId", "journey", "node", "channel", "title", "body", "url",
                            "due_at"]
-    assert rows[0][8:] == ["entry", "status", "message_id"]
+    assert rows[0][8:] == ["send_at", "entry", "status", "message_id"]
     assert len(rows) > 1
     for row in rows[1:]:
         assert row[1] == "Split"

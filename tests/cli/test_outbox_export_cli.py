@@ -129,7 +129,7 @@ def test_semicolon_export_for_spreadsheets_in_comma_decimal_locales(cli, data_di
     assert rows[0][:8] == ["customerId", "journey", "node", "channel", "title", "body", "url",
                            "due_at"]
     assert any(r[5] == "'=HYPERLINK(\"x\")" for r in rows[1:])  # a quote inside a cell
-    assert all(len(r) == 11 for r in rows)
+    assert all(len(r) == 12 for r in rows)
     assert result.err == f"exported: {len(rows) - 1}\n"
 
     wrong = cli("outbox", "export", "--delimiter", "|")

@@ -36,9 +36,10 @@ def test_build_days_counts_overdue_steps_on_day_zero_and_keeps_channel_order():
     )
     assert [d.to_json() for d in days] == [
         {"date": "2027-02-10", "entered": 3, "exited": 2, "in_progress": 3, "messages": {},
-         "conversions": 0, "exits": {}},
+         "conversions": 0, "exits": {}, "held": 0, "suppressed": 0},
         {"date": "2027-02-11", "entered": 1, "exited": 0, "in_progress": 1,
-         "messages": {"push": 1, "email": 2}, "conversions": 0, "exits": {}},
+         "messages": {"push": 1, "email": 2}, "conversions": 0, "exits": {}, "held": 0,
+         "suppressed": 0},
     ]
     totals = rules.totals_of(days)
     assert (totals.entered, totals.exited, totals.in_progress) == (4, 2, 1)

@@ -186,7 +186,8 @@ def evaluator_days(copy_path: Path, journey_id: int, start: int, days: int,
              "entered": counts[b.date].entered if b.date in counts else 0,
              "exited": exited.get(b.date, 0), "in_progress": running,
              "messages": dict(counts[b.date].messages) if b.date in counts else {},
-             "conversions": 0, "exits": {}}  # no goal, no exit rule
+             "conversions": 0, "exits": {},  # no goal, no exit rule
+             "held": 0, "suppressed": 0}  # no policy
             for b, running in zip(bounds, in_progress, strict=True)], dues
 
 

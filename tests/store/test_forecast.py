@@ -14,10 +14,12 @@ import pytest
 from journey_desktop.domain import forecast as rules
 from journey_desktop.domain.forecast_goals import goal_keys
 from journey_desktop.domain.journey import Activation, Duration, Journey
+from journey_desktop.domain.policy import Cap, Policy, QuietHours
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import ForecastCancelled, ForecastError, run_forecast
+from journey_desktop.store.policy import save_policy
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.store.stats import customer_trace, daily_counts, journey_stats
 from tests.conftest import load_example
@@ -124,6 +126,8 @@ def evaluator_days(copy_path: Path, journey_id: int, interval: int,
             "messages": dict(count.messages) if count else {},
             "conversions": converted.get(bound.date, 0),
             "exits": exits,
+            "held": count.held if count else 0,
+            "suppressed": count.suppressed if count else 0,
         })
     return days, copy
 
@@ -176,6 +180,29 @@ def test_forecast_equals_the_evaluator_day_by_day(repo, store, tmp_path, name, i
     if name == "welcome-series":
         assert result.days[0].in_progress > 0  # runs already waiting were copied and go on
         assert result.days[1].exited > 0
+
+
+def test_forecast_equals_the_evaluator_day_by_day_with_a_policy(repo, store, tmp_path):
+    interval = 3600
+    journey_id = prepared(repo, "daily-promotion", interval)
+    database.execute_sql("UPDATE profile SET fields = json_set(fields, '$.tz',"
+                         " CASE WHEN external_id LIKE '%1' THEN 'America/New_York'"
+                         " WHEN external_id LIKE '%2' THEN 'Not/AZone' ELSE 'Europe/Madrid' END)")
+    save_policy(Policy(timezone_field="tz", quiet=(QuietHours.parse("08:00-11:00"),),
+                       caps=(Cap.parse("any:1/2d"), Cap.parse("push:3/week"))))
+    result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID)
+    copy_path = tmp_path / "copy.db"
+    target = sqlite3.connect(copy_path)
+    database.connection().backup(target)
+    target.close()
+    expected, copy = evaluator_days(copy_path, journey_id, interval)
+    copy.close()
+    with result:
+        assert [day.to_json() for day in result.days] == expected
+    # The policy did something on most days: held and suppressed both.
+    assert sum(day.held for day in result.days) > 0
+    assert sum(day.suppressed for day in result.days) > 0
+    assert result.totals.message_total > 0
 
 
 def test_the_real_database_file_is_not_touched(repo, store):
@@ -264,7 +291,8 @@ def test_to_json_keeps_the_contract(repo, store):
     with run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=3600) as result:
         data = json.loads(json.dumps(result.to_json()))
     assert [set(day) for day in data["days"]] == [
-        {"date", "entered", "exited", "in_progress", "messages", "conversions", "exits"}] * 3
+        {"date", "entered", "exited", "in_progress", "messages", "conversions", "exits",
+         "held", "suppressed"}] * 3
     # No goal and no exit rule: no conversion, nothing ended by either.
     assert [(d["conversions"], d["exits"]) for d in data["days"]] == [(0, {})] * 3
     assert data["days"][0]["date"] == "2027-02-15"

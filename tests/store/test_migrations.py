@@ -24,6 +24,11 @@ def _old_database(data_dir: Path, version: int) -> Path:
     return path
 
 
+def _upgraded_outbox(rows: list[tuple]) -> list[tuple]:
+    """Outbox rows as schema 10 keeps them: a message not exported yet is 'ready'."""
+    return [(*row[:13], "ready" if row[13] == "pending" else row[13]) for row in rows]
+
+
 def _rows(path: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(path)
     try:
@@ -53,8 +58,8 @@ def test_upgrade_merges_audiences_into_one_customer_base(data_dir, version, capl
         width = len(before["runs"][0])
         assert [row[:width] for row in database.execute_sql(
             "SELECT * FROM run ORDER BY id")] == before["runs"]
-        assert database.execute_sql(
-            "SELECT * FROM outbox ORDER BY id").fetchall() == before["outbox"]
+        assert [row[:14] for row in database.execute_sql(
+            "SELECT * FROM outbox ORDER BY id")] == _upgraded_outbox(before["outbox"])
         profiles = {ext: json.loads(fields) for ext, fields in database.execute_sql(
             "SELECT external_id, fields FROM profile")}
         # C2 and C3 were in both journeys; the discount week's import came last and wins on
@@ -142,6 +147,8 @@ def test_upgrade_from_3_adds_the_event_table_as_a_new_database_has_it(data_dir, 
     for table, rows in before.items():
         # Schema 5 adds columns to run (events, §11): the old ones keep their values.
         width = len(rows[0]) if rows else 0
+        if table == "outbox":
+            rows = _upgraded_outbox(rows)
         assert [row[:width] for row in _rows(path, f"SELECT * FROM {table}")] == rows, table
     [backup] = data_dir.glob("journeys.db.v3-*.bak")
     assert _rows(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'event'") == [(0,)]
@@ -213,6 +220,8 @@ def test_upgrade_from_4_adds_the_delivery_tables_as_a_new_database_has_them(data
         after = _rows(path, f"SELECT * FROM {table}")
         # Later steps may add columns (schema 5 adds the run's events): the old ones stay.
         width = len(rows[0]) if rows else 0
+        if table == "outbox":
+            rows = _upgraded_outbox(rows)
         assert [row[:width] for row in after] == rows, table
     [backup] = data_dir.glob("journeys.db.v4-*.bak")
     assert _rows(backup, "SELECT count(*) FROM sqlite_master WHERE name = 'delivery'") == [(0,)]
@@ -300,3 +309,26 @@ def test_upgrade_from_8_keeps_one_delivery_row_per_message_and_one_event_per_lin
             " ORDER BY 1").fetchall() == [("C1", "thanks"), ("C2", "thanks"), ("C4", "thanks")]
     finally:
         close_store()
+
+
+def _outbox_schema(path: Path) -> list[tuple]:
+    return _rows(path, "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN"
+                       " ('outbox', 'rate_slot') ORDER BY type, name")
+
+
+def test_upgrade_to_10_gives_messages_a_status_and_send_time(data_dir, tmp_path):
+    path = _old_database(data_dir, 6)
+    before = _rows(path, "SELECT id, due_at, exported_at FROM outbox ORDER BY id")
+    assert before
+    open_store(data_dir)
+    close_store()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    # Columns added by ALTER TABLE come last and stay nullable: compare names, not text.
+    assert [name for _, name, _ in _outbox_schema(path)] == [
+        name for _, name, _ in _outbox_schema(fresh / "journeys.db")]
+    after = _rows(path, "SELECT id, send_at, status, reason FROM outbox ORDER BY id")
+    assert after == [(row_id, due, "ready" if exported is None else "exported", None)
+                     for row_id, due, exported in before]

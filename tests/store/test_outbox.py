@@ -49,7 +49,7 @@ def test_filters_and_paging(repo):
     assert page[0].journey_name == "Test journey"
     everything = list_messages(OutboxFilter(), limit=100, newest_first=False)
     assert [m.due_at for m in everything] == sorted(m.due_at for m in everything)
-    assert {m.status for m in everything} == {"pending"}
+    assert {m.status for m in everything} == {"ready"}
     assert everything[-1].extra == {"from_name": "The Team"}
 
 
@@ -65,7 +65,7 @@ def test_export_marks_rows_and_new_skips_them(repo):
     again = io.StringIO()
     assert export_csv(again, OutboxFilter(journey_id=journey_id), only_new=True,
                       now=START + 2 * DAY) == ExportResult(written=4, marked=4)
-    assert count_messages(OutboxFilter(status="pending")) == 0
+    assert count_messages(OutboxFilter(status="ready")) == 0
 
 
 def test_formula_cells_are_escaped():

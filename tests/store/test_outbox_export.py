@@ -71,7 +71,7 @@ def test_two_exports_at_once_never_write_the_same_message(repo, store, tmp_path,
     assert second_result.written == 0 and second_rows == [CSV_HEADER]
     assert not set(exported_ids(first_rows)) & set(exported_ids(second_rows))
     assert len(exported_ids(first_rows) + exported_ids(second_rows)) == 8
-    assert count_messages(OutboxFilter(status="pending")) == 0
+    assert count_messages(OutboxFilter(status="ready")) == 0
 
 
 def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

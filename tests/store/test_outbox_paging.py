@@ -55,7 +55,7 @@ def test_snapshot_leaves_out_messages_written_later(repo) -> None:  # type: igno
     assert {m.due_at for m in list_messages(snapshot)} == {START}
     out = io.StringIO()
     assert export_csv(out, snapshot, now=START + 2 * DAY).written == 5
-    assert count_messages(OutboxFilter(status="pending")) == 5
+    assert count_messages(OutboxFilter(status="ready")) == 5
 
 
 def test_export_reports_progress_and_a_cancel_marks_nothing(repo) -> None:  # type: ignore[no-untyped-def]

@@ -97,7 +97,8 @@ def test_table_shows_what_the_engine_wrote(qtbot, repo, journeys) -> None:  # ty
     assert window.count_label.text() == "15 messages · 15 not exported yet"
     assert row_of(window, "w1", "premium_email") == [
         "w1", WELCOME, "premium_email", "Email", "Your premium features, Wanda",
-        "Discover what your premium plan includes.", "", "2025-05-14 09:00", "pending", "",
+        "Discover what your premium plan includes.", "", "2025-05-14 09:00", "2025-05-14 09:00",
+        "ready", "",
         ""]  # no delivery report yet
     assert row_of(window, "ann", "daily_offer")[:8] == [
         "ann", PROMOTION, "daily_offer", "Push", "Today's deal for you, Ann",
@@ -185,7 +186,7 @@ def test_export_writes_escaped_csv_and_marks_rows(qtbot, repo, journeys, tmp_pat
 
     rows = read_csv(target)
     assert target.read_text(encoding="utf-8-sig").splitlines()[0] == (
-        "customerId,journey,node,channel,title,body,url,due_at,entry,status,message_id")
+        "customerId,journey,node,channel,title,body,url,due_at,send_at,entry,status,message_id")
     assert rows[0] == CSV_HEADER
     assert len(rows) == 12 and {r[3] for r in rows[1:]} == {"push"}
     eve = [r for r in rows[1:] if r[0] == "'=SUM(A1)"]
@@ -221,7 +222,7 @@ def test_export_writes_escaped_csv_and_marks_rows(qtbot, repo, journeys, tmp_pat
         ("w1", "premium_email", "email"), ("w1", "welcome_email", "email"),
         ("w2", "welcome_email", "email"), ("w3", "welcome_email", "email")]
     assert set(column(window, COL_STATUS)) == {"exported"}
-    assert count_messages(OutboxFilter(status="pending")) == 0
+    assert count_messages(OutboxFilter(status="ready")) == 0
 
 
 def test_cancelled_file_choice_exports_nothing(qtbot, repo, journeys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +242,7 @@ def test_failed_export_is_shown_and_marks_nothing(qtbot, repo, journeys, tmp_pat
     with qtbot.waitSignal(window.export_failed, timeout=10000):
         window.export_button.click()
     assert errors == ["Export failed"]
-    assert set(column(window, COL_STATUS)) == {"pending"}
+    assert set(column(window, COL_STATUS)) == {"ready"}
     assert count_messages(OutboxFilter(status="exported")) == 0
     assert window.export_button.isEnabled()
 
@@ -318,7 +319,7 @@ def test_export_onto_a_file_open_elsewhere_names_it_and_marks_nothing(qtbot, rep
         window.export_new_button.click()
     assert errors == ["The outbox could not be exported; nothing was marked.\n\n"
                       f"{target}: cannot write the export (Permission denied)"]
-    assert set(column(window, COL_STATUS)) == {"pending"}
+    assert set(column(window, COL_STATUS)) == {"ready"}
     assert count_messages(OutboxFilter(status="exported")) == 0
     assert target.read_text(encoding="utf-8") == "yesterday's export\n"
     assert not (tmp_path / "messages.csv.part").exists()

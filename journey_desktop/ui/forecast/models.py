@@ -38,21 +38,25 @@ def exits_text(exits: dict[str, int]) -> str:
 
 class ForecastDaysTableModel(QAbstractTableModel):
     """One row per local day: entered, exited, in progress, messages in all and per channel;
-    with a goal or exit rules, conversions last and the exits by rule as Exited's tooltip."""
+    with a goal or exit rules, conversions and the exits by rule as Exited's tooltip; held and
+    suppressed messages (SPEC §13) last, when the policy held or suppressed any."""
 
     FIXED = ("Day", "Entered", "Exited", "In progress", "Messages")
+    POLICY = ("Held", "Suppressed")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._days: list[ForecastDay] = []
         self._channels: list[str] = []
         self._goal = False
+        self._policy: tuple[str, ...] = ()
 
     def set_days(self, days: list[ForecastDay]) -> None:
         self.beginResetModel()
         self._days = list(days)
         self._channels = channels_of(days)
         self._goal = any(day.exits for day in days)  # keys only with a goal or exit rule
+        self._policy = self.POLICY if any(d.held or d.suppressed for d in days) else ()
         self.endResetModel()
 
     @staticmethod
@@ -71,10 +75,15 @@ class ForecastDaysTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         if parent.isValid():
             return 0
-        return len(self.FIXED) + len(self._channels) + int(self._goal)
+        return len(self.FIXED) + len(self._channels) + int(self._goal) + len(self._policy)
 
     def _is_conversions(self, column: int) -> bool:
         return self._goal and column == len(self.FIXED) + len(self._channels)
+
+    def _policy_index(self, column: int) -> int | None:
+        """0 for Held, 1 for Suppressed, None for any other column."""
+        index = column - len(self.FIXED) - len(self._channels) - int(self._goal)
+        return index if 0 <= index < len(self._policy) else None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -88,6 +97,9 @@ class ForecastDaysTableModel(QAbstractTableModel):
             return self.FIXED[section]
         if self._is_conversions(section):
             return CONVERSIONS
+        policy = self._policy_index(section)
+        if policy is not None:
+            return self._policy[policy]
         channel = self._channels[section - len(self.FIXED)]
         return CHANNEL_LABELS.get(channel, channel)
 
@@ -118,6 +130,9 @@ class ForecastDaysTableModel(QAbstractTableModel):
             return day.in_progress
         if column == 4:
             return day.message_total
+        policy = self._policy_index(column)
+        if policy is not None:
+            return day.held if policy == 0 else day.suppressed
         return day.messages.get(self._channels[column - len(self.FIXED)], 0)
 
 

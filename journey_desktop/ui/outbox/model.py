@@ -37,10 +37,11 @@ PAGE_SIZE = 200
     COL_BODY,
     COL_URL,
     COL_DUE,
+    COL_SEND,
     COL_STATUS,
     COL_EXPORTED,
     COL_DELIVERY,
-) = range(11)
+) = range(12)
 HEADERS = {
     COL_CUSTOMER: "Customer",
     COL_JOURNEY: "Journey",
@@ -50,13 +51,15 @@ HEADERS = {
     COL_BODY: "Body",
     COL_URL: "URL",
     COL_DUE: "Due at",
+    COL_SEND: "Send at",
     COL_STATUS: "Status",
     COL_EXPORTED: "Exported at",
     COL_DELIVERY: "Delivery",
 }
 COLUMN_WIDTHS = {  # the body takes what is left
     COL_CUSTOMER: 100, COL_JOURNEY: 175, COL_NODE: 110, COL_CHANNEL: 70,
-    COL_TITLE: 195, COL_BODY: 200, COL_URL: 150, COL_DUE: 120, COL_STATUS: 75,
+    COL_TITLE: 195, COL_BODY: 200, COL_URL: 150, COL_DUE: 120, COL_SEND: 120,
+    COL_STATUS: 75,
     COL_EXPORTED: 120, COL_DELIVERY: 110,
 }
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # native values: ints for times, str otherwise
@@ -171,6 +174,11 @@ class OutboxTableModel(QAbstractTableModel):
                 return self._text(message, column) or None
             if column == COL_DUE:
                 return "When the step fell due (local time)"
+            if column == COL_SEND:
+                return ("When it may go out (local time): when it fell due, moved by quiet "
+                        "hours and the rate limit")
+            if column == COL_STATUS and message.reason:
+                return f"Not sent: {message.reason}"
             if column == COL_DELIVERY:
                 return ("What the delivery reports said: the furthest of sent, delivered, "
                         "opened, clicked, then bounced, failed or unsubscribed")
@@ -192,13 +200,16 @@ class OutboxTableModel(QAbstractTableModel):
             COL_TITLE: message.title,
             COL_BODY: message.body,
             COL_URL: message.url,
-            COL_STATUS: message.status,
+            COL_STATUS: (f"{message.status} ({message.reason})" if message.reason
+                         else message.status),
             COL_DELIVERY: message.delivery_status,
         }.get(column, "")
 
     def _display(self, message: OutboxMessage, column: int) -> str:
         if column == COL_DUE:
             return engine.local_time_text(message.due_at, self._tz)
+        if column == COL_SEND:
+            return engine.local_time_text(message.send_at, self._tz)
         if column == COL_EXPORTED:
             return engine.local_time_text(message.exported_at, self._tz)
         if column in (COL_TITLE, COL_BODY):
@@ -208,6 +219,8 @@ class OutboxTableModel(QAbstractTableModel):
     def _native(self, message: OutboxMessage, column: int) -> Any:
         if column == COL_DUE:
             return message.due_at
+        if column == COL_SEND:
+            return message.send_at or 0
         if column == COL_EXPORTED:
             return message.exported_at if message.exported_at is not None else 0
         return self._text(message, column)

@@ -45,7 +45,9 @@ from journey_desktop.store.delivery_status import NO_REPORT
 from journey_desktop.store.export_lock import ExportBusyError
 from journey_desktop.store.outbox import (
     EXPORTED,
-    PENDING,
+    HELD,
+    READY,
+    SUPPRESSED,
     ExportError,
     ExportResult,
     OutboxFilter,
@@ -210,8 +212,9 @@ class OutboxWindow(QMainWindow):
             self.channel_filter.addItem(CHANNEL_LABELS.get(channel, channel), channel)
         self.status_filter = QComboBox()
         self.status_filter.setObjectName("outbox_status_filter")
-        for text, value in (("Any status", ""), ("Not exported yet", PENDING),
-                            ("Exported", EXPORTED)):
+        for text, value in (("Any status", ""), ("Ready, not exported yet", READY),
+                            ("Held (quiet hours, rate limit)", HELD),
+                            ("Suppressed (not sent)", SUPPRESSED), ("Exported", EXPORTED)):
             self.status_filter.addItem(text, value)
         self.delivery_filter = QComboBox()
         self.delivery_filter.setObjectName("outbox_delivery_filter")
@@ -333,10 +336,10 @@ class OutboxWindow(QMainWindow):
     def _update_counts(self) -> None:
         total = self.model.total
         flt = self.model.message_filter()
-        if flt.status == EXPORTED:
+        if flt.status and flt.status != READY:
             pending = 0
         else:
-            flt.status = PENDING
+            flt.status = READY
             pending = count_messages(flt)
         text = f"{total:,} message{'' if total == 1 else 's'}"
         if total:
@@ -404,7 +407,7 @@ class OutboxWindow(QMainWindow):
         if self._worker is not None:
             return
         flt = self.model.message_filter()  # what is shown, not what was written since
-        total = self._pending if only_new or flt.status == PENDING else self.model.total
+        total = self._pending if only_new or flt.status == READY else self.model.total
         now = int(self._clock())
         stamp = engine.local_datetime(now, self._tz).strftime("%Y-%m-%d-%H%M")
         suggested = str(Path.home() / f"outbox-{'new-' if only_new else ''}{stamp}.csv")

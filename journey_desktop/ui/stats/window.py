@@ -322,6 +322,11 @@ class StatsWindow(QMainWindow):
                                 for reason, count in sorted(stats.stopped_by_reason.items()))
             self.figures["stopped"].setToolTip(f"Entries ended otherwise ({reasons})")
         self.messages_box.set_value(stats.message_total)
+        policy = [f"{stats.held:,} held now (quiet hours, rate limit)"] if stats.held else []
+        policy += [f"{count:,} suppressed ({reason.replace('_', ' ')})"
+                   for reason, count in stats.suppressed.items()]
+        self.messages_box.setToolTip("Messages written to the outbox"
+                                     + (f"; {'; '.join(policy)}" if policy else ""))
         for channel, box in self.channel_boxes.items():
             count = stats.messages.get(channel, 0)
             box.set_value(count)
