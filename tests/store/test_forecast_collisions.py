@@ -123,3 +123,35 @@ def test_an_active_journey_the_evaluator_skips_is_said_and_counts_nothing(repo):
                                              "ticks: its definition cannot be read")
         # Without Reminder's SMS, nobody collides on day 1.
         assert rows(report) == EXPECTED[:3]
+
+
+def test_messages_a_cap_suppresses_do_not_collide(repo):
+    """Under a cap of one message a day, every message past the first is suppressed: the
+    customers get one a day, so nobody collides."""
+    from journey_desktop.domain.policy import Cap, Policy
+    from journey_desktop.store.policy import save_policy
+
+    ids = build(repo)
+    save_policy(Policy(caps=(Cap.parse("any:1/day"),)))
+    with forecast(ids["Forecast me"]) as result:
+        assert result.collisions is not None
+        assert rows(result.collisions) == []
+        assert sum(day.suppressed for day in result.days) > 0
+
+
+def test_messages_sent_before_the_forecast_are_not_counted(repo):
+    """A cap makes the forecast copy the customers' recent messages (the cap counts them);
+    the collision report counts only what the forecast writes: Promo's push and email of
+    08:00, written before the 09:00 start, are no collision on that day."""
+    from journey_desktop.domain.policy import Cap, Policy
+    from journey_desktop.store.policy import save_policy
+
+    ids = build(repo, now=START - 3600)
+    Evaluator(tz=MADRID).tick(START - 3600)
+    assert database.execute_sql(
+        "SELECT count(*) FROM outbox WHERE journey_id = ?", (ids["Promo"],)).fetchone()[0] == 6
+    save_policy(Policy(caps=(Cap.parse("any:10/1d"),)))
+    with forecast(ids["Forecast me"]) as result:
+        assert result.collisions is not None
+        assert rows(result.collisions) == [("A", DAY1, 2, ("Forecast me", "Reminder")),
+                                           ("C", DAY1, 2, ("Forecast me", "Reminder"))]
