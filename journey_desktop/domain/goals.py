@@ -1,7 +1,7 @@
 """A journey's goal and exit rules (SPEC §12): the model and its journey-file form.
 
 Kept apart from ``journey`` so that module stays readable; ``journey`` imports these
-classes and calls ``read_goal`` / ``read_exit_rules`` from its reader. The filters and
+classes and ``journey_reader`` calls ``read_goal`` / ``read_exit_rules``. The filters and
 durations are read by that reader (``reader``), so their errors name the same places.
 """
 

@@ -21,7 +21,6 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import (
     QDateTime,
     QMargins,
-    QStringListModel,
     Qt,
     QThreadPool,
     Signal,
@@ -38,7 +37,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -72,7 +70,7 @@ from journey_desktop.store.repository import (
 from journey_desktop.store.stats import TraceStep
 from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.changes import TICK_CHANGE
-from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
+from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
@@ -81,6 +79,7 @@ from journey_desktop.ui.forecast.collisions import CollisionsPanel
 from journey_desktop.ui.forecast.events_chooser import EventsFileChooser
 from journey_desktop.ui.forecast.job import PROGRESS_STEPS, forecast_job
 from journey_desktop.ui.forecast.models import ForecastDaysTableModel, ForecastTraceTableModel
+from journey_desktop.ui.forecast.summary import ForecastSummary
 from journey_desktop.ui.guide import SECTION_FORECAST, add_help
 
 
@@ -241,37 +240,16 @@ class ForecastWindow(QWidget):
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumHeight(300)
 
-        self.totals_label = QLabel()
-        self.totals_label.setObjectName("forecast_totals")
-        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
-        self.totals_label.setWordWrap(True)
-        self.totals_label.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.peak_label = QLabel()
-        self.peak_label.setObjectName("forecast_peak")
-        self.peak_label.setWordWrap(True)
-        self.warnings_model = QStringListModel(self)
-        self.warnings_view = QListView()
-        self.warnings_view.setObjectName("forecast_warnings")
-        self.warnings_view.setModel(self.warnings_model)
-        self.warnings_view.setWordWrap(True)
-        self.warnings_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.warnings_view.setStyleSheet(f"QListView {{ color: {WARNING_COLOR}; }}")
-        self.warnings_title = QLabel("<b>Deep checks</b>")
-        summary = QWidget()
-        side = QVBoxLayout(summary)
-        side.setContentsMargins(6, 0, 0, 0)
-        side.addWidget(QLabel("<b>Totals</b>"))
-        side.addWidget(self.totals_label)
-        side.addWidget(self.peak_label)
-        side.addSpacing(8)
-        side.addWidget(self.warnings_title)
-        side.addWidget(self.warnings_view, 1)
-        summary.setMinimumWidth(260)
-        summary.setMaximumWidth(420)
+        self.summary = ForecastSummary()
+        self.totals_label = self.summary.totals_label
+        self.peak_label = self.summary.peak_label
+        self.warnings_model = self.summary.warnings_model
+        self.warnings_view = self.summary.warnings_view
+        self.warnings_title = self.summary.warnings_title
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.chart_view)
-        top.addWidget(summary)
+        top.addWidget(self.summary)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 0)
         top.setSizes([900, 340])
@@ -494,37 +472,14 @@ class ForecastWindow(QWidget):
 
     def _show_empty(self) -> None:
         self.chart.setTitle("Run the forecast to see messages per day")
-        self.totals_label.setText("—")
-        self.peak_label.setText("")
+        self.summary.show_empty()
         self.trace_label.setText("Run the forecast, then type a customer ID.")
         self._show_status("Nothing is sent and nothing is written while forecasting.")
 
     def _show_result(self, result: ForecastResult) -> None:
         draw_chart(self.chart, result)
         self.days_model.set_days(result.days)
-        totals = result.totals
-        lines = [
-            f"Entered: <b>{totals.entered:,}</b>",
-            f"Exited: <b>{totals.exited:,}</b>", *ForecastDaysTableModel.exit_lines(totals),
-            f"In progress at the end: <b>{totals.in_progress:,}</b>",
-            f"Messages: <b>{totals.message_total:,}</b>",
-        ]
-        lines += [f"&nbsp;&nbsp;{CHANNEL_LABELS.get(c, c)}: {n:,}"
-                  for c, n in totals.messages.items()]
-        lines += ForecastDaysTableModel.conversion_lines(totals)
-        self.totals_label.setText("<br>".join(lines))
-        peak = result.peak_day
-        self.peak_label.setText(
-            f"Peak day: {peak.date:%a %Y-%m-%d}, {peak.message_total:,} messages"
-            if peak else "Peak day: none (no messages)"
-        )
-        warnings = result.warnings or ["No warnings: no customer over the daily limit, nothing "
-                                       "due at night, every node reached."]
-        self.warnings_model.setStringList(warnings)
-        self.warnings_view.setStyleSheet(  # "No warnings" is good news, not a warning
-            f"QListView {{ color: {WARNING_COLOR if result.warnings else MUTED_COLOR}; }}")
-        self.warnings_title.setText(f"<b>Deep checks</b> ({len(result.warnings)} "
-                                    f"warning{'s' if len(result.warnings) != 1 else ''})")
+        self.summary.show_result(result)
         minutes = result.tick_interval / 60
         every = f"{minutes:g} min" if minutes >= 1 else f"{result.tick_interval} s"
         self._show_status(
