@@ -261,8 +261,11 @@ class Evaluator:
             if stopped:
                 summary.suppressed[REASON_EXIT_RULE] = stopped
         if plan.events is not None:
-            with sqlite_sql.write_transaction(self.db):
-                evaluator_events.feed(conn, plan.id, plan.events, now)
+            if plan.events.trigger is not None and plan.events.trigger.name:
+                self._new_event_entries(conn, plan, plan.events, now, summary)
+            else:
+                with sqlite_sql.write_transaction(self.db):
+                    evaluator_events.feed(conn, plan.id, plan.events, now)
             if plan.events.trigger is not None:
                 self._event_entries(conn, plan, plan.events, now, summary)
             if plan.events.waits:
@@ -298,6 +301,30 @@ class Evaluator:
         summary.stopped += done.ended_by_rule
         summary.exit_rules.update({(plan.id, rule): n for rule, n in done.by_rule.items()})
 
+    def _new_event_entries(self, conn: sqlite3.Connection, plan: _Plan,
+                           rules: evaluator_events.EventRules, now: int,
+                           summary: TickSummary) -> None:
+        """Runs started by the events imported since the watermark (SPEC §11), a batch of
+        them by import order at a time, the watermark moved in the batch's transaction:
+        those already due start their runs without going through the queue."""
+        with sqlite_sql.write_transaction(self.db):
+            mark, top = evaluator_events.watermark(conn, plan.id)
+            if top > mark:
+                evaluator_events.hold_queued(conn, plan.id)
+        while mark < top:
+            batch = TickSummary(now=now)
+            with sqlite_sql.write_transaction(self.db):
+                mark, _ = evaluator_events.watermark(conn, plan.id)
+                end = evaluator_events.next_new_batch(conn, rules, mark, top, self.batch_size)
+                taken = evaluator_events.take_new_entries(conn, plan.id, rules, now, mark, end,
+                                                          top)
+                entered = self._start_event_runs(conn, plan, now, 1, taken, batch)
+            batch.checked += taken
+            batch.entered += entered
+            summary.add(batch)
+            self._committed(summary)
+            mark = end
+
     def _event_entries(self, conn: sqlite3.Connection, plan: _Plan,
                        rules: evaluator_events.EventRules, now: int,
                        summary: TickSummary) -> None:
@@ -312,21 +339,7 @@ class Evaluator:
                 break
             batch = TickSummary(now=now)
             with sqlite_sql.write_transaction(self.db):
-                conn.execute("DELETE FROM temp.jd_walk")
-                entered = evaluator_events.enter_on_events(
-                    conn, plan.id, plan.entry, rules, plan.max_entries, plan.timeout,
-                    after + 1, last, now)
-                if entered and self._chain_fits_events(conn, plan.chain, now):
-                    assert plan.chain is not None
-                    self._enter_along_chain(conn, plan, plan.chain, now, entered, batch,
-                                            _EVENT_ENTRANTS)
-                elif entered:
-                    self._walk(conn, plan, now, batch)
-                    self._insert_walked_runs(conn, plan)
-                if entered:
-                    conn.execute(
-                        "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
-                        " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
+                entered = self._start_event_runs(conn, plan, now, after + 1, last, batch)
                 evaluator_events.drop_queued(
                     conn, plan.id, evaluator_events.ENTRY_KIND,
                     "SELECT seq FROM temp.jd_ev WHERE id BETWEEN ? AND ?", (after + 1, last))
@@ -335,6 +348,30 @@ class Evaluator:
             summary.add(batch)
             self._committed(summary)
             after = last
+
+    def _start_event_runs(self, conn: sqlite3.Connection, plan: _Plan, now: int, first: int,
+                          last: int, batch: TickSummary) -> int:
+        """The runs started by rows ``first`` to ``last`` of ``temp.jd_ev`` (one event per
+        customer), written with their first steps (the caller's transaction)."""
+        if last < first:
+            return 0
+        assert plan.events is not None
+        conn.execute("DELETE FROM temp.jd_walk")
+        entered = evaluator_events.enter_on_events(
+            conn, plan.id, plan.entry, plan.events, plan.max_entries, plan.timeout,
+            first, last, now)
+        if entered and self._chain_fits_events(conn, plan.chain, now):
+            assert plan.chain is not None
+            self._enter_along_chain(conn, plan, plan.chain, now, entered, batch,
+                                    _EVENT_ENTRANTS)
+        elif entered:
+            self._walk(conn, plan, now, batch)
+            self._insert_walked_runs(conn, plan)
+        if entered:
+            conn.execute(
+                "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
+                " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
+        return entered
 
     def _chain_fits_events(self, conn: sqlite3.Connection, chain: list[Node] | None,
                            now: int) -> bool:

@@ -10,6 +10,11 @@ every event exactly once. Entry events are taken a batch of customers at a time,
 customer order; those already due when queued are queued in import order
 (``DUE_WHEN_QUEUED``), so that no batch rewrites the whole of the queue's time index.
 
+A journey that starts on an event takes its new events a batch of import order at a time
+instead (``take_new_entries``), the watermark moved to the batch's end in the batch's
+transaction: a due event whose customer has no other new or queued entry event (the usual
+case) starts its run there and then, never queued; the others are queued as above.
+
 Waits for an event look the event up on the (external_id, name, occurred_at) index when a
 run reaches the node, when its deadline comes, and when a queued event of that name is
 due for the customer: the earliest event (timestamp, then import order) wins.
@@ -130,50 +135,157 @@ def placeholder_builtins(templates: list[str], event_seq_sql: str, matched_seq_s
 # --- new events: the watermark and the queue ----------------------------------------------
 
 
+def watermark(conn: sqlite3.Connection, journey_id: int) -> tuple[int, int]:
+    """The journey's watermark and the newest event's seq: the events past the one and up
+    to the other are new to the journey."""
+    row = conn.execute("SELECT seq FROM event_mark WHERE journey_id = ?",
+                       (journey_id,)).fetchone()
+    (top,) = conn.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()
+    return (int(row[0]) if row else 0), int(top)
+
+
 def feed(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int) -> int:
     """Queue the events imported since the journey's watermark that it may use, and move
     the watermark past them (the caller's transaction). Returns how many were queued."""
-    row = conn.execute("SELECT seq FROM event_mark WHERE journey_id = ?",
-                       (journey_id,)).fetchone()
-    mark = int(row[0]) if row else 0
-    (top,) = conn.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()
+    mark, top = watermark(conn, journey_id)
     if top <= mark:
         return 0
     queued = 0
     trigger = rules.trigger
     if trigger is not None and trigger.name:
-        match_sql, params = sqlite_sql.filter_sql(
-            trigger.filter, "e.properties", "jd_local_day(e.occurred_at)",
-            events=EventData(value_of=lambda name: sqlite_sql.property_value_sql(
-                "e.properties", name)),
-        )
+        match_sql, params = _entry_match_sql(rules)
         # Events already older than max_age, or from before activation, can never start
         # a run: they are not queued.
-        named, named_params = sqlite_sql.event_named("e", trigger.name)
         queued += conn.execute(
             "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
             f"SELECT ?, '{ENTRY_KIND}', e.seq, e.external_id, e.name,"
             f" CASE WHEN e.occurred_at <= ? THEN {DUE_WHEN_QUEUED} ELSE e.occurred_at END"
-            f" FROM event e WHERE e.seq > ? AND e.seq <= ? AND {named} AND e.occurred_at >= ?"
-            f" AND e.occurred_at >= ? AND {match_sql} ON CONFLICT DO NOTHING",
-            (journey_id, now, mark, top, *named_params, rules.activated_at,
-             now - trigger.max_age.seconds, *params),
+            f" FROM event e WHERE e.seq > ? AND e.seq <= ? AND {match_sql}"
+            " ON CONFLICT DO NOTHING",
+            (journey_id, now, mark, top, *params, _oldest_entry(rules, now)),
         ).rowcount
+    queued += _queue_waits(conn, journey_id, rules, mark, top)
+    _move_mark(conn, journey_id, top)
+    return queued
+
+
+def _oldest_entry(rules: EventRules, now: int) -> int:
+    """The earliest timestamp of an event that may still start a run at ``now``."""
+    assert rules.trigger is not None
+    return max(rules.activated_at, now - rules.trigger.max_age.seconds)
+
+
+def _entry_match_sql(rules: EventRules) -> SqlParts:
+    """Event ``e`` may start a run: its name, its properties; the last parameter to add is
+    the earliest timestamp (after activation, younger than max_age)."""
+    trigger = rules.trigger
+    assert trigger is not None
+    match_sql, params = sqlite_sql.filter_sql(
+        trigger.filter, "e.properties", "jd_local_day(e.occurred_at)",
+        events=EventData(value_of=lambda name: sqlite_sql.property_value_sql(
+            "e.properties", name)),
+    )
+    named, named_params = sqlite_sql.event_named("e", trigger.name)
+    return f"{named} AND {match_sql} AND e.occurred_at >= ?", [*named_params, *params]
+
+
+def _queue_waits(conn: sqlite3.Connection, journey_id: int, rules: EventRules, mark: int,
+                 top: int) -> int:
     names = rules.wait_names
-    if names:
-        named, named_params = sqlite_sql.events_named("e", names)
-        queued += conn.execute(
-            "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
-            f"SELECT ?, '{WAIT_KIND}', e.seq, e.external_id, e.name, e.occurred_at FROM event e"
-            f" WHERE e.seq > ? AND e.seq <= ? AND {named} ON CONFLICT DO NOTHING",
-            (journey_id, mark, top, *named_params),
-        ).rowcount
+    if not names:
+        return 0
+    named, named_params = sqlite_sql.events_named("e", names)
+    return int(conn.execute(
+        "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
+        f"SELECT ?, '{WAIT_KIND}', e.seq, e.external_id, e.name, e.occurred_at FROM event e"
+        f" WHERE e.seq > ? AND e.seq <= ? AND {named} ON CONFLICT DO NOTHING",
+        (journey_id, mark, top, *named_params),
+    ).rowcount)
+
+
+def _move_mark(conn: sqlite3.Connection, journey_id: int, seq: int) -> None:
     conn.execute(
         "INSERT INTO event_mark (journey_id, seq) VALUES (?, ?) "
         "ON CONFLICT (journey_id) DO UPDATE SET seq = excluded.seq",
-        (journey_id, top),
+        (journey_id, seq),
     )
-    return queued
+
+
+# --- new entry events taken straight from the event table --------------------------------
+
+
+def hold_queued(conn: sqlite3.Connection, journey_id: int) -> None:
+    """The customers with an entry event in the queue into ``temp.jd_held``: their new
+    events are queued behind it, so that the queue takes a customer's events in order."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS jd_held (ext TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute("DELETE FROM temp.jd_held")
+    conn.execute(
+        "INSERT OR IGNORE INTO temp.jd_held (ext) SELECT external_id FROM event_queue"
+        f" WHERE journey_id = ? AND kind = '{ENTRY_KIND}'", (journey_id,))
+
+
+def next_new_batch(conn: sqlite3.Connection, rules: EventRules, mark: int, top: int,
+                   size: int) -> int:
+    """The seq that ends the next batch of new events after ``mark``: ``size`` events of
+    the entry's name, or ``top``."""
+    assert rules.trigger is not None
+    named, named_params = sqlite_sql.event_named("e", rules.trigger.name)
+    end, count = conn.execute(
+        "SELECT max(seq), count(*) FROM (SELECT e.seq FROM event e WHERE e.seq > ?"
+        f" AND e.seq <= ? AND {named} ORDER BY e.seq LIMIT ?)",
+        (mark, top, *named_params, size)).fetchone()
+    return int(end) if count >= size else top
+
+
+def take_new_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRules, now: int,
+                     mark: int, end: int, top: int) -> int:
+    """The new events of seqs (``mark``, ``end``] (the caller's transaction): those due at
+    ``now`` that may start a run go into ``temp.jd_ev`` as rows 1, 2, … (customer order),
+    not through the queue; the others that may start one are queued (dated later than
+    ``now``; or their customer has another such event, queued or new up to ``top``, and the
+    queue takes a customer's events in timestamp order); wait events are queued; the
+    watermark moves to ``end``. Returns how many rows ``temp.jd_ev`` holds."""
+    create_entry_table(conn)
+    match_sql, params = _entry_match_sql(rules)
+    oldest = _oldest_entry(rules, now)
+    assert rules.trigger is not None
+    named, named_params = sqlite_sql.event_named("o", rules.trigger.name)
+    # rnk 1: taken now; rnk 0: queued (rows after every rnk 1).
+    conn.execute(
+        "INSERT INTO temp.jd_ev (ext, seq, at, rnk) SELECT ext, seq, at, rnk FROM ("
+        " SELECT e.external_id AS ext, e.seq AS seq, e.occurred_at AS at,"
+        "  (e.occurred_at <= ? AND e.external_id NOT IN (SELECT ext FROM temp.jd_held)"
+        "   AND NOT EXISTS (SELECT 1 FROM event o WHERE o.external_id = e.external_id"
+        f"   AND {named} AND o.occurred_at >= ? AND o.occurred_at <= ? AND o.seq > ?"
+        "   AND o.seq <= ? AND o.seq <> e.seq)) AS rnk"
+        f" FROM event e WHERE e.seq > ? AND e.seq <= ? AND {match_sql}"
+        ") ORDER BY rnk DESC, ext",
+        (now, *named_params, oldest, now, mark, top, mark, end, *params, oldest),
+    )
+    (taken,) = conn.execute(
+        "SELECT coalesce(max(id), 0) FROM temp.jd_ev WHERE rnk = 1").fetchone()
+    conn.execute(
+        "INSERT INTO event_queue (journey_id, kind, seq, external_id, name, occurred_at) "
+        f"SELECT ?, '{ENTRY_KIND}', b.seq, b.ext, e.name,"
+        f" CASE WHEN b.at <= ? THEN {DUE_WHEN_QUEUED} ELSE b.at END"
+        " FROM temp.jd_ev b JOIN event e ON e.seq = b.seq WHERE b.id > ?"
+        " ON CONFLICT DO NOTHING",
+        (journey_id, now, taken),
+    )
+    conn.execute("INSERT OR IGNORE INTO temp.jd_held (ext) SELECT ext FROM temp.jd_ev"
+                 " WHERE id > ?", (taken,))
+    _queue_waits(conn, journey_id, rules, mark, end)
+    _move_mark(conn, journey_id, end)
+    return int(taken)
+
+
+def create_entry_table(conn: sqlite3.Connection) -> None:
+    """``temp.jd_ev``, emptied: the entry events a tick takes, numbered."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS jd_ev (id INTEGER PRIMARY KEY, ext TEXT NOT NULL,"
+        " seq INTEGER NOT NULL, at INTEGER NOT NULL, rnk INTEGER NOT NULL)"
+    )
+    conn.execute("DELETE FROM temp.jd_ev")
 
 
 def rank_due_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRules,
@@ -186,11 +298,7 @@ def rank_due_entries(conn: sqlite3.Connection, journey_id: int, rules: EventRule
     queue's key when every queued event is due) and only the customers with several are
     ranked, their later events moved after all first ones.
     """
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS jd_ev (id INTEGER PRIMARY KEY, ext TEXT NOT NULL,"
-        " seq INTEGER NOT NULL, at INTEGER NOT NULL, rnk INTEGER NOT NULL)"
-    )
-    conn.execute("DELETE FROM temp.jd_ev")
+    create_entry_table(conn)
     assert rules.trigger is not None
     (latest,) = conn.execute(
         f"SELECT max(occurred_at) FROM event_queue WHERE journey_id = ? AND kind = '{ENTRY_KIND}'",

@@ -358,3 +358,61 @@ def test_a_tick_stopped_after_taking_late_events_counts_them_once(repo, tmp_path
     tick(T0 + 4 * HOUR)
     assert wait_counts(jid) == {"hello": (0, 1, 1)}
     assert [r[2] for r in outbox(jid)] == ["remind"]
+
+
+def _stopped_and_run_again(folder: Path, stop_after: int | None) -> tuple[Any, ...]:
+    """New events taken by a tick in batches of two, the tick stopped after
+    ``stop_after`` batches (None: never), then run again at the same ``now``."""
+    from journey_desktop.store.evaluator import TickCancelled
+
+    open_store(folder)
+    try:
+        jid = activate(JourneyRepository(), journey(
+            {"name": "view"}, reentry=True, timeout={"value": 1, "unit": "minutes"}),
+            {f"u{i}": {} for i in range(1, 8)}, T0)
+        # u2's second event, imported last, is the earlier one: it enters first; u7's
+        # event is dated after the tick and waits for its time.
+        import_events(folder, [
+            ev("u1", "view", T0 + 60, cartId="u1"), ev("u2", "view", T0 + 900, cartId="u2b"),
+            ev("u3", "view", T0 + 120, cartId="u3"), ev("u7", "view", T0 + DAY, cartId="u7"),
+            ev("u4", "view", T0 + 180, cartId="u4"), ev("u5", "view", T0 + 240, cartId="u5"),
+            ev("u6", "view", T0 + 300, cartId="u6"), ev("u2", "view", T0 + 30, cartId="u2a")])
+        commits = 0
+
+        def stop() -> bool:
+            nonlocal commits
+            commits += 1
+            return commits == stop_after
+
+        written_when_stopped = None
+        try:
+            Evaluator(tz=MADRID, batch_size=2, cancelled=stop).tick(T0 + HOUR)
+        except TickCancelled:
+            written_when_stopped = len(outbox(jid))
+        tick(T0 + HOUR, batch_size=2)
+        after_rerun = [(r[0], r[1], r[5], r[7]) for r in outbox(jid)]
+        tick(T0 + DAY, batch_size=2)
+        return written_when_stopped, after_rerun, [(r[0], r[1], r[5], r[7]) for r in outbox(jid)]
+    finally:
+        close_store()
+
+
+def test_a_tick_stopped_between_batches_of_new_events_takes_the_rest_once(tmp_path):
+    """Each batch of new events moves the journey's watermark in its own transaction: a
+    tick stopped after any batch and run again loses no event and starts no run twice."""
+    results = {}
+    for stop_after in (None, 1, 2, 3):
+        folder = tmp_path / f"stop{stop_after}"
+        folder.mkdir()
+        results[stop_after] = _stopped_and_run_again(folder, stop_after)
+    clean = results[None]
+    assert clean[0] is None
+    assert clean[1] == [
+        ("u1", 1, "u1", T0 + 60), ("u2", 1, "u2a", T0 + 30), ("u2", 2, "u2b", T0 + 900),
+        ("u3", 1, "u3", T0 + 120), ("u4", 1, "u4", T0 + 180), ("u5", 1, "u5", T0 + 240),
+        ("u6", 1, "u6", T0 + 300)]
+    assert clean[2] == [*clean[1], ("u7", 1, "u7", T0 + DAY)]
+    for stop_after in (1, 2, 3):
+        stopped, after_rerun, final = results[stop_after]
+        assert stopped is not None and stopped < len(clean[1]), stop_after
+        assert (after_rerun, final) == (clean[1], clean[2]), stop_after
