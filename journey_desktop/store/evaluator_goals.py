@@ -330,7 +330,7 @@ def _field_exit_sql(journey_id: int, rule: ExitRule, span: _Span,
         # One pass over the profiles' import numbers; the runs of those written since.
         parts.append(
             "SELECT r.id FROM profile p CROSS JOIN run r ON r.journey_id = ?"
-            f" AND r.external_id = p.external_id AND r.state = '{IN_PROGRESS}'"
+            f" AND r.external_id = p.external_id AND +r.state = '{IN_PROGRESS}'"
             f" WHERE p.import_id > ? AND {match_sql}")
         params += [journey_id, scope.seen_profiles, *match_params]
     return " UNION ".join(parts), params
