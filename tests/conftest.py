@@ -61,17 +61,22 @@ def load_example(name: str):  # type: ignore[no-untyped-def]
 def add_members(journey_id: int, customers: dict[str, dict], now: int, *,
                 due: bool = True, entries: int = 0) -> None:
     """Customers as an import leaves them: a profile each (fields merged as an import
-    merges them) and a membership of the journey, due at ``now`` when ``due``."""
+    merges them, stamped with a new import number, noted as profiles written: the store's
+    contract, which the exit rules on fields rely on) and a membership of the journey, due
+    at ``now`` when ``due``."""
     import json
 
     from journey_desktop.store.db import database
+    from journey_desktop.store.sqlite_bulk import next_import_id, profiles_written
 
     conn = database.connection()
+    import_id = next_import_id(conn)
+    profiles_written(conn, import_id)
     conn.executemany(
-        "INSERT INTO profile (external_id, fields, created_at, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (external_id) DO UPDATE SET fields = json_patch(profile.fields,"
-        " excluded.fields)",
-        [(ext, json.dumps(fields), now, now) for ext, fields in customers.items()],
+        "INSERT INTO profile (external_id, fields, created_at, updated_at, import_id)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (external_id) DO UPDATE SET"
+        " fields = json_patch(profile.fields, excluded.fields), import_id = excluded.import_id",
+        [(ext, json.dumps(fields), now, now, import_id) for ext, fields in customers.items()],
     )
     conn.executemany(
         "INSERT INTO member (journey_id, external_id, entries, next_check_at, imported_at)"

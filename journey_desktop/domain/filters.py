@@ -180,6 +180,14 @@ def filter_matches(flt: Filter | None, fields: Mapping[str, Any], today: dt.date
     return any(results) if flt.match == "any" else all(results)
 
 
+def depends_on_day(flt: Filter | None) -> bool:
+    """Whether the day alone can change a filter's answer for unchanged fields: a date
+    operator counted from today (``DAY_OPS``), or an operator this version does not know
+    (it cannot tell)."""
+    return flt is not None and any(
+        c.op in DAY_OPS or c.op not in ALL_OPS
+        for c in flt.conditions if not c.is_history)
+
 
 # The date operators a customer who does not match today may match on a later day: their
 # anniversary, or their date coming within the next N days.

@@ -8,10 +8,18 @@ customers, and the new runs with the older events of theirs (on the (external_id
 occurred_at) index), so its cost follows what is new, never the size of the event table.
 A pair is never missed: events up to the old mark met the old runs in an earlier tick.
 
+Exit rules on fields follow what changed too (``_FieldScope``): a run is looked at when it
+is new, when an import wrote its customer's profile since the last look (profiles change
+through imports only, each noting its number: ``sqlite_bulk.profiles_written``), and every
+run once per local day when a rule has a date operator counted from today (``today`` is
+the tick's local day, as for entry filters). A run looked at and left in progress keeps
+the same answer until one of those changes, so the runs ended are those of a full pass.
+
 An event dated after the tick's ``now`` (a file "from the future") is not taken by the pairs
 of that tick: it waits in ``event_queue`` (kind ``g``, at its timestamp) and is taken, with
 every run of its customer, by the first tick at or after its time. A tick with no new event,
-no new run, no queued event due and no exit rule on fields reads three rows and ends.
+no new run, no queued event due, no profile written and, for a rule on fields with a date
+counted from today, no new local day, reads four rows and ends, writing nothing.
 The joins are ``CROSS JOIN`` and ``+column`` keeps an index out, so that SQLite keeps the
 new rows as the outer loop: chosen the other way round, it walks every run each tick.
 """
@@ -20,7 +28,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
+from journey_desktop.domain.filters import depends_on_day
 from journey_desktop.domain.goals import ExitRule, Goal
 from journey_desktop.domain.journey import Filter, Journey, Node
 from journey_desktop.domain.lifecycle import (
@@ -31,7 +41,7 @@ from journey_desktop.domain.lifecycle import (
     IN_PROGRESS,
     STOPPED,
 )
-from journey_desktop.store import sqlite_sql
+from journey_desktop.store import sqlite_bulk, sqlite_sql
 from journey_desktop.store.sqlite_sql import EventData, SqlParts
 
 GOAL_KIND = "g"  # event_queue: a goal or exit event dated after the tick that saw it
@@ -84,6 +94,46 @@ class _Span:
     now: int
 
 
+@dataclass(frozen=True)
+class _FieldScope:
+    """Which runs in progress the exit rules on fields look at in this tick: the new ones
+    (``_Span``), those whose profile an import wrote after ``seen_profiles``, and all of
+    them when the mark has never looked (None) or, for a rule whose answer the day alone
+    can change, when ``today`` is not the day it last looked."""
+
+    today: int  # the tick's local day, as an ordinal
+    profiles: int  # the last import that wrote profiles (``sqlite_bulk.profiles_mark``)
+    seen_profiles: int | None
+    seen_day: int | None
+
+    def every_run(self, rule: ExitRule) -> bool:
+        return self.seen_profiles is None or (
+            self.seen_day != self.today and depends_on_day(rule.fields))
+
+    @property
+    def profiles_written(self) -> bool:
+        return self.seen_profiles is None or self.profiles != self.seen_profiles
+
+    def idle(self, rules: GoalRules) -> bool:
+        """Nothing a new run aside can change what these rules say."""
+        return not self.profiles_written and not any(
+            self.every_run(rule) for rule in rules.field_exits)
+
+
+def _field_scope(conn: sqlite3.Connection, rules: GoalRules, mark: Any,
+                 now: int) -> _FieldScope | None:
+    """None without a rule on fields. ``mark`` is the goal mark's row (seq, run_id,
+    profiles, fields_day) or None; the local day is the connection's (``jd_local_day``)."""
+    if not rules.field_exits:
+        return None
+    (today,) = conn.execute("SELECT jd_local_day(?)", (now,)).fetchone()
+    seen_profiles = seen_day = None
+    if mark is not None and mark[2] is not None:
+        seen_profiles = int(mark[2])
+        seen_day = None if mark[3] is None else int(mark[3])
+    return _FieldScope(int(today), sqlite_bulk.profiles_mark(conn), seen_profiles, seen_day)
+
+
 def rules_for(journey: Journey) -> GoalRules | None:
     """None when the journey has neither a goal nor an exit rule."""
     if journey.goal is None and not journey.exit_when:
@@ -117,15 +167,17 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     goal (with ``exit_on_goal``) or meet an exit rule, and move the mark on (the caller's
     transaction). The customers whose run ended are left in ``temp.jd_ended``."""
     done = GoalTick()
-    row = conn.execute("SELECT seq, run_id FROM goal_mark WHERE journey_id = ?",
-                       (journey_id,)).fetchone()
+    row = conn.execute("SELECT seq, run_id, profiles, fields_day FROM goal_mark"
+                       " WHERE journey_id = ?", (journey_id,)).fetchone()
     (top_seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()
     (top_run,) = conn.execute("SELECT coalesce(max(id), 0) FROM run").fetchone()
     # First tick: every run so far meets every event so far, through the runs' side.
     old_seq, old_run = (int(row[0]), int(row[1])) if row else (int(top_seq), 0)
     span = _Span(old_seq, old_run, int(top_seq), int(top_run), int(now))
+    fields = _field_scope(conn, rules, row, now)
     if (row is not None and (old_seq, old_run) == (top_seq, top_run)
-            and not rules.field_exits and not _queued_due(conn, journey_id, now)):
+            and (fields is None or fields.idle(rules))
+            and not _queued_due(conn, journey_id, now)):
         return done  # nothing new, nothing due: the tick follows the new work only
     _prepare(conn)
     if rules.goal is not None:
@@ -137,7 +189,8 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
         conn.execute("DELETE FROM temp.jd_conv")
     # Rule by rule, in the journey's order: a run that meets two is ended by the first.
     for index, rule in enumerate(rules.exits):
-        ids = _exit_runs_sql(journey_id, rule, span)
+        ids = (_field_exit_sql(journey_id, rule, span, fields) if fields is not None
+               and rule.fields is not None else _exit_runs_sql(journey_id, rule, span))
         if ids is None:
             continue
         ended = _end(conn, ids[0], ids[1], STOPPED, END_EXIT_RULE, now)
@@ -148,9 +201,12 @@ def apply(conn: sqlite3.Connection, journey_id: int, rules: GoalRules, now: int)
     conn.execute(f"DELETE FROM event_queue WHERE journey_id = ? AND kind = '{GOAL_KIND}'"
                  " AND occurred_at <= ?", (journey_id, now))
     conn.execute(
-        "INSERT INTO goal_mark (journey_id, seq, run_id) VALUES (?, ?, ?) ON CONFLICT"
-        " (journey_id) DO UPDATE SET seq = excluded.seq, run_id = excluded.run_id",
-        (journey_id, top_seq, top_run))
+        "INSERT INTO goal_mark (journey_id, seq, run_id, profiles, fields_day)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (journey_id) DO UPDATE SET seq = excluded.seq,"
+        " run_id = excluded.run_id, profiles = excluded.profiles,"
+        " fields_day = excluded.fields_day",
+        (journey_id, top_seq, top_run, None if fields is None else fields.profiles,
+         None if fields is None else fields.today))
     return done
 
 
@@ -259,14 +315,32 @@ def _convert(conn: sqlite3.Connection, journey_id: int, goal: Goal, span: _Span,
         (journey_id,)).rowcount)
 
 
-def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | None:
-    """The ids of the runs in progress that meet one exit rule, as one SELECT."""
-    if rule.fields is not None:
-        match_sql, match_params = sqlite_sql.filter_sql(
-            rule.fields, "p.fields", "jd_local_day(r.due_at)")
+def _field_exit_sql(journey_id: int, rule: ExitRule, span: _Span,
+                    scope: _FieldScope) -> SqlParts:
+    """The ids of the runs in progress whose customer's fields meet one exit rule on the
+    tick's local day, among those ``scope`` says may have changed, as one SELECT."""
+    match_sql, match_params = sqlite_sql.filter_sql(
+        rule.fields, "p.fields", str(scope.today), scope.today)
+    if scope.every_run(rule):
         return ("SELECT r.id FROM run r JOIN profile p ON p.external_id = r.external_id"
                 f" WHERE r.journey_id = ? AND r.state = '{IN_PROGRESS}' AND {match_sql}",
                 [journey_id, *match_params])
+    parts = ["SELECT r.id FROM run r CROSS JOIN profile p ON p.external_id = r.external_id"
+             f" WHERE r.id > ? AND r.id <= ? AND +r.journey_id = ?"
+             f" AND r.state = '{IN_PROGRESS}' AND {match_sql}"]
+    params: list[object] = [span.old_run, span.top_run, journey_id, *match_params]
+    if scope.profiles_written:
+        # One pass over the profiles' import numbers; the runs of those written since.
+        parts.append(
+            "SELECT r.id FROM profile p CROSS JOIN run r ON r.journey_id = ?"
+            f" AND r.external_id = p.external_id AND +r.state = '{IN_PROGRESS}'"
+            f" WHERE p.import_id > ? AND {match_sql}")
+        params += [journey_id, scope.seen_profiles, *match_params]
+    return " UNION ".join(parts), params
+
+
+def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | None:
+    """The ids of the runs in progress that meet one exit rule on events, as one SELECT."""
     if not rule.event:
         return None
     match_sql, match_params = _property_filter(rule.filter, "e")
@@ -291,8 +365,8 @@ def _exit_runs_sql(journey_id: int, rule: ExitRule, span: _Span) -> SqlParts | N
 def _end(conn: sqlite3.Connection, ids_sql: str, params: tuple[object, ...] | list[object],
          state: str, reason: str, now: int) -> int:
     """End the runs in progress among ``ids_sql`` at ``now``; their customers into
-    ``temp.jd_ended`` (their next entry check is the caller's). The ids are found once
-    (a rule on fields reads every run in progress)."""
+    ``temp.jd_ended`` (their next entry check is the caller's). The ids are found once,
+    before any run of them ends."""
     conn.execute(f"INSERT OR IGNORE INTO temp.jd_end (id) {ids_sql}", tuple(params))
     conn.execute(
         "INSERT INTO temp.jd_ended (ext) SELECT r.external_id FROM temp.jd_end e"

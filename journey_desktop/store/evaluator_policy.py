@@ -429,11 +429,12 @@ def _exit_sql(exits: list[ExitRule], now: int) -> tuple[str, list[object]]:
             params += match_params
         elif rule.event:
             match_sql, match_params = evaluator_goals.property_filter(rule.filter, "e")
+            named, named_params = sqlite_sql.event_named("e", rule.event)
             parts.append(
                 "EXISTS (SELECT 1 FROM event e WHERE e.external_id = r.external_id"
-                " AND e.name = ? AND e.occurred_at > r.started_at AND e.occurred_at <= ?"
+                f" AND {named} AND e.occurred_at > r.started_at AND e.occurred_at <= ?"
                 f" AND {match_sql})")
-            params += [rule.event, int(now), *match_params]
+            params += [*named_params, int(now), *match_params]
     return " OR ".join(parts), params
 
 

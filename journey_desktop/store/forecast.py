@@ -342,7 +342,7 @@ def _simulate(
     end = bounds[-1].end
     span = max(1, end - start)
     evaluator = Evaluator(db, tz=tz, cancelled=cancelled)
-    goals = forecast_goals.GoalDays(journey_id, journey)
+    goals = forecast_goals.GoalDays(journey_id, journey, tz)
     goals.note_copied(db)
     in_progress: list[int] = []
     day = 0

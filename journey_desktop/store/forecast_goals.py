@@ -10,6 +10,7 @@ that knows. The counting per day is ``domain/forecast_goals.py``.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -17,10 +18,12 @@ from pathlib import Path
 
 from peewee import Database
 
+from journey_desktop.domain import engine
+from journey_desktop.domain.filters import depends_on_day
 from journey_desktop.domain.forecast import DayBounds, ForecastDay
 from journey_desktop.domain.forecast_goals import add_goal_figures, goal_keys
 from journey_desktop.domain.journey import Journey
-from journey_desktop.domain.lifecycle import END_GOAL
+from journey_desktop.domain.lifecycle import END_GOAL, IN_PROGRESS
 from journey_desktop.store import evaluator_events, evaluator_goals
 from journey_desktop.store.tick_summary import TickSummary
 
@@ -44,11 +47,15 @@ def ended_since(source: Path, journey_id: int, start: int) -> int | None:
 class GoalDays:
     """Collects, tick by tick, the runs each exit rule ended; then fills the days."""
 
-    def __init__(self, journey_id: int, journey: Journey) -> None:
+    def __init__(self, journey_id: int, journey: Journey,
+                 tz: dt.tzinfo | None = None) -> None:
         self.journey_id = journey_id
         self.keys = goal_keys(journey)
+        self._tz = tz
         self._rule_exits: Counter[tuple[int, int]] = Counter()
-        self._on_fields = any(rule.on_fields for rule in journey.exit_when)
+        fields = [rule.fields for rule in journey.exit_when if rule.fields is not None]
+        self._on_fields = bool(fields)
+        self._on_day = any(depends_on_day(flt) for flt in fields)
         self._copied: Counter[int] = Counter()
         self._on_events = evaluator_events.rules_for(journey, 0) is not None
 
@@ -82,7 +89,9 @@ class GoalDays:
     def next_due(self, db: Database, due: int | None) -> int | None:
         """The earliest of ``due`` and what the goal and exit rules have still to take: an
         event the goal's mark has not passed yet (the first tick's), or one queued for its
-        time (``evaluator_goals.next_due_sql``)."""
+        time (``evaluator_goals.next_due_sql``); with exit rules on fields, the first tick
+        (the copy has no mark: every run is looked at once) and, for a date counted from
+        today, the start of the local day after the one they last looked on."""
         if not self.keys:
             return due
         candidates = [] if due is None else [due]
@@ -94,17 +103,31 @@ class GoalDays:
             row = db.execute_sql(sql, (self.journey_id,)).fetchone()
             if row is not None:
                 candidates.append(int(row[0]))
+        if self._on_fields and self._in_progress(db):
+            mark = db.execute_sql("SELECT fields_day FROM goal_mark WHERE journey_id = ?",
+                                  (self.journey_id,)).fetchone()
+            if mark is None:
+                candidates.append(0)
+            elif self._on_day and mark[0] is not None:
+                next_day = dt.date.fromordinal(int(mark[0]) + 1)
+                candidates.append(engine.local_timestamp(next_day, 0, 0, self._tz))
         return min(candidates) if candidates else None
+
+    def _in_progress(self, db: Database) -> bool:
+        return db.execute_sql(
+            f"SELECT 1 FROM run WHERE journey_id = ? AND state = '{IN_PROGRESS}' LIMIT 1",
+            (self.journey_id,)).fetchone() is not None
 
     def tick_next(self, summary: TickSummary) -> bool:
         """True when the next tick point must run even with nothing due, as the evaluator
         ticking every point would run it: the goal's part pairs the runs that entered in
-        this tick with their customers' events only at the next one (an event-started run
-        can meet a goal or exit event dated between its entry event and now), and exit rules
-        on fields are checked at every tick, so a run that moved may meet one at the next."""
+        this tick with their customers' events, and the exit rules on fields look at them,
+        only at the next one (an event-started run can meet a goal or exit event dated
+        between its entry event and now). A run that moved keeps its answer to a rule on
+        fields: its profile and the day decide (``next_due``), not its node."""
         if not self.keys:
             return False
-        return bool(summary.entered or (self._on_fields and summary.advanced))
+        return bool(summary.entered)
 
     def tick(self, day: int, summary: TickSummary) -> None:
         """What one tick, on local day ``day`` of the window, said the exit rules did."""

@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -399,6 +399,14 @@ def _v10_policy(db: Database, _path: Path | None) -> None:
         db.execute_sql(sql)
 
 
+def _v11_field_exit_marks(db: Database, _path: Path | None) -> None:
+    """Exit rules on fields follow what changed (SPEC §12): the goal mark remembers the
+    profiles' last import and the local day they looked at; NULL, so the first tick after
+    the upgrade looks at every run in progress once, as every tick did before."""
+    db.execute_sql('ALTER TABLE "goal_mark" ADD COLUMN "profiles" INTEGER')
+    db.execute_sql('ALTER TABLE "goal_mark" ADD COLUMN "fields_day" INTEGER')
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -413,6 +421,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     8: _v8_goals,
     9: _v9_one_row_per_message,
     10: _v10_policy,
+    11: _v11_field_exit_marks,
 }
 
 
@@ -457,7 +466,8 @@ def migrate(db: Database, db_path: Path | None, current: int) -> Path | None:
             SchemaVersionRecord.insert(version=SCHEMA_VERSION, applied_at=now).execute()
         return None
     backup = copy_aside(db_path, current) if db_path is not None else None
-    for version in range(current + 1, SCHEMA_VERSION + 1):
+    # The steps there are, in order: a version number may be taken by work not merged yet.
+    for version in sorted(v for v in MIGRATIONS if v > current):
         with write_transaction(db):
             MIGRATIONS[version](db, db_path)
             SchemaVersionRecord.insert(version=version, applied_at=now).execute()

@@ -405,11 +405,17 @@ class ConversionRecord(BaseRecord):
 
 class GoalMarkRecord(BaseRecord):
     """How far the goal and exit rules have looked: events up to ``seq`` against every run,
-    runs up to ``run_id`` against the events before them. New events and new runs only."""
+    runs up to ``run_id`` against the events before them. New events and new runs only.
+
+    The exit rules on fields looked at the profiles written by imports up to ``profiles``
+    (``sqlite_bulk.profiles_written``) on the local day ``fields_day`` (an ordinal); NULL
+    until they first looked at every run in progress."""
 
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", primary_key=True)
     seq = IntegerField()
     run_id = IntegerField()
+    profiles = IntegerField(null=True)
+    fields_day = IntegerField(null=True)
 
     class Meta:
         table_name = "goal_mark"

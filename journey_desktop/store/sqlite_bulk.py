@@ -37,6 +37,7 @@ _MEMBER = MemberRecord._meta.table_name
 _EVENT = EventRecord._meta.table_name
 _IDS = "audience_import_ids"
 _LAST_IMPORT = "last_import_id"
+_PROFILES_WRITTEN = "profiles_import_id"
 
 
 @contextmanager
@@ -103,6 +104,25 @@ def next_import_id(conn: sqlite3.Connection) -> int:
     return number
 
 
+def profiles_written(conn: sqlite3.Connection, import_id: int) -> None:
+    """Note that import ``import_id`` wrote profiles (the caller's transaction): every
+    profile write stamps ``profile.import_id`` with its import's number and notes it here,
+    so the exit rules on fields (``evaluator_goals``) know in one read whether a profile
+    changed since they last looked, and which. Profiles change through imports only."""
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_PROFILES_WRITTEN, str(int(import_id))),
+    )
+
+
+def profiles_mark(conn: sqlite3.Connection) -> int:
+    """The number of the last import that wrote profiles; 0 before any."""
+    row = conn.execute("SELECT value FROM setting WHERE key = ?",
+                       (_PROFILES_WRITTEN,)).fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else 0
+
+
 class CustomerUpsert:
     """Upserts customers inside the caller's transaction: their profiles and, for an
     audience import, their membership of the journey.
@@ -121,6 +141,7 @@ class CustomerUpsert:
         self._journey_id = None if journey_id is None else int(journey_id)
         self._now = int(now)
         self.import_id = next_import_id(self._conn)
+        profiles_written(self._conn, self.import_id)
         self.written = 0
         self._before = self._held()
         limit = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

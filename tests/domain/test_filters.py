@@ -2,7 +2,13 @@ import datetime as dt
 
 import pytest
 
-from journey_desktop.domain.filters import condition_matches, filter_matches, value_problem
+from journey_desktop.domain.filters import (
+    DAY_OPS,
+    condition_matches,
+    depends_on_day,
+    filter_matches,
+    value_problem,
+)
 from journey_desktop.domain.journey import Condition, Filter
 
 TODAY = dt.date(2026, 3, 10)
@@ -88,3 +94,19 @@ def test_values_that_fit():
     assert value_problem(Condition("f", "gt", "3")) is None
     assert value_problem(Condition("f", "in", ["a", 2])) is None
     assert value_problem(Condition("f", "is_set")) is None
+
+
+def test_only_dates_counted_from_today_let_the_day_alone_change_the_answer():
+    """What the exit rules on fields re-read once a day: a day operator gives two answers
+    on two days for the same fields; no other operator does."""
+    fields = {"d": "2025-03-02", "plan": "gold"}
+    day_free = Filter("all", [Condition("d", "after", "1980-01-01"),
+                              Condition("plan", "equals", "gold")])
+    assert not depends_on_day(day_free) and not depends_on_day(None)
+    assert {filter_matches(day_free, fields, dt.date(2025, 3, d)) for d in (1, 2)} == {True}
+    for op in DAY_OPS:
+        flt = Filter("any", [Condition("plan", "equals", "silver"), Condition("d", op, 0)])
+        assert depends_on_day(flt), op
+        answers = {filter_matches(flt, fields, dt.date(2025, 3, d)) for d in (1, 2, 3)}
+        assert answers == {True, False}, op
+    assert depends_on_day(Filter("all", [Condition("plan", "sounds_like", "x")]))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
@@ -24,6 +26,19 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0,
 def add_customers(journey_id: int, customers: dict[str, dict[str, Any]], now: int) -> None:
     """Customers as an import leaves them: due for their first check at the next tick."""
     add_members(journey_id, customers, now)
+
+
+def import_customers(repo: JourneyRepository, folder: Path, text: str, now: int) -> None:
+    """File → Import customers… with a CSV ``text``: the store's one way of changing
+    profiles once customers are in a journey (what the exit rules on fields rely on)."""
+    from journey_desktop.store.audience import AudienceStore
+
+    path = folder / f"customers-{now}.csv"
+    path.write_text(text, encoding="utf-8")
+    result = AudienceStore(repo).import_profiles(ImportPlan.from_preview(preview_csv(path)),
+                                                 now=now)
+    result.rejects.close()
+    assert result.committed, result
 
 
 def remove_customers(journey_id: int, external_ids: list[str]) -> None:

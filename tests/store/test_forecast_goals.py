@@ -193,3 +193,36 @@ def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, tmp_pat
     with result:
         assert [day.to_json() for day in result.days] == expected
     assert [d["conversions"] for d in expected] == [0, 3, 0, 0]
+
+
+def test_a_rule_counted_from_today_ends_runs_on_their_day_in_the_forecast_too(repo, tmp_path):
+    """An exit rule on a birthday: the forecast skips the idle hours, yet ticks at the
+    start of each local day, and ends each run on its customer's day, as the evaluator
+    ticking every hour does."""
+    journey = Journey.from_dict({
+        "format": "journey-desktop/1", "name": "Birthday exit",
+        "nodes": [{"id": "start", "type": "entry", "next": "pause"},
+                  {"id": "pause", "type": "wait", "duration": {"value": 20, "unit": "days"},
+                   "next": "hi"},
+                  {"id": "hi", **PUSH, "next": "end"}, {"id": "end", "type": "exit"}],
+        "exit_when": [{"fields": {"match": "all", "conditions": [
+            {"field": "birthday", "op": "anniversary_in_days", "value": 0}]}}],
+    })
+    first = dt.datetime.fromtimestamp(START, MADRID).date()
+    people = {f"b{i}": {"birthday": (first + dt.timedelta(days=i)).replace(year=1990)
+                        .isoformat()} for i in (2, 5, 9)}
+    people["never"] = {"birthday": "1990-12-25"}
+    journey_id = activate(repo, journey, people, START - DAY)
+    Evaluator(tz=MADRID).tick(START - DAY)
+    copy_path = tmp_path / "copy.db"
+    target = sqlite3.connect(copy_path)
+    database.connection().backup(target)
+    target.close()
+    result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID, tick_interval=HOUR)
+    with result:
+        data = json.loads(json.dumps(result.to_json()))
+    expected, copy = evaluator_days(copy_path, journey_id, HOUR, DAYS)
+    copy.close()
+    assert data["days"] == expected
+    assert [d["exits"]["fields"] for d in data["days"]][:10] == [0, 0, 1, 0, 0, 1, 0, 0, 0, 1]
+    assert result.ticks <= DAYS + 2, result.ticks  # one a day, not one an hour

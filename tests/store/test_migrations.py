@@ -332,3 +332,26 @@ def test_upgrade_to_10_gives_messages_a_status_and_send_time(data_dir, tmp_path)
     after = _rows(path, "SELECT id, send_at, status, reason FROM outbox ORDER BY id")
     assert after == [(row_id, due, "ready" if exported is None else "exported", None)
                      for row_id, due, exported in before]
+
+
+def test_upgrade_to_11_gives_the_goal_mark_the_fields_marks_a_new_database_has(
+        data_dir, tmp_path):
+    path = _old_database(data_dir, 8)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO goal_mark (journey_id, seq, run_id) VALUES (1, 3, 2)")
+    conn.commit()
+    conn.close()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    close_store()
+    assert _columns(path, "goal_mark") == _columns(fresh / "journeys.db", "goal_mark")
+    assert ("profiles", "INTEGER") in _columns(path, "goal_mark")
+    # The marks of events and runs stay; the rules on fields have not looked yet (NULL):
+    # their first tick looks at every run in progress once, as every tick did before.
+    assert _rows(path, "SELECT journey_id, seq, run_id, profiles, fields_day"
+                       " FROM goal_mark") == [(1, 3, 2, None, None)]
+    assert _rows(path, "SELECT version FROM schema_version WHERE version > 8") == [
+        (v,) for v in sorted(migrations.MIGRATIONS) if v > 8]
