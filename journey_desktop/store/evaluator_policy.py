@@ -7,7 +7,9 @@ message of the tick) → quiet hours → caps → rate limit; the outbox insert 
 from there. Caps count the customer's messages already written, by every journey that
 obeys caps, on the (external_id, send_at) index, plus the ones staged before it in the same
 statement (a rank per customer), all inside the batch's transaction: journeys are ticked
-one after another, so one tick never exceeds a cap. Rate limits fill minutes in due order
+one after another, so one tick never exceeds a cap. When nothing the caps count lies
+within reach of the batch's due times (one range per journey), that look-up is skipped.
+Rate limits fill minutes in due order
 from a small slot table. Zone arithmetic runs in Python (``domain.policy``) through
 registered functions cached per (time, zone).
 """
@@ -132,12 +134,14 @@ def _zone_sql(policy: Policy) -> tuple[str, list[object]]:
     return sql, list(params)
 
 
-def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
-                 ) -> tuple[str, list[object]]:
+def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str,
+                 probe: bool = True) -> tuple[str, list[object]]:
     """The rows of ``inner`` (``ext``, ``entry_number``, ``due``, ``zone``, …) with their
     ``send_at`` and ``reason`` (NULL unless suppressed) after quiet hours and caps, in that
     order (SPEC §13). Each level is computed once per row (``limit_once``); the parameters
-    returned come before ``inner``'s own."""
+    returned come before ``inner``'s own. Without ``probe`` (nothing the caps count is within
+    reach: ``_caps_within_reach``) no message can be over a cap and the outbox is not read;
+    the calendar spans are still computed without quiet hours, so bad zones are still met."""
     quiet = state.policy.quiet_for(channel)
     moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
     skip = quiet is not None and quiet.action == rules.SKIP
@@ -146,6 +150,9 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
     if skip:
         whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
     caps = state.caps_for(channel) if obeys_caps else []
+    spanned = caps if probe or quiet is None else []
+    if not probe:
+        caps = []
     counted, counted_params = "", list[object]()
     if 2 <= len(caps) <= MERGED_CAPS:
         counted, counted_params = _caps_counted_sql(state, caps, channel)
@@ -159,7 +166,7 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
             whens.append(f"WHEN {sql} THEN ?")
             params += [*more, cap_reason(cap)]
     reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
-    units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
+    units = sorted({_CAL_UNITS[cap.calendar] for cap in spanned if cap.calendar})
     spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
     once = sqlite_sql.limit_once()
     levels = f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once}"
@@ -193,6 +200,37 @@ def _caps_counted_sql(state: PolicyTick, caps: list[Cap], channel: str
     return (f"(SELECT {' + '.join(parts)} FROM outbox o WHERE o.external_id = ext"
             f" AND o.send_at BETWEEN min({', '.join(lows)}) AND max({', '.join(highs)})"
             f" AND o.status <> '{SUPPRESSED}'{_optouts_sql(state)})", params)
+
+
+# How far from its due time a message's cap windows can reach: a quiet window's end is
+# within a day (and a DST shift) of it, a calendar day or week holds it.
+_QUIET_REACH = 2 * 86_400
+_CAL_REACH = {rules.CALENDAR_DAY: 2 * 86_400, rules.CALENDAR_WEEK: 9 * 86_400}
+
+
+def _caps_within_reach(conn: sqlite3.Connection, state: PolicyTick, channel: str,
+                       obeys_caps: bool, source: str, source_params: list[object]) -> bool:
+    """Whether any message the caps count lies near enough to the batch's due times to be
+    in one of its messages' cap windows; when none does, nobody can be over a cap (a cap is
+    at least 1 and a statement writes one message per customer and node), so the per-message
+    look-up is skipped. One range per journey on the outbox's (journey, send_at) index."""
+    caps = state.caps_for(channel) if obeys_caps else []
+    if not caps:
+        return False
+    first, last = conn.execute(f"SELECT min(due), max(due) FROM ({source})",
+                               source_params).fetchone()
+    if first is None:
+        return False
+    reach = _QUIET_REACH + max(_CAL_REACH[cap.calendar] if cap.calendar else int(cap.seconds)
+                               for cap in caps)
+    channel_sql, params = "", list[object]([int(first) - reach, int(last) + reach])
+    if all(cap.channel != rules.ANY for cap in caps):
+        channel_sql = " AND o.channel = ?"
+        params.append(channel)
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM journey j JOIN outbox o ON o.journey_id = j.id"
+        f" AND o.send_at BETWEEN ? AND ? WHERE o.status <> '{SUPPRESSED}'{channel_sql}"
+        f"{_optouts_sql(state)})", params).fetchone()[0])
 
 
 def _status_sql(now: int, note: bool) -> str:
@@ -281,8 +319,9 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
     columns, render_params = rendered
     named = "".join(f" {sql} AS {name}," for sql, name in zip(
         columns, ("title", "body", "url", "extra"), strict=True))
+    probe = _caps_within_reach(conn, state, channel, obeys_caps, *source)
     verdict, params = _verdict_sql(state, channel, obeys_caps,
-                                   _customers_sql(source[0], zone_sql, named))
+                                   _customers_sql(source[0], zone_sql, named), probe)
     state.noted = Staged()
     inserted = int(conn.execute(
         f"{head[0]} title, body, url, extra, due, {int(now)}, send_at,"
