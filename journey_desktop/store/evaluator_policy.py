@@ -9,9 +9,8 @@ obeys caps, on the (external_id, send_at) index, plus the ones staged before it 
 statement (a rank per customer), all inside the batch's transaction: journeys are ticked
 one after another, so one tick never exceeds a cap. When nothing the caps count lies
 within reach of the batch's due times (one range per journey), that look-up is skipped.
-Rate limits fill minutes in due order
-from a small slot table. Zone arithmetic runs in Python (``domain.policy``) through
-registered functions cached per (time, zone).
+Rate limits fill minutes in due order from a small slot table. Zone arithmetic runs in
+Python (``domain.policy``) through registered functions cached per (time, zone).
 """
 
 from __future__ import annotations
@@ -228,7 +227,7 @@ def _caps_within_reach(conn: sqlite3.Connection, state: PolicyTick, channel: str
         channel_sql = " AND o.channel = ?"
         params.append(channel)
     return bool(conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM journey j JOIN outbox o ON o.journey_id = j.id"
+        "SELECT EXISTS (SELECT 1 FROM journey j CROSS JOIN outbox o ON o.journey_id = j.id"
         f" AND o.send_at BETWEEN ? AND ? WHERE o.status <> '{SUPPRESSED}'{channel_sql}"
         f"{_optouts_sql(state)})", params).fetchone()[0])
 
