@@ -8,7 +8,7 @@ from there. Caps count the customer's messages already written, by every journey
 obeys caps, on the (external_id, send_at) index, plus the ones staged before it in the same
 statement (a rank per customer), all inside the batch's transaction: journeys are ticked
 one after another, so one tick never exceeds a cap. When nothing the caps count lies
-within reach of the batch's due times (one range per journey), that look-up is skipped.
+within reach of the batch's customers' due times, that look-up is skipped.
 Rate limits fill minutes in due order from a small slot table. Zone arithmetic runs in
 Python (``domain.policy``) through registered functions cached per (time, zone).
 """
@@ -168,7 +168,9 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str,
     units = sorted({_CAL_UNITS[cap.calendar] for cap in spanned if cap.calendar})
     spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
     once = sqlite_sql.limit_once()
-    levels = f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once}"
+    levels = f"SELECT *, {moved} AS q FROM ({inner}) {once}"
+    if spans:  # a level only when there are spans: each one copies every row
+        levels = f"SELECT *{spans} FROM ({levels}) {once}"
     if counted:
         levels = f"SELECT *, {counted} AS counted FROM ({levels}) {once}"
     return (f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
@@ -209,27 +211,25 @@ _CAL_REACH = {rules.CALENDAR_DAY: 2 * 86_400, rules.CALENDAR_WEEK: 9 * 86_400}
 
 def _caps_within_reach(conn: sqlite3.Connection, state: PolicyTick, channel: str,
                        obeys_caps: bool, source: str, source_params: list[object]) -> bool:
-    """Whether any message the caps count lies near enough to the batch's due times to be
-    in one of its messages' cap windows; when none does, nobody can be over a cap (a cap is
-    at least 1 and a statement writes one message per customer and node), so the per-message
-    look-up is skipped. One range per journey on the outbox's (journey, send_at) index."""
+    """Whether any of the batch's customers has a message the caps count near enough to
+    their due time to be in one of its cap windows; when none has, nobody can be over a cap
+    (a cap is at least 1 and a statement writes one message per customer and node), so the
+    insert neither looks the caps up per message nor copies its rows first. One probe per
+    customer on the outbox's (external_id, send_at) index, stopping at the first found."""
     caps = state.caps_for(channel) if obeys_caps else []
     if not caps:
         return False
-    first, last = conn.execute(f"SELECT min(due), max(due) FROM ({source})",
-                               source_params).fetchone()
-    if first is None:
-        return False
     reach = _QUIET_REACH + max(_CAL_REACH[cap.calendar] if cap.calendar else int(cap.seconds)
                                for cap in caps)
-    channel_sql, params = "", list[object]([int(first) - reach, int(last) + reach])
+    channel_sql, params = "", list[object]()
     if all(cap.channel != rules.ANY for cap in caps):
         channel_sql = " AND o.channel = ?"
         params.append(channel)
     return bool(conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM journey j CROSS JOIN outbox o ON o.journey_id = j.id"
-        f" AND o.send_at BETWEEN ? AND ? WHERE o.status <> '{SUPPRESSED}'{channel_sql}"
-        f"{_optouts_sql(state)})", params).fetchone()[0])
+        f"SELECT EXISTS (SELECT 1 FROM ({source}) AS w CROSS JOIN outbox o"
+        f" ON o.external_id = w.ext AND o.send_at BETWEEN w.due - {reach} AND w.due + {reach}"
+        f" WHERE o.status <> '{SUPPRESSED}'{channel_sql}{_optouts_sql(state)})",
+        [*source_params, *params]).fetchone()[0])
 
 
 def _status_sql(now: int, note: bool) -> str:
