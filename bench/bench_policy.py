@@ -2,7 +2,10 @@
 1,000,000 customers with quiet hours and two cap rules, against the same tick without a
 policy, both on copies of one populated database made in the same run.
 
-    .venv/bin/python bench/bench_policy.py [--customers N] [--runs 1]
+    .venv/bin/python bench/bench_policy.py [--customers N] [--runs 1] [--recent-every K]
+
+``--recent-every K``: every K-th customer already had a push two hours before (so the caps
+are looked up for their batch, and the push:1/day cap stops their new one).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ POLICY = Policy(timezone_field="tz", quiet=(QuietHours.parse("21:00-09:00"),),
                 caps=(Cap.parse("any:3/1d"), Cap.parse("push:1/day")))
 
 
-def populate(conn: sqlite3.Connection, journey_id: int, count: int, now: int) -> None:
+def populate(conn: sqlite3.Connection, journey_id: int, count: int, now: int,
+             recent_every: int = 0) -> None:
     batch = 100_000
     conn.execute("BEGIN")
     for start in range(0, count, batch):
@@ -48,6 +52,14 @@ def populate(conn: sqlite3.Connection, journey_id: int, count: int, now: int) ->
         conn.executemany(
             "INSERT INTO member (journey_id, external_id, entries, next_check_at, imported_at)"
             " VALUES (?, ?, 0, ?, ?)", ((journey_id, ext, now, now) for _, ext in ids))
+        if recent_every:
+            earlier = now - 2 * 3600
+            conn.executemany(
+                "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel,"
+                " title, body, url, extra, due_at, created_at, send_at, status)"
+                " VALUES (?, ?, 0, 'earlier', 'push', 'Hi', 'Before', '', '{}', ?, ?, ?,"
+                " 'exported')", ((journey_id, ext, earlier, earlier, earlier)
+                                 for i, ext in ids if i % recent_every == recent_every - 1))
     conn.execute("COMMIT")
 
 
@@ -74,6 +86,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--recent-every", type=int, default=0)
     args = parser.parse_args(argv)
     now = int(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC).timestamp())
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,7 +95,7 @@ def main(argv: list[str]) -> int:
         db = open_store(source)
         repo = JourneyRepository()
         journey_id = repo.create(Journey.from_dict(JOURNEY), now=now)
-        populate(db.connection(), journey_id, args.customers, now)
+        populate(db.connection(), journey_id, args.customers, now, args.recent_every)
         repo.activate(journey_id, now=now)
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         close_store()

@@ -7,9 +7,10 @@ message of the tick) → quiet hours → caps → rate limit; the outbox insert 
 from there. Caps count the customer's messages already written, by every journey that
 obeys caps, on the (external_id, send_at) index, plus the ones staged before it in the same
 statement (a rank per customer), all inside the batch's transaction: journeys are ticked
-one after another, so one tick never exceeds a cap. Rate limits fill minutes in due order
-from a small slot table. Zone arithmetic runs in Python (``domain.policy``) through
-registered functions cached per (time, zone).
+one after another, so one tick never exceeds a cap. When nothing the caps count lies
+within reach of the batch's customers' due times, that look-up is skipped.
+Rate limits fill minutes in due order from a small slot table. Zone arithmetic runs in
+Python (``domain.policy``) through registered functions cached per (time, zone).
 """
 
 from __future__ import annotations
@@ -132,12 +133,14 @@ def _zone_sql(policy: Policy) -> tuple[str, list[object]]:
     return sql, list(params)
 
 
-def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
-                 ) -> tuple[str, list[object]]:
+def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str,
+                 probe: bool = True) -> tuple[str, list[object]]:
     """The rows of ``inner`` (``ext``, ``entry_number``, ``due``, ``zone``, …) with their
     ``send_at`` and ``reason`` (NULL unless suppressed) after quiet hours and caps, in that
     order (SPEC §13). Each level is computed once per row (``limit_once``); the parameters
-    returned come before ``inner``'s own."""
+    returned come before ``inner``'s own. Without ``probe`` (nothing the caps count is within
+    reach: ``_caps_within_reach``) no message can be over a cap and the outbox is not read;
+    the calendar spans are still computed without quiet hours, so bad zones are still met."""
     quiet = state.policy.quiet_for(channel)
     moved = "due" if quiet is None else f"jd_quiet_end(due, zone, {quiet.start}, {quiet.end})"
     skip = quiet is not None and quiet.action == rules.SKIP
@@ -146,6 +149,9 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
     if skip:
         whens.append(f"WHEN q <> due THEN '{rules.REASON_QUIET}'")
     caps = state.caps_for(channel) if obeys_caps else []
+    spanned = caps if probe or quiet is None else []
+    if not probe:
+        caps = []
     counted, counted_params = "", list[object]()
     if 2 <= len(caps) <= MERGED_CAPS:
         counted, counted_params = _caps_counted_sql(state, caps, channel)
@@ -159,10 +165,12 @@ def _verdict_sql(state: PolicyTick, channel: str, obeys_caps: bool, inner: str
             whens.append(f"WHEN {sql} THEN ?")
             params += [*more, cap_reason(cap)]
     reason = f"CASE {' '.join(whens)} END" if whens else "NULL"
-    units = sorted({_CAL_UNITS[cap.calendar] for cap in caps if cap.calendar})
+    units = sorted({_CAL_UNITS[cap.calendar] for cap in spanned if cap.calendar})
     spans = "".join(f", jd_calendar_span(q, zone, {unit}) AS span{unit}" for unit in units)
     once = sqlite_sql.limit_once()
-    levels = f"SELECT *{spans} FROM (SELECT *, {moved} AS q FROM ({inner}) {once}) {once}"
+    levels = f"SELECT *, {moved} AS q FROM ({inner}) {once}"
+    if spans:  # a level only when there are spans: each one copies every row
+        levels = f"SELECT *{spans} FROM ({levels}) {once}"
     if counted:
         levels = f"SELECT *, {counted} AS counted FROM ({levels}) {once}"
     return (f"SELECT *, {'due' if skip else 'q'} AS send_at, {reason} AS reason FROM ("
@@ -193,6 +201,35 @@ def _caps_counted_sql(state: PolicyTick, caps: list[Cap], channel: str
     return (f"(SELECT {' + '.join(parts)} FROM outbox o WHERE o.external_id = ext"
             f" AND o.send_at BETWEEN min({', '.join(lows)}) AND max({', '.join(highs)})"
             f" AND o.status <> '{SUPPRESSED}'{_optouts_sql(state)})", params)
+
+
+# How far from its due time a message's cap windows can reach: a quiet window's end is
+# within a day (and a DST shift) of it, a calendar day or week holds it.
+_QUIET_REACH = 2 * 86_400
+_CAL_REACH = {rules.CALENDAR_DAY: 2 * 86_400, rules.CALENDAR_WEEK: 9 * 86_400}
+
+
+def _caps_within_reach(conn: sqlite3.Connection, state: PolicyTick, channel: str,
+                       obeys_caps: bool, source: str, source_params: list[object]) -> bool:
+    """Whether any of the batch's customers has a message the caps count near enough to
+    their due time to be in one of its cap windows; when none has, nobody can be over a cap
+    (a cap is at least 1 and a statement writes one message per customer and node), so the
+    insert neither looks the caps up per message nor copies its rows first. One probe per
+    customer on the outbox's (external_id, send_at) index, stopping at the first found."""
+    caps = state.caps_for(channel) if obeys_caps else []
+    if not caps:
+        return False
+    reach = _QUIET_REACH + max(_CAL_REACH[cap.calendar] if cap.calendar else int(cap.seconds)
+                               for cap in caps)
+    channel_sql, params = "", list[object]()
+    if all(cap.channel != rules.ANY for cap in caps):
+        channel_sql = " AND o.channel = ?"
+        params.append(channel)
+    return bool(conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM ({source}) AS w CROSS JOIN outbox o"
+        f" ON o.external_id = w.ext AND o.send_at BETWEEN w.due - {reach} AND w.due + {reach}"
+        f" WHERE o.status <> '{SUPPRESSED}'{channel_sql}{_optouts_sql(state)})",
+        [*source_params, *params]).fetchone()[0])
 
 
 def _status_sql(now: int, note: bool) -> str:
@@ -281,8 +318,9 @@ def insert_in_one_pass(conn: sqlite3.Connection, state: PolicyTick, channel: str
     columns, render_params = rendered
     named = "".join(f" {sql} AS {name}," for sql, name in zip(
         columns, ("title", "body", "url", "extra"), strict=True))
+    probe = _caps_within_reach(conn, state, channel, obeys_caps, *source)
     verdict, params = _verdict_sql(state, channel, obeys_caps,
-                                   _customers_sql(source[0], zone_sql, named))
+                                   _customers_sql(source[0], zone_sql, named), probe)
     state.noted = Staged()
     inserted = int(conn.execute(
         f"{head[0]} title, body, url, extra, due, {int(now)}, send_at,"

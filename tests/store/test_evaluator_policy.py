@@ -292,3 +292,47 @@ def test_releasing_held_messages_reads_only_the_held_ones(store):
         "EXPLAIN QUERY PLAN UPDATE outbox SET status = 'ready' WHERE status = 'held'"
         " AND send_at <= ? AND journey_id = ?", (0, 1)))
     assert "outbox_held_journey_id_send_at" in plan
+
+
+def _a_week_apart(repo, cap: str, days: int, hours: int) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    """Two pushes far apart in one journey: the second is checked against the first."""
+    save_policy(Policy(timezone_field="tz", caps=(Cap.parse(cap),)))
+    monday = at(2027, 1, 4, 0, 30, tz=MADRID)
+    nodes = [{"id": "one", **PUSH, "next": "pause"},
+             {"id": "pause", "type": "wait", "duration": {"value": days * 24 + hours,
+                                                          "unit": "hours"}, "next": "two"},
+             {"id": "two", **PUSH, "next": "end"}]
+    jid = activate(repo, journey(nodes=nodes), {"c": {"tz": "Europe/Madrid"}}, monday)
+    tick(monday)
+    tick(monday + (days * 24 + hours) * HOUR)
+    return [(m[1], m[2]) for m in messages(jid)]
+
+
+def test_a_calendar_week_cap_counts_a_message_from_the_monday_on_sunday_night(repo):
+    assert _a_week_apart(repo, "push:1/week", 6, 23) == [("one", "ready"), ("two", "suppressed")]
+
+
+def test_a_calendar_week_cap_starts_again_on_monday(repo):
+    assert _a_week_apart(repo, "push:1/week", 7, 0) == [("one", "ready"), ("two", "ready")]
+
+
+def test_a_rolling_week_cap_counts_a_message_almost_seven_days_old(repo):
+    assert _a_week_apart(repo, "push:1/7d", 6, 23) == [("one", "ready"), ("two", "suppressed")]
+
+
+def test_a_message_held_to_tomorrow_morning_counts_for_a_cap_today(repo):
+    """A held message lies ahead of its due time; a cap checked before it goes counts it."""
+    save_policy(Policy(timezone_field="tz", quiet=(QuietHours.parse("21:00-09:00", "email"),),
+                       caps=(Cap.parse("any:1/12h"),)))
+    late = at(2027, 1, 5, 23)
+    email = {"type": "message", "channel": "email", "subject": "Hi", "body": "News"}
+    held = activate(repo, journey("Email", nodes=[{"id": "hello", **email, "next": "end"}]),
+                    NY_CUSTOMER, late)
+    tick(late)
+    assert [m[2] for m in messages(held)] == ["held"]
+    early = at(2027, 1, 6, 8)
+    pushed = activate(repo, journey("Push"), {}, early)
+    database.execute_sql("INSERT INTO member (journey_id, external_id, entries, next_check_at,"
+                         " imported_at) VALUES (?, 'ny', 0, ?, ?)", (pushed, early, early))
+    tick(early)
+    assert [(m[2], m[3]) for m in messages(pushed)] == [("suppressed", "cap any:1/12h")]
