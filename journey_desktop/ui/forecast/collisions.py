@@ -13,9 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QThreadPool,
@@ -46,6 +43,7 @@ from journey_desktop.services.workers import JobControl
 from journey_desktop.store.forecast import ForecastError, ForecastResult
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.common.rows_model import RowsTableModel
 
 if TYPE_CHECKING:
     from journey_desktop.ui.forecast.window import ForecastWindow
@@ -55,38 +53,12 @@ MAX_LIMIT_IN_WINDOW = 99
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class CollisionsTableModel(QAbstractTableModel):
+class CollisionsTableModel(RowsTableModel[Collision]):
     """One row per customer and day over the limit: customer, day, messages, journeys."""
 
     COLUMNS = ("Customer", "Day", "Messages", "Journeys")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Collision] = []
-
-    def set_rows(self, rows: list[Collision]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
+    def cell(self, row: Collision, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.external_id, row.date.strftime("%a %Y-%m-%d"), f"{row.messages:,}",
                     ", ".join(row.journeys))[column]
@@ -98,43 +70,17 @@ class CollisionsTableModel(QAbstractTableModel):
         return None
 
 
-class CollisionDaysTableModel(QAbstractTableModel):
+class CollisionDaysTableModel(RowsTableModel[CollisionDay]):
     """One row per day of the forecast: how many customers collide on it."""
 
     COLUMNS = ("Day", "Customers")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._days: list[CollisionDay] = []
-
-    def set_days(self, days: list[CollisionDay]) -> None:
-        self.beginResetModel()
-        self._days = list(days)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._days)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._days):
-            return None
-        day = self._days[index.row()]
+    def cell(self, day: CollisionDay, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return day.date.strftime("%a %Y-%m-%d") if index.column() == 0 else (
-                f"{day.customers:,}")
+            return day.date.strftime("%a %Y-%m-%d") if column == 0 else f"{day.customers:,}"
         if role == SORT_ROLE:
-            return day.date.toordinal() if index.column() == 0 else day.customers
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return day.date.toordinal() if column == 0 else day.customers
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
             return _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and not day.customers:
             return QColor(MUTED_COLOR)
@@ -273,12 +219,12 @@ class CollisionsPanel(QWidget):
     def _show(self, report: CollisionReport | None) -> None:
         if report is None:
             self.model.set_rows([])
-            self.days_model.set_days([])
+            self.days_model.set_rows([])
             self._say("This forecast ran without the other active journeys. Tick “Forecast "
                       "with every active journey” and run it again.", muted=True)
             return
         self.model.set_rows(report.collisions)
-        self.days_model.set_days(report.days)
+        self.days_model.set_rows(report.days)
         names = ", ".join(report.journey_names)
         lines = [f"{summary_text(report)} Journeys forecast together: {names}.",
                  *report.warnings]

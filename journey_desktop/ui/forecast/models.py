@@ -22,6 +22,7 @@ from journey_desktop.domain.forecast import (
 )
 from journey_desktop.domain.goals import GOAL_EXIT_KEY
 from journey_desktop.domain.journey import CHANNEL_LABELS
+from journey_desktop.ui.common.rows_model import RowsTableModel
 
 EXITED_COLUMN = 2
 CONVERSIONS = "Conversions"
@@ -136,40 +137,15 @@ class ForecastDaysTableModel(QAbstractTableModel):
         return day.messages.get(self._channels[column - len(self.FIXED)], 0)
 
 
-class ForecastTraceTableModel(QAbstractTableModel):
-    """One customer's steps: when, which entry, which node and what it did."""
+class ForecastTraceTableModel(RowsTableModel[tuple[str, int, str, str, bool]]):
+    """One customer's steps: when, which entry, which node and what it did; rows are
+    (time, entry, node, step, before the forecast)."""
 
     COLUMNS = ("Time", "Entry", "Node", "Step")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[str, int, str, str, bool]] = []
-
-    def set_rows(self, rows: list[tuple[str, int, str, str, bool]]) -> None:
-        """(time, entry, node, step, before the forecast) rows."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
+    def cell(self, row: tuple[str, int, str, str, bool], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return str(row[index.column()])
+            return str(row[column])
         if role == Qt.ItemDataRole.ForegroundRole and row[4]:
             return QColor("#808080")
         if role == Qt.ItemDataRole.ToolTipRole and row[4]:
