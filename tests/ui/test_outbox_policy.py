@@ -3,6 +3,8 @@ and its filter; held and suppressed messages in the figures."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtWidgets import QFrame
 
 from journey_desktop.domain.policy import Cap, Policy, QuietHours
@@ -60,3 +62,58 @@ def test_statistics_say_how_many_messages_are_held_and_suppressed(qtbot, repo):
     assert window.findChild(QFrame, "stats_messages_box").toolTip() == (
         "Messages written to the outbox; 1 held now (quiet hours, rate limit);"
         " 1 suppressed (cap any:1/day)")
+
+
+PUSH_THEN_EMAIL = [
+    {"id": "hello", "type": "message", "channel": "push", "title": "Hi", "body": "News",
+     "next": "pause"},
+    {"id": "pause", "type": "wait", "duration": {"value": 1, "unit": "days"}, "next": "mail"},
+    {"id": "mail", "type": "message", "channel": "email", "subject": "Hi", "body": "More",
+     "next": "end"},
+]
+
+
+def test_statistics_chart_held_and_suppressed_messages_per_day(qtbot, repo):
+    """Quiet hours hold pushes and skip emails: the pushes of 5 January are held, the
+    emails of 6 January suppressed, and the third chart says so day by day."""
+    save_policy(Policy(timezone_field="tz", quiet=(
+        QuietHours.parse("21:00-09:00", "push", "hold"),
+        QuietHours.parse("21:00-09:00", "email", "skip"))))
+    late = at(2027, 1, 5, 23, tz=MADRID)
+    customers = {name: {"tz": "Europe/Madrid"} for name in ("a", "b")}
+    held_journey = activate(repo, journey("Evening", nodes=PUSH_THEN_EMAIL), customers, late)
+    Evaluator(tz=MADRID).tick(late)
+    Evaluator(tz=MADRID).tick(at(2027, 1, 6, 9, tz=MADRID))  # the pushes are released
+    Evaluator(tz=MADRID).tick(at(2027, 1, 6, 23, tz=MADRID))  # the emails fall in quiet hours
+    assert sorted(database.execute_sql(
+        "SELECT node, status, reason FROM outbox WHERE journey_id = ?", (held_journey,))) == [
+        ("hello", "ready", None), ("hello", "ready", None),
+        ("mail", "suppressed", "quiet_hours"), ("mail", "suppressed", "quiet_hours")]
+
+    window = StatsWindow(repo, held_journey, tz=MADRID, days=7,
+                         clock=lambda: at(2027, 1, 7, 10, tz=MADRID))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.stats_loaded, timeout=10000):
+        pass
+    chart = window.policy_chart
+    assert chart.isVisible()
+    assert chart.chart.title() == "Held and suppressed per day"
+    assert chart.days[0] == dt.date(2027, 1, 1) and chart.days[-1] == dt.date(2027, 1, 7)
+    assert chart.labels() == ["Held", "Suppressed"]
+    assert chart.values("Held") == [0, 0, 0, 0, 2, 0, 0]
+    assert chart.values("Suppressed") == [0, 0, 0, 0, 0, 2, 0]
+    assert window.messages_chart.values("Push") == [0, 0, 0, 0, 2, 0, 0]  # held, then sent
+    assert window.messages_chart.labels() == ["Push"]  # suppressed emails were not written
+
+    plain = activate(repo, journey("Noon"), {"c": {"tz": "Europe/Madrid"}},
+                     at(2027, 1, 7, 12, tz=MADRID))
+    Evaluator(tz=MADRID).tick(at(2027, 1, 7, 12, tz=MADRID))
+    other = StatsWindow(repo, plain, tz=MADRID, days=7,
+                        clock=lambda: at(2027, 1, 7, 13, tz=MADRID))
+    qtbot.addWidget(other)
+    other.show()
+    with qtbot.waitSignal(other.stats_loaded, timeout=10000):
+        pass
+    assert other.messages_chart.values("Push") == [0, 0, 0, 0, 0, 0, 1]
+    assert not other.policy_chart.isVisible()  # nothing held or suppressed: no third chart

@@ -36,6 +36,8 @@ CHANNEL_COLORS = {
     "whatsapp": "#17becf",
 }
 ENTRIES_COLOR = GO_COLOR
+HELD_COLOR = "#e0a100"  # held by quiet hours or the rate limit (SPEC §13)
+SUPPRESSED_COLOR = "#b3261e"  # not written: over a cap, skipped, or an exit rule
 AXIS_LABELS = 8  # at most this many day labels under a chart
 
 

@@ -48,7 +48,14 @@ from journey_desktop.store.stats import DayCount, JourneyStats
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
-from journey_desktop.ui.stats.charts import CHANNEL_COLORS, ENTRIES_COLOR, DayChart, FigureBox
+from journey_desktop.ui.stats.charts import (
+    CHANNEL_COLORS,
+    ENTRIES_COLOR,
+    HELD_COLOR,
+    SUPPRESSED_COLOR,
+    DayChart,
+    FigureBox,
+)
 from journey_desktop.ui.stats.load_job import StatsSnapshot, load_job
 from journey_desktop.ui.stats.models import (
     COL_NODE,
@@ -275,11 +282,16 @@ class StatsWindow(QMainWindow):
         self.entries_chart = DayChart("stats_entries_chart", "Entries per day", stacked=False)
         self.messages_chart = DayChart("stats_messages_chart", "Messages per day by channel",
                                        stacked=True)
+        # Shown only for a journey with held or suppressed messages (SPEC §13).
+        self.policy_chart = DayChart("stats_policy_chart", "Held and suppressed per day",
+                                     stacked=False)
+        self.policy_chart.hide()
         charts = QWidget()
         charts_layout = QVBoxLayout(charts)
         charts_layout.setContentsMargins(0, 0, 0, 0)
         charts_layout.addWidget(self.entries_chart, 1)
         charts_layout.addWidget(self.messages_chart, 1)
+        charts_layout.addWidget(self.policy_chart, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("stats_splitter")
@@ -391,6 +403,13 @@ class StatsWindow(QMainWindow):
         self.messages_chart.set_values(
             days, sets,
             empty_note=f"No message written in the last {span} days.")
+        held = [by_day[d].held if d in by_day else 0 for d in days]
+        suppressed = [by_day[d].suppressed if d in by_day else 0 for d in days]
+        self.policy_chart.set_values(
+            days, [("Held", HELD_COLOR, held), ("Suppressed", SUPPRESSED_COLOR, suppressed)],
+            empty_note=f"No message held or suppressed in the last {span} days.")
+        self.policy_chart.setVisible(bool(self.stats.held or self.stats.suppressed
+                                          or any(held) or any(suppressed)))
 
     def _show_missing(self) -> None:
         self.setWindowTitle(f"Statistics — {APP_NAME}")
