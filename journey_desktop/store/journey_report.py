@@ -18,6 +18,7 @@ from journey_desktop.domain.lifecycle import IN_PROGRESS
 from journey_desktop.store.db import database
 from journey_desktop.store.outbox import DELIMITERS, FILE_ENCODING, csv_cell, iso_time
 from journey_desktop.store.output_path import check_output_path
+from journey_desktop.store.stats import SENT
 
 HEADER = ["customerId", "journey", "entry", "entered_at", "current", "written", "delivered",
           "opened", "clicked", "converted"]
@@ -32,7 +33,8 @@ _DELIVERY = ("sum(EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
 def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportRow]:
     """(customer ID, entry number, entered at, current node or end reason, messages written,
     delivered, opened, clicked, converted) per run, by customer ID then entry, in one pass over the
-    journey's runs and messages (both read in their unique keys' order)."""
+    journey's runs and messages (both read in their unique keys' order). A suppressed message
+    is recorded, not written (SPEC §13), so it is not counted."""
     db = db if db is not None else database
     delivered, opened, clicked = (_DELIVERY.format(level(s))
                                    for s in (DELIVERED, OPENED, CLICKED))
@@ -44,7 +46,8 @@ def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportR
         " FROM run r LEFT JOIN ("
         f" SELECT o.external_id, o.entry_number, count(*) AS written, {delivered} AS delivered,"
         f" {opened} AS opened, {clicked} AS clicked"
-        " FROM outbox o WHERE o.journey_id = ? GROUP BY o.external_id, o.entry_number) m"
+        f" FROM outbox o WHERE o.journey_id = ? AND {SENT}"
+        " GROUP BY o.external_id, o.entry_number) m"
         " ON m.external_id = r.external_id AND m.entry_number = r.entry_number"
         " WHERE r.journey_id = ? ORDER BY r.external_id, r.entry_number",
         (IN_PROGRESS, journey_id, journey_id))

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from journey_desktop.domain.delivery import rate
+from journey_desktop.domain.policy import Cap, Policy
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery import daily_delivery, import_report, node_delivery
 from journey_desktop.store.delivery_status import database_id
@@ -16,6 +17,7 @@ from journey_desktop.store.events import EventStore
 from journey_desktop.store.journey_report import report_rows, write_report
 from journey_desktop.store.outbox import OutboxFilter, count_messages, list_messages
 from journey_desktop.store.plan import keep_activation_forecast, plan_against_actual
+from journey_desktop.store.policy import save_policy
 from tests.store.evaluator_support import (
     DAY,
     MADRID,
@@ -25,6 +27,7 @@ from tests.store.evaluator_support import (
     local,
     two_messages_a_day_apart,
 )
+from tests.store.test_evaluator_policy import journey as policy_journey
 
 START = local(2025, 5, 12, 10, 0)
 LATER = "2025-05-14T12:00:00+00:00"
@@ -220,6 +223,24 @@ def test_the_journey_reports_rows_equal_the_runs(repo, tmp_path):
     lines = list(csv.reader(io.StringIO(out.getvalue())))
     assert lines[0][:5] == ["customerId", "journey", "entry", "entered_at", "current"]
     assert lines[1][1] == "'=Test" and lines[1][-1] == ""
+
+
+def test_the_journey_report_does_not_count_suppressed_messages_as_written(repo):
+    save_policy(Policy(caps=(Cap.parse("any:1/1d"),)))
+    nodes = [{"id": "one", "type": "message", "channel": "push", "title": "Hi", "body": "A",
+              "next": "two"},
+             {"id": "two", "type": "message", "channel": "push", "title": "Hi", "body": "B",
+              "next": "end"}]
+    journey_id = activate(repo, policy_journey("Capped", nodes=nodes), {"c": {}}, START)
+    Evaluator(tz=MADRID).tick(START)
+    assert sorted(database.execute_sql("SELECT node, status FROM outbox")) == [
+        ("one", "ready"), ("two", "suppressed")]
+    [row] = report_rows(journey_id)
+    assert (row[0], row[4]) == ("c", 1)
+    out = io.StringIO()
+    write_report(out, journey_id, "Capped", tz=MADRID)
+    lines = list(csv.reader(io.StringIO(out.getvalue())))
+    assert lines[1][lines[0].index("written")] == "1"
 
 
 def test_plan_against_actual_equals_the_forecast_without_later_imports(repo):
