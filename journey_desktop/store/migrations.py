@@ -19,7 +19,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -407,6 +407,86 @@ def _v11_field_exit_marks(db: Database, _path: Path | None) -> None:
     db.execute_sql('ALTER TABLE "goal_mark" ADD COLUMN "fields_day" INTEGER')
 
 
+# The two tables as schema 12 has them, frozen: the same columns, AUTOINCREMENT on the id.
+_V12_TABLES = {
+    "run": (
+        '("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "journey_id" INTEGER NOT NULL,'
+        ' "external_id" TEXT NOT NULL, "entry_number" INTEGER NOT NULL, "state" TEXT NOT NULL,'
+        ' "node" TEXT NOT NULL, "due_at" INTEGER, "started_at" INTEGER NOT NULL,'
+        ' "ended_at" INTEGER, "end_reason" TEXT, "path" TEXT NOT NULL, "event_seq" INTEGER,'
+        ' "matched_seq" INTEGER, "wait_since" INTEGER,'
+        ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)',
+        ("id", "journey_id", "external_id", "entry_number", "state", "node", "due_at",
+         "started_at", "ended_at", "end_reason", "path", "event_seq", "matched_seq",
+         "wait_since"),
+        (
+            'CREATE UNIQUE INDEX "run_journey_id_external_id_entry_number" ON "run"'
+            ' ("journey_id", "external_id", "entry_number")',
+            'CREATE INDEX "run_journey_id_state_due_at" ON "run" ("journey_id", "state",'
+            ' "due_at")',
+        ),
+    ),
+    "outbox": (
+        '("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "journey_id" INTEGER NOT NULL,'
+        ' "external_id" TEXT NOT NULL, "entry_number" INTEGER NOT NULL, "node" TEXT NOT NULL,'
+        ' "channel" TEXT NOT NULL, "title" TEXT NOT NULL, "body" TEXT NOT NULL,'
+        ' "url" TEXT NOT NULL, "extra" TEXT NOT NULL, "due_at" INTEGER NOT NULL,'
+        ' "created_at" INTEGER NOT NULL, "exported_at" INTEGER, "status" TEXT NOT NULL,'
+        ' "send_at" INTEGER, "reason" TEXT,'
+        ' FOREIGN KEY ("journey_id") REFERENCES "journey" ("id") ON DELETE CASCADE)',
+        ("id", "journey_id", "external_id", "entry_number", "node", "channel", "title",
+         "body", "url", "extra", "due_at", "created_at", "exported_at", "status", "send_at",
+         "reason"),
+        (
+            'CREATE UNIQUE INDEX "outbox_journey_id_external_id_entry_number_node" ON "outbox"'
+            ' ("journey_id", "external_id", "entry_number", "node")',
+            'CREATE INDEX "outbox_journey_id_due_at" ON "outbox" ("journey_id", "due_at")',
+            'CREATE INDEX "outbox_external_id_send_at" ON "outbox" ("external_id", "send_at")',
+            'CREATE INDEX "outbox_held_journey_id_send_at" ON "outbox" ("journey_id",'
+            ' "send_at") WHERE ("status" = \'held\')',
+            'CREATE INDEX "outbox_suppressed_journey_id_reason" ON "outbox" ("journey_id",'
+            ' "reason") WHERE ("status" = \'suppressed\')',
+        ),
+    ),
+}
+# The rows that point at them (ON DELETE CASCADE: dropping the old table would take them).
+_V12_CHILDREN = ("conversion", "delivery")
+# Every id already handed out that is still written down somewhere: the sequence starts
+# above them all (a goal mark may hold the id of a run deleted since).
+_V12_USED = {
+    "run": "SELECT max(coalesce((SELECT max(id) FROM run), 0),"
+           " coalesce((SELECT max(run_id) FROM goal_mark), 0),"
+           " coalesce((SELECT max(run_id) FROM conversion), 0))",
+    "outbox": "SELECT coalesce((SELECT max(id) FROM outbox), 0)",
+}
+
+
+def _v12_ids_never_reused(db: Database, _path: Path | None) -> None:
+    """Run and message ids are never given twice (AUTOINCREMENT), so no goal mark passes
+    over a new run and no new message takes the message_id of a deleted one: both tables
+    are rebuilt (SQLite's table rebuild), keeping every row, id and index, and each id
+    sequence starts at the largest id still in use or written down."""
+    for table in _V12_CHILDREN:
+        db.execute_sql(f'CREATE TEMP TABLE "v12_{table}" AS SELECT * FROM "{table}"')
+    used = {table: int(db.execute_sql(sql).fetchone()[0]) for table, sql in _V12_USED.items()}
+    for table, (body, columns, _indexes) in _V12_TABLES.items():
+        names = ", ".join(f'"{c}"' for c in columns)
+        db.execute_sql(f'CREATE TABLE "v12_{table}" {body}')
+        db.execute_sql(f'INSERT INTO "v12_{table}" ({names}) SELECT {names} FROM "{table}"')
+    for table, (_body, _columns, indexes) in _V12_TABLES.items():
+        db.execute_sql(f'DROP TABLE "{table}"')  # empties the children through the cascade
+        db.execute_sql(f'ALTER TABLE "v12_{table}" RENAME TO "{table}"')
+        for sql in indexes:
+            db.execute_sql(sql)
+        db.execute_sql("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+        db.execute_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                       (table, used[table]))
+    for table in _V12_CHILDREN:
+        db.execute_sql(f'DELETE FROM "{table}"')
+        db.execute_sql(f'INSERT INTO "{table}" SELECT * FROM temp."v12_{table}"')
+        db.execute_sql(f'DROP TABLE temp."v12_{table}"')
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -422,6 +502,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     9: _v9_one_row_per_message,
     10: _v10_policy,
     11: _v11_field_exit_marks,
+    12: _v12_ids_never_reused,
 }
 
 

@@ -108,9 +108,13 @@ MemberRecord.add_index(
 
 
 class RunRecord(BaseRecord):
-    """One pass of one customer through a journey (entry number N)."""
+    """One pass of one customer through a journey (entry number N).
 
-    id = AutoField()
+    AUTOINCREMENT: a run id is never given twice, even after a journey's runs are deleted,
+    so a goal mark (``goal_mark.run_id``: the runs above it are new) never passes over a
+    new run."""
+
+    id = AutoIncrementField()
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="runs", index=False)
     external_id = TextField()
     entry_number = IntegerField()
@@ -151,9 +155,12 @@ class NodeVisitRecord(BaseRecord):
 
 
 class OutboxRecord(BaseRecord):
-    """One message written by the evaluator; the unique key makes each send happen once."""
+    """One message written by the evaluator; the unique key makes each send happen once.
 
-    id = AutoField()
+    AUTOINCREMENT: the id is the second half of the message_id (SPEC §15), which must never
+    be given to another message, even after a journey's messages are deleted."""
+
+    id = AutoIncrementField()
     journey = ForeignKeyField(JourneyRecord, on_delete="CASCADE", backref="messages", index=False)
     external_id = TextField()
     entry_number = IntegerField()

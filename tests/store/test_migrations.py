@@ -355,3 +355,61 @@ def test_upgrade_to_11_gives_the_goal_mark_the_fields_marks_a_new_database_has(
                        " FROM goal_mark") == [(1, 3, 2, None, None)]
     assert _rows(path, "SELECT version FROM schema_version WHERE version > 8") == [
         (v,) for v in sorted(migrations.MIGRATIONS) if v > 8]
+
+
+def _schema(path: Path) -> list[tuple]:
+    return _rows(path, "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                       " WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY type, name")
+
+
+def test_upgrade_to_12_keeps_every_run_and_message_and_never_gives_their_ids_again(
+        data_dir, tmp_path, monkeypatch):
+    path = _old_database(data_dir, 8)
+    # A version 11 database, as the upgrades up to 11 leave it.
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "SCHEMA_VERSION", 11)
+        patch.setattr(migrations, "MIGRATIONS",
+                      {v: step for v, step in migrations.MIGRATIONS.items() if v <= 11})
+        open_store(data_dir)
+        close_store()
+    conn = sqlite3.connect(path)
+    top_run = conn.execute("SELECT max(id) FROM run").fetchone()[0]
+    conn.execute("INSERT INTO conversion (run_id, journey_id, external_id, entry_number,"
+                 " started_at, converted_at, event_seq) SELECT id, journey_id, external_id,"
+                 " entry_number, started_at, started_at + 60, 1 FROM run WHERE id = ?",
+                 (top_run,))
+    # A goal mark holding the id of a run deleted since: no new run may get it again.
+    conn.execute("INSERT INTO goal_mark (journey_id, seq, run_id) VALUES (1, 3, ?)",
+                 (top_run + 5,))
+    conn.commit()
+    conn.close()
+    tables = ("run", "outbox", "conversion", "delivery", "goal_mark")
+    before = {t: _rows(path, f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    assert all(before.values())
+    top_message = before["outbox"][-1][0]
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    close_store()
+    assert _schema(path) == _schema(fresh / "journeys.db")
+    assert {t: _rows(path, f"SELECT * FROM {t} ORDER BY 1") for t in tables} == before
+    assert dict(_rows(path, "SELECT name, seq FROM sqlite_sequence WHERE name IN"
+                            " ('run', 'outbox')")) == {"run": top_run + 5,
+                                                       "outbox": top_message}
+    assert _rows(path, "PRAGMA foreign_key_check") == []
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+    assert _rows(path, "SELECT version FROM schema_version WHERE version > 11") == [(12,)]
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM run WHERE id = ?", (top_run,))
+    conn.execute("DELETE FROM outbox WHERE id = ?", (top_message,))
+    new_run = conn.execute("INSERT INTO run (journey_id, external_id, entry_number, state,"
+                           " node, started_at, path) VALUES (1, 'NEW', 1, 'in_progress',"
+                           " 'start', 0, '')").lastrowid
+    new_message = conn.execute(
+        "INSERT INTO outbox (journey_id, external_id, entry_number, node, channel, title,"
+        " body, url, extra, due_at, created_at, status) VALUES (1, 'NEW', 1, 'n', 'email',"
+        " '', '', '', '{}', 0, 0, 'ready')").lastrowid
+    conn.close()
+    assert (new_run, new_message) == (top_run + 6, top_message + 1)
