@@ -31,6 +31,7 @@ from journey_desktop.domain.goals import ExitRule, Goal
 from journey_desktop.domain.journey import Duration, Filter, Journey
 from journey_desktop.domain.validation import Problem, ValidationResult
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
+from journey_desktop.ui.editor.bound_combo import bound_combo
 from journey_desktop.ui.editor.document import JourneyDocument, JourneyRules
 from journey_desktop.ui.editor.event_forms import EventFormsMixin
 from journey_desktop.ui.editor.filter_editor import FilterScope
@@ -167,24 +168,7 @@ class GoalPanel(EventFormsMixin):
 
     def _combo(self, name: str, items: list[tuple[str, Any]], get: Callable[[Any], Any],
                put: Callable[[Any, Any], None], text: str) -> QComboBox:
-        combo = QComboBox()
-        combo.setObjectName(name)
-        for label, data in items:
-            combo.addItem(label, data)
-
-        def changed(_index: int) -> None:
-            value = combo.currentData()
-            self._edit(lambda r: put(r, value), text)
-
-        combo.currentIndexChanged.connect(changed)
-
-        def refresh(rules: Any) -> None:
-            index = combo.findData(get(rules))
-            if index >= 0 and index != combo.currentIndex():
-                combo.setCurrentIndex(index)
-
-        self._refreshers.append(refresh)
-        return combo
+        return bound_combo(name, items, get, put, text, self._edit, self._refreshers)
 
     # --- building ---------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from journey_desktop.domain.journey import (
 )
 from journey_desktop.domain.problem_words import CONTENT_LABELS
 from journey_desktop.ui.common.colours import ERROR_COLOR, MUTED_COLOR
+from journey_desktop.ui.editor.bound_combo import bound_combo
 from journey_desktop.ui.editor.document import JourneyDocument
 from journey_desktop.ui.editor.event_forms import EventFormsMixin
 from journey_desktop.ui.editor.items import TYPE_COLORS, node_icon
@@ -351,24 +352,7 @@ class PropertiesPanel(PlaceholderMixin, SplitFormMixin, EventFormsMixin):
         put: Callable[[Node, Any], None],
         text: str,
     ) -> QComboBox:
-        combo = QComboBox()
-        combo.setObjectName(name)
-        for label, data in items:
-            combo.addItem(label, data)
-
-        def changed(_index: int) -> None:
-            value = combo.currentData()
-            self._edit(lambda n: put(n, value), text)
-
-        combo.currentIndexChanged.connect(changed)
-
-        def refresh(node: Node) -> None:
-            index = combo.findData(get(node))
-            if index >= 0 and index != combo.currentIndex():
-                combo.setCurrentIndex(index)
-
-        self._refreshers.append(refresh)
-        return combo
+        return bound_combo(name, items, get, put, text, self._edit, self._refreshers)
 
     # --- forms per type -----------------------------------------------------------------------
 
