@@ -56,9 +56,12 @@ def test_stats_json_says_what_is_coming_at_each_wait(cli, tmp_path):
                         "w2,V,premium,2026-11-30\n", encoding="utf-8")
     assert cli("audience", "import", "Welcome series", str(audience)).code == 0
     assert cli("activate", "Welcome series").code == 0
-    now = dt.datetime(2026, 12, 1, 10, 0).astimezone()  # local time, as the evaluator's
+    # Tomorrow at 10:00 local time, as the evaluator's: after the activation, always.
+    day = dt.date.today() + dt.timedelta(days=1)
+    now = dt.datetime.combine(day, dt.time(10, 0)).astimezone()
     assert cli("tick", "--now", now.isoformat()).code == 0
-    # "2 days, then at 09:00" from 1 December 10:00: 4 December at 09:00, local time.
-    due = dt.datetime(2026, 12, 4, 9, 0).astimezone().isoformat()
+    # "2 days, then at 09:00" from 10:00: three days later at 09:00, local time.
+    due = dt.datetime.combine(day + dt.timedelta(days=3), dt.time(9, 0)).astimezone()
+    due = due.isoformat()
     waiting = cli("stats", "Welcome series", "--json").json()["waiting"]
     assert waiting == {"wait_two_days": {"count": 2, "next_due": due, "next_count": 2}}

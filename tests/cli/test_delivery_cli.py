@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 from tests.conftest import example_path
 
-CUSTOMERS = "customerId,firstName,signupDate,plan\nC1,Ann,2026-11-30,premium\nC2,Bob,2026-11-30,free\n"
+# The tick runs tomorrow (always after the activation, which takes the real clock), the
+# customers signed up the day before it, and the report comes an hour after the tick.
+DAY = dt.date.today() + dt.timedelta(days=1)
+SIGNUP = (DAY - dt.timedelta(days=1)).isoformat()
+CUSTOMERS = f"customerId,firstName,signupDate,plan\nC1,Ann,{SIGNUP},premium\nC2,Bob,{SIGNUP},free\n"
+TICK = f"{DAY.isoformat()}T09:00:00+00:00"
+LATER = f"{DAY.isoformat()}T10:00:00Z"
 
 
 def exported(cli, tmp_path) -> list[dict[str, str]]:
@@ -17,7 +24,7 @@ def exported(cli, tmp_path) -> list[dict[str, str]]:
     assert cli("audience", "import", "1", str(tmp_path / "c.csv")).code == 0
     activated = cli("activate", "1")
     assert activated.code == 0 and "forecast kept: 30 days" in activated.out
-    assert cli("tick", "--now", "2026-12-01T09:00:00+00:00").code == 0
+    assert cli("tick", "--now", TICK).code == 0
     target = tmp_path / "out.csv"
     assert cli("outbox", "export", "-o", str(target)).code == 0
     return list(csv.DictReader(target.open(encoding="utf-8-sig", newline="")))
@@ -29,8 +36,8 @@ def test_outbox_report_prints_counts_and_says_what_was_wrong(cli, tmp_path):
     first, second = (row["message_id"] for row in rows)
     path = tmp_path / "r.csv"
     path.write_text("message_id,status,timestamp\n"
-                    f"{first},clicked,2026-12-01T10:00:00Z\n{second},read,2026-12-01T10:00:00Z\n"
-                    f"{first}9999,opened,2026-12-01T10:00:00Z\n", encoding="utf-8")
+                    f"{first},clicked,{LATER}\n{second},read,{LATER}\n"
+                    f"{first}9999,opened,{LATER}\n", encoding="utf-8")
     result = cli("outbox", "report", str(path))
     assert result.code == 1
     assert result.out == "read: 3\napplied: 1\nduplicates: 0\nunknown: 1\nrejected: 1\n"
@@ -52,7 +59,7 @@ def test_a_report_for_another_database_says_so_in_one_line(cli, tmp_path):
     exported(cli, tmp_path)
     path = tmp_path / "r.jsonl"
     path.write_text("\n".join(json.dumps({"message_id": f"feedfacecafe-{n}", "status": "opened",
-                                          "timestamp": "2026-12-01T10:00:00Z"})
+                                          "timestamp": LATER})
                               for n in (1, 2)), encoding="utf-8")
     result = cli("outbox", "report", str(path))
     assert result.code == 2
