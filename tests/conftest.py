@@ -32,11 +32,39 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_databases`` runs twice: on the SQLite file and on a team
+    database (a PostgreSQL of its own, SPEC §14); one also marked ``sqlite_only`` (a damaged
+    file, a full disk: what only a file can do) runs on SQLite alone."""
+    marked = metafunc.definition.get_closest_marker
+    if marked("both_databases") and not marked("sqlite_only") and (
+        "database_kind" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("database_kind", ["sqlite", "postgres"])
+
+
 @pytest.fixture
-def store(data_dir: Path) -> Iterator[Path]:
+def database_kind() -> str:
+    """Which database the ``store`` and ``cli`` fixtures open: "sqlite" unless the test is
+    marked ``both_databases``."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store_url(database_kind: str, request: pytest.FixtureRequest) -> str | None:
+    """The team database's URL for a test on PostgreSQL; None on SQLite."""
+    if database_kind == "sqlite":
+        return None
+    from tests.team_database import new_database
+
+    return new_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def store(data_dir: Path, store_url: str | None) -> Iterator[Path]:
     from journey_desktop.store import close_store, open_store
 
-    open_store(data_dir)
+    open_store(data_dir, url=store_url)
     yield data_dir
     close_store()
 
@@ -66,16 +94,18 @@ def add_members(journey_id: int, customers: dict[str, dict], now: int, *,
     at ``now`` when ``due``."""
     import json
 
-    from journey_desktop.store.db import database
+    from journey_desktop.store.postgres import on_postgres, portable_connection
     from journey_desktop.store.sqlite_bulk import next_import_id, profiles_written
 
-    conn = database.connection()
+    conn = portable_connection()
     import_id = next_import_id(conn)
     profiles_written(conn, import_id)
+    merged = ("(profile.fields::jsonb || excluded.fields::jsonb)::text" if on_postgres()
+              else "json_patch(profile.fields, excluded.fields)")
     conn.executemany(
         "INSERT INTO profile (external_id, fields, created_at, updated_at, import_id)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (external_id) DO UPDATE SET"
-        " fields = json_patch(profile.fields, excluded.fields), import_id = excluded.import_id",
+        f" fields = {merged}, import_id = excluded.import_id",
         [(ext, json.dumps(fields), now, now, import_id) for ext, fields in customers.items()],
     )
     conn.executemany(
@@ -83,3 +113,6 @@ def add_members(journey_id: int, customers: dict[str, dict], now: int, *,
         " VALUES (?, ?, ?, ?, ?)",
         [(journey_id, ext, entries, now if due else None, now) for ext in customers],
     )
+
+
+pytest_plugins = ["tests.team_database"]

@@ -26,6 +26,7 @@ from journey_desktop.domain.journey import JourneyFileError
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import DatabaseOpenError
 from journey_desktop.store.errors import map_error
+from journey_desktop.store.postgres import describe_url, map_postgres_error
 from journey_desktop.store.repository import RepositoryError
 
 PROG = "journey-desktop"
@@ -50,6 +51,12 @@ def build_parser() -> ArgumentParser:
         "--data-dir",
         metavar="DIR",
         help="data folder (default: $JOURNEY_DESKTOP_DATA_DIR, else the user data folder)",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a team database, postgresql://user@host:5432/name (default: "
+        "$JOURNEY_DESKTOP_DATABASE, else the SQLite file in the data folder)",
     )
     parser.add_argument(
         "--self-test",
@@ -103,7 +110,8 @@ def run_command(
         err.write(f"{PROG}: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n"))
         return EXIT_USAGE
     except Exception as exc:
-        mapped = map_error(exc, database_path(ctx.data_dir))
+        mapped = (map_postgres_error(exc, describe_url(ctx.database_url)) if ctx.database_url
+                  else map_error(exc, database_path(ctx.data_dir)))
         if mapped is not None:  # SQLite failed outside the store's own statements
             err.write(f"{PROG}: {mapped}\n")
             return EXIT_USAGE

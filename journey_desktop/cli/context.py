@@ -11,6 +11,7 @@ from typing import TextIO
 from journey_desktop.paths import resolve_data_dir
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
+from journey_desktop.store.postgres import resolve_database_url
 from journey_desktop.store.repository import JourneyRepository, StoredJourney
 
 EXIT_OK = 0
@@ -36,16 +37,20 @@ class CliContext:
     data_dir: Path
     out: TextIO
     err: TextIO
+    database_url: str | None = None  # a team database (SPEC §14); None: the SQLite file
     _opened: bool = field(default=False, init=False)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, *, out: TextIO, err: TextIO) -> CliContext:
-        return cls(data_dir=resolve_data_dir(getattr(args, "data_dir", None)), out=out, err=err)
+        return cls(
+            data_dir=resolve_data_dir(getattr(args, "data_dir", None)), out=out, err=err,
+            database_url=resolve_database_url(getattr(args, "database", None)),
+        )
 
     def open(self) -> JourneyRepository:
         """Open the database (once) and return the journey repository."""
         if not self._opened:
-            open_store(self.data_dir)
+            open_store(self.data_dir, url=self.database_url)
             self._opened = True
         return JourneyRepository()
 

@@ -1,4 +1,5 @@
-"""Persistence: peewee records on one SQLite file, migrations and repositories (no Qt)."""
+"""Persistence: peewee records on one SQLite file (or a team PostgreSQL database),
+migrations and repositories (no Qt)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from peewee import Database
 
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database, proxy, read_schema_version
-from journey_desktop.store.migrations import check_version, migrate
+from journey_desktop.store.migrations import check_version, migrate, migrate_postgres
+from journey_desktop.store.postgres import connect_postgres
 
 
-def open_store(data_dir: Path, *, check_pages: bool = False) -> Database:
-    """Open (creating if needed) the data folder's database, migrated to the current schema.
+def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = None) -> Database:
+    """Open (creating if needed) the data folder's database, migrated to the current schema;
+    with ``url``, the team database it names (SPEC §14) instead.
 
     Raises ``DatabaseOpenError`` for a corrupt or newer file, which is left untouched, and a
     ``StoreError`` when the file is fine but cannot be used here (read-only, disk full).
@@ -20,6 +23,15 @@ def open_store(data_dir: Path, *, check_pages: bool = False) -> Database:
     can offer a fresh database at once; otherwise the first write checks them.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
+    if url is not None:
+        team = connect_postgres(url)
+        proxy.initialize(team)
+        try:
+            migrate_postgres(team)
+        except BaseException:
+            team.close()
+            raise
+        return team
     path = database_path(data_dir)
     current = read_schema_version(path, check_pages=check_pages)
     check_version(path, current)

@@ -14,6 +14,12 @@ from pathlib import Path
 from peewee import Database
 
 from journey_desktop.store.db import NewerDatabaseError
+from journey_desktop.store.postgres import (
+    PostgresStore,
+    TeamDatabaseError,
+    create_schema,
+    stored_version,
+)
 from journey_desktop.store.records import ALL_RECORDS, SchemaVersionRecord
 from journey_desktop.store.sqlite_sql import write_transaction
 
@@ -534,6 +540,31 @@ def check_version(db_path: Path, current: int) -> None:
             f"this database was made by a newer Journey Desktop (schema {current}, "
             f"this version knows up to {SCHEMA_VERSION})",
         )
+
+
+# The first schema a team database ever had (SPEC §14): the steps of a later version are
+# written for both dialects, and a PostgreSQL step is listed here under its version.
+FIRST_POSTGRES_VERSION = 12
+POSTGRES_MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+
+
+def migrate_postgres(db: PostgresStore) -> None:
+    """Bring a team database to SCHEMA_VERSION: an empty one gets the whole schema, an
+    older one its PostgreSQL steps, each in its own transaction; a newer one is refused."""
+    current = stored_version(db)
+    if current > SCHEMA_VERSION:
+        raise TeamDatabaseError(
+            f"team database {db.where}: it was made by a newer Journey Desktop (schema "
+            f"{current}, this version knows up to {SCHEMA_VERSION}); nothing was changed"
+        )
+    if current == 0:
+        create_schema(db, ALL_RECORDS, SCHEMA_VERSION)
+        return
+    now = int(time.time())
+    for version in range(max(current, FIRST_POSTGRES_VERSION) + 1, SCHEMA_VERSION + 1):
+        with db.atomic():
+            POSTGRES_MIGRATIONS[version](db)
+            SchemaVersionRecord.insert(version=version, applied_at=now).execute()
 
 
 def migrate(db: Database, db_path: Path | None, current: int) -> Path | None:

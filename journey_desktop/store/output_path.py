@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from peewee import Database, DatabaseProxy
+from peewee import Database, DatabaseProxy, SqliteDatabase
 
 from journey_desktop.store.db import database
 
@@ -32,6 +32,8 @@ def open_database_file(db: Database | None = None) -> Path | None:
     db = db if db is not None else database
     if isinstance(db, DatabaseProxy):
         db = db.obj
+    if not isinstance(db, SqliteDatabase):  # a team database has no file here
+        return None
     name = getattr(db, "database", None)
     if not isinstance(name, str) or not name or name == ":memory:":
         return None

@@ -9,12 +9,25 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
+    SqliteDatabase,
     TextField,
 )
-from playhouse.sqlite_ext import AutoIncrementField
 
 from journey_desktop.domain.lifecycle import IN_PROGRESS
 from journey_desktop.store.db import database
+
+
+class AutoIncrementField(AutoField):
+    """An id never given twice: SQLite's AUTOINCREMENT; a PostgreSQL sequence never goes
+    back by itself."""
+
+    def ddl(self, ctx: object) -> NodeList:
+        nodes = super().ddl(ctx)
+        database = self.model._meta.database
+        if isinstance(getattr(database, "obj", database), SqliteDatabase):
+            return NodeList((nodes, SQL("AUTOINCREMENT")))
+        return nodes
 
 
 class BaseRecord(Model):

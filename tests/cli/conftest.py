@@ -19,12 +19,13 @@ class Result:
 
 
 @pytest.fixture
-def cli(data_dir: Path):
+def cli(data_dir: Path, store_url: str | None):
     """Run a command in-process on the test's data folder, like the shell would."""
 
     def run(*args: str) -> Result:
         out, err = io.StringIO(), io.StringIO()
-        code = run_command(["--data-dir", str(data_dir), *args], out=out, err=err)
+        where = ["--database", store_url] if store_url else []
+        code = run_command(["--data-dir", str(data_dir), *where, *args], out=out, err=err)
         return Result(code, out.getvalue(), err.getvalue())
 
     return run

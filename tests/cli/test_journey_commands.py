@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.both_databases
+
 from tests.conftest import example_path
 
 EXAMPLES = ["birthday", "daily-promotion", "welcome-series"]
@@ -234,6 +236,7 @@ def test_binary_file_given_to_create(cli, tmp_path):
     assert "not a text file" in result.err
 
 
+@pytest.mark.sqlite_only
 def test_corrupt_database_gives_one_line(cli, data_dir):
     (data_dir / "journeys.db").write_bytes(b"garbage" * 100)
     result = cli("list")

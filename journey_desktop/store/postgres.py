@@ -1,0 +1,324 @@
+"""The team database (SPEC §14): the same records on PostgreSQL, through psycopg 3.
+
+Everything that must differ from SQLite in how the database is opened, how statements are
+sent and how failures are worded lives here; the SQL that differs lives in
+``store/postgres_sql.py``. SQL in this project is written with ``?`` placeholders (SQLite's
+style); ``execute_sql`` turns them into psycopg's ``%s`` once per statement text.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from peewee import Model, PostgresqlDatabase
+
+from journey_desktop.store.errors import (
+    BusyError,
+    FullError,
+    RepositoryError,
+    StoreError,
+    _causes,
+)
+
+log = logging.getLogger(__name__)
+
+DATABASE_ENV = "JOURNEY_DESKTOP_DATABASE"
+URL_SCHEMES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def is_database_url(text: str | None) -> bool:
+    """A PostgreSQL connection URL (``postgresql://…``, libpq conventions)."""
+    return bool(text) and str(text).strip().lower().startswith(URL_SCHEMES)
+
+
+def resolve_database_url(cli_value: str | None = None) -> str | None:
+    """``--database``, else ``$JOURNEY_DESKTOP_DATABASE``; None for the local SQLite file."""
+    for value in (cli_value, os.environ.get(DATABASE_ENV)):
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def describe_url(url: str) -> str:
+    """The database as the title bar and messages name it, never with its password:
+    ``journeys on db.example.com:5432 as anna``."""
+    import psycopg.conninfo
+
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "a PostgreSQL database (the address cannot be read)"
+    name = str(params.get("dbname") or params.get("user") or os.environ.get("PGDATABASE", ""))
+    host = str(params.get("host") or os.environ.get("PGHOST") or "localhost")
+    if host.startswith("/"):
+        host = "local socket"
+    port = params.get("port")
+    where = f"{host}:{port}" if port else host
+    user = params.get("user")
+    return f"{name or 'the default database'} on {where}" + (f" as {user}" if user else "")
+
+
+class TeamDatabaseError(StoreError):
+    """The team database could not be reached or used; one line saying why and what to do."""
+
+
+class TeamReadOnlyError(StoreError):
+    """The database role may read but not change this data (SPEC §14: roles)."""
+
+    def __init__(self, detail: str = "") -> None:
+        more = f" ({detail})" if detail else ""
+        super().__init__(
+            "your database role may only read the team database; nothing was changed" + more
+        )
+
+
+# SQLSTATE classes and codes (PostgreSQL's errcodes appendix) that users can act on.
+_READ_ONLY = {"42501", "25006"}  # insufficient_privilege, read_only_sql_transaction
+_BUSY = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock_not_available
+_FULL = {"53100"}  # disk_full
+_LOST = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
+
+
+def map_postgres_error(exc: BaseException, where: str) -> StoreError | None:
+    """The worded error for a PostgreSQL failure; None for a bug (syntax, constraint)."""
+    import psycopg
+
+    for cause in _causes(exc):
+        if isinstance(cause, StoreError):
+            return cause
+        candidates = [cause, *[a for a in cause.args[:1] if isinstance(a, BaseException)]]
+        for candidate in candidates:
+            if not isinstance(candidate, psycopg.Error):
+                continue
+            state = candidate.sqlstate or ""
+            message = (str(candidate).strip().splitlines() or [""])[0]
+            if state in _READ_ONLY:
+                return TeamReadOnlyError(message)
+            if state in _BUSY:
+                return BusyError()
+            if state in _FULL:
+                return FullError(None)
+            if state in _LOST or (isinstance(candidate, psycopg.OperationalError) and not state):
+                return TeamDatabaseError(_connection_words(message, where))
+    return None
+
+
+def _connection_words(message: str, where: str) -> str:
+    """One line for a failed or lost connection, naming the database and what to check."""
+    text = message.lower()
+    if "password authentication failed" in text or "no password supplied" in text:
+        why = "the user name or password was refused"
+    elif "does not exist" in text and "database" in text:
+        why = "that database does not exist on the server"
+    elif "role" in text and "does not exist" in text:
+        why = "that user does not exist on the server"
+    elif "timeout" in text or "timed out" in text:
+        why = "the server did not answer in time"
+    elif "closed the connection" in text or "terminating connection" in text or (
+        "consuming input failed" in text or "server conn" in text
+    ):
+        why = "the connection was lost; nothing of the unfinished change was written"
+    elif "connection refused" in text or "could not connect" in text or "no such file" in text:
+        why = "the server cannot be reached (is it running, and is the address right?)"
+    elif "could not translate host name" in text or "name or service not known" in text:
+        why = "the server's host name is unknown"
+    else:
+        why = message or "the connection failed"
+    return f"team database {where}: {why}"
+
+
+@functools.lru_cache(maxsize=4096)
+def to_psycopg(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders (outside quotes) as ``%s`` and every other ``%``
+    doubled, as psycopg reads a statement that has parameters. Text without ``?`` is peewee's
+    own (already ``%s``) and is returned as it is."""
+    if "?" not in sql:
+        return sql
+    out: list[str] = []
+    quote = ""
+    for ch in sql:
+        if quote:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = ""
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class PostgresStore(PostgresqlDatabase):
+    """PostgreSQL with the project's rules: ``?`` placeholders, errors in words, every
+    whole number a BIGINT (times run to the year 9000), ids from sequences that never go
+    back."""
+
+    dialect = "postgres"
+    field_types = {"INT": "BIGINT", "AUTO": "BIGSERIAL", "BIGAUTO": "BIGSERIAL"}
+
+    def __init__(self, url: str) -> None:
+        if url.lower().startswith("postgres://"):  # psycopg and peewee read postgresql://
+            url = "postgresql://" + url[len("postgres://"):]
+        super().__init__(
+            url, prefer_psycopg3=True, autoconnect=True,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        )
+        self.url = url
+        self.where = describe_url(url)
+
+    @property
+    def path(self) -> None:
+        """No file: output paths can never name the database (``store/output_path``)."""
+        return None
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        try:
+            return self._execute(to_psycopg(sql), params)
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+
+    def _execute(self, sql: str, params: Any) -> Any:
+        """Peewee keeps the connection in autocommit: outside ``atomic()`` each statement
+        is its own transaction, as on SQLite."""
+        cursor = self.cursor()
+        cursor.execute(sql, tuple(params) if params else None)
+        return cursor
+
+    def _connect(self) -> Any:
+        try:
+            return super()._connect()  # type: ignore[misc]
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+
+    def begin(self, isolation_level: str | None = None, lock_type: str | None = None) -> None:
+        """BEGIN; SQLite's lock types mean nothing here (rows lock as they are written)."""
+        try:
+            super().begin(isolation_level)
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+
+    def rollback(self) -> None:
+        """ROLLBACK, unless the connection is already gone (its transaction went with it)."""
+        if self.is_closed() or self.connection().closed:
+            return
+        super().rollback()
+
+    def check_before_writing(self) -> None:
+        """Nothing to check: the server keeps its own pages sound."""
+
+    def _raise_mapped(self, exc: BaseException) -> None:
+        mapped = map_postgres_error(exc, self.where)
+        if mapped is None or mapped is exc:
+            return
+        if mapped.__traceback__ is not None:
+            raise mapped
+        raise mapped from exc
+
+
+def connect_postgres(url: str) -> PostgresStore:
+    db = PostgresStore(url)
+    db.connect(reuse_if_open=True)
+    return db
+
+
+def stored_version(db: PostgresStore) -> int:
+    """The schema version of a team database (0 for an empty one); a database that holds
+    other tables but not ours is refused, never written to."""
+    tables = {
+        row[0] for row in db.execute_sql(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    }
+    if "schema_version" not in tables:
+        if tables:
+            raise RepositoryError(
+                f"team database {db.where}: it holds other tables, not Journey Desktop's;"
+                " use an empty database"
+            )
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+    if row is None or row[0] is None:
+        raise RepositoryError(f"team database {db.where}: its schema version table is empty")
+    return int(row[0])
+
+
+def create_schema(db: PostgresStore, records: Sequence[type[Model]], version: int) -> None:
+    """The current schema in an empty database, in one transaction. PostgreSQL has no
+    rowid to leave out, so each table is created as an ordinary one."""
+    kept = {record: record._meta.without_rowid for record in records}
+    try:
+        for record in records:
+            record._meta.without_rowid = False
+        with db.bind_ctx(records), db.atomic():
+            db.create_tables(records)
+            db.execute_sql(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, int(time.time())),
+            )
+    finally:
+        for record, without_rowid in kept.items():
+            record._meta.without_rowid = without_rowid
+    log.info("created the schema (version %d) in team database %s", version, db.where)
+
+
+def on_postgres(db: object | None = None) -> bool:
+    """Whether ``db`` (by default the open store) is a team database."""
+    if db is None:
+        from journey_desktop.store.db import proxy
+
+        db = proxy.obj
+    return isinstance(getattr(db, "obj", db), PostgresStore)
+
+
+class TeamConnection:
+    """What the store's portable SQL uses of a ``sqlite3.Connection`` (``execute``,
+    ``executemany``, with ``?`` placeholders), on a team database, inside the caller's
+    transaction."""
+
+    def __init__(self, db: PostgresStore) -> None:
+        self.db = db
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.db.execute_sql(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cursor = self.db.cursor()
+        try:
+            cursor.executemany(to_psycopg(sql), list(rows))
+        except Exception as exc:
+            self.db._raise_mapped(exc)
+            raise
+        return cursor
+
+
+def portable_connection(db: Any = None) -> Any:
+    """The connection that runs portable SQL on the open store: SQLite's own
+    ``sqlite3.Connection``, or a ``TeamConnection`` on a team database."""
+    if db is None:
+        from journey_desktop.store.db import proxy
+
+        db = proxy.obj
+    db = getattr(db, "obj", db)
+    return TeamConnection(db) if isinstance(db, PostgresStore) else db.connection()

@@ -1,0 +1,145 @@
+"""Opening a team database (SPEC §14): the schema, the refusals, the errors in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from journey_desktop.store import close_store, open_store
+from journey_desktop.store.db import database
+from journey_desktop.store.errors import RepositoryError, StoreError
+from journey_desktop.store.migrations import SCHEMA_VERSION
+from journey_desktop.store.postgres import describe_url, to_psycopg
+from journey_desktop.store.records import ALL_RECORDS, JourneyRecord
+from tests.team_database import database_url, new_database
+
+
+def test_an_empty_database_gets_the_current_schema(postgres_server: str, data_dir: Path) -> None:
+    url = new_database(postgres_server, empty=True)
+    open_store(data_dir, url=url)
+    try:
+        tables = set(database.get_tables())
+        assert {record._meta.table_name for record in ALL_RECORDS} <= tables
+        version = database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
+        assert version[0] == SCHEMA_VERSION
+    finally:
+        close_store()
+    # Opened again: nothing to do, the rows are kept.
+    open_store(data_dir, url=url)
+    try:
+        assert database.execute_sql("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+    finally:
+        close_store()
+
+
+def test_ids_and_times_are_big_numbers(team_url: str, data_dir: Path) -> None:
+    """Times run to the year 9000 (CLI limits), past what a 32-bit integer holds."""
+    open_store(data_dir, url=team_url)
+    try:
+        far = 221_845_392_000  # 9000-01-01
+        journey = JourneyRecord.create(name="Far", name_key="far", definition="{}",
+                                       created_at=far, updated_at=far)
+        assert JourneyRecord.get_by_id(journey.id).created_at == far
+        again = JourneyRecord.create(name="Next", name_key="next", definition="{}",
+                                     created_at=far, updated_at=far)
+        assert again.id > journey.id
+    finally:
+        close_store()
+
+
+def test_question_marks_become_placeholders_outside_quotes() -> None:
+    assert to_psycopg("SELECT a FROM t WHERE b = ? AND c LIKE 'x?%'") == (
+        "SELECT a FROM t WHERE b = %s AND c LIKE 'x?%%'"
+    )
+    assert to_psycopg('SELECT "odd?" FROM t WHERE b = ?') == 'SELECT "odd?" FROM t WHERE b = %s'
+    assert to_psycopg("SELECT 1 WHERE a = %s") == "SELECT 1 WHERE a = %s"  # peewee's own
+
+
+def test_raw_sql_with_question_marks_runs(team_url: str, data_dir: Path) -> None:
+    open_store(data_dir, url=team_url)
+    try:
+        row = database.execute_sql("SELECT ? || '%', ?", ("50", 7)).fetchone()
+        assert row == ("50%", 7)
+    finally:
+        close_store()
+
+
+def test_a_newer_schema_is_refused_and_left_alone(team_url: str, data_dir: Path) -> None:
+    with psycopg.connect(team_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (%s, 0)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreError, match="newer Journey Desktop"):
+        open_store(data_dir, url=team_url)
+    with psycopg.connect(team_url) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == (
+            SCHEMA_VERSION + 1
+        )
+
+
+def test_a_database_of_other_tables_is_refused(postgres_server: str, data_dir: Path) -> None:
+    url = new_database(postgres_server, empty=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(RepositoryError, match="other tables"):
+        open_store(data_dir, url=url)
+
+
+def test_a_missing_database_is_said_in_one_line(postgres_server: str, data_dir: Path) -> None:
+    url = database_url(postgres_server, "nowhere")
+    with pytest.raises(StoreError, match="that database does not exist") as caught:
+        open_store(data_dir, url=url)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unreachable_server_is_said_in_one_line(data_dir: Path, tmp_path: Path) -> None:
+    url = f"postgresql://anna:secret@/journeys?host={tmp_path}&port=1"
+    with pytest.raises(StoreError, match="cannot be reached") as caught:
+        open_store(data_dir, url=url)
+    assert "secret" not in str(caught.value)
+
+
+def test_the_url_is_described_without_its_password() -> None:
+    text = describe_url("postgresql://anna:secret@db.example.com:5433/journeys")
+    assert text == "journeys on db.example.com:5433 as anna"
+
+
+def test_rows_copy_into_a_sqlite_file_of_the_same_schema(team_url: str, data_dir: Path) -> None:
+    import sqlite3
+
+    from peewee import SqliteDatabase
+
+    from journey_desktop.store.postgres import on_postgres
+    from journey_desktop.store.team_copy import copy_rows, create_sqlite_schema
+
+    open_store(data_dir, url=team_url)
+    try:
+        assert on_postgres()
+        for n in range(3):
+            JourneyRecord.create(name=f"J{n}", name_key=f"j{n}", definition="{}",
+                                 created_at=n, updated_at=n)
+        copy = SqliteDatabase(str(data_dir / "copy.db"))
+        create_sqlite_schema(copy)
+        conn = sqlite3.connect(data_dir / "copy.db")
+        with database.atomic():
+            copied = copy_rows(database, conn, "journey", "WHERE created_at >= ?", (1,))
+        conn.commit()
+        assert copied == 2
+        assert conn.execute("SELECT name FROM journey ORDER BY id").fetchall() == [
+            ("J1",), ("J2",)
+        ]
+    finally:
+        close_store()
+
+
+@pytest.mark.both_databases
+def test_members_added_by_the_tests_helper(store: Path) -> None:
+    from journey_desktop.store.records import MemberRecord, ProfileRecord
+    from tests.conftest import add_members
+
+    journey = JourneyRecord.create(name="J", name_key="j", definition="{}", created_at=0,
+                                   updated_at=0)
+    add_members(journey.id, {"c1": {"plan": "basic"}, "c2": {}}, 100)
+    add_members(journey.id, {"c3": {"plan": "premium"}}, 100, due=False)
+    assert MemberRecord.select().count() == 3
+    assert ProfileRecord.get_by_id("c1").fields == '{"plan": "basic"}'

