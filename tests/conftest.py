@@ -46,8 +46,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def database_kind() -> str:
     """Which database the ``store`` and ``cli`` fixtures open: "sqlite" unless the test is
-    marked ``both_databases``."""
-    return "sqlite"
+    marked ``both_databases``, or ``$JOURNEY_DESKTOP_TEST_DATABASE`` says "postgres" (the
+    whole suite on a team database, to find what does not yet run there)."""
+    return os.environ.get("JOURNEY_DESKTOP_TEST_DATABASE", "sqlite")
 
 
 @pytest.fixture
