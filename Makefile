@@ -23,7 +23,7 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(PY) -m ruff check journey_desktop
 	$(PY) -m mypy journey_desktop
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -n auto
 
 bench: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run_all.py
