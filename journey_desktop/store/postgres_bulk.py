@@ -2,13 +2,14 @@
 ``sqlite_bulk``, with the same classes and functions, chosen by ``store.bulk``.
 
 Each import loads the file's rows, batch by batch, into a TEMP staging table with ``COPY
-… FROM STDIN`` (no statement per row, no WAL for a temporary table), then merges them
-set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE``, all in the caller's one
-transaction: a cancel, an error or a lost connection leaves nothing written. The staging
-tables are dropped at the end of the transaction (``ON COMMIT DROP``; a rollback drops
-them too).
+… FROM STDIN`` (no statement per row, no WAL for a temporary table), and merges them
+set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (the audience import: each
+batch as it comes, while the next is read; the events: once, in file order), all in the
+caller's one transaction: a cancel, an error or a lost connection leaves nothing
+written. The staging tables are dropped at the end of the transaction (``ON COMMIT
+DROP``; a rollback drops them too).
 
-An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so the file's
+An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so a batch's
 rows are first made one per ID, merged in file order as SQLite's row-by-row upsert merges
 them: the last row of an ID wins, field by field (``jsonb ||``).
 """
@@ -44,11 +45,17 @@ _PROFILE = ProfileRecord._meta.table_name
 _MEMBER = MemberRecord._meta.table_name
 _EVENT = EventRecord._meta.table_name
 _CUSTOMERS_IN = "audience_in"  # the file's rows, in file order (line)
-_CUSTOMERS = "audience_merged"  # one row per ID, its fields merged over the file's rows
 _EVENTS_IN = "event_in"
 _IDS = "audience_import_ids"
 # A field merge as SQLite's json_patch does it for the flat objects profiles hold.
 MERGED_FIELDS = "({0}.fields::jsonb || {1}.fields::jsonb)::text"
+# A staged batch whose IDs repeat, one row per ID: its fields merged over its rows in file
+# order (a row with no fields still gives its ID).
+_REPEATS_MERGED = (
+    "(SELECT s.external_id, coalesce(jsonb_object_agg(f.key, f.value ORDER BY s.line)"
+    " FILTER (WHERE f.key IS NOT NULL), '{}')::text AS fields"
+    f" FROM {_CUSTOMERS_IN} s LEFT JOIN LATERAL jsonb_each(s.fields::jsonb) f ON true"
+    " GROUP BY s.external_id) AS r")
 
 
 def _db() -> PostgresStore:
@@ -89,14 +96,18 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
 
 
 class CustomerUpsert:
-    """``sqlite_bulk.CustomerUpsert`` on the team database: ``write`` stages the rows,
-    ``finish`` merges them into the profiles (and the journey's members) and counts."""
+    """``sqlite_bulk.CustomerUpsert`` on the team database: each batch is staged with
+    ``COPY`` and merged at once into the profiles (and the journey's members), so the
+    server merges one batch while the next is read; ``finish`` counts.
+
+    Batch after batch, upserts merge as SQLite's row-by-row upsert does; within a batch an
+    ID given on several rows is first made one row, its fields merged in file order (a
+    later row's value wins; a field a later row leaves out keeps the earlier value)."""
 
     def __init__(self, journey_id: int | None, now: int, *, due: bool) -> None:
         self._conn = team_connection()
         self._journey_id = None if journey_id is None else int(journey_id)
         self._now = int(now)
-        self._next_check = self._now if due else None
         self.import_id = next_import_id(self._conn)
         profiles_written(self._conn, self.import_id)
         self.written = 0
@@ -104,6 +115,19 @@ class CustomerUpsert:
         self._conn.execute(
             f"CREATE TEMP TABLE {_CUSTOMERS_IN} (line BIGINT NOT NULL, external_id TEXT NOT"
             " NULL, fields TEXT NOT NULL) ON COMMIT DROP")
+        self._profiles = (
+            f"INSERT INTO {_PROFILE} AS p (external_id, fields, created_at, updated_at,"
+            f" import_id) SELECT external_id, fields, {self._now}, {self._now},"
+            f" {self.import_id} FROM {{}} ON CONFLICT (external_id) DO UPDATE SET"
+            f" fields = {MERGED_FIELDS.format('p', 'excluded')},"
+            " updated_at = excluded.updated_at, import_id = excluded.import_id")
+        next_check = str(self._now) if due else "NULL"
+        self._members = "" if self._journey_id is None else (
+            f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
+            f" next_check_at, imported_at, import_id) SELECT {self._journey_id}, external_id,"
+            f" 0, NULL, {next_check}::bigint, {self._now}, {self.import_id} FROM {{}}"
+            " ON CONFLICT (journey_id, external_id) DO UPDATE SET"
+            " imported_at = excluded.imported_at, import_id = excluded.import_id")
 
     def __enter__(self) -> CustomerUpsert:
         return self
@@ -121,50 +145,23 @@ class CustomerUpsert:
         return int(count)
 
     def write(self, batch: CustomerBatch) -> None:
-        """Stage a batch of customers, in file order."""
+        """Upsert a batch of customers, in order (the last row of an ID wins)."""
+        ids = batch.ids
+        if not ids:
+            return
         first = self.written
         copy_rows(_CUSTOMERS_IN, ("line", "external_id", "fields"),
-                  zip(range(first, first + len(batch.ids)), batch.ids, batch.fields,
-                      strict=False))
-        self.written += len(batch.ids)
+                  zip(range(first, first + len(ids)), ids, batch.fields, strict=False))
+        source = _CUSTOMERS_IN if len(set(ids)) == len(ids) else _REPEATS_MERGED
+        self._conn.execute(self._profiles.format(source))
+        if self._members:
+            self._conn.execute(self._members.format(source))
+        self._conn.execute(f"TRUNCATE {_CUSTOMERS_IN}")
+        self.written += len(ids)
 
     def finish(self, *, replace: bool) -> UpsertCounts:
-        """Merge the staged rows, count, and with ``replace`` remove the members the file
-        did not name."""
-        conn = self._conn
-        distinct = conn.execute(
-            f"CREATE TEMP TABLE {_CUSTOMERS} ON COMMIT DROP AS SELECT DISTINCT ON"
-            f" (external_id) external_id, fields FROM {_CUSTOMERS_IN}"
-            " ORDER BY external_id, line DESC").rowcount
-        if distinct < self.written:
-            self._merge_repeated()
-        conn.execute(
-            f"INSERT INTO {_PROFILE} AS p (external_id, fields, created_at, updated_at,"
-            f" import_id) SELECT external_id, fields, ?, ?, ? FROM {_CUSTOMERS}"
-            " ON CONFLICT (external_id) DO UPDATE SET"
-            f" fields = {MERGED_FIELDS.format('p', 'excluded')},"
-            " updated_at = excluded.updated_at, import_id = excluded.import_id",
-            (self._now, self._now, self.import_id))
-        if self._journey_id is not None:
-            conn.execute(
-                f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
-                " next_check_at, imported_at, import_id) SELECT ?, external_id, 0, NULL,"
-                f" ?::bigint, ?, ? FROM {_CUSTOMERS} ON CONFLICT (journey_id, external_id)"
-                " DO UPDATE SET imported_at = excluded.imported_at,"
-                " import_id = excluded.import_id",
-                (self._journey_id, self._next_check, self._now, self.import_id))
+        """Count, and with ``replace`` remove the members the file did not name."""
         return self._counts(replace=replace)
-
-    def _merge_repeated(self) -> None:
-        """An ID given on several rows: its fields merged over them in file order (a later
-        row's value wins; a field a later row leaves out keeps the earlier value)."""
-        self._conn.execute(
-            f"UPDATE {_CUSTOMERS} m SET fields = r.fields FROM (SELECT s.external_id,"
-            " jsonb_object_agg(f.key, f.value ORDER BY s.line)::text AS fields"
-            f" FROM {_CUSTOMERS_IN} s CROSS JOIN LATERAL jsonb_each(s.fields::jsonb) f"
-            f" WHERE s.external_id IN (SELECT external_id FROM {_CUSTOMERS_IN}"
-            " GROUP BY external_id HAVING count(*) > 1) GROUP BY s.external_id) r"
-            " WHERE m.external_id = r.external_id")
 
     def _counts(self, *, replace: bool) -> UpsertCounts:
         named = "coalesce(sum(CASE WHEN import_id = ? THEN 1 ELSE 0 END), 0)"
