@@ -23,7 +23,7 @@ from journey_desktop.domain.audience_csv import (
 )
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
-from journey_desktop.store import sqlite_bulk
+from journey_desktop.store import bulk
 from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
@@ -177,15 +177,16 @@ class AudienceStore:
         target = "the customer base" if journey_id is None else f"journey {journey_id}"
         result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = CustomerReader(plan, result.rejects)
+        dialect = bulk.dialect()
         try:
-            with collector_paused(), sqlite_bulk.write_transaction():
+            with collector_paused(), dialect.write_transaction():
                 # A draft's customers become due when it is activated, an active
                 # journey's at the next tick.
                 due = (journey_id is not None
                        and self.check_importable(journey_id).status == ACTIVE)
                 with (
                     reader,
-                    sqlite_bulk.CustomerUpsert(journey_id, stamp, due=due) as upsert,
+                    dialect.CustomerUpsert(journey_id, stamp, due=due) as upsert,
                     ReadAhead(_counted_batches(reader), name="audience-reader") as batches,
                 ):
                     logged = 0
@@ -242,7 +243,7 @@ class AudienceStore:
                         if progress is not None:
                             progress(reader.rows_so_far, reader.bytes_read, reader.size)
 
-                return sqlite_bulk.count_missing(journey_id, ids())
+                return int(bulk.dialect().count_missing(journey_id, ids()))
         finally:
             rejects.close()
 

@@ -40,11 +40,12 @@ from journey_desktop.domain.delivery import (
     level,
     moved,
 )
-from journey_desktop.store import sqlite_bulk
+from journey_desktop.store import bulk, sqlite_bulk
 from journey_desktop.store.audience import Progress, collector_paused
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery_status import database_id
 from journey_desktop.store.outbox import csv_cell
+from journey_desktop.store.postgres import on_postgres, portable_connection
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.repository import RepositoryError
 
@@ -130,20 +131,21 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
     stamp = int(time.time()) if now is None else int(now)
     started = time.perf_counter()
     result = ReportResult()
+    dialect, steps = bulk.dialect(), _steps()
     try:
-        with collector_paused(), sqlite_bulk.write_transaction():
-            conn = database.connection()
+        with collector_paused(), dialect.write_transaction():
+            conn = portable_connection()
             dbid = database_id()
             reader = ReportReader(str(path), dbid, tz=tz)
             result.rejects = reader.rejects
             result.unknowns = RejectLog(reader.delimiter, reader.encoding)
-            import_id = sqlite_bulk.next_import_id(conn)
-            _stage(conn, reader, progress)
+            import_id = dialect.next_import_id(conn)
+            steps.stage(conn, reader, progress)
             result.read = reader.read
             result.rejected = reader.rejects.count
             result.unknowns.header = reader.rejects.header
             _list_unknown(conn, result)
-            applied = _applied_lines(conn)
+            applied = steps.applied_lines(conn)
             result.applied, result.early = conn.execute(
                 f"SELECT count(*), coalesce(sum(early), 0) FROM {_APPLIED}").fetchone()
             result.early_lines = [line for (line,) in conn.execute(
@@ -151,25 +153,35 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
             result.duplicates = result.read - result.rejected - result.unknown - result.applied
             if not result.applied:
                 raise _NothingApplied()
-            _events(conn, applied, dbid, stamp, import_id)
-            _count(conn)
-            _move(conn, stamp, import_id)
+            steps.events(conn, applied, dbid, stamp, import_id)
+            steps.count(conn)
+            steps.move(conn, stamp, import_id)
         result.committed = True
     except _NothingApplied:
         result.committed = False
     except DatabaseError as exc:
-        if sqlite_bulk.is_busy_error(exc):
+        if dialect.is_busy_error(exc):
             raise DeliveryImportError(
                 "the database is busy (the evaluator or another import is writing); "
                 "nothing was imported, try again in a moment") from None
         raise
     finally:
-        _drop_stage()
+        steps.drop_stage()
     result.seconds = time.perf_counter() - started
     log.info("delivery report: read %d, applied %d, duplicates %d, unknown %d, rejected %d, "
              "early %d, %.1f s", result.read, result.applied, result.duplicates,
              result.unknown, result.rejected, result.early, result.seconds)
     return result
+
+
+def _steps() -> Any:
+    """The import's SQL steps in the open store's dialect: SQLite's are this module's,
+    a team database's ``postgres_delivery``'s."""
+    if on_postgres():
+        from journey_desktop.store import postgres_delivery
+
+        return postgres_delivery
+    return _SqliteSteps
 
 
 def _applied_lines(conn: Any) -> int:
@@ -319,6 +331,17 @@ def _drop_stage() -> None:
         conn.execute(f"DROP TABLE IF EXISTS temp.{_APPLIED}")
     except Exception:  # the connection is gone: so is its TEMP table
         log.debug("delivery stage not dropped", exc_info=True)
+
+
+class _SqliteSteps:
+    """The steps above, under the names ``postgres_delivery`` gives its own."""
+
+    stage = staticmethod(_stage)
+    applied_lines = staticmethod(_applied_lines)
+    events = staticmethod(_events)
+    count = staticmethod(_count)
+    move = staticmethod(_move)
+    drop_stage = staticmethod(_drop_stage)
 
 
 # --- reading back --------------------------------------------------------------------------

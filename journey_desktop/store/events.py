@@ -20,7 +20,7 @@ from peewee import Database
 
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.events_file import CSV, EventBatch, EventPlan, EventReader
-from journey_desktop.store import sqlite_bulk
+from journey_desktop.store import bulk
 from journey_desktop.store.audience import (
     BATCH_ROWS,
     LOG_EVERY_ROWS,
@@ -29,6 +29,7 @@ from journey_desktop.store.audience import (
     write_rejects,
 )
 from journey_desktop.store.db import database
+from journey_desktop.store.postgres import portable_connection
 from journey_desktop.store.read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
@@ -116,10 +117,11 @@ class EventStore:
         result = EventImportResult(format=plan.format,
                                    rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = EventReader(plan, result.rejects, tz=tz)
+        dialect = bulk.dialect()
         try:
-            with collector_paused(), sqlite_bulk.write_transaction():
-                insert = sqlite_bulk.EventInsert(
-                    stamp, sqlite_bulk.next_import_id(database.connection()))
+            with collector_paused(), dialect.write_transaction():
+                insert = dialect.EventInsert(
+                    stamp, dialect.next_import_id(portable_connection()))
                 with reader, ReadAhead(_counted(reader), name="events-reader") as batches:
                     logged = 0
                     for batch, rows, position in batches:

@@ -1,8 +1,8 @@
 """SQLite-specific bulk writes for the audience import, on the raw sqlite3 connection.
 
 Everything SQLite-only (IMMEDIATE transactions, multi-row upserts with ON CONFLICT, TEMP
-tables and triggers) lives here, so that the rest of the store stays plain peewee and a
-PostgreSQL port replaces this one module (COPY into a staging table, then the same steps).
+tables and triggers) lives here, so that the rest of the store stays plain peewee; a team
+database uses ``postgres_bulk`` instead (same names, chosen by ``store.bulk``).
 
 Why not peewee's ``insert_many``: it builds each statement in Python and is about six times
 slower than ``executemany`` on the same rows. Why multi-row VALUES: a statement step per row
@@ -92,8 +92,9 @@ class UpsertCounts:
         return self.written - self.added - self.updated
 
 
-def next_import_id(conn: sqlite3.Connection) -> int:
-    """A number no earlier import had, kept in the settings (inside the caller's transaction)."""
+def next_import_id(conn: Any) -> int:
+    """A number no earlier import had, kept in the settings (inside the caller's transaction).
+    Portable SQL: ``conn`` is either database's (``postgres.portable_connection``)."""
     row = conn.execute("SELECT value FROM setting WHERE key = ?", (_LAST_IMPORT,)).fetchone()
     number = (int(row[0]) if row and str(row[0]).isdigit() else 0) + 1
     conn.execute(
@@ -104,7 +105,7 @@ def next_import_id(conn: sqlite3.Connection) -> int:
     return number
 
 
-def profiles_written(conn: sqlite3.Connection, import_id: int) -> None:
+def profiles_written(conn: Any, import_id: int) -> None:
     """Note that import ``import_id`` wrote profiles (the caller's transaction): every
     profile write stamps ``profile.import_id`` with its import's number and notes it here,
     so the exit rules on fields (``evaluator_goals``) know in one read whether a profile
@@ -116,7 +117,7 @@ def profiles_written(conn: sqlite3.Connection, import_id: int) -> None:
     )
 
 
-def profiles_mark(conn: sqlite3.Connection) -> int:
+def profiles_mark(conn: Any) -> int:
     """The number of the last import that wrote profiles; 0 before any."""
     row = conn.execute("SELECT value FROM setting WHERE key = ?",
                        (_PROFILES_WRITTEN,)).fetchone()

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import example_path
 
+pytestmark = pytest.mark.both_databases
+
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 
 
@@ -104,12 +106,15 @@ def test_a_refused_file_leaves_no_rejects_file_behind(cli, journey: str, tmp_pat
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-def test_a_pipe_is_refused_rather_than_waited_on(journey: str, data_dir: Path, tmp_path: Path) -> None:
+def test_a_pipe_is_refused_rather_than_waited_on(
+    journey: str, data_dir: Path, tmp_path: Path, store_url: str | None
+) -> None:
     fifo = tmp_path / "audience.csv"
     os.mkfifo(fifo)
+    where = ["--database", store_url] if store_url else []
     result = subprocess.run(
-        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir), "audience",
-         "import", journey, str(fifo)],
+        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir), *where,
+         "audience", "import", journey, str(fifo)],
         capture_output=True, text=True, timeout=60,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )

@@ -6,6 +6,11 @@ import csv
 import datetime as dt
 import json
 
+import pytest
+
+from journey_desktop.store import close_store, open_store
+from journey_desktop.store.delivery_status import database_id
+from journey_desktop.store.records import OutboxRecord
 from tests.conftest import example_path
 
 # The tick runs tomorrow (always after the activation, which takes the real clock), the
@@ -86,3 +91,27 @@ def test_a_drafts_report_is_refused_as_the_window_refuses_it(cli, tmp_path):
     assert result.err == ("journey-desktop: journey 'Welcome series' cannot be reported on: "
                           "it is a draft; no customer has entered it yet\n")
     assert not target.exists()
+
+
+@pytest.mark.both_databases
+def test_outbox_report_counts_on_either_database(cli, tmp_path, data_dir, store_url):
+    """The messages written straight into the outbox, as the evaluator writes them, so the
+    command runs on a team database too."""
+    assert cli("create", str(example_path("welcome-series"))).code == 0
+    open_store(data_dir, url=store_url)
+    try:
+        ids = [f"{database_id()}-" + str(OutboxRecord.insert(
+            journey=1, external_id=ext, entry_number=1, node="welcome_email", channel="email",
+            due_at=1, created_at=1).execute()) for ext in ("C1", "C2")]
+    finally:
+        close_store()
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n"
+                    f"{ids[0]},clicked,{LATER}\n{ids[1]},read,{LATER}\n"
+                    f"{ids[0]}9999,opened,{LATER}\n{ids[1]},delivered,{LATER}\n"
+                    f"{ids[1]},delivered,{LATER}\n", encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 1, result.err
+    assert result.out == "read: 5\napplied: 2\nduplicates: 1\nunknown: 1\nrejected: 1\n"
+    again = cli("outbox", "report", str(path))
+    assert again.code == 2 and "applied: 0\nduplicates: 3\n" in again.out

@@ -26,6 +26,8 @@ from journey_desktop.store.repository import JourneyRepository, LifecycleError
 
 NOW = 1_750_000_000
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def audience(repo: JourneyRepository) -> AudienceStore:
@@ -145,6 +147,22 @@ def test_reimport_with_an_existing_id_twice_last_one_wins(
     assert ("C3" in customers) == (mode == ADD)
 
 
+def test_a_repeated_id_keeps_the_values_its_later_rows_leave_unset(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
+    """Rows of one ID merge in file order, field by field: a value that does not fit its
+    column is stored as not set, so the earlier row's value stays (on either database)."""
+    run_import(audience, journey_id, csv_file(tmp_path, "id,city\na,Oslo\n", "a.csv"))
+    path = csv_file(tmp_path, "id,name,points\na,Ann,10\nb,Bob,1\na,Anna,lots\n")
+    result = run_import(audience, journey_id, path, types={"points": "number"})
+    assert counts(result) == {
+        "read": 3, "added": 1, "updated": 1, "duplicates": 1, "rejected": 0, "removed": 0
+    }
+    customers = stored(journey_id)
+    assert customers["a"][0] == {"city": "Oslo", "name": "Anna", "points": "10"}
+    assert customers["b"][0] == {"name": "Bob", "points": "1"}
+
+
 def test_add_then_replace(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
@@ -246,7 +264,8 @@ def test_header_only_file_is_refused(tmp_path: Path, audience: AudienceStore, jo
 
 
 def test_an_error_part_way_rolls_everything_back(
-    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
+    tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int,
+    database_kind: str,
 ) -> None:
     run_import(audience, journey_id, csv_file(tmp_path, "id,name\na,Ann\nb,Bob\n", "a.csv"))
     before = stored(journey_id)
@@ -269,8 +288,9 @@ def test_an_error_part_way_rolls_everything_back(
     assert not [t for t in threading.enumerate() if t.name == "audience-reader"]
     assert stored(journey_id) == before
     assert repo.get(journey_id).audience_columns == {"name": "text"}
-    # The connection is usable afterwards and foreign keys are enforced again.
-    assert MemberRecord._meta.database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+    # The connection is usable afterwards and (on the file) foreign keys are enforced again.
+    if database_kind == "sqlite":
+        assert MemberRecord._meta.database.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
     assert run_import(audience, journey_id, path).added == 25_000
 
 
@@ -326,6 +346,7 @@ def _snapshot(db_file: Path) -> tuple[list[tuple[object, ...]], str]:
         conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_killed_import_leaves_the_audience_as_it_was(
     tmp_path: Path, data_dir: Path, audience: AudienceStore, journey_id: int
 ) -> None:
@@ -379,6 +400,63 @@ def test_killed_import_leaves_the_audience_as_it_was(
     finally:
         conn.close()
     assert _snapshot(db_file) == before
+
+
+def _team_snapshot() -> tuple[list[tuple[object, ...]], int, str, list[tuple[object, ...]]]:
+    customers = database.execute_sql(
+        "SELECT m.journey_id, m.external_id, p.fields, m.entries, m.first_check_at,"
+        " m.next_check_at, m.imported_at, m.import_id FROM member m"
+        " JOIN profile p ON p.external_id = m.external_id ORDER BY 1, 2").fetchall()
+    (profiles,) = database.execute_sql("SELECT count(*) FROM profile").fetchone()
+    (columns,) = database.execute_sql("SELECT audience_columns FROM journey").fetchone()
+    settings = database.execute_sql("SELECT key, value FROM setting ORDER BY key").fetchall()
+    return customers, int(profiles), columns, settings
+
+
+def test_killed_import_leaves_everything_as_it_was_on_either_database(
+    tmp_path: Path, data_dir: Path, store_url: str | None, audience: AudienceStore,
+    journey_id: int,
+) -> None:
+    """SIGKILL a real ``journey-desktop [--database URL] audience import --replace`` once it
+    has written (on a team database: staged) rows inside its transaction: the customers,
+    the profiles, the journey's columns and the settings (import numbers) are as before."""
+    seed = "".join(f"C{i:07d},seed{i},1\n" for i in range(0, 400_000, 500))
+    seed_file = csv_file(tmp_path, "customerId,name,score\n" + seed, "seed.csv")
+    run_import(audience, journey_id, seed_file)
+    before = _team_snapshot()
+    assert len(before[0]) == 800
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as out:
+        out.write("customerId,name,city\n")
+        out.writelines(f"C{i:07d},Name {i},City {i % 97}\n" for i in range(400_000))
+    state = tmp_path / "state"
+    env = {**os.environ, "XDG_STATE_HOME": str(state), "PYTHONUNBUFFERED": "1"}
+    log_file = state / "journey-desktop" / "log" / "journey-desktop.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir),
+         *(["--database", store_url] if store_url else []),
+         "audience", "import", str(journey_id), str(big), "--replace"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # poll, with a deadline, until rows are written in the transaction
+            text = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+            if "rows written" in text:
+                break
+            assert proc.poll() is None, f"import ended before being killed: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no progress line in the log"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert "import into journey" in text and "read " not in text  # killed before the end
+    assert _team_snapshot() == before
+    assert run_import(audience, journey_id, big, REPLACE).removed == 0
 
 
 def test_replace_with_a_quote_never_closed_changes_nothing(

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.audience import AudienceStore, ImportResult
@@ -58,6 +60,7 @@ def members() -> dict[int, list[str]]:
     return found
 
 
+@pytest.mark.both_databases
 def test_a_profile_import_updates_profiles_in_place_and_joins_no_audience(
     tmp_path: Path, repo: JourneyRepository
 ) -> None:

@@ -37,6 +37,7 @@ def ids(rows) -> list[str]:  # type: ignore[no-untyped-def]
     return [row.external_id for row in rows]
 
 
+@pytest.mark.both_databases
 def test_search_ignores_case_and_keeps_id_order(base: CustomerBase) -> None:
     expected = sorted(i for i in IDS if i.lower().startswith("ab"))
     assert ids(base.search("ab", 100)) == expected
@@ -45,6 +46,7 @@ def test_search_ignores_case_and_keeps_id_order(base: CustomerBase) -> None:
     assert ids(base.search("éc", 100)) == ["Éclair", "école"]
 
 
+@pytest.mark.both_databases
 def test_search_takes_like_wildcards_and_quotes_literally(base: CustomerBase) -> None:
     assert ids(base.search("a%", 100)) == ["a%b"]
     assert ids(base.search("a_", 100)) == ["a_b"]
@@ -58,6 +60,7 @@ def test_search_on_a_long_prefix_ignores_case_past_the_key_ranges(base: Customer
     assert ids(base.search("ABCDEFGX", 100)) == ["abcdefgXYZ"]
 
 
+@pytest.mark.both_databases
 def test_search_pages_by_keyset(base: CustomerBase) -> None:
     everyone = sorted(IDS)
     seen: list[str] = []
@@ -75,6 +78,7 @@ def test_search_pages_by_keyset(base: CustomerBase) -> None:
     assert first + second == sorted(i for i in IDS if i.lower().startswith("a"))[:6]
 
 
+@pytest.mark.both_databases
 def test_search_with_no_match_and_count(base: CustomerBase) -> None:
     assert base.search("nobody", 100) == []
     assert base.search("%", 100) == []

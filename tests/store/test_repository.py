@@ -197,11 +197,14 @@ def test_summaries_count_per_journey(repo):
     assert rows == {"A": (5, 0, 0), "B": (0, 2, 1)}
 
 
+@pytest.mark.both_databases
 def test_tick_interval_setting(store):
     settings = SettingsRepository()
     assert settings.tick_interval() == 600
     settings.set_tick_interval(30)
     assert settings.tick_interval() == 30
+    settings.set_tick_interval(45)  # written over, on either database
+    assert settings.tick_interval() == 45
     with pytest.raises(Exception, match="at least 10 seconds"):
         settings.set_tick_interval(5)
 
