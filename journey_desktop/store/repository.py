@@ -568,7 +568,9 @@ class SettingsRepository:
 
     def set(self, key: str, value: str) -> None:
         with write_transaction(database):
-            SettingRecord.insert(key=key, value=value).on_conflict_replace().execute()
+            SettingRecord.insert(key=key, value=value).on_conflict(
+                conflict_target=[SettingRecord.key], update={SettingRecord.value: value}
+            ).execute()
 
     def tick_interval(self) -> int:
         """The stored interval, brought within the limits: a value stored by an older version
