@@ -4,9 +4,11 @@ database, whose reads the test then checks (SPEC §14: the same results on both)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+
+import pytest
 
 from journey_desktop.paths import database_path
 from journey_desktop.store import close_store, open_store
@@ -38,3 +40,9 @@ def made_on_sqlite(data_dir: Path, store_url: str | None) -> Iterator[None]:
     empty_team_database(store_url)
     copy_database(Place(path=database_path(data_dir)), Place(url=store_url))
     open_store(data_dir, url=store_url)
+
+
+@pytest.fixture
+def on_sqlite(store: Path, store_url: str | None) -> Callable[[], AbstractContextManager[None]]:
+    """``with on_sqlite():`` around the part of a test that ticks (``made_on_sqlite``)."""
+    return lambda: made_on_sqlite(store, store_url)
