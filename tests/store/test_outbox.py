@@ -20,7 +20,6 @@ from journey_desktop.store.outbox import (
     list_messages,
 )
 from journey_desktop.store.stats import daily_counts, journey_stats
-from tests.store.team_support import on_sqlite  # noqa: F401 (a fixture)
 from tests.store.evaluator_support import (
     DAY,
     MADRID,

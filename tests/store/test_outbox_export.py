@@ -27,7 +27,6 @@ from journey_desktop.store.outbox import (
 from journey_desktop.store.output_path import DatabaseOutputError
 from journey_desktop.store.postgres import connect_postgres
 from tests.store.evaluator_support import DAY, MADRID, activate, journey_from, local
-from tests.store.team_support import on_sqlite  # noqa: F401 (a fixture)
 from tests.store.test_outbox import START, run_two_days
 
 pytestmark = pytest.mark.both_databases
@@ -79,7 +78,8 @@ def test_two_exports_at_once_never_write_the_same_message(repo, on_sqlite, store
     assert count_messages(OutboxFilter(status="ready")) == 0
 
 
-def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, on_sqlite, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, on_sqlite, tmp_path,
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
     run_two_days(repo, on_sqlite)
     folder = tmp_path / "exports"
     folder.mkdir()
@@ -157,7 +157,8 @@ def test_standard_output_gets_the_plain_header_and_the_chosen_delimiter(repo, on
     assert out.getvalue().startswith(";".join(CSV_HEADER) + "\r\n")
 
 
-def test_a_cancelled_export_leaves_no_file_and_marks_nothing(repo, on_sqlite, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_export_leaves_no_file_and_marks_nothing(repo, on_sqlite, tmp_path,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
     run_two_days(repo, on_sqlite)
     monkeypatch.setattr(outbox, "PROGRESS_EVERY", 2)
 

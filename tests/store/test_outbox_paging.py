@@ -15,7 +15,6 @@ from journey_desktop.store.outbox import (
     list_messages,
 )
 from tests.store.evaluator_support import DAY, MADRID, activate, journey_from, local
-from tests.store.team_support import on_sqlite  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.both_databases
 

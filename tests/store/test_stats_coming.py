@@ -11,7 +11,6 @@ from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.store.stats import journey_stats
 from tests.conftest import add_members, load_example
 from tests.store.evaluator_support import MADRID, local
-from tests.store.team_support import on_sqlite  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.both_databases
 
