@@ -14,6 +14,7 @@ from journey_desktop import __version__
 from journey_desktop.cli import (
     audience,
     customers,
+    database,
     delivery,
     evaluator,
     events,
@@ -65,7 +66,7 @@ def build_parser() -> ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (journeys, audience, customers, events, evaluator, forecast, delivery,
-                   policy):
+                   policy, database):
         module.register(commands)
     return parser
 

@@ -18,7 +18,7 @@ from typing import Self
 
 from peewee import Database
 
-from journey_desktop.store import sqlite_sql
+from journey_desktop.store import dialect, sqlite_sql
 from journey_desktop.store.db import database
 
 LOCK_NAME = "evaluator"
@@ -113,6 +113,7 @@ class DatabaseLock:
         """Take the lock, or raise ``busy_error`` naming the live holder."""
         now = int(self.clock())
         with sqlite_sql.write_transaction(self.db):
+            dialect.lock_writers(self.db, f"journey-desktop {self.name}")
             row = self._row()
             if row is not None and row[0] != self.token and not self.is_stale(row[1], now):
                 raise self.busy_error(row[1])

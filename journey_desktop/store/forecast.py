@@ -49,10 +49,12 @@ from journey_desktop.store import (
     forecast_copy,
     forecast_events,
     forecast_goals,
+    forecast_team,
 )
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.policy import cap_history_since
+from journey_desktop.store.postgres import on_postgres
 from journey_desktop.store.repository import (
     SettingsRepository,
     enrol_everyone,
@@ -175,9 +177,12 @@ def _iso(ts: int, tz: dt.tzinfo | None) -> str:
     return dt.datetime.fromtimestamp(ts, tz).isoformat()
 
 
-def source_path(db: Database | None = None) -> Path:
-    """The file of the real database (the initialised proxy unless ``db`` is given)."""
+def source_path(db: Database | None = None) -> Path | None:
+    """The file of the real database (the initialised proxy unless ``db`` is given); None
+    for a team database, whose rows the forecast reads through the thread's connection."""
     target = db if db is not None else database
+    if on_postgres(target):
+        return None
     name = getattr(target, "database", None)
     if not name or str(name) == ":memory:" or str(name).startswith("file::memory:"):
         raise ForecastError("the forecast needs the database file, and none is open")
@@ -224,12 +229,17 @@ def run_forecast(
     )
     interval = max(SettingsRepository.MIN_TICK_INTERVAL, interval)
     source = source if source is not None else source_path()
-    if not source.exists():
+    if source is not None and not source.exists():
         raise ForecastError(f"{source}: no such database file")
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="journey-desktop-forecast-"))
     copy: SqliteDatabase | None = None
     try:
+        if source is None:  # a team database: its rows the copy takes, in a file first
+            source = folder / "team.db"
+            forecast_team.stage(
+                source, journey_id, int(start), with_active=collisions is not None,
+                history_since=cap_history_since(int(start)))
         target = folder / "forecast.db"
         ticked = forecast_copy.copy_journey(
             source, target, journey_id, forecast_goals.ended_since(source, journey_id, int(start)),

@@ -38,7 +38,12 @@ def ended_since(source: Path, journey_id: int, start: int) -> int | None:
                            (journey_id,)).fetchone()
     finally:
         conn.close()
-    journey = Journey.from_json(row[0]) if row is not None else None
+    return ended_since_of(row[0] if row is not None else None, start)
+
+
+def ended_since_of(definition: str | None, start: int) -> int | None:
+    """``ended_since`` for a journey's stored definition (None: no such journey)."""
+    journey = Journey.from_json(definition) if definition is not None else None
     if journey is None or journey.goal is None or not journey.goal.event:
         return None
     return int(start) - journey.goal.within.seconds

@@ -100,13 +100,16 @@ def goal_results(journey_id: int, journey: Journey | None = None,
         "SELECT count(*) FROM run WHERE journey_id = ? AND started_at <= ?",
         (journey_id, cutoff)).fetchone()
     converted, open_converted = db.execute_sql(
-        "SELECT count(*), coalesce(sum(started_at > ?), 0) FROM conversion"
+        "SELECT count(*), coalesce(sum(CASE WHEN started_at > ? THEN 1 ELSE 0 END), 0)"
+        " FROM conversion"
         " WHERE journey_id = ?", (cutoff, journey_id)).fetchone()
     results.conversions = int(converted)
     results.counted = int(closed) + int(open_converted)
     counts = {(node, int(branch)): [int(runs), int(conv)] for node, branch, runs, conv in
               db.execute_sql(
-                  "SELECT node, branch, sum(started_at <= ? OR converted), sum(converted)"
+                  "SELECT node, branch,"
+                  " sum(CASE WHEN started_at <= ? OR converted <> 0 THEN 1 ELSE 0 END),"
+                  " sum(converted)"
                   " FROM run_branch WHERE journey_id = ? GROUP BY node, branch",
                   (cutoff, journey_id))}
     for node in journey.nodes:

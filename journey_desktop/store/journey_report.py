@@ -26,8 +26,8 @@ PROGRESS_EVERY = 10_000
 
 ReportRow = tuple[str, int, int, str, int, int, int, int, bool]
 
-_DELIVERY = ("sum(EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
-             " AND d.level >= {}))")  # a click is also a delivery and an open
+_DELIVERY = ("sum(CASE WHEN EXISTS (SELECT 1 FROM delivery d WHERE d.outbox_id = o.id"
+             " AND d.level >= {}) THEN 1 ELSE 0 END)")  # a click is also a delivery and an open
 
 
 def report_rows(journey_id: int, db: Database | None = None) -> Iterator[ReportRow]:

@@ -159,6 +159,25 @@ def to_psycopg(sql: str) -> str:
     return "".join(out)
 
 
+@functools.cache
+def _numeric_loader() -> type:
+    """A ``numeric`` read as SQLite gives the same figure: a whole number as ``int``, any
+    other as ``float``. ``sum`` and ``avg`` of whole numbers are numeric in PostgreSQL, and
+    a ``Decimal`` would not mix with the figures' ints nor go into JSON."""
+    from decimal import Decimal
+
+    from psycopg.types.numeric import NumericLoader
+
+    class FigureLoader(NumericLoader):
+        def load(self, data: Any) -> int | float:  # type: ignore[override]
+            value: Decimal = super().load(data)
+            if value.is_finite() and value == value.to_integral_value():
+                return int(value)
+            return float(value)
+
+    return FigureLoader
+
+
 class PostgresStore(PostgresqlDatabase):
     """PostgreSQL with the project's rules: ``?`` placeholders, errors in words, every
     whole number a BIGINT (times run to the year 9000), ids from sequences that never go
@@ -198,10 +217,12 @@ class PostgresStore(PostgresqlDatabase):
 
     def _connect(self) -> Any:
         try:
-            return super()._connect()  # type: ignore[misc]
+            conn = super()._connect()  # type: ignore[misc]
         except Exception as exc:
             self._raise_mapped(exc)
             raise
+        conn.adapters.register_loader("numeric", _numeric_loader())
+        return conn
 
     def begin(self, isolation_level: str | None = None, lock_type: str | None = None) -> None:
         """BEGIN; SQLite's lock types mean nothing here (rows lock as they are written)."""
@@ -264,23 +285,27 @@ def stored_version(db: PostgresStore) -> int:
     return int(row[0])
 
 
-def create_schema(db: PostgresStore, records: Sequence[type[Model]], version: int) -> None:
-    """The current schema in an empty database, in one transaction. PostgreSQL has no
-    rowid to leave out, so each table is created as an ordinary one."""
+def create_schema(db: PostgresStore, records: Sequence[type[Model]],
+                  version: int | None) -> None:
+    """The current schema in an empty database, in one transaction (a savepoint inside the
+    caller's); without ``version``, no schema version row (``db copy`` copies the
+    source's). PostgreSQL has no rowid to leave out, so each table is created as an
+    ordinary one."""
     kept = {record: record._meta.without_rowid for record in records}
     try:
         for record in records:
             record._meta.without_rowid = False
         with db.bind_ctx(records), db.atomic():
             db.create_tables(records)
-            db.execute_sql(
-                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                (version, int(time.time())),
-            )
+            if version is not None:
+                db.execute_sql(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, int(time.time())),
+                )
     finally:
         for record, without_rowid in kept.items():
             record._meta.without_rowid = without_rowid
-    log.info("created the schema (version %d) in team database %s", version, db.where)
+    log.info("created the schema (version %s) in team database %s", version, db.where)
 
 
 def on_postgres(db: object | None = None) -> bool:

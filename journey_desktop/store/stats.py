@@ -11,7 +11,7 @@ from peewee import Database
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS
-from journey_desktop.store import sqlite_sql
+from journey_desktop.store import dialect
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import count_audience
 
@@ -173,12 +173,14 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         (journey_id,),
     ):
         stats.wait_events[node] = WaitEventCounts(matched, timed_out, late)
-    # Per node where runs stand: how many, the earliest due time and how many then (SQLite
-    # takes the bare ``n`` from the row of the ``min``), in one pass over the runs.
+    # Per node where runs stand: how many, the earliest due time and how many then, in
+    # one pass over the runs.
     for node, count, due, first in db.execute_sql(
-        "SELECT node, sum(n), min(due), n FROM ("
-        f" SELECT {sqlite_sql.run_path_last_node()} AS node, due_at AS due, count(*) AS n"
-        " FROM run WHERE journey_id = ? AND state = ? GROUP BY 1, 2) GROUP BY node",
+        "SELECT node, sum(n), min(due), sum(CASE WHEN due = first_due THEN n ELSE 0 END)"
+        " FROM (SELECT node, due, n, min(due) OVER (PARTITION BY node) AS first_due FROM ("
+        f" SELECT {dialect.sql(db).run_path_last_node()} AS node, due_at AS due,"
+        " count(*) AS n FROM run WHERE journey_id = ? AND state = ? GROUP BY 1, 2) AS g)"
+        " AS w GROUP BY node",
         (journey_id, IN_PROGRESS),
     ):
         stats.waiting[node] = count
@@ -197,7 +199,7 @@ def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
         for node_id in stats.nodes:
             stats.nodes[node_id] = db.execute_sql(
                 "SELECT count(DISTINCT external_id) FROM run WHERE journey_id = ? AND "
-                + sqlite_sql.run_path_reaches(),
+                + dialect.sql(db).run_path_reaches(),
                 (journey_id, node_id),
             ).fetchone()[0]
     return stats

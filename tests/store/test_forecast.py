@@ -219,6 +219,7 @@ def test_the_real_database_file_is_not_touched(repo, store):
     assert row_counts() == counts
 
 
+@pytest.mark.both_databases
 def test_a_draft_compares_timeout_one_hour_with_one_day(repo, store):
     journey = load_example("daily-promotion")
     journey_id = repo.create(journey, now=START - DAY)
@@ -244,6 +245,7 @@ def test_a_draft_compares_timeout_one_hour_with_one_day(repo, store):
     assert row_counts()["run"] == 0
 
 
+@pytest.mark.both_databases
 def test_night_messages_and_unreached_nodes_are_warned(repo, store):
     customers = {f"b{i}": {"firstName": "B", "signupDate": "2027-02-14", "plan": "basic"}
                  for i in range(3)}
@@ -258,6 +260,7 @@ def test_night_messages_and_unreached_nodes_are_warned(repo, store):
         assert result.peak_day is not None and result.peak_day.date == dt.date(2027, 2, 15)
 
 
+@pytest.mark.both_databases
 def test_progress_cancel_and_the_copy_is_removed(repo, store, tmp_path, monkeypatch):
     import tempfile
 
@@ -286,6 +289,7 @@ def test_progress_cancel_and_the_copy_is_removed(repo, store, tmp_path, monkeypa
     assert row_counts()["run"] == 0
 
 
+@pytest.mark.both_databases
 def test_to_json_keeps_the_contract(repo, store):
     journey_id = activate(repo, load_example("birthday"), audience(), START)
     with run_forecast(journey_id, days=3, start=START, tz=MADRID, tick_interval=3600) as result:
@@ -301,6 +305,7 @@ def test_to_json_keeps_the_contract(repo, store):
         d["messages"].get("push", 0) for d in data["days"])}
 
 
+@pytest.mark.both_databases
 def test_unknown_journey_and_bad_days_are_refused(repo, store):
     with pytest.raises(ForecastError):
         run_forecast(999, days=3, start=START, tick_interval=600)

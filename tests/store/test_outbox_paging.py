@@ -16,10 +16,17 @@ from journey_desktop.store.outbox import (
 )
 from tests.store.evaluator_support import DAY, MADRID, activate, journey_from, local
 
+pytestmark = pytest.mark.both_databases
+
 START = local(2025, 5, 12, 9, 0)
 
 
-def promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
+def promotion_days(repo, on_sqlite, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
+    with on_sqlite():
+        return _promotion_days(repo, customers, days)
+
+
+def _promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
     journey = journey_from([
         {"id": "start", "type": "entry", "next": "offer"},
         {"id": "offer", "type": "message", "channel": "push", "title": "Deal {{firstName}}",
@@ -34,8 +41,8 @@ def promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-u
     return journey_id
 
 
-def test_pages_join_up_to_the_whole_list_both_ways(repo) -> None:  # type: ignore[no-untyped-def]
-    promotion_days(repo, 7, 3)
+def test_pages_join_up_to_the_whole_list_both_ways(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
+    promotion_days(repo, on_sqlite, 7, 3)
     for newest_first in (True, False):
         whole = list_messages(limit=100, newest_first=newest_first)
         pages = [m for offset in range(0, 21, 4)
@@ -45,11 +52,12 @@ def test_pages_join_up_to_the_whole_list_both_ways(repo) -> None:  # type: ignor
         assert keys == sorted(keys, reverse=newest_first)
 
 
-def test_snapshot_leaves_out_messages_written_later(repo) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_leaves_out_messages_written_later(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
     assert last_message_id() == 0
-    promotion_days(repo, 5, 1)
+    promotion_days(repo, on_sqlite, 5, 1)
     snapshot = OutboxFilter(up_to_id=last_message_id())
-    Evaluator(tz=MADRID).tick(START + DAY)
+    with on_sqlite():
+        Evaluator(tz=MADRID).tick(START + DAY)
     assert count_messages() == 10
     assert count_messages(snapshot) == 5
     assert {m.due_at for m in list_messages(snapshot)} == {START}
@@ -58,8 +66,8 @@ def test_snapshot_leaves_out_messages_written_later(repo) -> None:  # type: igno
     assert count_messages(OutboxFilter(status="ready")) == 5
 
 
-def test_export_reports_progress_and_a_cancel_marks_nothing(repo) -> None:  # type: ignore[no-untyped-def]
-    promotion_days(repo, 1100, 2)  # 2,200 messages
+def test_export_reports_progress_and_a_cancel_marks_nothing(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
+    promotion_days(repo, on_sqlite, 1100, 2)  # 2,200 messages
     seen: list[int] = []
     assert export_csv(io.StringIO(), OutboxFilter(due_to=START + 1), now=START + DAY,
                       progress=seen.append).written == 1100

@@ -13,6 +13,8 @@ from journey_desktop.store.repository import (
 )
 from tests.conftest import add_members, load_example
 
+pytestmark = pytest.mark.both_databases
+
 
 def add_customers(journey_id: int, count: int, now: int = 1000) -> None:
     add_members(journey_id, {f"c{i}": {"firstName": "Ann"} for i in range(count)}, now)

@@ -3,12 +3,15 @@ at each node, and per-node reach counted once per customer when customers re-ent
 
 from __future__ import annotations
 
+import pytest
+
 from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.store.stats import journey_stats
 from tests.conftest import add_members, load_example
 
+pytestmark = pytest.mark.both_databases
 NOW = 1_750_000_000
 
 

@@ -1,0 +1,21 @@
+"""Which dialect's SQL the open store speaks: the one place that chooses between
+``store/sqlite_sql.py`` and ``store/postgres_sql.py`` for the functions both define."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from journey_desktop.store import postgres_sql, sqlite_sql
+from journey_desktop.store.postgres import on_postgres
+
+
+def sql(db: object | None = None) -> ModuleType:
+    """The SQL module of ``db`` (by default the open store)."""
+    return postgres_sql if on_postgres(db) else sqlite_sql
+
+
+def lock_writers(db: object, name: str) -> None:
+    """Inside a write transaction, exclude every other writer taking the lock ``name``:
+    SQLite's write transaction already does; PostgreSQL takes a named lock."""
+    if on_postgres(db):
+        postgres_sql.lock_writers(db, name)  # type: ignore[arg-type]

@@ -1,0 +1,93 @@
+"""The forecast on a team database (SPEC §8, §14): the same figures, traces and collisions
+as on the SQLite file holding the same rows, runs in progress and caps' history included;
+the team database itself is only read."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from journey_desktop.cli import run_command
+from journey_desktop.domain.policy import Cap, Policy
+from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.forecast import run_forecast, source_path
+from journey_desktop.store.policy import save_policy
+from journey_desktop.store.repository import SettingsRepository
+from tests.conftest import load_example
+from tests.store.evaluator_support import DAY, MADRID, activate, local
+from tests.store.team_support import made_on_sqlite
+from tests.store.test_forecast import audience, row_counts
+
+pytestmark = pytest.mark.both_databases
+START = local(2027, 2, 15, 9, 0)
+HOUR = 3600
+
+
+def prepared(repo, data_dir, store_url) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Two journeys active a day before the start, ticked hourly until then (runs waiting,
+    messages sent), with a cap whose history the forecast must count."""
+    with made_on_sqlite(data_dir, store_url):
+        SettingsRepository().set_tick_interval(HOUR)
+        save_policy(Policy(caps=(Cap.parse("any:2/2d"),)))
+        ids = {name: activate(repo, load_example(name), audience(), START - DAY)
+               for name in ("welcome-series", "daily-promotion")}
+        evaluator = Evaluator(tz=MADRID)
+        for moment in range(START - DAY, START, HOUR):
+            evaluator.tick(moment)
+    return ids
+
+
+def forecast_json(journey_id: int, customers: list[str]) -> dict:
+    with run_forecast(journey_id, days=5, start=START, tz=MADRID, collisions=1) as result:
+        data = json.loads(json.dumps(result.to_json()))
+        data["traces"] = {ext: [(s.entry_number, s.node, s.reached_at)
+                                for s in result.trace(ext)] for ext in customers}
+    return data
+
+
+@pytest.fixture
+def expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-untyped-def]
+    """The forecasts on SQLite, made in a data folder of their own."""
+    if database_kind == "sqlite":
+        return None
+    from journey_desktop.store import close_store, open_store
+
+    close_store()
+    folder = tmp_path / "sqlite"
+    open_store(folder)
+    ids = prepared(repo, folder, None)
+    figures = {name: forecast_json(jid, list(audience())) for name, jid in ids.items()}
+    close_store()
+    open_store(data_dir)
+    return figures
+
+
+def test_the_forecast_gives_the_same_figures_on_both_databases(
+        repo, store, store_url, expected, database_kind):
+    ids = prepared(repo, store, store_url)
+    before = row_counts()
+    figures = {name: forecast_json(jid, list(audience())) for name, jid in ids.items()}
+    assert row_counts() == before
+    welcome = figures["welcome-series"]
+    assert welcome["days"][0]["in_progress"] > 0  # the runs waiting were copied
+    assert sum(d["suppressed"] for d in figures["daily-promotion"]["days"]) > 0  # the cap
+    assert welcome["collisions"]
+    assert any(welcome["traces"].values())
+    if database_kind == "postgres":
+        assert source_path() is None
+        assert figures == expected
+
+
+def test_the_forecast_command_on_a_team_database(repo, store, store_url):
+    ids = prepared(repo, store, store_url)
+    out, err = io.StringIO(), io.StringIO()
+    where = ["--database", store_url] if store_url else []
+    code = run_command(["--data-dir", str(store), *where, "forecast", "Welcome series",
+                        "--days", "3", "--from", "2027-02-15T09:00:00+01:00", "--json"],
+                       out=out, err=err)
+    assert code == 0, err.getvalue()
+    with run_forecast(ids["welcome-series"], days=3, start=START) as result:
+        assert json.loads(out.getvalue()) == json.loads(json.dumps(result.to_json()))
+        assert result.totals.message_total > 0
