@@ -34,6 +34,7 @@ from journey_desktop.domain.validation import (
 from journey_desktop.store.db import database
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.evaluator_events import start_mark
+from journey_desktop.store.journey_versions import StaleJourneyError, tell_changed, writer_name
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -74,6 +75,8 @@ class StoredJourney:
     activated_at: int | None
     deactivated_at: int | None
     audience_columns: dict[str, str] = field(default_factory=dict)
+    version: int = 1  # +1 on every saved change (SPEC §14: several editors)
+    updated_by: str = ""  # who saved it last ('' when not known)
 
     @property
     def editable(self) -> bool:
@@ -96,6 +99,8 @@ class JourneySummary:
     definition: str
     # JSON, column -> type, from the last import: validation checks conditions against it.
     audience_columns: str = "{}"
+    version: int = 1
+    updated_by: str = ""
 
     def columns(self) -> dict[str, str] | None:
         """The audience's columns for validation (None before any import)."""
@@ -230,6 +235,8 @@ class JourneyRepository:
             JourneyRecord.updated_at,
             JourneyRecord.definition,
             JourneyRecord.audience_columns,
+            JourneyRecord.version,
+            JourneyRecord.updated_by,
         ).order_by(JourneyRecord.id)
         if counts:
             # A draft for everyone has no members until it is activated: it will have all.
@@ -252,8 +259,10 @@ class JourneyRepository:
                 updated_at=updated_at,
                 definition=definition,
                 audience_columns=columns,
+                version=version,
+                updated_by=updated_by,
             )
-            for jid, name, status, updated_at, definition, columns in cast(
+            for jid, name, status, updated_at, definition, columns, version, updated_by in cast(
                 Iterable[tuple[Any, ...]], rows.tuples())
         ]
 
@@ -302,6 +311,8 @@ class JourneyRepository:
             updated_at=record.updated_at,
             definition=record.definition,
             audience_columns=record.audience_columns,
+            version=record.version,
+            updated_by=record.updated_by,
         )
 
     def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:
@@ -340,25 +351,31 @@ class JourneyRepository:
                 definition=stored.to_json(),
                 created_at=stamp,
                 updated_at=stamp,
+                version=1,
+                updated_by=writer_name(),
             )
+            tell_changed(record.id)
         return int(record.id)
 
-    def save(self, journey_id: int, journey: Journey, *, now: int | None = None) -> None:
-        """Store a draft's new definition; active and deactivated journeys are frozen."""
+    def save(self, journey_id: int, journey: Journey, *, version: int | None = None,
+             now: int | None = None) -> int:
+        """Store a draft's new definition; active and deactivated journeys are frozen.
+
+        ``version`` is the one the editor loaded: when someone saved the journey since,
+        nothing is written and ``StaleJourneyError`` names who and when. Returns the new
+        version."""
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.EDIT)
+            self._check_version(record, version)
             name = self._free_name(journey.name, excluding=journey_id)
             stored = journey.copy()
             stored.name = name
-            JourneyRecord.update(
-                name=name,
-                name_key=normalize_name(name),
-                description=journey.description,
-                audience=journey.audience,
-                definition=stored.to_json(),
-                updated_at=_now(now),
-            ).where(JourneyRecord.id == journey_id).execute()
+            return self._write(record, version, now, name=name,
+                               name_key=normalize_name(name),
+                               description=journey.description,
+                               audience=journey.audience,
+                               definition=stored.to_json())
 
     def clone(
         self,
@@ -403,6 +420,7 @@ class JourneyRepository:
                           MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
+            tell_changed(journey_id)
         return counts
 
     def activate(
@@ -410,16 +428,20 @@ class JourneyRepository:
         journey_id: int,
         activation: Activation | None = None,
         *,
+        version: int | None = None,
         now: int | None = None,
     ) -> ValidationResult:
         """Validate, then freeze the definition and make the journey active.
 
         Returns the validation result; the journey is activated only when it has no errors.
+        With ``version`` (the one the caller read its options from), a journey saved by
+        someone since is refused (``StaleJourneyError``) before anything is written.
         """
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.ACTIVATE)
+            self._check_version(record, version)
             stored = self._stored(record)
             journey = stored.journey
             if activation is not None:
@@ -427,12 +449,8 @@ class JourneyRepository:
             result = self.validate(journey_id, journey)
             if not result.ok:
                 return result
-            JourneyRecord.update(
-                status=ACTIVE,
-                definition=journey.to_json(),
-                activated_at=stamp,
-                updated_at=stamp,
-            ).where(JourneyRecord.id == journey_id).execute()
+            self._write(record, version, stamp, status=ACTIVE,
+                        definition=journey.to_json(), activated_at=stamp)
             # The audience loaded while a draft is first checked at the next tick.
             MemberRecord.update(next_check_at=stamp).where(
                 (MemberRecord.journey == journey_id) & (MemberRecord.first_check_at.is_null())
@@ -458,9 +476,7 @@ class JourneyRepository:
             MemberRecord.update(next_check_at=None).where(
                 MemberRecord.journey == journey_id
             ).execute()
-            JourneyRecord.update(
-                status=DEACTIVATED, deactivated_at=stamp, updated_at=stamp
-            ).where(JourneyRecord.id == journey_id).execute()
+            self._write(record, None, stamp, status=DEACTIVATED, deactivated_at=stamp)
         return int(stopped)
 
     def set_audience_columns(self, journey_id: int, columns: dict[str, str]) -> None:
@@ -470,6 +486,30 @@ class JourneyRepository:
             ).execute()
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _write(self, record: JourneyRecord, version: int | None, now: int | None,
+               **values: Any) -> int:
+        """Write a journey's row as the next version, stamped with who and when, and tell
+        the other windows; only over ``version`` when given (else over what ``record``
+        read, in this transaction). Returns the new version."""
+        expected = record.version if version is None else version
+        stamp = _now(now)
+        written = JourneyRecord.update(
+            version=expected + 1, updated_by=writer_name(), updated_at=stamp, **values,
+        ).where((JourneyRecord.id == record.id) & (JourneyRecord.version == expected)).execute()
+        if not written:
+            self._check_version(self._record(record.id), expected, now=stamp)
+            raise JourneyNotFoundError(f"no journey with id {record.id}")
+        tell_changed(record.id)
+        return expected + 1
+
+    @staticmethod
+    def _check_version(record: JourneyRecord, version: int | None, *,
+                       now: int | None = None) -> None:
+        """Refuse a write over a version newer than ``version``, naming who and when."""
+        if version is not None and record.version != version:
+            raise StaleJourneyError(record.id, record.name, record.updated_by,
+                                    record.updated_at, record.version, now)
 
     @staticmethod
     def _record_field(journey_id: int, column: Any) -> Any:
@@ -511,6 +551,8 @@ class JourneyRepository:
             activated_at=record.activated_at,
             deactivated_at=record.deactivated_at,
             audience_columns=json.loads(record.audience_columns or "{}"),
+            version=record.version,
+            updated_by=record.updated_by,
         )
 
     def _audience_size(self, journey_id: int) -> int:
