@@ -25,7 +25,9 @@ def changed_text(updated_by: str | None, name: str, updated_at: int, now: int,
                  tz: dt.tzinfo | None = None) -> str:
     """"Anna changed “Welcome” at 14:05"."""
     writer = who(updated_by)
-    return f"{writer[:1].upper()}{writer[1:]} changed “{name}” {changed_when(updated_at, now, tz)}"
+    if writer == SOMEONE:  # a sentence starts with a capital; a login name stays as it is
+        writer = writer.capitalize()
+    return f"{writer} changed “{name}” {changed_when(updated_at, now, tz)}"
 
 
 def conflict_text(updated_by: str | None, name: str, updated_at: int, now: int,
