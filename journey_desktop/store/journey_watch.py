@@ -45,6 +45,9 @@ class JourneyWatch(Protocol):
         """Journeys changed within about ``seconds`` (None: none); never raises for a
         lost connection (it reconnects on a later call)."""
 
+    def stop_waiting(self) -> None:
+        """Make a ``wait`` under way return soon (from another thread)."""
+
     def close(self) -> None: ...
 
     @property
@@ -117,6 +120,9 @@ class PollingWatch:
                  if before.get(jid) != versions.get(jid)}
         return JourneyChange(frozenset(moved)) if moved else None
 
+    def stop_waiting(self) -> None:
+        self._stop.set()
+
     def close(self) -> None:
         self._stop.set()
         if self._conn is not None:
@@ -157,6 +163,9 @@ class ListeningWatch:
             self._listener.close()
             return None
         return JourneyChange(frozenset(ids)) if ids else None
+
+    def stop_waiting(self) -> None:
+        self._stop.set()  # a wait under way ends within LISTEN_SECONDS
 
     def close(self) -> None:
         self._stop.set()

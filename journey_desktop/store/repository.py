@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from peewee import SQL, Database, Value, fn
+from peewee import SQL, Value, fn
 
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import (
@@ -31,10 +31,11 @@ from journey_desktop.domain.validation import (
     normalize_name,
     validate,
 )
+from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.evaluator_events import start_mark
-from journey_desktop.store.journey_versions import StaleJourneyError, tell_changed, writer_name
+from journey_desktop.store.membership import count_audience, enrol_everyone
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -127,32 +128,6 @@ class RemovalCounts:
     messages: int
 
 
-def enrol_everyone(db: Database, journey_id: int, stamp: int) -> None:
-    """Make every profile a member of a journey whose audience is everyone, due at
-    ``stamp``; later profiles join as they are imported. Members keep their state."""
-    db.execute_sql(
-        "INSERT INTO member (journey_id, external_id, entries, first_check_at, next_check_at,"
-        " imported_at) SELECT ?, external_id, 0, NULL, ?, ? FROM profile WHERE true"
-        " ON CONFLICT DO NOTHING",
-        (journey_id, stamp, stamp),
-    )
-
-
-def count_audience(db: Database, journey_id: int) -> int:
-    """A journey's audience size: its members; a draft for everyone counts the whole
-    customer base, which is what activation will enrol."""
-    row = db.execute_sql(
-        "SELECT status, audience FROM journey WHERE id = ?", (journey_id,)
-    ).fetchone()
-    if row is not None and row[0] == DRAFT and row[1] == AUDIENCE_ALL:
-        (count,) = db.execute_sql("SELECT count(*) FROM profile").fetchone()
-    else:
-        (count,) = db.execute_sql(
-            "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)
-        ).fetchone()
-    return int(count)
-
-
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else int(now)
 
@@ -177,6 +152,12 @@ class JourneyRepository:
     def status(self, journey_id: int) -> str:
         """The journey's status alone: cheap enough for an open editor to poll."""
         return str(self._record_field(journey_id, JourneyRecord.status))
+
+    def edit_state(self, journey_id: int) -> versions.EditState:
+        """Status, version, who saved it last and when: what an open editor polls."""
+        if (state := versions.edit_state(journey_id)) is None:
+            raise JourneyNotFoundError(f"no journey with id {journey_id}")
+        return state
 
     def find(self, ref: str) -> StoredJourney:
         """A journey by id or exact name (the JOURNEY argument of the command line)."""
@@ -352,26 +333,24 @@ class JourneyRepository:
                 created_at=stamp,
                 updated_at=stamp,
                 version=1,
-                updated_by=writer_name(),
+                updated_by=versions.writer_name(),
             )
-            tell_changed(record.id)
+            versions.tell_changed(record.id)
         return int(record.id)
 
     def save(self, journey_id: int, journey: Journey, *, version: int | None = None,
              now: int | None = None) -> int:
-        """Store a draft's new definition; active and deactivated journeys are frozen.
-
-        ``version`` is the one the editor loaded: when someone saved the journey since,
-        nothing is written and ``StaleJourneyError`` names who and when. Returns the new
-        version."""
+        """Store a draft's new definition (active and deactivated journeys are frozen) over
+        ``version``, the one the editor loaded (``StaleJourneyError`` if newer); returns
+        the new version."""
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.EDIT)
-            self._check_version(record, version)
+            versions.check_version(record, version)
             name = self._free_name(journey.name, excluding=journey_id)
             stored = journey.copy()
             stored.name = name
-            return self._write(record, version, now, name=name,
+            return versions.write_version(record, version, now, name=name,
                                name_key=normalize_name(name),
                                description=journey.description,
                                audience=journey.audience,
@@ -399,6 +378,12 @@ class JourneyRepository:
                 ).where(JourneyRecord.id == new_id).execute()
         return new_id
 
+    def create_copy(self, journey: Journey, *, now: int | None = None) -> int:
+        """An editor's version kept as a new draft "NAME (copy)" (someone saved first)."""
+        copy = journey.copy()
+        copy.name = self.free_name(f"{check_name(journey.name)[: NAME_MAX_LENGTH - 11]} (copy)")
+        return self.create(copy, now=now)
+
     def copy_name(self, name: str) -> str:
         """The first free name of "Copy of NAME", "Copy of NAME (2)", ..."""
         base = re.sub(r" \(\d+\)$", "", f"Copy of {name.strip()}")
@@ -420,7 +405,7 @@ class JourneyRepository:
                           MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
-            tell_changed(journey_id)
+            versions.tell_changed(journey_id)
         return counts
 
     def activate(
@@ -433,15 +418,13 @@ class JourneyRepository:
     ) -> ValidationResult:
         """Validate, then freeze the definition and make the journey active.
 
-        Returns the validation result; the journey is activated only when it has no errors.
-        With ``version`` (the one the caller read its options from), a journey saved by
-        someone since is refused (``StaleJourneyError``) before anything is written.
-        """
+        Returns the validation result; the journey is activated only when it has no errors
+        and, with ``version`` (the one the options were read from), is still that version."""
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.ACTIVATE)
-            self._check_version(record, version)
+            versions.check_version(record, version)
             stored = self._stored(record)
             journey = stored.journey
             if activation is not None:
@@ -449,7 +432,7 @@ class JourneyRepository:
             result = self.validate(journey_id, journey)
             if not result.ok:
                 return result
-            self._write(record, version, stamp, status=ACTIVE,
+            versions.write_version(record, version, stamp, status=ACTIVE,
                         definition=journey.to_json(), activated_at=stamp)
             # The audience loaded while a draft is first checked at the next tick.
             MemberRecord.update(next_check_at=stamp).where(
@@ -476,7 +459,7 @@ class JourneyRepository:
             MemberRecord.update(next_check_at=None).where(
                 MemberRecord.journey == journey_id
             ).execute()
-            self._write(record, None, stamp, status=DEACTIVATED, deactivated_at=stamp)
+            versions.write_version(record, None, stamp, status=DEACTIVATED, deactivated_at=stamp)
         return int(stopped)
 
     def set_audience_columns(self, journey_id: int, columns: dict[str, str]) -> None:
@@ -486,30 +469,6 @@ class JourneyRepository:
             ).execute()
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _write(self, record: JourneyRecord, version: int | None, now: int | None,
-               **values: Any) -> int:
-        """Write a journey's row as the next version, stamped with who and when, and tell
-        the other windows; only over ``version`` when given (else over what ``record``
-        read, in this transaction). Returns the new version."""
-        expected = record.version if version is None else version
-        stamp = _now(now)
-        written = JourneyRecord.update(
-            version=expected + 1, updated_by=writer_name(), updated_at=stamp, **values,
-        ).where((JourneyRecord.id == record.id) & (JourneyRecord.version == expected)).execute()
-        if not written:
-            self._check_version(self._record(record.id), expected, now=stamp)
-            raise JourneyNotFoundError(f"no journey with id {record.id}")
-        tell_changed(record.id)
-        return expected + 1
-
-    @staticmethod
-    def _check_version(record: JourneyRecord, version: int | None, *,
-                       now: int | None = None) -> None:
-        """Refuse a write over a version newer than ``version``, naming who and when."""
-        if version is not None and record.version != version:
-            raise StaleJourneyError(record.id, record.name, record.updated_by,
-                                    record.updated_at, record.version, now)
 
     @staticmethod
     def _record_field(journey_id: int, column: Any) -> Any:

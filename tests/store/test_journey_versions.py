@@ -157,3 +157,15 @@ def test_the_sqlite_watch_reads_versions_only_after_a_commit(repo):
         assert watch.wait(0) is None
     finally:
         watch.close()
+
+
+def test_my_version_kept_as_a_copy_gets_a_free_name(repo):
+    journey_id = repo.create(minimal_journey("Welcome"))
+    mine = repo.get(journey_id).journey
+    mine.description = "Mine"
+    first = repo.create_copy(mine)
+    second = repo.create_copy(mine)
+    assert [repo.get(i).journey.name for i in (first, second)] == [
+        "Welcome (copy)", "Welcome (copy) (2)"]
+    assert repo.get(first).journey.description == "Mine"
+    assert repo.get(first).status == "draft"
