@@ -169,3 +169,21 @@ def test_my_version_kept_as_a_copy_gets_a_free_name(repo):
         "Welcome (copy)", "Welcome (copy) (2)"]
     assert repo.get(first).journey.description == "Mine"
     assert repo.get(first).status == "draft"
+
+
+def test_a_lost_listening_connection_comes_back_and_reads_everything(repo, database_kind):
+    """The server dropped the watch's connection: nothing is raised; once it reconnects,
+    what was notified meanwhile is unknown, so every journey is read again."""
+    if database_kind != "postgres":
+        pytest.skip("a team database's LISTEN connection")
+    watch = open_watch()
+    try:
+        database.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query LIKE 'LISTEN%' AND datname = current_database()")
+        assert watch.wait(0.2) is None  # the loss, noticed
+        assert watch.wait(0.2) == JourneyChange(everything=True)  # back
+        journey_id = repo.create(minimal_journey("Welcome"))
+        assert _wait_for(watch, journey_id).ids == {journey_id}
+    finally:
+        watch.close()
