@@ -22,6 +22,7 @@ def run_gui(data_dir_arg: str | None = None) -> int:
 
     from journey_desktop.logs import LOG_FILE_NAME
     from journey_desktop.paths import log_dir
+    from journey_desktop.services.journey_watch import JourneyWatcher
     from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.services.single_instance import (
         SingleInstanceServer,
@@ -52,11 +53,15 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     # of what fell due while the application was closed, comes once the window is up.
     scheduler.start(first_tick_in=FIRST_TICK_SECONDS)
     window.attach_scheduler(scheduler)
+    watcher = JourneyWatcher(window)  # others' journey changes, within a few seconds
+    window.attach_watcher(watcher)
+    watcher.start()
     window.show()
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
     wait_for_jobs()  # the list's, and an activation or import being written
+    watcher.stop()
     scheduler.stop()
     server.close()
     return result

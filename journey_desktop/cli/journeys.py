@@ -17,6 +17,7 @@ from journey_desktop.domain.validation import (
     duration_problem,
     max_entries_problem,
 )
+from journey_desktop.store.journey_versions import StaleJourneyError
 
 TIMEOUT_PATTERN = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 TIMEOUT_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -177,7 +178,10 @@ def cmd_activate(ctx: CliContext, args: argparse.Namespace) -> int:
         check_at=current.check_at if args.check_at is None else (
             None if args.check_at == CHECK_AT_OFF else args.check_at),
     )
-    result = repo.activate(stored.id, activation)
+    try:  # the options above were read from this version: never activate a newer one
+        result = repo.activate(stored.id, activation, version=stored.version)
+    except StaleJourneyError as exc:
+        raise CliError(stale_words(exc)) from None
     for problem in result.problems:
         prefix = "" if problem.is_error else "warning: "
         ctx.print(f"{prefix}{problem}")
@@ -187,6 +191,11 @@ def cmd_activate(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.print(f"{stored.journey.name}: active. {describe_activation(activation)}")
     keep_forecast(ctx, stored.id)
     return EXIT_OK
+
+
+def stale_words(exc: StaleJourneyError) -> str:
+    """One line for a journey saved by someone between this command's read and write."""
+    return f"{exc.changed_text()} while this command ran; nothing was changed: run it again"
 
 
 def cmd_deactivate(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 
 def _v2_customer_indexes(db: Database, _path: Path | None) -> None:
@@ -493,6 +493,19 @@ def _v12_ids_never_reused(db: Database, _path: Path | None) -> None:
         db.execute_sql(f'DROP TABLE temp."v12_{table}"')
 
 
+_V13_JOURNEY_VERSIONS = (
+    'ALTER TABLE "journey" ADD COLUMN "version" INTEGER NOT NULL DEFAULT 1',
+    'ALTER TABLE "journey" ADD COLUMN "updated_by" TEXT NOT NULL DEFAULT \'\'',
+)
+
+
+def _v13_journey_versions(db: Database, _path: Path | None) -> None:
+    """Several editors (SPEC §14): every journey starts at version 1, its last writer
+    unknown ('' reads "someone else"); saves then refuse to write over a newer version."""
+    for sql in _V13_JOURNEY_VERSIONS:
+        db.execute_sql(sql)
+
+
 MigrationStep = Callable[[Database, Path | None], None]
 
 # Step N upgrades a database at version N-1 to version N. A step must only use SQL or
@@ -509,6 +522,7 @@ MIGRATIONS: dict[int, MigrationStep] = {
     10: _v10_policy,
     11: _v11_field_exit_marks,
     12: _v12_ids_never_reused,
+    13: _v13_journey_versions,
 }
 
 
@@ -545,7 +559,22 @@ def check_version(db_path: Path, current: int) -> None:
 # The first schema a team database ever had (SPEC §14): the steps of a later version are
 # written for both dialects, and a PostgreSQL step is listed here under its version.
 FIRST_POSTGRES_VERSION = 12
-POSTGRES_MIGRATIONS: dict[int, Callable[[Database], None]] = {}
+_PG13_JOURNEY_VERSIONS = (
+    'ALTER TABLE "journey" ADD COLUMN "version" BIGINT NOT NULL DEFAULT 1',
+    'ALTER TABLE "journey" ADD COLUMN "updated_by" TEXT NOT NULL DEFAULT \'\'',
+)
+
+
+def _pg13_journey_versions(db: Database) -> None:
+    """Schema 13 on a team database: as ``_v13_journey_versions``, in BIGINT as every
+    whole number there."""
+    for sql in _PG13_JOURNEY_VERSIONS:
+        db.execute_sql(sql)
+
+
+POSTGRES_MIGRATIONS: dict[int, Callable[[Database], None]] = {
+    13: _pg13_journey_versions,
+}
 
 
 def migrate_postgres(db: PostgresStore) -> None:

@@ -68,6 +68,10 @@ class JourneyRecord(BaseRecord):
     updated_at = IntegerField()
     activated_at = IntegerField(null=True)
     deactivated_at = IntegerField(null=True)
+    # Several editors (SPEC §14): +1 on every saved change, and who made the last one (the
+    # database user on a team database, the login name on a SQLite file; '' before 13).
+    version = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
+    updated_by = TextField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "journey"

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from peewee import SQL, Database, Value, fn
+from peewee import SQL, Value, fn
 
 from journey_desktop.domain.journey import AUDIENCE_ALL, Activation, Journey
 from journey_desktop.domain.lifecycle import (
@@ -31,9 +31,11 @@ from journey_desktop.domain.validation import (
     normalize_name,
     validate,
 )
+from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.evaluator_events import start_mark
+from journey_desktop.store.membership import count_audience, enrol_everyone
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -74,6 +76,8 @@ class StoredJourney:
     activated_at: int | None
     deactivated_at: int | None
     audience_columns: dict[str, str] = field(default_factory=dict)
+    version: int = 1  # +1 on every saved change (SPEC §14: several editors)
+    updated_by: str = ""  # who saved it last ('' when not known)
 
     @property
     def editable(self) -> bool:
@@ -96,6 +100,8 @@ class JourneySummary:
     definition: str
     # JSON, column -> type, from the last import: validation checks conditions against it.
     audience_columns: str = "{}"
+    version: int = 1
+    updated_by: str = ""
 
     def columns(self) -> dict[str, str] | None:
         """The audience's columns for validation (None before any import)."""
@@ -122,32 +128,6 @@ class RemovalCounts:
     messages: int
 
 
-def enrol_everyone(db: Database, journey_id: int, stamp: int) -> None:
-    """Make every profile a member of a journey whose audience is everyone, due at
-    ``stamp``; later profiles join as they are imported. Members keep their state."""
-    db.execute_sql(
-        "INSERT INTO member (journey_id, external_id, entries, first_check_at, next_check_at,"
-        " imported_at) SELECT ?, external_id, 0, NULL, ?, ? FROM profile WHERE true"
-        " ON CONFLICT DO NOTHING",
-        (journey_id, stamp, stamp),
-    )
-
-
-def count_audience(db: Database, journey_id: int) -> int:
-    """A journey's audience size: its members; a draft for everyone counts the whole
-    customer base, which is what activation will enrol."""
-    row = db.execute_sql(
-        "SELECT status, audience FROM journey WHERE id = ?", (journey_id,)
-    ).fetchone()
-    if row is not None and row[0] == DRAFT and row[1] == AUDIENCE_ALL:
-        (count,) = db.execute_sql("SELECT count(*) FROM profile").fetchone()
-    else:
-        (count,) = db.execute_sql(
-            "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)
-        ).fetchone()
-    return int(count)
-
-
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else int(now)
 
@@ -172,6 +152,12 @@ class JourneyRepository:
     def status(self, journey_id: int) -> str:
         """The journey's status alone: cheap enough for an open editor to poll."""
         return str(self._record_field(journey_id, JourneyRecord.status))
+
+    def edit_state(self, journey_id: int) -> versions.EditState:
+        """Status, version, who saved it last and when: what an open editor polls."""
+        if (state := versions.edit_state(journey_id)) is None:
+            raise JourneyNotFoundError(f"no journey with id {journey_id}")
+        return state
 
     def find(self, ref: str) -> StoredJourney:
         """A journey by id or exact name (the JOURNEY argument of the command line)."""
@@ -230,6 +216,8 @@ class JourneyRepository:
             JourneyRecord.updated_at,
             JourneyRecord.definition,
             JourneyRecord.audience_columns,
+            JourneyRecord.version,
+            JourneyRecord.updated_by,
         ).order_by(JourneyRecord.id)
         if counts:
             # A draft for everyone has no members until it is activated: it will have all.
@@ -252,8 +240,10 @@ class JourneyRepository:
                 updated_at=updated_at,
                 definition=definition,
                 audience_columns=columns,
+                version=version,
+                updated_by=updated_by,
             )
-            for jid, name, status, updated_at, definition, columns in cast(
+            for jid, name, status, updated_at, definition, columns, version, updated_by in cast(
                 Iterable[tuple[Any, ...]], rows.tuples())
         ]
 
@@ -302,6 +292,8 @@ class JourneyRepository:
             updated_at=record.updated_at,
             definition=record.definition,
             audience_columns=record.audience_columns,
+            version=record.version,
+            updated_by=record.updated_by,
         )
 
     def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:
@@ -340,25 +332,29 @@ class JourneyRepository:
                 definition=stored.to_json(),
                 created_at=stamp,
                 updated_at=stamp,
+                version=1,
+                updated_by=versions.writer_name(),
             )
+            versions.tell_changed(record.id)
         return int(record.id)
 
-    def save(self, journey_id: int, journey: Journey, *, now: int | None = None) -> None:
-        """Store a draft's new definition; active and deactivated journeys are frozen."""
+    def save(self, journey_id: int, journey: Journey, *, version: int | None = None,
+             now: int | None = None) -> int:
+        """Store a draft's new definition (active and deactivated journeys are frozen) over
+        ``version``, the one the editor loaded (``StaleJourneyError`` if newer); returns
+        the new version."""
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.EDIT)
+            versions.check_version(record, version)
             name = self._free_name(journey.name, excluding=journey_id)
             stored = journey.copy()
             stored.name = name
-            JourneyRecord.update(
-                name=name,
-                name_key=normalize_name(name),
-                description=journey.description,
-                audience=journey.audience,
-                definition=stored.to_json(),
-                updated_at=_now(now),
-            ).where(JourneyRecord.id == journey_id).execute()
+            return versions.write_version(record, version, now, name=name,
+                               name_key=normalize_name(name),
+                               description=journey.description,
+                               audience=journey.audience,
+                               definition=stored.to_json())
 
     def clone(
         self,
@@ -382,6 +378,12 @@ class JourneyRepository:
                 ).where(JourneyRecord.id == new_id).execute()
         return new_id
 
+    def create_copy(self, journey: Journey, *, now: int | None = None) -> int:
+        """An editor's version kept as a new draft "NAME (copy)" (someone saved first)."""
+        copy = journey.copy()
+        copy.name = self.free_name(f"{check_name(journey.name)[: NAME_MAX_LENGTH - 11]} (copy)")
+        return self.create(copy, now=now)
+
     def copy_name(self, name: str) -> str:
         """The first free name of "Copy of NAME", "Copy of NAME (2)", ..."""
         base = re.sub(r" \(\d+\)$", "", f"Copy of {name.strip()}")
@@ -403,6 +405,7 @@ class JourneyRepository:
                           MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
+            versions.tell_changed(journey_id)
         return counts
 
     def activate(
@@ -410,16 +413,18 @@ class JourneyRepository:
         journey_id: int,
         activation: Activation | None = None,
         *,
+        version: int | None = None,
         now: int | None = None,
     ) -> ValidationResult:
         """Validate, then freeze the definition and make the journey active.
 
-        Returns the validation result; the journey is activated only when it has no errors.
-        """
+        Returns the validation result; the journey is activated only when it has no errors
+        and, with ``version`` (the one the options were read from), is still that version."""
         stamp = _now(now)
         with write_transaction(database):
             record = self._record(journey_id)
             self._require(record, Action.ACTIVATE)
+            versions.check_version(record, version)
             stored = self._stored(record)
             journey = stored.journey
             if activation is not None:
@@ -427,12 +432,8 @@ class JourneyRepository:
             result = self.validate(journey_id, journey)
             if not result.ok:
                 return result
-            JourneyRecord.update(
-                status=ACTIVE,
-                definition=journey.to_json(),
-                activated_at=stamp,
-                updated_at=stamp,
-            ).where(JourneyRecord.id == journey_id).execute()
+            versions.write_version(record, version, stamp, status=ACTIVE,
+                        definition=journey.to_json(), activated_at=stamp)
             # The audience loaded while a draft is first checked at the next tick.
             MemberRecord.update(next_check_at=stamp).where(
                 (MemberRecord.journey == journey_id) & (MemberRecord.first_check_at.is_null())
@@ -458,9 +459,7 @@ class JourneyRepository:
             MemberRecord.update(next_check_at=None).where(
                 MemberRecord.journey == journey_id
             ).execute()
-            JourneyRecord.update(
-                status=DEACTIVATED, deactivated_at=stamp, updated_at=stamp
-            ).where(JourneyRecord.id == journey_id).execute()
+            versions.write_version(record, None, stamp, status=DEACTIVATED, deactivated_at=stamp)
         return int(stopped)
 
     def set_audience_columns(self, journey_id: int, columns: dict[str, str]) -> None:
@@ -511,6 +510,8 @@ class JourneyRepository:
             activated_at=record.activated_at,
             deactivated_at=record.deactivated_at,
             audience_columns=json.loads(record.audience_columns or "{}"),
+            version=record.version,
+            updated_by=record.updated_by,
         )
 
     def _audience_size(self, journey_id: int) -> int:

@@ -84,6 +84,7 @@ class ActivateDialog(QDialog):
         self._worker: Worker | None = None
         stored = repo.get(journey_id)
         self._journey = stored.journey
+        self._version = stored.version  # what it shows: a newer one is refused, not activated
         self._audience = repo.audience_size(journey_id)
         self._notes: list[str] = []
         self.setWindowTitle(f"Activate “{stored.journey.name}”")
@@ -250,7 +251,8 @@ class ActivateDialog(QDialog):
         # Making a large audience due takes seconds (about 1.7 s for a million customers):
         # the window stays usable meanwhile, the dialog waits.
         self._set_busy(True)
-        activate = partial(self._repo.activate, self._journey_id, activation)
+        activate = partial(self._repo.activate, self._journey_id, activation,
+                           version=self._version)
         self._worker = run_job(lambda _control: activate(), self._on_worker_finished,
                                self._on_worker_failed)
 

@@ -83,3 +83,33 @@ def ask_save_changes(parent: QWidget | None, title: str, text: str) -> str:
     if answer == QMessageBox.StandardButton.Discard:
         return "discard"
     return "cancel"
+
+
+CONFLICT_RELOAD = "reload"
+CONFLICT_COPY = "copy"
+CONFLICT_CANCEL = "cancel"
+
+
+def conflict_box(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """The save conflict's question (SPEC §14): Reload, Save as copy or Cancel."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setObjectName("conflict_dialog")
+    box.setInformativeText(
+        "Reload discards your unsaved changes and shows theirs. Save as copy keeps both: "
+        "yours become a new draft, and this window shows theirs.")
+    reload_button = box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole)
+    reload_button.setObjectName("conflict_reload_button")
+    copy_button = box.addButton("Save as copy", QMessageBox.ButtonRole.AcceptRole)
+    copy_button.setObjectName("conflict_copy_button")
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(copy_button)
+    return box
+
+
+def ask_conflict(parent: QWidget | None, title: str, text: str) -> str:
+    """Someone saved the journey first: "reload", "copy" or "cancel"."""
+    box = conflict_box(parent, title, text)
+    box.exec()
+    name = box.clickedButton().objectName() if box.clickedButton() is not None else ""
+    return {"conflict_reload_button": CONFLICT_RELOAD,
+            "conflict_copy_button": CONFLICT_COPY}.get(name, CONFLICT_CANCEL)

@@ -268,3 +268,28 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(cli, tmp_path):
     assert result.err == (f"journey-desktop: {target}: cannot be written: "
                           "No such file or directory\n")
     assert not target.exists()
+
+
+def test_activate_refuses_a_journey_saved_by_someone_while_it_ran(cli, monkeypatch):
+    """``activate`` reads the journey's options, then writes: a save by another window
+    between the two is never overwritten; one line says who and when."""
+    from journey_desktop.cli.context import CliContext
+    from journey_desktop.store.repository import JourneyRepository
+
+    created = cli("create", str(example_path("birthday")))
+    read = CliContext.journey
+
+    def read_then_saved_elsewhere(self, ref):  # another editor saves meanwhile
+        stored = read(self, ref)
+        JourneyRepository().save(stored.id, stored.journey, version=stored.version)
+        return stored
+
+    monkeypatch.setattr(CliContext, "journey", read_then_saved_elsewhere)
+    result = cli("activate", created.out.strip())
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert line.startswith("journey-desktop: ") and " changed “Birthday greetings” at " in line
+    assert line.endswith("while this command ran; nothing was changed: run it again")
+    monkeypatch.undo()
+    assert cli("list", "--json").json()[0]["status"] == "draft"
+    assert cli("activate", created.out.strip()).code == 0

@@ -400,7 +400,8 @@ def test_upgrade_to_12_keeps_every_run_and_message_and_never_gives_their_ids_aga
                                                        "outbox": top_message}
     assert _rows(path, "PRAGMA foreign_key_check") == []
     assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
-    assert _rows(path, "SELECT version FROM schema_version WHERE version > 11") == [(12,)]
+    assert _rows(path, "SELECT version FROM schema_version WHERE version > 11") == [
+        (v,) for v in sorted(migrations.MIGRATIONS) if v > 11]
     conn = sqlite3.connect(path)
     conn.execute("DELETE FROM run WHERE id = ?", (top_run,))
     conn.execute("DELETE FROM outbox WHERE id = ?", (top_message,))
@@ -413,3 +414,27 @@ def test_upgrade_to_12_keeps_every_run_and_message_and_never_gives_their_ids_aga
         " '', '', '', '{}', 0, 0, 'ready')").lastrowid
     conn.close()
     assert (new_run, new_message) == (top_run + 6, top_message + 1)
+
+
+def test_upgrade_from_12_gives_every_journey_version_1_as_a_new_database_has_it(
+        data_dir, tmp_path):
+    path = _old_database(data_dir, 12)
+    before = _rows(path, "SELECT * FROM journey ORDER BY id")
+    assert len(before) == 2
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    open_store(fresh)
+    close_store()
+    open_store(data_dir)
+    try:
+        repo = JourneyRepository()
+        draft = repo.find("Seven-day discount week")
+        assert (draft.version, draft.updated_by) == (1, "")
+        assert repo.save(draft.id, draft.journey, version=1) == 2
+    finally:
+        close_store()
+    assert _columns(path, "journey") == _columns(fresh / "journeys.db", "journey")
+    after = _rows(path, "SELECT * FROM journey ORDER BY id")
+    assert after[0] == (*before[0], 1, "")  # the active journey: unchanged, version 1
+    assert _rows(path, "SELECT version FROM schema_version WHERE version > 12") == [(13,)]
+    assert [p.name for p in data_dir.glob("journeys.db.v12-*.bak")]

@@ -143,3 +143,36 @@ def test_members_added_by_the_tests_helper(store: Path) -> None:
     add_members(journey.id, {"c3": {"plan": "premium"}}, 100, due=False)
     assert MemberRecord.select().count() == 3
     assert ProfileRecord.get_by_id("c1").fields == '{"plan": "basic"}'
+
+
+def test_a_schema_12_team_database_is_upgraded_to_journey_versions(
+        postgres_server: str, data_dir: Path) -> None:
+    """A team database made by schema 12's command line (``fixtures/make_v12_postgres.sh``)
+    gets the journeys' versions, as a new database has them, and is saved over at once."""
+    from journey_desktop.store.repository import JourneyRepository
+
+    url = new_database(postgres_server, empty=True)
+    dump = (Path(__file__).parent / "fixtures" / "schema_v12_postgres.sql").read_text("utf-8")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(dump.encode())
+
+    def columns(where: str) -> list[tuple]:
+        with psycopg.connect(where) as conn:
+            return conn.execute(
+                "SELECT column_name, data_type, is_nullable, column_default"
+                " FROM information_schema.columns WHERE table_schema = 'public'"
+                " AND table_name = 'journey' ORDER BY column_name").fetchall()
+
+    open_store(data_dir, url=url)
+    try:
+        repo = JourneyRepository()
+        draft = repo.find("Seven-day discount week")
+        assert (draft.version, draft.updated_by) == (1, "")
+        assert repo.find("Birthday greetings").status == "active"
+        assert repo.save(draft.id, draft.journey, version=1) == 2
+        versions = database.execute_sql(
+            "SELECT version FROM schema_version ORDER BY version").fetchall()
+    finally:
+        close_store()
+    assert versions == [(12,), (SCHEMA_VERSION,)]
+    assert columns(url) == columns(new_database(postgres_server))

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
 from journey_desktop.store.repository import (
-    JourneyNotFoundError,
     JourneyRepository,
     RepositoryError,
 )
@@ -68,6 +67,7 @@ class LaunchMixin(QMainWindow):
         @property
         def read_only(self) -> bool: ...
         def save(self) -> bool: ...
+        def check_status(self) -> None: ...
         def show_problem(self, node_id: str, field: str) -> None: ...
         def _on_document_meta_changed(self) -> None: ...
 
@@ -118,24 +118,6 @@ class LaunchMixin(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.activated.connect(self._on_activate_dialog_activated)
         dialog.open()
-
-    def check_status(self) -> None:
-        """Turn read-only at once when the journey was activated, deactivated or removed
-        elsewhere (the main window, another process), instead of failing at Save."""
-        if self.removed:
-            return
-        try:
-            status = self.repo.status(self.journey_id)
-        except JourneyNotFoundError:
-            self.removed = True
-            status = "removed"
-        except RepositoryError:
-            return  # a busy database: ask again at the next poll
-        if status != self.status:
-            self.status = status
-            if refusal(status, Action.EDIT) is not None:
-                self._become_read_only()
-            self.status_changed.emit(self.journey_id)
 
     def _banner_text(self, lost_changes: bool = False) -> str:
         if self.removed:

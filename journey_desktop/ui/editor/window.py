@@ -39,11 +39,11 @@ from journey_desktop.ui.editor.goal_panel import (
     rules_problems,
 )
 from journey_desktop.ui.editor.items import node_icon
-from journey_desktop.ui.editor.launch import LaunchMixin
 from journey_desktop.ui.editor.layout import auto_layout, place_below
 from journey_desktop.ui.editor.panel import PropertiesPanel
 from journey_desktop.ui.editor.problems import ProblemListModel
 from journey_desktop.ui.editor.summary import AUDIENCE_LABELS, TYPE_LABELS
+from journey_desktop.ui.editor.versions import VersionsMixin
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
 PALETTE_TYPES = ("entry", "wait", "wait_event", "condition", "split", "message", "exit")
@@ -62,10 +62,9 @@ FIT_MIN_ZOOM = 0.55
 STATUS_POLL_MS = 5000
 
 
-class EditorWindow(LaunchMixin):
+class EditorWindow(VersionsMixin):
     """Edits one journey; active and deactivated journeys open read-only."""
 
-    journey_saved = Signal(int)
     clone_opened = Signal(int)
     clone_requested = Signal(int)  # same as clone_opened, for callers that use this name
 
@@ -78,6 +77,7 @@ class EditorWindow(LaunchMixin):
         self.journey_id = journey_id
         stored = repo.get(journey_id)
         self.status = stored.status
+        self.version = stored.version  # the one saved over (SPEC §14: several editors)
         self.removed = False
         journey = stored.journey
         events = EventStore()
@@ -148,22 +148,6 @@ class EditorWindow(LaunchMixin):
         if self.read_only and journey_id in (None, self.journey_id):
             self.delivery_figures.refresh()
 
-    def save(self) -> bool:
-        """Store the draft; a refusal (a taken name, say) is shown, not raised."""
-        if self.read_only:
-            return False
-        try:
-            self.repo.save(self.journey_id, self.document.journey)
-        except RepositoryError as exc:
-            prompts.show_error(self, "Cannot save the journey", str(exc))
-            self.check_status()
-            return False
-        self.document.taken_names = self.repo.names(excluding=self.journey_id)
-        self.document.undo_stack.setClean()
-        self.statusBar().showMessage("Saved.", 4000)
-        self.journey_saved.emit(self.journey_id)
-        return True
-
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
@@ -192,6 +176,7 @@ class EditorWindow(LaunchMixin):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self._banner())
+        column.addWidget(self._changed_banner())
         column.addWidget(self._header())
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.properties_tabs)
@@ -512,6 +497,11 @@ class EditorWindow(LaunchMixin):
         except RepositoryError as exc:
             prompts.show_error(self, "Cannot clone the journey", str(exc))
             return
+        self.open_draft(new_id)
+
+    def open_draft(self, new_id: int) -> None:
+        """Open a new draft made here (a clone, a copy of a version saved too late): in the
+        main window's editors when one listens, else in a window of its own."""
         listened = any(
             self.isSignalConnected(QMetaMethod.fromSignal(signal))
             for signal in (self.clone_opened, self.clone_requested)

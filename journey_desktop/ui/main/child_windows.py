@@ -16,6 +16,7 @@ from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui.common.geometry import PreserveGeometry
 
 if TYPE_CHECKING:  # the editor is imported when first opened: a faster start
+    from journey_desktop.store.journey_watch import JourneyChange
     from journey_desktop.ui.editor import EditorWindow
 
 
@@ -85,6 +86,11 @@ class ChildWindows(QObject):
     def tell_changed(self, journey_id: int | None, what: str) -> None:
         """Tell the open windows that a journey's figures changed (see ``figures_changed``)."""
         self.figures_changed.emit(journey_id, what)
+
+    def tell_journeys_changed(self, change: JourneyChange) -> None:
+        """Someone wrote journeys: each open editor looks whether its own is among them."""
+        for editor in list(self._editors.values()):
+            editor.notice_others_change(change)
 
     def close_all(self) -> bool:
         """Close every child window; False when an editor kept unsaved changes open."""

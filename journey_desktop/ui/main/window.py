@@ -54,6 +54,7 @@ from journey_desktop.ui.main.journey_list import JourneyListMixin
 from journey_desktop.ui.startup import BusyNotice
 
 if TYPE_CHECKING:  # the other windows are imported when first opened: a faster start
+    from journey_desktop.services.journey_watch import JourneyChange, JourneyWatcher
     from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.store.evaluator import TickSummary
     from journey_desktop.ui.preferences_dialog import PreferencesDialog
@@ -121,6 +122,15 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         scheduler.tick_failed.connect(self._on_scheduler_tick_failed)
         self._update_tick_status()
         self.update_actions()
+
+    def attach_watcher(self, watcher: JourneyWatcher) -> None:
+        """Show others' journey changes (SPEC §14): the list reloads, open editors look."""
+        watcher.journeys_changed.connect(self._on_watcher_journeys_changed)
+
+    @Slot(object)
+    def _on_watcher_journeys_changed(self, change: JourneyChange) -> None:
+        self.refresh()
+        self.child_windows.tell_journeys_changed(change)
 
     @Slot()
     def bring_to_front(self) -> None:
