@@ -195,6 +195,10 @@ def test_add_then_replace(
     }
     customers = stored(journey_id)
     assert sorted(customers) == ["a", "d", "e"]
+    # Replace takes customers out of the journey, not out of the customer base.
+    assert dict(database.execute_sql(
+        "SELECT external_id, fields FROM profile WHERE external_id IN ('b', 'c')")) == {
+        "b": '{"name":"Bob","city":"Rome"}', "c": '{"name":"Cy","city":"Oslo"}'}
     assert customers["a"] == (
         {"name": "A", "city": "Paris", "tier": "gold", "score": "3"}, 2, NOW + 5, NOW + 86405,
         NOW + 200,
