@@ -110,6 +110,8 @@ class TeamTick:
         if back is not None:
             log.warning("the clock went back: now %s is before the last tick at %s; %s next "
                         "checks were moved back to their rhythm", now, back, summary.rescheduled)
+            self.db.execute_sql("UPDATE setting SET value = ? WHERE key = ?",
+                                (str(now), evaluator_clock.LAST_TICK_KEY))
         summary.seconds = time.perf_counter() - started
         log.info("tick at %s on the team database: %s (%.3f s)", now,
                  ", ".join(summary.lines()), summary.seconds)
@@ -133,7 +135,8 @@ class TeamTick:
     # --- the clock (SPEC §5) ----------------------------------------------------------------
 
     def _clock_went_back(self, now: int) -> int | None:
-        """As ``evaluator_clock.clock_went_back``; several evaluators record the latest."""
+        """As ``evaluator_clock.clock_went_back``; while it goes forward, several evaluators
+        record the latest of their ticks."""
         row = self.db.execute_sql("SELECT value FROM setting WHERE key = ?",
                                   (evaluator_clock.LAST_TICK_KEY,)).fetchone()
         try:
