@@ -304,15 +304,16 @@ class TeamTick:
         if not mine:
             return set()
         # Every due run and held message of these customers must be this batch's.
-        wanted = sorted(mine)
+        self._batch_table(sorted(mine))
+        batch = "external_id IN (SELECT external_id FROM jd_batch)"
         for table, due in (("run", f"state = '{IN_PROGRESS}' AND due_at <= ?"),
                            ("outbox", "status = 'held' AND send_at <= ?")):
             got = self.db.execute_sql(
-                f"SELECT id FROM {table} WHERE journey_id = ? AND external_id = ANY(?)"
-                f" AND {due} FOR UPDATE SKIP LOCKED", (jid, wanted, now)).fetchall()
+                f"SELECT id FROM {table} WHERE journey_id = ? AND {batch}"
+                f" AND {due} FOR UPDATE SKIP LOCKED", (jid, now)).fetchall()
             every = self.db.execute_sql(
                 f"SELECT id, external_id FROM {table} WHERE journey_id = ?"
-                f" AND external_id = ANY(?) AND {due}", (jid, wanted, now)).fetchall()
+                f" AND {batch} AND {due}", (jid, now)).fetchall()
             ours = {int(r[0]) for r in got}
             mine -= {str(r[1]) for r in every if int(r[0]) not in ours}
         return mine
@@ -321,13 +322,24 @@ class TeamTick:
         copy.clear()
         self._load_settings(copy)
         if customers:
-            ids = sorted(customers)
-            per_journey = "WHERE journey_id = ? AND external_id = ANY(?)"
-            copy.load("member", per_journey, (jid, ids))
-            copy.load("run", per_journey, (jid, ids))
-            copy.load("outbox", per_journey + " AND status = 'held'", (jid, ids))
-            copy.load("profile", "WHERE external_id = ANY(?)", (ids,))
-            copy.load("event", "WHERE external_id = ANY(?)", (ids,))
+            self._batch_table(sorted(customers))  # some may have been left out since
+            mine = "external_id IN (SELECT external_id FROM jd_batch)"
+            copy.load("member", f"WHERE journey_id = ? AND {mine}", (jid,))
+            copy.load("run", f"WHERE journey_id = ? AND {mine}", (jid,))
+            copy.load("outbox", f"WHERE journey_id = ? AND {mine} AND status = 'held'", (jid,))
+            copy.load("profile", f"WHERE {mine}")
+            copy.load("event", f"WHERE {mine}")
         copy.load("message_count", "WHERE journey_id = ?", (jid,))
         copy.load("node_visit", "WHERE journey_id = ?", (jid,))
         copy.loaded()
+
+    def _batch_table(self, customers: list[str]) -> None:
+        """The batch's customers in a temporary table (emptied at commit), for the loads."""
+        with self.db.connection().cursor() as cur:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS jd_batch (external_id TEXT PRIMARY KEY)"
+                        " ON COMMIT DELETE ROWS")
+            cur.execute("TRUNCATE jd_batch")
+            with cur.copy("COPY jd_batch (external_id) FROM STDIN") as rows:
+                for ext in customers:
+                    rows.write_row((ext,))
+            cur.execute("ANALYZE jd_batch")
