@@ -30,6 +30,7 @@ import psycopg
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, IN_PROGRESS
 from journey_desktop.domain.policy import Policy
 from journey_desktop.store import evaluator_clock, evaluator_policy, sqlite_sql
+from journey_desktop.store.errors import StoreError
 from journey_desktop.store.policy import cap_history_since, load_policy
 from journey_desktop.store.postgres import PostgresStore
 from journey_desktop.store.team_tick_copy import BatchCopy
@@ -65,6 +66,17 @@ class TeamTick:
     # --- the tick ---------------------------------------------------------------------------
 
     def tick(self, now: int, journey_ids: list[int] | None = None) -> TickSummary:
+        from journey_desktop.store.evaluator import TickCancelled
+
+        try:
+            return self._tick(now, journey_ids)
+        except (TickCancelled, StoreError):
+            raise
+        except Exception as exc:  # a lost connection, a full disk: said in words
+            self.db._raise_mapped(exc)
+            raise
+
+    def _tick(self, now: int, journey_ids: list[int] | None) -> TickSummary:
         from journey_desktop.store.evaluator import JourneyError, _failure_text, _plan
 
         started = time.perf_counter()

@@ -27,9 +27,12 @@ from journey_desktop.store.team_copy import columns_of, copy_rows, create_sqlite
 
 # Tables the engine only reads: never written back.
 READ_ONLY = frozenset({
-    "schema_version", "setting", "journey", "profile", "event", "delivery",
+    "schema_version", "setting", "journey", "event", "delivery",
     "delivery_count", "forecast_day", "evaluator_lock",
 })
+# Tables the engine only adds to, as an import may meanwhile (an event's new customer's
+# profile): their new rows are inserted unless one with the key is there by then.
+ADD_ONLY = frozenset({"profile"})
 # Counters: the copy's change is added to the team database's value.
 COUNTERS: dict[str, tuple[str, ...]] = {
     "node_visit": ("visits",),
@@ -134,6 +137,8 @@ class BatchCopy:
             before = self._mapped(table, self.before[table], ids)
             if table in COUNTERS:
                 changed += self._write_counters(table, before, rows)
+            elif table in ADD_ONLY:
+                changed += self._add_rows(table, before, rows)
             else:
                 changed += self._write_rows(table, before, rows)
         return changed
@@ -179,6 +184,17 @@ class BatchCopy:
         if new:
             self._copy_in(table, columns, new)
         return len(new) + len(changed) + len(gone)
+
+    def _add_rows(self, table: str, before: dict[Key, tuple[Any, ...]],
+                  after: dict[Key, tuple[Any, ...]]) -> int:
+        new = [row for key, row in after.items() if key not in before]
+        if new:
+            columns = self.columns[table]
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            self._executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+                              " ON CONFLICT DO NOTHING", new)
+        return len(new)
 
     def _write_counters(self, table: str, before: dict[Key, tuple[Any, ...]],
                         after: dict[Key, tuple[Any, ...]]) -> int:
