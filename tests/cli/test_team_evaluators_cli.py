@@ -1,13 +1,14 @@
 """Three ``run`` processes on one team database, killed and restarted at random moments,
 write exactly the outbox one uninterrupted evaluator writes (SPEC §14).
 
-The test's journey has 20,000 customers, so that the suite keeps to its ten minutes; the
+The test's journey has 10,000 customers, so that the suite keeps to its ten minutes; the
 same run over 100,000 customers is ``bench/bench_team_tick.py --kill``.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import threading
@@ -23,10 +24,10 @@ from journey_desktop.store.evaluator import Evaluator
 from tests.team_database import new_database
 from tests.team_evaluators import outbox_rows, start_run, two_push_journey
 
-CUSTOMERS = 20_000
+CUSTOMERS = 10_000
 PROCESSES = 3
 KILLS = 6
-BATCH = 500  # customers per batch: the processes share the work and die in the middle
+BATCH = 250  # customers per batch: the processes share the work and die in the middle
 TIMEOUT = 240  # seconds for the whole run: one minute of it is the journey's wait
 
 
@@ -98,6 +99,8 @@ def test_three_runs_killed_and_restarted_write_the_outbox_of_one(tmp_path, postg
         wait_for("every run to end", lambda: count(
             "SELECT count(*) FILTER (WHERE state = 'completed') FROM run") == CUSTOMERS,
             deadline)
+        # None was refused as a second evaluator: all three are still running.
+        assert [process.poll() for process in processes] == [None] * PROCESSES
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -109,6 +112,10 @@ def test_three_runs_killed_and_restarted_write_the_outbox_of_one(tmp_path, postg
                 process.wait()
 
     assert kills == KILLS
+    # The work was shared: more than one process wrote messages.
+    writers = [log for log in logs.iterdir() if re.search(
+        r"messages [1-9]", log.read_text(encoding="utf-8"))]
+    assert len(writers) >= 2
     assert outbox_rows(tmp_path / "shared", shared) == expected
     open_store(tmp_path / "shared", url=shared)
     try:
