@@ -40,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(handler=cmd_tick)
 
     p = commands.add_parser("run", help="run the evaluator headless until interrupted")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_run)
 
     p = commands.add_parser("outbox", help="the messages written by the evaluator")
@@ -104,7 +105,8 @@ def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.print(f"evaluator running in process {lock.pid} on host {lock.host}, "
                   f"ticking every {interval} s; Ctrl+C to stop")
         ctx.out.flush()
-        evaluator = Evaluator(on_batch=lock.heartbeat, cancelled=stop.is_set)
+        evaluator = Evaluator(batch_size=args.batch_size, on_batch=lock.heartbeat,
+                              cancelled=stop.is_set)
         while not stop.is_set():
             started = time.time()
             try:

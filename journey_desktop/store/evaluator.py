@@ -45,6 +45,7 @@ from journey_desktop.store import (
     sqlite_sql,
 )
 from journey_desktop.store.db import database
+from journey_desktop.store.postgres import on_postgres
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
 
 __all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"]
@@ -187,6 +188,10 @@ class Evaluator:
         in the summary's ``failures``; the others are evaluated all the same. Only trouble
         with the database itself (busy, full, damaged) stops the tick.
         """
+        if on_postgres(self.db):  # the same engine on a copy of each batch (SPEC §14)
+            from journey_desktop.store.postgres_tick import TeamTick
+
+            return TeamTick(self).tick(now, journey_ids)
         started = time.perf_counter()
         now = int(now)
         summary = TickSummary(now=now)

@@ -20,6 +20,7 @@ from peewee import Database
 
 from journey_desktop.store import dialect, sqlite_sql
 from journey_desktop.store.db import database
+from journey_desktop.store.postgres import on_postgres
 
 LOCK_NAME = "evaluator"
 DEFAULT_STALE_AFTER = 120
@@ -155,9 +156,31 @@ class DatabaseLock:
 
 
 class EvaluatorLock(DatabaseLock):
-    """The evaluator lock, held by this process: one evaluator per database."""
+    """The evaluator lock, held by this process: one evaluator per SQLite database. A team
+    database has no such lock: its evaluators share the due work (SPEC §14,
+    ``store/postgres_tick``), so the lock is always held there and never written."""
 
     name = LOCK_NAME
 
     def busy_error(self, holder: LockHolder) -> Exception:
         return EvaluatorBusyError(holder)
+
+    def _shared(self) -> bool:
+        return on_postgres(self.db)
+
+    def acquire(self) -> None:
+        if self._shared():
+            self.held = True
+            return
+        super().acquire()
+
+    def heartbeat(self) -> bool:
+        if self._shared():
+            return self.held
+        return super().heartbeat()
+
+    def release(self) -> None:
+        if self._shared():
+            self.held = False
+            return
+        super().release()

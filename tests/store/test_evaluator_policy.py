@@ -9,6 +9,8 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.policy import Cap, Policy, QuietHours, RateLimit
 from journey_desktop.store.db import database
@@ -17,6 +19,8 @@ from journey_desktop.store.outbox import OutboxFilter, count_messages, export_cs
 from journey_desktop.store.policy import save_policy
 from journey_desktop.store.stats import journey_stats
 from tests.store.evaluator_support import MADRID, activate
+
+pytestmark = pytest.mark.both_databases
 
 NEW_YORK = ZoneInfo("America/New_York")
 MINUTE = 60
@@ -99,8 +103,8 @@ def test_a_held_message_whose_run_meets_an_exit_rule_when_released_is_not_sent(r
     jid = activate(repo, journey(exit_when=rule), customers, late)
     tick(late)
     assert [m[2] for m in messages(jid)] == ["held", "held"]
-    database.execute_sql("UPDATE profile SET fields = json_set(fields, '$.plan', 'cancelled')"
-                         " WHERE external_id = 'leaves'")
+    database.execute_sql("UPDATE profile SET fields = ? WHERE external_id = 'leaves'",
+                         ('{"tz": "America/New_York", "plan": "cancelled"}',))
     summary = tick(at(2027, 1, 6, 9))
     assert [(m[0], m[2], m[3]) for m in messages(jid)] == [
         ("leaves", "suppressed", "exit_rule"), ("stays", "ready", None)]
@@ -110,6 +114,7 @@ def test_a_held_message_whose_run_meets_an_exit_rule_when_released_is_not_sent(r
     assert "leaves" not in out.getvalue() and "stays" in out.getvalue()
 
 
+@pytest.mark.sqlite_only  # reads store/stats.py, still SQLite SQL
 def test_two_journeys_under_a_cap_of_one_a_day_send_exactly_one(repo):
     save_policy(Policy(caps=(Cap.parse("any:1/1d"),)))
     now = at(2027, 1, 6, 12)
@@ -285,6 +290,7 @@ def test_every_cap_applies_and_the_one_exceeded_is_the_reason(repo):
                                 evening + 3 * HOUR, evening + 3 * HOUR)]
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_releasing_held_messages_reads_only_the_held_ones(store):
     """Each tick looks for held messages of every journey: through the partial index of
     held messages, never through all the journey's messages."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain import engine
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
@@ -22,6 +24,8 @@ from tests.store.evaluator_support import (
     runs,
     two_messages_a_day_apart,
 )
+
+pytestmark = pytest.mark.both_databases
 
 
 def store_definition(journey_id: int, change: Any) -> None:
