@@ -10,7 +10,7 @@ from peewee import Database
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database, proxy, read_schema_version
 from journey_desktop.store.migrations import check_version, migrate, migrate_postgres
-from journey_desktop.store.postgres import connect_postgres
+from journey_desktop.store.postgres import connect_postgres, role_may_write
 
 
 def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = None) -> Database:
@@ -28,6 +28,7 @@ def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = N
         proxy.initialize(team)
         try:
             migrate_postgres(team)
+            team.read_only = not role_may_write(team)
         except BaseException:
             team.close()
             raise
@@ -39,6 +40,13 @@ def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = N
     proxy.initialize(db)
     migrate(db, path, current)
     return db
+
+
+def store_is_read_only() -> bool:
+    """Whether the open database may only be read: a team database whose role has no right
+    to change the app's tables (SPEC §14). The local file is never read-only here (a file
+    that cannot be written is refused with ``ReadOnlyError`` when written)."""
+    return bool(getattr(proxy.obj, "read_only", False))
 
 
 def close_store() -> None:

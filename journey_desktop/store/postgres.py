@@ -176,6 +176,7 @@ class PostgresStore(PostgresqlDatabase):
         )
         self.url = url
         self.where = describe_url(url)
+        self.read_only = False  # set at open: the role may only read (``role_may_write``)
 
     @property
     def path(self) -> None:
@@ -188,6 +189,17 @@ class PostgresStore(PostgresqlDatabase):
         except Exception as exc:
             self._raise_mapped(exc)
             raise
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        """A cursor, on a new connection when the last one was lost (the server restarted,
+        or an administrator ended it) and no transaction is open: the next action after a
+        lost connection works again."""
+        state: Any = getattr(self, "_state")  # noqa: B009  (peewee's per-thread state)
+        conn = state.conn
+        if conn is not None and conn.closed and self.transaction_depth() == 0:
+            log.info("team database %s: the connection was lost; connecting again", self.where)
+            state.reset()
+        return super().cursor(named_cursor)
 
     def _execute(self, sql: str, params: Any) -> Any:
         """Peewee keeps the connection in autocommit: outside ``atomic()`` each statement
@@ -234,6 +246,32 @@ class PostgresStore(PostgresqlDatabase):
         if mapped.__traceback__ is not None:
             raise mapped
         raise mapped from exc
+
+
+# Whether the connection's role may change the app's data (SPEC §14: roles). Each privilege
+# is asked for on its own: ``has_table_privilege`` with a list is true when any one is held.
+ROLE_MAY_WRITE_SQL = """
+SELECT NOT pg_is_in_recovery()
+   AND current_setting('transaction_read_only') = 'off'
+   AND COALESCE(bool_and(has_table_privilege(c.oid, 'INSERT')
+                         AND has_table_privilege(c.oid, 'UPDATE')
+                         AND has_table_privilege(c.oid, 'DELETE')), true)
+   AND (SELECT COALESCE(bool_and(has_sequence_privilege(s.oid, 'USAGE')), true)
+          FROM pg_class s
+         WHERE s.relkind = 'S'
+           AND s.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))
+  FROM pg_class c
+ WHERE c.relkind = 'r' AND c.relname <> 'schema_version'
+   AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+"""
+
+
+def role_may_write(db: PostgresStore) -> bool:
+    """False when the role may only read: a table of the app it may not insert into, update
+    or delete from, a read-only transaction default, or a standby server. The server
+    refuses such writes anyway; this lets the window and the CLI say so before trying."""
+    row = db.execute_sql(ROLE_MAY_WRITE_SQL).fetchone()
+    return bool(row and row[0])
 
 
 def connect_postgres(url: str) -> PostgresStore:
