@@ -9,8 +9,18 @@ from peewee import Database
 
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database, proxy, read_schema_version
-from journey_desktop.store.migrations import check_version, migrate, migrate_postgres
-from journey_desktop.store.postgres import connect_postgres, role_may_write
+from journey_desktop.store.migrations import (
+    SCHEMA_VERSION,
+    check_version,
+    migrate,
+    migrate_postgres,
+)
+from journey_desktop.store.postgres import (
+    TeamDatabaseError,
+    connect_postgres,
+    role_may_write,
+    stored_version,
+)
 
 
 def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = None) -> Database:
@@ -52,3 +62,23 @@ def store_is_read_only() -> bool:
 def close_store() -> None:
     if proxy.obj is not None and not database.is_closed():
         database.close()
+
+
+def try_team_database(url: str) -> str:
+    """Connect to a team database, look and disconnect, changing nothing: one line on what
+    was found (the window's Test connection). Raises the worded error when it cannot be
+    used: unreachable, refused, missing, someone else's tables, a newer schema."""
+    team = connect_postgres(url)
+    try:
+        version = stored_version(team)
+        if version > SCHEMA_VERSION:
+            raise TeamDatabaseError(
+                f"team database {team.where}: it was made by a newer Journey Desktop (schema "
+                f"{version}, this version knows up to {SCHEMA_VERSION})")
+        may_write = role_may_write(team)
+    finally:
+        team.close()
+    found = ("an empty database: the journey tables will be created" if version == 0
+             else f"schema {version}")
+    rights = "you may change the data" if may_write else "read-only for your role"
+    return f"Connected to {team.where}: {found}; {rights}."

@@ -64,8 +64,36 @@ def describe_url(url: str) -> str:
     return f"{name or 'the default database'} on {where}" + (f" as {user}" if user else "")
 
 
+def without_password(url: str) -> str:
+    """``url`` with any password taken out, as it may be remembered or shown; the password
+    itself comes from ``PGPASSWORD``, ``~/.pgpass`` or is asked for."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not is_database_url(url) or parts.password is None:
+        return url
+    user = parts.netloc.rpartition("@")[0].split(":", 1)[0]
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
+def build_url(host: str, port: int | None, database: str, user: str) -> str:
+    """A ``postgresql://`` URL from its parts (no password: see ``without_password``)."""
+    from urllib.parse import quote
+
+    who = f"{quote(user, safe='')}@" if user else ""
+    where = quote(host, safe="") if host and not host.startswith("/") else ""
+    at = f":{port}" if port else ""
+    socket = f"?host={quote(host, safe='/')}" if host.startswith("/") else ""
+    return f"postgresql://{who}{where}{at}/{quote(database, safe='')}{socket}"
+
+
 class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
+
+
+# Why the window greys out and the CLI refuses what would write, for a read-only role.
+READ_ONLY_ROLE = "your database role may only read the team database"
 
 
 class TeamReadOnlyError(StoreError):
@@ -73,9 +101,7 @@ class TeamReadOnlyError(StoreError):
 
     def __init__(self, detail: str = "") -> None:
         more = f" ({detail})" if detail else ""
-        super().__init__(
-            "your database role may only read the team database; nothing was changed" + more
-        )
+        super().__init__(f"{READ_ONLY_ROLE}; nothing was changed" + more)
 
 
 # SQLSTATE classes and codes (PostgreSQL's errcodes appendix) that users can act on.
