@@ -88,6 +88,20 @@ def build_url(host: str, port: int | None, database: str, user: str) -> str:
     return f"postgresql://{who}{where}{at}/{quote(database, safe='')}{socket}"
 
 
+def url_parts(url: str) -> dict[str, str]:
+    """A URL's libpq parameters (``host``, ``port``, ``dbname``, ``user``, …); empty for
+    text that is not a readable PostgreSQL URL."""
+    import psycopg.conninfo
+
+    if not is_database_url(url):
+        return {}
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return {}
+    return {key: str(value) for key, value in params.items() if value is not None}
+
+
 class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
 

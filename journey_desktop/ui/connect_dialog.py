@@ -29,6 +29,7 @@ from journey_desktop.store.postgres import (
     build_url,
     describe_url,
     is_database_url,
+    url_parts,
     without_password,
 )
 from journey_desktop.ui.common.colours import ERROR_COLOR, GO_COLOR
@@ -138,8 +139,21 @@ class ConnectDialog(QDialog):
             self.url_edit.setText(build_url(host, self.port_spin.value(), database,
                                             self.user_edit.text().strip()))
 
+    def _show_parts(self) -> None:
+        """The URL's server, port, database and user in their fields."""
+        parts = url_parts(self.url())
+        for edit, key in ((self.host_edit, "host"), (self.database_edit, "dbname"),
+                          (self.user_edit, "user")):
+            if edit.text() != parts.get(key, ""):
+                edit.setText(parts.get(key, ""))
+        port = parts.get("port", "")
+        self.port_spin.blockSignals(True)
+        self.port_spin.setValue(int(port) if port.isdigit() else DEFAULT_PORT)
+        self.port_spin.blockSignals(False)
+
     @Slot()
     def _on_url_changed(self) -> None:
+        self._show_parts()
         valid = is_database_url(self.url())
         self.test_button.setEnabled(valid)
         self.connect_button.setEnabled(valid)

@@ -48,6 +48,10 @@ def choice(tmp_path: Path) -> DatabaseChoice:
     return DatabaseChoice(QSettings(str(tmp_path / "choice.ini"), QSettings.Format.IniFormat))
 
 
+def database_name(url: str) -> str:
+    return url.split("?", 1)[0].rsplit("/", 1)[1]
+
+
 def open_session(qtbot, data_dir: Path, url: str, choice: DatabaseChoice) -> WindowSession:  # type: ignore[no-untyped-def]
     open_store(data_dir, url=url)
     session = WindowSession(data_dir, url, choice)
@@ -120,6 +124,8 @@ def test_the_connect_dialog_builds_the_url_tests_it_and_chooses(  # type: ignore
     assert dialog.result() == 0 and dialog.chosen_url() is None
 
     dialog.url_edit.setText(as_role(granted_url, VIEWER))
+    assert (dialog.user_edit.text(), dialog.database_edit.text()) == (
+        VIEWER, database_name(granted_url))
     dialog.test_button.click()
     assert "read-only for your role" in dialog.result_label.text()
     with qtbot.waitSignal(dialog.accepted):
