@@ -235,3 +235,32 @@ def test_the_startup_dialog_never_shows_the_password(qtbot) -> None:  # type: ig
     assert startup.ask_team_failure(None, "postgresql://anna:secret@db/j",
                                     "The server cannot be reached.") == startup.RETRY
     assert "secret" not in seen[0] and "j on db as anna" in seen[0]
+
+
+def test_retry_with_a_password_hands_it_to_libpq_for_this_session(  # type: ignore[no-untyped-def]
+        qtbot, monkeypatch) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setattr("journey_desktop.ui.prompts.ask_password",
+                        lambda parent, title, label: "s3cret")
+    seen: list[str] = []
+    answer_message_box(qtbot, "team_database_error_box", "Retry with a password…", seen)
+    assert startup.ask_team_failure(
+        None, "postgresql://anna@db/j",
+        "Team database j on db as anna: the user name or password was refused.",
+    ) == startup.RETRY
+    import os
+
+    assert os.environ["PGPASSWORD"] == "s3cret"
+
+
+def test_a_read_only_role_opens_the_editor_for_viewing(  # type: ignore[no-untyped-def]
+        qtbot, repo, monkeypatch) -> None:
+    """The editor asks the store, as the main window does (shown here on the file: the
+    editor does not yet open on a team database)."""
+    journey_id = repo.create(load_example("birthday"))
+    monkeypatch.setattr("journey_desktop.ui.editor.window.store_is_read_only", lambda: True)
+    from journey_desktop.ui.editor import EditorWindow
+
+    editor = EditorWindow(repo, journey_id)
+    qtbot.addWidget(editor)
+    assert editor.read_only
