@@ -224,6 +224,14 @@ def test_the_window_keeps_working_after_the_connection_is_lost(  # type: ignore[
         window.action_clone.trigger()  # the next action connects again
         assert len(errors) == 1
         assert len(JourneyRepository().summaries()) == 2
+        end_connections(postgres_server, granted_url)
+        window.action_refresh.trigger()
+        assert window.statusBar().currentMessage() == (
+            "The list could not be reloaded: Team database "
+            f"{describe_url(granted_url)}: the connection was lost; nothing of the "
+            "unfinished change was written.")
+        window.action_refresh.trigger()
+        assert window.statusBar().currentMessage() == "List reloaded."
     finally:
         window.close()
         close_store()

@@ -30,11 +30,16 @@ from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT
 from journey_desktop.paths import default_data_dir
 from journey_desktop.services.settings import WindowSettings
 from journey_desktop.store import store_is_read_only
-from journey_desktop.store.repository import JourneyRepository, SettingsRepository
+from journey_desktop.store.repository import (
+    JourneyRepository,
+    RepositoryError,
+    SettingsRepository,
+)
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
 from journey_desktop.ui.common.changes import TICK_CHANGE
 from journey_desktop.ui.common.colours import GO_COLOR, ON_GO_COLOR
+from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.common.read_only import refuse_writes
 from journey_desktop.ui.connect_dialog import database_words
 from journey_desktop.ui.icons import icon
@@ -468,7 +473,11 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
 
     @Slot()
     def _on_refresh_triggered(self) -> None:
-        self.refresh()
+        try:
+            self.refresh()
+        except RepositoryError as exc:  # the database is gone: the window keeps working
+            self.say(f"The list could not be reloaded: {sentence(exc)}")
+            return
         self.say("List reloaded.")
 
     @Slot()
