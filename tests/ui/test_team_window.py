@@ -272,3 +272,25 @@ def test_a_read_only_role_opens_the_editor_for_viewing(  # type: ignore[no-untyp
     editor = EditorWindow(repo, journey_id)
     qtbot.addWidget(editor)
     assert editor.read_only
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("unreachable", "the server cannot be reached"),
+    ("newer", "it was made by a newer Journey Desktop"),
+])
+def test_each_start_up_failure_is_one_line(  # type: ignore[no-untyped-def]
+        team_url: str, data_dir: Path, monkeypatch, kind: str, words: str) -> None:
+    if kind == "newer":
+        import psycopg
+
+        with psycopg.connect(team_url, autocommit=True) as conn:
+            conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)")
+        url = team_url
+    else:
+        url = "postgresql://anna@127.0.0.1:1/journeys?connect_timeout=2"
+    reasons: list[str] = []
+    monkeypatch.setattr(startup, "ask_team_failure",
+                        lambda parent, url, reason: reasons.append(reason) or startup.QUIT)
+    assert startup.open_chosen_database(data_dir, url) == (False, None)
+    assert len(reasons) == 1 and words in reasons[0] and "\n" not in reasons[0]
+    assert not (data_dir / "journeys.db").exists()
