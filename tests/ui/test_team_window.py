@@ -294,3 +294,21 @@ def test_each_start_up_failure_is_one_line(  # type: ignore[no-untyped-def]
     assert startup.open_chosen_database(data_dir, url) == (False, None)
     assert len(reasons) == 1 and words in reasons[0] and "\n" not in reasons[0]
     assert not (data_dir / "journeys.db").exists()
+
+
+def test_a_read_only_role_cannot_export_the_outbox_or_activate_from_the_forecast(  # type: ignore[no-untyped-def]
+        qtbot, repo, tmp_path: Path, monkeypatch) -> None:
+    """Exporting marks messages exported; the forecast's button activates. Shown on the
+    file with the store answering "read-only" (the outbox's SQL is the same on both)."""
+    from tests.ui import test_forecast_view, test_outbox_view
+
+    test_outbox_view.three_days_of_messages(repo, tmp_path)
+    monkeypatch.setattr("journey_desktop.ui.common.read_only.store_is_read_only", lambda: True)
+    outbox = test_outbox_view.make_window(qtbot, repo)
+    assert outbox.model.total > 0
+    for button in (outbox.export_button, outbox.export_new_button):
+        assert not button.isEnabled() and button.toolTip() == READ_ONLY_TIP
+    draft = repo.create(load_example("birthday"))
+    forecast = test_forecast_view.make_window(qtbot, repo, draft)
+    assert not forecast.activate_button.isEnabled()
+    assert forecast.activate_button.toolTip() == READ_ONLY_TIP
