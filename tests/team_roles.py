@@ -9,8 +9,10 @@ import psycopg
 
 from tests.conftest import ROOT
 
+OWNER = "journey_owner"
 EDITOR = "journey_editor"
 VIEWER = "journey_viewer"
+TEAM_DATABASE = "journeys"
 PASSWORD = "change me"
 
 
@@ -23,14 +25,23 @@ def readme_sql(first_line: str) -> str:
     return found[0]
 
 
+def create_roles(server_url: str) -> bool:
+    """The README's roles and database, once per server, one statement at a time (CREATE
+    DATABASE runs on its own); False when they were there already."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER,)).fetchone():
+            return False
+        for statement in readme_sql("CREATE ROLE journey_owner").split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    return True
+
+
 def grant_roles(database_url: str) -> None:
     """The README's roles (created once per server) and their grants in this database, run
-    as its owner (the server's administrator, who made the tables)."""
+    as the owner of its tables (here the server's administrator, who made them)."""
+    create_roles(database_url)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        have = {row[0] for row in conn.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", (EDITOR, VIEWER))}
-        if not have:
-            conn.execute(readme_sql("CREATE ROLE journey_editor"))
         conn.execute(readme_sql("-- editor role"))
         conn.execute(readme_sql("-- viewer role"))
 

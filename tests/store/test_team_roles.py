@@ -63,3 +63,35 @@ def test_the_local_file_is_not_read_only(data_dir: Path) -> None:
         assert not store_is_read_only()
     finally:
         close_store()
+
+
+def test_the_readme_set_up_from_start_to_end(postgres_server: str, data_dir: Path) -> None:
+    """As the README says: roles and database by the administrator, the tables by the
+    owner's first opening, the grants by the owner; then the viewer reads and the editor
+    writes."""
+    from tests.team_database import database_url
+    from tests.team_roles import OWNER, TEAM_DATABASE, create_roles, readme_sql
+
+    create_roles(postgres_server)
+    team = database_url(postgres_server, TEAM_DATABASE)
+    owner = as_role(team, OWNER)
+    open_store(data_dir, url=owner)
+    try:
+        assert not store_is_read_only()
+    finally:
+        close_store()
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(readme_sql("-- editor role"))
+        conn.execute(readme_sql("-- viewer role"))
+    open_store(data_dir, url=as_role(team, VIEWER))
+    try:
+        assert store_is_read_only()
+    finally:
+        close_store()
+    open_store(data_dir, url=as_role(team, EDITOR))
+    try:
+        assert not store_is_read_only()
+        journey_id = JourneyRepository().create(load_example("birthday"))
+        assert journey_id in [s.id for s in JourneyRepository().summaries()]
+    finally:
+        close_store()
