@@ -28,6 +28,7 @@ from journey_desktop.store.errors import (
 log = logging.getLogger(__name__)
 
 DATABASE_ENV = "JOURNEY_DESKTOP_DATABASE"
+PASSWORD_ENV = "PGPASSWORD"  # libpq's own
 URL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -65,16 +66,27 @@ def describe_url(url: str) -> str:
 
 
 def without_password(url: str) -> str:
-    """``url`` with any password taken out, as it may be remembered or shown; the password
-    itself comes from ``PGPASSWORD``, ``~/.pgpass`` or is asked for."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` with any password taken out (``user:secret@`` or ``?password=``), as it may
+    be remembered or shown; the password itself comes from ``PGPASSWORD``, ``~/.pgpass``
+    or is asked for (``use_password``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
-    parts = urlsplit(url)
-    if not is_database_url(url) or parts.password is None:
+    if not is_database_url(url):
         return url
-    user = parts.netloc.rpartition("@")[0].split(":", 1)[0]
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+    parts = urlsplit(url)
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.split(':', 1)[0]}@{host}" if at else host
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k != "password"]
+    tail = f"?{urlencode(query, safe='/')}" if query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{tail}"
+
+
+def use_password(password: str) -> None:
+    """A password typed in the window, for libpq's next connections in this process only
+    (``PGPASSWORD``); it is never written anywhere."""
+    if password:
+        os.environ[PASSWORD_ENV] = password
 
 
 def build_url(host: str, port: int | None, database: str, user: str) -> str:

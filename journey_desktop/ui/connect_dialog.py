@@ -6,8 +6,6 @@ password typed here is handed to libpq for this session (``PGPASSWORD``) and nev
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -30,6 +28,7 @@ from journey_desktop.store.postgres import (
     describe_url,
     is_database_url,
     url_parts,
+    use_password,
     without_password,
 )
 from journey_desktop.ui.common.colours import ERROR_COLOR, GO_COLOR
@@ -37,7 +36,6 @@ from journey_desktop.ui.common.formatting import sentence
 
 TITLE = "Connect to team database"
 DEFAULT_PORT = 5432
-PASSWORD_ENV = "PGPASSWORD"
 
 
 class ConnectDialog(QDialog):
@@ -163,9 +161,7 @@ class ConnectDialog(QDialog):
 
     def _use_password(self) -> None:
         """A password typed here (or in the URL) goes to libpq for this session only."""
-        password = self.password_edit.text()
-        if password:
-            os.environ[PASSWORD_ENV] = password
+        use_password(self.password_edit.text())
 
     def test(self) -> bool:
         """Try the database, changing nothing; the line below says what was found."""

@@ -4,7 +4,6 @@ unexpected errors."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -29,7 +28,7 @@ from journey_desktop.store.errors import (
     StoreError,
     map_error,
 )
-from journey_desktop.store.postgres import describe_url, without_password
+from journey_desktop.store.postgres import describe_url, use_password, without_password
 from journey_desktop.ui import prompts
 from journey_desktop.ui.common.formatting import sentence
 
@@ -82,7 +81,6 @@ def open_database(data_dir: Path) -> bool:
 
 
 RETRY, USE_LOCAL, QUIT = "retry", "local", "quit"
-PASSWORD_ENV = "PGPASSWORD"
 
 
 def ask_team_failure(parent: QWidget | None, url: str, reason: str) -> str:
@@ -106,8 +104,7 @@ def ask_team_failure(parent: QWidget | None, url: str, reason: str) -> str:
     clicked = box.clickedButton()
     if clicked is password:
         typed = prompts.ask_password(parent, APP_NAME, f"Password for {describe_url(url)}:")
-        if typed:
-            os.environ[PASSWORD_ENV] = typed  # for this session only, never stored
+        use_password(typed or "")
         return RETRY
     return RETRY if clicked is retry else USE_LOCAL if clicked is local else QUIT
 

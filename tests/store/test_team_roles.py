@@ -95,3 +95,17 @@ def test_the_readme_set_up_from_start_to_end(postgres_server: str, data_dir: Pat
         assert journey_id in [s.id for s in JourneyRepository().summaries()]
     finally:
         close_store()
+
+
+@pytest.mark.parametrize("url, kept", [
+    ("postgresql://anna:se%20cret@db.example.com:5432/journeys?sslmode=require",
+     "postgresql://anna@db.example.com:5432/journeys?sslmode=require"),
+    ("postgresql://anna@db/journeys?password=secret&sslmode=require",
+     "postgresql://anna@db/journeys?sslmode=require"),
+    ("postgresql:///journeys?host=/var/run/postgresql",
+     "postgresql:///journeys?host=/var/run/postgresql"),
+])
+def test_an_address_is_remembered_without_its_password(url: str, kept: str) -> None:
+    from journey_desktop.store.postgres import without_password
+
+    assert without_password(url) == kept
