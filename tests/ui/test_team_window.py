@@ -267,11 +267,14 @@ def test_a_read_only_role_opens_the_editor_for_viewing(  # type: ignore[no-untyp
     editor does not yet open on a team database)."""
     journey_id = repo.create(load_example("birthday"))
     monkeypatch.setattr("journey_desktop.ui.editor.window.store_is_read_only", lambda: True)
+    monkeypatch.setattr("journey_desktop.ui.common.read_only.store_is_read_only", lambda: True)
     from journey_desktop.ui.editor import EditorWindow
 
     editor = EditorWindow(repo, journey_id)
     qtbot.addWidget(editor)
-    assert editor.read_only
+    assert editor.read_only and not editor.save_action.isEnabled()
+    for button in (editor.activate_button, editor.clone_button):
+        assert not button.isEnabled() and button.toolTip() == READ_ONLY_TIP
 
 
 @pytest.mark.parametrize("kind, words", [
