@@ -58,7 +58,7 @@ class ConnectDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        self.url_edit = QLineEdit(current_url or "")
+        self.url_edit = QLineEdit(without_password(current_url) if current_url else "")
         self.url_edit.setObjectName("connect_url")
         self.url_edit.setPlaceholderText("postgresql://user@host:5432/journeys")
         form = QFormLayout()

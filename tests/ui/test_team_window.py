@@ -134,8 +134,9 @@ def test_the_connect_dialog_builds_the_url_tests_it_and_chooses(  # type: ignore
 
 
 def test_use_the_local_file_in_the_connect_dialog(qtbot) -> None:  # type: ignore[no-untyped-def]
-    dialog = ConnectDialog("postgresql://anna@db.example.com/journeys")
+    dialog = ConnectDialog("postgresql://anna:secret@db.example.com/journeys")
     qtbot.addWidget(dialog)
+    assert dialog.url_edit.text() == "postgresql://anna@db.example.com/journeys"
     with qtbot.waitSignal(dialog.accepted):
         dialog.local_button.click()
     assert dialog.chosen_url() is None
