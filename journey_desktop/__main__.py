@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if parsed.command is None:
         from journey_desktop.app import run_gui
 
-        return run_gui(parsed.data_dir)
+        return run_gui(parsed.data_dir, parsed.database)
     return run_command(args)
 
 

@@ -15,22 +15,22 @@ STARTUP_PROBE_ENV = "JOURNEY_DESKTOP_STARTUP_PROBE"
 FIRST_TICK_SECONDS = 5
 
 
-def run_gui(data_dir_arg: str | None = None) -> int:
+def run_gui(data_dir_arg: str | None = None, database_arg: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from journey_desktop.logs import LOG_FILE_NAME
     from journey_desktop.paths import log_dir
-    from journey_desktop.services.journey_watch import JourneyWatcher
-    from journey_desktop.services.scheduler import EvaluatorScheduler
+    from journey_desktop.services.settings import DatabaseChoice
     from journey_desktop.services.single_instance import (
         SingleInstanceServer,
         ask_running_instance_to_activate,
     )
+    from journey_desktop.store.postgres import resolve_database_url
     from journey_desktop.ui.common.jobs import wait_for_jobs
-    from journey_desktop.ui.main import MainWindow
-    from journey_desktop.ui.startup import ErrorReporter, open_database
+    from journey_desktop.ui.main.session import WindowSession
+    from journey_desktop.ui.startup import ErrorReporter, open_chosen_database
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
@@ -41,28 +41,21 @@ def run_gui(data_dir_arg: str | None = None) -> int:
     data_dir = resolve_data_dir(data_dir_arg)
     if ask_running_instance_to_activate(data_dir):
         return 0
-    if not open_database(data_dir):
+    choice = DatabaseChoice()
+    url = resolve_database_url(database_arg) or choice.team_url()
+    opened, url = open_chosen_database(data_dir, url)
+    if not opened:
         return 2
     ErrorReporter(log_dir() / LOG_FILE_NAME).install()
-    window = MainWindow(data_dir)
-    server = SingleInstanceServer(data_dir, window)
-    server.activation_requested.connect(window.bring_to_front)
+    session = WindowSession(data_dir, url, choice, first_tick_in=FIRST_TICK_SECONDS)
+    server = SingleInstanceServer(data_dir, session)
+    server.activation_requested.connect(session.bring_to_front)
     server.listen()
-    scheduler = EvaluatorScheduler(window)
-    # Takes the evaluator lock (or says which process holds it); the first tick, a catch-up
-    # of what fell due while the application was closed, comes once the window is up.
-    scheduler.start(first_tick_in=FIRST_TICK_SECONDS)
-    window.attach_scheduler(scheduler)
-    watcher = JourneyWatcher(window)  # others' journey changes, within a few seconds
-    window.attach_watcher(watcher)
-    watcher.start()
-    window.show()
     if os.environ.get(STARTUP_PROBE_ENV):
         QTimer.singleShot(0, partial(_report_shown_and_quit, app))
     result = app.exec()
     wait_for_jobs()  # the list's, and an activation or import being written
-    watcher.stop()
-    scheduler.stop()
+    session.stop()
     server.close()
     return result
 

@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the audience becomes exactly the file (customers not in it are removed)",
     )
     add_file_options(q)
-    q.set_defaults(handler=import_audience)
+    q.set_defaults(handler=import_audience, writes=True)
 
 
 def add_file_options(q: argparse.ArgumentParser) -> None:

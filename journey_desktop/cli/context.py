@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from journey_desktop.paths import resolve_data_dir
-from journey_desktop.store import close_store, open_store
+from journey_desktop.store import close_store, open_store, store_is_read_only
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
-from journey_desktop.store.postgres import resolve_database_url
+from journey_desktop.store.postgres import TeamReadOnlyError, resolve_database_url
 from journey_desktop.store.repository import JourneyRepository, StoredJourney
 
 EXIT_OK = 0
@@ -38,6 +38,7 @@ class CliContext:
     out: TextIO
     err: TextIO
     database_url: str | None = None  # a team database (SPEC §14); None: the SQLite file
+    writes: bool = False  # the command changes the data: refused to a read-only role
     _opened: bool = field(default=False, init=False)
 
     @classmethod
@@ -45,13 +46,17 @@ class CliContext:
         return cls(
             data_dir=resolve_data_dir(getattr(args, "data_dir", None)), out=out, err=err,
             database_url=resolve_database_url(getattr(args, "database", None)),
+            writes=bool(getattr(args, "writes", False)),
         )
 
     def open(self) -> JourneyRepository:
-        """Open the database (once) and return the journey repository."""
+        """Open the database (once) and return the journey repository; a command that
+        writes stops here, before any work, when the database role may only read."""
         if not self._opened:
             open_store(self.data_dir, url=self.database_url)
             self._opened = True
+            if self.writes and store_is_read_only():
+                raise TeamReadOnlyError()
         return JourneyRepository()
 
     def journey(self, ref: str) -> StoredJourney:

@@ -21,7 +21,7 @@ def add_import_command(customers: argparse._SubParsersAction) -> None:  # type: 
     )
     q.add_argument("file", metavar="FILE.csv")
     add_file_options(q)
-    q.set_defaults(handler=import_customers)
+    q.set_defaults(handler=import_customers, writes=True)
 
 
 def import_customers(ctx: CliContext, args: argparse.Namespace) -> int:

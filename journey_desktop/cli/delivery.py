@@ -28,7 +28,7 @@ def add_report_command(outbox: argparse._SubParsersAction) -> None:  # type: ign
     q.add_argument("file", metavar="FILE")
     q.add_argument("--rejects", metavar="OUT.csv",
                    help="write the rejected and unknown lines (line, reason, then the columns)")
-    q.set_defaults(handler=cmd_outbox_report)
+    q.set_defaults(handler=cmd_outbox_report, writes=True)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

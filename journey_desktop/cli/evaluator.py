@@ -37,11 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--now", metavar="ISO8601", type=parse_now,
                    help="evaluate at this time instead of the clock")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=argparse.SUPPRESS)
-    p.set_defaults(handler=cmd_tick)
+    p.set_defaults(handler=cmd_tick, writes=True)
 
     p = commands.add_parser("run", help="run the evaluator headless until interrupted")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=argparse.SUPPRESS)
-    p.set_defaults(handler=cmd_run)
+    p.set_defaults(handler=cmd_run, writes=True)
 
     p = commands.add_parser("outbox", help="the messages written by the evaluator")
     sub = p.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
@@ -54,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     q.add_argument("-o", "--output", metavar="FILE.csv")
     q.add_argument("--delimiter", choices=DELIMITERS, default=DELIMITERS[0], metavar="CHAR",
                    help="',' (the default) or ';' (for spreadsheets that use a decimal comma)")
-    q.set_defaults(handler=cmd_outbox_export)
+    q.set_defaults(handler=cmd_outbox_export, writes=True)
     delivery.add_report_command(sub)
 
     p = commands.add_parser("stats", help="a journey's statistics")

@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     q.add_argument("file", metavar="FILE")
     add_file_options(q)
-    q.set_defaults(handler=import_events)
+    q.set_defaults(handler=import_events, writes=True)
 
 
 def import_events(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -77,7 +77,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     p = commands.add_parser("create", help="create a draft from a journey file")
     p.add_argument("file", metavar="FILE.json")
-    p.set_defaults(handler=cmd_create)
+    p.set_defaults(handler=cmd_create, writes=True)
 
     p = commands.add_parser("export", help="write a journey file")
     p.add_argument("journey", metavar="JOURNEY")
@@ -97,23 +97,23 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--timeout", type=parse_timeout, metavar="N{m,h,d}")
     p.add_argument("--check-at", type=parse_check_at, metavar="HH:MM",
                    help="re-check at this local time of day (whole-day timeouts), or off")
-    p.set_defaults(handler=cmd_activate)
+    p.set_defaults(handler=cmd_activate, writes=True)
 
     p = commands.add_parser("deactivate", help="end an active journey (irreversible)")
     p.add_argument("journey", metavar="JOURNEY")
     p.add_argument("--yes", action="store_true", help="confirm: deactivation is irreversible")
-    p.set_defaults(handler=cmd_deactivate)
+    p.set_defaults(handler=cmd_deactivate, writes=True)
 
     p = commands.add_parser("clone", help="copy a journey into a new draft")
     p.add_argument("journey", metavar="JOURNEY")
     p.add_argument("--name", metavar="NAME")
     p.add_argument("--with-audience", action="store_true")
-    p.set_defaults(handler=cmd_clone)
+    p.set_defaults(handler=cmd_clone, writes=True)
 
     p = commands.add_parser("remove", help="delete a journey with its audience and outbox")
     p.add_argument("journey", metavar="JOURNEY")
     p.add_argument("--yes", action="store_true", help="confirm the removal")
-    p.set_defaults(handler=cmd_remove)
+    p.set_defaults(handler=cmd_remove, writes=True)
 
 
 def cmd_list(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -40,9 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     q.add_argument("--cap", metavar="CH:N/PERIOD", action="append",
                    help="a frequency cap, like any:3/1d or push:1/day (repeat for more)")
     q.add_argument("--rate", metavar="N/min", help="a rate limit, like 600/min")
-    q.set_defaults(handler=cmd_set)
+    q.set_defaults(handler=cmd_set, writes=True)
     q = sub.add_parser("clear", help="no quiet hours, caps or rate limits any more")
-    q.set_defaults(handler=cmd_clear)
+    q.set_defaults(handler=cmd_clear, writes=True)
 
 
 def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -87,3 +87,28 @@ def _to_int(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
+
+
+class DatabaseChoice:
+    """Which database the window opens (SPEC §14): the team database chosen with File →
+    Connect to team database…, or none (the local file). Only its URL is kept, never a
+    password: libpq reads that from ``PGPASSWORD`` or ``~/.pgpass``, or the window asks."""
+
+    TEAM_URL = "database/team_url"
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._settings = settings if settings is not None else QSettings()
+
+    def team_url(self) -> str | None:
+        value = str(self._settings.value(self.TEAM_URL, "") or "").strip()
+        return value or None
+
+    def remember(self, url: str | None) -> None:
+        """Remember ``url`` (its password taken out), or the local file for None."""
+        from journey_desktop.store.postgres import without_password
+
+        if url:
+            self._settings.setValue(self.TEAM_URL, without_password(url))
+        else:
+            self._settings.remove(self.TEAM_URL)
+        self._settings.sync()

@@ -9,8 +9,18 @@ from peewee import Database
 
 from journey_desktop.paths import database_path
 from journey_desktop.store.db import connect, database, proxy, read_schema_version
-from journey_desktop.store.migrations import check_version, migrate, migrate_postgres
-from journey_desktop.store.postgres import connect_postgres
+from journey_desktop.store.migrations import (
+    SCHEMA_VERSION,
+    check_version,
+    migrate,
+    migrate_postgres,
+)
+from journey_desktop.store.postgres import (
+    TeamDatabaseError,
+    connect_postgres,
+    role_may_write,
+    stored_version,
+)
 
 
 def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = None) -> Database:
@@ -28,6 +38,7 @@ def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = N
         proxy.initialize(team)
         try:
             migrate_postgres(team)
+            team.read_only = not role_may_write(team)
         except BaseException:
             team.close()
             raise
@@ -41,6 +52,33 @@ def open_store(data_dir: Path, *, check_pages: bool = False, url: str | None = N
     return db
 
 
+def store_is_read_only() -> bool:
+    """Whether the open database may only be read: a team database whose role has no right
+    to change the app's tables (SPEC §14). The local file is never read-only here (a file
+    that cannot be written is refused with ``ReadOnlyError`` when written)."""
+    return bool(getattr(proxy.obj, "read_only", False))
+
+
 def close_store() -> None:
     if proxy.obj is not None and not database.is_closed():
         database.close()
+
+
+def try_team_database(url: str) -> str:
+    """Connect to a team database, look and disconnect, changing nothing: one line on what
+    was found (the window's Test connection). Raises the worded error when it cannot be
+    used: unreachable, refused, missing, someone else's tables, a newer schema."""
+    team = connect_postgres(url)
+    try:
+        version = stored_version(team)
+        if version > SCHEMA_VERSION:
+            raise TeamDatabaseError(
+                f"team database {team.where}: it was made by a newer Journey Desktop (schema "
+                f"{version}, this version knows up to {SCHEMA_VERSION})")
+        may_write = role_may_write(team)
+    finally:
+        team.close()
+    found = ("an empty database: the journey tables will be created" if version == 0
+             else f"schema {version}")
+    rights = "you may change the data" if may_write else "read-only for your role"
+    return f"Connected to {team.where}: {found}; {rights}."

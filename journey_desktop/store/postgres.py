@@ -28,6 +28,7 @@ from journey_desktop.store.errors import (
 log = logging.getLogger(__name__)
 
 DATABASE_ENV = "JOURNEY_DESKTOP_DATABASE"
+PASSWORD_ENV = "PGPASSWORD"  # libpq's own
 URL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -64,8 +65,61 @@ def describe_url(url: str) -> str:
     return f"{name or 'the default database'} on {where}" + (f" as {user}" if user else "")
 
 
+def without_password(url: str) -> str:
+    """``url`` with any password taken out (``user:secret@`` or ``?password=``), as it may
+    be remembered or shown; the password itself comes from ``PGPASSWORD``, ``~/.pgpass``
+    or is asked for (``use_password``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    if not is_database_url(url):
+        return url
+    parts = urlsplit(url)
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.split(':', 1)[0]}@{host}" if at else host
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k != "password"]
+    tail = f"?{urlencode(query, safe='/')}" if query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{tail}"
+
+
+def use_password(password: str) -> None:
+    """A password typed in the window, for libpq's next connections in this process only
+    (``PGPASSWORD``); it is never written anywhere."""
+    if password:
+        os.environ[PASSWORD_ENV] = password
+
+
+def build_url(host: str, port: int | None, database: str, user: str) -> str:
+    """A ``postgresql://`` URL from its parts (no password: see ``without_password``)."""
+    from urllib.parse import quote
+
+    who = f"{quote(user, safe='')}@" if user else ""
+    where = quote(host, safe="") if host and not host.startswith("/") else ""
+    at = f":{port}" if port else ""
+    socket = f"?host={quote(host, safe='/')}" if host.startswith("/") else ""
+    return f"postgresql://{who}{where}{at}/{quote(database, safe='')}{socket}"
+
+
+def url_parts(url: str) -> dict[str, str]:
+    """A URL's libpq parameters (``host``, ``port``, ``dbname``, ``user``, …); empty for
+    text that is not a readable PostgreSQL URL."""
+    import psycopg.conninfo
+
+    if not is_database_url(url):
+        return {}
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return {}
+    return {key: str(value) for key, value in params.items() if value is not None}
+
+
 class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
+
+
+# Why the window greys out and the CLI refuses what would write, for a read-only role.
+READ_ONLY_ROLE = "your database role may only read the team database"
 
 
 class TeamReadOnlyError(StoreError):
@@ -73,9 +127,7 @@ class TeamReadOnlyError(StoreError):
 
     def __init__(self, detail: str = "") -> None:
         more = f" ({detail})" if detail else ""
-        super().__init__(
-            "your database role may only read the team database; nothing was changed" + more
-        )
+        super().__init__(f"{READ_ONLY_ROLE}; nothing was changed" + more)
 
 
 # SQLSTATE classes and codes (PostgreSQL's errcodes appendix) that users can act on.
@@ -195,6 +247,7 @@ class PostgresStore(PostgresqlDatabase):
         )
         self.url = url
         self.where = describe_url(url)
+        self.read_only = False  # set at open: the role may only read (``role_may_write``)
 
     @property
     def path(self) -> None:
@@ -207,6 +260,17 @@ class PostgresStore(PostgresqlDatabase):
         except Exception as exc:
             self._raise_mapped(exc)
             raise
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        """A cursor, on a new connection when the last one was lost (the server restarted,
+        or an administrator ended it) and no transaction is open: the next action after a
+        lost connection works again."""
+        state: Any = getattr(self, "_state")  # noqa: B009  (peewee's per-thread state)
+        conn = state.conn
+        if conn is not None and conn.closed and self.transaction_depth() == 0:
+            log.info("team database %s: the connection was lost; connecting again", self.where)
+            state.reset()
+        return super().cursor(named_cursor)
 
     def _execute(self, sql: str, params: Any) -> Any:
         """Peewee keeps the connection in autocommit: outside ``atomic()`` each statement
@@ -255,6 +319,32 @@ class PostgresStore(PostgresqlDatabase):
         if mapped.__traceback__ is not None:
             raise mapped
         raise mapped from exc
+
+
+# Whether the connection's role may change the app's data (SPEC §14: roles). Each privilege
+# is asked for on its own: ``has_table_privilege`` with a list is true when any one is held.
+ROLE_MAY_WRITE_SQL = """
+SELECT NOT pg_is_in_recovery()
+   AND current_setting('transaction_read_only') = 'off'
+   AND COALESCE(bool_and(has_table_privilege(c.oid, 'INSERT')
+                         AND has_table_privilege(c.oid, 'UPDATE')
+                         AND has_table_privilege(c.oid, 'DELETE')), true)
+   AND (SELECT COALESCE(bool_and(has_sequence_privilege(s.oid, 'USAGE')), true)
+          FROM pg_class s
+         WHERE s.relkind = 'S'
+           AND s.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))
+  FROM pg_class c
+ WHERE c.relkind = 'r' AND c.relname <> 'schema_version'
+   AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+"""
+
+
+def role_may_write(db: PostgresStore) -> bool:
+    """False when the role may only read: a table of the app it may not insert into, update
+    or delete from, a read-only transaction default, or a standby server. The server
+    refuses such writes anyway; this lets the window and the CLI say so before trying."""
+    row = db.execute_sql(ROLE_MAY_WRITE_SQL).fetchone()
+    return bool(row and row[0])
 
 
 def connect_postgres(url: str) -> PostgresStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 
 def ask_open_file(parent: QWidget | None, title: str, directory: str,
@@ -39,6 +39,12 @@ def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "OK"
     box.setDefaultButton(cancel)
     box.exec()
     return box.clickedButton() is accept
+
+
+def ask_password(parent: QWidget | None, title: str, label: str) -> str | None:
+    """A password, typed hidden; None when cancelled."""
+    text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Password)
+    return text if ok else None
 
 
 def inform(parent: QWidget | None, title: str, text: str) -> None:

@@ -22,8 +22,15 @@ from journey_desktop.store.db import (
     proxy,
     set_aside,
 )
-from journey_desktop.store.errors import BUSY_TIMEOUT_SECONDS, StoreError, map_error
+from journey_desktop.store.errors import (
+    BUSY_TIMEOUT_SECONDS,
+    RepositoryError,
+    StoreError,
+    map_error,
+)
+from journey_desktop.store.postgres import describe_url, use_password, without_password
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.formatting import sentence
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +78,59 @@ def open_database(data_dir: Path) -> bool:
             f"The journey database cannot be used: {exc}.\n\n{database_path(data_dir)}",
         )
         return False
+
+
+RETRY, USE_LOCAL, QUIT = "retry", "local", "quit"
+
+
+def ask_team_failure(parent: QWidget | None, url: str, reason: str) -> str:
+    """Say in one line why the team database cannot be opened; the user's choice: RETRY
+    (with a password, when one was typed), USE_LOCAL or QUIT."""
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
+                      "The team database cannot be opened.", parent=parent)
+    box.setObjectName("team_database_error_box")
+    box.setInformativeText(
+        f"{reason}\n\n{describe_url(without_password(url))}\n\nCheck the address, the "
+        "server and the password (PGPASSWORD or ~/.pgpass), then try again; or work on the "
+        "local file for now."
+    )
+    retry = box.addButton("Retry", QMessageBox.ButtonRole.AcceptRole)
+    password = box.addButton("Retry with a password…", QMessageBox.ButtonRole.ActionRole)
+    password.setObjectName("team_password_button")
+    local = box.addButton("Use the local file", QMessageBox.ButtonRole.ResetRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(retry)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is password:
+        typed = prompts.ask_password(parent, APP_NAME, f"Password for {describe_url(url)}:")
+        use_password(typed or "")
+        return RETRY
+    return RETRY if clicked is retry else USE_LOCAL if clicked is local else QUIT
+
+
+def open_chosen_database(data_dir: Path, url: str | None) -> tuple[bool, str | None]:
+    """Open the team database ``url`` (or, for None, the data folder's file) for the window.
+
+    A team database that cannot be opened (unreachable, refused, missing, newer) is said in
+    one line, offering Retry, the local file or Quit. Returns whether a database is open and
+    the URL opened (None: the local file)."""
+    while url:
+        try:
+            open_store(data_dir, url=url)
+            return True, url
+        except RepositoryError as exc:
+            reason = sentence(exc)
+        except Exception as exc:  # a bug: logged with its traceback, said in one line
+            log.exception("team database %s cannot be opened", describe_url(url))
+            reason = sentence(f"unexpected error: {exc}")
+        log.warning("team database cannot be opened: %s", reason)
+        choice = ask_team_failure(None, url, reason)
+        if choice == QUIT:
+            return False, None
+        if choice == USE_LOCAL:
+            url = None
+    return open_database(data_dir), None
 
 
 class BusyNotice(QObject):

@@ -22,6 +22,7 @@ from journey_desktop.store.repository import (
     RepositoryError,
 )
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.read_only import refuse_writes
 from journey_desktop.ui.validate_dialog import ValidateDialog
 
 if TYPE_CHECKING:
@@ -150,6 +151,7 @@ class LaunchMixin(QMainWindow):
             if button is self.activate_button:
                 button.setToolTip("Save, then choose the re-entry options and activate"
                                   if why is None else f"Cannot be {check.value}: {why}")
+        refuse_writes(self.activate_button, self.clone_button)  # a role that may only read
 
     def _become_read_only(self) -> None:
         lost_changes = not self.document.undo_stack.isClean()

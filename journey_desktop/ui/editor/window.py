@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.validation import ValidationResult
+from journey_desktop.store import store_is_read_only
 from journey_desktop.store.customers import CustomerBase
 from journey_desktop.store.events import EventStore
 from journey_desktop.store.repository import (
@@ -83,7 +84,7 @@ class EditorWindow(VersionsMixin):
         events = EventStore()
         self.document = JourneyDocument(
             journey,
-            read_only=not stored.editable,
+            read_only=not stored.editable or store_is_read_only(),
             taken_names=repo.names(excluding=journey_id),
             # Before any audience: the fields customers are known to have, so that the
             # placeholder picker offers them and an unknown placeholder is flagged.

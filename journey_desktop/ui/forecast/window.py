@@ -74,6 +74,7 @@ from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.datetime_edit import TypedDateTimeEdit
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.common.read_only import refuse_writes
 from journey_desktop.ui.forecast.chart import draw_chart
 from journey_desktop.ui.forecast.collisions import CollisionsPanel
 from journey_desktop.ui.forecast.events_chooser import EventsFileChooser
@@ -206,6 +207,7 @@ class ForecastWindow(QWidget):
         self.activate_button.setObjectName("forecast_activate_button")
         self.activate_button.setToolTip("Open the activation dialog with the options above")
         self.activate_button.clicked.connect(self._on_activate_button_clicked)
+        refuse_writes(self.activate_button)
         options.addWidget(self.activate_button)
         self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:

@@ -55,8 +55,11 @@ class MainWindowBase(QMainWindow):
     audience_file_dropped = Signal(int, str)  # journey id, path of a .csv dropped on its row
     journeys_reloaded = Signal()  # the list shows the database as it is now
     journeys_counted = Signal()  # ... and its counts too
+    database_chosen = Signal(object)  # File → Connect…: a team database's URL, None: the file
 
     data_dir: Path
+    database_url: str | None  # the team database open (SPEC §14); None: the local file
+    read_only: bool  # the database role may only read: every writing action is greyed out
     repository: JourneyRepository
     settings: WindowSettings
     scheduler: EvaluatorScheduler | None
@@ -95,6 +98,7 @@ class MainWindowBase(QMainWindow):
     action_quit: QAction
     action_about: QAction
     action_find: QAction
+    action_connect: QAction
 
     if TYPE_CHECKING:  # defined by the parts the window is assembled from
         def refresh(self, select_id: int | None = None) -> None: ...

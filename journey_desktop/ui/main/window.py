@@ -29,11 +29,19 @@ from journey_desktop import APP_NAME
 from journey_desktop.domain.lifecycle import ACTIVE, DEACTIVATED, DRAFT
 from journey_desktop.paths import default_data_dir
 from journey_desktop.services.settings import WindowSettings
-from journey_desktop.store.repository import JourneyRepository, SettingsRepository
+from journey_desktop.store import store_is_read_only
+from journey_desktop.store.repository import (
+    JourneyRepository,
+    RepositoryError,
+    SettingsRepository,
+)
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
 from journey_desktop.ui.common.changes import TICK_CHANGE
 from journey_desktop.ui.common.colours import GO_COLOR, ON_GO_COLOR
+from journey_desktop.ui.common.formatting import sentence
+from journey_desktop.ui.common.read_only import refuse_writes
+from journey_desktop.ui.connect_dialog import database_words
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.journey_table import (
     COL_NAME,
@@ -57,6 +65,7 @@ if TYPE_CHECKING:  # the other windows are imported when first opened: a faster 
     from journey_desktop.services.journey_watch import JourneyChange, JourneyWatcher
     from journey_desktop.services.scheduler import EvaluatorScheduler
     from journey_desktop.store.evaluator import TickSummary
+    from journey_desktop.ui.connect_dialog import ConnectDialog
     from journey_desktop.ui.preferences_dialog import PreferencesDialog
 
 STATUS_FILTERS = (("All statuses", ""), ("Drafts", DRAFT), ("Active", ACTIVE),
@@ -84,11 +93,14 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         *,
         repository: JourneyRepository | None = None,
         settings: WindowSettings | None = None,
+        database_url: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.data_dir = Path(data_dir)
+        self.database_url = database_url
+        self.read_only = store_is_read_only()
         self.repository = repository if repository is not None else JourneyRepository()
         self.settings = settings if settings is not None else WindowSettings()
         self.scheduler = None
@@ -109,6 +121,8 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self._create_status_bar()
         self._update_tick_status()
         self._connect()
+        if refuse_writes(self.empty_new_button, self.empty_example_button):
+            self.example_menu.setEnabled(False)
         self._busy_notice = BusyNotice(self)
         self._busy_notice.waiting.connect(self._on_busy_notice_waiting)
         self._restore_settings()
@@ -299,6 +313,8 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         file_menu.addAction(self.action_import_delivery_report)
         file_menu.addAction(self.action_import_events)
         file_menu.addSeparator()
+        file_menu.addAction(self.action_connect)
+        file_menu.addSeparator()
         file_menu.addAction(self.action_quit)
 
         journey_menu = bar.addMenu("&Journey")
@@ -361,6 +377,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.action_about.triggered.connect(self._on_about_triggered)
         self.action_guide.triggered.connect(self._on_guide_triggered)
         self.action_find.triggered.connect(self._on_find_triggered)
+        self.action_connect.triggered.connect(self._on_connect_triggered)
         self.empty_new_button.clicked.connect(self.action_new.trigger)
         self.search_box.textChanged.connect(self._on_search_box_text_changed)
         self.status_filter.currentIndexChanged.connect(self._on_status_filter_changed)
@@ -374,6 +391,8 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         self.child_windows.journey_activated.connect(self._on_activate_dialog_activated)
 
     def _title(self) -> str:
+        if self.database_url:
+            return f"{APP_NAME} — {database_words(self.database_url)}"
         if self._is_default_data_dir():
             return APP_NAME
         return f"{APP_NAME} — {self.data_dir}"
@@ -385,7 +404,24 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
             return False
 
     def _data_dir_text(self) -> str:
+        if self.database_url:
+            where = database_words(self.database_url)
+            return f"Data: {where} (read-only)" if self.read_only else f"Data: {where}"
         return f"Data: {self.data_dir}"
+
+    @Slot()
+    def _on_connect_triggered(self) -> None:
+        from journey_desktop.ui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self.database_url, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_connect_dialog_accepted(dialog))
+        dialog.open()
+
+    def _on_connect_dialog_accepted(self, dialog: ConnectDialog) -> None:
+        url = dialog.chosen_url()
+        if url != self.database_url:
+            self.database_chosen.emit(url)
 
     @Slot(str)
     def _on_busy_notice_waiting(self, text: str) -> None:
@@ -436,7 +472,9 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
 
     def _update_tick_status(self) -> None:
         if self.scheduler is None:
-            self.tick_status_label.setText("Evaluator: not running in this window")
+            self.tick_status_label.setText(
+                "Evaluator: not running (read-only)" if self.read_only
+                else "Evaluator: not running in this window")
             return
         self.tick_status_label.setText(self.scheduler.status_text())
         summary = self.scheduler.last_summary
@@ -445,7 +483,11 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
 
     @Slot()
     def _on_refresh_triggered(self) -> None:
-        self.refresh()
+        try:
+            self.refresh()
+        except RepositoryError as exc:  # the database is gone: the window keeps working
+            self.say(f"The list could not be reloaded: {sentence(exc)}")
+            return
         self.say("List reloaded.")
 
     @Slot()

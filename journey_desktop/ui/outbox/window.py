@@ -58,6 +58,7 @@ from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
 from journey_desktop.ui.common.changes import DELIVERY_REPORT_CHANGE
 from journey_desktop.ui.common.jobs import run_job
+from journey_desktop.ui.common.read_only import refuse_writes
 from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.outbox.export_job import export_job
@@ -353,6 +354,7 @@ class OutboxWindow(QMainWindow):
         idle = self._worker is None
         self.export_button.setEnabled(idle and self.model.total > 0)
         self.export_new_button.setEnabled(idle and self._pending > 0)
+        refuse_writes(self.export_button, self.export_new_button)  # exports mark messages
 
     # --- slots -------------------------------------------------------------------------------
 

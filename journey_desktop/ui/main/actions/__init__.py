@@ -10,8 +10,10 @@ from PySide6.QtWidgets import QMenu
 
 from journey_desktop import APP_NAME
 from journey_desktop.domain.lifecycle import Action, refusal
+from journey_desktop.store.postgres import READ_ONLY_ROLE
 from journey_desktop.ui.common.colours import CAUTION_COLOR, ERROR_COLOR, GO_COLOR
 from journey_desktop.ui.common.formatting import sentence
+from journey_desktop.ui.common.read_only import READ_ONLY_TIP
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.main.base import MainWindowBase
 
@@ -103,6 +105,9 @@ class ActionsMixin(MainWindowBase):
                               shortcut="F1",
                               tip="How to use the app, with pictures (F1)")
         self.action_find = a("action_find", "&Find", shortcut=QKeySequence.StandardKey.Find)
+        self.action_connect = a("action_connect", "Connect to &team database…",
+                                tip="Open a shared PostgreSQL database, or go back to the "
+                                    "local file")
         self.action_edit.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.action_remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -116,6 +121,14 @@ class ActionsMixin(MainWindowBase):
                 self.action_import_audience, self.action_stats, self.action_forecast,
                 self.action_outbox, self.action_report, None,
                 self.action_export_file]
+
+    def writing_actions(self) -> list[QAction]:
+        """The actions that change the data: greyed out for a read-only database role."""
+        return [self.action_new, self.action_open_file, self.action_clone,
+                self.action_remove, self.action_import_audience, self.action_deactivate,
+                self.action_activate, self.action_run_now, self.action_preferences,
+                self.action_import_customers, self.action_import_delivery_report,
+                self.action_import_events]
 
     def context_menu(self) -> QMenu:
         """The table's context menu: the same actions as the Journey menu."""
@@ -183,6 +196,18 @@ class ActionsMixin(MainWindowBase):
                      if s else none)
         self._enable(self.action_outbox, True,
                      "Messages written by the evaluator, to filter and export")
+        if self.read_only:
+            self._disable_writing(s is not None)
+
+    def _disable_writing(self, selected: bool) -> None:
+        """A role that may only read: every writing action greyed out, saying why; a journey
+        opens for viewing only."""
+        for action in self.writing_actions():
+            self._enable(action, False, READ_ONLY_TIP)
+        self.action_edit.setText("&View")
+        self._enable(self.action_edit, selected,
+                     f"Open the journey read-only: {READ_ONLY_ROLE}" if selected
+                     else NO_SELECTION)
 
     @staticmethod
     def _enable(action: QAction, enabled: bool, tooltip: str) -> None:

@@ -15,6 +15,7 @@ from journey_desktop.ui.common.changes import (
     DELIVERY_REPORT_CHANGE,
 )
 from journey_desktop.ui.common.formatting import sentence
+from journey_desktop.ui.common.read_only import READ_ONLY_TIP
 from journey_desktop.ui.main.base import MainWindowBase
 
 if TYPE_CHECKING:  # imported when first used: a faster start
@@ -102,6 +103,9 @@ class ImportActionsMixin(MainWindowBase):
         summary = self.model.summary_at(self.model.row_of(journey_id)) \
             if self.model.row_of(journey_id) >= 0 else None
         if summary is None:
+            return
+        if self.read_only:
+            self.say(READ_ONLY_TIP)
             return
         text = refusal_text(summary.name, summary.status, Action.IMPORT_AUDIENCE)
         if text is not None:
