@@ -85,8 +85,6 @@ def test_the_editor_creates_clones_and_sets_the_policy(granted_url: str,
     assert len(listing) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="imports do not run on PostgreSQL yet "
-                   "(sqlite_bulk.write_transaction reads PRAGMA foreign_keys)")
 def test_the_editor_imports(granted_url: str, data_dir: Path) -> None:
     editor = as_role(granted_url, EDITOR)
     created = run_as(editor, data_dir, "create", str(example_path("welcome-series")))

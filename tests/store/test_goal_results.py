@@ -3,6 +3,7 @@ holdout runs count, branches are compared with the holdout; the report's ``conve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -24,9 +25,9 @@ CUSTOMERS = [f"c{i:03d}" for i in range(200)]
 pytestmark = pytest.mark.both_databases
 
 
-def run_ab(repo, tmp_path, on_sqlite) -> tuple[int, dict[str, int], set[str]]:  # type: ignore[no-untyped-def]
+def run_ab(repo, tmp_path, on_sqlite=None) -> tuple[int, dict[str, int], set[str]]:  # type: ignore[no-untyped-def]
     """200 customers split; offer customers buy one in three, control one in six."""
-    with on_sqlite():
+    with on_sqlite() if on_sqlite else contextlib.nullcontext():
         jid = activate(repo, goal_journey(AB, goal=PURCHASE_IN_A_DAY),
                        {c: {} for c in CUSTOMERS}, T0)
         tick(T0)

@@ -91,6 +91,7 @@ def test_stats_and_daily_counts_use_local_days(repo, on_sqlite):
     assert [d.day for d in tokyo] == [dt.date(2025, 5, 13), dt.date(2025, 5, 14)]
 
 
+@pytest.mark.sqlite_only  # on a team database evaluators share the work: no such lock
 def test_lock_names_its_holder_and_expires(store):
     now = [1_000_000]
     holder = EvaluatorLock(pid=os.getppid(), host="elsewhere", clock=lambda: now[0])
