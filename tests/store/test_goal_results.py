@@ -14,7 +14,7 @@ from journey_desktop.store.goal_results import goal_results, write_results
 from journey_desktop.store.journey_report import write_report
 from tests.store.evaluator_support import activate
 from tests.store.test_evaluator_events import DAY, HOUR, T0, ev, import_events, tick
-from tests.store.test_evaluator_goals import PUSH, PURCHASE_IN_A_DAY, goal_journey
+from tests.store.test_evaluator_goals import PURCHASE_IN_A_DAY, PUSH, goal_journey
 
 AB = [{"id": "ab", "type": "split", "branches": [
     {"percent": 50, "next": "hello", "label": "Offer"},
