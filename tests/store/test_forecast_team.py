@@ -13,6 +13,7 @@ from journey_desktop.cli import run_command
 from journey_desktop.domain.policy import Cap, Policy
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import run_forecast, source_path
+from journey_desktop.store.plan import keep_activation_forecast, plan_against_actual
 from journey_desktop.store.policy import save_policy
 from journey_desktop.store.repository import SettingsRepository
 from tests.conftest import load_example
@@ -91,3 +92,13 @@ def test_the_forecast_command_on_a_team_database(repo, store, store_url):
     with run_forecast(ids["welcome-series"], days=3, start=START) as result:
         assert json.loads(out.getvalue()) == json.loads(json.dumps(result.to_json()))
         assert result.totals.message_total > 0
+
+
+def test_the_forecast_kept_at_activation_and_held_against_the_days(repo, store):
+    journey_id = activate(repo, load_example("welcome-series"), audience(), START)
+    assert keep_activation_forecast(journey_id, days=5, tz=MADRID).days == 5
+    plan = plan_against_actual(journey_id, now=START + DAY, tz=MADRID)
+    assert [day.day.isoformat() for day in plan.days] == ["2027-02-15", "2027-02-16"]
+    assert plan.days[0].forecast_entered > 0
+    assert plan.days[0].entered == 0  # nothing ticked yet: the journey parts from its plan
+    assert plan.summary().startswith("The journey parts from its forecast on 2027-02-15")
