@@ -3,6 +3,7 @@ holdout runs count, branches are compared with the holdout; the report's ``conve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -24,7 +25,8 @@ CUSTOMERS = [f"c{i:03d}" for i in range(200)]
 pytestmark = pytest.mark.both_databases
 
 
-def run_ab(repo, tmp_path, on_sqlite) -> tuple[int, dict[str, int], set[str]]:  # type: ignore[no-untyped-def]
+def run_ab(repo, tmp_path, on_sqlite=contextlib.nullcontext,  # type: ignore[no-untyped-def]
+           ) -> tuple[int, dict[str, int], set[str]]:
     """200 customers split; offer customers buy one in three, control one in six."""
     with on_sqlite():
         jid = activate(repo, goal_journey(AB, goal=PURCHASE_IN_A_DAY),
