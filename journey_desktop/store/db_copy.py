@@ -28,7 +28,6 @@ from journey_desktop.store.postgres import (
     create_schema,
     is_database_url,
     stored_version,
-    to_psycopg,
 )
 from journey_desktop.store.records import ALL_RECORDS, AutoIncrementField
 from journey_desktop.store.repository import RepositoryError
@@ -213,30 +212,42 @@ def _copy_tables(reader: _Reader, target: Database, say: Progress) -> dict[str, 
         columns = [field.column_name for field in record._meta.sorted_fields]
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
-        insert = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
         expected = reader.count(table)
         say(f"copying {table}: {expected:,} rows")
         copied = shown = 0
-        for batch in reader.rows(table, columns):
-            _insert(target, insert, batch)
-            copied += len(batch)
-            if copied - shown >= PROGRESS_EVERY:
-                shown = copied
-                say(f"  {table}: {copied:,} of {expected:,}")
+        with _writer(target, table, names, marks) as write:
+            for batch in reader.rows(table, columns):
+                write(batch)
+                copied += len(batch)
+                if copied - shown >= PROGRESS_EVERY:
+                    shown = copied
+                    say(f"  {table}: {copied:,} of {expected:,}")
         if copied != expected:
             raise CopyError(f"{table}: {copied:,} rows read of {expected:,}; nothing was written")
         counts[table] = copied
     return counts
 
 
-def _insert(target: Database, sql: str, rows: list[tuple[Any, ...]]) -> None:
+@contextmanager
+def _writer(target: Database, table: str, names: str,
+            marks: str) -> Iterator[Callable[[list[tuple[Any, ...]]], None]]:
+    """Writes batches of rows into ``table``: PostgreSQL's ``COPY`` (several times faster
+    than inserts), SQLite's prepared insert."""
     if isinstance(target, PostgresStore):
-        with target.cursor() as cursor:
-            cursor.executemany(to_psycopg(sql), rows)
-    else:
-        conn = target.connection()
-        assert isinstance(conn, sqlite3.Connection)
-        conn.executemany(sql, rows)
+        with target.cursor() as cursor, cursor.copy(
+                f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            def write_copy(rows: list[tuple[Any, ...]]) -> None:
+                for row in rows:
+                    copy.write_row(row)
+            yield write_copy
+        return
+    conn = target.connection()
+    assert isinstance(conn, sqlite3.Connection)
+    insert = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+
+    def write_rows(rows: list[tuple[Any, ...]]) -> None:
+        conn.executemany(insert, rows)
+    yield write_rows
 
 
 def _check_counts(target: Database, counts: dict[str, int]) -> None:

@@ -37,8 +37,10 @@ def stage(target: Path, journey_id: int, start: int, *, with_active: bool,
     try:
         create_sqlite_schema(file)
         conn = file.connection()
+        nested = team.in_transaction()
         with team.atomic(), file.atomic():
-            team.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if not nested:  # one snapshot for every table (inside a caller's: its own)
+                team.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             rows = team.execute_sql(
                 "SELECT id, definition, audience FROM journey WHERE id = ?"
                 + (" OR status = ?" if with_active else ""),

@@ -172,3 +172,30 @@ def test_an_unreachable_server_is_one_line(ticked):
 def test_help_names_the_command():
     code, out, _ = cli("db", "copy", "--help")
     assert code == 0 and "FROM" in out and "postgresql://" in out
+
+
+READS = [
+    ("list",), ("list", "--json"),
+    ("stats", "Welcome series"), ("stats", "Welcome series", "--json"),
+    ("report", "Welcome series"), ("report", "Seven-day discount week"),
+    ("policy", "show", "--json"),
+    ("forecast", "Welcome series", "--days", "3", "--from", "2027-02-15T09:00:00+01:00",
+     "--json", "--collisions"),
+    ("outbox", "export"), ("outbox", "export", "--new"),
+]
+
+
+def test_every_read_says_the_same_on_the_copy_as_on_the_file(ticked, tmp_path,
+                                                            postgres_server):
+    """The statistics (with what is coming at the waits), the journey report, the policy,
+    the forecast, the outbox export (with its marks: the second export has nothing new)
+    read the team database as they read the file."""
+    team = new_database(postgres_server, empty=True)
+    assert cli("db", "copy", str(ticked), team)[0] == 0
+    on_file = ["--data-dir", str(ticked)]
+    on_team = ["--data-dir", str(tmp_path / "unused"), "--database", team]
+    for command in READS:
+        expected = cli(*on_file, *command)
+        assert expected[0] == 0, (command, expected[2])
+        assert cli(*on_team, *command) == expected, command
+    assert "wait_two_days" in cli(*on_team, "stats", "Welcome series", "--json")[1]

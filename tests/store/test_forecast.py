@@ -313,6 +313,7 @@ def test_unknown_journey_and_bad_days_are_refused(repo, store):
         run_forecast(1, days=0, start=START, tick_interval=600)
 
 
+@pytest.mark.both_databases
 def test_a_journey_the_evaluator_would_skip_is_refused_in_words(repo):
     journey = load_example("welcome-series")
     journey_id = activate(repo, journey, audience(), START)

@@ -75,6 +75,7 @@ def test_forecast_with_an_events_file_equals_the_evaluator_day_by_day(repo, tmp_
     assert result.totals.entered > 10
 
 
+@pytest.mark.both_databases
 def test_an_events_file_that_cannot_be_read_is_said_in_words(repo, tmp_path):
     journey_id = activate(repo, cart_journey(), {"u1": {}}, START)
     missing = tmp_path / "nope.jsonl"

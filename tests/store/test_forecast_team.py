@@ -10,15 +10,20 @@ import json
 import pytest
 
 from journey_desktop.cli import run_command
+from journey_desktop.domain.events_file import EventPlan, preview_events
+from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.policy import Cap, Policy
 from journey_desktop.store.evaluator import Evaluator
+from journey_desktop.store.events import EventStore
 from journey_desktop.store.forecast import run_forecast, source_path
+from journey_desktop.store.plan import keep_activation_forecast, plan_against_actual
 from journey_desktop.store.policy import save_policy
 from journey_desktop.store.repository import SettingsRepository
 from tests.conftest import load_example
 from tests.store.evaluator_support import DAY, MADRID, activate, local
 from tests.store.team_support import made_on_sqlite
 from tests.store.test_forecast import audience, row_counts
+from tests.store.test_forecast_goals import PUSH, customers
 
 pytestmark = pytest.mark.both_databases
 START = local(2027, 2, 15, 9, 0)
@@ -91,3 +96,66 @@ def test_the_forecast_command_on_a_team_database(repo, store, store_url):
     with run_forecast(ids["welcome-series"], days=3, start=START) as result:
         assert json.loads(out.getvalue()) == json.loads(json.dumps(result.to_json()))
         assert result.totals.message_total > 0
+
+
+def test_the_forecast_kept_at_activation_and_held_against_the_days(repo, store):
+    journey_id = activate(repo, load_example("welcome-series"), audience(), START)
+    assert keep_activation_forecast(journey_id, days=5, tz=MADRID).days == 5
+    plan = plan_against_actual(journey_id, now=START + DAY, tz=MADRID)
+    assert [day.day.isoformat() for day in plan.days] == ["2027-02-15", "2027-02-16"]
+    assert plan.days[0].forecast_entered > 0
+    assert plan.days[0].entered == 0  # nothing ticked yet: the journey parts from its plan
+    assert plan.summary().startswith("The journey parts from its forecast on 2027-02-15")
+
+
+ONE_PUSH = {
+    "format": "journey-desktop/1", "name": "One push",
+    "nodes": [{"id": "start", "type": "entry", "next": "hi"},
+              {"id": "hi", **PUSH, "next": "end"}, {"id": "end", "type": "exit"}],
+    "goal": {"event": "purchase", "within": {"value": 3, "unit": "days"}},
+}
+
+
+@pytest.fixture
+def goal_expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-untyped-def]
+    """The goal journey's forecast on SQLite, in a data folder of its own."""
+    if database_kind == "sqlite":
+        return None
+    from journey_desktop.store import close_store, open_store
+
+    close_store()
+    folder = tmp_path / "sqlite"
+    open_store(folder)
+    figures = goal_forecast(repo, folder, None, tmp_path)
+    close_store()
+    open_store(data_dir)
+    return figures
+
+
+def goal_forecast(repo, data_dir, store_url, tmp_path) -> dict:  # type: ignore[no-untyped-def]
+    """Runs ended before the start whose goal window is still open, events already
+    imported, and an events file replayed: the conversions the forecast counts."""
+    with made_on_sqlite(data_dir, store_url):
+        jid = activate(repo, Journey.from_dict(ONE_PUSH), customers(0, 6), START - DAY)
+        Evaluator(tz=MADRID).tick(START - DAY)
+        path = tmp_path / "before.jsonl"
+        path.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "visit",
+                                            "timestamp": START - HOUR}) + "\n"
+                                for user in range(4)), encoding="utf-8")
+        plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+        assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "purchase",
+                                          "timestamp": START + DAY + user}) + "\n"
+                              for user in (1, 2, 3)), encoding="utf-8")
+    with run_forecast(jid, days=4, start=START, tz=MADRID, tick_interval=HOUR,
+                      events=events) as result:
+        return json.loads(json.dumps(result.to_json()))
+
+
+def test_a_goal_forecast_with_events_is_the_same_on_both_databases(
+        repo, store, store_url, tmp_path, goal_expected, database_kind):
+    data = goal_forecast(repo, store, store_url, tmp_path)
+    assert data["totals"]["conversions"] == 3  # runs ended before the start convert
+    if database_kind == "postgres":
+        assert data == goal_expected

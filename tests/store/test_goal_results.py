@@ -15,7 +15,7 @@ from journey_desktop.store.goal_results import goal_results, write_results
 from journey_desktop.store.journey_report import write_report
 from tests.store.evaluator_support import activate
 from tests.store.test_evaluator_events import DAY, HOUR, T0, ev, import_events, tick
-from tests.store.test_evaluator_goals import PUSH, PURCHASE_IN_A_DAY, goal_journey
+from tests.store.test_evaluator_goals import PURCHASE_IN_A_DAY, PUSH, goal_journey
 
 AB = [{"id": "ab", "type": "split", "branches": [
     {"percent": 50, "next": "hello", "label": "Offer"},
@@ -25,9 +25,10 @@ CUSTOMERS = [f"c{i:03d}" for i in range(200)]
 pytestmark = pytest.mark.both_databases
 
 
-def run_ab(repo, tmp_path, on_sqlite=None) -> tuple[int, dict[str, int], set[str]]:  # type: ignore[no-untyped-def]
+def run_ab(repo, tmp_path, on_sqlite=contextlib.nullcontext,  # type: ignore[no-untyped-def]
+           ) -> tuple[int, dict[str, int], set[str]]:
     """200 customers split; offer customers buy one in three, control one in six."""
-    with on_sqlite() if on_sqlite else contextlib.nullcontext():
+    with on_sqlite():
         jid = activate(repo, goal_journey(AB, goal=PURCHASE_IN_A_DAY),
                        {c: {} for c in CUSTOMERS}, T0)
         tick(T0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 23, 30)  # half an hour before local midnight
 
 
-def run_two_days(repo, on_sqlite) -> int:
+def run_two_days(repo, on_sqlite=contextlib.nullcontext) -> int:  # type: ignore[no-untyped-def]
+    """Two days of a two-message journey for four customers; ticked on SQLite (``on_sqlite``
+    then moves them to a team database)."""
     with on_sqlite():
         journey_id = activate(repo, journey_from(two_messages_a_day_apart()),
                               {f"c{i}": {"firstName": f"N{i}"} for i in range(4)}, START)

@@ -12,6 +12,7 @@ from journey_desktop.store.db import database
 from tests.conftest import load_example
 from tests.store.evaluator_support import add_customers
 
+pytestmark = pytest.mark.both_databases
 MADRID = ZoneInfo("Europe/Madrid")
 
 

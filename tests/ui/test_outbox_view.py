@@ -15,6 +15,7 @@ from journey_desktop.store.db import connect
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.outbox import CSV_HEADER, OutboxFilter, count_messages
+from journey_desktop.store.postgres import connect_postgres
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.outbox import OutboxWindow
@@ -41,9 +42,13 @@ PROMOTION = "Seven-day discount week"
 WELCOME = "Welcome series"
 
 
+pytestmark = pytest.mark.both_databases
+
+
 @pytest.fixture
-def journeys(repo: JourneyRepository, tmp_path: Path) -> tuple[int, int]:
-    return three_days_of_messages(repo, tmp_path)
+def journeys(repo: JourneyRepository, tmp_path: Path, on_sqlite) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with on_sqlite():
+        return three_days_of_messages(repo, tmp_path)
 
 
 def make_window(qtbot, repo: JourneyRepository, journey_id: int | None = None,  # type: ignore[no-untyped-def]
@@ -247,6 +252,7 @@ def test_failed_export_is_shown_and_marks_nothing(qtbot, repo, journeys, tmp_pat
     assert window.export_button.isEnabled()
 
 
+@pytest.mark.sqlite_only  # ticks with the window open, or a file
 def test_large_export_reports_progress(qtbot, repo, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     audience = "customerId,firstName,offersOptIn\n" + "".join(
         f"c{i:04d},N{i},yes\n" for i in range(1500))
@@ -266,6 +272,7 @@ def test_large_export_reports_progress(qtbot, repo, tmp_path, monkeypatch) -> No
     assert not window.progress_bar.isVisible()
 
 
+@pytest.mark.sqlite_only  # ticks with the window open, or a file
 def test_refresh_shows_new_messages(qtbot, repo, journeys) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo, page_size=4)
     Evaluator(tz=MADRID).tick(START + 3 * DAY)  # the promotion's fourth day
@@ -282,6 +289,7 @@ def test_refresh_shows_new_messages(qtbot, repo, journeys) -> None:  # type: ign
     assert window.table.model().rowCount() == 18
 
 
+@pytest.mark.sqlite_only  # ticks with the window open, or a file
 def test_long_bodies_show_on_one_line_with_the_full_text_as_tooltip(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.store.evaluator_support import activate, journey_from
 
@@ -325,6 +333,7 @@ def test_export_onto_a_file_open_elsewhere_names_it_and_marks_nothing(qtbot, rep
     assert not (tmp_path / "messages.csv.part").exists()
 
 
+@pytest.mark.sqlite_only  # a team database has no file to write over
 def test_export_onto_the_database_is_refused(qtbot, repo, journeys, store, tmp_path,  # type: ignore[no-untyped-def]
                                              monkeypatch) -> None:
     window = make_window(qtbot, repo)
@@ -360,10 +369,11 @@ def test_semicolon_export_chosen_in_the_save_dialog(qtbot, repo, journeys, tmp_p
 
 
 def test_export_while_another_export_runs_says_so_and_marks_nothing(qtbot, repo, journeys,  # type: ignore[no-untyped-def]
-                                                                   store, tmp_path,
+                                                                   store, store_url, tmp_path,
                                                                    monkeypatch) -> None:
     window = make_window(qtbot, repo)
-    other = connect(store / "journeys.db")  # a scheduled export, on its own connection
+    # A scheduled export, on its own connection.
+    other = connect_postgres(store_url) if store_url else connect(store / "journeys.db")
     errors: list[str] = []
     monkeypatch.setattr(prompts, "show_error", lambda _p, _title, text: errors.append(text))
     save_to(monkeypatch, tmp_path / "new.csv")

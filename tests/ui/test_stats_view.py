@@ -64,10 +64,12 @@ def node_rows(window: StatsWindow) -> list[tuple[str, str, str, str]]:
 
 
 @pytest.fixture
-def welcome(repo: JourneyRepository, tmp_path: Path) -> int:
-    """The welcome series after its first tick: three customers entered, welcomed, waiting."""
-    journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
-    Evaluator(tz=MADRID).tick(START)
+def welcome(repo: JourneyRepository, tmp_path: Path, on_sqlite) -> int:  # type: ignore[no-untyped-def]
+    """The welcome series after its first tick: three customers entered, welcomed, waiting
+    (made on SQLite, then copied to a team database for a test on both)."""
+    with on_sqlite():
+        journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
+        Evaluator(tz=MADRID).tick(START)
     return journey_id
 
 
@@ -157,6 +159,7 @@ def test_charts_show_entries_and_messages_per_local_day(qtbot, repo, welcome,  #
     assert figure(later, "entered") == "3"  # the figures are all time
 
 
+@pytest.mark.both_databases
 def test_show_on_canvas_hands_over_the_node_counts(qtbot, repo, welcome) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo, welcome)
     with qtbot.waitSignal(window.node_counts_requested) as sent:
@@ -168,6 +171,7 @@ def test_show_on_canvas_hands_over_the_node_counts(qtbot, repo, welcome) -> None
                       "end": 0}
 
 
+@pytest.mark.both_databases
 def test_empty_journey_shows_zeros_and_a_note(qtbot, repo) -> None:  # type: ignore[no-untyped-def]
     journey_id = repo.create(minimal_journey("Nothing yet"))
     window = make_window(qtbot, repo, journey_id, days=30)
@@ -181,6 +185,7 @@ def test_empty_journey_shows_zeros_and_a_note(qtbot, repo) -> None:  # type: ign
     assert window.show_on_canvas_button.isEnabled()
 
 
+@pytest.mark.both_databases
 def test_removed_journey_is_said_not_raised(qtbot, repo, welcome) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo, welcome)
     repo.remove(welcome)
@@ -202,6 +207,7 @@ def test_refresh_during_a_read_reads_again(qtbot, repo, welcome, tmp_path) -> No
     assert figure(window, "stopped") == "1"
 
 
+@pytest.mark.both_databases
 def test_closing_while_reading_waits_for_the_worker(qtbot, repo, welcome) -> None:  # type: ignore[no-untyped-def]
     window = StatsWindow(repo, welcome, tz=MADRID, clock=lambda: NOW)
     qtbot.addWidget(window)
