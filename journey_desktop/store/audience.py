@@ -23,7 +23,7 @@ from journey_desktop.domain.audience_csv import (
 )
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
-from journey_desktop.store import bulk
+from journey_desktop.store import dialect as dialects
 from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
@@ -177,7 +177,7 @@ class AudienceStore:
         target = "the customer base" if journey_id is None else f"journey {journey_id}"
         result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = CustomerReader(plan, result.rejects)
-        dialect = bulk.dialect()
+        dialect = dialects.bulk()
         try:
             with collector_paused(), dialect.write_transaction():
                 # A draft's customers become due when it is activated, an active
@@ -243,7 +243,7 @@ class AudienceStore:
                         if progress is not None:
                             progress(reader.rows_so_far, reader.bytes_read, reader.size)
 
-                return int(bulk.dialect().count_missing(journey_id, ids()))
+                return int(dialects.bulk().count_missing(journey_id, ids()))
         finally:
             rejects.close()
 

@@ -40,7 +40,8 @@ from journey_desktop.domain.delivery import (
     level,
     moved,
 )
-from journey_desktop.store import bulk, sqlite_bulk
+from journey_desktop.store import dialect as dialects
+from journey_desktop.store import sqlite_bulk
 from journey_desktop.store.audience import Progress, collector_paused
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery_status import database_id
@@ -131,7 +132,7 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
     stamp = int(time.time()) if now is None else int(now)
     started = time.perf_counter()
     result = ReportResult()
-    dialect, steps = bulk.dialect(), _steps()
+    dialect, steps = dialects.bulk(), _steps()
     try:
         with collector_paused(), dialect.write_transaction():
             conn = portable_connection()

@@ -1,5 +1,8 @@
-"""Which dialect's SQL the open store speaks: the one place that chooses between
-``store/sqlite_sql.py`` and ``store/postgres_sql.py`` for the functions both define."""
+"""Which dialect the open store speaks: the one place that chooses between
+``store/sqlite_sql.py`` and ``store/postgres_sql.py`` for the reads' SQL, and between
+``store/sqlite_bulk.py`` and ``store/postgres_bulk.py`` for the imports' bulk writes (both
+offer the same names: ``write_transaction``, ``CustomerUpsert``, ``count_missing``,
+``EventInsert``, ``next_import_id``, ``is_busy_error``), so callers are written once."""
 
 from __future__ import annotations
 
@@ -12,6 +15,17 @@ from journey_desktop.store.postgres import on_postgres
 def sql(db: object | None = None) -> ModuleType:
     """The SQL module of ``db`` (by default the open store)."""
     return postgres_sql if on_postgres(db) else sqlite_sql
+
+
+def bulk() -> ModuleType:
+    """The bulk-write module of the open store."""
+    if on_postgres():
+        from journey_desktop.store import postgres_bulk
+
+        return postgres_bulk
+    from journey_desktop.store import sqlite_bulk
+
+    return sqlite_bulk
 
 
 def lock_writers(db: object, name: str) -> None:

@@ -20,7 +20,7 @@ from peewee import Database
 
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.events_file import CSV, EventBatch, EventPlan, EventReader
-from journey_desktop.store import bulk
+from journey_desktop.store import dialect as dialects
 from journey_desktop.store.audience import (
     BATCH_ROWS,
     LOG_EVERY_ROWS,
@@ -117,7 +117,7 @@ class EventStore:
         result = EventImportResult(format=plan.format,
                                    rejects=RejectLog(plan.delimiter, plan.encoding))
         reader = EventReader(plan, result.rejects, tz=tz)
-        dialect = bulk.dialect()
+        dialect = dialects.bulk()
         try:
             with collector_paused(), dialect.write_transaction():
                 insert = dialect.EventInsert(

@@ -1,5 +1,5 @@
 """PostgreSQL's bulk writes for the imports (SPEC §14): the team database's side of
-``sqlite_bulk``, with the same classes and functions, chosen by ``store.bulk``.
+``sqlite_bulk``, with the same classes and functions, chosen by ``store.dialect.bulk``.
 
 Each import loads the file's rows, batch by batch, into a TEMP staging table with ``COPY
 … FROM STDIN`` (no statement per row, no WAL for a temporary table), and merges them

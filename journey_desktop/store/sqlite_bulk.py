@@ -2,7 +2,7 @@
 
 Everything SQLite-only (IMMEDIATE transactions, multi-row upserts with ON CONFLICT, TEMP
 tables and triggers) lives here, so that the rest of the store stays plain peewee; a team
-database uses ``postgres_bulk`` instead (same names, chosen by ``store.bulk``).
+database uses ``postgres_bulk`` instead (same names, chosen by ``store.dialect.bulk``).
 
 Why not peewee's ``insert_many``: it builds each statement in Python and is about six times
 slower than ``executemany`` on the same rows. Why multi-row VALUES: a statement step per row
