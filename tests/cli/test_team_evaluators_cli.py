@@ -7,6 +7,8 @@ same run over 100,000 customers is ``bench/bench_team_tick.py --kill``.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import random
 import re
 import signal
@@ -18,6 +20,7 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
+from journey_desktop.cli import run_command
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
@@ -131,3 +134,21 @@ def test_three_runs_killed_and_restarted_write_the_outbox_of_one(tmp_path, postg
             ("again", CUSTOMERS), ("hello", CUSTOMERS)]
     finally:
         close_store()
+
+
+def test_tick_on_a_team_database_says_what_it_did(tmp_path, team_url):
+    """``tick`` on a team database ticks and says so; a second at the same time finds
+    nothing left to do."""
+    now = 1_767_225_600
+    two_push_journey(tmp_path, team_url, 30, now)
+    at = dt.datetime.fromtimestamp(now, dt.UTC).isoformat()
+    outputs = []
+    for _ in range(2):
+        out, err = io.StringIO(), io.StringIO()
+        code = run_command(["--data-dir", str(tmp_path), "--database", team_url,
+                            "tick", "--now", at], out=out, err=err)
+        assert code == 0, err.getvalue()
+        outputs.append(dict(line.split(": ", 1) for line in out.getvalue().splitlines()))
+    assert (outputs[0]["entered"], outputs[0]["messages"]) == ("30", "30")
+    assert (outputs[1]["entered"], outputs[1]["messages"]) == ("0", "0")
+    assert len(outbox_rows(tmp_path, team_url)) == 30
