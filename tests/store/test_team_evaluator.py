@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
@@ -57,4 +59,28 @@ def test_evaluators_on_a_team_database_take_no_lock(team_url: str, data_dir: Pat
         first.release()
         second.release()
     finally:
+        close_store()
+
+
+def test_a_journey_ticked_whole_is_left_to_the_evaluator_ticking_it(team_url: str,
+                                                                     data_dir: Path) -> None:
+    """A journey with exit rules reads every run of it at once: while another evaluator
+    ticks it (its transaction holds the journey's advisory lock), a tick leaves it alone,
+    without failing; the next tick does the work."""
+    rule = [{"fields": {"match": "all", "conditions": [
+        {"field": "plan", "op": "equals", "value": "cancelled"}]}}]
+    journey_id = two_push_journey(data_dir, team_url, 4, NOW, exit_when=rule)
+    other = psycopg.connect(team_url)
+    open_store(data_dir, url=team_url)
+    try:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (journey_id,))
+        summary = Evaluator().tick(NOW)
+        assert (summary.failures, summary.messages) == ([], 0)
+        assert database.execute_sql("SELECT count(*) FROM outbox").fetchone() == (0,)
+        other.rollback()  # the other evaluator's transaction ends
+
+        summary = Evaluator().tick(NOW)
+        assert (summary.failures, summary.entered, summary.messages) == ([], 4, 4)
+    finally:
+        other.close()
         close_store()
