@@ -82,7 +82,7 @@ class TeamTick:
         started = time.perf_counter()
         now = int(now)
         summary = TickSummary(now=now)
-        self.db.connect(reuse_if_open=True)
+        self._reconnect()
         back = self._clock_went_back(now)
         summary.clock_went_back_from = back
         policy = load_policy(self.db)
@@ -128,6 +128,20 @@ class TeamTick:
         log.info("tick at %s on the team database: %s (%.3f s)", now,
                  ", ".join(summary.lines()), summary.seconds)
         return summary
+
+    def _reconnect(self) -> None:
+        """A connection the server dropped (a restart, a network cut) is opened again, so a
+        tick after a lost one works; the lost tick's open batch was rolled back."""
+        if not self.db.is_closed():
+            raw = self.db.connection()
+            if raw.closed or raw.broken:
+                log.warning("the connection to team database %s was lost; connecting again",
+                            self.db.where)
+                try:
+                    self.db.close()
+                except Exception:  # noqa: BLE001 - the old connection is gone either way
+                    self.db._state.reset()  # type: ignore[attr-defined]
+        self.db.connect(reuse_if_open=True)
 
     def _engine(self, copy: BatchCopy) -> Evaluator:
         from journey_desktop.store.evaluator import Evaluator

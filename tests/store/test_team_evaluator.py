@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
+from journey_desktop.store.errors import StoreError
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.evaluator_lock import EvaluatorLock
-from tests.team_evaluators import two_push_journey
+from tests.team_evaluators import outbox_rows, two_push_journey
 
 NOW = 1_767_225_600
 
@@ -83,4 +85,27 @@ def test_a_journey_ticked_whole_is_left_to_the_evaluator_ticking_it(team_url: st
         assert (summary.failures, summary.entered, summary.messages) == ([], 4, 4)
     finally:
         other.close()
+        close_store()
+
+
+def test_a_connection_lost_during_a_tick_writes_nothing_and_the_next_tick_reconnects(
+        team_url: str, data_dir: Path) -> None:
+    two_push_journey(data_dir, team_url, 30, NOW)
+    admin = psycopg.connect(team_url, autocommit=True)
+    open_store(data_dir, url=team_url)
+    try:
+        (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+
+        def cut() -> None:  # after the first batch's commit, the server drops us
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        with pytest.raises(StoreError, match="connection was lost"):
+            Evaluator(batch_size=10, on_batch=cut).tick(NOW)
+        assert admin.execute("SELECT count(*) FROM outbox").fetchone() == (10,)
+
+        summary = Evaluator(batch_size=10).tick(NOW)
+        assert (summary.failures, summary.messages) == ([], 20)
+        assert len(outbox_rows(data_dir, team_url)) == 30
+    finally:
+        admin.close()
         close_store()
