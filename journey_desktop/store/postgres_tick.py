@@ -62,6 +62,13 @@ class TeamTick:
         self.evaluator = evaluator
         self.tz = evaluator.tz
         self.batch_size = evaluator.batch_size
+        # The in-memory copy and the engine on it, kept from tick to tick.
+        self._copy: BatchCopy | None = None
+        self._engine: Evaluator | None = None
+
+    def serves(self, db: object) -> bool:
+        """Whether this tick's copy belongs to ``db`` (the store may have been reopened)."""
+        return getattr(db, "obj", db) is self.db
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -86,39 +93,38 @@ class TeamTick:
         back = self._clock_went_back(now)
         summary.clock_went_back_from = back
         policy = load_policy(self.db)
-        copy = BatchCopy(self.db)
-        engine = self._engine(copy)
-        try:
-            self._suppress_deactivated(copy, engine, now)
-            rows = self.db.execute_sql(
-                "SELECT id, name, definition, activated_at FROM journey"
-                f" WHERE status = '{ACTIVE}' ORDER BY id").fetchall()
-            for journey_id, name, definition, activated_at in rows:
-                selected = journey_ids is None or journey_id in journey_ids
-                if not selected and back is None:
-                    continue
-                summary.journeys += int(selected)
-                part = TickSummary(now=now)
-                try:
-                    plan = _plan(journey_id, definition, activated_at)
-                    if back is not None:
-                        summary.rescheduled += self._reschedule(copy, plan, now)
-                    if selected:
-                        if self._whole(plan, policy):
-                            self._tick_whole(copy, engine, plan, now, part, policy)
-                        else:
-                            self._tick_batches(copy, engine, plan, now, part)
-                except JourneyError as exc:
-                    failure = JourneyFailure(journey_id, name, _failure_text(exc, None))
-                    log.error("journey %s (%s) skipped by this tick: %s", journey_id, name,
-                              failure.error)
-                    part.failures.append(failure)
+        if self._copy is None or self._engine is None:
+            self._copy = BatchCopy(self.db)
+            self._engine = self._new_engine(self._copy)
+        copy, engine = self._copy, self._engine
+        self._suppress_deactivated(copy, engine, now)
+        rows = self.db.execute_sql(
+            "SELECT id, name, definition, activated_at FROM journey"
+            f" WHERE status = '{ACTIVE}' ORDER BY id").fetchall()
+        for journey_id, name, definition, activated_at in rows:
+            selected = journey_ids is None or journey_id in journey_ids
+            if not selected and back is None:
+                continue
+            summary.journeys += int(selected)
+            part = TickSummary(now=now)
+            try:
+                plan = _plan(journey_id, definition, activated_at)
+                if back is not None:
+                    summary.rescheduled += self._reschedule(copy, plan, now)
                 if selected:
-                    summary.messages_by_journey[journey_id] = part.messages
-                    summary.add(part)
-                    summary.failures.extend(part.failures)
-        finally:
-            copy.close()
+                    if self._whole(plan, policy):
+                        self._tick_whole(copy, engine, plan, now, part, policy)
+                    else:
+                        self._tick_batches(copy, engine, plan, now, part)
+            except JourneyError as exc:
+                failure = JourneyFailure(journey_id, name, _failure_text(exc, None))
+                log.error("journey %s (%s) skipped by this tick: %s", journey_id, name,
+                          failure.error)
+                part.failures.append(failure)
+            if selected:
+                summary.messages_by_journey[journey_id] = part.messages
+                summary.add(part)
+                summary.failures.extend(part.failures)
         if back is not None:
             log.warning("the clock went back: now %s is before the last tick at %s; %s next "
                         "checks were moved back to their rhythm", now, back, summary.rescheduled)
@@ -143,7 +149,7 @@ class TeamTick:
                     self.db._state.reset()  # type: ignore[attr-defined]
         self.db.connect(reuse_if_open=True)
 
-    def _engine(self, copy: BatchCopy) -> Evaluator:
+    def _new_engine(self, copy: BatchCopy) -> Evaluator:
         from journey_desktop.store.evaluator import Evaluator
 
         # One batch of the copy holds at most a claim of each kind per customer.
