@@ -36,13 +36,14 @@ TWO_PUSHES = {
 
 
 def two_push_journey(data_dir: Path, url: str | None, customers: int, now: int,
-                     *, tick_interval: int | None = None) -> int:
-    """A database holding the two-push journey, active, with ``customers`` customers
-    (``c0000000``…, first name ``N<i>``) due at ``now``; returns its id."""
+                     *, tick_interval: int | None = None, **extra: Any) -> int:
+    """A database holding the two-push journey (with the ``extra`` keys of a journey
+    file), active, with ``customers`` customers (``c0000000``…, first name ``N<i>``) due
+    at ``now``; returns its id."""
     open_store(data_dir, url=url)
     try:
         repo = JourneyRepository()
-        journey_id = repo.create(Journey.from_dict(TWO_PUSHES), now=now - 60)
+        journey_id = repo.create(Journey.from_dict({**TWO_PUSHES, **extra}), now=now - 60)
         if tick_interval is not None:  # (SettingsRepository writes it with SQLite's REPLACE)
             database.execute_sql(
                 "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key)"

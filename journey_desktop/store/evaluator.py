@@ -178,6 +178,7 @@ class Evaluator:
         self._functions = sqlite_sql.FunctionState()
         self._policy: evaluator_policy.PolicyTick | None = None
         self._policy_text: str | None = None  # the last tick's, to log a change once
+        self._team: Any = None  # on a team database: the tick on copies (postgres_tick)
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -191,7 +192,9 @@ class Evaluator:
         if on_postgres(self.db):  # the same engine on a copy of each batch (SPEC §14)
             from journey_desktop.store.postgres_tick import TeamTick
 
-            return TeamTick(self).tick(now, journey_ids)
+            if self._team is None or not self._team.serves(self.db):
+                self._team = TeamTick(self)
+            return self._team.tick(now, journey_ids)
         started = time.perf_counter()
         now = int(now)
         summary = TickSummary(now=now)

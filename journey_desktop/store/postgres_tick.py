@@ -62,6 +62,13 @@ class TeamTick:
         self.evaluator = evaluator
         self.tz = evaluator.tz
         self.batch_size = evaluator.batch_size
+        # The in-memory copy and the engine on it, kept from tick to tick.
+        self._copy: BatchCopy | None = None
+        self._engine: Evaluator | None = None
+
+    def serves(self, db: object) -> bool:
+        """Whether this tick's copy belongs to ``db`` (the store may have been reopened)."""
+        return getattr(db, "obj", db) is self.db
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -82,43 +89,42 @@ class TeamTick:
         started = time.perf_counter()
         now = int(now)
         summary = TickSummary(now=now)
-        self.db.connect(reuse_if_open=True)
+        self._reconnect()
         back = self._clock_went_back(now)
         summary.clock_went_back_from = back
         policy = load_policy(self.db)
-        copy = BatchCopy(self.db)
-        engine = self._engine(copy)
-        try:
-            self._suppress_deactivated(copy, engine, now)
-            rows = self.db.execute_sql(
-                "SELECT id, name, definition, activated_at FROM journey"
-                f" WHERE status = '{ACTIVE}' ORDER BY id").fetchall()
-            for journey_id, name, definition, activated_at in rows:
-                selected = journey_ids is None or journey_id in journey_ids
-                if not selected and back is None:
-                    continue
-                summary.journeys += int(selected)
-                part = TickSummary(now=now)
-                try:
-                    plan = _plan(journey_id, definition, activated_at)
-                    if back is not None:
-                        summary.rescheduled += self._reschedule(copy, plan, now)
-                    if selected:
-                        if self._whole(plan, policy):
-                            self._tick_whole(copy, engine, plan, now, part, policy)
-                        else:
-                            self._tick_batches(copy, engine, plan, now, part)
-                except JourneyError as exc:
-                    failure = JourneyFailure(journey_id, name, _failure_text(exc, None))
-                    log.error("journey %s (%s) skipped by this tick: %s", journey_id, name,
-                              failure.error)
-                    part.failures.append(failure)
+        if self._copy is None or self._engine is None:
+            self._copy = BatchCopy(self.db)
+            self._engine = self._new_engine(self._copy)
+        copy, engine = self._copy, self._engine
+        self._suppress_deactivated(copy, engine, now)
+        rows = self.db.execute_sql(
+            "SELECT id, name, definition, activated_at FROM journey"
+            f" WHERE status = '{ACTIVE}' ORDER BY id").fetchall()
+        for journey_id, name, definition, activated_at in rows:
+            selected = journey_ids is None or journey_id in journey_ids
+            if not selected and back is None:
+                continue
+            summary.journeys += int(selected)
+            part = TickSummary(now=now)
+            try:
+                plan = _plan(journey_id, definition, activated_at)
+                if back is not None:
+                    summary.rescheduled += self._reschedule(copy, plan, now)
                 if selected:
-                    summary.messages_by_journey[journey_id] = part.messages
-                    summary.add(part)
-                    summary.failures.extend(part.failures)
-        finally:
-            copy.close()
+                    if self._whole(plan, policy):
+                        self._tick_whole(copy, engine, plan, now, part, policy)
+                    else:
+                        self._tick_batches(copy, engine, plan, now, part)
+            except JourneyError as exc:
+                failure = JourneyFailure(journey_id, name, _failure_text(exc, None))
+                log.error("journey %s (%s) skipped by this tick: %s", journey_id, name,
+                          failure.error)
+                part.failures.append(failure)
+            if selected:
+                summary.messages_by_journey[journey_id] = part.messages
+                summary.add(part)
+                summary.failures.extend(part.failures)
         if back is not None:
             log.warning("the clock went back: now %s is before the last tick at %s; %s next "
                         "checks were moved back to their rhythm", now, back, summary.rescheduled)
@@ -129,7 +135,21 @@ class TeamTick:
                  ", ".join(summary.lines()), summary.seconds)
         return summary
 
-    def _engine(self, copy: BatchCopy) -> Evaluator:
+    def _reconnect(self) -> None:
+        """A connection the server dropped (a restart, a network cut) is opened again, so a
+        tick after a lost one works; the lost tick's open batch was rolled back."""
+        if not self.db.is_closed():
+            raw = self.db.connection()
+            if raw.closed or raw.broken:
+                log.warning("the connection to team database %s was lost; connecting again",
+                            self.db.where)
+                try:
+                    self.db.close()
+                except Exception:  # noqa: BLE001 - the old connection is gone either way
+                    self.db._state.reset()  # type: ignore[attr-defined]
+        self.db.connect(reuse_if_open=True)
+
+    def _new_engine(self, copy: BatchCopy) -> Evaluator:
         from journey_desktop.store.evaluator import Evaluator
 
         # One batch of the copy holds at most a claim of each kind per customer.

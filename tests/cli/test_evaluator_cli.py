@@ -33,9 +33,10 @@ def iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
-def setup_journeys(data_dir: Path, customers: int = 12) -> list[int]:
-    """An active two-step journey and an active split journey, with small audiences."""
-    open_store(data_dir)
+def setup_journeys(data_dir: Path, customers: int = 12, url: str | None = None) -> list[int]:
+    """An active two-step journey and an active split journey, with small audiences (in
+    the team database ``url`` when given)."""
+    open_store(data_dir, url=url)
     try:
         repo = JourneyRepository()
         ids = []

@@ -7,6 +7,8 @@ same run over 100,000 customers is ``bench/bench_team_tick.py --kill``.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import random
 import re
 import signal
@@ -18,6 +20,7 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
+from journey_desktop.cli import run_command
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
@@ -131,3 +134,76 @@ def test_three_runs_killed_and_restarted_write_the_outbox_of_one(tmp_path, postg
             ("again", CUSTOMERS), ("hello", CUSTOMERS)]
     finally:
         close_store()
+
+
+def test_tick_on_a_team_database_says_what_it_did(tmp_path, team_url):
+    """``tick`` on a team database ticks and says so; a second at the same time finds
+    nothing left to do."""
+    now = 1_767_225_600
+    two_push_journey(tmp_path, team_url, 30, now)
+    at = dt.datetime.fromtimestamp(now, dt.UTC).isoformat()
+    outputs = []
+    for _ in range(2):
+        out, err = io.StringIO(), io.StringIO()
+        code = run_command(["--data-dir", str(tmp_path), "--database", team_url,
+                            "tick", "--now", at], out=out, err=err)
+        assert code == 0, err.getvalue()
+        outputs.append(dict(line.split(": ", 1) for line in out.getvalue().splitlines()))
+    assert (outputs[0]["entered"], outputs[0]["messages"]) == ("30", "30")
+    assert (outputs[1]["entered"], outputs[1]["messages"]) == ("0", "0")
+    assert len(outbox_rows(tmp_path, team_url)) == 30
+
+
+def test_tick_killed_at_any_point_on_a_team_database_loses_nothing(tmp_path, postgres_server):
+    """``tick`` killed after N batches (the engine's batches on the copy inside a
+    PostgreSQL transaction count too, so some die in the middle of one) and run again
+    ends as one tick never killed: the server rolled the open batch back."""
+    from tests.cli.test_evaluator_cli import DAY, T0, T0_TS, iso, run_cli, setup_journeys
+    from tests.team_database import _admin, database_url
+
+    base_url = new_database(postgres_server)
+    setup_journeys(tmp_path / "base", customers=30, url=base_url)
+    base = base_url.partition("?")[0].rsplit("/", 1)[1]
+    ticks = [T0, iso(T0_TS + 3600), iso(T0_TS + DAY), iso(T0_TS + 2 * DAY)]
+
+    def copy_of_base(name: str) -> str:
+        with _admin(postgres_server) as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+        return database_url(postgres_server, name)
+
+    def tick(url: str, moment: str, crash_after: int | None = None):  # type: ignore[no-untyped-def]
+        return run_cli(tmp_path / "data", "--database", url, "tick", "--now", moment,
+                       "--batch-size", "3", crash_after=crash_after)
+
+    def snapshot(url: str) -> list[list[tuple[object, ...]]]:
+        with psycopg.connect(url) as conn:
+            return [conn.execute(sql).fetchall() for sql in (
+                "SELECT journey_id, external_id, entry_number, node, channel, title, body, url,"
+                " due_at FROM outbox ORDER BY 1, 2, 3, 4",
+                "SELECT journey_id, external_id, entry_number, state, node, due_at, path"
+                " FROM run ORDER BY 1, 2, 3",
+                "SELECT journey_id, node, visits FROM node_visit ORDER BY 1, 2",
+                "SELECT journey_id, external_id, entries, next_check_at FROM member"
+                " ORDER BY 1, 2",
+                "SELECT journey_id, node, channel, written FROM message_count ORDER BY 1, 2, 3")]
+
+    reference = copy_of_base("reference")
+    for moment in ticks:
+        assert tick(reference, moment).returncode == 0
+    expected = snapshot(reference)
+    assert expected[0]  # messages were written
+
+    kills = 0
+    for crash_after in range(1, 30, 6):
+        data = copy_of_base(f"crash{crash_after}")
+        for moment in ticks[:3]:
+            crashed = tick(data, moment, crash_after)
+            if crashed.returncode == -signal.SIGKILL:
+                kills += 1
+                again = tick(data, moment)
+                assert again.returncode == 0, again.stderr
+            else:
+                assert crashed.returncode == 0, crashed.stderr
+        assert tick(data, ticks[3]).returncode == 0
+        assert snapshot(data) == expected, f"crash after {crash_after} batches"
+    assert kills >= 4
