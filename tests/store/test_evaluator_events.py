@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain.events_file import EventPlan, preview_events
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store import close_store, open_store
@@ -14,6 +16,8 @@ from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.events import EventStore
 from journey_desktop.store.repository import JourneyRepository
 from tests.store.evaluator_support import MADRID, activate, outbox, runs
+
+pytestmark = pytest.mark.both_databases
 
 T0 = 1740819600  # 2025-03-01T09:00:00Z
 HOUR = 3600
@@ -314,6 +318,7 @@ def test_event_entries_are_the_same_in_any_batch_size(tmp_path):
     assert queued == 0
 
 
+@pytest.mark.sqlite_only  # reads SQLite's own statements or connection
 def test_an_event_queued_before_the_clock_went_back_waits_for_its_time(repo, tmp_path):
     """A tick killed after queueing an event it found due, then a tick at an earlier time
     (the clock went back): the event still starts nothing before its timestamp."""

@@ -14,6 +14,8 @@ from tests.store.evaluator_support import activate
 from tests.store.test_evaluator_events import T0, tick
 from tests.store.test_evaluator_goals import PURCHASE_IN_A_DAY, PUSH, goal_journey
 
+pytestmark = pytest.mark.both_databases
+
 SPLIT = [{"id": "ab", "type": "split", "branches": [
     {"percent": 50, "next": "hello", "label": "Offer"},
     {"percent": 50, "next": "hello", "label": "Other"}]},
