@@ -28,6 +28,8 @@ T0_TS = int(dt.datetime.fromisoformat(T0).timestamp())
 DAY = 86400
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.both_databases
+
 
 def iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
@@ -94,8 +96,8 @@ def snapshot(data_dir: Path) -> tuple[list[tuple[object, ...]], ...]:
         conn.close()
 
 
-def test_tick_prints_what_it_did(cli, data_dir):
-    setup_journeys(data_dir, customers=4)
+def test_tick_prints_what_it_did(cli, data_dir, store_url):
+    setup_journeys(data_dir, customers=4, url=store_url)
     result = cli("tick", "--now", T0)
     assert result.code == 0, result.err
     lines = dict(line.split(": ", 1) for line in result.out.strip().splitlines())
@@ -103,8 +105,8 @@ def test_tick_prints_what_it_did(cli, data_dir):
     assert cli("tick", "--now", T0).out.count("messages: 0") == 1
 
 
-def test_stats_json_has_the_documented_keys(cli, data_dir):
-    setup_journeys(data_dir, customers=4)
+def test_stats_json_has_the_documented_keys(cli, data_dir, store_url):
+    setup_journeys(data_dir, customers=4, url=store_url)
     cli("tick", "--now", T0)
     cli("tick", "--now", iso(T0_TS + DAY))
     result = cli("stats", "Two steps", "--json")
@@ -119,8 +121,9 @@ def test_stats_json_has_the_documented_keys(cli, data_dir):
     assert "messages: 8 (email 4, push 4)" in text.out
 
 
-def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_path):
-    setup_journeys(data_dir, customers=3)
+def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_path,
+                                                          store_url):
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     target = tmp_path / "out.csv"
     result = cli("outbox", "export", "--journey", "Split", "-o", str(target))
@@ -154,13 +157,16 @@ class ClosedAfterOneLine(io.StringIO):
         return super().write(text)
 
 
-def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_dir):
+def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_dir,
+                                                                   store_url):
     from journey_desktop.cli import run_command
 
-    setup_journeys(data_dir, customers=3)
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     out, err = ClosedAfterOneLine(), io.StringIO()
-    code = run_command(["--data-dir", str(data_dir), "outbox", "export"], out=out, err=err)
+    where = ["--database", store_url] if store_url else []
+    code = run_command(["--data-dir", str(data_dir), *where, "outbox", "export"], out=out,
+                       err=err)
     assert code == 2
     assert err.getvalue() == "journey-desktop: the output was closed before the command finished\n"
     pending = list(csv.reader(io.StringIO(cli("outbox", "export", "--new").out)))
@@ -168,6 +174,8 @@ def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_di
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # copies the SQLite file; on a team database:
+# test_team_evaluators_cli.py::test_tick_killed_at_any_point_on_a_team_database_loses_nothing
 def test_tick_killed_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path):
     base = tmp_path / "base"
     setup_journeys(base, customers=30)
@@ -205,6 +213,8 @@ def read_line(proc: subprocess.Popen[str], deadline: float) -> str:
     return line
 
 
+@pytest.mark.sqlite_only  # the single-evaluator lock of a SQLite file (a team database
+# takes several evaluators: test_team_evaluators_cli.py)
 def test_two_evaluators_on_one_database_only_one_runs(data_dir):
     setup_journeys(data_dir, customers=2)
     env = {**os.environ, "TZ": "Europe/Madrid"}
@@ -234,6 +244,7 @@ def test_two_evaluators_on_one_database_only_one_runs(data_dir):
             first.wait()
 
 
+@pytest.mark.sqlite_only  # the single-evaluator lock of a SQLite file
 def test_a_killed_evaluator_is_taken_over(data_dir):
     setup_journeys(data_dir, customers=2)
     env = {**os.environ, "TZ": "Europe/Madrid"}
@@ -261,9 +272,10 @@ def test_journey_created_from_example_runs_from_the_command_line(cli, data_dir):
     assert cli("stats", "1", "--json").json()["entered"] == 0
 
 
-def test_the_application_has_no_crash_switch_of_its_own(tmp_path):
+def test_the_application_has_no_crash_switch_of_its_own(data_dir, store_url):
     """Crashes are a test's doing (``crash_after``): no environment variable kills a tick."""
-    setup_journeys(tmp_path, customers=3)
-    result = run_cli(tmp_path, "tick", "--now", T0, "--batch-size", "1",
+    setup_journeys(data_dir, customers=3, url=store_url)
+    where = ["--database", store_url] if store_url else []
+    result = run_cli(data_dir, *where, "tick", "--now", T0, "--batch-size", "1",
                      env={"JOURNEY_DESKTOP_CRASH_AFTER": "1"})
     assert result.returncode == 0, result.stderr

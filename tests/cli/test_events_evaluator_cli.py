@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.cli.test_evaluator_cli import iso, run_cli
+from tests.cli.test_tick_cli import query
+
+pytestmark = pytest.mark.both_databases
 
 # The command line activates at the clock's time: the events come after it.
 T0 = (int(time.time()) // 3600 + 2) * 3600
@@ -37,11 +39,22 @@ CART_JOURNEY = {
 }
 
 
-def prepare(data_dir: Path, tmp_path: Path) -> None:
+def command(data_dir: Path, url: str | None):  # type: ignore[no-untyped-def]
+    """``run_cli`` on the data folder, or on the team database ``url`` when given."""
+    where = ["--database", url] if url else []
+
+    def run(*args: str, **options):  # type: ignore[no-untyped-def]
+        return run_cli(data_dir, *where, *args, **options)
+
+    return run
+
+
+def prepare(data_dir: Path, tmp_path: Path, url: str | None = None) -> None:
+    run = command(data_dir, url)
     journey = tmp_path / "cart.json"
     journey.write_text(json.dumps(CART_JOURNEY), encoding="utf-8")
-    assert run_cli(data_dir, "create", str(journey)).returncode == 0
-    assert run_cli(data_dir, "activate", "Cart").returncode == 0
+    assert run("create", str(journey)).returncode == 0
+    assert run("activate", "Cart").returncode == 0
     lines = []
     for i in range(12):
         user = f"u{i % 4}"
@@ -53,47 +66,60 @@ def prepare(data_dir: Path, tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     events.write_text("".join(json.dumps(line) + "\n" for line in reversed(lines)),
                       encoding="utf-8")
-    result = run_cli(data_dir, "events", "import", str(events))
+    result = run("events", "import", str(events))
     assert result.returncode == 0, result.stderr
 
 
-def snapshot(data_dir: Path) -> tuple[list[tuple], ...]:
-    conn = sqlite3.connect(data_dir / "journeys.db")
-    try:
-        return tuple(conn.execute(sql).fetchall() for sql in (
-            "SELECT external_id, entry_number, node, channel, title, body, due_at FROM outbox"
-            " ORDER BY 1, 2, 3",
-            "SELECT external_id, entry_number, state, node, due_at, event_seq, matched_seq"
-            " FROM run ORDER BY 1, 2",
-            "SELECT node, matched, timed_out, late FROM wait_event_count ORDER BY 1",
-            "SELECT kind, seq FROM event_queue ORDER BY 1, 2",
-        ))
-    finally:
-        conn.close()
+def snapshot(data_dir: Path, url: str | None = None) -> tuple[list[tuple], ...]:
+    return tuple(query(data_dir, sql, url=url) for sql in (
+        "SELECT external_id, entry_number, node, channel, title, body, due_at FROM outbox"
+        " ORDER BY 1, 2, 3",
+        "SELECT external_id, entry_number, state, node, due_at, event_seq, matched_seq"
+        " FROM run ORDER BY 1, 2",
+        "SELECT node, matched, timed_out, late FROM wait_event_count ORDER BY 1",
+        "SELECT kind, seq FROM event_queue ORDER BY 1, 2",
+    ))
+
+
+def copy_of(url: str | None, request: pytest.FixtureRequest) -> str | None:
+    """A second team database holding what ``url`` holds (None on SQLite)."""
+    if url is None:
+        return None
+    from tests.team_database import _admin, database_url
+
+    server = request.getfixturevalue("postgres_server")
+    source = url.partition("?")[0].rsplit("/", 1)[1]
+    with _admin(server) as admin:
+        admin.execute(f'CREATE DATABASE "{source}_copy" TEMPLATE "{source}"')
+    return database_url(server, f"{source}_copy")
 
 
 @pytest.mark.parametrize("crash_after", [1, 2, 3])
-def test_a_tick_killed_mid_way_and_run_again_writes_nothing_twice(tmp_path, crash_after):
+def test_a_tick_killed_mid_way_and_run_again_writes_nothing_twice(
+        tmp_path, crash_after, store_url, request):
     clean, crashed = tmp_path / "clean", tmp_path / "crashed"
     clean.mkdir()
-    prepare(clean, tmp_path)
+    prepare(clean, tmp_path, store_url)
     shutil.copytree(clean, crashed, dirs_exist_ok=True)
+    crashed_url = copy_of(store_url, request)
+    on_clean, on_crashed = command(clean, store_url), command(crashed, crashed_url)
     now = iso(T0 + 2 * HOUR)
-    assert run_cli(clean, "tick", "--now", now).returncode == 0
-    killed = run_cli(crashed, "tick", "--now", now, crash_after=crash_after)
+    assert on_clean("tick", "--now", now).returncode == 0
+    killed = on_crashed("tick", "--now", now, crash_after=crash_after)
     assert killed.returncode != 0
-    assert run_cli(crashed, "tick", "--now", now).returncode == 0
-    assert snapshot(crashed) == snapshot(clean)
-    messages = snapshot(clean)[0]
+    assert on_crashed("tick", "--now", now).returncode == 0
+    assert snapshot(crashed, crashed_url) == snapshot(clean, store_url)
+    messages = snapshot(clean, store_url)[0]
     assert len(messages) == len({row[:3] for row in messages}) > 0
 
 
-def test_stats_json_counts_each_wait_for_an_event(tmp_path):
+def test_stats_json_counts_each_wait_for_an_event(tmp_path, store_url):
     data = tmp_path / "data"
     data.mkdir()
-    prepare(data, tmp_path)
-    assert run_cli(data, "tick", "--now", iso(T0 + 2 * HOUR)).returncode == 0
-    stats = json.loads(run_cli(data, "stats", "Cart", "--json").stdout)
+    prepare(data, tmp_path, store_url)
+    run = command(data, store_url)
+    assert run("tick", "--now", iso(T0 + 2 * HOUR)).returncode == 0
+    stats = json.loads(run("stats", "Cart", "--json").stdout)
     # Four customers, three carts each: a cart starts a run only once the customer's last
     # run has ended. u0 bought c0 at once and enters again on c4; u3 bought c3 and enters
     # again on c7; the other carts came while a run waited (u1, u2: no purchase of theirs).

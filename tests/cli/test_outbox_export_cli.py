@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,16 +12,16 @@ import pytest
 
 from journey_desktop.store import outbox
 from tests.cli.test_evaluator_cli import T0, run_cli, setup_journeys
+from tests.cli.test_tick_cli import query
+
+pytestmark = pytest.mark.both_databases
 
 
-def pending_and_exported(data_dir: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(data_dir / "journeys.db")
-    try:
-        row = conn.execute("SELECT count(*) - count(exported_at), count(exported_at)"
-                           " FROM outbox").fetchone()
-        return int(row[0]), int(row[1])
-    finally:
-        conn.close()
+def pending_and_exported(data_dir: Path, url: str | None = None) -> tuple[int, int]:
+    ((pending, exported),) = query(
+        data_dir, "SELECT count(*) - count(exported_at), count(exported_at) FROM outbox",
+        url=url)
+    return int(pending), int(exported)
 
 
 def read_as_excel(path: Path, delimiter: str = ",") -> list[list[str]]:
@@ -32,12 +31,13 @@ def read_as_excel(path: Path, delimiter: str = ",") -> list[list[str]]:
 
 
 def test_an_export_started_during_another_is_refused_and_nothing_goes_twice(
-        cli, data_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        cli, data_dir, tmp_path, monkeypatch, store_url) -> None:  # type: ignore[no-untyped-def]
     """A scheduled ``outbox export --new`` (another process) starts while this one has
     written three rows and marked none."""
-    setup_journeys(data_dir, customers=3)
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
-    pending, _ = pending_and_exported(data_dir)
+    pending, _ = pending_and_exported(data_dir, store_url)
+    where = ["--database", store_url] if store_url else []
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     reading = outbox.iter_messages
     overlapping: list[tuple[int, str]] = []
@@ -45,7 +45,7 @@ def test_an_export_started_during_another_is_refused_and_nothing_goes_twice(
     def rows_with_a_second_export(*args, **kwargs) -> Iterator[outbox.OutboxMessage]:  # type: ignore[no-untyped-def]
         for done, message in enumerate(reading(*args, **kwargs), 1):
             if done == 3:
-                other = run_cli(data_dir, "outbox", "export", "--new", "-o", str(second))
+                other = run_cli(data_dir, *where, "outbox", "export", "--new", "-o", str(second))
                 overlapping.append((other.returncode, other.stderr))
             yield message
 
@@ -59,24 +59,25 @@ def test_an_export_started_during_another_is_refused_and_nothing_goes_twice(
     assert err.count("\n") == 1
     assert not second.exists()
 
-    later = run_cli(data_dir, "outbox", "export", "--new", "-o", str(second))
+    later = run_cli(data_dir, *where, "outbox", "export", "--new", "-o", str(second))
     assert later.returncode == 0, later.stderr
     first_rows, second_rows = read_as_excel(first)[1:], read_as_excel(second)[1:]
     assert len(first_rows) == pending and second_rows == []
-    assert pending_and_exported(data_dir) == (0, pending)
+    assert pending_and_exported(data_dir, store_url) == (0, pending)
 
 
-def test_an_export_into_a_folder_names_it_and_marks_nothing(cli, data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    setup_journeys(data_dir, customers=3)
+def test_an_export_into_a_folder_names_it_and_marks_nothing(  # type: ignore[no-untyped-def]
+        cli, data_dir, tmp_path, store_url) -> None:
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
-    before = pending_and_exported(data_dir)
+    before = pending_and_exported(data_dir, store_url)
     folder = tmp_path / "exports"
     folder.mkdir()
     result = cli("outbox", "export", "--new", "-o", str(folder))
     assert result.code == 2
     assert result.err == (f"journey-desktop: {folder}: is a folder; choose a file name; "
                           "nothing was marked exported\n")
-    assert pending_and_exported(data_dir) == before
+    assert pending_and_exported(data_dir, store_url) == before
     assert list(folder.iterdir()) == [] and not (tmp_path / "exports.part").exists()
 
 
@@ -101,6 +102,7 @@ def spellings(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     ["export", "Two steps", "-o", "{}"],
     ["audience", "import", "Two steps", "{csv}", "--rejects", "{}"],
 ])
+@pytest.mark.sqlite_only  # the SQLite file and its -wal/-shm companions
 def test_no_output_may_overwrite_the_open_database(cli, data_dir, tmp_path, spellings,
                                                    spelling, command) -> None:  # type: ignore[no-untyped-def]
     setup_journeys(data_dir, customers=3)
@@ -119,8 +121,9 @@ def test_no_output_may_overwrite_the_open_database(cli, data_dir, tmp_path, spel
     assert [j["audience"] for j in listed.json()] == [3, 3]
 
 
-def test_semicolon_export_for_spreadsheets_in_comma_decimal_locales(cli, data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    setup_journeys(data_dir, customers=3)
+def test_semicolon_export_for_spreadsheets_in_comma_decimal_locales(  # type: ignore[no-untyped-def]
+        cli, data_dir, tmp_path, store_url) -> None:
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     target = tmp_path / "out.csv"
     result = cli("outbox", "export", "--journey", "Split", "--delimiter", ";", "-o", str(target))

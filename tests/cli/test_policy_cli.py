@@ -10,8 +10,8 @@ from journey_desktop.store import close_store
 from tests.store.evaluator_support import activate
 from tests.store.test_evaluator_policy import NY_CUSTOMER, at, journey
 
+pytestmark = pytest.mark.both_databases
 
-@pytest.mark.both_databases
 def test_set_show_clear_round_trip(cli):
     assert cli("policy", "show", "--json").json() == {
         "timezone_field": None, "quiet_hours": [], "caps": [], "rate_limits": []}
@@ -45,7 +45,6 @@ def test_set_show_clear_round_trip(cli):
     assert cli("policy", "show", "--json").json()["caps"] == []
 
 
-@pytest.mark.both_databases
 def test_bad_policy_values_are_one_line_and_exit_2(cli):
     for args, words in ((("--quiet", "21:00-25:00"), "is not a time HH:MM"),
                         (("--cap", "any:0/1d"), "the maximum is at least 1"),

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from journey_desktop.store.postgres import to_psycopg
 from tests.store.evaluator_support import journey_from, two_messages_a_day_apart
+
+pytestmark = pytest.mark.both_databases
 
 T0 = dt.datetime(2031, 3, 3, 9, 0, tzinfo=dt.UTC)  # after activation, which uses the clock
 

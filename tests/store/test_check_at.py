@@ -5,20 +5,22 @@ and names the customers a wait "then at 09:00" would greet a day late."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 from typing import Any
+
+import pytest
 
 from journey_desktop.domain import engine
 from journey_desktop.domain import forecast as rules
 from journey_desktop.domain.journey import Activation, Duration, Journey
-from journey_desktop.store.db import connect, database
+from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import run_forecast
 from journey_desktop.store.repository import JourneyRepository, SettingsRepository
 from journey_desktop.store.stats import daily_counts, journey_stats
 from tests.conftest import add_members, load_example
 from tests.store.evaluator_support import MADRID, local, outbox
+
+pytestmark = pytest.mark.both_databases
 
 ACTIVATED = local(2026, 12, 1, 14, 0)  # a Tuesday afternoon
 FIRST_TICK = local(2026, 12, 1, 14, 5)
@@ -154,34 +156,33 @@ def test_a_clock_that_went_back_puts_checks_back_on_their_time_of_day(repo: Jour
     assert due == local(2026, 12, 2, 9, 0)
 
 
-def evaluator_days(copy_path: Path, journey_id: int, start: int, days: int,
+def evaluator_days(journey_id: int, start: int, days: int,
                    interval: int) -> tuple[list[dict[str, Any]], set[str]]:
-    """What the evaluator writes, ticking every point of the window on a copy: the days,
-    and the local times of day its messages are due at."""
-    copy = connect(copy_path)
+    """What the evaluator writes, ticking the store every point of the window (after the
+    forecast, which ran on a copy of its own): the days, and the local times of day its
+    messages are due at."""
     bounds = rules.day_bounds(start, days, MADRID)
-    evaluator = Evaluator(copy, tz=MADRID)
+    evaluator = Evaluator(tz=MADRID)
     in_progress: list[int] = []
     day = 0
     for moment in range(start, bounds[-1].end, interval):
         while moment >= bounds[day].end:
-            in_progress.append(journey_stats(journey_id, db=copy).in_progress)
+            in_progress.append(journey_stats(journey_id).in_progress)
             day += 1
         evaluator.tick(moment)
     while day < days:
-        in_progress.append(journey_stats(journey_id, db=copy).in_progress)
+        in_progress.append(journey_stats(journey_id).in_progress)
         day += 1
     counts = {c.day: c for c in daily_counts(journey_id, tz=MADRID, start=start,
-                                             end=bounds[-1].end, db=copy)}
+                                             end=bounds[-1].end)}
     exited: dict[dt.date, int] = {}
-    for (ended_at,) in copy.execute_sql(
+    for (ended_at,) in database.execute_sql(
         "SELECT ended_at FROM run WHERE journey_id = ? AND ended_at >= ?", (journey_id, start)
     ):
         date = engine.local_date(ended_at, MADRID)
         exited[date] = exited.get(date, 0) + 1
-    dues = {engine.local_datetime(due, MADRID).strftime("%H:%M") for (due,) in copy.execute_sql(
-        "SELECT due_at FROM outbox WHERE journey_id = ?", (journey_id,))}
-    copy.close()
+    dues = {engine.local_datetime(due, MADRID).strftime("%H:%M") for (due,) in
+            database.execute_sql("SELECT due_at FROM outbox WHERE journey_id = ?", (journey_id,))}
     return [{"date": b.date.isoformat(),
              "entered": counts[b.date].entered if b.date in counts else 0,
              "exited": exited.get(b.date, 0), "in_progress": running,
@@ -191,9 +192,7 @@ def evaluator_days(copy_path: Path, journey_id: int, start: int, days: int,
             for b, running in zip(bounds, in_progress, strict=True)], dues
 
 
-def test_forecast_with_check_at_equals_the_evaluator_day_by_day(
-    repo: JourneyRepository, tmp_path: Path
-) -> None:
+def test_forecast_with_check_at_equals_the_evaluator_day_by_day(repo: JourneyRepository) -> None:
     """Sixty customers with birthdays over the window, one active journey with a wait
     "then at 09:00" checked at 08:00, ticked half-hourly: the forecast from 16:00 on the
     activation day equals the evaluator ticking every point of the same 20 days."""
@@ -210,11 +209,7 @@ def test_forecast_with_check_at_equals_the_evaluator_day_by_day(
     for moment in range(ACTIVATED, start, interval):
         Evaluator(tz=MADRID).tick(moment)
     result = run_forecast(journey_id, days=20, start=start, tz=MADRID)
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, dues = evaluator_days(copy_path, journey_id, start, 20, interval)
+    expected, dues = evaluator_days(journey_id, start, 20, interval)
     with result:
         assert [day.to_json() for day in result.days] == expected
         assert result.to_json()["activation"]["check_at"] == "08:00"
