@@ -1,17 +1,29 @@
 """Which dialect's SQL the open store speaks: the one place that chooses between
-``store/sqlite_sql.py`` and ``store/postgres_sql.py`` for the functions both define."""
+``store/sqlite_sql.py`` and ``store/postgres_sql.py`` (and between
+``store/sqlite_browse_sql.py`` and ``store/postgres_browse_sql.py``) for the functions both
+define."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from journey_desktop.store import postgres_sql, sqlite_sql
+from journey_desktop.store import (
+    postgres_browse_sql,
+    postgres_sql,
+    sqlite_browse_sql,
+    sqlite_sql,
+)
 from journey_desktop.store.postgres import on_postgres
 
 
 def sql(db: object | None = None) -> ModuleType:
     """The SQL module of ``db`` (by default the open store)."""
     return postgres_sql if on_postgres(db) else sqlite_sql
+
+
+def browse_sql(db: object | None = None) -> ModuleType:
+    """The SQL module of what the window browses (event properties, the customer base)."""
+    return postgres_browse_sql if on_postgres(db) else sqlite_browse_sql
 
 
 def lock_writers(db: object, name: str) -> None:

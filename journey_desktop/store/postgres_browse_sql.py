@@ -1,0 +1,38 @@
+"""The PostgreSQL twins of ``store/sqlite_browse_sql.py``: the property paths events carry
+and the customer base's joins, name order and case-blind ``LIKE``, with SQLite's results."""
+
+from __future__ import annotations
+
+from peewee import Database
+
+# PostgreSQL's planner orders the join itself; CROSS JOIN takes no ON there.
+JOURNEY_FIRST_JOIN = "JOIN"
+# LIKE minds case here.
+LIKE_WITHOUT_CASE = "ILIKE"
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def name_order(column: str) -> str:
+    """An ORDER BY term ordering as SQLite's NOCASE does: ASCII letters folded, then code
+    point order (whatever the database's locale)."""
+    return f"translate({column}, '{_UPPER}', '{_UPPER.lower()}') COLLATE \"C\""
+
+
+def property_paths(db: Database, sample: int) -> list[str]:
+    """The paths (``cart.total``) to the values of the latest ``sample`` events' properties,
+    through objects only (nothing inside an array), each once, unsorted. A key holding ``[``
+    is left out and ``"`` dropped from keys, as the SQLite twin's ``json_tree`` paths are."""
+    objects_only = "CASE WHEN jsonb_typeof({0}) = 'object' THEN {0} ELSE '{{}}'::jsonb END"
+    rows = db.execute_sql(
+        "WITH RECURSIVE e AS (SELECT properties::jsonb AS p FROM event"
+        " ORDER BY seq DESC LIMIT ?),"
+        " t(path, value) AS ("
+        f" SELECT kv.key, kv.value FROM e, jsonb_each({objects_only.format('e.p')}) AS kv"
+        " UNION ALL"
+        " SELECT t.path || '.' || kv.key, kv.value"
+        f" FROM t, jsonb_each({objects_only.format('t.value')}) AS kv)"
+        " SELECT DISTINCT replace(path, '\"', '') FROM t"
+        " WHERE jsonb_typeof(value) NOT IN ('object', 'array') AND strpos(path, '[') = 0",
+        (int(sample),))
+    return [str(path) for (path,) in rows]
