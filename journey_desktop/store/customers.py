@@ -203,8 +203,7 @@ class CustomerBase:
                 clauses.append("external_id > ?")
                 values.append(after)
             if tail:
-                clauses.append(f"substr(external_id, ?) {dialect.LIKE_WITHOUT_CASE} ?"
-                               f" ESCAPE '{LIKE_ESCAPE}'")
+                clauses.append(dialect.like_without_case("substr(external_id, ?)", "?"))
                 values += [len(head) + 1, like_pattern(tail)]
             where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
             parts.append(

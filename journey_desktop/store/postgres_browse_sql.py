@@ -7,8 +7,6 @@ from peewee import Database
 
 # PostgreSQL's planner orders the join itself; CROSS JOIN takes no ON there.
 JOURNEY_FIRST_JOIN = "JOIN"
-# LIKE minds case here.
-LIKE_WITHOUT_CASE = "ILIKE"
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -16,7 +14,17 @@ _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def name_order(column: str) -> str:
     """An ORDER BY term ordering as SQLite's NOCASE does: ASCII letters folded, then code
     point order (whatever the database's locale)."""
-    return f"translate({column}, '{_UPPER}', '{_UPPER.lower()}') COLLATE \"C\""
+    return f"{_ascii_lower(column)} COLLATE \"C\""
+
+
+def like_without_case(text: str, pattern: str) -> str:
+    """A condition: ``text`` matches the LIKE ``pattern`` (escaped by ``\\``) whatever the
+    case of ASCII letters, as SQLite's LIKE does (ILIKE would fold every letter)."""
+    return f"{_ascii_lower(text)} LIKE {_ascii_lower(pattern)} ESCAPE '\\'"
+
+
+def _ascii_lower(expression: str) -> str:
+    return f"translate({expression}, '{_UPPER}', '{_UPPER.lower()}')"
 
 
 def property_paths(db: Database, sample: int) -> list[str]:

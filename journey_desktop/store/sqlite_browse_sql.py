@@ -8,13 +8,17 @@ from peewee import Database
 
 # The journey first, then its rows of the customer (journeys are few; each is a key lookup).
 JOURNEY_FIRST_JOIN = "CROSS JOIN"
-# SQLite's LIKE already ignores the case of ASCII letters.
-LIKE_WITHOUT_CASE = "LIKE"
 
 
 def name_order(column: str) -> str:
     """An ORDER BY term: names without minding the case of ASCII letters."""
     return f"{column} COLLATE NOCASE"
+
+
+def like_without_case(text: str, pattern: str) -> str:
+    """A condition: ``text`` matches the LIKE ``pattern`` (escaped by ``\\``) whatever the
+    case of ASCII letters (SQLite's LIKE already ignores it; other letters keep theirs)."""
+    return f"{text} LIKE {pattern} ESCAPE '\\'"
 
 
 def property_paths(db: Database, sample: int) -> list[str]:
