@@ -3,12 +3,23 @@ and the customer base's joins, name order and case-blind ``LIKE``, with SQLite's
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import Database
 
 # PostgreSQL's planner orders the join itself; CROSS JOIN takes no ON there.
 JOURNEY_FIRST_JOIN = "JOIN"
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def one_snapshot(db: Database) -> Any:
+    """A read transaction whose queries all see one moment: PostgreSQL's default (READ
+    COMMITTED) gives each statement its own, so a transaction begun here is REPEATABLE
+    READ; inside one already begun, its savepoint sees what that one does."""
+    if db.in_transaction():
+        return db.atomic()
+    return db.atomic(isolation_level="REPEATABLE READ")
 
 
 def name_order(column: str) -> str:

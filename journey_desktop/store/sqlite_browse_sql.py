@@ -4,10 +4,17 @@ editor's choices) and the customer base's joins, name order and case-blind ``LIK
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import Database
 
 # The journey first, then its rows of the customer (journeys are few; each is a key lookup).
 JOURNEY_FIRST_JOIN = "CROSS JOIN"
+
+
+def one_snapshot(db: Database) -> Any:
+    """A read transaction whose queries all see one moment: any SQLite transaction does."""
+    return db.atomic()
 
 
 def name_order(column: str) -> str:
