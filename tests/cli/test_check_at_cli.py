@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import example_path
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_activate_with_check_at_is_stored_and_exported(cli):
