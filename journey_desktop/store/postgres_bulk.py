@@ -47,8 +47,22 @@ _EVENT = EventRecord._meta.table_name
 _CUSTOMERS_IN = "audience_in"  # the file's rows, in file order (line)
 _EVENTS_IN = "event_in"
 _IDS = "audience_import_ids"
-# A field merge as SQLite's json_patch does it for the flat objects profiles hold.
-MERGED_FIELDS = "({0}.fields::jsonb || {1}.fields::jsonb)::text"
+# A field merge as SQLite's json_patch does it for the flat objects profiles hold: the
+# fields kept in their order, a new value in place of the old, new fields after them, a
+# field given as null removed (``json``, not ``jsonb``, which would sort the fields; the
+# customers window and ``customers show`` list them in the order they came).
+MERGED_FIELDS = (
+    "(SELECT coalesce(json_object_agg(m.key, m.value ORDER BY m.added, m.pos),"
+    " json_build_object())::text"
+    " FROM (SELECT o.key, coalesce(n.value, o.value) AS value, n.key IS NOT NULL AS patched,"
+    " false AS added, o.pos"
+    " FROM json_each({0}.fields::json) WITH ORDINALITY AS o(key, value, pos)"
+    " LEFT JOIN json_each({1}.fields::json) AS n ON n.key = o.key"
+    " UNION ALL SELECT n.key, n.value, true, true, n.pos"
+    " FROM json_each({1}.fields::json) WITH ORDINALITY AS n(key, value, pos)"
+    " WHERE NOT EXISTS (SELECT 1 FROM json_each({0}.fields::json) AS o WHERE o.key = n.key)"
+    ") AS m WHERE NOT (m.patched AND json_typeof(m.value) = 'null'))"
+)
 # A staged batch whose IDs repeat, one row per ID: its fields merged over its rows in file
 # order (a row with no fields still gives its ID).
 _REPEATS_MERGED = (

@@ -134,3 +134,21 @@ def test_unknown_customer_has_nothing(store: Path) -> None:
     assert base.profile("ghost") is None
     assert base.memberships("ghost") == []
     assert base.timeline("ghost").merged() == []
+
+
+@pytest.mark.both_databases
+def test_an_import_over_a_profile_keeps_its_fields_in_order(repo: JourneyRepository,
+                                                             tmp_path: Path) -> None:
+    """A value changed in place, a new field after the others (as ``customers show`` and
+    the customers window list them)."""
+    for name, text in (("first.csv", "customerId,firstName,city\nc1,Ann,Oslo\n"),
+                       ("second.csv", "customerId,plan,firstName\nc1,gold,Anna\n")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        result = AudienceStore(repo).import_profiles(
+            ImportPlan.from_preview(preview_csv(path)), now=NOW)
+        result.rejects.close()
+    profile = CustomerBase().profile("c1")
+    assert profile is not None
+    assert list(profile.fields.items()) == [("firstName", "Anna"), ("city", "Oslo"),
+                                            ("plan", "gold")]
