@@ -89,6 +89,7 @@ def read_csv(path: Path, delimiter: str = ",") -> list[list[str]]:
         return list(csv.reader(fh, delimiter=delimiter))
 
 
+@pytest.mark.both_databases
 def test_table_shows_what_the_engine_wrote(qtbot, repo, journeys) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo)
     assert window.objectName() == "outbox_window"
