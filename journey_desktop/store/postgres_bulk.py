@@ -11,7 +11,7 @@ DROP``; a rollback drops them too).
 
 An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so a batch's
 rows are first made one per ID, merged in file order as SQLite's row-by-row upsert merges
-them: the last row of an ID wins, field by field (``jsonb ||``).
+them: the last row of an ID wins, field by field, the fields in the order they came.
 """
 
 from __future__ import annotations
@@ -64,12 +64,18 @@ MERGED_FIELDS = (
     ") AS m WHERE NOT (m.patched AND json_typeof(m.value) = 'null'))"
 )
 # A staged batch whose IDs repeat, one row per ID: its fields merged over its rows in file
-# order (a row with no fields still gives its ID).
+# order, each in the place it first came, with the last value given (a row with no fields
+# still gives its ID).
 _REPEATS_MERGED = (
-    "(SELECT s.external_id, coalesce(jsonb_object_agg(f.key, f.value ORDER BY s.line)"
-    " FILTER (WHERE f.key IS NOT NULL), '{}')::text AS fields"
-    f" FROM {_CUSTOMERS_IN} s LEFT JOIN LATERAL jsonb_each(s.fields::jsonb) f ON true"
-    " GROUP BY s.external_id) AS r")
+    "(SELECT external_id, coalesce(json_object_agg(key, value ORDER BY line, pos)"
+    " FILTER (WHERE key IS NOT NULL), json_build_object())::text AS fields"
+    " FROM (SELECT DISTINCT ON (s.external_id, f.key) s.external_id, f.key, s.line, f.pos,"
+    " last_value(f.value) OVER (PARTITION BY s.external_id, f.key ORDER BY s.line, f.pos"
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS value"
+    f" FROM {_CUSTOMERS_IN} s"
+    " LEFT JOIN LATERAL json_each(s.fields::json) WITH ORDINALITY AS f(key, value, pos) ON true"
+    " ORDER BY s.external_id, f.key, s.line, f.pos) AS k"
+    " GROUP BY external_id) AS r")
 
 
 def _db() -> PostgresStore:

@@ -152,3 +152,17 @@ def test_an_import_over_a_profile_keeps_its_fields_in_order(repo: JourneyReposit
     assert profile is not None
     assert list(profile.fields.items()) == [("firstName", "Anna"), ("city", "Oslo"),
                                             ("plan", "gold")]
+
+
+@pytest.mark.both_databases
+def test_a_customer_given_twice_in_a_file_keeps_the_fields_in_order(repo: JourneyRepository,
+                                                                   tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text("customerId,firstName,city\nc1,Ann,Oslo\nc2,Bob,Rome\nc1,Anna,Bergen\n",
+                    encoding="utf-8")
+    result = AudienceStore(repo).import_profiles(ImportPlan.from_preview(preview_csv(path)),
+                                                 now=NOW)
+    result.rejects.close()
+    profile = CustomerBase().profile("c1")
+    assert profile is not None
+    assert list(profile.fields.items()) == [("firstName", "Anna"), ("city", "Bergen")]
