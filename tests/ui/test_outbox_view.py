@@ -15,6 +15,7 @@ from journey_desktop.store.db import connect
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.outbox import CSV_HEADER, OutboxFilter, count_messages
+from journey_desktop.store.postgres import connect_postgres
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.outbox import OutboxWindow
@@ -360,11 +361,13 @@ def test_semicolon_export_chosen_in_the_save_dialog(qtbot, repo, journeys, tmp_p
         ("'=SUM(A1)", PROMOTION, "daily_offer")}
 
 
+@pytest.mark.both_databases
 def test_export_while_another_export_runs_says_so_and_marks_nothing(qtbot, repo, journeys,  # type: ignore[no-untyped-def]
-                                                                   store, tmp_path,
+                                                                   store, store_url, tmp_path,
                                                                    monkeypatch) -> None:
     window = make_window(qtbot, repo)
-    other = connect(store / "journeys.db")  # a scheduled export, on its own connection
+    # a scheduled export, on its own connection (on a team database: another computer's)
+    other = connect_postgres(store_url) if store_url else connect(store / "journeys.db")
     errors: list[str] = []
     monkeypatch.setattr(prompts, "show_error", lambda _p, _title, text: errors.append(text))
     save_to(monkeypatch, tmp_path / "new.csv")
