@@ -33,9 +33,10 @@ def iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
-def setup_journeys(data_dir: Path, customers: int = 12) -> list[int]:
-    """An active two-step journey and an active split journey, with small audiences."""
-    open_store(data_dir)
+def setup_journeys(data_dir: Path, customers: int = 12, url: str | None = None) -> list[int]:
+    """An active two-step journey and an active split journey, with small audiences (in the
+    team database at ``url`` when given)."""
+    open_store(data_dir, url=url)
     try:
         repo = JourneyRepository()
         ids = []
@@ -93,8 +94,9 @@ def snapshot(data_dir: Path) -> tuple[list[tuple[object, ...]], ...]:
         conn.close()
 
 
-def test_tick_prints_what_it_did(cli, data_dir):
-    setup_journeys(data_dir, customers=4)
+@pytest.mark.both_databases
+def test_tick_prints_what_it_did(cli, data_dir, store_url):
+    setup_journeys(data_dir, customers=4, url=store_url)
     result = cli("tick", "--now", T0)
     assert result.code == 0, result.err
     lines = dict(line.split(": ", 1) for line in result.out.strip().splitlines())
@@ -102,8 +104,9 @@ def test_tick_prints_what_it_did(cli, data_dir):
     assert cli("tick", "--now", T0).out.count("messages: 0") == 1
 
 
-def test_stats_json_has_the_documented_keys(cli, data_dir):
-    setup_journeys(data_dir, customers=4)
+@pytest.mark.both_databases
+def test_stats_json_has_the_documented_keys(cli, data_dir, store_url):
+    setup_journeys(data_dir, customers=4, url=store_url)
     cli("tick", "--now", T0)
     cli("tick", "--now", iso(T0_TS + DAY))
     result = cli("stats", "Two steps", "--json")
@@ -118,8 +121,9 @@ def test_stats_json_has_the_documented_keys(cli, data_dir):
     assert "messages: 8 (email 4, push 4)" in text.out
 
 
-def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, tmp_path):
-    setup_journeys(data_dir, customers=3)
+@pytest.mark.both_databases
+def test_outbox_export_escapes_marks_and_exports_new_only(cli, data_dir, store_url, tmp_path):
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     target = tmp_path / "out.csv"
     result = cli("outbox", "export", "--journey", "Split", "-o", str(target))
@@ -153,13 +157,16 @@ class ClosedAfterOneLine(io.StringIO):
         return super().write(text)
 
 
-def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_dir):
+@pytest.mark.both_databases
+def test_outbox_export_into_a_closed_pipe_says_so_and_marks_nothing(cli, data_dir, store_url):
     from journey_desktop.cli import run_command
 
-    setup_journeys(data_dir, customers=3)
+    setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     out, err = ClosedAfterOneLine(), io.StringIO()
-    code = run_command(["--data-dir", str(data_dir), "outbox", "export"], out=out, err=err)
+    where = ["--database", store_url] if store_url else []
+    code = run_command(["--data-dir", str(data_dir), *where, "outbox", "export"], out=out,
+                       err=err)
     assert code == 2
     assert err.getvalue() == "journey-desktop: the output was closed before the command finished\n"
     pending = list(csv.reader(io.StringIO(cli("outbox", "export", "--new").out)))
