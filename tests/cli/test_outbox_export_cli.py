@@ -120,7 +120,8 @@ def test_no_output_may_overwrite_the_open_database(cli, data_dir, tmp_path, spel
 
 
 @pytest.mark.both_databases
-def test_semicolon_export_for_spreadsheets_in_comma_decimal_locales(cli, data_dir, store_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_semicolon_export_for_spreadsheets_in_comma_decimal_locales(  # type: ignore[no-untyped-def]
+        cli, data_dir, store_url, tmp_path) -> None:
     setup_journeys(data_dir, customers=3, url=store_url)
     cli("tick", "--now", T0)
     target = tmp_path / "out.csv"
