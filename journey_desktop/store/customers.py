@@ -208,7 +208,7 @@ class CustomerBase:
             where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
             parts.append(
                 "SELECT * FROM (SELECT external_id, fields FROM profile "
-                f"{where}ORDER BY external_id LIMIT ?)"
+                f"{where}ORDER BY external_id LIMIT ?) AS page"
             )
             params += [*values, limit]
         sql = " UNION ALL ".join(parts) + " ORDER BY external_id LIMIT ?"

@@ -165,7 +165,7 @@ class EventStore:
         (a sample, on the rowid range, so opening an editor never reads the whole table)."""
         return [str(name) for (name,) in self.db.execute_sql(
             "SELECT DISTINCT name FROM (SELECT name FROM event ORDER BY seq DESC LIMIT ?)"
-            " ORDER BY name", (int(sample),))]
+            " AS latest ORDER BY name", (int(sample),))]
 
     def seen_properties(self, sample: int = SEEN_SAMPLE) -> list[str]:
         """The property paths (``cartId``, ``cart.total``) of the latest ``sample`` events,

@@ -258,7 +258,8 @@ class JourneyRepository:
         # Members have no rowid to read the highest of: count them, but never past the
         # point where the answer can change what the caller does with it.
         (members,) = database.execute_sql(
-            "SELECT count(*) FROM (SELECT 1 FROM member LIMIT ?)", (ROWS_COUNTED_AT_MOST,)
+            "SELECT count(*) FROM (SELECT 1 FROM member LIMIT ?) AS counted",
+            (ROWS_COUNTED_AT_MOST,),
         ).fetchone()
         return int(total) + int(members)
 
