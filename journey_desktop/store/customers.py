@@ -18,6 +18,7 @@ from peewee import Database
 
 from journey_desktop.domain.values import parse_iso_date, parse_number
 from journey_desktop.store.db import database
+from journey_desktop.store.dialect import browse_sql
 from journey_desktop.store.events import EventStore, StoredEvent
 
 MAX_CASED_LETTERS = 6  # case variants of at most this many letters: 64 key ranges
@@ -184,6 +185,7 @@ class CustomerBase:
         order, after the ID ``after`` (the last of the previous page)."""
         if limit < 1:
             return []
+        dialect = browse_sql(self.db)
         head, tail = split_prefix(prefix)
         parts: list[str] = []
         params: list[Any] = []
@@ -201,12 +203,12 @@ class CustomerBase:
                 clauses.append("external_id > ?")
                 values.append(after)
             if tail:
-                clauses.append(f"substr(external_id, ?) LIKE ? ESCAPE '{LIKE_ESCAPE}'")
+                clauses.append(dialect.like_without_case("substr(external_id, ?)", "?"))
                 values += [len(head) + 1, like_pattern(tail)]
             where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
             parts.append(
                 "SELECT * FROM (SELECT external_id, fields FROM profile "
-                f"{where}ORDER BY external_id LIMIT ?)"
+                f"{where}ORDER BY external_id LIMIT ?) AS page"
             )
             params += [*values, limit]
         sql = " UNION ALL ".join(parts) + " ORDER BY external_id LIMIT ?"
@@ -227,21 +229,23 @@ class CustomerBase:
 
         Journeys are few: each is looked up on its (journey, customer) key.
         """
+        dialect = browse_sql(self.db)
         rows = self.db.execute_sql(
             "SELECT j.id, j.name, j.status, m.entries, m.next_check_at FROM journey j "
-            "CROSS JOIN member m ON m.journey_id = j.id AND m.external_id = ? "
-            "ORDER BY j.name COLLATE NOCASE, j.id",
+            f"{dialect.JOURNEY_FIRST_JOIN} member m ON m.journey_id = j.id AND m.external_id = ? "
+            f"ORDER BY {dialect.name_order('j.name')}, j.id",
             (external_id,),
         ).fetchall()
         return [Membership(int(r[0]), r[1], r[2], int(r[3]), r[4]) for r in rows]
 
     def timeline(self, external_id: str) -> CustomerTimeline:
         """The customer's runs and messages in every journey, each list in time order."""
+        join = browse_sql(self.db).JOURNEY_FIRST_JOIN
         runs = [
             RunItem(int(r[0]), r[1], int(r[2]), r[3], int(r[4]), r[5], r[6])
             for r in self.db.execute_sql(
                 "SELECT r.started_at, r.ended_at, j.id, j.name, r.entry_number, r.state,"
-                " r.end_reason FROM journey j CROSS JOIN run r"
+                f" r.end_reason FROM journey j {join} run r"
                 " ON r.journey_id = j.id AND r.external_id = ?"
                 " ORDER BY r.started_at, j.id, r.entry_number",
                 (external_id,),
@@ -251,7 +255,7 @@ class CustomerBase:
             MessageItem(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6] or "")
             for r in self.db.execute_sql(
                 "SELECT o.due_at, j.id, j.name, o.entry_number, o.node, o.channel, o.title"
-                " FROM journey j CROSS JOIN outbox o"
+                f" FROM journey j {join} outbox o"
                 " ON o.journey_id = j.id AND o.external_id = ?"
                 " ORDER BY o.due_at, j.id, o.entry_number, o.id",
                 (external_id,),

@@ -29,6 +29,7 @@ from journey_desktop.store.audience import (
     write_rejects,
 )
 from journey_desktop.store.db import database
+from journey_desktop.store.dialect import browse_sql
 from journey_desktop.store.postgres import portable_connection
 from journey_desktop.store.read_ahead import ReadAhead
 
@@ -164,18 +165,12 @@ class EventStore:
         (a sample, on the rowid range, so opening an editor never reads the whole table)."""
         return [str(name) for (name,) in self.db.execute_sql(
             "SELECT DISTINCT name FROM (SELECT name FROM event ORDER BY seq DESC LIMIT ?)"
-            " ORDER BY name", (int(sample),))]
+            " AS latest ORDER BY name", (int(sample),))]
 
     def seen_properties(self, sample: int = SEEN_SAMPLE) -> list[str]:
         """The property paths (``cartId``, ``cart.total``) of the latest ``sample`` events,
         sorted, as conditions and placeholders address them after ``event.``/``matched.``."""
-        paths = {
-            _dotted(str(path)) for (path,) in self.db.execute_sql(
-                "SELECT DISTINCT t.fullkey FROM (SELECT properties FROM event ORDER BY seq DESC"
-                " LIMIT ?) AS e, json_tree(e.properties) AS t"
-                " WHERE t.type NOT IN ('object', 'array') AND t.fullkey NOT LIKE '%[%'",
-                (int(sample),))
-        }
+        paths = set(browse_sql(self.db).property_paths(self.db, sample))
         return sorted(path for path in paths if path)
 
     def events_for(self, external_id: str) -> list[StoredEvent]:
@@ -189,11 +184,6 @@ class EventStore:
                 (external_id,),
             )
         ]
-
-
-def _dotted(fullkey: str) -> str:
-    """``$.cart."total"`` as ``cart.total``."""
-    return fullkey.removeprefix("$").lstrip(".").replace('"', "")
 
 
 def _properties(text: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ DROP``; a rollback drops them too).
 
 An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so a batch's
 rows are first made one per ID, merged in file order as SQLite's row-by-row upsert merges
-them: the last row of an ID wins, field by field (``jsonb ||``).
+them: the last row of an ID wins, field by field, the fields in the order they came.
 """
 
 from __future__ import annotations
@@ -47,15 +47,35 @@ _EVENT = EventRecord._meta.table_name
 _CUSTOMERS_IN = "audience_in"  # the file's rows, in file order (line)
 _EVENTS_IN = "event_in"
 _IDS = "audience_import_ids"
-# A field merge as SQLite's json_patch does it for the flat objects profiles hold.
-MERGED_FIELDS = "({0}.fields::jsonb || {1}.fields::jsonb)::text"
+# A field merge as SQLite's json_patch does it for the flat objects profiles hold: the
+# fields kept in their order, a new value in place of the old, new fields after them, a
+# field given as null removed (``json``, not ``jsonb``, which would sort the fields; the
+# customers window and ``customers show`` list them in the order they came).
+MERGED_FIELDS = (
+    "(SELECT coalesce(json_object_agg(m.key, m.value ORDER BY m.added, m.pos),"
+    " json_build_object())::text"
+    " FROM (SELECT o.key, coalesce(n.value, o.value) AS value, n.key IS NOT NULL AS patched,"
+    " false AS added, o.pos"
+    " FROM json_each({0}.fields::json) WITH ORDINALITY AS o(key, value, pos)"
+    " LEFT JOIN json_each({1}.fields::json) AS n ON n.key = o.key"
+    " UNION ALL SELECT n.key, n.value, true, true, n.pos"
+    " FROM json_each({1}.fields::json) WITH ORDINALITY AS n(key, value, pos)"
+    " WHERE NOT EXISTS (SELECT 1 FROM json_each({0}.fields::json) AS o WHERE o.key = n.key)"
+    ") AS m WHERE NOT (m.patched AND json_typeof(m.value) = 'null'))"
+)
 # A staged batch whose IDs repeat, one row per ID: its fields merged over its rows in file
-# order (a row with no fields still gives its ID).
+# order, each in the place it first came, with the last value given (a row with no fields
+# still gives its ID).
 _REPEATS_MERGED = (
-    "(SELECT s.external_id, coalesce(jsonb_object_agg(f.key, f.value ORDER BY s.line)"
-    " FILTER (WHERE f.key IS NOT NULL), '{}')::text AS fields"
-    f" FROM {_CUSTOMERS_IN} s LEFT JOIN LATERAL jsonb_each(s.fields::jsonb) f ON true"
-    " GROUP BY s.external_id) AS r")
+    "(SELECT external_id, coalesce(json_object_agg(key, value ORDER BY line, pos)"
+    " FILTER (WHERE key IS NOT NULL), json_build_object())::text AS fields"
+    " FROM (SELECT DISTINCT ON (s.external_id, f.key) s.external_id, f.key, s.line, f.pos,"
+    " last_value(f.value) OVER (PARTITION BY s.external_id, f.key ORDER BY s.line, f.pos"
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS value"
+    f" FROM {_CUSTOMERS_IN} s"
+    " LEFT JOIN LATERAL json_each(s.fields::json) WITH ORDINALITY AS f(key, value, pos) ON true"
+    " ORDER BY s.external_id, f.key, s.line, f.pos) AS k"
+    " GROUP BY external_id) AS r")
 
 
 def _db() -> PostgresStore:

@@ -33,6 +33,7 @@ from journey_desktop.domain.validation import (
 )
 from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
+from journey_desktop.store.dialect import browse_sql
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.evaluator_events import start_mark
 from journey_desktop.store.membership import count_audience, enrol_everyone
@@ -195,7 +196,7 @@ class JourneyRepository:
         counting a million customers, runs and messages about half a second. One read
         transaction, so that a tick committing meanwhile cannot make in progress > entered.
         """
-        with database.atomic():
+        with browse_sql(database).one_snapshot(database):
             return self._summaries(counts)
 
     def _summaries(self, counts: bool) -> list[JourneySummary]:
@@ -257,7 +258,8 @@ class JourneyRepository:
         # Members have no rowid to read the highest of: count them, but never past the
         # point where the answer can change what the caller does with it.
         (members,) = database.execute_sql(
-            "SELECT count(*) FROM (SELECT 1 FROM member LIMIT ?)", (ROWS_COUNTED_AT_MOST,)
+            "SELECT count(*) FROM (SELECT 1 FROM member LIMIT ?) AS counted",
+            (ROWS_COUNTED_AT_MOST,),
         ).fetchone()
         return int(total) + int(members)
 

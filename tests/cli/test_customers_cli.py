@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import example_path
 
+pytestmark = pytest.mark.both_databases
 
 def _after(**delta: float) -> str:
     """An instant after activation (which uses the clock), for ``tick --now``."""

@@ -8,6 +8,7 @@ from journey_desktop.store.repository import (
     DRAFT,
     JourneyNameError,
     JourneyNotFoundError,
+    JourneyRepository,
     LifecycleError,
     SettingsRepository,
 )
@@ -197,6 +198,58 @@ def test_summaries_count_per_journey(repo):
                      state="completed")
     rows = {s.name: (s.audience, s.entered, s.in_progress) for s in repo.summaries()}
     assert rows == {"A": (5, 0, 0), "B": (0, 2, 1)}
+
+
+def test_list_counts_are_read_in_one_snapshot(repo, store, store_url, monkeypatch):
+    """A tick committing a run between the counts of entered and in progress (on another
+    connection) shows in both or in neither, never in progress > entered."""
+    journey_id = repo.create(load_example("birthday"))
+    other = another_connection(store, store_url)
+    counted: list[object] = []
+    count = JourneyRepository._counts
+
+    def tick_commits_between_the_counts(*args):  # type: ignore[no-untyped-def]
+        counted.append(args)
+        if len(counted) == 3:  # audience and entered counted, in progress not yet
+            other.execute(
+                "INSERT INTO run (journey_id, external_id, entry_number, state, node, due_at,"
+                " started_at, path) VALUES (?, 'c1', 1, 'in_progress', 'n', 0, 0, '')",
+                (journey_id,))
+        return count(*args)
+
+    monkeypatch.setattr(JourneyRepository, "_counts",
+                        staticmethod(tick_commits_between_the_counts))
+    try:
+        (row,) = repo.summaries()
+    finally:
+        other.close()
+    assert len(counted) >= 3
+    assert (row.entered, row.in_progress) == (0, 0)
+    (row,) = repo.summaries()
+    assert (row.entered, row.in_progress) == (1, 1)
+
+
+def another_connection(store, store_url):  # type: ignore[no-untyped-def]
+    """A second connection to the test's database, each statement committed at once."""
+    if store_url is None:
+        import sqlite3
+
+        return sqlite3.connect(store / "journeys.db", isolation_level=None)
+    import psycopg
+
+    from journey_desktop.store.postgres import to_psycopg
+
+    class Connection:
+        def __init__(self) -> None:
+            self.conn = psycopg.connect(store_url, autocommit=True)
+
+        def execute(self, sql: str, params: tuple = ()) -> None:
+            self.conn.execute(to_psycopg(sql), params)
+
+        def close(self) -> None:
+            self.conn.close()
+
+    return Connection()
 
 
 @pytest.mark.both_databases

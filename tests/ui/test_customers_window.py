@@ -63,6 +63,7 @@ def select(qtbot, window: CustomersWindow, row: int) -> None:  # type: ignore[no
         window.customer_table.selectRow(row)
 
 
+@pytest.mark.both_databases
 def test_typing_shows_matching_customers_whatever_the_case(  # type: ignore[no-untyped-def]
         qtbot, customers) -> None:
     window = make_window(qtbot)
@@ -77,6 +78,7 @@ def test_typing_shows_matching_customers_whatever_the_case(  # type: ignore[no-u
     assert window.page_label.text() == "No customer ID starts with “x”."
 
 
+@pytest.mark.both_databases
 def test_selecting_shows_fields_journeys_and_timeline_in_time_order(  # type: ignore[no-untyped-def]
         qtbot, customers) -> None:
     window = make_window(qtbot)

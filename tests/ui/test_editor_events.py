@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QPushButton, QSpinBox, QToolButton
 
 from journey_desktop.domain.events_file import EventPlan, preview_events
@@ -68,6 +69,7 @@ ABANDONED_CART = {
 }
 
 
+@pytest.mark.both_databases
 def test_build_an_abandoned_cart_from_the_palette(qtbot, repo, tmp_path):
     import_events(tmp_path)
     journey_id = new_draft(repo, columns={"firstName": "text"})

@@ -45,6 +45,7 @@ def run(qtbot, window):  # type: ignore[no-untyped-def]
     return blocker.args[0]
 
 
+@pytest.mark.both_databases
 def test_draft_forecast_shows_chart_totals_days_and_a_trace(qtbot, repo, promotion_draft):
     window = make_window(qtbot, repo, promotion_draft)
     assert window.objectName() == "forecast_window"

@@ -84,6 +84,7 @@ def finish_with_one_leaving(repo: JourneyRepository, journey_id: int, folder: Pa
     Evaluator(tz=MADRID).tick(START + 2 * DAY)
 
 
+@pytest.mark.both_databases
 def test_figures_and_nodes_follow_the_runs(qtbot, repo, welcome, tmp_path) -> None:  # type: ignore[no-untyped-def]
     window = make_window(qtbot, repo, welcome)
     assert window.objectName() == "stats_window"
