@@ -70,7 +70,14 @@ def stage(target: Path, journey_id: int, start: int, *, with_active: bool,
                 copy_rows(team, conn, "outbox",
                           "WHERE send_at >= ? AND status <> 'suppressed'",
                           (int(history_since),))
+            # Events imported into the copy (a forecast's events file) come after every event
+            # of the team database, copied or not: the watermarks copied count on that. The
+            # copied events already left a row here, which SQLite would keep using.
+            copied = conn.execute(
+                "SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'event'").fetchone()[0]
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = 'event'")
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('event', ?)",
-                         (postgres_sql.sequence_value(team, "event", "seq"),))
+                         (max(int(copied or 0),
+                              postgres_sql.sequence_value(team, "event", "seq")),))
     finally:
         file.close()

@@ -84,6 +84,7 @@ def test_an_events_file_that_cannot_be_read_is_said_in_words(repo, tmp_path):
                      events=missing)
 
 
+@pytest.mark.both_databases
 def test_the_file_is_taken_when_the_newest_real_events_are_of_other_customers(repo, tmp_path):
     """The copy holds only the journey's customers' events, but the events watermark it
     copies counts every event of the real file: the file's events must come after it."""
