@@ -19,6 +19,7 @@ from journey_desktop.store.postgres import (
     TeamDatabaseError,
     create_schema,
     stored_version,
+    text_in_code_point_order,
 )
 from journey_desktop.store.records import ALL_RECORDS, SchemaVersionRecord
 from journey_desktop.store.sqlite_sql import write_transaction
@@ -567,9 +568,10 @@ _PG13_JOURNEY_VERSIONS = (
 
 def _pg13_journey_versions(db: Database) -> None:
     """Schema 13 on a team database: as ``_v13_journey_versions``, in BIGINT as every
-    whole number there."""
+    whole number there; and text in code point order, as new team databases have it."""
     for sql in _PG13_JOURNEY_VERSIONS:
         db.execute_sql(sql)
+    text_in_code_point_order(db)  # type: ignore[arg-type]
 
 
 POSTGRES_MIGRATIONS: dict[int, Callable[[Database], None]] = {

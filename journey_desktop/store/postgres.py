@@ -233,10 +233,12 @@ def _numeric_loader() -> type:
 class PostgresStore(PostgresqlDatabase):
     """PostgreSQL with the project's rules: ``?`` placeholders, errors in words, every
     whole number a BIGINT (times run to the year 9000), ids from sequences that never go
-    back."""
+    back, and text compared and ordered by code point as SQLite's BINARY collation does,
+    whatever the server's locale (key ranges such as the customer search rely on it)."""
 
     dialect = "postgres"
-    field_types = {"INT": "BIGINT", "AUTO": "BIGSERIAL", "BIGAUTO": "BIGSERIAL"}
+    field_types = {"INT": "BIGINT", "AUTO": "BIGSERIAL", "BIGAUTO": "BIGSERIAL",
+                   "TEXT": 'TEXT COLLATE "C"'}
 
     def __init__(self, url: str) -> None:
         if url.lower().startswith("postgres://"):  # psycopg and peewee read postgresql://
@@ -396,6 +398,19 @@ def create_schema(db: PostgresStore, records: Sequence[type[Model]],
         for record, without_rowid in kept.items():
             record._meta.without_rowid = without_rowid
     log.info("created the schema (version %s) in team database %s", version, db.where)
+
+
+def text_in_code_point_order(db: PostgresStore) -> None:
+    """Every text column of the app's tables compared and ordered by code point
+    (``COLLATE "C"``), as new tables are made: tables made before schema 13 took the
+    server's collation, in which a key range need not be a prefix."""
+    columns = db.execute_sql(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND data_type = 'text'"
+        " AND collation_name IS DISTINCT FROM 'C'"
+    ).fetchall()
+    for table, column in columns:
+        db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE TEXT COLLATE "C"')
 
 
 def on_postgres(db: object | None = None) -> bool:

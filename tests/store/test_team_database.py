@@ -159,7 +159,7 @@ def test_a_schema_12_team_database_is_upgraded_to_journey_versions(
     def columns(where: str) -> list[tuple]:
         with psycopg.connect(where) as conn:
             return conn.execute(
-                "SELECT column_name, data_type, is_nullable, column_default"
+                "SELECT column_name, data_type, is_nullable, column_default, collation_name"
                 " FROM information_schema.columns WHERE table_schema = 'public'"
                 " AND table_name = 'journey' ORDER BY column_name").fetchall()
 
@@ -176,3 +176,30 @@ def test_a_schema_12_team_database_is_upgraded_to_journey_versions(
         close_store()
     assert versions == [(12,), (SCHEMA_VERSION,)]
     assert columns(url) == columns(new_database(postgres_server))
+    assert text_collations(url) == {"C"}
+
+
+def text_collations(url: str) -> set[str | None]:
+    with psycopg.connect(url) as conn:
+        return {row[0] for row in conn.execute(
+            "SELECT collation_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type = 'text'")}
+
+
+def test_text_is_ordered_by_code_point_whatever_the_servers_locale(
+        postgres_server: str, team_url: str, data_dir: Path) -> None:
+    """As SQLite's BINARY collation: the customer search's key ranges are prefixes only in
+    that order, and the server's own collation may be a language's (en_US sorts "a-c"
+    between "ab" and "ad")."""
+    assert text_collations(team_url) == {"C"}
+    open_store(data_dir, url=team_url)
+    try:
+        database.execute_sql(
+            "INSERT INTO profile (external_id, fields, created_at, updated_at)"
+            " VALUES ('ab', '{}', 0, 0), ('a-c', '{}', 0, 0), ('B', '{}', 0, 0),"
+            " ('a', '{}', 0, 0)")
+        ordered = [row[0] for row in database.execute_sql(
+            "SELECT external_id FROM profile ORDER BY external_id")]
+    finally:
+        close_store()
+    assert ordered == sorted(["ab", "a-c", "B", "a"])  # Python's order is code point order
