@@ -167,7 +167,6 @@ def test_no_journey_gains_members_except_active_ones_for_everyone(cli, data_dir:
                          int(active_all): 2}
 
 
-@pytest.mark.sqlite_only  # needs the evaluator (tick), not yet on a team database
 def test_a_customer_imported_after_activation_enters_an_everyone_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     journey = create(cli, tmp_path, EVERYONE)
     assert cli("activate", journey).code == 0

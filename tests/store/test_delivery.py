@@ -31,6 +31,7 @@ from tests.store.evaluator_support import (
 )
 from tests.store.test_evaluator_policy import journey as policy_journey
 
+pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 10, 0)
 LATER = "2025-05-14T12:00:00+00:00"
 
@@ -123,7 +124,6 @@ def test_a_click_after_an_open_adds_the_click_only(repo, tmp_path):
             (4, 1747213200, 1747213200, 1747216800, 1747224000)]
 
 
-@pytest.mark.both_databases
 def test_open_rate_and_ctr_from_a_fixed_table(repo, tmp_path):
     journey_id = run_two_days(repo)
     ids = ids_by_customer()
@@ -197,7 +197,6 @@ def test_json_lines_reports_are_read_too(repo, tmp_path):
     assert reached(journey_id)["opened"] == 1
 
 
-@pytest.mark.both_databases
 def test_the_outbox_shows_and_filters_by_delivery_status(repo, tmp_path):
     run_two_days(repo)
     ids = ids_by_customer()
@@ -210,7 +209,6 @@ def test_the_outbox_shows_and_filters_by_delivery_status(repo, tmp_path):
     assert count_messages(OutboxFilter(delivery="none")) == 6
 
 
-@pytest.mark.both_databases
 def test_the_journey_reports_rows_equal_the_runs(repo, tmp_path):
     journey_id = run_two_days(repo)
     ids = ids_by_customer()
