@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from journey_desktop.store import close_store, open_store
+from journey_desktop.store.db import database
 from tests.store.evaluator_support import journey_from, two_messages_a_day_apart
 
+pytestmark = pytest.mark.both_databases
 T0 = dt.datetime(2031, 3, 3, 9, 0, tzinfo=dt.UTC)  # after activation, which uses the clock
 
 
@@ -37,27 +41,30 @@ def import_audience(cli: Callable[..., Any], tmp_path: Path, journey: str, text:
     assert result.code == 0, result.err
 
 
-def query(data_dir: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(data_dir / "journeys.db")
+def query(data_dir: Path, url: str | None, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """What the store holds, read (or changed) outside the commands."""
+    open_store(data_dir, url=url)
     try:
-        return conn.execute(sql, params).fetchall()
+        with database.atomic():
+            cursor = database.execute_sql(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
     finally:
-        conn.close()
+        close_store()
 
 
-def test_a_failing_journey_is_named_the_others_run_and_tick_says_no(cli, data_dir, tmp_path):
+def test_a_failing_journey_is_named_the_others_run_and_tick_says_no(cli, data_dir, store_url,
+                                                                    tmp_path):
     broken = create(cli, tmp_path, two_messages_a_day_apart(), "Broken")
     healthy = create(cli, tmp_path, two_messages_a_day_apart(), "Healthy")
     for journey in (broken, healthy):
         import_audience(cli, tmp_path, journey, "customerId,firstName\nc1,Ann\n")
         assert cli("activate", journey).code == 0
-    (definition,) = query(data_dir, "SELECT definition FROM journey WHERE id = ?", broken)[0]
+    (definition,) = query(data_dir, store_url, "SELECT definition FROM journey WHERE id = ?",
+                          broken)[0]
     data = json.loads(definition)
     next(n for n in data["nodes"] if n["id"] == "pause")["duration"]["value"] = 1e300
-    conn = sqlite3.connect(data_dir / "journeys.db")
-    conn.execute("UPDATE journey SET definition = ? WHERE id = ?", (json.dumps(data), broken))
-    conn.commit()
-    conn.close()
+    query(data_dir, store_url, "UPDATE journey SET definition = ? WHERE id = ?",
+          json.dumps(data), broken)
 
     result = cli("tick", "--now", at(0))
 
@@ -67,10 +74,12 @@ def test_a_failing_journey_is_named_the_others_run_and_tick_says_no(cli, data_di
     assert result.err.splitlines() == [
         f"journey-desktop: journey 'Broken' (id {broken}) failed and was skipped: a duration "
         "or number in it is out of range (Python int too large to convert to SQLite INTEGER)"]
-    assert query(data_dir, "SELECT journey_id, node FROM outbox") == [(int(healthy), "hello")]
+    assert query(data_dir, store_url, "SELECT journey_id, node FROM outbox") == [
+        (int(healthy), "hello")]
 
 
-def test_a_customer_removed_by_replace_and_added_again_is_not_stuck(cli, data_dir, tmp_path):
+def test_a_customer_removed_by_replace_and_added_again_is_not_stuck(cli, data_dir, store_url,
+                                                                    tmp_path):
     journey = create(cli, tmp_path, two_messages_a_day_apart(), "Again", reentry=True)
     import_audience(cli, tmp_path, journey, "customerId,firstName\nann,Ann\nbob,Bob\n")
     assert cli("activate", journey).code == 0
@@ -82,14 +91,14 @@ def test_a_customer_removed_by_replace_and_added_again_is_not_stuck(cli, data_di
     for day in (3, 4):
         assert cli("tick", "--now", at(day)).code == 0
 
-    ann = query(data_dir, "SELECT entry_number, node FROM outbox WHERE external_id = 'ann' "
-                          "ORDER BY entry_number, due_at")
+    ann = query(data_dir, store_url, "SELECT entry_number, node FROM outbox"
+                " WHERE external_id = 'ann' ORDER BY entry_number, due_at")
     assert ann == [(1, "hello"), (1, "again"), (2, "hello"), (2, "again")]
-    assert query(data_dir, "SELECT entries, next_check_at IS NOT NULL FROM member "
+    assert query(data_dir, store_url, "SELECT entries, next_check_at IS NOT NULL FROM member "
                            "WHERE external_id = 'ann'") == [(2, 1)]
 
 
-def test_columns_with_any_name_filter_and_fill_placeholders(cli, data_dir, tmp_path):
+def test_columns_with_any_name_filter_and_fill_placeholders(cli, data_dir, store_url, tmp_path):
     names = ['a"b', "a\\b", "a.b", "a b", "ñ", "$", "[0]"]
     journey = create(cli, tmp_path, [
         {"id": "start", "type": "entry", "filter": {"match": "all", "conditions": [
@@ -108,5 +117,5 @@ def test_columns_with_any_name_filter_and_fill_placeholders(cli, data_dir, tmp_p
 
     assert cli("tick", "--now", at(0)).code == 0
 
-    assert query(data_dir, "SELECT external_id, body FROM outbox") == [
+    assert query(data_dir, store_url, "SELECT external_id, body FROM outbox") == [
         ("yes", "v0|v1|v2|v3|v4|v5|v6")]
