@@ -7,6 +7,8 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery import import_report
@@ -23,6 +25,7 @@ from tests.store.evaluator_support import (
 )
 from tests.store.test_delivery import report
 
+pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 10, 0)
 WAIT_FOR_CLICK = [
     {"id": "start", "type": "entry", "next": "hello"},

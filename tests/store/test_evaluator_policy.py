@@ -114,7 +114,6 @@ def test_a_held_message_whose_run_meets_an_exit_rule_when_released_is_not_sent(r
     assert "leaves" not in out.getvalue() and "stays" in out.getvalue()
 
 
-@pytest.mark.sqlite_only  # reads store/stats.py, still SQLite SQL
 def test_two_journeys_under_a_cap_of_one_a_day_send_exactly_one(repo):
     save_policy(Policy(caps=(Cap.parse("any:1/1d"),)))
     now = at(2027, 1, 6, 12)

@@ -25,8 +25,6 @@ from tests.store.evaluator_support import (
 )
 
 pytestmark = pytest.mark.both_databases
-# The statistics these tests read (store/stats.py) are still SQLite SQL.
-stats_sqlite_only = pytest.mark.sqlite_only
 
 
 def tick_days(evaluator: Evaluator, start: int, days: int, step: int = DAY) -> None:
@@ -153,7 +151,6 @@ def test_condition_on_each_field_type(repo):
         assert len(set(expected.values())) == 2  # each condition splits this audience
 
 
-@stats_sqlite_only
 def test_split_end_to_end_matches_the_domain_rule_and_repeats(repo, tmp_path):
     start = local(2025, 8, 1)
     journey = journey_from([
@@ -191,7 +188,6 @@ def test_deactivation_mid_journey_ends_runs(repo):
     assert {(r[2], r[3]) for r in runs(journey_id)} == {("stopped", "deactivated")}
 
 
-@stats_sqlite_only
 def test_replace_import_mid_journey_stops_removed_customers(repo):
     start = local(2025, 9, 1)
     journey_id = activate(repo, journey_from(two_messages_a_day_apart()),
@@ -272,7 +268,6 @@ def database_next_check(journey_id: int) -> int | None:
     ).fetchone()[0]
 
 
-@stats_sqlite_only
 def test_node_counts_count_customers_once_however_often_they_re_enter(repo):
     start = local(2025, 5, 5)
     customers = {f"c{i}": {"firstName": f"N{i}", "offersOptIn": "yes"} for i in range(3)}
@@ -285,7 +280,6 @@ def test_node_counts_count_customers_once_however_often_they_re_enter(repo):
     assert stats.to_json()["nodes"] == {"start": 3, "daily_offer": 3, "end": 3}
 
 
-@stats_sqlite_only
 def test_messages_written_per_node_are_counted_as_the_outbox_holds_them(repo):
     from journey_desktop.store.db import database
 
