@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain import engine
 from journey_desktop.domain import forecast as rules
 from journey_desktop.domain.journey import Activation, Duration, Journey
@@ -20,6 +22,7 @@ from journey_desktop.store.stats import daily_counts, journey_stats
 from tests.conftest import add_members, load_example
 from tests.store.evaluator_support import MADRID, local, outbox
 
+pytestmark = pytest.mark.both_databases
 ACTIVATED = local(2026, 12, 1, 14, 0)  # a Tuesday afternoon
 FIRST_TICK = local(2026, 12, 1, 14, 5)
 STEP = 300  # the evaluator ticks every five minutes
@@ -191,6 +194,7 @@ def evaluator_days(copy_path: Path, journey_id: int, start: int, days: int,
             for b, running in zip(bounds, in_progress, strict=True)], dues
 
 
+@pytest.mark.sqlite_only  # the evaluator ticks a backup of the SQLite file
 def test_forecast_with_check_at_equals_the_evaluator_day_by_day(
     repo: JourneyRepository, tmp_path: Path
 ) -> None:

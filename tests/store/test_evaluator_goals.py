@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from tests.store.evaluator_support import activate, import_customers, outbox, runs
 from tests.store.test_evaluator_events import DAY, HOUR, T0, ev, import_events, tick
 
+pytestmark = pytest.mark.both_databases
 PUSH = {"type": "message", "channel": "push", "title": "Hi", "body": "News"}
 
 
