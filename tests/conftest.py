@@ -116,4 +116,4 @@ def add_members(journey_id: int, customers: dict[str, dict], now: int, *,
     )
 
 
-pytest_plugins = ["tests.team_database", "tests.store.team_support"]
+pytest_plugins = ["tests.team_database"]

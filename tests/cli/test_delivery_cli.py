@@ -13,6 +13,7 @@ from journey_desktop.store.delivery_status import database_id
 from journey_desktop.store.records import OutboxRecord
 from tests.conftest import example_path
 
+pytestmark = pytest.mark.both_databases
 # The tick runs tomorrow (always after the activation, which takes the real clock), the
 # customers signed up the day before it, and the report comes an hour after the tick.
 DAY = dt.date.today() + dt.timedelta(days=1)
@@ -93,7 +94,6 @@ def test_a_drafts_report_is_refused_as_the_window_refuses_it(cli, tmp_path):
     assert not target.exists()
 
 
-@pytest.mark.both_databases
 def test_outbox_report_counts_on_either_database(cli, tmp_path, data_dir, store_url):
     """The messages written straight into the outbox, as the evaluator writes them, so the
     command runs on a team database too."""

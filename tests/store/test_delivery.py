@@ -31,6 +31,7 @@ from tests.store.evaluator_support import (
 )
 from tests.store.test_evaluator_policy import journey as policy_journey
 
+pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 10, 0)
 LATER = "2025-05-14T12:00:00+00:00"
 
@@ -123,16 +124,14 @@ def test_a_click_after_an_open_adds_the_click_only(repo, tmp_path):
             (4, 1747213200, 1747213200, 1747216800, 1747224000)]
 
 
-@pytest.mark.both_databases
-def test_open_rate_and_ctr_from_a_fixed_table(repo, tmp_path, on_sqlite):
-    with on_sqlite():
-        journey_id = run_two_days(repo)
-        ids = ids_by_customer()
-        # c0 clicked, c1 opened, c2 delivered, c3 bounced: delivered 3, opened 2, clicked 1.
-        import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
-                                        (ids["c1"], "opened", LATER),
-                                        (ids["c2"], "delivered", LATER),
-                                        (ids["c3"], "bounced", LATER)]))
+def test_open_rate_and_ctr_from_a_fixed_table(repo, tmp_path):
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    # c0 clicked, c1 opened, c2 delivered, c3 bounced: delivered 3, opened 2, clicked 1.
+    import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
+                                    (ids["c1"], "opened", LATER),
+                                    (ids["c2"], "delivered", LATER),
+                                    (ids["c3"], "bounced", LATER)]))
     counts = reached(journey_id)
     assert (counts["delivered"], counts["opened"], counts["clicked"], counts["bounced"]) == (
         3, 2, 1, 1)
@@ -198,13 +197,11 @@ def test_json_lines_reports_are_read_too(repo, tmp_path):
     assert reached(journey_id)["opened"] == 1
 
 
-@pytest.mark.both_databases
-def test_the_outbox_shows_and_filters_by_delivery_status(repo, tmp_path, on_sqlite):
-    with on_sqlite():
-        run_two_days(repo)
-        ids = ids_by_customer()
-        import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
-                                        (ids["c1"], "unsubscribed", LATER)]))
+def test_the_outbox_shows_and_filters_by_delivery_status(repo, tmp_path):
+    run_two_days(repo)
+    ids = ids_by_customer()
+    import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
+                                    (ids["c1"], "unsubscribed", LATER)]))
     shown = {m.external_id: m.delivery_status for m in list_messages(OutboxFilter())
              if m.node == "hello"}
     assert shown == {"c0": "clicked", "c1": "unsubscribed", "c2": "", "c3": ""}
@@ -212,13 +209,11 @@ def test_the_outbox_shows_and_filters_by_delivery_status(repo, tmp_path, on_sqli
     assert count_messages(OutboxFilter(delivery="none")) == 6
 
 
-@pytest.mark.both_databases
-def test_the_journey_reports_rows_equal_the_runs(repo, tmp_path, on_sqlite):
-    with on_sqlite():
-        journey_id = run_two_days(repo)
-        ids = ids_by_customer()
-        import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
-                                        (ids["c1"], "delivered", LATER)]))
+def test_the_journey_reports_rows_equal_the_runs(repo, tmp_path):
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    import_report(report(tmp_path, [(ids["c0"], "clicked", LATER),
+                                    (ids["c1"], "delivered", LATER)]))
     runs = database.execute_sql(
         "SELECT r.external_id, r.entry_number, r.started_at, (SELECT count(*) FROM outbox o"
         " WHERE o.journey_id = r.journey_id AND o.external_id = r.external_id"

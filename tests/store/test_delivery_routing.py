@@ -26,7 +26,6 @@ from tests.store.evaluator_support import (
 from tests.store.test_delivery import report
 
 pytestmark = pytest.mark.both_databases
-
 START = local(2025, 5, 12, 10, 0)
 WAIT_FOR_CLICK = [
     {"id": "start", "type": "entry", "next": "hello"},

@@ -13,7 +13,6 @@ from tests.store.evaluator_support import activate, import_customers, outbox, ru
 from tests.store.test_evaluator_events import DAY, HOUR, T0, ev, import_events, tick
 
 pytestmark = pytest.mark.both_databases
-
 PUSH = {"type": "message", "channel": "push", "title": "Hi", "body": "News"}
 
 

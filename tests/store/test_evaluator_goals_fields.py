@@ -14,7 +14,6 @@ from tests.store.test_evaluator_events import DAY, HOUR, T0, tick
 from tests.store.test_evaluator_goals import WAIT_30_DAYS, goal_journey
 
 pytestmark = pytest.mark.both_databases
-
 PREMIUM = {"fields": {"match": "all", "conditions": [
     {"field": "plan", "op": "equals", "value": "premium"}]}}
 BIRTHDAY_TODAY = {"fields": {"match": "all", "conditions": [
@@ -99,7 +98,7 @@ def test_a_rule_counted_from_today_ends_runs_at_the_first_tick_of_their_day(repo
     assert states(jid)["later"] == ("stopped", "exit_rule")
 
 
-@pytest.mark.sqlite_only  # reads SQLite's own statements or connection
+@pytest.mark.sqlite_only  # traces the statements SQLite runs
 def test_an_idle_tick_reads_no_run_and_no_profile(repo, tmp_path):
     rules = [PREMIUM, BIRTHDAY_TODAY]
     jid = activate(repo, goal_journey(WAIT_30_DAYS, exit_when=rules),
@@ -128,7 +127,7 @@ def test_an_idle_tick_reads_no_run_and_no_profile(repo, tmp_path):
     assert idle_again.reading("profile") == []
 
 
-@pytest.mark.sqlite_only  # reads SQLite's own statements or connection
+@pytest.mark.sqlite_only  # traces the statements SQLite runs
 def test_an_idle_day_change_reads_nothing_without_a_date_counted_from_today(repo):
     jid = activate(repo, goal_journey(WAIT_30_DAYS, exit_when=[PREMIUM]),
                    {"u1": {"plan": "free"}}, T0)

@@ -13,7 +13,6 @@ from tests.store.test_evaluator_events import DAY, HOUR, T0, ev, import_events, 
 from tests.store.test_evaluator_goals import WAIT_30_DAYS, conversions, goal_journey
 
 pytestmark = pytest.mark.both_databases
-
 GOAL = {"event": "purchase", "within": {"value": 7, "unit": "days"}, "exit_on_goal": True}
 EXITS = [{"event": "unsubscribed"}]
 
@@ -64,7 +63,7 @@ def test_future_goal_and_exit_events_wait_for_their_time(repo, tmp_path):
     assert states(jid)["too_late"] == ("in_progress", None)
 
 
-@pytest.mark.sqlite_only  # reads SQLite's own statements or connection
+@pytest.mark.sqlite_only  # traces the statements SQLite runs
 def test_an_idle_tick_with_a_goal_writes_nothing(repo, tmp_path):
     """Nothing new and nothing due: the goal's part reads its mark and stops, so the tick
     writes none of the goal's rows (not even the mark, nor the work tables the last tick

@@ -20,6 +20,7 @@ from journey_desktop.store.db import connect, database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import ForecastCancelled, ForecastError, run_forecast
 from journey_desktop.store.policy import save_policy
+from journey_desktop.store.postgres import connect_postgres
 from journey_desktop.store.repository import SettingsRepository
 from journey_desktop.store.stats import customer_trace, daily_counts, journey_stats
 from tests.conftest import load_example
@@ -73,10 +74,25 @@ def prepared(repo, name: str, interval: int) -> int:  # type: ignore[no-untyped-
     return journey_id
 
 
-def evaluator_days(copy_path: Path, journey_id: int, interval: int,
-                   days_count: int = DAYS) -> tuple[list[dict], Any]:
-    """What the evaluator writes, ticking every point of the same 30 days on a copy."""
-    copy = connect(copy_path)
+# The day-by-day comparisons run on a team database too under
+# JOURNEY_DESKTOP_TEST_DATABASE=postgres; a month of ticks there takes minutes per test, so
+# they are not marked both_databases.
+def evaluator_copy(tmp_path: Path, store_url: str | None) -> Any:
+    """Where the evaluator ticks the days the forecast covered: a copy of the SQLite file;
+    on a team database, the database itself on a connection of its own (the forecast left
+    it exactly as it was)."""
+    if store_url is not None:
+        return connect_postgres(store_url)
+    copy_path = tmp_path / "copy.db"
+    target = sqlite3.connect(copy_path)
+    database.connection().backup(target)
+    target.close()
+    return connect(copy_path)
+
+
+def evaluator_days(copy: Any, journey_id: int, interval: int,
+                   days_count: int = DAYS) -> list[dict]:
+    """What the evaluator writes on ``copy``, ticking every point of the same 30 days."""
     bounds = rules.day_bounds(START, days_count, MADRID)
     end = bounds[-1].end
     evaluator = Evaluator(copy, tz=MADRID)
@@ -129,7 +145,7 @@ def evaluator_days(copy_path: Path, journey_id: int, interval: int,
             "held": count.held if count else 0,
             "suppressed": count.suppressed if count else 0,
         })
-    return days, copy
+    return days
 
 
 def dates_of(copy: Any, sql: str, journey_id: int) -> dict[dt.date, int]:
@@ -151,17 +167,14 @@ def row_counts() -> dict[str, int]:
     ("daily-promotion", 3600),
     ("welcome-series", 3600),
 ])
-def test_forecast_equals_the_evaluator_day_by_day(repo, store, tmp_path, name, interval):
+def test_forecast_equals_the_evaluator_day_by_day(repo, store_url, tmp_path, name, interval):
     journey_id = prepared(repo, name, interval)
     before = row_counts()
     result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID)
     assert row_counts() == before
 
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, copy = evaluator_days(copy_path, journey_id, interval)
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, interval)
     with result:
         assert result.tick_interval == interval
         assert [day.to_json() for day in result.days] == expected
@@ -182,20 +195,20 @@ def test_forecast_equals_the_evaluator_day_by_day(repo, store, tmp_path, name, i
         assert result.days[1].exited > 0
 
 
-def test_forecast_equals_the_evaluator_day_by_day_with_a_policy(repo, store, tmp_path):
+def test_forecast_equals_the_evaluator_day_by_day_with_a_policy(repo, store_url, tmp_path):
     interval = 3600
     journey_id = prepared(repo, "daily-promotion", interval)
-    database.execute_sql("UPDATE profile SET fields = json_set(fields, '$.tz',"
-                         " CASE WHEN external_id LIKE '%1' THEN 'America/New_York'"
-                         " WHEN external_id LIKE '%2' THEN 'Not/AZone' ELSE 'Europe/Madrid' END)")
+    for external_id, fields in database.execute_sql(
+            "SELECT external_id, fields FROM profile").fetchall():
+        tz = ("America/New_York" if external_id.endswith("1") else
+              "Not/AZone" if external_id.endswith("2") else "Europe/Madrid")
+        database.execute_sql("UPDATE profile SET fields = ? WHERE external_id = ?",
+                             (json.dumps({**json.loads(fields), "tz": tz}), external_id))
     save_policy(Policy(timezone_field="tz", quiet=(QuietHours.parse("08:00-11:00"),),
                        caps=(Cap.parse("any:1/2d"), Cap.parse("push:3/week"))))
     result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID)
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, copy = evaluator_days(copy_path, journey_id, interval)
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, interval)
     copy.close()
     with result:
         assert [day.to_json() for day in result.days] == expected

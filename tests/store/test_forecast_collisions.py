@@ -16,6 +16,7 @@ from journey_desktop.store.forecast import ForecastError, run_forecast
 from tests.conftest import add_members
 from tests.store.collisions_support import DAY0, DAY1, DAY2, EXPECTED, MADRID, START, build
 
+pytestmark = pytest.mark.both_databases
 DAYS = 3
 
 
@@ -28,7 +29,6 @@ def rows(report):  # type: ignore[no-untyped-def]
     return [(c.external_id, c.date, c.messages, c.journeys) for c in report.collisions]
 
 
-@pytest.mark.both_databases
 def test_collisions_across_the_active_journeys_and_the_draft(repo):
     ids = build(repo)
     with forecast(ids["Forecast me"]) as result:
@@ -80,7 +80,6 @@ def test_the_report_is_what_the_evaluator_then_writes(repo):
     assert actual == {(ext, date, n, frozenset(j)) for ext, date, n, j in forecast_rows}
 
 
-@pytest.mark.both_databases
 def test_an_active_forecast_journey_counts_once(repo):
     ids = build(repo)
     with forecast(ids["Promo"]) as result:
@@ -90,7 +89,6 @@ def test_an_active_forecast_journey_counts_once(repo):
         assert rows(result.collisions) == [(ext, DAY0, 2, ("Promo",)) for ext in "ABE"]
 
 
-@pytest.mark.both_databases
 def test_without_collisions_the_journey_is_forecast_alone(repo):
     ids = build(repo)
     # A Promo customer due in the afternoon: a tick the forecast of "Forecast me" alone
@@ -108,14 +106,12 @@ def test_without_collisions_the_journey_is_forecast_alone(repo):
         assert ("F", DAY0, 2, ("Promo",)) in rows(together.collisions)
 
 
-@pytest.mark.both_databases
 def test_a_limit_out_of_range_is_refused(repo):
     ids = build(repo)
     with pytest.raises(ForecastError, match="from 1 to"):
         forecast(ids["Forecast me"], collisions=0)
 
 
-@pytest.mark.both_databases
 def test_an_active_journey_the_evaluator_skips_is_said_and_counts_nothing(repo):
     ids = build(repo)
     database.execute_sql("UPDATE journey SET definition = '{broken' WHERE id = ?",
@@ -130,7 +126,6 @@ def test_an_active_journey_the_evaluator_skips_is_said_and_counts_nothing(repo):
         assert rows(report) == EXPECTED[:3]
 
 
-@pytest.mark.both_databases
 def test_messages_a_cap_suppresses_do_not_collide(repo):
     """Under a cap of one message a day, every message past the first is suppressed: the
     customers get one a day, so nobody collides."""

@@ -4,20 +4,18 @@ events imported: entries, waits, matches and timeouts replayed at their timestam
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from journey_desktop.domain.events_file import EventPlan, preview_events
 from journey_desktop.domain.journey import Journey
-from journey_desktop.store.db import database
 from journey_desktop.store.events import EventStore
 from journey_desktop.store.forecast import ForecastError, run_forecast
 from journey_desktop.store.stats import customer_trace
 from tests.store.evaluator_support import DAY, MADRID, activate
 from tests.store.test_evaluator_events import CART
-from tests.store.test_forecast import DAYS, START, evaluator_days, row_counts
+from tests.store.test_forecast import DAYS, START, evaluator_copy, evaluator_days, row_counts
 
 HOUR = 3600
 
@@ -49,7 +47,7 @@ def events_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_forecast_with_an_events_file_equals_the_evaluator_day_by_day(repo, tmp_path):
+def test_forecast_with_an_events_file_equals_the_evaluator_day_by_day(repo, store_url, tmp_path):
     members = {f"u{i}": {} for i in range(6)}
     journey_id = activate(repo, cart_journey(), members, START - HOUR)
     path = events_file(tmp_path)
@@ -60,11 +58,8 @@ def test_forecast_with_an_events_file_equals_the_evaluator_day_by_day(repo, tmp_
     # The same events imported for real, then the evaluator on a copy, hour by hour.
     plan = EventPlan.from_preview(preview_events(path, max_rows=0))
     assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, copy = evaluator_days(copy_path, journey_id, HOUR)
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, HOUR)
     with result:
         assert [day.to_json() for day in result.days] == expected
         for ext in members:

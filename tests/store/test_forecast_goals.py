@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from journey_desktop.domain.events_file import EventPlan, preview_events
 from journey_desktop.domain.journey import Journey
-from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.events import EventStore
 from journey_desktop.store.forecast import run_forecast
 from tests.store.evaluator_support import DAY, MADRID, activate, add_customers
-from tests.store.test_forecast import START, evaluator_days, row_counts
+from tests.store.test_forecast import START, evaluator_copy, evaluator_days, row_counts
 
 HOUR = 3600
 DAYS = 14
@@ -106,7 +106,7 @@ def prepared(repo) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_forecast_conversions_and_exits_by_rule_equal_the_evaluator_day_by_day(
-        repo, tmp_path):
+        repo, store_url, tmp_path):
     journey_id = prepared(repo)
     path = write_events(tmp_path)
     before = row_counts()
@@ -116,11 +116,8 @@ def test_forecast_conversions_and_exits_by_rule_equal_the_evaluator_day_by_day(
     # The same events imported for real, then the evaluator on a copy, hour by hour.
     plan = EventPlan.from_preview(preview_events(path, max_rows=0))
     assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, copy = evaluator_days(copy_path, journey_id, HOUR, DAYS)
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, HOUR, DAYS)
     copy.close()
     with result:
         data = json.loads(json.dumps(result.to_json()))
@@ -153,7 +150,8 @@ def test_forecast_conversions_and_exits_by_rule_equal_the_evaluator_day_by_day(
                                "event:complaint": 1}
 
 
-def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, tmp_path):
+@pytest.mark.both_databases
+def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, store_url, tmp_path):
     """One push and out: every run ended before the forecast starts, but its goal window
     is open, so a purchase in the file converts it, as the evaluator would."""
     journey = Journey.from_dict({
@@ -182,20 +180,19 @@ def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, tmp_pat
         assert data["totals"]["entered"] == 0
     plan = EventPlan.from_preview(preview_events(path, max_rows=0))
     assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
-    expected, copy = evaluator_days(copy_path, journey_id, HOUR, 4)
-    copy.close()
     result = run_forecast(journey_id, days=4, start=START, tz=MADRID, tick_interval=HOUR,
                           events=path)
     with result:
-        assert [day.to_json() for day in result.days] == expected
+        forecast_days = [day.to_json() for day in result.days]
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, HOUR, 4)
+    copy.close()
+    assert forecast_days == expected
     assert [d["conversions"] for d in expected] == [0, 3, 0, 0]
 
 
-def test_a_rule_counted_from_today_ends_runs_on_their_day_in_the_forecast_too(repo, tmp_path):
+def test_a_rule_counted_from_today_ends_runs_on_their_day_in_the_forecast_too(
+        repo, store_url, tmp_path):
     """An exit rule on a birthday: the forecast skips the idle hours, yet ticks at the
     start of each local day, and ends each run on its customer's day, as the evaluator
     ticking every hour does."""
@@ -214,14 +211,11 @@ def test_a_rule_counted_from_today_ends_runs_on_their_day_in_the_forecast_too(re
     people["never"] = {"birthday": "1990-12-25"}
     journey_id = activate(repo, journey, people, START - DAY)
     Evaluator(tz=MADRID).tick(START - DAY)
-    copy_path = tmp_path / "copy.db"
-    target = sqlite3.connect(copy_path)
-    database.connection().backup(target)
-    target.close()
     result = run_forecast(journey_id, days=DAYS, start=START, tz=MADRID, tick_interval=HOUR)
     with result:
         data = json.loads(json.dumps(result.to_json()))
-    expected, copy = evaluator_days(copy_path, journey_id, HOUR, DAYS)
+    copy = evaluator_copy(tmp_path, store_url)
+    expected = evaluator_days(copy, journey_id, HOUR, DAYS)
     copy.close()
     assert data["days"] == expected
     assert [d["exits"]["fields"] for d in data["days"]][:10] == [0, 0, 1, 0, 0, 1, 0, 0, 0, 1]

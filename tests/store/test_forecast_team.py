@@ -21,7 +21,6 @@ from journey_desktop.store.policy import save_policy
 from journey_desktop.store.repository import SettingsRepository
 from tests.conftest import load_example
 from tests.store.evaluator_support import DAY, MADRID, activate, local
-from tests.store.team_support import made_on_sqlite
 from tests.store.test_forecast import audience, row_counts
 from tests.store.test_forecast_goals import PUSH, customers
 
@@ -30,17 +29,16 @@ START = local(2027, 2, 15, 9, 0)
 HOUR = 3600
 
 
-def prepared(repo, data_dir, store_url) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def prepared(repo) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Two journeys active a day before the start, ticked hourly until then (runs waiting,
     messages sent), with a cap whose history the forecast must count."""
-    with made_on_sqlite(data_dir, store_url):
-        SettingsRepository().set_tick_interval(HOUR)
-        save_policy(Policy(caps=(Cap.parse("any:2/2d"),)))
-        ids = {name: activate(repo, load_example(name), audience(), START - DAY)
-               for name in ("welcome-series", "daily-promotion")}
-        evaluator = Evaluator(tz=MADRID)
-        for moment in range(START - DAY, START, HOUR):
-            evaluator.tick(moment)
+    SettingsRepository().set_tick_interval(HOUR)
+    save_policy(Policy(caps=(Cap.parse("any:2/2d"),)))
+    ids = {name: activate(repo, load_example(name), audience(), START - DAY)
+           for name in ("welcome-series", "daily-promotion")}
+    evaluator = Evaluator(tz=MADRID)
+    for moment in range(START - DAY, START, HOUR):
+        evaluator.tick(moment)
     return ids
 
 
@@ -53,8 +51,9 @@ def forecast_json(journey_id: int, customers: list[str]) -> dict:
 
 
 @pytest.fixture
-def expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-untyped-def]
-    """The forecasts on SQLite, made in a data folder of their own."""
+def expected(repo, data_dir, store_url, tmp_path, database_kind):  # type: ignore[no-untyped-def]
+    """The forecasts on SQLite, made in a data folder of their own; then the test's store
+    open again."""
     if database_kind == "sqlite":
         return None
     from journey_desktop.store import close_store, open_store
@@ -62,16 +61,15 @@ def expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-untype
     close_store()
     folder = tmp_path / "sqlite"
     open_store(folder)
-    ids = prepared(repo, folder, None)
+    ids = prepared(repo)
     figures = {name: forecast_json(jid, list(audience())) for name, jid in ids.items()}
     close_store()
-    open_store(data_dir)
+    open_store(data_dir, url=store_url)
     return figures
 
 
-def test_the_forecast_gives_the_same_figures_on_both_databases(
-        repo, store, store_url, expected, database_kind):
-    ids = prepared(repo, store, store_url)
+def test_the_forecast_gives_the_same_figures_on_both_databases(repo, expected, database_kind):
+    ids = prepared(repo)
     before = row_counts()
     figures = {name: forecast_json(jid, list(audience())) for name, jid in ids.items()}
     assert row_counts() == before
@@ -86,7 +84,7 @@ def test_the_forecast_gives_the_same_figures_on_both_databases(
 
 
 def test_the_forecast_command_on_a_team_database(repo, store, store_url):
-    ids = prepared(repo, store, store_url)
+    ids = prepared(repo)
     out, err = io.StringIO(), io.StringIO()
     where = ["--database", store_url] if store_url else []
     code = run_command(["--data-dir", str(store), *where, "forecast", "Welcome series",
@@ -117,8 +115,9 @@ ONE_PUSH = {
 
 
 @pytest.fixture
-def goal_expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-untyped-def]
-    """The goal journey's forecast on SQLite, in a data folder of its own."""
+def goal_expected(repo, data_dir, store_url, tmp_path, database_kind):  # type: ignore[no-untyped-def]
+    """The goal journey's forecast on SQLite, in a data folder of its own; then the test's
+    store open again."""
     if database_kind == "sqlite":
         return None
     from journey_desktop.store import close_store, open_store
@@ -126,24 +125,23 @@ def goal_expected(repo, data_dir, tmp_path, database_kind):  # type: ignore[no-u
     close_store()
     folder = tmp_path / "sqlite"
     open_store(folder)
-    figures = goal_forecast(repo, folder, None, tmp_path)
+    figures = goal_forecast(repo, tmp_path)
     close_store()
-    open_store(data_dir)
+    open_store(data_dir, url=store_url)
     return figures
 
 
-def goal_forecast(repo, data_dir, store_url, tmp_path) -> dict:  # type: ignore[no-untyped-def]
+def goal_forecast(repo, tmp_path) -> dict:  # type: ignore[no-untyped-def]
     """Runs ended before the start whose goal window is still open, events already
     imported, and an events file replayed: the conversions the forecast counts."""
-    with made_on_sqlite(data_dir, store_url):
-        jid = activate(repo, Journey.from_dict(ONE_PUSH), customers(0, 6), START - DAY)
-        Evaluator(tz=MADRID).tick(START - DAY)
-        path = tmp_path / "before.jsonl"
-        path.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "visit",
-                                            "timestamp": START - HOUR}) + "\n"
-                                for user in range(4)), encoding="utf-8")
-        plan = EventPlan.from_preview(preview_events(path, max_rows=0))
-        assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
+    jid = activate(repo, Journey.from_dict(ONE_PUSH), customers(0, 6), START - DAY)
+    Evaluator(tz=MADRID).tick(START - DAY)
+    path = tmp_path / "before.jsonl"
+    path.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "visit",
+                                        "timestamp": START - HOUR}) + "\n"
+                            for user in range(4)), encoding="utf-8")
+    plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+    assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
     events = tmp_path / "events.jsonl"
     events.write_text("".join(json.dumps({"userId": f"u{user:02d}", "event": "purchase",
                                           "timestamp": START + DAY + user}) + "\n"
@@ -155,7 +153,7 @@ def goal_forecast(repo, data_dir, store_url, tmp_path) -> dict:  # type: ignore[
 
 def test_a_goal_forecast_with_events_is_the_same_on_both_databases(
         repo, store, store_url, tmp_path, goal_expected, database_kind):
-    data = goal_forecast(repo, store, store_url, tmp_path)
+    data = goal_forecast(repo, tmp_path)
     assert data["totals"]["conversions"] == 3  # runs ended before the start convert
     if database_kind == "postgres":
         assert data == goal_expected

@@ -3,7 +3,6 @@ holdout runs count, branches are compared with the holdout; the report's ``conve
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 
@@ -25,29 +24,26 @@ CUSTOMERS = [f"c{i:03d}" for i in range(200)]
 pytestmark = pytest.mark.both_databases
 
 
-def run_ab(repo, tmp_path, on_sqlite=contextlib.nullcontext,  # type: ignore[no-untyped-def]
-           ) -> tuple[int, dict[str, int], set[str]]:
+def run_ab(repo, tmp_path) -> tuple[int, dict[str, int], set[str]]:  # type: ignore[no-untyped-def]
     """200 customers split; offer customers buy one in three, control one in six."""
-    with on_sqlite():
-        jid = activate(repo, goal_journey(AB, goal=PURCHASE_IN_A_DAY),
-                       {c: {} for c in CUSTOMERS}, T0)
-        tick(T0)
-        branch = dict(database.execute_sql(
-            "SELECT external_id, branch FROM run_branch WHERE journey_id = ?", (jid,)))
-        buyers = {c for c in CUSTOMERS if int(c[1:]) % (3 if branch[c] == 0 else 6) == 0}
-        import_events(tmp_path, [ev(c, "purchase", T0 + HOUR) for c in sorted(buyers)],
-                      now=T0 + HOUR)
-        tick(T0 + 2 * HOUR)
+    jid = activate(repo, goal_journey(AB, goal=PURCHASE_IN_A_DAY),
+                   {c: {} for c in CUSTOMERS}, T0)
+    tick(T0)
+    branch = dict(database.execute_sql(
+        "SELECT external_id, branch FROM run_branch WHERE journey_id = ?", (jid,)))
+    buyers = {c for c in CUSTOMERS if int(c[1:]) % (3 if branch[c] == 0 else 6) == 0}
+    import_events(tmp_path, [ev(c, "purchase", T0 + HOUR) for c in sorted(buyers)],
+                  now=T0 + HOUR)
+    tick(T0 + 2 * HOUR)
     return jid, branch, buyers
 
 
-def test_runs_count_once_their_window_closed_at_the_last_tick(repo, tmp_path, on_sqlite):
-    jid, branch, buyers = run_ab(repo, tmp_path, on_sqlite)
+def test_runs_count_once_their_window_closed_at_the_last_tick(repo, tmp_path):
+    jid, branch, buyers = run_ab(repo, tmp_path)
     open_windows = goal_results(jid)
     assert open_windows is not None
     assert (open_windows.conversions, open_windows.counted) == (len(buyers), len(buyers))
-    with on_sqlite():
-        tick(T0 + DAY)  # windows end at T0 + 1 day: closed at this tick, holdout included
+    tick(T0 + DAY)  # windows end at T0 + 1 day: closed at this tick, holdout included
     closed = goal_results(jid)
     assert closed is not None
     assert (closed.conversions, closed.counted) == (len(buyers), len(CUSTOMERS))
@@ -77,8 +73,8 @@ def test_runs_count_once_their_window_closed_at_the_last_tick(repo, tmp_path, on
         ("Control", str(control_runs), str(control_buys), "baseline")]
 
 
-def test_the_journey_report_fills_converted(repo, tmp_path, on_sqlite):
-    jid, _branch, buyers = run_ab(repo, tmp_path, on_sqlite)
+def test_the_journey_report_fills_converted(repo, tmp_path):
+    jid, _branch, buyers = run_ab(repo, tmp_path)
     out = io.StringIO()
     write_report(out, jid, "Goals")
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))

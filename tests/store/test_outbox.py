@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import os
@@ -34,20 +33,18 @@ pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 23, 30)  # half an hour before local midnight
 
 
-def run_two_days(repo, on_sqlite=contextlib.nullcontext) -> int:  # type: ignore[no-untyped-def]
-    """Two days of a two-message journey for four customers; ticked on SQLite (``on_sqlite``
-    then moves them to a team database)."""
-    with on_sqlite():
-        journey_id = activate(repo, journey_from(two_messages_a_day_apart()),
-                              {f"c{i}": {"firstName": f"N{i}"} for i in range(4)}, START)
-        evaluator = Evaluator(tz=MADRID)
-        evaluator.tick(START)
-        evaluator.tick(START + DAY)
+def run_two_days(repo) -> int:  # type: ignore[no-untyped-def]
+    """Two days of a two-message journey for four customers."""
+    journey_id = activate(repo, journey_from(two_messages_a_day_apart()),
+                          {f"c{i}": {"firstName": f"N{i}"} for i in range(4)}, START)
+    evaluator = Evaluator(tz=MADRID)
+    evaluator.tick(START)
+    evaluator.tick(START + DAY)
     return journey_id
 
 
-def test_filters_and_paging(repo, on_sqlite):
-    journey_id = run_two_days(repo, on_sqlite)
+def test_filters_and_paging(repo):
+    journey_id = run_two_days(repo)
     assert count_messages() == 8
     assert count_messages(OutboxFilter(journey_id=journey_id, channel="email")) == 4
     assert count_messages(OutboxFilter(due_from=START + 1, due_to=START + DAY + 1)) == 4
@@ -60,8 +57,8 @@ def test_filters_and_paging(repo, on_sqlite):
     assert everything[-1].extra == {"from_name": "The Team"}
 
 
-def test_export_marks_rows_and_new_skips_them(repo, on_sqlite):
-    journey_id = run_two_days(repo, on_sqlite)
+def test_export_marks_rows_and_new_skips_them(repo):
+    journey_id = run_two_days(repo)
     out = io.StringIO()
     assert export_csv(out, OutboxFilter(channel="push"), now=START + 2 * DAY,
                       tz=MADRID) == ExportResult(written=4, marked=4)
@@ -80,8 +77,8 @@ def test_formula_cells_are_escaped():
         "'=1+1", "'+33", "'-x", "'@a", "plain", ""]
 
 
-def test_stats_and_daily_counts_use_local_days(repo, on_sqlite):
-    journey_id = run_two_days(repo, on_sqlite)
+def test_stats_and_daily_counts_use_local_days(repo):
+    journey_id = run_two_days(repo)
     stats = journey_stats(journey_id)
     assert (stats.audience, stats.entered, stats.completed, stats.in_progress) == (4, 4, 4, 0)
     assert stats.messages == {"email": 4, "push": 4}

@@ -43,12 +43,11 @@ def exported_ids(rows: list[list[str]]) -> list[tuple[str, str]]:
     return sorted((r[0], r[2]) for r in rows[1:])
 
 
-def test_two_exports_at_once_never_write_the_same_message(repo, on_sqlite, store, store_url,
-                                                          tmp_path,
+def test_two_exports_at_once_never_write_the_same_message(repo, store, store_url, tmp_path,
                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The second export starts while the first is between two rows, on its own
     connection (as a scheduled export does while the window exports)."""
-    run_two_days(repo, on_sqlite)
+    run_two_days(repo)
     monkeypatch.setattr(outbox, "PROGRESS_EVERY", 1)  # stop after every row
     other = connect_postgres(store_url) if store_url else connect(database_path(store))
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
@@ -78,9 +77,8 @@ def test_two_exports_at_once_never_write_the_same_message(repo, on_sqlite, store
     assert count_messages(OutboxFilter(status="ready")) == 0
 
 
-def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, on_sqlite, tmp_path,
-                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    run_two_days(repo, on_sqlite)
+def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    run_two_days(repo)
     folder = tmp_path / "exports"
     folder.mkdir()
     with pytest.raises(ExportError) as refused:
@@ -105,8 +103,8 @@ def test_a_file_that_cannot_be_put_in_place_marks_nothing(repo, on_sqlite, tmp_p
 
 
 @pytest.mark.sqlite_only  # a team database has no file to write over
-def test_the_open_database_is_never_an_export_target(repo, on_sqlite, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    run_two_days(repo, on_sqlite)
+def test_the_open_database_is_never_an_export_target(repo, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    run_two_days(repo)
     db_file = database_path(store)
     before = db_file.read_bytes()[:16]
     for target in (db_file, Path(f"{db_file}-wal"), store / ".." / store.name / db_file.name):
@@ -117,8 +115,7 @@ def test_the_open_database_is_never_an_export_target(repo, on_sqlite, store, tmp
 
 
 @pytest.mark.parametrize("delimiter", [",", ";"])
-def test_the_file_opens_in_a_spreadsheet_with_every_cell_intact(repo, on_sqlite, tmp_path,
-                                                                delimiter) -> None:  # type: ignore[no-untyped-def]
+def test_the_file_opens_in_a_spreadsheet_with_every_cell_intact(repo, tmp_path, delimiter) -> None:  # type: ignore[no-untyped-def]
     now = local(2025, 5, 12)
     journey = journey_from([
         {"id": "start", "type": "entry", "next": "note"},
@@ -126,14 +123,13 @@ def test_the_file_opens_in_a_spreadsheet_with_every_cell_intact(repo, on_sqlite,
          "body": "{{body}}", "next": "end"},
         {"id": "end", "type": "exit"},
     ])
-    with on_sqlite():
-        activate(repo, journey, {
-            "quoted": {"title": "Hello", "body": 'Ann; Bob, "the boss"\nsecond line'},
-            "formula": {"title": "=cmd|' /C calc'!A0", "body": "+1 and more"},
-            "tab": {"title": "\tHidden", "body": "\rReturn"},
-            "at": {"title": "@SUM(A1)", "body": "-2"},
-        }, now)
-        Evaluator(tz=MADRID).tick(now)
+    activate(repo, journey, {
+        "quoted": {"title": "Hello", "body": 'Ann; Bob, "the boss"\nsecond line'},
+        "formula": {"title": "=cmd|' /C calc'!A0", "body": "+1 and more"},
+        "tab": {"title": "\tHidden", "body": "\rReturn"},
+        "at": {"title": "@SUM(A1)", "body": "-2"},
+    }, now)
+    Evaluator(tz=MADRID).tick(now)
     target = tmp_path / "messages.csv"
     assert export_file(target, now=now, tz=MADRID, delimiter=delimiter).written == 4
     rows = read_as_excel(target, delimiter)
@@ -149,17 +145,16 @@ def test_the_file_opens_in_a_spreadsheet_with_every_cell_intact(repo, on_sqlite,
     }
 
 
-def test_standard_output_gets_the_plain_header_and_the_chosen_delimiter(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
+def test_standard_output_gets_the_plain_header_and_the_chosen_delimiter(repo) -> None:  # type: ignore[no-untyped-def]
     """A stream is no file for spreadsheets: no BOM before the header a script reads."""
-    run_two_days(repo, on_sqlite)
+    run_two_days(repo)
     out = io.StringIO()
     export_csv(out, now=START + 2 * DAY, delimiter=";")
     assert out.getvalue().startswith(";".join(CSV_HEADER) + "\r\n")
 
 
-def test_a_cancelled_export_leaves_no_file_and_marks_nothing(repo, on_sqlite, tmp_path,
-                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    run_two_days(repo, on_sqlite)
+def test_a_cancelled_export_leaves_no_file_and_marks_nothing(repo, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    run_two_days(repo)
     monkeypatch.setattr(outbox, "PROGRESS_EVERY", 2)
 
     class Cancelled(Exception):

@@ -21,12 +21,7 @@ pytestmark = pytest.mark.both_databases
 START = local(2025, 5, 12, 9, 0)
 
 
-def promotion_days(repo, on_sqlite, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
-    with on_sqlite():
-        return _promotion_days(repo, customers, days)
-
-
-def _promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
+def promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-untyped-def]
     journey = journey_from([
         {"id": "start", "type": "entry", "next": "offer"},
         {"id": "offer", "type": "message", "channel": "push", "title": "Deal {{firstName}}",
@@ -41,8 +36,8 @@ def _promotion_days(repo, customers: int, days: int) -> int:  # type: ignore[no-
     return journey_id
 
 
-def test_pages_join_up_to_the_whole_list_both_ways(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
-    promotion_days(repo, on_sqlite, 7, 3)
+def test_pages_join_up_to_the_whole_list_both_ways(repo) -> None:  # type: ignore[no-untyped-def]
+    promotion_days(repo, 7, 3)
     for newest_first in (True, False):
         whole = list_messages(limit=100, newest_first=newest_first)
         pages = [m for offset in range(0, 21, 4)
@@ -52,12 +47,11 @@ def test_pages_join_up_to_the_whole_list_both_ways(repo, on_sqlite) -> None:  # 
         assert keys == sorted(keys, reverse=newest_first)
 
 
-def test_snapshot_leaves_out_messages_written_later(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_leaves_out_messages_written_later(repo) -> None:  # type: ignore[no-untyped-def]
     assert last_message_id() == 0
-    promotion_days(repo, on_sqlite, 5, 1)
+    promotion_days(repo, 5, 1)
     snapshot = OutboxFilter(up_to_id=last_message_id())
-    with on_sqlite():
-        Evaluator(tz=MADRID).tick(START + DAY)
+    Evaluator(tz=MADRID).tick(START + DAY)
     assert count_messages() == 10
     assert count_messages(snapshot) == 5
     assert {m.due_at for m in list_messages(snapshot)} == {START}
@@ -66,8 +60,8 @@ def test_snapshot_leaves_out_messages_written_later(repo, on_sqlite) -> None:  #
     assert count_messages(OutboxFilter(status="ready")) == 5
 
 
-def test_export_reports_progress_and_a_cancel_marks_nothing(repo, on_sqlite) -> None:  # type: ignore[no-untyped-def]
-    promotion_days(repo, on_sqlite, 1100, 2)  # 2,200 messages
+def test_export_reports_progress_and_a_cancel_marks_nothing(repo) -> None:  # type: ignore[no-untyped-def]
+    promotion_days(repo, 1100, 2)  # 2,200 messages
     seen: list[int] = []
     assert export_csv(io.StringIO(), OutboxFilter(due_to=START + 1), now=START + DAY,
                       progress=seen.append).written == 1100

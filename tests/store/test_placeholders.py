@@ -20,6 +20,7 @@ from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.repository import JourneyRepository
 from tests.store.evaluator_support import DAY, MADRID, journey_from, local
 
+pytestmark = pytest.mark.both_databases
 HOUR = 3600
 
 HELLO = {"title": "Hi {{firstName|there}} #{{ entryNumber }}",

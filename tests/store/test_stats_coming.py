@@ -15,19 +15,17 @@ from tests.store.evaluator_support import MADRID, local
 pytestmark = pytest.mark.both_databases
 
 
-def test_waiting_counts_and_the_next_due_time_per_wait(repo: JourneyRepository,
-                                                       on_sqlite) -> None:  # type: ignore[no-untyped-def]
+def test_waiting_counts_and_the_next_due_time_per_wait(repo: JourneyRepository) -> None:
     start = local(2025, 5, 12, 9, 0)
-    with on_sqlite():
-        journey_id = repo.create(load_example("welcome-series"), now=start)
-        signed_up = {"plan": "basic", "firstName": "W", "signupDate": "2025-05-11"}
-        add_members(journey_id, {f"w{i}": dict(signed_up) for i in range(3)}, start)
-        assert repo.activate(journey_id, now=start).ok
-        evaluator = Evaluator(tz=MADRID)
-        evaluator.tick(start)
-        later = local(2025, 5, 12, 16, 0)
-        add_members(journey_id, {"late": dict(signed_up)}, later)
-        evaluator.tick(later)
+    journey_id = repo.create(load_example("welcome-series"), now=start)
+    signed_up = {"plan": "basic", "firstName": "W", "signupDate": "2025-05-11"}
+    add_members(journey_id, {f"w{i}": dict(signed_up) for i in range(3)}, start)
+    assert repo.activate(journey_id, now=start).ok
+    evaluator = Evaluator(tz=MADRID)
+    evaluator.tick(start)
+    later = local(2025, 5, 12, 16, 0)
+    add_members(journey_id, {"late": dict(signed_up)}, later)
+    evaluator.tick(later)
 
     stats = journey_stats(journey_id)
     # Entered at 09:00: "2 days, then at 09:00" ends on the 14th at 09:00; at 16:00: the 15th.
@@ -37,7 +35,6 @@ def test_waiting_counts_and_the_next_due_time_per_wait(repo: JourneyRepository,
         "count": 4, "next_due": engine.local_datetime(local(2025, 5, 14, 9, 0)).isoformat(),
         "next_count": 3}}
 
-    with on_sqlite():
-        Evaluator(tz=MADRID).tick(local(2025, 5, 14, 9, 0))
+    Evaluator(tz=MADRID).tick(local(2025, 5, 14, 9, 0))
     stats = journey_stats(journey_id)
     assert stats.next_due == {"wait_two_days": (local(2025, 5, 15, 9, 0), 1)}

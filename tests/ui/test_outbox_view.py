@@ -46,9 +46,8 @@ pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
-def journeys(repo: JourneyRepository, tmp_path: Path, on_sqlite) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    with on_sqlite():
-        return three_days_of_messages(repo, tmp_path)
+def journeys(repo: JourneyRepository, tmp_path: Path) -> tuple[int, int]:
+    return three_days_of_messages(repo, tmp_path)
 
 
 def make_window(qtbot, repo: JourneyRepository, journey_id: int | None = None,  # type: ignore[no-untyped-def]

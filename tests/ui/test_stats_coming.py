@@ -34,14 +34,12 @@ def tooltips(window) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.both_databases
 def test_the_window_says_what_is_coming_at_each_wait(qtbot, repo: JourneyRepository,
-                                                     tmp_path: Path, on_sqlite) -> None:  # type: ignore[no-untyped-def]
-    with on_sqlite():
-        journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
+                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
     window = make_window(qtbot, repo, journey_id, now=START)
     assert shown(window) == ""  # nobody has entered yet
     window.close()
-    with on_sqlite():
-        Evaluator(tz=MADRID).tick(START)  # Monday 09:00: three enter and wait two days
+    Evaluator(tz=MADRID).tick(START)  # Monday 09:00: three enter and wait two days
 
     window = make_window(qtbot, repo, journey_id, now=START + 3600)
     assert shown(window) == "What is coming\nwait_two_days: 3 waiting until 14 May at 09:00"

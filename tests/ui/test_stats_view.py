@@ -64,12 +64,10 @@ def node_rows(window: StatsWindow) -> list[tuple[str, str, str, str]]:
 
 
 @pytest.fixture
-def welcome(repo: JourneyRepository, tmp_path: Path, on_sqlite) -> int:  # type: ignore[no-untyped-def]
-    """The welcome series after its first tick: three customers entered, welcomed, waiting
-    (made on SQLite, then copied to a team database for a test on both)."""
-    with on_sqlite():
-        journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
-        Evaluator(tz=MADRID).tick(START)
+def welcome(repo: JourneyRepository, tmp_path: Path) -> int:
+    """The welcome series after its first tick: three customers entered, welcomed, waiting."""
+    journey_id = start_example(repo, "welcome-series", WELCOME_CSV, tmp_path, START)
+    Evaluator(tz=MADRID).tick(START)
     return journey_id
 
 
