@@ -20,7 +20,7 @@ as before; a no is given only where the engine would find nothing to do either.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.filters import depends_on_day
@@ -32,65 +32,56 @@ if TYPE_CHECKING:
     from journey_desktop.store.evaluator import _Plan
 
 
-def _one(db: PostgresStore, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    row = db.execute_sql(sql, params).fetchone()
-    return None if row is None else row[0]
+# One round trip: the journey's due work, its watermark, and its goal mark with the two
+# probes of the primary key that tell whether the mark saw the journey's newest run (its
+# own newest, none newer: whatever the number of runs; ``+ 0`` keeps the journey's index
+# out of the second, which must walk the runs after the mark only).
+DUE_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM run WHERE journey_id = ? AND state = ? AND due_at <= ?),"
+    " EXISTS (SELECT 1 FROM outbox WHERE status = 'held' AND journey_id = ?"
+    "  AND send_at <= ?),"
+    " EXISTS (SELECT 1 FROM member WHERE journey_id = ? AND next_check_at <= ?),"
+    " EXISTS (SELECT 1 FROM event_queue WHERE journey_id = ? AND kind IN ('e', 'w', 'g')"
+    "  AND occurred_at <= ?),"
+    " (SELECT coalesce(max(seq), 0) FROM event),"
+    " (SELECT seq FROM event_mark WHERE journey_id = ?),"
+    " g.seq, g.run_id, g.profiles, g.fields_day,"
+    " EXISTS (SELECT 1 FROM run r WHERE r.id = g.run_id AND r.journey_id = ?),"
+    " (SELECT r.id FROM run r WHERE r.id > g.run_id AND r.journey_id + 0 = ?"
+    "  ORDER BY r.id LIMIT 1)"
+    " FROM (SELECT 1) AS one LEFT JOIN goal_mark g ON g.journey_id = ?"
+)
 
 
 def whole_tick_due(db: PostgresStore, plan: _Plan, now: int, tz: dt.tzinfo | None) -> bool:
     """False only when the engine, given the journey's rows at ``now``, would write nothing."""
     jid, now = plan.id, int(now)
+    (runs_due, held_due, checks_due, queued_due, top_seq, event_mark,
+     goal_seq, goal_run, goal_profiles, goal_day, own_run, newer_run) = db.execute_sql(
+        DUE_SQL, (jid, IN_PROGRESS, now, jid, now, jid, now, jid, now, jid, jid, jid, jid)
+    ).fetchone()
     started_by_events = plan.events is not None and plan.events.trigger is not None
-    checks = [
-        ("SELECT EXISTS (SELECT 1 FROM run WHERE journey_id = ? AND state = ?"
-         " AND due_at <= ?)", (jid, IN_PROGRESS, now)),
-        ("SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'held' AND journey_id = ?"
-         " AND send_at <= ?)", (jid, now)),
-    ]
-    if not started_by_events:
-        checks.append(("SELECT EXISTS (SELECT 1 FROM member WHERE journey_id = ?"
-                       " AND next_check_at <= ?)", (jid, now)))
-    if plan.events is not None or plan.goals is not None:
-        checks.append(("SELECT EXISTS (SELECT 1 FROM event_queue WHERE journey_id = ?"
-                       " AND kind IN ('e', 'w', 'g') AND occurred_at <= ?)", (jid, now)))
-    if any(_one(db, sql, params) for sql, params in checks):
+    if runs_due or held_due or (checks_due and not started_by_events):
         return True
     if plan.events is None and plan.goals is None:
         return False
-    top_seq = int(_one(db, "SELECT coalesce(max(seq), 0) FROM event"))
-    if plan.events is not None:
-        mark = _one(db, "SELECT seq FROM event_mark WHERE journey_id = ?", (jid,))
-        if top_seq > int(mark or 0):
-            return True
-    return plan.goals is not None and _goals_due(db, plan, now, tz, top_seq)
-
-
-def _goals_due(db: PostgresStore, plan: _Plan, now: int, tz: dt.tzinfo | None,
-               top_seq: int) -> bool:
-    """The goal part's own test for an idle tick (``evaluator_goals.apply``), read from the
-    server; the engine's copy holds every event and the journey's runs only."""
-    assert plan.goals is not None
-    jid = plan.id
-    mark = db.execute_sql("SELECT seq, run_id, profiles, fields_day FROM goal_mark"
-                          " WHERE journey_id = ?", (jid,)).fetchone()
-    if mark is None or int(mark[0]) != top_seq:
+    if queued_due:
         return True
-    # The journey's newest run is the mark's: none newer, and the mark's one is its own
-    # (two probes of the primary key, whatever the number of runs).
-    seen_run = int(mark[1])
-    if _one(db, "SELECT EXISTS (SELECT 1 FROM run WHERE id > ? AND journey_id = ?)",
-            (seen_run, jid)):
+    if plan.events is not None and int(top_seq) > int(event_mark or 0):
         return True
-    if seen_run and not _one(db, "SELECT EXISTS (SELECT 1 FROM run WHERE id = ?"
-                             " AND journey_id = ?)", (seen_run, jid)):
+    if plan.goals is None:
+        return False
+    # The goal part's own test for an idle tick (``evaluator_goals.apply``); the engine's
+    # copy holds every event and the journey's runs only.
+    if goal_seq is None or int(goal_seq) != int(top_seq):
+        return True
+    if newer_run is not None or (int(goal_run) and not own_run):
         return True
     rules = plan.goals.field_exits
     if not rules:
         return False
-    if mark[2] is None:
+    if goal_profiles is None or profiles_mark(portable_connection(db)) != int(goal_profiles):
         return True
-    if profiles_mark(portable_connection(db)) != int(mark[2]):
-        return True
-    seen_day = None if mark[3] is None else int(mark[3])
     today = engine.local_date(now, tz).toordinal()
+    seen_day = None if goal_day is None else int(goal_day)
     return seen_day != today and any(depends_on_day(rule.fields) for rule in rules)
