@@ -82,8 +82,8 @@ def fill(kind: str, customers: int) -> int:
     journey_id = repo.create(Journey.from_dict(data), now=NOW - 7200)
     birthday = obj.format(k="birthday", v="'1990-06-' || (10 + i % 18)")
     events = ("INSERT INTO event (event_key, external_id, name, occurred_at, properties,"
-              " imported_at, import_id) SELECT 'k' || i, {ext}, ?, ? - 1800 + i % 1800,"
-              " '{{}}', ?, 1 FROM {rows}").format(ext=ext, rows=rows)
+              f" imported_at, import_id) SELECT 'k' || i, {ext}, ?, ? - 1800 + i % 1800,"
+              f" '{{}}', ?, 1 FROM {rows}")
     with database.atomic():
         database.execute_sql(
             "INSERT INTO profile (external_id, fields, created_at, updated_at)"
