@@ -2,8 +2,9 @@
 
 A journey ticked whole (events, a goal or exit rules, shared caps or rate limits) is run on
 a copy of every profile and event it may read (``postgres_tick``): costly, and wasted when
-the engine would find nothing due. Before copying, these few indexed reads ask the server
-what the engine would ask the copy, and the journey is left alone when every answer is no:
+the engine would find nothing due. Before copying, one statement of index probes asks the
+server what the engine would ask the copy, and the journey is left alone when every
+answer is no:
 
 - due entry checks (``member.next_check_at``; not for a journey started by events), due
   runs (``run.due_at``) and held messages whose time came (``outbox.send_at``);
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 # One round trip: the journey's due work, its watermark, and its goal mark with the two
 # probes of the primary key that tell whether the mark saw the journey's newest run (its
 # own newest, none newer: whatever the number of runs; ``+ 0`` keeps the journey's index
-# out of the second, which must walk the runs after the mark only).
+# out of the second, which walks only the runs of any journey written after the mark).
 DUE_SQL = (
     "SELECT EXISTS (SELECT 1 FROM run WHERE journey_id = ? AND state = ? AND due_at <= ?),"
     " EXISTS (SELECT 1 FROM outbox WHERE status = 'held' AND journey_id = ?"
