@@ -12,7 +12,8 @@ evaluator holds their member row (or they have none) and every piece of their du
 so two evaluators never work on one customer. A journey whose tick reads shared state
 (events and their watermark, a goal or exit rules, frequency caps and rate limits across
 journeys) is ticked whole by one evaluator at a time, under a transaction-level advisory
-lock that the others skip. A killed evaluator's transaction is rolled back by the server
+lock that the others skip, and only when a few indexed reads find something of it due:
+an idle tick copies nothing. A killed evaluator's transaction is rolled back by the server
 and its rows are claimed by the next batch of another. A new message whose once-only key
 is taken means the work was done elsewhere: the batch rolls back whole and is claimed
 again.
@@ -33,6 +34,7 @@ from journey_desktop.store import evaluator_clock, evaluator_policy, sqlite_sql
 from journey_desktop.store.errors import StoreError
 from journey_desktop.store.policy import cap_history_since, load_policy
 from journey_desktop.store.postgres import PostgresStore
+from journey_desktop.store.postgres_tick_due import whole_tick_due
 from journey_desktop.store.team_tick_copy import BatchCopy
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
 
@@ -246,8 +248,11 @@ class TeamTick:
 
     def _tick_whole(self, copy: BatchCopy, engine: Evaluator, plan: _Plan, now: int,
                     summary: TickSummary, policy: Policy) -> None:
-        """The whole journey in one transaction, by one evaluator at a time."""
+        """The whole journey in one transaction, by one evaluator at a time; left alone,
+        without a copy, when the server says nothing of it is due (``postgres_tick_due``)."""
         jid = plan.id
+        if not whole_tick_due(self.db, plan, now, self.tz):
+            return
         shared = self._policy_shared(plan, policy)
         with self.db.atomic():
             if not self._try_lock(jid) or (shared and not self._try_lock(POLICY_LOCK)):
