@@ -72,3 +72,24 @@ def new_database(server_url: str, *, empty: bool = False) -> str:
 def team_url(postgres_server: str) -> str:
     """A database of this test's own, holding the current schema and nothing else."""
     return new_database(postgres_server)
+
+
+PASSWORD_ROLE = "journey_with_password"
+PASSWORD = "right horse battery"
+
+
+@pytest.fixture(scope="session")
+def password_server(postgres_server: str) -> str:
+    """The session's server with one role that must give its password (the server trusts
+    every other local login): the URL of a database that role owns, without the password."""
+    with _admin(postgres_server) as conn:
+        conn.execute(f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{PASSWORD}'")
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])
+        hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\n"
+                       f"host all {PASSWORD_ROLE} all scram-sha-256\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+        conn.execute(f'CREATE DATABASE "journeys_password" OWNER {PASSWORD_ROLE}')
+    head, _, query = database_url(postgres_server, "journeys_password").partition("?")
+    scheme, _, rest = head.partition("://")
+    return f"{scheme}://{PASSWORD_ROLE}@{rest.split('@', 1)[-1]}" + (f"?{query}" if query else "")
+

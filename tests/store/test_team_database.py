@@ -203,3 +203,38 @@ def test_text_is_ordered_by_code_point_whatever_the_servers_locale(
     finally:
         close_store()
     assert ordered == sorted(["ab", "a-c", "B", "a"])  # Python's order is code point order
+
+
+def test_a_wrong_password_is_said_in_one_line_and_the_right_one_opens(
+        password_server: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.team_database import PASSWORD
+
+    monkeypatch.setenv("PGPASSWORD", "wrong horse")
+    with pytest.raises(StoreError) as caught:
+        open_store(data_dir, url=password_server)
+    assert str(caught.value) == (
+        f"team database {describe_url(password_server)}: the user name or password was refused")
+    assert PASSWORD not in str(caught.value) and "wrong horse" not in str(caught.value)
+    assert not (data_dir / "journeys.db").exists()  # not quietly the local file instead
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    open_store(data_dir, url=password_server)
+    try:
+        assert database.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()[0] == (
+            SCHEMA_VERSION)
+    finally:
+        close_store()
+
+
+def test_the_command_line_says_a_wrong_password_in_one_line(
+        password_server: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from journey_desktop.cli import run_command
+
+    monkeypatch.setenv("PGPASSWORD", "wrong horse")
+    out, err = io.StringIO(), io.StringIO()
+    code = run_command(["--data-dir", str(data_dir), "--database", password_server, "list"],
+                       out=out, err=err)
+    assert (code, out.getvalue()) == (2, "")
+    assert err.getvalue().count("\n") == 1
+    assert "the user name or password was refused" in err.getvalue()

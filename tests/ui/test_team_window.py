@@ -281,10 +281,14 @@ def test_a_read_only_role_opens_the_editor_for_viewing(  # type: ignore[no-untyp
 @pytest.mark.parametrize("kind, words", [
     ("unreachable", "the server cannot be reached"),
     ("newer", "it was made by a newer Journey Desktop"),
+    ("password", "the user name or password was refused"),
 ])
 def test_each_start_up_failure_is_one_line(  # type: ignore[no-untyped-def]
-        team_url: str, data_dir: Path, monkeypatch, kind: str, words: str) -> None:
-    if kind == "newer":
+        team_url: str, data_dir: Path, monkeypatch, request, kind: str, words: str) -> None:
+    if kind == "password":
+        monkeypatch.setenv("PGPASSWORD", "wrong horse")
+        url = request.getfixturevalue("password_server")
+    elif kind == "newer":
         import psycopg
 
         with psycopg.connect(team_url, autocommit=True) as conn:
