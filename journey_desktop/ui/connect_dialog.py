@@ -6,8 +6,9 @@ password typed here is handed to libpq for this session (``PGPASSWORD``) and nev
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QGuiApplication
+import threading
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,6 +39,30 @@ TITLE = "Connect to team database"
 DEFAULT_PORT = 5432
 
 
+class _Trial(QObject):
+    """One try of a team database on a thread of its own: a server that does not answer
+    takes up to the connect timeout, and the dialog must not freeze meanwhile."""
+
+    done = Signal(int, str, bool)  # the try's number, the line to show, usable or not
+
+    def __init__(self, number: int, url: str) -> None:
+        super().__init__()
+        self.number = number
+        self.url = url
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="team-database-trial", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            text, ok = try_team_database(self.url), True
+        except RepositoryError as exc:
+            text, ok = sentence(exc), False
+        except Exception as exc:  # an unforeseen failure is still said, never a freeze
+            text, ok = f"The team database cannot be used: {exc}", False
+        self.done.emit(self.number, text, ok)
+
+
 class ConnectDialog(QDialog):
     """Asks for a team database. Accepted: ``chosen_url()`` is the URL to open, or None
     when the user chose the local file."""
@@ -48,6 +73,8 @@ class ConnectDialog(QDialog):
         self.setWindowTitle(TITLE)
         self.setMinimumWidth(560)
         self._chosen: str | None = None
+        self._trials = 0
+        self._trying: tuple[int, str, bool] | None = None  # number, URL, then connect
         layout = QVBoxLayout(self)
 
         intro = QLabel(
@@ -163,20 +190,35 @@ class ConnectDialog(QDialog):
         """A password typed here (or in the URL) goes to libpq for this session only."""
         use_password(self.password_edit.text())
 
-    def test(self) -> bool:
-        """Try the database, changing nothing; the line below says what was found."""
+    def test(self, *, then_connect: bool = False) -> None:
+        """Try the database on a thread, changing nothing; the line below says what was
+        found, and with ``then_connect`` a usable database is chosen. The dialog stays
+        responsive meanwhile (Cancel and "Use the local file" work)."""
         self._use_password()
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            text = try_team_database(self.url())
-            ok = True
-        except RepositoryError as exc:
-            text, ok = sentence(exc), False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+        self._trials += 1
+        trial = _Trial(self._trials, self.url())
+        trial.done.connect(self._on_trial_done)  # queued: the dialog lives on the GUI thread
+        self._trying = (trial.number, trial.url, then_connect)
+        self.test_button.setEnabled(False)
+        self.connect_button.setEnabled(False)
+        self.result_label.setText("Trying the database…")
+        self.result_label.setStyleSheet("")
+        trial.start()
+
+    @Slot(int, str, bool)
+    def _on_trial_done(self, number: int, text: str, ok: bool) -> None:
+        if self._trying is None or self._trying[0] != number:  # overtaken by a newer try
+            return
+        _number, url, then_connect = self._trying
+        self._trying = None
         self.result_label.setText(text)
         self.result_label.setStyleSheet(f"color: {GO_COLOR if ok else ERROR_COLOR};")
-        return ok
+        valid = is_database_url(self.url())
+        self.test_button.setEnabled(valid)
+        self.connect_button.setEnabled(valid)
+        if ok and then_connect:
+            self._chosen = url
+            self.accept()
 
     @Slot()
     def _on_test_button_clicked(self) -> None:
@@ -184,10 +226,7 @@ class ConnectDialog(QDialog):
 
     @Slot()
     def _on_connect_button_clicked(self) -> None:
-        if not self.test():
-            return
-        self._chosen = self.url()
-        self.accept()
+        self.test(then_connect=True)
 
     @Slot()
     def _on_local_button_clicked(self) -> None:

@@ -117,20 +117,48 @@ def test_the_connect_dialog_builds_the_url_tests_it_and_chooses(  # type: ignore
     assert dialog.url_edit.text() == "postgresql://anna@db.example.com:5432/journeys"
     assert dialog.connect_button.isEnabled()
 
+    def tried() -> bool:
+        return dialog.test_button.isEnabled()  # greyed while the try runs
+
     dialog.url_edit.setText(database_url(granted_url, "missing"))
     dialog.test_button.click()
+    qtbot.waitUntil(tried)
     assert dialog.result_label.text().endswith("that database does not exist on the server.")
     dialog.connect_button.click()  # refused: the dialog stays open
+    qtbot.waitUntil(tried)
     assert dialog.result() == 0 and dialog.chosen_url() is None
 
     dialog.url_edit.setText(as_role(granted_url, VIEWER))
     assert (dialog.user_edit.text(), dialog.database_edit.text()) == (
         VIEWER, database_name(granted_url))
     dialog.test_button.click()
+    qtbot.waitUntil(tried)
     assert "read-only for your role" in dialog.result_label.text()
     with qtbot.waitSignal(dialog.accepted):
         dialog.connect_button.click()
     assert dialog.chosen_url() == as_role(granted_url, VIEWER)
+
+
+def test_the_dialog_answers_while_a_server_keeps_silent(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A server that takes the connection and never answers: the try runs until libpq's
+    connect timeout, and meanwhile the dialog is not frozen."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        dialog = ConnectDialog(None)
+        qtbot.addWidget(dialog)
+        dialog.url_edit.setText(f"postgresql://anna@127.0.0.1:{port}/journeys?connect_timeout=2")
+        dialog.test_button.click()
+        assert dialog.result_label.text() == "Trying the database…"
+        assert not dialog.connect_button.isEnabled()
+        with qtbot.waitSignal(dialog.accepted):  # the user gives up: the local file
+            dialog.local_button.click()
+        assert dialog.chosen_url() is None
+        qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=20_000)
+        assert "did not answer in time" in dialog.result_label.text()
 
 
 def test_use_the_local_file_in_the_connect_dialog(qtbot) -> None:  # type: ignore[no-untyped-def]
