@@ -292,16 +292,22 @@ def test_retry_with_a_password_hands_it_to_libpq_for_this_session(  # type: igno
 
 def test_a_read_only_role_opens_the_editor_for_viewing(  # type: ignore[no-untyped-def]
         qtbot, repo, monkeypatch) -> None:
-    """The editor asks the store, as the main window does (shown here on the file: the
-    editor does not yet open on a team database)."""
+    """The editor asks the store, as the main window does, and its banner says why nothing
+    can be saved (shown on the file, with the store answering "read-only")."""
     journey_id = repo.create(load_example("birthday"))
     monkeypatch.setattr("journey_desktop.ui.editor.window.store_is_read_only", lambda: True)
     monkeypatch.setattr("journey_desktop.ui.common.read_only.store_is_read_only", lambda: True)
+    monkeypatch.setattr("journey_desktop.ui.editor.launch.store_is_read_only", lambda: True)
+    from PySide6.QtWidgets import QLabel
+
     from journey_desktop.ui.editor import EditorWindow
 
     editor = EditorWindow(repo, journey_id)
     qtbot.addWidget(editor)
     assert editor.read_only and not editor.save_action.isEnabled()
+    banner = editor.findChild(QLabel, "readonly_banner_text")
+    assert banner.text() == ("You are viewing this draft journey: your database role may only"
+                             " read the team database, so nothing here can be saved.")
     for button in (editor.activate_button, editor.clone_button):
         assert not button.isEnabled() and button.toolTip() == READ_ONLY_TIP
 

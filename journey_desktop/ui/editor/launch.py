@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal
+from journey_desktop.store import store_is_read_only
+from journey_desktop.store.postgres import READ_ONLY_ROLE
 from journey_desktop.store.repository import (
     JourneyRepository,
     RepositoryError,
@@ -123,6 +125,9 @@ class LaunchMixin(QMainWindow):
     def _banner_text(self, lost_changes: bool = False) -> str:
         if self.removed:
             return ("This journey was <b>removed</b>; what you see can no longer be saved.")
+        if store_is_read_only():
+            return (f"You are viewing this {self.status} journey: "
+                    f"{READ_ONLY_ROLE}, so nothing here can be saved.")
         if self.status == ACTIVE:
             text = ("This journey is <b>active</b> and read-only: its definition is frozen "
                     "while it runs. Clone it to make changes.")
