@@ -22,7 +22,8 @@ from journey_desktop.domain.journey import Journey  # noqa: E402
 from journey_desktop.store import close_store, open_store  # noqa: E402
 from journey_desktop.store.db import database  # noqa: E402
 from journey_desktop.store.forecast import run_forecast  # noqa: E402
-from journey_desktop.store.repository import JourneyRepository, SettingsRepository  # noqa: E402
+from journey_desktop.store.repository import JourneyRepository  # noqa: E402
+from journey_desktop.store.settings import SettingsRepository  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 JOURNEYS = ("birthday", "daily-promotion", "welcome-series")

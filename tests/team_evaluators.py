@@ -14,7 +14,8 @@ from journey_desktop.domain.journey import Journey
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
 from journey_desktop.store.postgres import on_postgres
-from journey_desktop.store.repository import JourneyRepository, SettingsRepository
+from journey_desktop.store.repository import JourneyRepository
+from journey_desktop.store.settings import SettingsRepository
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,11 +45,8 @@ def two_push_journey(data_dir: Path, url: str | None, customers: int, now: int,
     try:
         repo = JourneyRepository()
         journey_id = repo.create(Journey.from_dict({**TWO_PUSHES, **extra}), now=now - 60)
-        if tick_interval is not None:  # (SettingsRepository writes it with SQLite's REPLACE)
-            database.execute_sql(
-                "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                " DO UPDATE SET value = excluded.value",
-                (SettingsRepository.TICK_INTERVAL, str(tick_interval)))
+        if tick_interval is not None:
+            SettingsRepository().set(SettingsRepository.TICK_INTERVAL, str(tick_interval))
         if on_postgres():
             numbers = "generate_series(0, ? - 1) AS i"
             ext = "'c' || lpad(i::text, 7, '0')"

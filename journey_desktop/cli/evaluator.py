@@ -28,7 +28,7 @@ from journey_desktop.store.outbox import (
     export_csv,
     export_file,
 )
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import journey_stats
 
 

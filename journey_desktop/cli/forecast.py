@@ -18,7 +18,7 @@ from journey_desktop.domain.collisions import (
 from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DAYS, channels_of
 from journey_desktop.domain.forecast_goals import goal_keys
 from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 
 # Far above any real daily count, and within what the database compares.
 MAX_PER_DAY_LIMIT = 1_000_000

@@ -24,7 +24,7 @@ from journey_desktop.store.evaluator_lock import (
     EvaluatorBusyError,
     EvaluatorLock,
 )
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 
 log = logging.getLogger(__name__)
 

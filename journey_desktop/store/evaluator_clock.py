@@ -9,6 +9,7 @@ table and, when a tick's ``now`` is before it, moves those checks back to their 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from peewee import Database
 
@@ -17,14 +18,19 @@ from journey_desktop.store import sqlite_sql
 LAST_TICK_KEY = "evaluator_last_tick_at"
 
 
-def clock_went_back(db: Database, now: int) -> int | None:
-    """The last tick's time when ``now`` is before it; otherwise ``now`` becomes the last."""
-    conn = sqlite_sql.raw_connection(db)
+def last_tick(conn: Any) -> int | None:
+    """The last tick's time as stored (None when there is none, or it is not a number);
+    ``conn`` is either database's connection (``execute`` with ``?`` placeholders)."""
     row = conn.execute("SELECT value FROM setting WHERE key = ?", (LAST_TICK_KEY,)).fetchone()
     try:
-        last = int(row[0]) if row is not None else None
+        return int(row[0]) if row is not None else None
     except ValueError:
-        last = None
+        return None
+
+
+def clock_went_back(db: Database, now: int) -> int | None:
+    """The last tick's time when ``now`` is before it; otherwise ``now`` becomes the last."""
+    last = last_tick(sqlite_sql.raw_connection(db))
     if last is not None and now < last:
         return last
     if last != now:

@@ -55,10 +55,8 @@ from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator, TickCancelled
 from journey_desktop.store.policy import cap_history_since
 from journey_desktop.store.postgres import on_postgres
-from journey_desktop.store.repository import (
-    SettingsRepository,
-    enrol_everyone,
-)
+from journey_desktop.store.repository import enrol_everyone
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import SENT, TraceStep, customer_trace, policy_days
 from journey_desktop.store.tick_summary import TickSummary
 

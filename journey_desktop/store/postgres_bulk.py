@@ -30,6 +30,7 @@ from journey_desktop.store.postgres import PostgresStore, TeamConnection
 from journey_desktop.store.records import EventRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.sqlite_bulk import (
     UpsertCounts,
+    count_held,
     is_busy_error,
     next_import_id,
     profiles_written,
@@ -156,13 +157,7 @@ class CustomerUpsert:
         self.close()
 
     def _held(self) -> int:
-        if self._journey_id is None:
-            (count,) = self._conn.execute(f"SELECT count(*) FROM {_PROFILE}").fetchone()
-        else:
-            (count,) = self._conn.execute(
-                f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ?", (self._journey_id,)
-            ).fetchone()
-        return int(count)
+        return count_held(self._conn, self._journey_id)
 
     def write(self, batch: CustomerBatch) -> None:
         """Upsert a batch of customers, in order (the last row of an ID wins)."""

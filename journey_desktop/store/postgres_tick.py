@@ -33,7 +33,7 @@ from journey_desktop.domain.policy import Policy
 from journey_desktop.store import evaluator_clock, evaluator_policy, sqlite_sql
 from journey_desktop.store.errors import StoreError
 from journey_desktop.store.policy import cap_history_since, load_policy
-from journey_desktop.store.postgres import PostgresStore
+from journey_desktop.store.postgres import PostgresStore, portable_connection
 from journey_desktop.store.postgres_tick_due import whole_tick_due
 from journey_desktop.store.team_tick_copy import BatchCopy
 from journey_desktop.store.tick_summary import JourneyFailure, TickSummary
@@ -171,12 +171,7 @@ class TeamTick:
     def _clock_went_back(self, now: int) -> int | None:
         """As ``evaluator_clock.clock_went_back``; while it goes forward, several evaluators
         record the latest of their ticks."""
-        row = self.db.execute_sql("SELECT value FROM setting WHERE key = ?",
-                                  (evaluator_clock.LAST_TICK_KEY,)).fetchone()
-        try:
-            last = int(row[0]) if row is not None else None
-        except ValueError:
-            last = None
+        last = evaluator_clock.last_tick(portable_connection(self.db))
         if last is not None and now < last:
             return last
         if last != now:

@@ -124,6 +124,18 @@ def profiles_mark(conn: Any) -> int:
     return int(row[0]) if row and str(row[0]).isdigit() else 0
 
 
+def count_held(conn: Any, journey_id: int | None) -> int:
+    """How many members the journey has (profiles the base has, for a profile import), on
+    either database's connection."""
+    if journey_id is None:
+        (count,) = conn.execute(f"SELECT count(*) FROM {_PROFILE}").fetchone()
+    else:
+        (count,) = conn.execute(
+            f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ?", (journey_id,)
+        ).fetchone()
+    return int(count)
+
+
 class CustomerUpsert:
     """Upserts customers inside the caller's transaction: their profiles and, for an
     audience import, their membership of the journey.
@@ -190,14 +202,7 @@ class CustomerUpsert:
         return f"(?{external_id}, ?{fields}, {self._now}, {self._now}, {self.import_id})"
 
     def _held(self) -> int:
-        """How many members the journey has (profiles the base has, for a profile import)."""
-        if self._journey_id is None:
-            (count,) = self._conn.execute(f"SELECT count(*) FROM {_PROFILE}").fetchone()
-        else:
-            (count,) = self._conn.execute(
-                f"SELECT count(*) FROM {_MEMBER} WHERE journey_id = ?", (self._journey_id,)
-            ).fetchone()
-        return int(count)
+        return count_held(self._conn, self._journey_id)
 
     def write(self, batch: CustomerBatch) -> None:
         """Upsert a batch of customers, in order (the last row of an ID wins)."""

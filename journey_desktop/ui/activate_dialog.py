@@ -31,8 +31,8 @@ from journey_desktop.services.workers import Worker
 from journey_desktop.store.repository import (
     JourneyRepository,
     RepositoryError,
-    SettingsRepository,
 )
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.colours import ERROR_COLOR, WARNING_COLOR
 from journey_desktop.ui.common.jobs import run_job

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.policy import PolicyError
 from journey_desktop.store.policy import load_policy, save_policy
-from journey_desktop.store.repository import RepositoryError, SettingsRepository
+from journey_desktop.store.repository import RepositoryError
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.policy_page import PolicyPage
 

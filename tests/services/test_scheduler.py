@@ -8,7 +8,7 @@ import pytest
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
 from journey_desktop.store.evaluator_lock import EvaluatorLock
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 from tests.store.evaluator_support import (
     MADRID,
     activate,

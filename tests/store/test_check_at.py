@@ -15,7 +15,8 @@ from journey_desktop.domain.journey import Activation, Duration, Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import run_forecast
-from journey_desktop.store.repository import JourneyRepository, SettingsRepository
+from journey_desktop.store.repository import JourneyRepository
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import daily_counts, journey_stats
 from tests.conftest import add_members, load_example
 from tests.store.evaluator_support import MADRID, local, outbox

@@ -21,7 +21,7 @@ from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.forecast import ForecastCancelled, ForecastError, run_forecast
 from journey_desktop.store.policy import save_policy
 from journey_desktop.store.postgres import connect_postgres
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import customer_trace, daily_counts, journey_stats
 from tests.conftest import load_example
 from tests.store.evaluator_support import DAY, MADRID, activate, add_customers, local

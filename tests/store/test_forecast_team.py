@@ -18,7 +18,7 @@ from journey_desktop.store.events import EventStore
 from journey_desktop.store.forecast import run_forecast, source_path
 from journey_desktop.store.plan import keep_activation_forecast, plan_against_actual
 from journey_desktop.store.policy import save_policy
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 from tests.conftest import load_example
 from tests.store.evaluator_support import DAY, MADRID, activate, local
 from tests.store.test_forecast import audience, row_counts

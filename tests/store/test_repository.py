@@ -10,8 +10,8 @@ from journey_desktop.store.repository import (
     JourneyNotFoundError,
     JourneyRepository,
     LifecycleError,
-    SettingsRepository,
 )
+from journey_desktop.store.settings import SettingsRepository
 from tests.conftest import add_members, load_example
 
 pytestmark = pytest.mark.both_databases

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QSpinBox
 
 from journey_desktop.services.scheduler import EvaluatorScheduler
 from journey_desktop.store.records import JourneyRecord
-from journey_desktop.store.repository import SettingsRepository
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.ui.journey_table import COL_MESSAGES, COL_NAME, COL_VALIDITY
 from tests.conftest import add_members, load_example
 

@@ -65,8 +65,8 @@ from journey_desktop.store.forecast import (
 from journey_desktop.store.repository import (
     JourneyRepository,
     RepositoryError,
-    SettingsRepository,
 )
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import TraceStep
 from journey_desktop.ui.activation_inputs import ActivationInputs
 from journey_desktop.ui.common.changes import TICK_CHANGE

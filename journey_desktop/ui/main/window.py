@@ -33,8 +33,8 @@ from journey_desktop.store import store_is_read_only
 from journey_desktop.store.repository import (
     JourneyRepository,
     RepositoryError,
-    SettingsRepository,
 )
+from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.about import about_text
 from journey_desktop.ui.common.changes import TICK_CHANGE
