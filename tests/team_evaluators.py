@@ -82,13 +82,16 @@ def outbox_rows(data_dir: Path, url: str | None) -> list[tuple[Any, ...]]:
         close_store()
 
 
-def start_run(data_dir: Path, url: str, log: Path, batch_size: int
-              ) -> subprocess.Popen[bytes]:
+def start_run(data_dir: Path, url: str, log: Path, batch_size: int,
+              clock: tuple[int, int] | None = None) -> subprocess.Popen[bytes]:
     """``journey-desktop --database URL run`` in a process of its own, taking
-    ``batch_size`` customers at a time."""
+    ``batch_size`` customers at a time; with ``clock`` (base, speed), on a clock that runs
+    ``speed`` times faster than the real one from ``base`` (``tests/fast_clock.py``)."""
+    program = (["-m", "journey_desktop"] if clock is None
+               else ["-m", "tests.fast_clock", str(clock[0]), str(clock[1])])
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "journey_desktop", "--data-dir", str(data_dir),
+            [sys.executable, *program, "--data-dir", str(data_dir),
              "--database", url, "run", "--batch-size", str(batch_size)],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             env={**os.environ, "TZ": "UTC", "QT_QPA_PLATFORM": "offscreen"})
