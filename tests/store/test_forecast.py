@@ -74,9 +74,6 @@ def prepared(repo, name: str, interval: int) -> int:  # type: ignore[no-untyped-
     return journey_id
 
 
-# The day-by-day comparisons run on a team database too under
-# JOURNEY_DESKTOP_TEST_DATABASE=postgres; a month of ticks there takes minutes per test, so
-# they are not marked both_databases.
 def evaluator_copy(tmp_path: Path, store_url: str | None) -> Any:
     """Where the evaluator ticks the days the forecast covered: a copy of the SQLite file;
     on a team database, the database itself on a connection of its own (the forecast left
@@ -162,6 +159,7 @@ def row_counts() -> dict[str, int]:
             for table in ("journey", "member", "profile", "run", "outbox", "node_visit", "setting")}
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(("name", "interval"), [
     ("birthday", 1800),
     ("daily-promotion", 3600),
@@ -195,6 +193,7 @@ def test_forecast_equals_the_evaluator_day_by_day(repo, store_url, tmp_path, nam
         assert result.days[1].exited > 0
 
 
+@pytest.mark.both_databases
 def test_forecast_equals_the_evaluator_day_by_day_with_a_policy(repo, store_url, tmp_path):
     interval = 3600
     journey_id = prepared(repo, "daily-promotion", interval)

@@ -47,6 +47,7 @@ def events_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.both_databases
 def test_forecast_with_an_events_file_equals_the_evaluator_day_by_day(repo, store_url, tmp_path):
     members = {f"u{i}": {} for i in range(6)}
     journey_id = activate(repo, cart_journey(), members, START - HOUR)

@@ -105,6 +105,7 @@ def prepared(repo) -> int:  # type: ignore[no-untyped-def]
     return journey_id
 
 
+@pytest.mark.both_databases
 def test_forecast_conversions_and_exits_by_rule_equal_the_evaluator_day_by_day(
         repo, store_url, tmp_path):
     journey_id = prepared(repo)
