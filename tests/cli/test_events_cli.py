@@ -106,7 +106,6 @@ def test_an_events_file_given_to_audience_import_is_told_what_it_is(cli, tmp_pat
         "import).\n")
 
 
-@pytest.mark.sqlite_only  # customers show reads with SQLite's join syntax, not yet ported
 def test_customers_show_lists_the_customers_events_in_time_order(cli, tmp_path):
     customers = write(tmp_path, "customers.csv", "customerId,city\nC1,Madrid\n")
     assert cli("customers", "import", str(customers)).code == 0

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import example_path
+
+pytestmark = pytest.mark.both_databases
 
 CSV = ("customerId,firstName,signupDate,plan\n"
        "A,Ann,2027-02-14,premium\nB,Bob,2027-02-13,basic\nC,Cy,2026-01-01,basic\n")

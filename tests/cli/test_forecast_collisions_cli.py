@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.store.collisions_support import JOURNEYS
+
+pytestmark = pytest.mark.both_databases
 
 FROM = ("--from", "2027-02-15T09:00:00+01:00")
 

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.both_databases
+
 JOURNEY = {
     "format": "journey-desktop/1", "name": "Goal",
     "nodes": [

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from journey_desktop.store import close_store
 from tests.store.test_goal_results import CUSTOMERS, run_ab
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_stats_json_lines_and_results_csv(repo, tmp_path, cli):

@@ -81,6 +81,7 @@ def test_a_profile_import_updates_profiles_in_place_and_joins_no_audience(
     assert members() == {draft_all: ["a", "b"]}
 
 
+@pytest.mark.both_databases
 def test_a_customer_imported_after_activation_joins_and_enters_an_everyone_journey(
     tmp_path: Path, repo: JourneyRepository
 ) -> None:
@@ -97,6 +98,7 @@ def test_a_customer_imported_after_activation_joins_and_enters_an_everyone_journ
     assert outbox(imported) == []
 
 
+@pytest.mark.both_databases
 def test_an_import_into_one_journey_changes_what_anothers_filter_sees(
     tmp_path: Path, repo: JourneyRepository
 ) -> None:
@@ -115,6 +117,7 @@ def test_an_import_into_one_journey_changes_what_anothers_filter_sees(
         ("a", "Hello Ann")]
 
 
+@pytest.mark.both_databases
 def test_a_draft_for_everyone_counts_the_customer_base_in_the_list_and_the_stats(
     tmp_path: Path, repo: JourneyRepository
 ) -> None:

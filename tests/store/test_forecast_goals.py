@@ -192,6 +192,7 @@ def test_runs_ended_before_the_start_still_convert_in_the_forecast(repo, store_u
     assert [d["conversions"] for d in expected] == [0, 3, 0, 0]
 
 
+@pytest.mark.both_databases
 def test_a_rule_counted_from_today_ends_runs_on_their_day_in_the_forecast_too(
         repo, store_url, tmp_path):
     """An exit rule on a birthday: the forecast skips the idle hours, yet ticks at the

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.evaluator import Evaluator
@@ -14,6 +16,7 @@ from tests.store.evaluator_support import activate, add_customers
 from tests.store.test_evaluator_events import T0, ev, import_events, tick
 from tests.store.test_evaluator_goals import ONE_MESSAGE, PURCHASE_IN_A_DAY, goal_journey
 
+pytestmark = pytest.mark.both_databases
 HOUR = 3600
 
 
