@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,6 +59,20 @@ def store_url(database_kind: str, request: pytest.FixtureRequest) -> str | None:
     from tests.team_database import new_database
 
     return new_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def new_store_url(database_kind: str, request: pytest.FixtureRequest) -> Callable[[], str | None]:
+    """More databases of the test's kind, for a test that opens several stores: each call
+    gives None on SQLite (the file of the folder opened) or a new team database's URL."""
+    def new() -> str | None:
+        if database_kind == "sqlite":
+            return None
+        from tests.team_database import new_database
+
+        return new_database(request.getfixturevalue("postgres_server"))
+
+    return new
 
 
 @pytest.fixture
