@@ -259,8 +259,11 @@ class TeamTick:
                           "wait_event_count", "message_count", "node_visit", "conversion",
                           "goal_mark", "run_branch"):
                 copy.load(table, "WHERE journey_id = ?", (jid,))
-            copy.load("profile")
-            copy.load("event")
+            self._concerned(plan)
+            concerned = "external_id IN (SELECT external_id FROM jd_whole)"
+            copy.load("profile", f"WHERE {concerned}")
+            # The newest event too: the watermarks move up to it.
+            copy.load("event", f"WHERE {concerned} OR seq = (SELECT max(seq) FROM event)")
             since = cap_history_since(now, self.db) if shared else None
             if since is not None:
                 copy.load("outbox", "WHERE journey_id = ? OR send_at >= ?", (jid, since))
@@ -274,6 +277,35 @@ class TeamTick:
         summary.add(part)
         summary.failures.extend(part.failures)
         self._committed(summary)
+
+    def _concerned(self, plan: _Plan) -> None:
+        """The customers whose profiles and events a journey ticked whole may read, into
+        the temporary table ``jd_whole`` (emptied at commit): its members, the customers
+        of its runs, messages and queued events, and those of every event past its
+        watermarks (the engine takes new events by seq, an entry on an event may start a
+        run for anyone). Every read of the engine outside these customers' rows is of the
+        events past a watermark or of the newest event's seq."""
+        jid = plan.id
+        parts = [f"SELECT external_id FROM {table} WHERE journey_id = ?"
+                 for table in ("member", "run", "outbox", "event_queue")]
+        params: list[Any] = [jid] * len(parts)
+        marks = [table for table, used in (("event_mark", plan.events is not None),
+                                           ("goal_mark", plan.goals is not None)) if used]
+        if marks:  # a journey without a mark yet takes every event as new
+            lowest = " UNION ALL ".join(
+                f"SELECT coalesce((SELECT seq FROM {t} WHERE journey_id = ?), 0)"
+                for t in marks)
+            parts.append(f"SELECT external_id FROM event WHERE seq > (SELECT min(m.seq)"
+                         f" FROM ({lowest}) AS m(seq))")
+            params += [jid] * len(marks)
+        with self.db.connection().cursor() as cur:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS jd_whole"
+                        " (external_id TEXT PRIMARY KEY) ON COMMIT DELETE ROWS")
+            cur.execute("TRUNCATE jd_whole")
+        self.db.execute_sql(
+            f"INSERT INTO jd_whole (external_id) {' UNION '.join(parts)}", params)
+        with self.db.connection().cursor() as cur:
+            cur.execute("ANALYZE jd_whole")
 
     # --- journeys taken in batches ----------------------------------------------------------
 
