@@ -106,6 +106,14 @@ def parse_message_ids(texts: list[str], database_id: str) -> list[int | None]:
     return [parse_message_id(text, database_id) for text in texts]
 
 
+def ids_as_written(texts: list[str], database_id: str) -> bool:
+    """Whether each text is the message id ``message_id`` writes for its number (this
+    database's, no leading zero), so that the number alone says it; in C-level calls."""
+    pattern = re.compile(f"(?:{re.escape(database_id)}-[1-9][0-9]{{0,17}}\n)*")
+    joined = "\n".join(texts) + "\n"
+    return joined.count("\n") == len(texts) and pattern.fullmatch(joined) is not None
+
+
 def database_of(text: str) -> str:
     """The database part of a message id ("" when the text is not shaped as one)."""
     prefix, _, number = text.rpartition("-")
