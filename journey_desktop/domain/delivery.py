@@ -188,6 +188,9 @@ class ReportBatch:
     statuses: list[str] = field(default_factory=list)
     times: list[int] = field(default_factory=list)  # UTC seconds
     details: list[str] = field(default_factory=list)
+    # Every message id is the one ``message_id`` writes for its outbox id (so the outbox
+    # id alone says it); False when unsaid.
+    ids_written: bool = False
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -310,9 +313,14 @@ class ReportReader(OpenedFile):
         if details and max(map(len, details)) > MAX_DETAIL_CHARS:
             details = [detail[:MAX_DETAIL_CHARS] for detail in details]
         self.read += len(lines)
-        return ReportBatch(lines=lines, message_ids=message_ids,
-                           outbox_ids=parse_message_ids(message_ids, self.database_id),
-                           statuses=statuses, times=seconds, details=details)
+        written = ids_as_written(message_ids, self.database_id)
+        outbox_ids: list[int | None] = (
+            list(map(int, map(itemgetter(slice(len(self.database_id) + 1, None)),
+                              message_ids)))
+            if written else parse_message_ids(message_ids, self.database_id))
+        return ReportBatch(lines=lines, message_ids=message_ids, outbox_ids=outbox_ids,
+                           statuses=statuses, times=seconds, details=details,
+                           ids_written=written)
 
     def _csv_rows(self, chunk: Iterable[tuple[list[str], int]], at: list[int],
                   width: int) -> Iterator[tuple[int, list[str], str, str, str, str]]:

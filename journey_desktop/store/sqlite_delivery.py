@@ -114,7 +114,7 @@ def _counted(reader: ReportReader) -> Iterator[tuple[ReportBatch, bool, bool, in
     """Each batch; whether its message ids are as ``message_id`` writes them and whether it
     has details (in the reading thread); and the lines and bytes read up to its end."""
     for batch in reader.batches(BATCH_LINES):
-        yield (batch, ids_as_written(batch.message_ids, reader.database_id),
+        yield (batch, batch.ids_written or ids_as_written(batch.message_ids, reader.database_id),
                any(batch.details), reader.read, reader.bytes_read)
 
 
@@ -249,7 +249,7 @@ def _count(conn: Any) -> None:
         f" SELECT journey_id, node, channel, CASE k % 8 {status} END, k / 8 % 8,"
         f" k / 64 * {BUCKET_SECONDS}, n FROM (SELECT journey_id, node, channel,"
         f" ((occurred_at / {BUCKET_SECONDS}) * 8 + prior) * 8 + CASE status {code} END AS k,"
-        f" count(*) AS n FROM {APPLIED} WHERE outbox_id IS NOT NULL GROUP BY 1, 2, 3, 4)"
+        f" count(*) AS n FROM {APPLIED} WHERE outbox_id IS NOT NULL GROUP BY 4, 1, 2, 3)"
         " WHERE 1 ON CONFLICT DO UPDATE SET count = delivery_count.count + excluded.count")
 
 
