@@ -40,7 +40,7 @@ from journey_desktop.store.read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
 
-BATCH_LINES = 50000
+BATCH_LINES = 50_000
 STAGE = "delivery_in"
 APPLIED = "delivery_applied"
 _LEVEL_SQL = ("CASE {} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'opened' THEN 3"
