@@ -1,15 +1,16 @@
 """Delivery reports (SPEC §15): message ids, the report import as one transaction, and
 what the statistics read back.
 
-The import stages the file in a TEMP table (one streaming pass, memory flat), then applies
-it set-based: unknown ids are listed; the lines that move their message (a step further on
-the ladder, or a status apart not given yet: a repeat, or opened after clicked, changes
-nothing) are picked in file order with the step each message stood at before; each becomes
-one customer event (through the events import's ``EventInsert``), one upsert of the
-per-quarter-hour counters, and one upsert of its message's one ``delivery`` row. A click
-stores one row and one event, not four: what it implies is read from the step, by the
-statistics here and by journeys through ``domain.delivery.ladder_event``. A cancel, an
-error or a crash rolls all of it back.
+The import reads the file in one streaming pass (memory flat) and applies it set-based,
+on SQLite a batch of lines at a time (``sqlite_delivery``), on a team database the whole
+file staged at once (``postgres_delivery``): unknown ids are listed; the lines that move
+their message (a step further on the ladder, or a status apart not given yet: a repeat, or
+opened after clicked, changes nothing) are picked in file order with the step each message
+stood at before; each becomes one customer event (through the events import's
+``EventInsert``), a count in the per-quarter-hour counters, and one upsert of its message's
+one ``delivery`` row. A click stores one row and one event, not four: what it implies is
+read from the step, by the statistics here and by journeys through
+``domain.delivery.ladder_event``. A cancel, an error or a crash rolls all of it back.
 """
 
 from __future__ import annotations
