@@ -1,14 +1,15 @@
 """The delivery report import's steps on SQLite (SPEC §15), a batch of lines at a time.
 
 Each batch the reader hands over (in a thread of its own, reading the next one meanwhile)
-is applied before the next is read: staged in a TEMP table, then one join with the outbox
+is applied in turn: staged in a TEMP table, then one join with the outbox
 and the messages' ``delivery`` rows picks its lines that move a message (each with the step
 it stood at before and the outbox columns the later steps need) and its lines naming no
 message; those that move become customer events, the counters' upserts (summed per counter)
 and the ``delivery`` upserts. A batch is judged against the rows the earlier batches left,
 so the batches give what the whole file at once gives: a line moves its message when its
 status is above every step stored or given by an earlier line. Every batch's tables stay a
-few megabytes, and reading the file takes no time of its own when a second core is free.
+few megabytes (the import's memory does not grow with the file), and the next batch is
+read while this one is written (on another core when one is free).
 
 What a batch most often is, a message once each: judged against the stored rows alone.
 When one message has several lines in the batch and two of them move it on the ladder (or
