@@ -13,15 +13,15 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, count, islice, repeat
 from operator import floordiv, itemgetter
-from typing import IO
+from typing import IO, Any
 
 from journey_desktop.domain.audience_csv import open_text, preview_csv
 from journey_desktop.domain.csv_records import CsvFileError, OpenedFile, RejectLog
-from journey_desktop.domain.event_values import common_times, parse_timestamp
+from journey_desktop.domain.event_values import LATEST_MS, common_times, parse_timestamp
 from journey_desktop.domain.events_file import JSON_LINES, detect_format
 
 SENT = "sent"
@@ -106,6 +106,14 @@ def parse_message_ids(texts: list[str], database_id: str) -> list[int | None]:
     return [parse_message_id(text, database_id) for text in texts]
 
 
+def ids_as_written(texts: list[str], database_id: str) -> bool:
+    """Whether each text is the message id ``message_id`` writes for its number (this
+    database's, no leading zero), so that the number alone says it; in C-level calls."""
+    pattern = re.compile(f"(?:{re.escape(database_id)}-[1-9][0-9]{{0,17}}\n)*")
+    joined = "\n".join(texts) + "\n"
+    return joined.count("\n") == len(texts) and pattern.fullmatch(joined) is not None
+
+
 def database_of(text: str) -> str:
     """The database part of a message id ("" when the text is not shaped as one)."""
     prefix, _, number = text.rpartition("-")
@@ -143,6 +151,30 @@ def card_details(written: int, reached: Mapping[str, int]) -> list[str]:
             f"CTR {rate_text(rate(reached.get(CLICKED, 0), delivered))} (clicked ÷ delivered)"]
 
 
+_SECONDS_COLUMN = re.compile(r"(?:\d{1,11}\n)*")  # as event_values.common_times reads it
+_LATEST_SECONDS = LATEST_MS // 1000
+
+
+def common_seconds(values: list[str]) -> list[int] | None:
+    """UTC seconds of a column of timestamps of one common form, in C-level calls (see
+    ``event_values.common_times``); None when one of them is not of it. Whole epoch seconds
+    are read as they are; any other form once per distinct text (a report's lines share
+    their timestamps a lot)."""
+    joined = "\n".join(values) + "\n"
+    if joined.count("\n") == len(values) and _SECONDS_COLUMN.fullmatch(joined):
+        seconds = list(map(int, values))
+        return seconds if seconds and max(seconds) < _LATEST_SECONDS else None
+    texts = list(map(str.strip, values))
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) * 2 > len(texts):
+        ms = common_times(texts)
+    else:
+        read = common_times(distinct)
+        ms = None if read is None else list(map(dict(zip(distinct, read, strict=True))
+                                                .__getitem__, texts))
+    return None if ms is None else list(map(floordiv, ms, repeat(1000)))
+
+
 # --- reading a report ----------------------------------------------------------------------
 
 
@@ -156,6 +188,9 @@ class ReportBatch:
     statuses: list[str] = field(default_factory=list)
     times: list[int] = field(default_factory=list)  # UTC seconds
     details: list[str] = field(default_factory=list)
+    # Every message id is the one ``message_id`` writes for its outbox id (so the outbox
+    # id alone says it); False when unsaid.
+    ids_written: bool = False
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -193,12 +228,13 @@ class ReportReader(OpenedFile):
             text.detach()
 
     def _csv_batches(self, text: IO[str], size: int) -> Iterator[ReportBatch]:
-        """Records read ``size`` at a time, each with the line it ends on; a chunk with
-        nothing to reject is read as columns (``_clean_batch``), any other line by line."""
-        reader = csv.reader(text, delimiter=self.delimiter)
-        numbered: Iterator[tuple[list[str], int]] = zip(
-            reader, iter(lambda: reader.line_num, None), strict=False)
-        header = next((row for row, _ in numbered if any(cell.strip() for cell in row)), None)
+        """Batches of ``size`` lines. Lines with no quote in them are one record each, read
+        as columns when none is to reject (``_plain_batch``: the usual report), else
+        line by line; from the first quote on (a quoted cell may hold line breaks), records
+        are read by the csv module, each with the line it ends on."""
+        header_reader = csv.reader(text, delimiter=self.delimiter)
+        header = next((row for row in header_reader if any(cell.strip() for cell in row)),
+                      None)
         if header is None:
             raise CsvFileError("the file is empty: there is nothing to import.")
         names = [cell.lstrip("\ufeff").strip().lower() for cell in header]
@@ -208,36 +244,85 @@ class ReportReader(OpenedFile):
                                f"and timestamp; this one has no {', '.join(missing)}")
         self.rejects.header = list(header)
         at = [names.index(name) for name in COLUMNS if name in names]
+        before = header_reader.line_num  # the lines read so far
+        while chunk := list(islice(text, size)):
+            joined = "".join(chunk)
+            if '"' in joined:
+                yield from self._record_batches(chain(chunk, text), before, at, len(names),
+                                                size)
+                return
+            batch = self._plain_batch(joined, len(chunk), before, at, len(names))
+            if batch is None:  # one record a line: no quotes
+                numbered = zip(csv.reader(chunk, delimiter=self.delimiter),
+                               count(before + 1))
+                batch = self._batch(list(self._csv_rows(numbered, at, len(names))))
+            before += len(chunk)
+            yield batch
+
+    def _record_batches(self, lines: Iterator[str], before: int, at: list[int], width: int,
+                        size: int) -> Iterator[ReportBatch]:
+        """Records read by the csv module, ``size`` at a time, each with the line it ends
+        on; a chunk with nothing to reject is read as columns, any other line by line."""
+        reader = csv.reader(lines, delimiter=self.delimiter)
+        numbered: Iterator[tuple[list[str], int]] = zip(
+            reader, iter(lambda: before + reader.line_num, None), strict=False)
         while chunk := list(islice(numbered, size)):
-            batch = self._clean_batch(chunk, at, len(names))
+            rows = list(map(itemgetter(0), chunk))
+            batch = None
+            if set(map(len, rows)) == {width}:
+                batch = self._columns_batch(list(zip(*map(itemgetter(*at), rows),
+                                                     strict=True)),
+                                            list(map(itemgetter(1), chunk)))
             yield batch if batch is not None else self._batch(
-                list(self._csv_rows(chunk, at, len(names))))
+                list(self._csv_rows(chunk, at, width)))
 
-    def _clean_batch(self, chunk: list[tuple[list[str], int]], at: list[int],
+    def _plain_batch(self, text: str, lines: int, before: int, at: list[int],
                      width: int) -> ReportBatch | None:
-        """The chunk read as columns, in C-level calls, when no line of it is blank or to
-        reject (the usual report); None otherwise. The same answers as ``_batch``."""
-        rows = list(map(itemgetter(0), chunk))
-        if set(map(len, rows)) != {width}:
+        """``lines`` lines holding no quote, as one text, read as columns by splitting them
+        in C-level calls when each has ``width`` fields and none is to reject; None
+        otherwise. The same answers as the csv module's records and ``_batch``."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                return None
+        rows = text.split("\n")
+        if text.endswith("\n"):
+            rows.pop()
+        delimiter = self.delimiter
+        if len(rows) != lines or set(map(str.count, rows, repeat(delimiter))) != {width - 1}:
             return None
-        columns = list(zip(*map(itemgetter(*at), rows), strict=True))
-        message_ids = list(map(str.strip, columns[0]))
-        statuses = list(map(str.lower, map(str.strip, columns[1])))
-        if "" in message_ids or not _KNOWN.issuperset(statuses):
-            return None
-        ms = common_times(list(map(str.strip, columns[2])))
-        if ms is None:
-            return None
-        details = list(map(str.strip, columns[3])) if len(at) > 3 else [""] * len(rows)
-        if max(map(len, details)) > MAX_DETAIL_CHARS:
-            details = [detail[:MAX_DETAIL_CHARS] for detail in details]
-        self.read += len(rows)
-        return ReportBatch(lines=list(map(itemgetter(1), chunk)), message_ids=message_ids,
-                           outbox_ids=parse_message_ids(message_ids, self.database_id),
-                           statuses=statuses, times=list(map(floordiv, ms, repeat(1000))),
-                           details=details)
+        cells = delimiter.join(rows).split(delimiter)
+        return self._columns_batch([cells[index::width] for index in at],
+                                   list(range(before + 1, before + 1 + lines)))
 
-    def _csv_rows(self, chunk: list[tuple[list[str], int]], at: list[int],
+    def _columns_batch(self, columns: list[Any], lines: list[int]) -> ReportBatch | None:
+        """Lines given as columns (message id, status, timestamp[, detail]) checked in
+        C-level calls; None when one of them is to reject (``_batch`` then says why)."""
+        message_ids = list(map(str.strip, columns[0]))
+        if "" in message_ids:
+            return None
+        statuses = list(columns[1])
+        if not _KNOWN.issuperset(statuses):
+            statuses = list(map(str.lower, map(str.strip, statuses)))
+            if not _KNOWN.issuperset(statuses):
+                return None
+        seconds = common_seconds(columns[2])
+        if seconds is None:
+            return None
+        details = list(map(str.strip, columns[3])) if len(columns) > 3 else [""] * len(lines)
+        if details and max(map(len, details)) > MAX_DETAIL_CHARS:
+            details = [detail[:MAX_DETAIL_CHARS] for detail in details]
+        self.read += len(lines)
+        written = ids_as_written(message_ids, self.database_id)
+        outbox_ids: list[int | None] = (
+            list(map(int, map(itemgetter(slice(len(self.database_id) + 1, None)),
+                              message_ids)))
+            if written else parse_message_ids(message_ids, self.database_id))
+        return ReportBatch(lines=lines, message_ids=message_ids, outbox_ids=outbox_ids,
+                           statuses=statuses, times=seconds, details=details,
+                           ids_written=written)
+
+    def _csv_rows(self, chunk: Iterable[tuple[list[str], int]], at: list[int],
                   width: int) -> Iterator[tuple[int, list[str], str, str, str, str]]:
         """Records one by one: blank ones skipped, a wrong number of fields rejected."""
         for row, line in chunk:

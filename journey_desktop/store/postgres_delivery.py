@@ -1,5 +1,5 @@
 """The delivery report import's steps on a team database (SPEC §14, §15): the same steps
-as ``store.delivery`` runs on SQLite, in PostgreSQL's SQL.
+as ``store.sqlite_delivery`` runs on SQLite, in PostgreSQL's SQL.
 
 What differs: the report's lines are staged with ``COPY``; the lines that move their
 message are always judged against the file's earlier lines too (a window over each
@@ -24,7 +24,7 @@ from journey_desktop.domain.delivery import (
 )
 from journey_desktop.store import postgres_bulk
 from journey_desktop.store.audience import Progress
-from journey_desktop.store.delivery import BUCKET_SECONDS
+from journey_desktop.store.delivery import BUCKET_SECONDS, Totals
 from journey_desktop.store.read_ahead import ReadAhead
 
 STAGE = "delivery_in"
@@ -36,6 +36,25 @@ def _level(column: str) -> str:
     """``domain.delivery.level`` in SQL."""
     whens = " ".join(f"WHEN '{status}' THEN {level(status)}" for status in LADDER)
     return f"CASE {column} {whens} ELSE 0 END"
+
+
+def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str, now: int,
+          import_id: int) -> Totals:
+    """Read the whole report into a TEMP table, then apply it (the caller's transaction)."""
+    stage(conn, reader, progress)
+    totals = Totals(unknown=[tuple(row) for row in conn.execute(
+        f"SELECT line, message_id FROM {STAGE} i WHERE outbox_id IS NULL OR NOT EXISTS"
+        " (SELECT 1 FROM outbox o WHERE o.id = i.outbox_id) ORDER BY line")])
+    applied = applied_lines(conn)
+    totals.applied, totals.early = conn.execute(
+        f"SELECT count(*), coalesce(sum(early), 0) FROM {APPLIED}").fetchone()
+    totals.early_lines = [line for (line,) in conn.execute(
+        f"SELECT line FROM {APPLIED} WHERE early = 1 ORDER BY line LIMIT 10")]
+    if applied:
+        events(conn, applied, dbid, now, import_id)
+        count(conn)
+        move(conn, now, import_id)
+    return totals
 
 
 def stage(conn: Any, reader: ReportReader, progress: Progress | None) -> None:
@@ -58,7 +77,7 @@ def _counted(reader: ReportReader) -> Any:
 
 
 def applied_lines(conn: Any) -> int:
-    """As ``delivery._applied_lines``: the lines that move their message, in line order,
+    """As ``sqlite_delivery._pick``: the lines that move their message, in line order,
     with the step it stood at before (``prior``); returns how many. First judged against
     the stored rows alone; when that moves a message twice on the ladder (or twice by one
     status apart), judged again against the file's earlier lines too, as on SQLite."""
@@ -112,7 +131,7 @@ def count(conn: Any) -> None:
 
 
 def events(conn: Any, applied: int, dbid: str, now: int, import_id: int) -> None:
-    """As ``delivery._events``: each applied line as the event ``message_<status>``."""
+    """As ``sqlite_delivery._events``: each applied line as the event ``message_<status>``."""
     insert = postgres_bulk.EventInsert(now, import_id)
     message = "k.dbid || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
@@ -134,7 +153,7 @@ def _first(value: str) -> str:
 
 
 def move(conn: Any, now: int, import_id: int) -> None:
-    """As ``delivery._move``: each moved message's one row. Its lines are folded first, in
+    """As ``sqlite_delivery._move``: each moved message's one row. Its lines are folded first, in
     file order: the furthest step, each status's first time, the last detail given (else
     the first line's), early if any was, the last line."""
     at = {status: (f"CASE WHEN a.step >= {level(status)} THEN a.occurred_at END"

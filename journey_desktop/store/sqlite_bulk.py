@@ -371,14 +371,15 @@ class EventInsert:
     def insert_select(self, *, message_id: str, external_id: str, name: str,
                       occurred_at: str, properties: str, source: str,
                       params: Sequence[Any] = (), rows: int,
-                      ladder_from: str = "NULL") -> None:
+                      ladder_from: str = "NULL", expected: int | None = None) -> None:
         """Insert, in ``source``'s order, the events a SELECT makes: one SQL expression per
         column (``occurred_at`` in UTC seconds, ``properties`` a JSON text, ``ladder_from``
         a delivery event's step before it) and ``source`` its ``FROM ... WHERE ... [ORDER
         BY ...]`` (a WHERE is needed: ON CONFLICT follows). Each event is keyed by its
         ``message_id`` as ``event_values.event_key`` keys an event with one. ``rows``: how
-        many the SELECT gives, to decide on the indexes."""
-        if self.worth_deferring(rows):
+        many the SELECT gives; ``expected``: how many this call and the later ones will give
+        (``rows`` when unsaid), to decide on the indexes."""
+        if self.worth_deferring(rows if expected is None else expected):
             self.defer_indexes()
         before = self._conn.total_changes
         head = self._HEAD.replace(" import_id) ", " import_id, ladder_from) ")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from journey_desktop.domain.journey import minimal_journey
+from journey_desktop.store import sqlite_delivery
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery import ReportResult, import_report
 from journey_desktop.store.delivery_status import database_id
@@ -72,7 +73,12 @@ def events() -> list[tuple]:  # type: ignore[type-arg]
                                  " ladder_from FROM event ORDER BY seq")]
 
 
-def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_path):
+@pytest.mark.parametrize("batch_lines", [20_000, 2])
+def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_path, batch_lines,
+                                                                     monkeypatch):
+    """Read at once, or two lines at a time on SQLite (a message moved twice within a
+    batch, and in two batches): the same counts and rows."""
+    monkeypatch.setattr(sqlite_delivery, "BATCH_LINES", batch_lines)
     first = report(tmp_path, [
         (ids["c0"], "delivered", T1, ""), (ids["c0"], "clicked", T2, ""),  # moves twice
         (ids["c1"], "unsubscribed", T1, "spam"), (ids["c1"], "unsubscribed", T2, ""),
@@ -146,3 +152,16 @@ def test_a_cancelled_report_import_stores_nothing(ids, tmp_path):
         import_report(path, progress=cancel)
     assert (deliveries(ids), counters(), events()) == ({}, [], [])
     assert counts(import_report(path)) == (4, 4, 0, 0, 0, 0, 1)
+
+
+def test_unknown_message_ids_are_listed_as_the_report_wrote_them(ids, tmp_path):
+    dbid = database_id()
+    known = int(ids["c0"].rpartition("-")[2])
+    result = import_report(report(tmp_path, [
+        (f"{dbid}-{known:04d}", "opened", T1, ""),  # a leading zero: still the message
+        (f"{dbid}-0999", "opened", T1, ""), (f"{dbid}-999", "opened", T1, ""),
+    ]))
+    assert counts(result) == (3, 1, 0, 2, 0, 0, 1)
+    assert [(r.line, list(r.cells)) for r in result.listed] == [(3, [f"{dbid}-0999"]),
+                                                                (4, [f"{dbid}-999"])]
+    assert list(deliveries(ids)) == ["c0"]
