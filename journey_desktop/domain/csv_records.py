@@ -15,7 +15,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import IO, Self
 
@@ -109,6 +109,15 @@ class LongRecord(list[str]):
     """Stands for a record with a field over the csv module's limit: its cells are lost."""
 
 
+class PlainCells(list[str]):
+    """The cells of a chunk of plain lines (``Records.plain_chunk``), one row after another;
+    ``text`` is them joined by the file's delimiter."""
+
+    def __init__(self, cells: list[str], text: str) -> None:
+        super().__init__(cells)
+        self.text = text
+
+
 class Records:
     """The csv reader over lines, in chunks of records, knowing the line each chunk starts on.
 
@@ -121,8 +130,11 @@ class Records:
 
     def __init__(self, lines: Iterable[str], delimiter: str, *, whole_file: bool = True) -> None:
         self._at_end = False
-        source = chain(lines, self._end_line()) if whole_file else lines
-        self._reader = csv.reader(source, delimiter=delimiter)
+        self._lines = iter(chain(lines, self._end_line()) if whole_file else lines)
+        self._delimiter = delimiter
+        self._reader = csv.reader(self._lines, delimiter=delimiter)
+        self._base = 0  # lines read before the csv reader's first (its line_num counts on)
+        self._pending = 0  # lines the csv reader was handed back, to read before the file
         self.first = 1  # the line the last chunk starts on
         self.last = 0  # the line the last chunk ends on
 
@@ -140,20 +152,21 @@ class Records:
             rows.extend(islice(reader, size))
         except csv.Error as exc:
             start = first + sum(1 + line_breaks(row) for row in rows)
+            line_num = self._base + reader.line_num
             if _FIELD_LIMIT_ERROR not in str(exc):
                 raise CsvFileError(
-                    f"line {reader.line_num}: the file cannot be read as CSV ({exc})"
+                    f"line {line_num}: the file cannot be read as CSV ({exc})"
                 ) from None
-            if reader.line_num != start:
+            if line_num != start:
                 where = (
-                    "to the end of the file" if self._at_end else f"past line {reader.line_num}"
+                    "to the end of the file" if self._at_end else f"past line {line_num}"
                 )
                 raise CsvFileError(
                     f"line {start}: a quoted field starting on this row runs {where} and over "
                     f"{field_limit_text()}: is a quote never closed?"
                 ) from None
             rows.append(LongRecord())
-        last = reader.line_num
+        last = self._base + reader.line_num
         if self._at_end and rows:
             final = rows[-1]
             if final == [_END_LINE]:
@@ -168,6 +181,53 @@ class Records:
                 )
         self.first, self.last = first, last
         return rows
+
+    def plain_chunk(self, size: int, width: int) -> PlainCells | list[list[str]]:
+        """Up to ``size`` records, as ``chunk`` reads them, spanning lines ``first`` to
+        ``last``; [] at the end.
+
+        When the next ``size`` lines are plain (each one record of ``width`` fields: no
+        quote, no NUL, no byte order mark, none longer than the field limit), their cells
+        come flat (``PlainCells``), as the csv module reads them, split by one
+        ``str.split``: the rows are ``len(cells) // width``, one line each. Else the rows,
+        from the csv module (a chunk of lines tried as plain is handed back to it).
+        """
+        if self._reader.line_num < self._pending:  # lines handed back are not all read
+            return self.chunk(size)
+        lines = list(islice(self._lines, size))
+        first = self.last + 1
+        if not lines:
+            return []
+        cells = self._plain_cells(lines, width)
+        if cells is None:
+            # The csv module reads these lines again, then goes on in the file.
+            self._base, self._pending = self.last, len(lines)
+            self._reader = csv.reader(chain(lines, self._lines), delimiter=self._delimiter)
+            return self.chunk(size)
+        self._base += len(lines)
+        self.first, self.last = first, first + len(lines) - 1
+        return cells
+
+    def _plain_cells(self, lines: list[str], width: int) -> PlainCells | None:
+        delimiter = self._delimiter
+        if width < 2 or delimiter in "\r\n\"":
+            return None
+        if set(map(str.count, lines, repeat(delimiter, len(lines)))) != {width - 1}:
+            return None
+        text = "".join(lines)
+        if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
+            return None
+        if '"' in text or "\x00" in text or "\ufeff" in text:
+            return None
+        if "\r" in text:  # a line ends in CR LF or CR (the lines are split there)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text.endswith("\n"):
+            text = text[:-1]
+        text = text.replace("\n", delimiter)
+        cells = text.split(delimiter)
+        if len(cells) != len(lines) * width:  # a line of nothing but its end
+            return None
+        return PlainCells(cells, text)
 
     def read_all(self) -> list[list[str]]:
         """Every record (for a sample held in memory)."""
