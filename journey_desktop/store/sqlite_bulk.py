@@ -229,17 +229,18 @@ class CustomerUpsert:
         """Counts of the import; with ``replace``, then remove members not in the file.
 
         One pass over what the import wrote to: how many rows it holds now, and how many
-        of them this import named."""
+        of them this import named. Into an empty journey (or base) every row was named by
+        this import, and the count alone is a quicker pass (it decodes no row)."""
+        named = "coalesce(sum(import_id = ?), 0)" if self._before else "count(*)"
         if self._journey_id is None:
             held, distinct = self._conn.execute(
-                f"SELECT count(*), coalesce(sum(import_id = ?), 0) FROM {_PROFILE}",
-                (self.import_id,),
+                f"SELECT count(*), {named} FROM {_PROFILE}",
+                (self.import_id,) if self._before else (),
             ).fetchone()
         else:
             held, distinct = self._conn.execute(
-                f"SELECT count(*), coalesce(sum(import_id = ?), 0) FROM {_MEMBER}"
-                " WHERE journey_id = ?",
-                (self.import_id, self._journey_id),
+                f"SELECT count(*), {named} FROM {_MEMBER} WHERE journey_id = ?",
+                (self.import_id, self._journey_id) if self._before else (self._journey_id,),
             ).fetchone()
         added = int(held) - self._before
         removed = 0
