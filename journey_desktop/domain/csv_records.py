@@ -13,7 +13,7 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice, repeat
 from pathlib import Path
@@ -27,6 +27,7 @@ KEPT_REJECTS = 1000
 # that was never closed.
 _END_LINE = "\x00end of file\x00"
 _FIELD_LIMIT_ERROR = "field larger than field limit"
+BLOCK_CHARS = 64 * 1024  # the first block of plain lines read; then about a chunk's lines
 
 
 class CsvFileError(ValueError):
@@ -95,6 +96,12 @@ class OpenedFile:
         return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
 
+def _line_count(text: str) -> int:
+    """How many lines the csv module reads in ``text`` (CRLF, CR and LF end one each)."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (not text.endswith(("\n", "\r")) and bool(text))
+
+
 def line_breaks(row: Sequence[str]) -> int:
     """Physical line ends inside a row's quoted cells (CRLF, CR and LF each count once)."""
     return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in row)
@@ -135,6 +142,13 @@ class Records:
         self._reader = csv.reader(self._lines, delimiter=delimiter)
         self._base = 0  # lines read before the csv reader's first (its line_num counts on)
         self._pending = 0  # lines the csv reader was handed back, to read before the file
+        # Plain chunks are read from a file a block at a time: the part of a line after a
+        # block's last line end waits for the next block. None once lines are read one by
+        # one (at the end of the file, or after a block without a line feed).
+        self._read: Callable[[int], str] | None = getattr(lines, "read", None)
+        self._readline: Callable[[], str] = getattr(lines, "readline", lambda: "")
+        self._carry = ""
+        self._block_chars = BLOCK_CHARS
         self.first = 1  # the line the last chunk starts on
         self.last = 0  # the line the last chunk ends on
 
@@ -194,27 +208,59 @@ class Records:
         """
         if self._reader.line_num < self._pending:  # lines handed back are not all read
             return self.chunk(size)
-        lines = list(islice(self._lines, size))
         first = self.last + 1
-        if not lines:
-            return []
-        cells = self._plain_cells(lines, width)
+        block = self._block(size) if self._read is not None else None
+        if block is None:
+            lines = list(islice(self._lines, size))
+            if not lines:
+                return []
+            text = "".join(lines)
+        else:
+            text, lines = block
+        cells = self._plain_cells(text, lines, width)
         if cells is None:
             # The csv module reads these lines again, then goes on in the file.
-            self._base, self._pending = self.last, len(lines)
-            self._reader = csv.reader(chain(lines, self._lines), delimiter=self._delimiter)
+            again: Iterable[str] = lines
+            if block is not None:
+                text += self._carry + self._readline()  # with the line the block cut, whole
+                self._carry = ""
+                again = io.StringIO(text, newline="")
+            self._base, self._pending = self.last, _line_count(text)
+            self._reader = csv.reader(chain(again, self._lines), delimiter=self._delimiter)
             return self.chunk(size)
         self._base += len(lines)
         self.first, self.last = first, first + len(lines) - 1
         return cells
 
-    def _plain_cells(self, lines: list[str], width: int) -> PlainCells | None:
+    def _block(self, size: int) -> tuple[str, list[str]] | None:
+        """The next lines (up to ``size``) read as one block: their text, which ends in a line
+        end, and the lines split at each LF. None when blocks end: at the end of the file, or
+        for a block without an LF (a line longer than a block, a file of CR line ends),
+        which goes back, completed to a whole line, before the lines read one by one."""
+        assert self._read is not None
+        wanted = self._block_chars - len(self._carry)
+        data = self._carry + (self._read(wanted) if wanted > 0 else "")
+        cut = data.rfind("\n") + 1
+        if not cut:
+            if data:
+                self._lines = chain(io.StringIO(data + self._readline(), newline=""),
+                                    self._lines)
+            self._read, self._carry = None, ""
+            return None
+        lines = data[:cut].split("\n", size)
+        rest = lines.pop()  # "" after the last line end, or the lines after the first size
+        text = data[: cut - len(rest)]
+        self._carry = data[cut - len(rest) :]
+        self._block_chars = (len(text) // len(lines) + 1) * (size + 1)
+        return text, lines
+
+    def _plain_cells(self, text: str, lines: list[str], width: int) -> PlainCells | None:
+        """The cells of ``lines`` (their ``text``) when they are plain, else None."""
         delimiter = self._delimiter
         if width < 2 or delimiter in "\r\n\"":
             return None
         if set(map(str.count, lines, repeat(delimiter, len(lines)))) != {width - 1}:
             return None
-        text = "".join(lines)
         if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
             return None
         if '"' in text or "\x00" in text or "\ufeff" in text:

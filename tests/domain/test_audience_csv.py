@@ -558,8 +558,9 @@ def _read_every_way(path: Path, **plan_args: object) -> tuple[object, ...]:
 def test_plain_lines_split_without_the_csv_module_read_as_the_csv_module_reads_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """Chunks of lines without quotes are split by str.split: the customers, their fields
-    texts, rejects, misfits and lines are those of the csv module's reading."""
+    """Chunks of lines without quotes are split by str.split, read a block at a time or
+    line by line: the customers, their fields texts, rejects, misfits and lines are those
+    of the csv module's reading."""
     rnd = random.Random(seed)
     delimiter = ",;\t|"[seed % 4]
     eol = ("\n", "\r\n", "\r")[seed % 3]
@@ -592,8 +593,14 @@ def test_plain_lines_split_without_the_csv_module_read_as_the_csv_module_reads_t
     for chunk_rows in (1, 3, 50, 1000):
         monkeypatch.setattr("journey_desktop.domain.audience_csv.CHUNK_ROWS", chunk_rows)
         split = _read_every_way(path, **plan_args)
+        with monkeypatch.context() as small_blocks:  # lines and CR LF cut between blocks
+            small_blocks.setattr("journey_desktop.domain.csv_records.BLOCK_CHARS", 50)
+            assert _read_every_way(path, **plan_args) == split, chunk_rows
+        with monkeypatch.context() as line_by_line:
+            line_by_line.setattr(Records, "_block", lambda self, size: None)
+            assert _read_every_way(path, **plan_args) == split, chunk_rows
         with monkeypatch.context() as csv_only:
-            csv_only.setattr(Records, "_plain_cells", lambda self, lines, width: None)
+            csv_only.setattr(Records, "_plain_cells", lambda self, text, lines, width: None)
             assert _read_every_way(path, **plan_args) == split, chunk_rows
     customers, rejects, misfits, blank, read = split
     assert len(customers) > 300 and rejects and misfits and blank
