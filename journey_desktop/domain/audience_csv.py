@@ -694,7 +694,7 @@ class CustomerReader(OpenedFile):
             self._sort_out(batch, rows, first, last, width, id_index, encoder)
             return
         batch.ids += ids
-        batch.fields += encoder.encode(trimmed, len(ids), escape=None if not clean else False)
+        batch.fields += encoder.encode(trimmed, len(ids), escape=False if clean else None)
         self._log_misfits(encoder, lambda: list(range(first, last + 1)))
 
     def _sort_out(
