@@ -13,9 +13,9 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import IO, Self
 
@@ -27,6 +27,7 @@ KEPT_REJECTS = 1000
 # that was never closed.
 _END_LINE = "\x00end of file\x00"
 _FIELD_LIMIT_ERROR = "field larger than field limit"
+BLOCK_CHARS = 64 * 1024  # the first block of plain lines read; then about a chunk's lines
 
 
 class CsvFileError(ValueError):
@@ -95,6 +96,12 @@ class OpenedFile:
         return self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
 
 
+def _line_count(text: str) -> int:
+    """How many lines the csv module reads in ``text`` (CRLF, CR and LF end one each)."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (not text.endswith(("\n", "\r")) and bool(text))
+
+
 def line_breaks(row: Sequence[str]) -> int:
     """Physical line ends inside a row's quoted cells (CRLF, CR and LF each count once)."""
     return sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in row)
@@ -109,6 +116,15 @@ class LongRecord(list[str]):
     """Stands for a record with a field over the csv module's limit: its cells are lost."""
 
 
+class PlainCells(list[str]):
+    """The cells of a chunk of plain lines (``Records.plain_chunk``), one row after another;
+    ``text`` is them joined by the file's delimiter."""
+
+    def __init__(self, cells: list[str], text: str) -> None:
+        super().__init__(cells)
+        self.text = text
+
+
 class Records:
     """The csv reader over lines, in chunks of records, knowing the line each chunk starts on.
 
@@ -121,8 +137,18 @@ class Records:
 
     def __init__(self, lines: Iterable[str], delimiter: str, *, whole_file: bool = True) -> None:
         self._at_end = False
-        source = chain(lines, self._end_line()) if whole_file else lines
-        self._reader = csv.reader(source, delimiter=delimiter)
+        self._lines = iter(chain(lines, self._end_line()) if whole_file else lines)
+        self._delimiter = delimiter
+        self._reader = csv.reader(self._lines, delimiter=delimiter)
+        self._base = 0  # lines read before the csv reader's first (its line_num counts on)
+        self._pending = 0  # lines the csv reader was handed back, to read before the file
+        # Plain chunks are read from a file a block at a time: the part of a line after a
+        # block's last line end waits for the next block. None once lines are read one by
+        # one (at the end of the file, or after a block without a line feed).
+        self._read: Callable[[int], str] | None = getattr(lines, "read", None)
+        self._readline: Callable[[], str] = getattr(lines, "readline", lambda: "")
+        self._carry = ""
+        self._block_chars = BLOCK_CHARS
         self.first = 1  # the line the last chunk starts on
         self.last = 0  # the line the last chunk ends on
 
@@ -140,20 +166,21 @@ class Records:
             rows.extend(islice(reader, size))
         except csv.Error as exc:
             start = first + sum(1 + line_breaks(row) for row in rows)
+            line_num = self._base + reader.line_num
             if _FIELD_LIMIT_ERROR not in str(exc):
                 raise CsvFileError(
-                    f"line {reader.line_num}: the file cannot be read as CSV ({exc})"
+                    f"line {line_num}: the file cannot be read as CSV ({exc})"
                 ) from None
-            if reader.line_num != start:
+            if line_num != start:
                 where = (
-                    "to the end of the file" if self._at_end else f"past line {reader.line_num}"
+                    "to the end of the file" if self._at_end else f"past line {line_num}"
                 )
                 raise CsvFileError(
                     f"line {start}: a quoted field starting on this row runs {where} and over "
                     f"{field_limit_text()}: is a quote never closed?"
                 ) from None
             rows.append(LongRecord())
-        last = reader.line_num
+        last = self._base + reader.line_num
         if self._at_end and rows:
             final = rows[-1]
             if final == [_END_LINE]:
@@ -168,6 +195,85 @@ class Records:
                 )
         self.first, self.last = first, last
         return rows
+
+    def plain_chunk(self, size: int, width: int) -> PlainCells | list[list[str]]:
+        """Up to ``size`` records, as ``chunk`` reads them, spanning lines ``first`` to
+        ``last``; [] at the end.
+
+        When the next ``size`` lines are plain (each one record of ``width`` fields: no
+        quote, no NUL, no byte order mark, none longer than the field limit), their cells
+        come flat (``PlainCells``), as the csv module reads them, split by one
+        ``str.split``: the rows are ``len(cells) // width``, one line each. Else the rows,
+        from the csv module (a chunk of lines tried as plain is handed back to it).
+        """
+        if self._reader.line_num < self._pending:  # lines handed back are not all read
+            return self.chunk(size)
+        first = self.last + 1
+        block = self._block(size) if self._read is not None else None
+        if block is None:
+            lines = list(islice(self._lines, size))
+            if not lines:
+                return []
+            text = "".join(lines)
+        else:
+            text, lines = block
+        cells = self._plain_cells(text, lines, width)
+        if cells is None:
+            # The csv module reads these lines again, then goes on in the file.
+            again: Iterable[str] = lines
+            if block is not None:
+                text += self._carry + self._readline()  # with the line the block cut, whole
+                self._carry = ""
+                again = io.StringIO(text, newline="")
+            self._base, self._pending = self.last, _line_count(text)
+            self._reader = csv.reader(chain(again, self._lines), delimiter=self._delimiter)
+            return self.chunk(size)
+        self._base += len(lines)
+        self.first, self.last = first, first + len(lines) - 1
+        return cells
+
+    def _block(self, size: int) -> tuple[str, list[str]] | None:
+        """The next lines (up to ``size``) read as one block: their text, which ends in a line
+        end, and the lines split at each LF. None when blocks end: at the end of the file, or
+        for a block without an LF (a line longer than a block, a file of CR line ends),
+        which goes back, completed to a whole line, before the lines read one by one."""
+        assert self._read is not None
+        wanted = self._block_chars - len(self._carry)
+        data = self._carry + (self._read(wanted) if wanted > 0 else "")
+        cut = data.rfind("\n") + 1
+        if not cut:
+            if data:
+                self._lines = chain(io.StringIO(data + self._readline(), newline=""),
+                                    self._lines)
+            self._read, self._carry = None, ""
+            return None
+        lines = data[:cut].split("\n", size)
+        rest = lines.pop()  # "" after the last line end, or the lines after the first size
+        text = data[: cut - len(rest)]
+        self._carry = data[cut - len(rest) :]
+        self._block_chars = (len(text) // len(lines) + 1) * (size + 1)
+        return text, lines
+
+    def _plain_cells(self, text: str, lines: list[str], width: int) -> PlainCells | None:
+        """The cells of ``lines`` (their ``text``) when they are plain, else None."""
+        delimiter = self._delimiter
+        if width < 2 or delimiter in "\r\n\"":
+            return None
+        if set(map(str.count, lines, repeat(delimiter, len(lines)))) != {width - 1}:
+            return None
+        if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
+            return None
+        if '"' in text or "\x00" in text or "\ufeff" in text:
+            return None
+        if "\r" in text:  # a line ends in CR LF or CR (the lines are split there)
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text.endswith("\n"):
+            text = text[:-1]
+        text = text.replace("\n", delimiter)
+        cells = text.split(delimiter)
+        if len(cells) != len(lines) * width:  # a line of nothing but its end
+            return None
+        return PlainCells(cells, text)
 
     def read_all(self) -> list[list[str]]:
         """Every record (for a sample held in memory)."""

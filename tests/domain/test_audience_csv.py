@@ -25,7 +25,7 @@ from journey_desktop.domain.audience_csv import (
     infer_type,
     preview_csv,
 )
-from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.csv_records import Records, RejectLog
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -541,3 +541,74 @@ def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path:
     assert reader.misfits.by_column == {"birthday": 2, "points": 2}
     check = preview.check("points", "number")
     assert (check.count, [value for value, _ in check.examples]) == (2, ["1,234", "+5"])
+
+
+def _read_every_way(path: Path, **plan_args: object) -> tuple[object, ...]:
+    plan = ImportPlan.from_preview(preview_csv(path), **plan_args)  # type: ignore[arg-type]
+    with CustomerReader(plan) as reader:
+        batches = [(list(batch.ids), list(batch.fields)) for batch in reader.batches(7)]
+    customers = [pair for ids, fields in batches for pair in zip(ids, fields, strict=True)]
+    rejects = [(r.line, r.reason, r.row) for r in reader.rejects.kept]
+    misfits = [(m.line, m.column, m.value, m.reason) for m in reader.misfits.kept]
+    reader.rejects.close()
+    return customers, rejects, misfits, reader.blank, reader.read
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_plain_lines_split_without_the_csv_module_read_as_the_csv_module_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Chunks of lines without quotes are split by str.split, read a block at a time or
+    line by line: the customers, their fields texts, rejects, misfits and lines are those
+    of the csv module's reading."""
+    rnd = random.Random(seed)
+    delimiter = ",;\t|"[seed % 4]
+    eol = ("\n", "\r\n", "\r")[seed % 3]
+    id_index = seed % 3
+    header = ["name", "born", "city"]
+    header.insert(id_index, "customerId")
+    plain = ["x", "Ann", " padded ", "lead", "trail ", "", "two words", "Zoë", "back\\slash",
+             "a\x01b", "\u00a0nbsp\u00a0", "1990-01-02", "1990-02-30", "3/4/1990", "n/a",
+             "\ufeffbom", "50% off", "tab\tin"]
+    lines = [delimiter.join(header)]
+    for n in range(400):
+        kind = rnd.random()
+        row = [rnd.choice(plain[:9] if kind < 0.7 else plain) for _ in range(4)]
+        row[id_index] = f"id{n % 300}" + (" " if kind < 0.1 else "")
+        if 0.95 < kind < 0.96:
+            row[id_index] = " "  # an empty ID
+        if 0.96 < kind < 0.97:
+            row = ['"quoted' + eol + 'line"', "q", "r", "s"]  # a record over two lines
+        elif 0.97 < kind < 0.98:
+            row = []  # a blank line
+        elif 0.98 < kind:
+            row = row[:3]  # too few fields
+        lines.append(delimiter.join(cell.replace(delimiter, " ") for cell in row))
+    if seed % 2:
+        lines[-1] += eol  # with or without a line end after the last row
+    path = write(tmp_path, eol.join(lines).encode())
+    plan_args = {"id_column": "customerId", "types": {"born": "date"},
+                 "date_orders": {"born": "month-first"}}
+
+    for chunk_rows in (1, 3, 50, 1000):
+        monkeypatch.setattr("journey_desktop.domain.audience_csv.CHUNK_ROWS", chunk_rows)
+        split = _read_every_way(path, **plan_args)
+        with monkeypatch.context() as small_blocks:  # lines and CR LF cut between blocks
+            small_blocks.setattr("journey_desktop.domain.csv_records.BLOCK_CHARS", 50)
+            assert _read_every_way(path, **plan_args) == split, chunk_rows
+        with monkeypatch.context() as line_by_line:
+            line_by_line.setattr(Records, "_block", lambda self, size: None)
+            assert _read_every_way(path, **plan_args) == split, chunk_rows
+        with monkeypatch.context() as csv_only:
+            csv_only.setattr(Records, "_plain_cells", lambda self, text, lines, width: None)
+            assert _read_every_way(path, **plan_args) == split, chunk_rows
+    customers, rejects, misfits, blank, read = split
+    assert len(customers) > 300 and rejects and misfits and blank
+    assert read == len(customers) + len(rejects)
+
+
+def test_plain_lines_are_trimmed_and_escaped_as_the_csv_module_reads_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "customerId;note\r\n 1 ; a b \r\n2;x\\y\r\n3 ;Zoë \r\n".encode())
+    customers, reader = read_all(path)
+    assert customers == [("1", {"note": "a b"}), ("2", {"note": "x\\y"}), ("3", {"note": "Zoë"})]
+    assert reader.read == 3

@@ -16,11 +16,13 @@ from journey_desktop.domain.values import (
     NO_SUCH_DAY,
     ORDER_NOT_CHOSEN,
     check_column,
+    date_text,
     detect_date_order,
     parse_date,
     parse_number,
     stored_column,
 )
+from journey_desktop.domain.values import value_problem as column_value_problem
 
 TODAY = dt.date(2024, 6, 1)
 
@@ -100,3 +102,24 @@ def test_stored_form_is_iso_dates_and_decimal_points() -> None:
     clean = ["1", "2.5", ""]
     assert stored_column(clean, "number")[0] is clean  # kept as they are, no copy
     assert stored_column(["1990-02-30"], "date") == ([""], {0: NO_SUCH_DAY})
+
+
+@pytest.mark.parametrize("values", [
+    ["1990-01-02", "2000-12-31"],  # every value an ISO date: kept as they are
+    ["1990-01-02", "1990-02-30"],  # ISO-shaped, no such day
+    ["1990-01-02", ""],  # a blank
+    ["1990-1-02", "2000-12-31"],  # not the ISO shape
+    ["١٩٩٠-٠١-٠٢", "1990-01-02"],  # other digits
+    ["1990-01-02T10:00", "1990-01-02"],
+])
+def test_a_column_of_iso_dates_is_kept_as_it_is_and_any_other_read_value_by_value(
+    values: list[str],
+) -> None:
+    stored, problems = stored_column(values, "date", DAY_FIRST)
+    assert (stored is values) == (values == ["1990-01-02", "2000-12-31"]
+                                  or values == ["1990-01-02", ""])
+    one_by_one = [date_text(v, DAY_FIRST) if v and not column_value_problem(v, "date", DAY_FIRST)
+                  else "" for v in values]
+    assert stored == one_by_one
+    assert problems == {i: column_value_problem(v, "date", DAY_FIRST) for i, v in enumerate(values)
+                        if v and column_value_problem(v, "date", DAY_FIRST)}
