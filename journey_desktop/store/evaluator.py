@@ -85,10 +85,14 @@ class _Entrants:
     number: str  # each run's entry number
     at: str | None  # when each run takes its first steps; None: the tick's now
     event_seq: str  # the event that started each run, or NULL
+    # Messages written in due order when the runs' times differ (events'): the outbox's
+    # (journey, due_at) index is then written from one end to the other, not all over.
+    by_due: bool = False
 
 
 _CHECK_ENTRANTS = _Entrants("temp.jd_check WHERE enter = 1", "n + 1", None, "NULL")
-_EVENT_ENTRANTS = _Entrants("temp.jd_walk WHERE true", "entry_number", "due", "event_seq")
+_EVENT_ENTRANTS = _Entrants("temp.jd_walk WHERE true", "entry_number", "due", "event_seq",
+                            by_due=True)
 
 
 def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
@@ -376,9 +380,11 @@ class Evaluator:
             self._walk(conn, plan, now, batch)
             self._insert_walked_runs(conn, plan)
         if entered:
+            # One run per customer in the batch: each member is found from its row, without
+            # first gathering the batch's customers into a list of its own.
             conn.execute(
-                "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
-                " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
+                "UPDATE member SET entries = entries + 1 FROM temp.jd_walk w"
+                " WHERE member.journey_id = ? AND member.external_id = w.ext", (plan.id,))
         return entered
 
     def _chain_fits_events(self, conn: sqlite3.Connection, chain: list[Node] | None,
@@ -575,7 +581,7 @@ class Evaluator:
                     source=f"SELECT ext, {entrants.number} AS entry_number, {at} AS due,"
                            f" {entrants.event_seq} AS event_seq, NULL AS matched_seq"
                            f" FROM {entrants.rows}",
-                    source_params=at_params,
+                    source_params=at_params, by_due=entrants.by_due,
                 )
         path_params: list[Any]
         due_params: list[Any]
@@ -826,11 +832,12 @@ class Evaluator:
 
     def _write_messages(self, conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
                         summary: TickSummary, source: str | None = None,
-                        source_params: list[Any] | None = None) -> None:
+                        source_params: list[Any] | None = None, by_due: bool = False) -> None:
         """One outbox row per run reaching the node, rendered in SQL; a re-run adds none.
 
         ``source`` yields (ext, entry_number, due) of the runs; by default the runs of the
-        batch standing at the node and due.
+        batch standing at the node and due. ``by_due``: written in due order (an ORDER BY
+        in ``source`` would be dropped from the subquery).
 
         An SMS whose body is over the SMS limit once its placeholders are filled in is not
         written (as a carrier would refuse it; cutting it could drop its link or its opt-out
@@ -890,7 +897,7 @@ class Evaluator:
             cursor = conn.execute(
                 f"{head}SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?,"
                 f" {timing} FROM {joined} LEFT JOIN profile p ON p.external_id = w.ext "
-                "WHERE true ON CONFLICT DO NOTHING",
+                f"WHERE true{' ORDER BY w.due' if by_due else ''} ON CONFLICT DO NOTHING",
                 (*keys, *params, now, *(source_params or [])),
             )
             self._count_policy(conn, keys, cursor.rowcount, staged, summary)
