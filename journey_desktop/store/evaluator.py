@@ -53,6 +53,11 @@ __all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
+# New entry events taken straight from the event table, by default: each batch's commit
+# writes the pages its messages touched all over the outbox's (journey, due_at) index (the
+# events' times are spread), whatever the batch's size, so fewer, larger batches write
+# less (a third fewer page writes for a million events). Their scratch rows stay small.
+DEFAULT_NEW_EVENTS_BATCH_SIZE = 100_000
 
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
@@ -173,10 +178,17 @@ class Evaluator:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_batch: Callable[[], object] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        new_events_batch_size: int | None = None,
     ) -> None:
         self.db = db if db is not None else database
         self.tz = tz
         self.batch_size = max(1, int(batch_size))
+        # A batch size given applies to every batch; the default one is larger for new
+        # entry events (``DEFAULT_NEW_EVENTS_BATCH_SIZE``).
+        if new_events_batch_size is None:
+            new_events_batch_size = (DEFAULT_NEW_EVENTS_BATCH_SIZE
+                                     if batch_size == DEFAULT_BATCH_SIZE else batch_size)
+        self.new_events_batch_size = max(1, int(new_events_batch_size))
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
@@ -327,7 +339,8 @@ class Evaluator:
             batch = TickSummary(now=now)
             with sqlite_sql.write_transaction(self.db):
                 mark, _ = evaluator_events.watermark(conn, plan.id)
-                end = evaluator_events.next_new_batch(conn, rules, mark, top, self.batch_size)
+                end = evaluator_events.next_new_batch(conn, rules, mark, top,
+                                                      self.new_events_batch_size)
                 taken = evaluator_events.take_new_entries(conn, plan.id, rules, now, mark, end,
                                                           top)
                 entered = self._start_event_runs(conn, plan, now, 1, taken, batch)
