@@ -393,11 +393,9 @@ class Evaluator:
             self._walk(conn, plan, now, batch)
             self._insert_walked_runs(conn, plan)
         if entered:
-            # One run per customer in the batch: each member is found from its row, without
-            # first gathering the batch's customers into a list of its own.
             conn.execute(
-                "UPDATE member SET entries = entries + 1 FROM temp.jd_walk w"
-                " WHERE member.journey_id = ? AND member.external_id = w.ext", (plan.id,))
+                "UPDATE member SET entries = entries + 1 WHERE journey_id = ? AND"
+                " external_id IN (SELECT ext FROM temp.jd_walk)", (plan.id,))
         return entered
 
     def _chain_fits_events(self, conn: sqlite3.Connection, chain: list[Node] | None,
