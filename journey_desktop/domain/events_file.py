@@ -79,8 +79,6 @@ NO_CUSTOMER_ID = "no customer ID"
 NO_EVENT_NAME = "no event name"
 
 
-
-
 def _bad_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -465,29 +463,26 @@ class EventReader(OpenedFile):
                                 plan.date_orders)
         take = itemgetter(*kept) if kept else (lambda row: ())
         while True:
+            rows: list[list[str]] | None = None
             plain = records.plain_chunk(max(1, size), width)
             if plain is not None:
                 cells, joined = plain
-                if not cells:
-                    break
-                first, last = records.first, records.last
-                whole = self._whole_chunk(cells, joined, first, last, width, kept, encoder)
-                if whole is not None:
-                    yield whole
-                    continue
-                rows = [cells[i : i + width] for i in range(0, len(cells), width)]
             else:
                 rows = records.chunk(max(1, min(size, CHUNK_ROWS)))
-                if not rows:
-                    break
-                first, last = records.first, records.last
-                if len(rows) == last - first + 1 and set(map(len, rows)) == {width}:
-                    cells = list(chain.from_iterable(rows))
-                    whole = self._whole_chunk(cells, "".join(cells), first, last, width, kept,
-                                              encoder)
-                    if whole is not None:
-                        yield whole
-                        continue
+                whole_rows = (len(rows) == records.last - records.first + 1
+                              and set(map(len, rows)) == {width})
+                cells = list(chain.from_iterable(rows)) if whole_rows else []
+                joined = "".join(cells)
+            if not cells and not rows:
+                break
+            first, last = records.first, records.last
+            whole = (self._whole_chunk(cells, joined, first, last, width, kept, encoder)
+                     if cells else None)
+            if whole is not None:
+                yield whole
+                continue
+            if rows is None:
+                rows = [cells[i : i + width] for i in range(0, len(cells), width)]
             starts = (range(first, last + 1) if last - first + 1 == len(rows)
                       else _starts(rows, first))
             batch = EventBatch()
