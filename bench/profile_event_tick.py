@@ -54,6 +54,10 @@ class TimedConnection:
         finally:
             _count(re.sub(r"\s+", " ", sql)[:90], started)
 
+    def execute_sql(self, sql: str, params: Any = ()) -> Any:
+        """For code that takes either connection and tells them apart by type."""
+        return self.execute(sql, params)
+
     def executemany(self, sql: str, rows: Any) -> Any:
         started = time.perf_counter()
         try:

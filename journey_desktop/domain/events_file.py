@@ -40,6 +40,7 @@ from journey_desktop.domain.audience_csv import (
 from journey_desktop.domain.csv_records import (
     LongRecord,
     OpenedFile,
+    PlainCells,
     Records,
     Reject,
     RejectLog,
@@ -77,8 +78,6 @@ PREVIEW_SCAN_ROWS = 100_000  # rows the preview reads to count names and the tim
 
 NO_CUSTOMER_ID = "no customer ID"
 NO_EVENT_NAME = "no event name"
-
-
 
 
 def _bad_constant(name: str) -> Any:
@@ -371,6 +370,10 @@ class EventReader(OpenedFile):
                       else self._csv(text, size))
             batch = EventBatch()
             for chunk in chunks:
+                if not batch and len(chunk) >= size:
+                    self.accepted += len(chunk)
+                    yield chunk
+                    continue
                 for name in ("lines", "keys", "ids", "names", "times", "properties"):
                     getattr(batch, name).extend(getattr(chunk, name))
                 if len(batch) >= size:
@@ -460,12 +463,24 @@ class EventReader(OpenedFile):
         encoder = FieldsEncoder([*(header[i] for i in kept), ""], len(kept), plan.columns,
                                 plan.date_orders)
         take = itemgetter(*kept) if kept else (lambda row: ())
-        while rows := records.chunk(max(1, min(size, CHUNK_ROWS))):
+        while chunk := records.plain_chunk(max(1, min(size, CHUNK_ROWS)), width):
             first, last = records.first, records.last
-            whole = self._whole_chunk(rows, first, last, width, kept, encoder)
+            rows: list[list[str]] | None = None
+            cells: list[str]
+            if isinstance(chunk, PlainCells):
+                cells, joined = chunk, chunk.text
+            else:
+                rows = chunk
+                whole_rows = len(rows) == last - first + 1 and set(map(len, rows)) == {width}
+                cells = list(chain.from_iterable(rows)) if whole_rows else []
+                joined = "".join(cells)
+            whole = (self._whole_chunk(cells, joined, first, last, width, kept, encoder)
+                     if cells else None)
             if whole is not None:
                 yield whole
                 continue
+            if rows is None:
+                rows = [cells[i : i + width] for i in range(0, len(cells), width)]
             starts = (range(first, last + 1) if last - first + 1 == len(rows)
                       else _starts(rows, first))
             batch = EventBatch()
@@ -480,11 +495,11 @@ class EventReader(OpenedFile):
                     rejected.append((start, why, row))
                 else:
                     self.blank += 1
-            cells: list[str] = []
+            property_cells: list[str] = []
             for _, row, _ in good:
-                cells += _as_tuple(take(row))
-                cells.append("")
-            properties = encoder.encode(cells, len(good))
+                property_cells += _as_tuple(take(row))
+                property_cells.append("")
+            properties = encoder.encode(property_cells, len(good))
             for index, column, value, why in encoder.take_misfits():
                 self.misfits.add(Misfit(good[index][0], column, value, why))
             for (start, row, as_read), stored in zip(good, properties, strict=True):
@@ -504,21 +519,20 @@ class EventReader(OpenedFile):
                 self.rejects.add(start, why, row)
             yield batch
 
-    def _whole_chunk(self, rows: list[list[str]], first: int, last: int, width: int,
+    def _whole_chunk(self, cells: list[str], joined: str, first: int, last: int, width: int,
                      kept: list[int], encoder: FieldsEncoder) -> EventBatch | None:
-        """A chunk of whole rows (one line each, of the header's width, with an ID, a name,
-        a messageId and a timestamp all in one of the common forms) in C-level calls only,
-        as the audience import does; None when some row must be looked at alone."""
+        """A chunk of whole rows (``cells``, ``width`` to a row, one row a line, ``joined``
+        their text) with an ID, a name, a messageId and a timestamp all in one of the
+        common forms, in C-level calls only, as the audience import does; None when some
+        row must be looked at alone."""
         plan, header = self.plan, self.rejects.header
-        if (len(rows) != last - first + 1 or set(map(len, rows)) != {width}
-                or plan.message_id_column is None):
+        if plan.message_id_column is None:
             return None
-        cells = list(chain.from_iterable(rows))
-        joined = "".join(cells)
         if "\x00" in joined or "\ufeff" in joined:
             return None
         if not joined.isascii() or any(space in joined for space in _ASCII_SPACES):
             cells = list(map(str.strip, cells))
+        rows = last - first + 1
         column = header.index
         ids = cells[column(plan.id_column)::width]
         names = cells[column(plan.event_column)::width]
@@ -529,10 +543,10 @@ class EventReader(OpenedFile):
         if ms is None:
             return None
         stride = len(kept) + 1  # the kept columns, then the encoder's blank "ID"
-        property_cells = [""] * (len(rows) * stride)
+        property_cells = [""] * (rows * stride)
         for place, index in enumerate(kept):
             property_cells[place::stride] = cells[index::width]
-        properties = encoder.encode(property_cells, len(rows))
+        properties = encoder.encode(property_cells, rows)
         misfits = encoder.take_misfits()
         if max(map(len, properties)) * 4 > MAX_PROPERTIES_BYTES:
             return None  # looked at row by row, where the size is measured in bytes
@@ -560,8 +574,9 @@ class EventReader(OpenedFile):
         raise CsvFileError("the file is empty: there is nothing to import.")
 
 
-# What str.strip takes away in ASCII: a chunk with none of these has no cell to trim.
-_ASCII_SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# What str.strip takes away in ASCII but the line end (a whole chunk's cells hold none): a
+# chunk with none of these has no cell to trim.
+_ASCII_SPACES = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def _as_tuple(taken: str | tuple[str, ...]) -> tuple[str, ...]:

@@ -53,6 +53,11 @@ __all__ = ["Evaluator", "JourneyFailure", "TickCancelled", "TickSummary", "tick"
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 20_000
+# New entry events taken straight from the event table, by default: each batch's commit
+# writes the pages its messages touched all over the outbox's (journey, due_at) index (the
+# events' times are spread), whatever the batch's size, so fewer, larger batches write
+# less (a third fewer page writes for a million events). Their scratch rows stay small.
+DEFAULT_NEW_EVENTS_BATCH_SIZE = 100_000
 
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
@@ -85,10 +90,14 @@ class _Entrants:
     number: str  # each run's entry number
     at: str | None  # when each run takes its first steps; None: the tick's now
     event_seq: str  # the event that started each run, or NULL
+    # Messages written in due order when the runs' times differ (events'): the outbox's
+    # (journey, due_at) index is then written from one end to the other, not all over.
+    by_due: bool = False
 
 
 _CHECK_ENTRANTS = _Entrants("temp.jd_check WHERE enter = 1", "n + 1", None, "NULL")
-_EVENT_ENTRANTS = _Entrants("temp.jd_walk WHERE true", "entry_number", "due", "event_seq")
+_EVENT_ENTRANTS = _Entrants("temp.jd_walk WHERE true", "entry_number", "due", "event_seq",
+                            by_due=True)
 
 
 def _entry_chain(journey: Journey, entry: Node) -> list[Node] | None:
@@ -169,10 +178,17 @@ class Evaluator:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_batch: Callable[[], object] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        new_events_batch_size: int | None = None,
     ) -> None:
         self.db = db if db is not None else database
         self.tz = tz
         self.batch_size = max(1, int(batch_size))
+        # A batch size given applies to every batch; the default one is larger for new
+        # entry events (``DEFAULT_NEW_EVENTS_BATCH_SIZE``).
+        if new_events_batch_size is None:
+            new_events_batch_size = (DEFAULT_NEW_EVENTS_BATCH_SIZE
+                                     if batch_size == DEFAULT_BATCH_SIZE else batch_size)
+        self.new_events_batch_size = max(1, int(new_events_batch_size))
         self.on_batch = on_batch
         self.cancelled = cancelled
         self._functions = sqlite_sql.FunctionState()
@@ -323,7 +339,8 @@ class Evaluator:
             batch = TickSummary(now=now)
             with sqlite_sql.write_transaction(self.db):
                 mark, _ = evaluator_events.watermark(conn, plan.id)
-                end = evaluator_events.next_new_batch(conn, rules, mark, top, self.batch_size)
+                end = evaluator_events.next_new_batch(conn, rules, mark, top,
+                                                      self.new_events_batch_size)
                 taken = evaluator_events.take_new_entries(conn, plan.id, rules, now, mark, end,
                                                           top)
                 entered = self._start_event_runs(conn, plan, now, 1, taken, batch)
@@ -575,7 +592,7 @@ class Evaluator:
                     source=f"SELECT ext, {entrants.number} AS entry_number, {at} AS due,"
                            f" {entrants.event_seq} AS event_seq, NULL AS matched_seq"
                            f" FROM {entrants.rows}",
-                    source_params=at_params,
+                    source_params=at_params, by_due=entrants.by_due,
                 )
         path_params: list[Any]
         due_params: list[Any]
@@ -826,11 +843,12 @@ class Evaluator:
 
     def _write_messages(self, conn: sqlite3.Connection, plan: _Plan, node: Node, now: int,
                         summary: TickSummary, source: str | None = None,
-                        source_params: list[Any] | None = None) -> None:
+                        source_params: list[Any] | None = None, by_due: bool = False) -> None:
         """One outbox row per run reaching the node, rendered in SQL; a re-run adds none.
 
         ``source`` yields (ext, entry_number, due) of the runs; by default the runs of the
-        batch standing at the node and due.
+        batch standing at the node and due. ``by_due``: written in due order (an ORDER BY
+        in ``source`` would be dropped from the subquery).
 
         An SMS whose body is over the SMS limit once its placeholders are filled in is not
         written (as a carrier would refuse it; cutting it could drop its link or its opt-out
@@ -890,7 +908,7 @@ class Evaluator:
             cursor = conn.execute(
                 f"{head}SELECT ?, w.ext, w.entry_number, ?, ?, {', '.join(columns)}, w.due, ?,"
                 f" {timing} FROM {joined} LEFT JOIN profile p ON p.external_id = w.ext "
-                "WHERE true ON CONFLICT DO NOTHING",
+                f"WHERE true{' ORDER BY w.due' if by_due else ''} ON CONFLICT DO NOTHING",
                 (*keys, *params, now, *(source_params or [])),
             )
             self._count_policy(conn, keys, cursor.rowcount, staged, summary)

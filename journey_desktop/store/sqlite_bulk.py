@@ -32,6 +32,7 @@ from journey_desktop.store.errors import raise_sqlite_error
 from journey_desktop.store.records import EventRecord, MemberRecord, ProfileRecord
 
 ROWS_PER_STATEMENT = 2000
+SORT_CACHE_SIZE = -2000  # KB: the page cache while an index is built (``EventInsert.finish``)
 
 _PROFILE = ProfileRecord._meta.table_name
 _MEMBER = MemberRecord._meta.table_name
@@ -412,7 +413,19 @@ class EventInsert:
                 self._deferred.append(sql)
 
     def finish(self) -> None:
-        """Build again the indexes ``defer_indexes`` dropped."""
-        for sql in self._deferred:
-            self._conn.execute(sql)
+        """Build again the indexes ``defer_indexes`` dropped.
+
+        With a small page cache: SQLite's sorter keeps as many keys in memory as the cache
+        holds pages, and sorting a million keys in one 32 MB run cost more (1.1-1.7 s) than
+        sorting them in small runs that fit the processor's caches and merging those
+        (0.7-1.1 s). The cache is set back at once."""
+        if not self._deferred:
+            return
+        (cache,) = self._conn.execute("PRAGMA cache_size").fetchone()
+        self._conn.execute(f"PRAGMA cache_size = {SORT_CACHE_SIZE}")
+        try:
+            for sql in self._deferred:
+                self._conn.execute(sql)
+        finally:
+            self._conn.execute(f"PRAGMA cache_size = {int(cache)}")
         self._deferred = []

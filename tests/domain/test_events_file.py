@@ -212,3 +212,35 @@ def test_a_customers_file_is_told_it_is_one(tmp_path):
         "This looks like a list of customers (column customerId, no event or timestamp), not "
         "events: import it with Import customers… or Import audience… (journey-desktop "
         "customers import, audience import).")
+
+
+def test_plain_lines_then_a_quoted_field_over_two_lines_keep_their_lines(tmp_path):
+    """Plain lines are split, the rest of the file from the first block that is not plain
+    goes to the csv reader: the same events, lines and rejects either way."""
+    path = write(tmp_path, "e.csv", "userId,event,timestamp,messageId,note\r\n"
+                 "u1,view,1740819600,m1,a\r\n"
+                 "u2,view,1740819601,m2,b\r\n"
+                 "u3,view,1740819602,m3,c\r\n"
+                 "u4,view,1740819603,m4,d\r\n"
+                 'u5,view,1740819604,m5,"two\r\nlines"\r\n'
+                 "u6,view,1740819605,m6\r\n"
+                 "u7,view,1740819606,m7,last")
+    events, rejects = read_all(path)
+    assert [(e[0], e[1], e[3], e[4], e[5]) for e in events] == [
+        (2, "u1", T0, {"note": "a"}, "m:m1"), (3, "u2", T0 + 1, {"note": "b"}, "m:m2"),
+        (4, "u3", T0 + 2, {"note": "c"}, "m:m3"), (5, "u4", T0 + 3, {"note": "d"}, "m:m4"),
+        (6, "u5", T0 + 4, {"note": "two\r\nlines"}, "m:m5"),
+        (9, "u7", T0 + 6, {"note": "last"}, "m:m7"),
+    ]
+    assert rejects == [(8, "too few fields (4; the header has 5)")]
+
+
+def test_a_plain_file_ending_without_a_line_end_or_with_blank_lines(tmp_path):
+    rows = "".join(f"u{i},view,{1740819600 + i},m{i}\n" for i in range(7))
+    for ending in ("", "\n", "\n\n"):
+        path = write(tmp_path, "e.csv", "userId,event,timestamp,messageId\n"
+                     + rows.rstrip("\n") + ending)
+        events, rejects = read_all(path)
+        assert rejects == []
+        assert [(e[0], e[1], e[3]) for e in events] == [
+            (i + 2, f"u{i}", T0 + i) for i in range(7)]
