@@ -78,6 +78,9 @@ _REPEATS_MERGED = (
     " ORDER BY s.external_id, f.key, s.line, f.pos) AS k"
     " GROUP BY external_id) AS r")
 
+# The members a staged batch whose IDs repeat names: its IDs, once each.
+_IDS_ONCE = f"(SELECT DISTINCT external_id FROM {_CUSTOMERS_IN}) AS r"
+
 
 def _db() -> PostgresStore:
     db = proxy.obj
@@ -143,12 +146,20 @@ class CustomerUpsert:
             f" fields = {MERGED_FIELDS.format('p', 'excluded')},"
             " updated_at = excluded.updated_at, import_id = excluded.import_id")
         next_check = str(self._now) if due else "NULL"
-        self._members = "" if self._journey_id is None else (
+        self._new_members = "" if self._journey_id is None else (
             f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
             f" next_check_at, imported_at, import_id) SELECT {self._journey_id}, external_id,"
-            f" 0, NULL, {next_check}::bigint, {self._now}, {self.import_id} FROM {{}}"
-            " ON CONFLICT (journey_id, external_id) DO UPDATE SET"
+            f" 0, NULL, {next_check}::bigint, {self._now}, {self.import_id} FROM {{}}")
+        self._members = self._new_members and (
+            f"{self._new_members} ON CONFLICT (journey_id, external_id) DO UPDATE SET"
             " imported_at = excluded.imported_at, import_id = excluded.import_id")
+        # A draft with no members yet, under the journey's lock (``membership.audience_lock``,
+        # taken by the caller), gets members from this import alone: a batch none of whose
+        # IDs came earlier in the file is inserted without ``ON CONFLICT`` (no speculative
+        # insertion: a third fewer WAL records a row). The IDs seen are kept as hashes; a
+        # batch with a hash seen before takes the upsert, which is right in every case.
+        self._seen: set[int] | None = (
+            set() if self._journey_id is not None and not due and self._before == 0 else None)
 
     def __enter__(self) -> CustomerUpsert:
         return self
@@ -167,10 +178,17 @@ class CustomerUpsert:
         first = self.written
         copy_rows(_CUSTOMERS_IN, ("line", "external_id", "fields"),
                   zip(range(first, first + len(ids)), ids, batch.fields, strict=False))
-        source = _CUSTOMERS_IN if len(set(ids)) == len(ids) else _REPEATS_MERGED
-        self._conn.execute(self._profiles.format(source))
+        hashes = set(map(hash, ids))
+        distinct = len(hashes) == len(ids)
+        self._conn.execute(self._profiles.format(_CUSTOMERS_IN if distinct else _REPEATS_MERGED))
         if self._members:
-            self._conn.execute(self._members.format(source))
+            source = _CUSTOMERS_IN if distinct else _IDS_ONCE
+            if self._seen is not None and self._seen.isdisjoint(hashes):
+                self._conn.execute(self._new_members.format(source))
+            else:
+                self._conn.execute(self._members.format(source))
+            if self._seen is not None:
+                self._seen |= hashes
         self._conn.execute(f"TRUNCATE {_CUSTOMERS_IN}")
         self.written += len(ids)
 
