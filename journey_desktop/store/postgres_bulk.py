@@ -3,13 +3,13 @@
 
 Each import loads the file's rows, batch by batch, into a TEMP staging table with ``COPY
 … FROM STDIN`` (no statement per row, no WAL for a temporary table), and merges them
-set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (the audience import: each
-batch as it comes, while the next is read; the events: once, in file order), all in the
-caller's one transaction: a cancel, an error or a lost connection leaves nothing
-written. The staging tables are dropped at the end of the transaction (``ON COMMIT
-DROP``; a rollback drops them too).
+set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (the audience import: every
+``MERGE_ROWS`` rows as they come, while the next are read; the events: once, in file
+order), all in the caller's one transaction: a cancel, an error or a lost connection
+leaves nothing written. The staging tables are dropped at the end of the transaction
+(``ON COMMIT DROP``; a rollback drops them too).
 
-An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so a batch's
+An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so the staged
 rows are first made one per ID, merged in file order as SQLite's row-by-row upsert merges
 them: the last row of an ID wins, field by field, the fields in the order they came.
 """
@@ -48,6 +48,9 @@ _EVENT = EventRecord._meta.table_name
 _CUSTOMERS_IN = "audience_in"  # the file's rows, in file order (line)
 _EVENTS_IN = "event_in"
 _IDS = "audience_import_ids"
+# Rows staged before they are merged: batches of the reader's size (10,000 rows) staged
+# together, so the merges, and the TRUNCATE of the staging table after each, come fewer.
+MERGE_ROWS = 50_000
 # A field merge as SQLite's json_patch does it for the flat objects profiles hold: the
 # fields kept in their order, a new value in place of the old, new fields after them, a
 # field given as null removed (``json``, not ``jsonb``, which would sort the fields; the
@@ -121,10 +124,11 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
 
 class CustomerUpsert:
     """``sqlite_bulk.CustomerUpsert`` on the team database: each batch is staged with
-    ``COPY`` and merged at once into the profiles (and the journey's members), so the
-    server merges one batch while the next is read; ``finish`` counts.
+    ``COPY``, and every ``MERGE_ROWS`` rows the staged rows are merged at once into the
+    profiles (and the journey's members), so the server merges while the next batches are
+    read; ``finish`` merges the rest and counts.
 
-    Batch after batch, upserts merge as SQLite's row-by-row upsert does; within a batch an
+    Merge after merge, upserts merge as SQLite's row-by-row upsert does; within a merge an
     ID given on several rows is first made one row, its fields merged in file order (a
     later row's value wins; a field a later row leaves out keeps the earlier value)."""
 
@@ -160,6 +164,8 @@ class CustomerUpsert:
         # batch with a hash seen before takes the upsert, which is right in every case.
         self._seen: set[int] | None = (
             set() if self._journey_id is not None and not due and self._before == 0 else None)
+        self._staged = 0
+        self._staged_ids: set[int] = set()  # hashes of the staged rows' IDs
 
     def __enter__(self) -> CustomerUpsert:
         return self
@@ -171,29 +177,41 @@ class CustomerUpsert:
         return count_held(self._conn, self._journey_id)
 
     def write(self, batch: CustomerBatch) -> None:
-        """Upsert a batch of customers, in order (the last row of an ID wins)."""
+        """Upsert a batch of customers, in order (the last row of an ID wins): staged at
+        once, merged with the batches staged before it once they make ``MERGE_ROWS``."""
         ids = batch.ids
         if not ids:
             return
         first = self.written
         copy_rows(_CUSTOMERS_IN, ("line", "external_id", "fields"),
                   zip(range(first, first + len(ids)), ids, batch.fields, strict=False))
-        hashes = set(map(hash, ids))
-        distinct = len(hashes) == len(ids)
+        self._staged += len(ids)
+        self._staged_ids.update(map(hash, ids))
+        self.written += len(ids)
+        if self._staged >= MERGE_ROWS:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Merge the staged rows into the profiles and the journey's members."""
+        if not self._staged:
+            return
+        distinct = len(self._staged_ids) == self._staged
         self._conn.execute(self._profiles.format(_CUSTOMERS_IN if distinct else _REPEATS_MERGED))
         if self._members:
             source = _CUSTOMERS_IN if distinct else _IDS_ONCE
-            if self._seen is not None and self._seen.isdisjoint(hashes):
+            if self._seen is not None and self._seen.isdisjoint(self._staged_ids):
                 self._conn.execute(self._new_members.format(source))
             else:
                 self._conn.execute(self._members.format(source))
             if self._seen is not None:
-                self._seen |= hashes
+                self._seen |= self._staged_ids
         self._conn.execute(f"TRUNCATE {_CUSTOMERS_IN}")
-        self.written += len(ids)
+        self._staged = 0
+        self._staged_ids = set()
 
     def finish(self, *, replace: bool) -> UpsertCounts:
         """Count, and with ``replace`` remove the members the file did not name."""
+        self._merge()
         return self._counts(replace=replace)
 
     def _counts(self, *, replace: bool) -> UpsertCounts:

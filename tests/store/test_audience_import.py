@@ -155,6 +155,7 @@ def test_a_drafts_first_import_merges_ids_that_come_back_in_later_batches(
     the next, then a batch of new IDs only; every customer is one member, the last row's
     values win, field by field, and the counts are those of one batch."""
     monkeypatch.setattr(audience_module, "BATCH_ROWS", 3)
+    monkeypatch.setattr("journey_desktop.store.postgres_bulk.MERGE_ROWS", 3)
     rows = ["a,Ann,Oslo", "c,Cy,Rome", "d,Di,Kyiv",
             "b,Bob,Lima", "b,Bobby,", "e,Eve,Bern",
             "a,Anna,", "b,,Quito", "f,Fay,Oslo",
