@@ -5,7 +5,10 @@ server, started here as the tests start it) as a ratio to ``COPY`` of the same f
 an equivalent table keyed on the ID, measured in the same run (target: at most 1.5x), with
 the same import on the SQLite file beside it.
 
-    python bench/bench_pg_import.py [--rows N] [--repeat N]
+    python bench/bench_pg_import.py [--rows N] [--repeat N] [--compare DIR]
+
+``--compare DIR`` times, in the same loop, the import of another checkout of the project
+(its own ``bench/bench_pg_import.py --child``), for an interleaved A/B against a base commit.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="another checkout whose PostgreSQL import is timed beside")
     parser.add_argument("--child", nargs=3, metavar=("DATA_DIR", "CSV", "URL"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -125,23 +130,32 @@ def main() -> int:
         csv_path = work / "audience.csv"
         generate(csv_path, args.rows)
         print(f"file: {args.rows:,} rows, 4 columns, {csv_path.stat().st_size / 1e6:.1f} MB")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
         copies: list[float] = []
         ours: list[float] = []
         sqlite: list[float] = []
+        compared: list[float] = []
+        trees = [(ROOT, "pg", ours), (ROOT, "sqlite", sqlite)]
+        if args.compare is not None:
+            trees.insert(0, (args.compare.resolve(), "pg", compared))
         for rep in range(args.repeat):
             copies.append(copy_baseline(copy_url, csv_path))
-            name = f"bench_{rep}"
-            admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-            for url, figures in ((database_url(server_url, name), ours), ("", sqlite)):
+            for index, (tree, kind, figures) in enumerate(trees):
+                url = ""
+                if kind == "pg":
+                    name = f"bench_{rep}_{index}"
+                    admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+                    url = database_url(server_url, name)
                 data_dir = work / f"data-{rep}"
-                _, _, out = run_measured([sys.executable, __file__, "--child", str(data_dir),
-                                          str(csv_path), url], env=env)
+                _, _, out = run_measured(
+                    [sys.executable, str(tree / "bench" / "bench_pg_import.py"), "--child",
+                     str(data_dir), str(csv_path), url],
+                    env={**os.environ, "PYTHONPATH": str(tree)}, cwd=str(tree))
                 report = json.loads(out)
                 assert report["added"] == args.rows, report
                 figures.append(report["seconds"])
                 shutil.rmtree(data_dir, ignore_errors=True)
-            admin(server_url, f'DROP DATABASE "{name}"')
+                if url:
+                    admin(server_url, f'DROP DATABASE "{name}"')
 
         def shown(values: list[float]) -> str:
             return (f"{statistics.median(values):.2f} s median of {len(values)} "
@@ -149,7 +163,13 @@ def main() -> int:
 
         ours_s, copy_s = statistics.median(ours), statistics.median(copies)
         print(f"PostgreSQL COPY, ID as PRIMARY KEY: {shown(copies)}")
+        if compared:
+            print(f"import of {args.compare}, PostgreSQL: {shown(compared)}")
+            print("  ratios to the same repeat's COPY: "
+                  + ", ".join(f"{c / b:.2f}x" for c, b in zip(compared, copies, strict=True)))
         print(f"journey-desktop import, PostgreSQL: {shown(ours)}")
+        print("  ratios to the same repeat's COPY: "
+              + ", ".join(f"{c / b:.2f}x" for c, b in zip(ours, copies, strict=True)))
         print(f"journey-desktop import, SQLite: {shown(sqlite)}")
         print(f"ratio to COPY (keyed table): {ours_s / copy_s:.2f}x (target <= {TARGET_RATIO}x)")
     finally:

@@ -24,6 +24,8 @@ from journey_desktop.domain.audience_csv import (
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import dialect as dialects
+from journey_desktop.store.db import database
+from journey_desktop.store.membership import audience_lock
 from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
@@ -180,6 +182,8 @@ class AudienceStore:
         dialect = dialects.bulk()
         try:
             with collector_paused(), dialect.write_transaction():
+                if journey_id is not None:
+                    dialects.lock_writers(database, audience_lock(journey_id))
                 # A draft's customers become due when it is activated, an active
                 # journey's at the next tick.
                 due = (journey_id is not None

@@ -9,6 +9,13 @@ from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import DRAFT
 
 
+def audience_lock(journey_id: int) -> str:
+    """The name of the lock (``dialect.lock_writers``) an audience import and an activation
+    of the journey take first: neither runs while the other writes the journey's members
+    (an activation would miss the draft's customers an import is still adding)."""
+    return f"journey-desktop audience {int(journey_id)}"
+
+
 def enrol_everyone(db: Database, journey_id: int, stamp: int) -> None:
     """Make every profile a member of a journey whose audience is everyone, due at
     ``stamp``; later profiles join as they are imported. Members keep their state."""

@@ -3,13 +3,13 @@
 
 Each import loads the file's rows, batch by batch, into a TEMP staging table with ``COPY
 … FROM STDIN`` (no statement per row, no WAL for a temporary table), and merges them
-set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (the audience import: each
-batch as it comes, while the next is read; the events: once, in file order), all in the
-caller's one transaction: a cancel, an error or a lost connection leaves nothing
-written. The staging tables are dropped at the end of the transaction (``ON COMMIT
-DROP``; a rollback drops them too).
+set-based with ``INSERT … SELECT … ON CONFLICT … DO UPDATE`` (the audience import: every
+``MERGE_ROWS`` rows as they come, while the next are read; the events: once, in file
+order), all in the caller's one transaction: a cancel, an error or a lost connection
+leaves nothing written. The staging tables are dropped at the end of the transaction
+(``ON COMMIT DROP``; a rollback drops them too).
 
-An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so a batch's
+An ``ON CONFLICT DO UPDATE`` may not touch a row twice in one statement, so the staged
 rows are first made one per ID, merged in file order as SQLite's row-by-row upsert merges
 them: the last row of an ID wins, field by field, the fields in the order they came.
 """
@@ -48,6 +48,9 @@ _EVENT = EventRecord._meta.table_name
 _CUSTOMERS_IN = "audience_in"  # the file's rows, in file order (line)
 _EVENTS_IN = "event_in"
 _IDS = "audience_import_ids"
+# Rows staged before they are merged: batches of the reader's size (10,000 rows) staged
+# together, so the merges, and the TRUNCATE of the staging table after each, come fewer.
+MERGE_ROWS = 50_000
 # A field merge as SQLite's json_patch does it for the flat objects profiles hold: the
 # fields kept in their order, a new value in place of the old, new fields after them, a
 # field given as null removed (``json``, not ``jsonb``, which would sort the fields; the
@@ -77,6 +80,9 @@ _REPEATS_MERGED = (
     " LEFT JOIN LATERAL json_each(s.fields::json) WITH ORDINALITY AS f(key, value, pos) ON true"
     " ORDER BY s.external_id, f.key, s.line, f.pos) AS k"
     " GROUP BY external_id) AS r")
+
+# The members a staged batch whose IDs repeat names: its IDs, once each.
+_IDS_ONCE = f"(SELECT DISTINCT external_id FROM {_CUSTOMERS_IN}) AS r"
 
 
 def _db() -> PostgresStore:
@@ -118,10 +124,11 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]])
 
 class CustomerUpsert:
     """``sqlite_bulk.CustomerUpsert`` on the team database: each batch is staged with
-    ``COPY`` and merged at once into the profiles (and the journey's members), so the
-    server merges one batch while the next is read; ``finish`` counts.
+    ``COPY``, and every ``MERGE_ROWS`` rows the staged rows are merged at once into the
+    profiles (and the journey's members), so the server merges while the next batches are
+    read; ``finish`` merges the rest and counts.
 
-    Batch after batch, upserts merge as SQLite's row-by-row upsert does; within a batch an
+    Merge after merge, upserts merge as SQLite's row-by-row upsert does; within a merge an
     ID given on several rows is first made one row, its fields merged in file order (a
     later row's value wins; a field a later row leaves out keeps the earlier value)."""
 
@@ -143,12 +150,22 @@ class CustomerUpsert:
             f" fields = {MERGED_FIELDS.format('p', 'excluded')},"
             " updated_at = excluded.updated_at, import_id = excluded.import_id")
         next_check = str(self._now) if due else "NULL"
-        self._members = "" if self._journey_id is None else (
+        self._new_members = "" if self._journey_id is None else (
             f"INSERT INTO {_MEMBER} (journey_id, external_id, entries, first_check_at,"
             f" next_check_at, imported_at, import_id) SELECT {self._journey_id}, external_id,"
-            f" 0, NULL, {next_check}::bigint, {self._now}, {self.import_id} FROM {{}}"
-            " ON CONFLICT (journey_id, external_id) DO UPDATE SET"
+            f" 0, NULL, {next_check}::bigint, {self._now}, {self.import_id} FROM {{}}")
+        self._members = self._new_members and (
+            f"{self._new_members} ON CONFLICT (journey_id, external_id) DO UPDATE SET"
             " imported_at = excluded.imported_at, import_id = excluded.import_id")
+        # A draft with no members yet, under the journey's lock (``membership.audience_lock``,
+        # taken by the caller), gets members from this import alone: a batch none of whose
+        # IDs came earlier in the file is inserted without ``ON CONFLICT`` (no speculative
+        # insertion: a third fewer WAL records a row). The IDs seen are kept as hashes; a
+        # batch with a hash seen before takes the upsert, which is right in every case.
+        self._seen: set[int] | None = (
+            set() if self._journey_id is not None and not due and self._before == 0 else None)
+        self._staged = 0
+        self._staged_ids: set[int] = set()  # hashes of the staged rows' IDs
 
     def __enter__(self) -> CustomerUpsert:
         return self
@@ -160,22 +177,41 @@ class CustomerUpsert:
         return count_held(self._conn, self._journey_id)
 
     def write(self, batch: CustomerBatch) -> None:
-        """Upsert a batch of customers, in order (the last row of an ID wins)."""
+        """Upsert a batch of customers, in order (the last row of an ID wins): staged at
+        once, merged with the batches staged before it once they make ``MERGE_ROWS``."""
         ids = batch.ids
         if not ids:
             return
         first = self.written
         copy_rows(_CUSTOMERS_IN, ("line", "external_id", "fields"),
                   zip(range(first, first + len(ids)), ids, batch.fields, strict=False))
-        source = _CUSTOMERS_IN if len(set(ids)) == len(ids) else _REPEATS_MERGED
-        self._conn.execute(self._profiles.format(source))
-        if self._members:
-            self._conn.execute(self._members.format(source))
-        self._conn.execute(f"TRUNCATE {_CUSTOMERS_IN}")
+        self._staged += len(ids)
+        self._staged_ids.update(map(hash, ids))
         self.written += len(ids)
+        if self._staged >= MERGE_ROWS:
+            self._merge()
+
+    def _merge(self) -> None:
+        """Merge the staged rows into the profiles and the journey's members."""
+        if not self._staged:
+            return
+        distinct = len(self._staged_ids) == self._staged
+        self._conn.execute(self._profiles.format(_CUSTOMERS_IN if distinct else _REPEATS_MERGED))
+        if self._members:
+            source = _CUSTOMERS_IN if distinct else _IDS_ONCE
+            if self._seen is not None and self._seen.isdisjoint(self._staged_ids):
+                self._conn.execute(self._new_members.format(source))
+            else:
+                self._conn.execute(self._members.format(source))
+            if self._seen is not None:
+                self._seen |= self._staged_ids
+        self._conn.execute(f"TRUNCATE {_CUSTOMERS_IN}")
+        self._staged = 0
+        self._staged_ids = set()
 
     def finish(self, *, replace: bool) -> UpsertCounts:
         """Count, and with ``replace`` remove the members the file did not name."""
+        self._merge()
         return self._counts(replace=replace)
 
     def _counts(self, *, replace: bool) -> UpsertCounts:

@@ -32,10 +32,10 @@ from journey_desktop.domain.validation import (
 )
 from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
-from journey_desktop.store.dialect import browse_sql
+from journey_desktop.store.dialect import browse_sql, lock_writers
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.evaluator_events import start_mark
-from journey_desktop.store.membership import count_audience, enrol_everyone
+from journey_desktop.store.membership import audience_lock, count_audience, enrol_everyone
 from journey_desktop.store.records import (
     JourneyRecord,
     MemberRecord,
@@ -420,6 +420,7 @@ class JourneyRepository:
         and, with ``version`` (the one the options were read from), is still that version."""
         stamp = _now(now)
         with write_transaction(database):
+            lock_writers(database, audience_lock(journey_id))
             record = self._record(journey_id)
             self._require(record, Action.ACTIVATE)
             versions.check_version(record, version)

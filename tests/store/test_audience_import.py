@@ -19,6 +19,7 @@ import pytest
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.paths import database_path
+from journey_desktop.store import audience as audience_module
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 from journey_desktop.store.db import database
 from journey_desktop.store.records import MemberRecord
@@ -145,6 +146,33 @@ def test_reimport_with_an_existing_id_twice_last_one_wins(
     customers = stored(journey_id)
     assert customers["C1"][0] == {"name": "three"} and customers["C2"][0] == {"name": "B2"}
     assert ("C3" in customers) == (mode == ADD)
+
+
+def test_a_drafts_first_import_merges_ids_that_come_back_in_later_batches(
+    tmp_path: Path, audience: AudienceStore, journey_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of three rows: "a" again two batches on, "b" twice in one batch and again in
+    the next, then a batch of new IDs only; every customer is one member, the last row's
+    values win, field by field, and the counts are those of one batch."""
+    monkeypatch.setattr(audience_module, "BATCH_ROWS", 3)
+    monkeypatch.setattr("journey_desktop.store.postgres_bulk.MERGE_ROWS", 3)
+    rows = ["a,Ann,Oslo", "c,Cy,Rome", "d,Di,Kyiv",
+            "b,Bob,Lima", "b,Bobby,", "e,Eve,Bern",
+            "a,Anna,", "b,,Quito", "f,Fay,Oslo",
+            "g,Gus,Nice", "h,Hal,Riga", "i,Ida,Pisa"]
+    path = csv_file(tmp_path, "id,name,city\n" + "\n".join(rows) + "\n")
+    result = run_import(audience, journey_id, path, types={"city": "text"})
+    assert counts(result) == {
+        "read": 12, "added": 9, "updated": 0, "duplicates": 3, "rejected": 0, "removed": 0
+    }
+    customers = stored(journey_id)
+    assert sorted(customers) == ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+    assert customers["a"] == ({"name": "Anna", "city": ""}, 0, None, None, NOW)
+    assert customers["b"][0] == {"name": "", "city": "Quito"}
+    assert customers["i"] == ({"name": "Ida", "city": "Pisa"}, 0, None, None, NOW)
+    (members,) = database.execute_sql(
+        "SELECT count(*) FROM member WHERE journey_id = ?", (journey_id,)).fetchone()
+    assert members == 9
 
 
 def test_a_repeated_id_keeps_the_values_its_later_rows_leave_unset(
