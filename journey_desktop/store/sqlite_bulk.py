@@ -96,15 +96,17 @@ class UpsertCounts:
 
 def next_import_id(conn: Any) -> int:
     """A number no earlier import had, kept in the settings (inside the caller's transaction).
-    Portable SQL: ``conn`` is either database's (``postgres.portable_connection``)."""
-    row = conn.execute("SELECT value FROM setting WHERE key = ?", (_LAST_IMPORT,)).fetchone()
-    number = (int(row[0]) if row and str(row[0]).isdigit() else 0) + 1
-    conn.execute(
-        "INSERT INTO setting (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (_LAST_IMPORT, str(number)),
-    )
-    return number
+    Portable SQL: ``conn`` is either database's (``postgres.portable_connection``).
+
+    One statement reads and moves the number: on a team database two imports starting
+    together each wait for the other's row, so neither takes the number the other took.
+    """
+    rows = conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE"
+        " SET value = CAST(CAST(setting.value AS INTEGER) + 1 AS TEXT) RETURNING value",
+        (_LAST_IMPORT,),
+    ).fetchall()
+    return int(rows[0][0])
 
 
 def profiles_written(conn: Any, import_id: int) -> None:

@@ -238,3 +238,38 @@ def test_the_command_line_says_a_wrong_password_in_one_line(
     assert (code, out.getvalue()) == (2, "")
     assert err.getvalue().count("\n") == 1
     assert "the user name or password was refused" in err.getvalue()
+
+
+def test_two_imports_starting_together_get_numbers_of_their_own(team_url: str) -> None:
+    """Each import's number (``import_id``) is its own even when a second import asks for
+    one while the first has not committed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from journey_desktop.store.postgres import TeamConnection, connect_postgres
+    from journey_desktop.store.sqlite_bulk import next_import_id
+
+    first, second = connect_postgres(team_url), connect_postgres(team_url)
+    watcher = psycopg.connect(team_url, autocommit=True)
+
+    def other_import() -> int:
+        with second.atomic():
+            return next_import_id(TeamConnection(second))
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            with first.atomic():
+                number = next_import_id(TeamConnection(first))
+                later = pool.submit(other_import)
+                waiting = 0
+                for _ in range(3000):  # until the second waits for the first's row
+                    waiting = watcher.execute(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]
+                    if waiting or later.done():
+                        break
+                    watcher.execute("SELECT pg_sleep(0.01)")
+                assert waiting == 1
+            assert later.result(timeout=30) == number + 1
+    finally:
+        watcher.close()
+        first.close()
+        second.close()
