@@ -125,6 +125,33 @@ class PlainCells(list[str]):
         self.text = text
 
 
+def _separators_of(delimiter: str) -> bytes:
+    """The bytes ``bytes.translate`` deletes to keep only ``delimiter`` and LF."""
+    kept = {ord(delimiter), ord("\n")}
+    return bytes(c for c in range(256) if c not in kept)
+
+
+_SEPARATORS: dict[str, bytes] = {}
+
+
+def _one_record_a_line(text: str, lines: list[str], delimiter: str, width: int) -> bool:
+    """Whether each of ``lines`` (``text``, which ends in an LF unless it is the file's
+    last line) holds exactly ``width - 1`` delimiters.
+
+    ASCII text with LF line ends is checked in two C-level calls: its delimiters and LFs
+    alone, in order, compared with those of ``len(lines)`` lines of the width (counting
+    each line's delimiters took a method call per line, a sixth of the reading's time)."""
+    if not (text.isascii() and delimiter.isascii()) or "\r" in text:
+        return set(map(str.count, lines, repeat(delimiter, len(lines)))) == {width - 1}
+    deleted = _SEPARATORS.get(delimiter)
+    if deleted is None:
+        deleted = _SEPARATORS[delimiter] = _separators_of(delimiter)
+    expected = (delimiter * (width - 1) + "\n") * len(lines)
+    if not text.endswith("\n"):
+        expected = expected[:-1]
+    return text.encode("ascii").translate(None, deleted) == expected.encode("ascii")
+
+
 class Records:
     """The csv reader over lines, in chunks of records, knowing the line each chunk starts on.
 
@@ -259,7 +286,7 @@ class Records:
         delimiter = self._delimiter
         if width < 2 or delimiter in "\r\n\"":
             return None
-        if set(map(str.count, lines, repeat(delimiter, len(lines)))) != {width - 1}:
+        if not _one_record_a_line(text, lines, delimiter, width):
             return None
         if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
             return None
