@@ -28,6 +28,7 @@ KEPT_REJECTS = 1000
 _END_LINE = "\x00end of file\x00"
 _FIELD_LIMIT_ERROR = "field larger than field limit"
 BLOCK_CHARS = 64 * 1024  # the first block of plain lines read; then about a chunk's lines
+_LINES_SEARCHED_BACK = 16  # more lines than wanted in a block: split it to find the end
 
 
 class CsvFileError(ValueError):
@@ -134,19 +135,22 @@ def _separators_of(delimiter: str) -> bytes:
 _SEPARATORS: dict[str, bytes] = {}
 
 
-def _one_record_a_line(text: str, lines: list[str], delimiter: str, width: int) -> bool:
-    """Whether each of ``lines`` (``text``, which ends in an LF unless it is the file's
-    last line) holds exactly ``width - 1`` delimiters.
+def _one_record_a_line(
+    text: str, lines: list[str] | None, count: int, delimiter: str, width: int
+) -> bool:
+    """Whether each of the ``count`` lines of ``text`` (which ends in an LF unless it is the
+    file's last line) holds exactly ``width - 1`` delimiters; ``lines``, the lines, are
+    needed unless the text is ASCII with LF line ends.
 
     ASCII text with LF line ends is checked in two C-level calls: its delimiters and LFs
     alone, in order, compared with those of ``len(lines)`` lines of the width (counting
     each line's delimiters took a method call per line, a sixth of the reading's time)."""
-    if not (text.isascii() and delimiter.isascii()) or "\r" in text:
+    if lines is not None and (not (text.isascii() and delimiter.isascii()) or "\r" in text):
         return set(map(str.count, lines, repeat(delimiter, len(lines)))) == {width - 1}
     deleted = _SEPARATORS.get(delimiter)
     if deleted is None:
         deleted = _SEPARATORS[delimiter] = _separators_of(delimiter)
-    expected = (delimiter * (width - 1) + "\n") * len(lines)
+    expected = (delimiter * (width - 1) + "\n") * count
     if not text.endswith("\n"):
         expected = expected[:-1]
     return text.encode("ascii").translate(None, deleted) == expected.encode("ascii")
@@ -238,16 +242,17 @@ class Records:
         first = self.last + 1
         block = self._block(size) if self._read is not None else None
         if block is None:
-            lines = list(islice(self._lines, size))
+            lines: list[str] | None = list(islice(self._lines, size))
             if not lines:
                 return []
             text = "".join(lines)
+            count = len(lines)
         else:
-            text, lines = block
-        cells = self._plain_cells(text, lines, width)
+            (text, count), lines = block, None
+        cells = self._plain_cells(text, lines, count, width)
         if cells is None:
             # The csv module reads these lines again, then goes on in the file.
-            again: Iterable[str] = lines
+            again: Iterable[str] = lines or ()
             if block is not None:
                 text += self._carry + self._readline()  # with the line the block cut, whole
                 self._carry = ""
@@ -255,13 +260,13 @@ class Records:
             self._base, self._pending = self.last, _line_count(text)
             self._reader = csv.reader(chain(again, self._lines), delimiter=self._delimiter)
             return self.chunk(size)
-        self._base += len(lines)
-        self.first, self.last = first, first + len(lines) - 1
+        self._base += count
+        self.first, self.last = first, first + count - 1
         return cells
 
-    def _block(self, size: int) -> tuple[str, list[str]] | None:
+    def _block(self, size: int) -> tuple[str, int] | None:
         """The next lines (up to ``size``) read as one block: their text, which ends in a line
-        end, and the lines split at each LF. None when blocks end: at the end of the file, or
+        end, and how many they are. None when blocks end: at the end of the file, or
         for a block without an LF (a line longer than a block, a file of CR line ends),
         which goes back, completed to a whole line, before the lines read one by one."""
         assert self._read is not None
@@ -274,21 +279,35 @@ class Records:
                                     self._lines)
             self._read, self._carry = None, ""
             return None
-        lines = data[:cut].split("\n", size)
-        rest = lines.pop()  # "" after the last line end, or the lines after the first size
-        text = data[: cut - len(rest)]
-        self._carry = data[cut - len(rest) :]
-        self._block_chars = (len(text) // len(lines) + 1) * (size + 1)
-        return text, lines
+        # The lines are counted, not split: a block is about size + 1 lines, so the end of
+        # the size-th is a few searches back from the last (splitting made a string a line).
+        count = data.count("\n", 0, cut)
+        if count - size > _LINES_SEARCHED_BACK:
+            cut -= len(data[:cut].split("\n", size)[-1])
+            count = size
+        while count > size:
+            cut = data.rfind("\n", 0, cut - 1) + 1
+            count -= 1
+        text, self._carry = data[:cut], data[cut:]
+        self._block_chars = (len(text) // count + 1) * (size + 1)
+        return text, count
 
-    def _plain_cells(self, text: str, lines: list[str], width: int) -> PlainCells | None:
-        """The cells of ``lines`` (their ``text``) when they are plain, else None."""
+    def _plain_cells(
+        self, text: str, lines: list[str] | None, count: int, width: int
+    ) -> PlainCells | None:
+        """The cells of ``count`` lines (their ``text``; ``lines``, the lines themselves, or
+        None when the text is split at LFs only) when they are plain, else None."""
         delimiter = self._delimiter
         if width < 2 or delimiter in "\r\n\"":
             return None
-        if not _one_record_a_line(text, lines, delimiter, width):
+        if lines is None and (not (text.isascii() and delimiter.isascii()) or "\r" in text
+                              or len(text) > csv.field_size_limit()):
+            lines = text.split("\n")
+            lines.pop()  # after the last line end
+        if not _one_record_a_line(text, lines, count, delimiter, width):
             return None
-        if len(text) > csv.field_size_limit() and max(map(len, lines)) > csv.field_size_limit():
+        if (len(text) > csv.field_size_limit() and lines is not None
+                and max(map(len, lines)) > csv.field_size_limit()):
             return None
         if '"' in text or "\x00" in text or "\ufeff" in text:
             return None
@@ -298,7 +317,7 @@ class Records:
             text = text[:-1]
         text = text.replace("\n", delimiter)
         cells = text.split(delimiter)
-        if len(cells) != len(lines) * width:  # a line of nothing but its end
+        if len(cells) != count * width:  # a line of nothing but its end
             return None
         return PlainCells(cells, text)
 
