@@ -475,10 +475,11 @@ _ROW_END = "\x00"
 class FieldsEncoder:
     """Turns the trimmed cells of a batch of rows into each row's JSON ``fields`` text.
 
-    A batch is encoded with C-level calls only (``map``, ``str.join``, ``%`` and
-    ``str.split``) on one template per header, so no Python code runs per row: this
-    halves the time of an import's parsing. The template is built from the header with
-    every name escaped; the ID column's cell is consumed by ``%.0s`` and written nowhere.
+    A batch is encoded with C-level calls only (``map``, ``str.join``, ``%``, slices and
+    ``str.split``) on texts made once per header, so no Python code runs per row: this
+    halves the time of an import's parsing. Values needing no escaping are joined between
+    the texts around them (``_parts``), others formatted by a template; both are built from
+    the header with every name escaped, and the ID column's cell is written nowhere.
 
     Number and date columns are first put in their stored form (``values.stored_column``:
     one regular expression per column when they already are); a row with a value that does
@@ -490,7 +491,7 @@ class FieldsEncoder:
         self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
         date_orders: dict[str, str] | None = None,
     ) -> None:
-        self._plain = self._template(header, id_index, '"%s"')
+        self._plain_parts, self._slots = self._parts(header, id_index)
         self._escaped = self._template(header, id_index, "%s")
         self._header = list(header)
         self._id_index = id_index
@@ -514,6 +515,23 @@ class FieldsEncoder:
             keys += 1
         return "{" + "".join(parts) + "}" + _ROW_END
 
+    @staticmethod
+    def _parts(header: Sequence[str], id_index: int) -> tuple[list[str], list[tuple[int, int]]]:
+        """A row's JSON as the texts between its values (quoted, needing no escaping), and
+        where each column's value goes among them: (index in the parts, column index)."""
+        parts: list[str] = []
+        slots: list[tuple[int, int]] = []
+        text = "{"
+        for index, name in enumerate(header):
+            if index == id_index:
+                continue
+            parts.append(text + ("," if slots else "") + encode_basestring(name) + ':"')
+            slots.append((len(parts), index))
+            parts.append("")
+            text = '"'
+        parts.append(text + "}" + _ROW_END)
+        return parts, slots
+
     def encode(self, cells: list[str], rows: int, joined: str | None = None, *,
                escape: bool | None = None) -> list[str]:
         """``cells`` holds ``rows`` rows of the header's width, one after the other; typed
@@ -536,7 +554,13 @@ class FieldsEncoder:
         if escape is None:
             escape = _NEEDS_ESCAPE.search("".join(cells) if joined is None else joined) is not None
         if not escape:
-            text = (self._plain * rows) % tuple(cells)
+            # The values between the texts of the rows' parts, joined: no formatting to
+            # parse per value (a third quicker than ``%`` on a template).
+            parts = self._plain_parts * rows
+            step = len(self._plain_parts)
+            for slot, index in self._slots:
+                parts[slot::step] = cells[index::width]
+            text = "".join(parts)
         else:
             text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
         encoded = text.split(_ROW_END)
