@@ -207,6 +207,27 @@ def test_rows_with_too_many_or_too_few_fields_are_rejected(tmp_path: Path) -> No
     assert reader.read == 4
 
 
+def test_a_row_short_of_a_field_beside_one_with_a_field_too_many_in_a_long_file(
+    tmp_path: Path,
+) -> None:
+    """Rows a field short and a field over, next to each other far into a file of plain
+    lines: the chunk holding them has as many delimiters as a right one, and they are still
+    told apart, on their lines; the rows around them are read whole."""
+    rows = [f"c{n},name {n},city {n % 7}" for n in range(3000)]
+    rows[1500], rows[1501] = "c1500,name 1500", "c1501,name 1501,city 3,extra"
+    path = write(tmp_path, ("id,name,city\n" + "\n".join(rows) + "\n").encode())
+    customers, reader = read_all(path)
+    assert len(customers) == 2998
+    assert customers[1499] == ("c1499", {"name": "name 1499", "city": "city 1"})
+    assert customers[1500] == ("c1502", {"name": "name 1502", "city": "city 4"})
+    assert customers[-1] == ("c2999", {"name": "name 2999", "city": "city 3"})
+    assert [(r.line, r.reason) for r in reader.rejects.kept] == [
+        (1502, "too few fields (2; the header has 3)"),
+        (1503, "too many fields (4; the header has 3)"),
+    ]
+    assert reader.read == 3000
+
+
 def test_duplicate_and_empty_header_names_get_unique_names(tmp_path: Path) -> None:
     path = write(tmp_path, b"id,name,,name\n1,a,b,c\n")
     preview = preview_csv(path)
