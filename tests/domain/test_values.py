@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
@@ -123,3 +124,32 @@ def test_a_column_of_iso_dates_is_kept_as_it_is_and_any_other_read_value_by_valu
     assert stored == one_by_one
     assert problems == {i: column_value_problem(v, "date", DAY_FIRST) for i, v in enumerate(values)
                         if v and column_value_problem(v, "date", DAY_FIRST)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_column_of_iso_dates_keeps_the_real_days_and_names_the_others(seed: int) -> None:
+    """Columns of YYYY-MM-DD values, real days or not (day 00 or over the month's last, month
+    00 or over 12, year 0000, 29 February in leap years and others): kept as they are when
+    every one is a real day, else each one that is not is named, as date.fromisoformat
+    tells them."""
+    rnd = random.Random(seed)
+
+    def real(value: str) -> bool:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+
+    for _ in range(500):
+        years = ["0000", "0001", "1900", "2000", "2023", "2024", "9999"]
+        months = ["00", "01", "02", "04", "09", "12", "13", f"{rnd.randrange(100):02d}"]
+        days = ["00", "01", "28", "29", "30", "31", "32", f"{rnd.randrange(100):02d}"]
+        values = [f"{rnd.choice(years)}-{rnd.choice(months)}-{rnd.choice(days)}"
+                  for _ in range(rnd.randrange(1, 8))]
+        if rnd.random() < 0.5:  # most columns in a file hold real days only
+            values = [value if real(value) else "2024-02-29" for value in values]
+        stored, problems = stored_column(list(values), "date")
+        assert set(problems) == {i for i, value in enumerate(values) if not real(value)}
+        assert stored == ["" if i in problems else value for i, value in enumerate(values)]
+        assert set(problems.values()) <= {NO_SUCH_DAY}
