@@ -59,6 +59,9 @@ DEFAULT_BATCH_SIZE = 20_000
 # less (a third fewer page writes for a million events). Their scratch rows stay small.
 DEFAULT_NEW_EVENTS_BATCH_SIZE = 100_000
 
+# Stands for a run's time in the path of steps it takes at its own time (``replace``).
+_TIME_MARK = "\x01"
+
 # Whose entry count is read back from their runs (``_entry_batch``): nobody; customers
 # never checked before (one removed by a replace import and added again keeps its runs);
 # everyone (after a run insert met an entry number already taken).
@@ -596,7 +599,12 @@ class Evaluator:
                 )
         path_params: list[Any]
         due_params: list[Any]
-        if entrants.at:  # each run's steps at its own time
+        if entrants.at and not any(_TIME_MARK in node.id for node in chain):
+            # Each run's steps at its own time: its time written once into the path
+            # (concatenated step by step, about a quarter of the run insert's work).
+            path_sql = f"replace(?, char({ord(_TIME_MARK)}), {at})"
+            path_params = ["".join(f"{node.id}@{_TIME_MARK}\n" for node in chain)]
+        elif entrants.at:
             path_sql = " || ".join(f"? || {at} || char(10)" for _ in chain)
             path_params = [f"{node.id}@" for node in chain]
         else:

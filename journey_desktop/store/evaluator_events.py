@@ -373,7 +373,7 @@ def enter_on_events(conn: sqlite3.Connection, journey_id: int, entry: Node, rule
         f"SELECT 1, b.ext, m.entries + 1, ?, b.at, '{IN_PROGRESS}', b.seq, b.at FROM temp.jd_ev b"
         " JOIN member m ON m.journey_id = ? AND m.external_id = b.ext"
         " LEFT JOIN run r ON r.journey_id = ? AND r.external_id = b.ext"
-        "  AND r.entry_number = m.entries"
+        "  AND r.entry_number = nullif(m.entries, 0)"
         " LEFT JOIN profile p ON p.external_id = b.ext"
         f" WHERE b.id BETWEEN ? AND ?{limit}"
         # The latest run must have ended by the event's time (a run caught up by this

@@ -137,6 +137,22 @@ def test_entry_on_event_rules_per_event(repo, tmp_path):
         (3, "c60", T0 + 9 * DAY + 60 * HOUR)]
 
 
+def test_runs_started_by_events_record_each_step_at_their_event_time(repo, tmp_path):
+    jid = activate(repo, journey({"name": "view"}), {"u1": {}, "u2": {}}, T0)
+    import_events(tmp_path, [ev("u1", "view", T0 + HOUR, cartId="a"),
+                             ev("u2", "view", T0 + 2 * HOUR, cartId="b")])
+    tick(T0 + 3 * HOUR)
+    rows = database.execute_sql(
+        "SELECT external_id, state, started_at, ended_at, path FROM run WHERE journey_id = ?"
+        " ORDER BY external_id", (jid,)).fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("u1", "completed", T0 + HOUR, T0 + HOUR,
+         f"start@{T0 + HOUR}\nhello@{T0 + HOUR}\nend@{T0 + HOUR}\n"),
+        ("u2", "completed", T0 + 2 * HOUR, T0 + 2 * HOUR,
+         f"start@{T0 + 2 * HOUR}\nhello@{T0 + 2 * HOUR}\nend@{T0 + 2 * HOUR}\n"),
+    ]
+
+
 def test_entry_without_reentry_is_once_and_an_earlier_event_starts_nothing(repo, tmp_path):
     jid = activate(repo, journey({"name": "view"}, reentry=True), {"u1": {}}, T0)
     import_events(tmp_path, [ev("u1", "view", T0 + 2 * DAY, cartId="b")])
