@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.bench_team_idle_tick import numbers  # noqa: E402
 from journey_desktop.domain.journey import Journey  # noqa: E402
 from journey_desktop.store import close_store, open_store  # noqa: E402
 from journey_desktop.store.db import database  # noqa: E402
 from journey_desktop.store.evaluator import Evaluator  # noqa: E402
-from journey_desktop.store.postgres import on_postgres  # noqa: E402
 from journey_desktop.store.repository import JourneyRepository  # noqa: E402
 from tests.team_database import database_url  # noqa: E402
 
@@ -48,12 +48,7 @@ GOAL = {
 
 
 def fill(customers: int, members: int) -> None:
-    if on_postgres():
-        rows, ext = "generate_series(0, ? - 1) AS n(i)", "'user' || lpad(i::text, 7, '0')"
-    else:
-        rows = ("(WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
-                " WHERE i + 1 < ?) SELECT i FROM n)")
-        ext = "printf('user%07d', i)"
+    rows, ext, _ = numbers()
     repo = JourneyRepository()
     journey_id = repo.create(Journey.from_dict(GOAL), now=NOW - 7200)
     with database.atomic():
