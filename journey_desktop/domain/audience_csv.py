@@ -11,18 +11,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO
 
 from journey_desktop.domain.csv_records import (
-    KEPT_REJECTS,
     CsvFileError,
     LongRecord,
     OpenedFile,
@@ -33,22 +30,19 @@ from journey_desktop.domain.csv_records import (
     line_breaks,
     open_csv_file,
 )
+from journey_desktop.domain.fields_json import FieldsEncoder, Misfit, MisfitLog
 from journey_desktop.domain.values import (
+    DATE,
     DATE_ORDERS,
+    NUMBER,
+    TEXT,
     ColumnCheck,
     check_column,
     detect_date_order,
     needs_date_order,
     number_problem,
     parse_date,
-    stored_column,
 )
-
-TEXT = "text"
-NUMBER = "number"
-DATE = "date"
-COLUMN_TYPES = (TEXT, NUMBER, DATE)
-COLUMN_TYPE_LABELS = {TEXT: "Text", NUMBER: "Number", DATE: "Date"}
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_LABELS = {",": "Comma ( , )", ";": "Semicolon ( ; )", "\t": "Tab", "|": "Pipe ( | )"}
@@ -434,32 +428,6 @@ class ImportPlan:
         )
 
 
-@dataclass(frozen=True)
-class Misfit:
-    """A value that does not fit its column's type: the row imports, the field is not set."""
-
-    line: int
-    column: str
-    value: str
-    reason: str
-
-
-class MisfitLog:
-    """Values that did not fit their column's type: counted, the first KEPT_REJECTS kept."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.kept: list[Misfit] = []
-        self.by_column: dict[str, int] = {}
-
-    def add(self, misfit: Misfit) -> None:
-        self.count += 1
-        self.by_column[misfit.column] = self.by_column.get(misfit.column, 0) + 1
-        if len(self.kept) < KEPT_REJECTS:
-            self.kept.append(misfit)
-
-
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 # ASCII characters a JSON string escapes (control characters, quote, backslash), but the
 # delimiter: a chunk of plain lines' text without them needs no escaping and no strip
 # beyond spaces.
@@ -467,121 +435,6 @@ _UNCLEAN_ASCII = {
     delimiter: bytes(c for c in range(32) if chr(c) != delimiter) + b'"\\'
     for delimiter in DELIMITERS
 }
-# Ends each row's JSON in a batch's text; it never occurs in a cell written to that text
-# (control characters are either absent or escaped by JSON).
-_ROW_END = "\x00"
-
-
-class FieldsEncoder:
-    """Turns the trimmed cells of a batch of rows into each row's JSON ``fields`` text.
-
-    A batch is encoded with C-level calls only (``map``, ``str.join``, ``%``, slices and
-    ``str.split``) on texts made once per header, so no Python code runs per row: this
-    halves the time of an import's parsing. Values needing no escaping are joined between
-    the texts around them (``_parts``), others formatted by a template; both are built from
-    the header with every name escaped, and the ID column's cell is written nowhere.
-
-    Number and date columns are first put in their stored form (``values.stored_column``:
-    one regular expression per column when they already are); a row with a value that does
-    not fit is encoded again without that field, and the value is left in ``misfits`` as
-    (row of the batch, column, value, why) for the caller to log with its line.
-    """
-
-    def __init__(
-        self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
-        date_orders: dict[str, str] | None = None,
-    ) -> None:
-        self._plain_parts, self._slots = self._parts(header, id_index)
-        self._escaped = self._template(header, id_index, "%s")
-        self._header = list(header)
-        self._id_index = id_index
-        self._typed = [
-            (index, name, kind, (date_orders or {}).get(name))
-            for index, name in enumerate(header)
-            if index != id_index and (kind := (types or {}).get(name, TEXT)) != TEXT
-        ]
-        self.misfits: list[tuple[int, str, str, str]] = []
-
-    @staticmethod
-    def _template(header: Sequence[str], id_index: int, slot: str) -> str:
-        parts = []
-        keys = 0
-        for index, name in enumerate(header):
-            if index == id_index:
-                parts.append("%.0s")
-                continue
-            key = encode_basestring(name).replace("%", "%%")
-            parts.append(("," if keys else "") + f"{key}:{slot}")
-            keys += 1
-        return "{" + "".join(parts) + "}" + _ROW_END
-
-    @staticmethod
-    def _parts(header: Sequence[str], id_index: int) -> tuple[list[str], list[tuple[int, int]]]:
-        """A row's JSON as the texts between its values (quoted, needing no escaping), and
-        where each column's value goes among them: (index in the parts, column index)."""
-        parts: list[str] = []
-        slots: list[tuple[int, int]] = []
-        text = "{"
-        for index, name in enumerate(header):
-            if index == id_index:
-                continue
-            parts.append(text + ("," if slots else "") + encode_basestring(name) + ':"')
-            slots.append((len(parts), index))
-            parts.append("")
-            text = '"'
-        parts.append(text + "}" + _ROW_END)
-        return parts, slots
-
-    def encode(self, cells: list[str], rows: int, joined: str | None = None, *,
-               escape: bool | None = None) -> list[str]:
-        """``cells`` holds ``rows`` rows of the header's width, one after the other; typed
-        columns are replaced in it by their stored form. ``joined``, when given, is
-        ``"".join(cells)`` as read: stored forms (ISO dates, plain numbers) never need
-        escaping, so it still tells whether any cell does. ``escape``, when given, says
-        whether any cell as read needs escaping (then ``joined`` is not needed)."""
-        if not rows:
-            return []
-        width = len(self._header)
-        bad: dict[int, set[int]] = {}  # row -> indexes of its cells that do not fit
-        for index, name, kind, order in self._typed:
-            values = cells[index::width]
-            stored, problems = stored_column(values, kind, order)
-            if stored is not values:
-                cells[index::width] = stored
-            for row, why in problems.items():
-                self.misfits.append((row, name, values[row], why))
-                bad.setdefault(row, set()).add(index)
-        if escape is None:
-            escape = _NEEDS_ESCAPE.search("".join(cells) if joined is None else joined) is not None
-        if not escape:
-            # The values between the texts of the rows' parts, joined: no formatting to
-            # parse per value (a third quicker than ``%`` on a template).
-            parts = self._plain_parts * rows
-            step = len(self._plain_parts)
-            for slot, index in self._slots:
-                parts[slot::step] = cells[index::width]
-            text = "".join(parts)
-        else:
-            text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
-        encoded = text.split(_ROW_END)
-        encoded.pop()  # after the last row's end
-        for row, skipped in bad.items():
-            start = row * width
-            encoded[row] = json.dumps(
-                {
-                    self._header[i]: cells[start + i]
-                    for i in range(width)
-                    if i != self._id_index and i not in skipped
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
-        return encoded
-
-    def take_misfits(self) -> list[tuple[int, str, str, str]]:
-        """The misfits of the batches encoded since the last call, and forget them."""
-        misfits, self.misfits = self.misfits, []
-        return misfits
 
 
 @dataclass

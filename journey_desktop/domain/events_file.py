@@ -27,9 +27,6 @@ from journey_desktop.domain.audience_csv import (
     PREVIEW_ROWS,
     SAMPLE_BYTES,
     CsvFileError,
-    FieldsEncoder,
-    Misfit,
-    MisfitLog,
     clean_header,
     detect_encoding,
     find_column,
@@ -58,6 +55,7 @@ from journey_desktop.domain.event_values import (
     parse_timestamp,
     too_large,
 )
+from journey_desktop.domain.fields_json import FieldsEncoder, Misfit, MisfitLog
 
 CSV = "csv"
 JSON_LINES = "jsonl"

@@ -27,6 +27,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+# A column's type in an import (SPEC §4).
+TEXT = "text"
+NUMBER = "number"
+DATE = "date"
+COLUMN_TYPES = (TEXT, NUMBER, DATE)
+COLUMN_TYPE_LABELS = {TEXT: "Text", NUMBER: "Number", DATE: "Date"}
+
 DAY_FIRST = "day-first"
 MONTH_FIRST = "month-first"
 DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)

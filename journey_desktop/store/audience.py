@@ -17,11 +17,11 @@ from journey_desktop.domain.audience_csv import (
     CustomerBatch,
     CustomerReader,
     ImportPlan,
-    MisfitLog,
     clean_header,
     create_text,
 )
 from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.db import database

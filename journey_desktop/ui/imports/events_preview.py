@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain import engine
-from journey_desktop.domain.audience_csv import COLUMN_TYPE_LABELS
 from journey_desktop.domain.events_file import (
     CSV,
     JSON_LINES,
@@ -34,6 +33,7 @@ from journey_desktop.domain.events_file import (
     EventSample,
     EventsPreview,
 )
+from journey_desktop.domain.values import COLUMN_TYPE_LABELS
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.guide import SECTION_EVENTS, add_help

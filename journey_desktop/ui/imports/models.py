@@ -15,9 +15,9 @@ from PySide6.QtGui import QFont
 
 from journey_desktop.domain.audience_csv import (
     CsvPreview,
-    Misfit,
 )
 from journey_desktop.domain.csv_records import Reject
+from journey_desktop.domain.fields_json import Misfit
 
 
 class PreviewTableModel(QAbstractTableModel):

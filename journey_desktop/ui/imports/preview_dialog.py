@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain.audience_csv import (
-    COLUMN_TYPE_LABELS,
-    COLUMN_TYPES,
     DATE,
     DELIMITER_LABELS,
     DELIMITERS,
@@ -39,7 +37,12 @@ from journey_desktop.domain.audience_csv import (
     ImportPlan,
     preview_csv,
 )
-from journey_desktop.domain.values import DATE_ORDER_LABELS, DATE_ORDERS
+from journey_desktop.domain.values import (
+    COLUMN_TYPE_LABELS,
+    COLUMN_TYPES,
+    DATE_ORDER_LABELS,
+    DATE_ORDERS,
+)
 from journey_desktop.store.audience import ADD, REPLACE
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.guide import SECTION_ACTIVATE, add_help
