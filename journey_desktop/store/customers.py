@@ -16,7 +16,7 @@ from typing import Any
 
 from peewee import Database
 
-from journey_desktop.domain.values import parse_iso_date, parse_number
+from journey_desktop.store import customer_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql
 from journey_desktop.store.events import EventStore, StoredEvent
@@ -286,26 +286,6 @@ class CustomerBase:
         ).fetchone()
         return int(row[0]) if row is not None else 0
 
-    def known_fields(self, sample: int = 200) -> dict[str, str]:
-        """The fields customers are known to have, with their types: every journey's
-        audience columns, else the fields of the first ``sample`` profiles."""
-        known: dict[str, str] = {}
-        for (text,) in self.db.execute_sql("SELECT audience_columns FROM journey"):
-            known.update(json.loads(text or "{}"))
-        if known:
-            return known
-        values: dict[str, list[Any]] = {}
-        for (text,) in self.db.execute_sql("SELECT fields FROM profile LIMIT ?", (sample,)):
-            for key, value in _fields(text).items():
-                values.setdefault(key, []).append(value)
-        return {key: value_type(found) for key, found in values.items()}
-
-
-def value_type(values: list[Any]) -> str:
-    """The field type sampled values share: number, date, else text."""
-    present = [v for v in values if v not in (None, "")]
-    if present and all(parse_number(v) is not None for v in present):
-        return "number"
-    if present and all(isinstance(v, str) and parse_iso_date(v) for v in present):
-        return "date"
-    return "text"
+    def known_fields(self) -> dict[str, str]:
+        """The customer base's fields with their types (``customer_fields``)."""
+        return customer_fields.known_fields(self.db)

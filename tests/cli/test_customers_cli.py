@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,44 @@ def test_show_needs_an_id(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("customers", "show")
     assert result.code == 2
     assert "ID" in result.err
+
+
+def _journey(tmp_path: Path, name: str, audience: str, title: str) -> str:
+    """A journey file whose push title is ``title``, its entry filtered on firstName."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({
+        "format": "journey-desktop/1", "name": name, "audience": audience,
+        "nodes": [
+            {"id": "start", "type": "entry", "next": "greet",
+             "filter": {"match": "all", "conditions": [
+                 {"field": "firstName", "op": "is_set", "value": None}]}},
+            {"id": "greet", "type": "message", "channel": "push", "title": title,
+             "body": "Hello", "next": "end"},
+            {"id": "end", "type": "exit"},
+        ],
+    }), encoding="utf-8")
+    return str(path)
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_validate_knows_the_fields_of_customers_imported_alone(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    assert cli("customers", "import", _csv(tmp_path, "prof.csv", "customerId,firstName\n"
+                                                              "c1,Ann\n")).code == 0
+    title = "Hi {{firstName|there}} {{nickname}}"
+    for name, audience in (("J1", "csv"), ("Everyone", "all")):
+        assert cli("create", _journey(tmp_path, name, audience, title)).code == 0
+    assert cli("audience", "import", "J1", _csv(tmp_path, "a2.csv", "customerId,score\n"
+                                                                   "c1,5\n")).code == 0
+    for name in ("J1", "Everyone"):
+        result = cli("validate", name)
+        assert result.code == 0, result.err
+        # firstName is a field of the customer base: only nickname, known nowhere, warns.
+        assert result.out.splitlines() == [
+            "warning: greet.title: placeholder {{nickname}} is not a column of the audience"]
+
