@@ -105,7 +105,8 @@ def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Mem
     if not memberships:
         ctx.print("  (in no journey's audience)")
     for m in memberships:
-        check = f", next check {_when(m.next_check_at)}" if m.next_check_at is not None else ""
+        when = m.first_check or (_when(m.next_check_at) if m.next_check_at is not None else "")
+        check = f", next check {when}" if when else ""
         ctx.print(f"  {m.journey_id}  {m.name} ({m.status}), entries: {m.entries}{check}")
     ctx.print("timeline:")
     items = timeline.with_events()

@@ -122,3 +122,27 @@ def test_validate_knows_the_fields_of_customers_imported_alone(  # type: ignore[
         assert result.out.splitlines() == [
             "warning: greet.title: placeholder {{nickname}} is not a column of the audience"]
 
+
+def test_show_lists_every_journey_for_everyone_draft_or_active(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    assert cli("customers", "import", _csv(tmp_path, "prof.csv", "customerId,firstName\n"
+                                                              "c1,Ann\n")).code == 0
+    ids = {name: cli("create", _journey(tmp_path, name, "all", "Hi")).out.strip()
+           for name in ("Draft for all", "Active for all", "Gone for all")}
+    assert cli("activate", ids["Active for all"]).code == 0
+    assert cli("activate", ids["Gone for all"]).code == 0
+    assert cli("deactivate", ids["Gone for all"], "--yes").code == 0
+    # Imported after the activations: in the active one, never in the deactivated one.
+    assert cli("customers", "import", _csv(tmp_path, "late.csv", "customerId,firstName\n"
+                                                              "c2,Bob\n")).code == 0
+    listed = {row["name"]: row["audience"] for row in cli("list", "--json").json()}
+    assert listed == {"Draft for all": 2, "Active for all": 2, "Gone for all": 1}
+    for customer in ("c1", "c2"):
+        shown = cli("customers", "show", customer, "--json").json()
+        assert [(j["name"], j["status"], j["entries"]) for j in shown["journeys"]] == [
+            ("Active for all", "active", 0), ("Draft for all", "draft", 0)] + (
+            [("Gone for all", "deactivated", 0)] if customer == "c1" else [])
+    lines = cli("customers", "show", "c2").out.splitlines()
+    assert f"  {ids['Draft for all']}  Draft for all (draft), entries: 0, " \
+           "next check when activated" in lines
+

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMenu
 
 from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.store.audience import AudienceStore
 from journey_desktop.store.evaluator import tick
 from journey_desktop.store.repository import JourneyRepository
@@ -195,3 +196,19 @@ def test_timeline_shows_the_customers_events_among_runs_and_messages(  # type: i
     times = column(timeline, t.COL_TIME)
     assert times == sorted(times)
     assert timeline.index(0, t.COL_DETAIL).data() == "cartId: A"
+
+
+@pytest.mark.both_databases
+def test_a_draft_for_everyone_lists_every_customer(  # type: ignore[no-untyped-def]
+        qtbot, customers, repo) -> None:
+    everyone = journey_from(two_messages_a_day_apart(), name="Everyone")
+    everyone.audience = AUDIENCE_ALL
+    repo.create(everyone, now=NOW)
+    window = make_window(qtbot)
+    search(qtbot, window, "c-04")
+    select(qtbot, window, 0)
+    journeys = window.journeys_model
+    assert [[journeys.index(r, c).data() for c in range(4)][:3] for r in range(3)] == [
+        ["Autumn", "Active", "1"], ["Everyone", "Draft", "0"], ["Welcome", "Active", "1"]]
+    assert journeys.index(1, journeys.COL_NEXT_CHECK).data() == "when activated"
+    assert window.subtitle_label.text().startswith("In 3 journeys")
