@@ -146,3 +146,10 @@ def test_show_lists_every_journey_for_everyone_draft_or_active(  # type: ignore[
     assert f"  {ids['Draft for all']}  Draft for all (draft), entries: 0, " \
            "next check when activated" in lines
 
+
+@pytest.mark.parametrize("customer_id", ["", "   "])
+def test_show_an_empty_id_is_bad_usage(cli, customer_id: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("customers", "show", customer_id)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == "journey-desktop: the customer ID is empty\n"
