@@ -28,7 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "show",
         help="a customer's fields, journeys, events, runs and messages",
         description="Show one customer: the profile's fields, the journeys whose audience "
-        "holds them, then their events, runs and messages in time order. Exit 1 for an unknown ID.",
+        "holds them, then their events, runs and messages in time order. Exit 1 for an "
+        "unknown ID, 2 for an empty one.",
     )
     q.add_argument("customer_id", metavar="ID")
     q.add_argument("--json", action="store_true", help="machine-readable output")
@@ -36,9 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
+    external_id = args.customer_id.strip()
+    if not external_id:
+        raise CliError("the customer ID is empty")
     ctx.open()
     base = CustomerBase()
-    external_id = args.customer_id.strip()
     profile = base.profile(external_id)
     if profile is None:
         raise CliError(f"no customer with ID {external_id!r}", EXIT_NO)
@@ -105,7 +108,8 @@ def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Mem
     if not memberships:
         ctx.print("  (in no journey's audience)")
     for m in memberships:
-        check = f", next check {_when(m.next_check_at)}" if m.next_check_at is not None else ""
+        when = m.first_check or (_when(m.next_check_at) if m.next_check_at is not None else "")
+        check = f", next check {when}" if when else ""
         ctx.print(f"  {m.journey_id}  {m.name} ({m.status}), entries: {m.entries}{check}")
     ctx.print("timeline:")
     items = timeline.with_events()

@@ -24,6 +24,7 @@ from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import dialect as dialects
+from journey_desktop.store.customer_fields import record_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.membership import audience_lock
 from journey_desktop.store.outbox import csv_cell
@@ -216,6 +217,8 @@ class AudienceStore:
                     self.repo.set_audience_columns(journey_id, result.columns)
                 else:
                     result.columns = dict(plan.columns)
+                # Whichever way they came, the columns are the profiles' fields now.
+                record_fields(database, plan.columns)
             result.committed = True
         except _NothingImported:
             result.committed = False

@@ -16,7 +16,9 @@ from typing import Any
 
 from peewee import Database
 
-from journey_desktop.domain.values import parse_iso_date, parse_number
+from journey_desktop.domain.journey import AUDIENCE_ALL
+from journey_desktop.domain.lifecycle import ACTIVE, DRAFT
+from journey_desktop.store import customer_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql
 from journey_desktop.store.events import EventStore, StoredEvent
@@ -50,7 +52,18 @@ class Membership:
     name: str
     status: str
     entries: int
-    next_check_at: int | None  # None: never checked again
+    next_check_at: int | None  # None: never checked again (or not enrolled yet)
+    # A journey for everyone the customer is not enrolled in yet: a draft enrols the whole
+    # customer base when it is activated, an active one its new profiles at the next check.
+    enrolled: bool = True
+
+    @property
+    def first_check(self) -> str | None:
+        """When a draft's customer or one not enrolled yet is first checked, in words
+        (None: ``next_check_at`` says it)."""
+        if self.status == DRAFT:
+            return "when activated"
+        return None if self.enrolled else "at the next check"
 
 
 @dataclass(frozen=True)
@@ -225,18 +238,23 @@ class CustomerBase:
         return CustomerProfile(row[0], _fields(row[1]), int(row[2]), int(row[3]))
 
     def memberships(self, external_id: str) -> list[Membership]:
-        """The journeys whose audience holds the customer, by name.
+        """The journeys whose audience holds the customer, by name: those they are a
+        member of, and every draft or active journey for everyone (SPEC §4), as the
+        journey list counts them.
 
         Journeys are few: each is looked up on its (journey, customer) key.
         """
         dialect = browse_sql(self.db)
         rows = self.db.execute_sql(
-            "SELECT j.id, j.name, j.status, m.entries, m.next_check_at FROM journey j "
-            f"{dialect.JOURNEY_FIRST_JOIN} member m ON m.journey_id = j.id AND m.external_id = ? "
-            f"ORDER BY {dialect.name_order('j.name')}, j.id",
-            (external_id,),
+            "SELECT j.id, j.name, j.status, m.entries, m.next_check_at, m.journey_id"
+            " FROM journey j LEFT JOIN member m"
+            " ON m.journey_id = j.id AND m.external_id = ?"
+            " WHERE m.journey_id IS NOT NULL OR (j.audience = ? AND j.status IN (?, ?))"
+            f" ORDER BY {dialect.name_order('j.name')}, j.id",
+            (external_id, AUDIENCE_ALL, DRAFT, ACTIVE),
         ).fetchall()
-        return [Membership(int(r[0]), r[1], r[2], int(r[3]), r[4]) for r in rows]
+        return [Membership(int(r[0]), r[1], r[2], int(r[3] or 0), r[4], r[5] is not None)
+                for r in rows]
 
     def timeline(self, external_id: str) -> CustomerTimeline:
         """The customer's runs and messages in every journey, each list in time order."""
@@ -286,26 +304,6 @@ class CustomerBase:
         ).fetchone()
         return int(row[0]) if row is not None else 0
 
-    def known_fields(self, sample: int = 200) -> dict[str, str]:
-        """The fields customers are known to have, with their types: every journey's
-        audience columns, else the fields of the first ``sample`` profiles."""
-        known: dict[str, str] = {}
-        for (text,) in self.db.execute_sql("SELECT audience_columns FROM journey"):
-            known.update(json.loads(text or "{}"))
-        if known:
-            return known
-        values: dict[str, list[Any]] = {}
-        for (text,) in self.db.execute_sql("SELECT fields FROM profile LIMIT ?", (sample,)):
-            for key, value in _fields(text).items():
-                values.setdefault(key, []).append(value)
-        return {key: value_type(found) for key, found in values.items()}
-
-
-def value_type(values: list[Any]) -> str:
-    """The field type sampled values share: number, date, else text."""
-    present = [v for v in values if v not in (None, "")]
-    if present and all(parse_number(v) is not None for v in present):
-        return "number"
-    if present and all(isinstance(v, str) and parse_iso_date(v) for v in present):
-        return "date"
-    return "text"
+    def known_fields(self) -> dict[str, str]:
+        """The customer base's fields with their types (``customer_fields``)."""
+        return customer_fields.known_fields(self.db)

@@ -30,6 +30,7 @@ from journey_desktop.domain.validation import (
     normalize_name,
     validate,
 )
+from journey_desktop.store import customer_fields
 from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql, lock_writers
@@ -95,14 +96,17 @@ class JourneySummary:
     messages: int | None
     updated_at: int
     definition: str
-    # JSON, column -> type, from the last import: validation checks conditions against it.
+    # JSON, column -> type, from the journey's last audience import.
     audience_columns: str = "{}"
     version: int = 1
     updated_by: str = ""
+    # JSON, field -> type: the customer base's fields (every journey's audience shares the
+    # profiles), which validation checks placeholders and conditions against.
+    known_fields: str = "{}"
 
     def columns(self) -> dict[str, str] | None:
-        """The audience's columns for validation (None before any import)."""
-        return json.loads(self.audience_columns or "{}") or None
+        """The customers' fields for validation (None before any import)."""
+        return json.loads(self.known_fields or "{}") or None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -225,6 +229,8 @@ class JourneyRepository:
                 everyone = self.profile_count()
                 ids = cast(Iterable[tuple[int]], drafts_for_all.tuples())
                 audience.update({jid: everyone for (jid,) in ids})
+        rows_read = cast(list[tuple[Any, ...]], list(rows.tuples()))
+        known = json.dumps(customer_fields.known_fields(database, [r[5] for r in rows_read]))
         return [  # plain tuples: building model objects is most of the cost at 10,000 rows
             JourneySummary(
                 id=jid,
@@ -239,9 +245,10 @@ class JourneyRepository:
                 audience_columns=columns,
                 version=version,
                 updated_by=updated_by,
+                known_fields=known,
             )
-            for jid, name, status, updated_at, definition, columns, version, updated_by in cast(
-                Iterable[tuple[Any, ...]], rows.tuples())
+            for jid, name, status, updated_at, definition, columns, version, updated_by
+            in rows_read
         ]
 
     def rows_to_count(self) -> int:
@@ -292,6 +299,7 @@ class JourneyRepository:
             audience_columns=record.audience_columns,
             version=record.version,
             updated_by=record.updated_by,
+            known_fields=json.dumps(self.known_fields()),
         )
 
     def validate(self, journey_id: int, journey: Journey | None = None) -> ValidationResult:
@@ -300,8 +308,14 @@ class JourneyRepository:
         return validate(
             journey or stored.journey,
             taken_names=self.names(excluding=journey_id),
-            audience_columns=stored.audience_columns or None,
+            audience_columns=self.known_fields() or None,
         )
+
+    @staticmethod
+    def known_fields() -> dict[str, str]:
+        """The customer base's fields with their types: what every journey's placeholders
+        and conditions can name, whichever audience brought them (SPEC §4)."""
+        return customer_fields.known_fields(database)
 
     def removal_counts(self, journey_id: int) -> RemovalCounts:
         summary = self.summary(journey_id)

@@ -111,8 +111,8 @@ def draft_validity(summary: JourneySummary) -> Validity:
 
 
 def _validated_from(summary: JourneySummary) -> tuple[int, str, str]:
-    """What a draft's mark depends on: a new import's columns change it without a save."""
-    return (summary.updated_at, summary.name, summary.audience_columns)
+    """What a draft's mark depends on: a new import's fields change it without a save."""
+    return (summary.updated_at, summary.name, summary.known_fields)
 
 
 def _plural(count: int, word: str) -> str:

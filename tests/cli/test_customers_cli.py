@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,75 @@ def test_show_needs_an_id(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("customers", "show")
     assert result.code == 2
     assert "ID" in result.err
+
+
+def _journey(tmp_path: Path, name: str, audience: str, title: str) -> str:
+    """A journey file whose push title is ``title``, its entry filtered on firstName."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({
+        "format": "journey-desktop/1", "name": name, "audience": audience,
+        "nodes": [
+            {"id": "start", "type": "entry", "next": "greet",
+             "filter": {"match": "all", "conditions": [
+                 {"field": "firstName", "op": "is_set", "value": None}]}},
+            {"id": "greet", "type": "message", "channel": "push", "title": title,
+             "body": "Hello", "next": "end"},
+            {"id": "end", "type": "exit"},
+        ],
+    }), encoding="utf-8")
+    return str(path)
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_validate_knows_the_fields_of_customers_imported_alone(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    assert cli("customers", "import", _csv(tmp_path, "prof.csv", "customerId,firstName\n"
+                                                              "c1,Ann\n")).code == 0
+    title = "Hi {{firstName|there}} {{nickname}}"
+    for name, audience in (("J1", "csv"), ("Everyone", "all")):
+        assert cli("create", _journey(tmp_path, name, audience, title)).code == 0
+    assert cli("audience", "import", "J1", _csv(tmp_path, "a2.csv", "customerId,score\n"
+                                                                   "c1,5\n")).code == 0
+    for name in ("J1", "Everyone"):
+        result = cli("validate", name)
+        assert result.code == 0, result.err
+        # firstName is a field of the customer base: only nickname, known nowhere, warns.
+        assert result.out.splitlines() == [
+            "warning: greet.title: placeholder {{nickname}} is not a column of the audience"]
+
+
+def test_show_lists_every_journey_for_everyone_draft_or_active(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    assert cli("customers", "import", _csv(tmp_path, "prof.csv", "customerId,firstName\n"
+                                                              "c1,Ann\n")).code == 0
+    ids = {name: cli("create", _journey(tmp_path, name, "all", "Hi")).out.strip()
+           for name in ("Draft for all", "Active for all", "Gone for all")}
+    assert cli("activate", ids["Active for all"]).code == 0
+    assert cli("activate", ids["Gone for all"]).code == 0
+    assert cli("deactivate", ids["Gone for all"], "--yes").code == 0
+    # Imported after the activations: in the active one, never in the deactivated one.
+    assert cli("customers", "import", _csv(tmp_path, "late.csv", "customerId,firstName\n"
+                                                              "c2,Bob\n")).code == 0
+    listed = {row["name"]: row["audience"] for row in cli("list", "--json").json()}
+    assert listed == {"Draft for all": 2, "Active for all": 2, "Gone for all": 1}
+    for customer in ("c1", "c2"):
+        shown = cli("customers", "show", customer, "--json").json()
+        assert [(j["name"], j["status"], j["entries"]) for j in shown["journeys"]] == [
+            ("Active for all", "active", 0), ("Draft for all", "draft", 0)] + (
+            [("Gone for all", "deactivated", 0)] if customer == "c1" else [])
+    lines = cli("customers", "show", "c2").out.splitlines()
+    assert f"  {ids['Draft for all']}  Draft for all (draft), entries: 0, " \
+           "next check when activated" in lines
+
+
+@pytest.mark.parametrize("customer_id", ["", "   "])
+def test_show_an_empty_id_is_bad_usage(cli, customer_id: str) -> None:  # type: ignore[no-untyped-def]
+    result = cli("customers", "show", customer_id)
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == "journey-desktop: the customer ID is empty\n"

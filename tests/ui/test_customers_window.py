@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMenu
 
 from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.store.audience import AudienceStore
 from journey_desktop.store.evaluator import tick
 from journey_desktop.store.repository import JourneyRepository
@@ -195,3 +196,69 @@ def test_timeline_shows_the_customers_events_among_runs_and_messages(  # type: i
     times = column(timeline, t.COL_TIME)
     assert times == sorted(times)
     assert timeline.index(0, t.COL_DETAIL).data() == "cartId: A"
+
+
+def _opened_from(qtbot, main_window) -> CustomersWindow:  # type: ignore[no-untyped-def]
+    main_window.action_customers.trigger()
+    [window] = [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, CustomersWindow) and w.isVisible()]
+    qtbot.waitUntil(lambda: not window.loading and window.list_model.rowCount() > 0,
+                    timeout=5000)
+    return window
+
+
+@pytest.mark.both_databases
+def test_a_customers_import_shows_in_the_open_window(  # type: ignore[no-untyped-def]
+        qtbot, customers, main_window, tmp_path) -> None:
+    from tests.ui.test_import_dialog import close_result, dialog_named
+
+    window = _opened_from(qtbot, main_window)
+    search(qtbot, window, "c-04")
+    assert window.page_label.text() == "Customers 1–1 whose ID starts with “c-04” (page 1)"
+    path = tmp_path / "more.csv"
+    path.write_text("customerId,firstName\nc-04x,Zoë\nc-04,Nina\n", encoding="utf-8")
+    controller = main_window.import_customers(str(path))
+    with qtbot.waitSignal(controller.customers_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    # Told by the main window: the page shown and the selected customer are read again.
+    qtbot.waitUntil(lambda: column(window.list_model, 0) == ["c-04", "c-04x"], timeout=5000)
+    qtbot.waitUntil(lambda: window.fields_model.index(0, 1).data() == "Nina", timeout=5000)
+    assert window.title_label.text() == "c-04"
+    assert window.page_label.text() == "Customers 1–2 whose ID starts with “c-04” (page 1)"
+    close_result(qtbot, controller)
+
+
+def test_view_refresh_and_f5_read_the_customers_again(  # type: ignore[no-untyped-def]
+        qtbot, customers, repo, tmp_path) -> None:
+    window = make_window(qtbot)
+    assert window.page_label.text() == "Customers 1–30 of 30 (page 1)"
+    [refresh] = window.findChild(QMenu, "customers_view_menu").actions()
+    assert refresh.text() == "&Refresh" and refresh.shortcut().toString() == "F5"
+    for customer in ("a-1", "a-2"):
+        path = tmp_path / f"{customer}.csv"
+        path.write_text(f"customerId\n{customer}\n", encoding="utf-8")
+        AudienceStore(repo).import_profiles(
+            ImportPlan.from_preview(preview_csv(path))).rejects.close()
+        with qtbot.waitSignal(window.page_shown, timeout=5000):
+            if customer == "a-1":
+                refresh.trigger()
+            else:
+                qtbot.keyClick(window, Qt.Key.Key_F5)
+        assert customer in column(window.list_model, 0)
+    assert window.page_label.text() == "Customers 1–32 of 32 (page 1)"
+
+
+@pytest.mark.both_databases
+def test_a_draft_for_everyone_lists_every_customer(  # type: ignore[no-untyped-def]
+        qtbot, customers, repo) -> None:
+    everyone = journey_from(two_messages_a_day_apart(), name="Everyone")
+    everyone.audience = AUDIENCE_ALL
+    repo.create(everyone, now=NOW)
+    window = make_window(qtbot)
+    search(qtbot, window, "c-04")
+    select(qtbot, window, 0)
+    journeys = window.journeys_model
+    assert [[journeys.index(r, c).data() for c in range(4)][:3] for r in range(3)] == [
+        ["Autumn", "Active", "1"], ["Everyone", "Draft", "0"], ["Welcome", "Active", "1"]]
+    assert journeys.index(1, journeys.COL_NEXT_CHECK).data() == "when activated"
+    assert window.subtitle_label.text().startswith("In 3 journeys")

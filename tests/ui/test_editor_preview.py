@@ -81,3 +81,19 @@ def test_unknown_placeholders_are_flagged_before_any_audience(qtbot, repo):
     offered = [a.data() for a in menu.actions() if a.data()]
     assert offered[:2] == ["firstName", "city"] and "customerId" in offered
     window.document.undo_stack.setClean()
+
+
+def test_the_picker_offers_the_fields_of_customers_imported_alone(qtbot, repo, tmp_path):
+    from journey_desktop.store.audience import AudienceStore
+    from tests.store.test_customer_base import closed, plan_of
+
+    store = AudienceStore(repo)
+    closed(store.import_profiles(plan_of(tmp_path, "customerId,firstName\nc1,Ann\n")))
+    journey_id = repo.create(journey_from(sale_journey(), name="Spring sale"))
+    closed(store.import_csv(journey_id, plan_of(tmp_path, "customerId,score\nc1,5\n", "a2.csv")))
+    window = open_editor(qtbot, repo, journey_id)
+    window.select_node("hello")
+    menu = panel_widget(window, QToolButton, "placeholder_button").menu()
+    offered = [a.data() for a in menu.actions() if a.data()]
+    assert offered[:2] == ["firstName", "score"]
+    assert not [p for p in window.document.validation.warnings if "firstName" in p.message]

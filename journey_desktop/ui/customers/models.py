@@ -172,7 +172,8 @@ class MembershipTableModel(_RowsModel):
         if column == self.COL_ENTRIES:
             return f"{item.entries:,}"
         if column == self.COL_NEXT_CHECK:
-            return engine.local_time_text(item.next_check_at, self._tz) or "never"
+            return (item.first_check or engine.local_time_text(item.next_check_at, self._tz)
+                    or "never")
         return ""
 
 

@@ -2,7 +2,9 @@
 timeline of runs and messages.
 
 Every read runs in a Worker on its own connection, and only the latest answer is shown, so
-typing in the search box never waits for the database, even over a million profiles.
+typing in the search box never waits for the database, even over a million profiles. An
+import, a check or an activation (``notice_change``) and View → Refresh (F5) read the page
+shown and the selected customer again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -47,6 +49,7 @@ from journey_desktop.ui.customers.models import (
     TimelineTableModel,
 )
 from journey_desktop.ui.guide import SECTION_CUSTOMERS, add_help
+from journey_desktop.ui.icons import icon
 
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 250
@@ -157,13 +160,26 @@ class CustomersWindow(QMainWindow):
 
     @Slot()
     def refresh(self) -> None:
-        """Count the customers again and show the first page of the search."""
-        self._starts = [None]
-        self._search(with_total=True)
+        """Count the customers again and read the page shown anew; the selected customer
+        stays selected (and is read again) while they are on it."""
+        self._search(with_total=True, keep=self._selected_id())
+
+    def notice_change(self, journey_id: int | None, what: str) -> None:
+        """Customers, memberships, runs or messages may have changed (an import, a check,
+        an activation, a delivery report): show them as they are now."""
+        self.refresh()
 
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.action_refresh = QAction(icon("refresh"), "&Refresh", self)
+        self.action_refresh.setObjectName("customers_refresh_action")
+        self.action_refresh.setShortcut(QKeySequence("F5"))
+        self.action_refresh.setStatusTip("Read the customers again")
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.setObjectName("customers_view_menu")
+        view_menu.addAction(self.action_refresh)
+
         self.search_box = QLineEdit()
         self.search_box.setObjectName("customer_search_box")
         self.search_box.setPlaceholderText("Find customers by ID (beginning of the ID, any case)")
@@ -252,6 +268,7 @@ class CustomersWindow(QMainWindow):
         return box
 
     def _connect(self) -> None:
+        self.action_refresh.triggered.connect(self.refresh)
         self.search_box.textChanged.connect(self._search_timer.start)
         self.search_box.returnPressed.connect(self._on_search_timer_timeout)
         self._search_timer.timeout.connect(self._on_search_timer_timeout)
@@ -276,15 +293,23 @@ class CustomersWindow(QMainWindow):
             return False
         return True
 
-    def _search(self, *, with_total: bool = False) -> None:
+    def _search(self, *, with_total: bool = False, keep: str | None = None) -> None:
+        """Read the page that starts after ``_starts[-1]``; select ``keep`` on it if there,
+        else the first row."""
         self._search_timer.stop()
         self._search_generation += 1
         generation = self._search_generation
         self.statusBar().showMessage("Searching…")
-        self._start(_search_job, lambda page: self._on_search_finished(generation, page),
+        self._start(_search_job,
+                    lambda page: self._on_search_finished(generation, page, keep),
                     self.prefix, self._starts[-1], self._page_size, with_total)
 
-    def _on_search_finished(self, generation: int, page: object) -> None:
+    def _selected_id(self) -> str | None:
+        rows = self.customer_table.selectionModel().selectedRows()
+        return self.list_model.customer_at(rows[0].row()).external_id if rows else None
+
+    def _on_search_finished(self, generation: int, page: object,
+                            keep: str | None = None) -> None:
         if not self._done() or generation != self._search_generation:
             return  # a newer search is on its way
         assert isinstance(page, SearchPage)
@@ -297,7 +322,8 @@ class CustomersWindow(QMainWindow):
         self.next_button.setEnabled(page.has_more)
         self.statusBar().clearMessage()
         if page.rows:
-            self.customer_table.selectRow(0)
+            ids = [row.external_id for row in page.rows]
+            self.customer_table.selectRow(ids.index(keep) if keep in ids else 0)
         else:
             self._show_detail(None)
         self.page_shown.emit()

@@ -103,8 +103,7 @@ class VersionsMixin(LaunchMixin):
         if any(node.position is None for node in stored.journey.nodes):
             doc.set_positions_silently(auto_layout(stored.journey))
         doc.taken_names = self.repo.names(excluding=self.journey_id)
-        if stored.audience_columns:
-            doc.audience_columns = dict(stored.audience_columns)
+        doc.audience_columns = self.repo.known_fields() or None
         self.version = stored.version
         doc.revalidate()
         self.canvas.reload()

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from journey_desktop.domain.validation import ValidationResult
 from journey_desktop.store import store_is_read_only
-from journey_desktop.store.customers import CustomerBase
 from journey_desktop.store.events import EventStore
 from journey_desktop.store.repository import (
     JourneyRepository,
@@ -86,9 +85,9 @@ class EditorWindow(VersionsMixin):
             journey,
             read_only=not stored.editable or store_is_read_only(),
             taken_names=repo.names(excluding=journey_id),
-            # Before any audience: the fields customers are known to have, so that the
-            # placeholder picker offers them and an unknown placeholder is flagged.
-            audience_columns=stored.audience_columns or CustomerBase().known_fields() or None,
+            # The fields customers are known to have, whichever audience brought them,
+            # so that the placeholder picker offers them and an unknown one is flagged.
+            audience_columns=repo.known_fields() or None,
             journey_id=journey_id,
             event_names=events.seen_names(),
             event_properties=events.seen_properties(),
