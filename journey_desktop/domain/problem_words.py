@@ -272,4 +272,4 @@ def _placeholder_advice(message: str) -> str:
         return "a placeholder {{}} has no field name: write one or remove it"
     if "built in" in message:
         return message
-    return message.replace("is not a column of the audience", "is not a known customer field")
+    return message

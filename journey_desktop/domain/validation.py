@@ -388,9 +388,9 @@ class _Validator:
             elif name in BUILTIN_PLACEHOLDERS:
                 if name in self.columns:
                     self.warn(nid, fld, f"placeholder {{{{{name}}}}} is built in and wins over "
-                              f"the audience's column {name!r}")
+                              f"the customer field {name!r}")
             elif name not in self.columns:
-                problem = f"placeholder {{{{{name}}}}} is not a column of the audience"
+                problem = f"placeholder {{{{{name}}}}} is not a known customer field"
                 if placeholder.default:
                     problem += f", so its default {placeholder.default!r} will show"
                 self.warn(nid, fld, problem)
@@ -416,7 +416,7 @@ class _Validator:
                 continue
             if condition.field not in self.columns:
                 self.warn(nid, f"{where}.field",
-                          f"{condition.field!r} is not a column of the audience")
+                          f"{condition.field!r} is not a known customer field")
                 continue
             kind = op_field_type(condition.op)
             column_type = self.columns[condition.field]

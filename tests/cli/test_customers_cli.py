@@ -120,7 +120,7 @@ def test_validate_knows_the_fields_of_customers_imported_alone(  # type: ignore[
         assert result.code == 0, result.err
         # firstName is a field of the customer base: only nickname, known nowhere, warns.
         assert result.out.splitlines() == [
-            "warning: greet.title: placeholder {{nickname}} is not a column of the audience"]
+            "warning: greet.title: placeholder {{nickname}} is not a known customer field"]
 
 
 def test_show_lists_every_journey_for_everyone_draft_or_active(  # type: ignore[no-untyped-def]

@@ -273,13 +273,13 @@ def test_built_in_placeholders_are_never_unknown_columns():
 def test_a_column_named_like_a_built_in_is_shadowed_and_said_so():
     assert placeholder_warnings("Hi {{customerId}}", {"customerId": "text"}) == [
         "welcome_email.subject: placeholder {{customerId}} is built in and wins over the "
-        "audience's column 'customerId'"
+        "customer field 'customerId'"
     ]
 
 
 def test_an_unknown_column_with_a_default_still_warns_and_names_the_default():
     assert placeholder_warnings("Hi {{ firstName | there }}", {}) == [
-        "welcome_email.subject: placeholder {{firstName}} is not a column of the audience, "
+        "welcome_email.subject: placeholder {{firstName}} is not a known customer field, "
         "so its default 'there' will show"
     ]
     assert placeholder_warnings("Hi {{firstName|there}}", {"firstName": "text"}) == []

@@ -43,7 +43,7 @@ def test_a_field_known_nowhere_still_warns(repo: JourneyRepository, tmp_path: Pa
         plan_of(tmp_path, "customerId,city\nc1,Oslo\n"), now=NOW))
     journey_id = repo.create(journey("Hello"))
     assert warnings(repo, journey_id) == [
-        "hello.title: placeholder {{firstName}} is not a column of the audience"]
+        "hello.title: placeholder {{firstName}} is not a known customer field"]
 
 
 def test_a_fields_type_is_the_one_its_last_import_gave(

@@ -363,7 +363,7 @@ class FilterScope:
     caption: str = "Customers who match"
     empty: str = "Add at least one condition."
     field_hint: str = "field"
-    unknown_tip: str = "not a column of the audience"
+    unknown_tip: str = "not a known customer field"
 
 
 def _conditions_or_none(node: Node, scope: FilterScope) -> list[Condition] | None:

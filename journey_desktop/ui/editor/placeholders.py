@@ -27,7 +27,7 @@ class PlaceholderMixin(QScrollArea):
         button.setObjectName("placeholder_button")
         button.setText("Insert placeholder")
         button.setToolTip(
-            "Insert {{column}} from the audience's columns, or a built-in, where the cursor"
+            "Insert {{field}} from the customer fields, or a built-in, where the cursor"
             " is; {{firstName|there}} shows \"there\" when a customer has no first name"
         )
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
