@@ -4,6 +4,7 @@ them; and the forecast counts them as the evaluator does."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -129,3 +130,36 @@ def test_the_forecast_counts_history_as_the_evaluator_does(repo, store_url, tmp_
     # c0 and c8 bought twice in the last 14 days: they enter once a purchase is older.
     assert expected[0]["entered"] == 10
     assert result.totals.entered > 10 * DAYS
+
+
+def test_a_forecast_with_an_events_file_counts_its_events_as_they_come(repo, store_url,
+                                                                        tmp_path):
+    """The file's purchases are counted by the re-checks once their time comes, as the
+    evaluator counts the same events imported for real."""
+    from journey_desktop.domain.events_file import EventPlan, preview_events
+    from journey_desktop.store.events import EventStore
+    from tests.store.test_forecast import row_counts
+
+    customers: dict[str, dict[str, Any]] = {f"c{i}": {} for i in range(6)}
+    jid = activate(repo, history_journey(
+        {"event": "purchase", "within_days": 2, "at_least": 1}, reentry=True), customers,
+        START)
+    path = tmp_path / "purchases.jsonl"
+    path.write_text("".join(
+        json.dumps(ev(f"c{i}", "purchase", START + (i * 5 % 12) * DAY + i * HOUR)) + "\n"
+        for i in range(12)), encoding="utf-8")
+    days = 14
+    before = row_counts()
+    result = run_forecast(jid, days=days, start=START, tz=MADRID, tick_interval=HOUR,
+                          events=path)
+    assert row_counts() == before and EventStore().count() == 0
+    plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+    assert EventStore().import_file(plan, now=START - 1, tz=MADRID).committed
+    copy = evaluator_copy(tmp_path, store_url)
+    with result:
+        expected = evaluator_days(copy, jid, HOUR, days)
+        assert [day.to_json() for day in result.days] == expected
+        for ext in customers:
+            assert result.trace(ext) == customer_trace(jid, ext, db=copy), ext
+    copy.close()
+    assert 6 < result.totals.entered < 6 * days
