@@ -184,6 +184,11 @@ def cmd_stats(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.print("nodes:")
     for node, count in stats.nodes.items():
         ctx.print(f"  {node}: {count}")
+    if stats.wait_events:  # the keys of ``stats --json``'s ``wait_events``, in words
+        ctx.print("waits for an event:")
+        for node, waits in stats.wait_events.items():
+            ctx.print(f"  {node}: matched {waits.matched}, timed out {waits.timed_out},"
+                      f" late {waits.late}")
     if messages:
         ctx.print("delivery:")
         for line in delivery.delivery_lines(messages):

@@ -19,6 +19,7 @@ from journey_desktop.domain.forecast import DEFAULT_MAX_MESSAGES_PER_DAY, MAX_DA
 from journey_desktop.domain.forecast_goals import goal_keys
 from journey_desktop.store.forecast import ForecastError, ForecastResult, run_forecast
 from journey_desktop.store.settings import SettingsRepository
+from journey_desktop.store.stats import TraceStep
 
 # Far above any real daily count, and within what the database compares.
 MAX_PER_DAY_LIMIT = 1_000_000
@@ -165,13 +166,19 @@ def _trace_json(result: ForecastResult, external_id: str) -> dict[str, object]:
     return {
         "id": external_id,
         "in_audience": result.has_customer(external_id),
-        "trace": [
-            {"entry": step.entry_number, "node": step.node,
-             "time": engine.local_datetime(step.reached_at, result.tz).isoformat(),
-             "before_forecast": step.reached_at < result.start}
-            for step in result.trace(external_id)
-        ],
+        "trace": [_step_json(result, step) for step in result.trace(external_id)],
     }
+
+
+def _step_json(result: ForecastResult, step: TraceStep) -> dict[str, object]:
+    data: dict[str, object] = {
+        "entry": step.entry_number, "node": step.node,
+        "time": engine.local_datetime(step.reached_at, result.tz).isoformat(),
+        "before_forecast": step.reached_at < result.start}
+    if step.wait is not None:
+        data["wait"] = {"outcome": step.wait.outcome, "event": step.wait.event,
+                        "time": engine.local_datetime(step.wait.at, result.tz).isoformat()}
+    return data
 
 
 def _print_trace(ctx: CliContext, result: ForecastResult, external_id: str) -> None:
@@ -188,5 +195,7 @@ def _print_trace(ctx: CliContext, result: ForecastResult, external_id: str) -> N
         kind = (node.channel or node.type) if node is not None and node.type == "message" else (
             node.type if node is not None else "?")
         before = "  (before the forecast)" if step.reached_at < result.start else ""
+        wait = (": " + step.wait.words(lambda ts: _when(result, ts))
+                if step.wait is not None else "")
         ctx.print(f"  {_when(result, step.reached_at)}  entry {step.entry_number}  "
-                  f"{step.node} ({kind}){before}")
+                  f"{step.node} ({kind}){wait}{before}")

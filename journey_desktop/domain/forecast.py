@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,29 @@ class BusyCustomer:
 
 
 # --- days -------------------------------------------------------------------------------
+
+
+# What a run did at a ``wait_event`` node (SPEC §11), as a customer's trace shows it.
+WAIT_MATCHED, WAIT_TIMED_OUT, WAIT_WAITING = "matched", "timed_out", "waiting"
+
+
+@dataclass(frozen=True)
+class TraceWait:
+    """A run's outcome at a ``wait_event`` node: the event it matched and when, the
+    deadline it timed out at, or the deadline it is still waiting until."""
+
+    outcome: str  # WAIT_MATCHED, WAIT_TIMED_OUT or WAIT_WAITING
+    event: str
+    at: int
+
+    def words(self, when: Callable[[int], str]) -> str:
+        """"matched purchase at …", "timed out at …", "waiting for purchase until …",
+        with the time as ``when`` writes it (the command line's, the window's)."""
+        if self.outcome == WAIT_MATCHED:
+            return f"matched {self.event} at {when(self.at)}"
+        if self.outcome == WAIT_TIMED_OUT:
+            return f"timed out at {when(self.at)}"
+        return f"waiting for {self.event} until {when(self.at)}"
 
 
 def day_bounds(start: int, days: int, tz: dt.tzinfo | None = None) -> list[DayBounds]:

@@ -485,12 +485,15 @@ class Evaluator:
         """
         jid = plan.id
         today = engine.local_date(now, self.tz).toordinal()
+        # History conditions count the customer's events up to now, as a condition
+        # node counts them up to its run's time (``evaluator_events.event_data``).
         match_sql, match_params = sqlite_sql.filter_sql(
-            plan.entry.filter, "p.fields", str(today), today
+            plan.entry.filter, "p.fields", str(today), today,
+            events=evaluator_events.event_data("c.external_id", str(now), None, None),
         )
         # The profile is read only when the entry filters on it.
         profile = (" LEFT JOIN profile p ON p.external_id = c.external_id"
-                   if match_params else "")
+                   if "p.fields" in match_sql else "")
         entries = self._entries_sql(probe)
         with sqlite_sql.write_transaction(self.db):
             conn.execute("DELETE FROM temp.jd_check")

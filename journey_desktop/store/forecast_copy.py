@@ -73,11 +73,14 @@ def copy_journey(source: Path, target: Path, journey_id: int,
                     + ("" if ended_since is None
                        else f" OR (journey_id = {jid} AND started_at >= {int(ended_since)})")),
             # What they have still to take of events (SPEC §11), and the events their waits,
-            # history conditions and event data read: their members' and their queued ones.
+            # history conditions and event data read: those of the customers whose profiles
+            # came (a draft for everyone enrols them in the copy), of their members, and
+            # their queued ones.
             ("event_mark", f"WHERE journey_id IN {ids}"),
             ("event_queue", f"WHERE journey_id IN {ids}"),
             ("wait_timeout", f"WHERE journey_id IN {ids}"),
-            ("event", "WHERE external_id IN (SELECT external_id FROM main.member)"
+            ("event", "WHERE external_id IN (SELECT external_id FROM main.profile)"
+                      " OR external_id IN (SELECT external_id FROM main.member)"
                       " OR seq IN (SELECT seq FROM main.event_queue)"),
         ):
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_ALIAS}.{table} {where}")

@@ -28,8 +28,8 @@ def stage(target: Path, journey_id: int, start: int, *, with_active: bool,
     ``copy_journey`` may take for ``journey_id`` (and every active journey with
     ``with_active``): every journey (the caps' history asks each one's policy), their
     members, the profiles they read, the runs in progress and those a goal can still
-    convert, their event marks, queues and timeouts, their members' events, the outbox
-    the caps count, the settings, and the event sequence."""
+    convert, their event marks, queues and timeouts, the events of the customers whose
+    profiles come, the outbox the caps count, the settings, and the event sequence."""
     team = getattr(db if db is not None else database, "obj", db)
     assert isinstance(team, PostgresStore)
     file = SqliteDatabase(str(target), pragmas=COPY_PRAGMAS)
@@ -63,8 +63,10 @@ def stage(target: Path, journey_id: int, start: int, *, with_active: bool,
                           f" OR (journey_id = {int(journey_id)} AND started_at >= {ended})"))
             for table in ("event_mark", "event_queue", "wait_timeout"):
                 copy_rows(team, conn, table, f"WHERE {in_ids}")
+            # Everyone's events for a journey for everyone (its draft's members are
+            # enrolled in the copy only), as the profiles.
             copy_rows(team, conn, "event",
-                      f"WHERE external_id IN ({members}) OR seq IN"
+                      "" if everyone else f"WHERE external_id IN ({members}) OR seq IN"
                       f" (SELECT seq FROM event_queue WHERE {in_ids})")
             if history_since is not None:
                 copy_rows(team, conn, "outbox",

@@ -9,6 +9,12 @@ from typing import Any
 from peewee import Database
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.forecast import (
+    WAIT_MATCHED,
+    WAIT_TIMED_OUT,
+    WAIT_WAITING,
+    TraceWait,
+)
 from journey_desktop.domain.journey import Journey
 from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS
 from journey_desktop.store import dialect
@@ -118,6 +124,7 @@ class TraceStep:
     entry_number: int
     node: str
     reached_at: int
+    wait: TraceWait | None = None  # at a wait_event node: matched, timed out or waiting
 
 
 def _db(db: Database | None) -> Database:
@@ -258,16 +265,40 @@ def daily_counts(
 
 def customer_trace(journey_id: int, external_id: str,
                    db: Database | None = None) -> list[TraceStep]:
-    """Every node one customer reached, run by run, in order: "why did X get three pushes?"."""
+    """Every node one customer reached, run by run, in order: "why did X get three pushes?";
+    at a ``wait_event``, what the wait did (SPEC §11)."""
+    db = _db(db)
+    row = db.execute_sql("SELECT definition FROM journey WHERE id = ?",
+                         (journey_id,)).fetchone()
+    waits = {} if row is None else {
+        node.id: node.event or "" for node in Journey.from_json(row[0]).nodes
+        if node.type == "wait_event"}
+    # The timeouts fired (a match leaves none): its run's next step is the match.
+    timed_out = {(int(entry), str(node)): int(deadline) for entry, node, deadline in (
+        db.execute_sql(
+            "SELECT entry_number, node, deadline FROM wait_timeout"
+            " WHERE journey_id = ? AND external_id = ?", (journey_id, external_id))
+        if waits else ())}
     steps: list[TraceStep] = []
-    for entry_number, path in _db(db).execute_sql(
-        "SELECT entry_number, path FROM run WHERE journey_id = ? AND external_id = ? "
-        "ORDER BY entry_number",
+    for entry_number, path, state, at_node, due_at, since in db.execute_sql(
+        "SELECT entry_number, path, state, node, due_at, wait_since FROM run"
+        " WHERE journey_id = ? AND external_id = ? ORDER BY entry_number",
         (journey_id, external_id),
     ):
+        reached = []
         for item in (path or "").splitlines():
-            if not item:
-                continue
-            node, _, reached = item.rpartition("@")
-            steps.append(TraceStep(int(entry_number), node, int(reached)))
+            if item:
+                node, _, at = item.rpartition("@")
+                reached.append((node, int(at)))
+        entry = int(entry_number)
+        for i, (node, at) in enumerate(reached):
+            wait: TraceWait | None = None
+            if node in waits:
+                if (entry, node) in timed_out:
+                    wait = TraceWait(WAIT_TIMED_OUT, waits[node], timed_out[entry, node])
+                elif i + 1 < len(reached):  # the match's step is due at the event's time
+                    wait = TraceWait(WAIT_MATCHED, waits[node], reached[i + 1][1])
+                elif state == IN_PROGRESS and at_node == node and since is not None:
+                    wait = TraceWait(WAIT_WAITING, waits[node], int(due_at))
+            steps.append(TraceStep(entry, node, at, wait))
     return steps

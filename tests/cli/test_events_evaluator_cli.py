@@ -125,3 +125,21 @@ def test_stats_json_counts_each_wait_for_an_event(tmp_path, store_url):
     # again on c7; the other carts came while a run waited (u1, u2: no purchase of theirs).
     assert stats["wait_events"] == {"wait_buy": {"matched": 2, "timed_out": 4, "late": 0}}
     assert stats["entered"] == 6
+
+
+def test_stats_text_counts_each_wait_for_an_event(tmp_path, store_url):
+    data = tmp_path / "data"
+    data.mkdir()
+    prepare(data, tmp_path, store_url)
+    run = command(data, store_url)
+    assert run("tick", "--now", iso(T0 + 2 * HOUR)).returncode == 0
+    # u1's purchase of c1, within the hour of its wait, imported after the timeout fired.
+    late = tmp_path / "late.jsonl"
+    late.write_text(json.dumps({"userId": "u1", "event": "purchase", "timestamp": T0 + 70,
+                                "properties": {"cartId": "c1"}}) + "\n", encoding="utf-8")
+    assert run("events", "import", str(late)).returncode == 0
+    assert run("tick", "--now", iso(T0 + 3 * HOUR)).returncode == 0
+    lines = run("stats", "Cart").stdout.splitlines()
+    at = lines.index("waits for an event:")
+    assert lines[at + 1] == "  wait_buy: matched 2, timed out 4, late 1"
+    assert lines[at - 1].startswith("  end: ")  # after the nodes

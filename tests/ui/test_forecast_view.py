@@ -202,3 +202,37 @@ def test_the_chosen_events_file_is_replayed_in_the_forecast(qtbot, repo, tmp_pat
     qtbot.mouseClick(window.events_chooser.clear_button, Qt.MouseButton.LeftButton)
     run(qtbot, window)
     assert "Messages: <b>0</b>" in window.totals_label.text()
+
+
+def test_the_trace_says_what_each_wait_for_an_event_did(qtbot, repo, tmp_path, monkeypatch):
+    from journey_desktop.domain.journey import Journey
+    from journey_desktop.ui import prompts
+    from tests.cli.test_forecast_waits_cli import CART
+
+    journey_id = repo.create(Journey.from_dict(CART))
+    path = tmp_path / "carts.jsonl"
+    path.write_text("".join(
+        f'{{"userId": "{user}", "event": "{name}", "timestamp": "2027-02-16T{at}:00+01:00",'
+        f' "properties": {{"cartId": "{cart}"}}}}\n'
+        for user, name, at, cart in (("ann", "cart", "10:00", "A"),
+                                     ("ann", "purchase", "10:20", "A"),
+                                     ("bob", "cart", "10:00", "B"))), encoding="utf-8")
+    monkeypatch.setattr(prompts, "ask_open_file", lambda *args: str(path))
+    window = make_window(qtbot, repo, journey_id)
+    window.days_spin.setValue(3)
+    qtbot.mouseClick(window.events_chooser.choose_button, Qt.MouseButton.LeftButton)
+    run(qtbot, window)
+    model = window.trace_model
+    assert model.headerData(4, Qt.Orientation.Horizontal) == "Outcome"
+
+    def rows() -> list[list[str]]:
+        return [[model.index(r, c).data() for c in range(2, 5)] for r in range(model.rowCount())]
+
+    qtbot.keyClicks(window.customer_search, "ann")
+    assert rows()[1:3] == [
+        ["wait_buy", "Wait for event", "matched purchase at Tue 2027-02-16 10:20"],
+        ["thanks", "SMS message", ""]]
+    window.customer_search.setText("bob")
+    assert rows()[1:3] == [
+        ["wait_buy", "Wait for event", "timed out at Tue 2027-02-16 11:00"],
+        ["remind", "SMS message", ""]]

@@ -137,18 +137,19 @@ class ForecastDaysTableModel(QAbstractTableModel):
         return day.messages.get(self._channels[column - len(self.FIXED)], 0)
 
 
-class ForecastTraceTableModel(RowsTableModel[tuple[str, int, str, str, bool]]):
-    """One customer's steps: when, which entry, which node and what it did; rows are
-    (time, entry, node, step, before the forecast)."""
+class ForecastTraceTableModel(RowsTableModel[tuple[str, int, str, str, str, bool]]):
+    """One customer's steps: when, which entry, which node, what it is and what it did (a
+    wait for an event: matched, timed out or still waiting); rows are (time, entry, node,
+    step, outcome, before the forecast)."""
 
-    COLUMNS = ("Time", "Entry", "Node", "Step")
+    COLUMNS = ("Time", "Entry", "Node", "Step", "Outcome")
 
-    def cell(self, row: tuple[str, int, str, str, bool], column: int, role: int) -> Any:
+    def cell(self, row: tuple[str, int, str, str, str, bool], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return str(row[column])
-        if role == Qt.ItemDataRole.ForegroundRole and row[4]:
+        if role == Qt.ItemDataRole.ForegroundRole and row[5]:
             return QColor("#808080")
-        if role == Qt.ItemDataRole.ToolTipRole and row[4]:
+        if role == Qt.ItemDataRole.ToolTipRole and row[5]:
             return "Reached before the forecast starts (the run was already in progress)"
         return None
 

@@ -529,15 +529,18 @@ class ForecastWindow(QWidget):
         return node is not None and node.type == "message"
 
     def _trace_row(self, result: ForecastResult,
-                   step: TraceStep) -> tuple[str, int, str, str, bool]:
+                   step: TraceStep) -> tuple[str, int, str, str, str, bool]:
         node = result.journey.node(step.node)
         if node is None:
             what = "?"
         elif node.type == "message":
             what = f"{CHANNEL_LABELS.get(node.channel or '', node.channel or '')} message"
+        elif node.type == "wait_event":
+            what = "Wait for event"
         else:
             what = node.type.capitalize()
-        return (self._when(step.reached_at), step.entry_number, step.node, what,
+        outcome = step.wait.words(self._when) if step.wait is not None else ""
+        return (self._when(step.reached_at), step.entry_number, step.node, what, outcome,
                 step.reached_at < result.start)
 
     def _when(self, ts: int) -> str:
