@@ -172,20 +172,29 @@ def sniff_delimiter(text: str) -> str:
 def infer_type(values: Sequence[str]) -> str:
     """number, date or text from sample values; blanks are ignored, all blank is text.
 
-    Number when every value is one and none has a leading zero (codes such as 007 or a
-    phone number stay text). Date when at least nine values in ten are dates in the order
-    the values decide (in either order when they do not): a date column with a few
-    unreadable values stays a date column, and the preview shows those values.
+    A column is a number (or a date) column when more than half of its non-blank values
+    are numbers (dates, in the order the values decide, or in either order when they do
+    not): a birthday column with a few unreadable values stays a date column, and those
+    values are listed as not fitting (SPEC §4) instead of the whole column turning into
+    text that no date filter matches. Half or fewer, the column is mixed: text. A number
+    written with a leading zero (007, 0612…) makes the column text: codes and phone
+    numbers are written so.
     """
     present = [v.strip() for v in values if v.strip()]
     if not present:
         return TEXT
-    if all(number_problem(v) is None and not _LEADING_ZERO.match(v) for v in present):
+    numbers = [v for v in present if number_problem(v) is None]
+    if _majority(len(numbers), len(present)) and not any(map(_LEADING_ZERO.match, numbers)):
         return NUMBER
     detected = detect_date_order(present)
     orders = (detected,) if detected else DATE_ORDERS
     dates = sum(1 for v in present if any(parse_date(v, order) for order in orders))
-    return DATE if dates * 10 >= len(present) * 9 else TEXT
+    return DATE if _majority(dates, len(present)) else TEXT
+
+
+def _majority(count: int, total: int) -> bool:
+    """The share of a column's values that types it: more than half."""
+    return count * 2 > total
 
 
 @dataclass

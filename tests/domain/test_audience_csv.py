@@ -291,6 +291,13 @@ def test_changed_file_between_preview_and_import(tmp_path: Path) -> None:
         (["nan", "inf"], "text"),
         (["", " "], "text"),
         (["yes", "1"], "text"),
+        # More than half of the values decide; the others are listed as not fitting.
+        ([f"2{i}/12/1980" for i in range(8)] + ["unknown"], "date"),
+        (["1990-01-02", "1990-02-03", "n/a"], "date"),
+        (["1", "2", "n/a"], "number"),
+        (["1", "n/a", "none"], "text"),
+        (["1990-01-02", "n/a"], "text"),  # half is not a majority
+        (["12", "7", "007"], "text"),  # a code among the numbers
     ],
 )
 def test_type_inference(values: list[str], expected: str) -> None:
@@ -546,7 +553,7 @@ def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path:
     path = write(tmp_path, data.encode())
     preview = preview_csv(path)
     assert preview.types["birthday"] == "date"  # 22 dates in 23 values
-    assert preview.types["points"] == "text"  # every number must be one
+    assert preview.types["points"] == "number"  # 21 numbers in 23 values: the 2 others are listed
     customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
     by_id = dict(customers)
     assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
