@@ -257,7 +257,8 @@ def test_type_option_sets_a_columns_type(  # type: ignore[no-untyped-def]
     as_text = cli("audience", "import", journey, path, "--type", "birthday=text")
     assert as_text.code == 0
     assert as_text.err == "line 5, column code: 'x' (not a number), not set\n"
-    assert audience_columns(data_dir, store_url, journey) == {"birthday": "text", "code": "number"}
+    assert audience_columns(data_dir, store_url, journey) == {
+        "birthday": "text", "code": "number"}
     assert member_fields(data_dir, store_url, "k9") == {"birthday": "unknown"}
     as_date = cli("audience", "import", journey, path, "--replace", "--type", "Code=date",
                   "--type", "birthday=date")
@@ -266,13 +267,16 @@ def test_type_option_sets_a_columns_type(  # type: ignore[no-untyped-def]
     assert audience_columns(data_dir, store_url, journey) == {"birthday": "date", "code": "date"}
     assert member_fields(data_dir, store_url, "k0")["birthday"] == "1980-12-20"
     for wrong, words in (("birthday=when", "the type is one of text, number, date"),
-                         ("birthday", "write COLUMN=TYPE"), ("city=text", "no column named 'city'")):
+                         ("birthday", "write COLUMN=TYPE"),
+                         ("city=text", "no column named 'city'")):
         refused = cli("audience", "import", journey, path, "--type", wrong)
         assert refused.code == 2 and words in refused.err, refused.err
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolon", "tab"])
-def test_an_over_long_field_rejects_its_row_only(cli, journey: str, tmp_path: Path, delimiter: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_over_long_field_rejects_its_row_only(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, delimiter: str
+) -> None:
     long = "x" * (csv.field_size_limit() + 1)
     rows = [["customerId", "name"], ["1", long], ["2", "Bob"], ["3", "Cy"]]
     path = write(tmp_path, "".join(delimiter.join(row) + "\r\n" for row in rows))
@@ -285,12 +289,15 @@ def test_an_over_long_field_rejects_its_row_only(cli, journey: str, tmp_path: Pa
 
 
 @pytest.mark.parametrize("option", ["tab", "\\t", "\t"])
-def test_delimiter_option_overrides_the_sniffed_one(cli, journey: str, tmp_path: Path, option: str) -> None:  # type: ignore[no-untyped-def]
+def test_delimiter_option_overrides_the_sniffed_one(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, option: str
+) -> None:
     path = write(tmp_path, "id\tnote\n1\ta,b\n2\tc,d\n")
     result = cli("audience", "import", journey, path, "--delimiter", option)
     assert result.code == 0, result.err
     assert cli("audience", "import", journey, path, "--delimiter", ",").code == 2
-    assert "is not a delimiter" in cli("audience", "import", journey, path, "--delimiter", ":").err
+    refused = cli("audience", "import", journey, path, "--delimiter", ":")
+    assert refused.code == 2 and "is not a delimiter" in refused.err
 
 
 def test_a_fixed_rejects_file_imports_again_as_it_was_written(  # type: ignore[no-untyped-def]
@@ -315,7 +322,9 @@ def test_a_fixed_rejects_file_imports_again_as_it_was_written(  # type: ignore[n
         "score": "number", "phone": "text", "note": "text"}
 
 
-def test_misfits_option_writes_every_value_that_does_not_fit(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_misfits_option_writes_every_value_that_does_not_fit(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path
+) -> None:
     rows = "".join(f"c{i},{i},{'x' if i % 3 == 1 else i}\n" for i in range(60))
     path = write(tmp_path, "customerId,a,b\n" + rows)
     out = tmp_path / "misfits.csv"

@@ -181,7 +181,9 @@ def test_a_customer_imported_after_activation_enters_an_everyone_journey(cli, tm
     ]
 
 
-def test_delimiter_type_and_misfits_options(cli, data_dir: Path, tmp_path: Path, store_url) -> None:  # type: ignore[no-untyped-def]
+def test_delimiter_type_and_misfits_options(  # type: ignore[no-untyped-def]
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:
     path = write(tmp_path, "id|birthday|note\na|1990-01-02|x;y\nb|soon|z;w\nc|1991-03-04|v\n")
     misfits = tmp_path / "misfits.csv"
     result = cli("customers", "import", path, "--delimiter", "|", "--type", "note=text",

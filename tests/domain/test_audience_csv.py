@@ -553,7 +553,7 @@ def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path:
     path = write(tmp_path, data.encode())
     preview = preview_csv(path)
     assert preview.types["birthday"] == "date"  # 22 dates in 23 values
-    assert preview.types["points"] == "number"  # 21 numbers in 23 values: the 2 others are listed
+    assert preview.types["points"] == "number"  # 21 numbers in 23 values; 2 listed
     customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
     by_id = dict(customers)
     assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
@@ -664,12 +664,14 @@ def test_an_over_long_field_in_the_first_rows_is_rejected_with_its_line(
     tmp_path: Path, delimiter: str
 ) -> None:
     long = "x" * (csv.field_size_limit() + 10)
-    lines = [["id", "name", "city"], ["1", long, "Paris"], ["2", "Bob", "Rome"], ["3", "Cy", "Oslo"]]
+    lines = [["id", "name", "city"], ["1", long, "Paris"], ["2", "Bob", "Rome"],
+             ["3", "Cy", "Oslo"]]
     path = write(tmp_path, "".join(delimiter.join(row) + "\n" for row in lines).encode())
     preview = preview_csv(path)
     assert (preview.delimiter, preview.id_column) == (delimiter, "id")
     customers, reader = read_all(path)
-    assert customers == [("2", {"name": "Bob", "city": "Rome"}), ("3", {"name": "Cy", "city": "Oslo"})]
+    assert customers == [("2", {"name": "Bob", "city": "Rome"}),
+                         ("3", {"name": "Cy", "city": "Oslo"})]
     assert [(r.line, r.reason) for r in reader.rejects.kept] == [
         (2, f"a field is longer than {csv.field_size_limit():,} characters")]
 
@@ -687,13 +689,16 @@ def test_a_rejects_file_imports_without_its_line_and_reason_columns(tmp_path: Pa
     assert customers == [("c1", {"score": "-5"})]
     # Rejected again: the source's columns and cells, without the rejects file's own.
     assert rejects.header == ["id", "score"]
-    assert [(r.line, r.reason, r.cells) for r in rejects] == [(3, "empty customer ID", ("", "7"))]
+    assert [(r.line, r.reason, r.cells) for r in rejects] == [
+        (3, "empty customer ID", ("", "7"))]
     # A source's own column named line is a field.
     customers, _ = read_all(write(tmp_path, b"line;id;score\nA;c1;5\n", "own.csv"))
     assert customers == [("c1", {"line": "A", "score": "5"})]
 
 
-def test_every_misfit_is_kept_past_those_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_misfit_is_kept_past_those_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("journey_desktop.domain.fields_json.KEPT_REJECTS", 3)
     rows = "".join(f"c{i},{i},{'x' if i % 2 else i}\n" for i in range(20))
     path = write(tmp_path, ("id,a,b\n" + rows).encode())

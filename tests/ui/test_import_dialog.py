@@ -447,23 +447,30 @@ def test_f1_in_the_preview_opens_the_guide_on_imports(qtbot, window, repo, journ
         preview.reject()
 
 
-def test_preview_of_a_date_column_with_an_unreadable_value(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_preview_of_a_date_column_with_an_unreadable_value(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     rows = "".join(f"k{i};2{i}/12/1980\n" for i in range(8)) + "k9;unknown\n"
-    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "id;birthday\n" + rows)))
+    path = write(tmp_path, "id;birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
     preview = dialog_named("import_preview_dialog")
     assert preview.type_combo("birthday").currentData() == "date"
     assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
     assert preview.import_button.isEnabled()
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
         preview.accept()
-    assert stored(journey_id)["k9"] == {} and stored(journey_id)["k0"] == {"birthday": "1980-12-20"}
+    customers = stored(journey_id)
+    assert customers["k9"] == {} and customers["k0"] == {"birthday": "1980-12-20"}
     close_result(qtbot, controller)
 
 
-def test_every_value_that_does_not_fit_is_saved_from_the_result(qtbot, window, repo, journey_id, settings, asked, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_every_value_that_does_not_fit_is_saved_from_the_result(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setattr("journey_desktop.domain.fields_json.KEPT_REJECTS", 5)  # 15 spooled
     rows = "".join(f"c{i},{'x' if i % 3 == 1 else i}\n" for i in range(60))
-    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "id,points\n" + rows)))
+    path = write(tmp_path, "id,points\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
         dialog_named("import_preview_dialog").accept()
     result = dialog_named("import_result_dialog")
@@ -473,8 +480,8 @@ def test_every_value_that_does_not_fit_is_saved_from_the_result(qtbot, window, r
     out = tmp_path / "not-fitting.csv"
     asked.save_file = str(out)
     qtbot.mouseClick(result.save_misfits_button, Qt.MouseButton.LeftButton)
-    assert asked.texts("save") == [("Save values that do not fit",
-                                    str(tmp_path / "customers-not-fitting.csv"), "CSV files (*.csv)")]
+    suggested = str(tmp_path / "customers-not-fitting.csv")
+    assert asked.texts("save") == [("Save values that do not fit", suggested, "CSV files (*.csv)")]
     assert out.read_bytes().startswith(b"\xef\xbb\xbfline,column,value,reason\r\n")
     with out.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh))[1:] == [[str(i + 2), "points", "x", "not a number"]
@@ -483,7 +490,9 @@ def test_every_value_that_does_not_fit_is_saved_from_the_result(qtbot, window, r
     close_result(qtbot, controller)
 
 
-def test_a_rejects_file_is_previewed_without_its_line_and_reason_columns(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_rejects_file_is_previewed_without_its_line_and_reason_columns(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "line,reason,id,score\n3,empty customer ID,c1,-5\n")
     controller = start(window, repo, journey_id, settings, str(path))
     preview = dialog_named("import_preview_dialog")
