@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Protocol
 
 from journey_desktop.cli.context import EXIT_NO, EXIT_OK, EXIT_USAGE, CliContext, CliError
-from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import (
+    DELIMITERS,
+    REJECTS_COLUMNS_NOTE,
+    CsvFileError,
+    CsvPreview,
+    ImportPlan,
+    preview_csv,
+    resolve_column,
+)
 from journey_desktop.domain.csv_records import RejectLog
-from journey_desktop.domain.values import DATE_ORDERS
+from journey_desktop.domain.values import COLUMN_TYPES, DATE_ORDERS
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 
 SHOWN_REJECTS = 10
@@ -34,6 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the audience becomes exactly the file (customers not in it are removed)",
     )
     add_file_options(q)
+    add_customer_file_options(q)
     q.set_defaults(handler=import_audience, writes=True)
 
 
@@ -56,20 +65,85 @@ def add_file_options(q: argparse.ArgumentParser) -> None:
     )
 
 
-def rejects_partial(path: str, source: str) -> Path:
-    """Where the rejected rows are written before they take ``path``'s place: created now,
-    so that a path that cannot be written is refused before anything is imported."""
+def add_customer_file_options(q: argparse.ArgumentParser) -> None:
+    """The options of the customer imports (``audience import``, ``customers import``):
+    the preview's choices of delimiter and column types, and the values that do not fit."""
+    q.add_argument(
+        "--delimiter",
+        metavar="D",
+        type=delimiter_option,
+        help="the delimiter: , ; | or tab (also \\t); default: found from the file",
+    )
+    q.add_argument(
+        "--type",
+        metavar="COLUMN=TYPE",
+        action="append",
+        type=type_option,
+        default=[],
+        dest="types",
+        help=f"a column's type, one of {', '.join(COLUMN_TYPES)}; repeat for several "
+        "columns (default: number, or date, when more than half of the column's values are "
+        "numbers, or dates; the others are then values that do not fit)",
+    )
+    q.add_argument(
+        "--misfits",
+        metavar="OUT.csv",
+        help="write every value that does not fit its column's type (line, column, value, "
+        "reason); such values are not set",
+    )
+
+
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def delimiter_option(text: str) -> str:
+    """``--delimiter``: one of the delimiters of SPEC §4, tab written ``\\t`` or ``tab``."""
+    delimiter = _DELIMITER_NAMES.get(text.casefold(), text)
+    if delimiter not in DELIMITERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a delimiter (use , ; | or tab)")
+    return delimiter
+
+
+def type_option(text: str) -> tuple[str, str]:
+    """``--type COLUMN=TYPE``: (column, type)."""
+    column, equals, kind = text.rpartition("=")
+    kind = kind.strip().casefold()
+    if not equals or not column.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write COLUMN=TYPE, e.g. birthday=date")
+    if kind not in COLUMN_TYPES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the type is one of {', '.join(COLUMN_TYPES)}")
+    return column.strip(), kind
+
+
+def column_types(preview: CsvPreview, wanted: list[tuple[str, str]]) -> dict[str, str]:
+    """The ``--type`` choices, by the file's column names (matched as ``--id-column``)."""
+    types: dict[str, str] = {}
+    for column, kind in wanted:
+        name = resolve_column(preview.field_columns, column)
+        if name is None:
+            raise CsvFileError(f"--type {column}={kind}: no column named {column!r} (the "
+                               f"columns are: {', '.join(preview.field_columns)})")
+        types[name] = kind
+    return types
+
+
+def rejects_partial(path: str, source: str, option: str = "--rejects",
+                    what: str = "the rejected rows") -> Path:
+    """Where ``what`` (the rejected rows) are written before they take ``path``'s place:
+    created now, so that a path that cannot be written is refused before anything is
+    imported."""
     target = Path(path)
     if target.is_dir():
-        raise CliError(f"{path}: is a folder, not a file (--rejects needs a file name)")
+        raise CliError(f"{path}: is a folder, not a file ({option} needs a file name)")
     if target.exists() and Path(source).exists() and os.path.samefile(target, source):
-        raise CliError(f"{path}: is the file being imported; --rejects needs another file")
+        raise CliError(f"{path}: is the file being imported; {option} needs another file")
     partial = target.with_name(target.name + ".part")
     try:
         partial.open("w").close()
     except OSError as exc:
         raise CliError(
-            f"{path}: the rejected rows cannot be written there ({exc.strerror or exc}); "
+            f"{path}: {what} cannot be written there ({exc.strerror or exc}); "
             "nothing was imported"
         ) from None
     return partial
@@ -77,8 +151,9 @@ def rejects_partial(path: str, source: str) -> Path:
 
 def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     repo = ctx.open()
-    if args.rejects:
-        ctx.output_file(args.rejects)  # refused before anything is imported
+    for path in (args.rejects, args.misfits):
+        if path:
+            ctx.output_file(path)  # refused before anything is imported
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)
@@ -97,24 +172,31 @@ def import_file(
     unchanged: str,
 ) -> int:
     """Read ``args.file``, import it with ``run``, print the counts of SPEC §7 and save the
-    rejects to ``args.rejects``: shared by audience and customer imports so that both speak
-    the same lines and exit codes. The rejects path is checked before anything is imported."""
-    partial = rejects_partial(args.rejects, args.file) if args.rejects else None
+    rejects to ``args.rejects`` and the values that do not fit to ``args.misfits``: shared
+    by audience and customer imports so that both speak the same lines and exit codes. The
+    output paths are checked before anything is imported."""
+    partials: dict[str, Path] = {}
     try:
-        return _import(ctx, args, run, partial, unchanged)
+        if args.rejects:
+            partials["rejects"] = rejects_partial(args.rejects, args.file)
+        if args.misfits:
+            partials["misfits"] = rejects_partial(
+                args.misfits, args.file, "--misfits", "the values that do not fit")
+        return _import(ctx, args, run, partials, unchanged)
     finally:
-        if partial is not None:
+        for partial in partials.values():
             partial.unlink(missing_ok=True)
 
 
 def _import(
     ctx: CliContext, args: argparse.Namespace, run: Callable[[ImportPlan], ImportResult],
-    partial: Path | None, unchanged: str,
+    partials: dict[str, Path], unchanged: str,
 ) -> int:
     try:
-        preview = preview_csv(args.file)
+        preview = preview_csv(args.file, delimiter=args.delimiter)
         orders = {name: args.date_order for name in preview.header} if args.date_order else None
-        plan = ImportPlan.from_preview(preview, id_column=args.id_column, date_orders=orders)
+        plan = ImportPlan.from_preview(preview, id_column=args.id_column, date_orders=orders,
+                                       types=column_types(preview, args.types))
         result = run(plan)
     except CsvFileError as exc:
         raise file_error(args.file, exc) from None
@@ -132,12 +214,31 @@ def _import(
             ctx.err.write(f"line {misfit.line}, column {misfit.column}: {misfit.value!r} "
                           f"({misfit.reason}), not set\n")
         if result.misfits.count > SHOWN_REJECTS:
+            where = (f"; all of them are in {args.misfits}" if args.misfits
+                     else " (--misfits OUT.csv saves them all)")
             ctx.err.write(f"... and {result.misfits.count - SHOWN_REJECTS} more values that do "
-                          "not fit their column's type\n")
-        report_rejects(ctx, args, result, partial, "the customers were imported")
+                          f"not fit their column's type{where}\n")
+        if result.skipped_columns:
+            ctx.err.write(f"{REJECTS_COLUMNS_NOTE}\n")
+        report_rejects(ctx, args, result, partials.get("rejects"), "the customers were imported")
+        if "misfits" in partials:
+            save_misfits(args.misfits, result, partials["misfits"])
     finally:
-        result.rejects.close()
+        result.close()
     return exit_status(ctx, result, unchanged)
+
+
+def save_misfits(path: str, result: ImportResult, partial: Path) -> None:
+    """Every value that did not fit, in ``path`` (written to ``partial``, then put in place)."""
+    try:
+        result.save_misfits(partial)
+        partial.replace(path)
+    except OSError as exc:
+        raise CliError(
+            f"{path}: the values that do not fit could not be written ({exc.strerror or exc})"
+            f"{'; the customers were imported' if result.committed else ''}",
+            EXIT_NO if result.committed else EXIT_USAGE,
+        ) from None
 
 
 def file_error(path: str, exc: CsvFileError) -> CliError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from journey_desktop.cli.audience import add_file_options, import_file
+from journey_desktop.cli.audience import add_customer_file_options, add_file_options, import_file
 from journey_desktop.cli.context import CliContext
 from journey_desktop.store.audience import AudienceStore
 
@@ -21,11 +21,13 @@ def add_import_command(customers: argparse._SubParsersAction) -> None:  # type: 
     )
     q.add_argument("file", metavar="FILE.csv")
     add_file_options(q)
+    add_customer_file_options(q)
     q.set_defaults(handler=import_customers, writes=True)
 
 
 def import_customers(ctx: CliContext, args: argparse.Namespace) -> int:
     store = AudienceStore(ctx.open())
-    if args.rejects:
-        ctx.output_file(args.rejects)  # refused before anything is imported
+    for path in (args.rejects, args.misfits):
+        if path:
+            ctx.output_file(path)  # refused before anything is imported
     return import_file(ctx, args, store.import_profiles, unchanged="the customer base is unchanged")

@@ -26,9 +26,11 @@ from journey_desktop.domain.csv_records import (
     PlainCells,
     Records,
     RejectLog,
+    clean_header,
     field_limit_text,
     line_breaks,
     open_csv_file,
+    rejects_file_columns,
 )
 from journey_desktop.domain.fields_json import FieldsEncoder, Misfit, MisfitLog
 from journey_desktop.domain.values import (
@@ -81,6 +83,8 @@ _CP1252_TABLE = tuple(
 )
 
 NOT_CSV_ADVICE = "Export the audience as CSV (comma, semicolon, tab or pipe separated)."
+# Said by the preview and the result when the file is a rejects file imported again.
+REJECTS_COLUMNS_NOTE = "the rejects file's line and reason columns are not imported"
 
 
 # --- sniffing ------------------------------------------------------------------------------
@@ -117,21 +121,6 @@ def resolve_column(header: Sequence[str], wanted: str) -> str | None:
     return None
 
 
-def clean_header(cells: Sequence[str]) -> list[str]:
-    """Trimmed, non-empty, unique column names (``column 3``, ``city (2)``)."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for index, cell in enumerate(cells):
-        name = cell.replace("\ufeff", "").strip() or f"column {index + 1}"
-        candidate, number = name, 2
-        while candidate in seen:
-            candidate = f"{name} ({number})"
-            number += 1
-        seen.add(candidate)
-        names.append(candidate)
-    return names
-
-
 def detect_encoding(head: bytes, *, complete: bool) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
 
@@ -149,16 +138,28 @@ def detect_encoding(head: bytes, *, complete: bool) -> str:
     return UTF8
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def sniff_delimiter(text: str) -> str:
-    """The candidate that splits the header into most fields, consistently across rows."""
+    """The candidate that splits the header into most fields, consistently across rows.
+
+    Only the lines that fit the csv module's field limit are looked at, and the rows read
+    before any error: a row with an over-long field is rejected at import (SPEC §4), it
+    does not make the file's delimiter a comma.
+    """
+    limit = csv.field_size_limit()
+    lines = [line for line in _LINE.findall(text) if len(line) <= limit]
     best = DELIMITERS[0]
     best_score: tuple[float, int] = (0.0, 1)
     for delimiter in DELIMITERS:
+        rows: list[list[str]] = []
         try:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            rows = [row for row in reader if row]
+            for row in csv.reader(lines, delimiter=delimiter):
+                if row:
+                    rows.append(row)
         except csv.Error:
-            continue
+            pass
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -172,20 +173,29 @@ def sniff_delimiter(text: str) -> str:
 def infer_type(values: Sequence[str]) -> str:
     """number, date or text from sample values; blanks are ignored, all blank is text.
 
-    Number when every value is one and none has a leading zero (codes such as 007 or a
-    phone number stay text). Date when at least nine values in ten are dates in the order
-    the values decide (in either order when they do not): a date column with a few
-    unreadable values stays a date column, and the preview shows those values.
+    A column is a number (or a date) column when more than half of its non-blank values
+    are numbers (dates, in the order the values decide, or in either order when they do
+    not): a birthday column with a few unreadable values stays a date column, and those
+    values are listed as not fitting (SPEC §4) instead of the whole column turning into
+    text that no date filter matches. Half or fewer, the column is mixed: text. A number
+    written with a leading zero (007, 0612…) makes the column text: codes and phone
+    numbers are written so.
     """
     present = [v.strip() for v in values if v.strip()]
     if not present:
         return TEXT
-    if all(number_problem(v) is None and not _LEADING_ZERO.match(v) for v in present):
+    numbers = [v for v in present if number_problem(v) is None]
+    if _majority(len(numbers), len(present)) and not any(map(_LEADING_ZERO.match, numbers)):
         return NUMBER
     detected = detect_date_order(present)
     orders = (detected,) if detected else DATE_ORDERS
     dates = sum(1 for v in present if any(parse_date(v, order) for order in orders))
-    return DATE if dates * 10 >= len(present) * 9 else TEXT
+    return DATE if _majority(dates, len(present)) else TEXT
+
+
+def _majority(count: int, total: int) -> bool:
+    """The share of a column's values that types it: more than half."""
+    return count * 2 > total
 
 
 @dataclass
@@ -204,6 +214,13 @@ class CsvPreview:
     truncated: bool  # the sample is only the start of the file
     # every column -> its trimmed values in the first INFER_ROWS rows
     samples: dict[str, list[str]] = field(default_factory=dict)
+    # a rejects file's own ``line`` and ``reason`` columns: not imported (SPEC §4)
+    rejects_columns: tuple[str, ...] = ()
+
+    @property
+    def field_columns(self) -> list[str]:
+        """The columns that can become customer fields (all but a rejects file's own)."""
+        return [name for name in self.header if name not in self.rejects_columns]
 
     @property
     def checked_rows(self) -> int:
@@ -346,6 +363,7 @@ def _preview(
         raise CsvFileError(f"{file.name}: its first line has a field over {field_limit_text()}, "
                            f"so it is not a header line. {NOT_CSV_ADVICE}")
     header = clean_header(records[0])
+    skipped = rejects_file_columns(header)
     rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
     sample = rows[:INFER_ROWS]
     samples = {
@@ -359,11 +377,12 @@ def _preview(
         delimiter=delimiter,
         header=header,
         rows=rows[:PREVIEW_ROWS],
-        id_column=find_id_column(header),
+        id_column=find_id_column([name for name in header if name not in skipped]),
         types=types,
         sample_rows=len(records) - 1,
         truncated=not complete,
         samples=samples,
+        rejects_columns=skipped,
     )
 
 
@@ -380,6 +399,7 @@ class ImportPlan:
     id_column: str
     columns: dict[str, str] = field(default_factory=dict)  # non-ID column -> type, file order
     date_orders: dict[str, str] = field(default_factory=dict)  # date column -> its order
+    skipped: tuple[str, ...] = ()  # columns not imported: a rejects file's line and reason
 
     @classmethod
     def from_preview(
@@ -407,7 +427,8 @@ class ImportPlan:
         assert chosen is not None
         merged = dict(preview.types)
         merged.update(types or {})
-        columns = {name: merged.get(name, TEXT) for name in preview.header if name != chosen}
+        columns = {name: merged.get(name, TEXT) for name in preview.field_columns
+                   if name != chosen}
         orders: dict[str, str] = {}
         for name, kind in columns.items():
             if kind != DATE:
@@ -425,6 +446,7 @@ class ImportPlan:
             id_column=chosen,
             columns=columns,
             date_orders=orders,
+            skipped=tuple(name for name in preview.rejects_columns if name != chosen),
         )
 
 
@@ -483,6 +505,7 @@ class CustomerReader(OpenedFile):
         self.read = 0  # data rows (blank lines excluded)
         self.accepted = 0
         self.blank = 0
+        self._skipped: list[int] = []  # indexes of the columns not imported
 
     @property
     def rows_so_far(self) -> int:
@@ -502,14 +525,17 @@ class CustomerReader(OpenedFile):
         text = open_text(self._raw, self.plan.encoding)
         records = Records(text, self.plan.delimiter)
         header = self._header(records)
-        self.rejects.header = header
         try:
             id_index = header.index(self.plan.id_column)
         except ValueError:
             raise CsvFileError(
                 f"the file has no column {self.plan.id_column!r} any more (was it changed?)"
             ) from None
-        encoder = FieldsEncoder(header, id_index, self.plan.columns, self.plan.date_orders)
+        skipped = [header.index(name) for name in self.plan.skipped if name in header]
+        self._skipped = skipped
+        self.rejects.header = self._source_cells(header)
+        encoder = FieldsEncoder(header, id_index, self.plan.columns, self.plan.date_orders,
+                                skipped)
         width = len(header)
         chunk_rows = max(1, min(size, CHUNK_ROWS))
         batch = CustomerBatch([], [])
@@ -647,4 +673,11 @@ class CustomerReader(OpenedFile):
                 reason += "; a quote may be missing"
         else:
             reason = "empty customer ID"
-        self.rejects.add(line, reason, row)
+        self.rejects.add(line, reason, self._source_cells(row))
+
+    def _source_cells(self, row: list[str]) -> list[str]:
+        """A row without the cells of the columns not imported (a rejects file's line and
+        reason), so that the rejects of a rejects file are the source's cells again."""
+        if not self._skipped:
+            return row
+        return [cell for index, cell in enumerate(row) if index not in self._skipped]

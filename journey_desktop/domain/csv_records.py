@@ -329,7 +329,44 @@ class Records:
         return records
 
 
+def clean_header(cells: Sequence[str]) -> list[str]:
+    """Trimmed, non-empty, unique column names (``column 3``, ``city (2)``)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        name = cell.replace("\ufeff", "").strip() or f"column {index + 1}"
+        candidate, number = name, 2
+        while candidate in seen:
+            candidate = f"{name} ({number})"
+            number += 1
+        seen.add(candidate)
+        names.append(candidate)
+    return names
+
+
 # --- rejected rows -------------------------------------------------------------------------
+
+# The columns a rejects file adds before the source's (SPEC §4): where a row was, and why.
+REJECTS_COLUMNS = ("line", "reason")
+
+
+def rejects_file_header(header: Sequence[str]) -> list[str]:
+    """A rejects file's header: its ``line`` and ``reason`` columns (``line (2)`` when the
+    source has a ``line`` already), then the source's columns."""
+    names = clean_header([*header, *REJECTS_COLUMNS])
+    return [*names[-2:], *names[:-2]]
+
+
+def rejects_file_columns(header: Sequence[str]) -> tuple[str, ...]:
+    """The ``line`` and ``reason`` columns of a header that is a rejects file's as written
+    by ``rejects_file_header`` (first, or last as SPEC §4 words it), else ()."""
+    if len(header) < 3:
+        return ()
+    if list(header[:2]) == rejects_file_header(header[2:])[:2]:
+        return tuple(header[:2])
+    if tuple(header[-2:]) == REJECTS_COLUMNS:
+        return REJECTS_COLUMNS
+    return ()
 
 
 @dataclass(frozen=True)

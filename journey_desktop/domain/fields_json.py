@@ -5,11 +5,15 @@ and events imports (``audience_csv``, ``events_file``)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from typing import IO
 
 from journey_desktop.domain.csv_records import KEPT_REJECTS
 from journey_desktop.domain.values import TEXT, stored_column
@@ -26,18 +30,49 @@ class Misfit:
 
 
 class MisfitLog:
-    """Values that did not fit their column's type: counted, the first KEPT_REJECTS kept."""
+    """Values that did not fit their column's type: counted, the first KEPT_REJECTS kept for
+    display, the others spooled to a temporary file, so that every one can be listed
+    (``__iter__``) without millions of them in memory."""
 
     def __init__(self) -> None:
         self.count = 0
         self.kept: list[Misfit] = []
         self.by_column: dict[str, int] = {}
+        self._spool: IO[str] | None = None
+        self._writer: csv._writer | None = None  # type: ignore[name-defined]
 
     def add(self, misfit: Misfit) -> None:
         self.count += 1
         self.by_column[misfit.column] = self.by_column.get(misfit.column, 0) + 1
         if len(self.kept) < KEPT_REJECTS:
             self.kept.append(misfit)
+            return
+        if self._writer is None:
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._spool)
+        self._writer.writerow((misfit.line, misfit.column, misfit.value, misfit.reason))
+
+    def __iter__(self) -> Iterator[Misfit]:
+        """Every misfit, in file order: those kept, then those spooled."""
+        yield from self.kept
+        if self._spool is None:
+            return
+        spool = self._spool
+        spool.flush()
+        spool.seek(0)
+        try:
+            for line, column, value, reason in csv.reader(spool):
+                yield Misfit(int(line), column, value, reason)
+        finally:
+            if not spool.closed:
+                spool.seek(0, io.SEEK_END)  # where the next misfit is written
+
+    def close(self) -> None:
+        """Forget the spooled misfits (the temporary file is deleted)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+            self._writer = None
 
 
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
@@ -63,25 +98,27 @@ class FieldsEncoder:
 
     def __init__(
         self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
-        date_orders: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None, skipped: Collection[int] = (),
     ) -> None:
-        self._plain_parts, self._slots = self._parts(header, id_index)
-        self._escaped = self._template(header, id_index, "%s")
+        # The ID column, and columns not imported (``skipped``), are written nowhere.
+        left_out = frozenset((id_index, *skipped))
+        self._plain_parts, self._slots = self._parts(header, left_out)
+        self._escaped = self._template(header, left_out, "%s")
         self._header = list(header)
-        self._id_index = id_index
+        self._left_out = left_out
         self._typed = [
             (index, name, kind, (date_orders or {}).get(name))
             for index, name in enumerate(header)
-            if index != id_index and (kind := (types or {}).get(name, TEXT)) != TEXT
+            if index not in left_out and (kind := (types or {}).get(name, TEXT)) != TEXT
         ]
         self.misfits: list[tuple[int, str, str, str]] = []
 
     @staticmethod
-    def _template(header: Sequence[str], id_index: int, slot: str) -> str:
+    def _template(header: Sequence[str], left_out: frozenset[int], slot: str) -> str:
         parts = []
         keys = 0
         for index, name in enumerate(header):
-            if index == id_index:
+            if index in left_out:
                 parts.append("%.0s")
                 continue
             key = encode_basestring(name).replace("%", "%%")
@@ -90,14 +127,16 @@ class FieldsEncoder:
         return "{" + "".join(parts) + "}" + _ROW_END
 
     @staticmethod
-    def _parts(header: Sequence[str], id_index: int) -> tuple[list[str], list[tuple[int, int]]]:
+    def _parts(
+        header: Sequence[str], left_out: frozenset[int]
+    ) -> tuple[list[str], list[tuple[int, int]]]:
         """A row's JSON as the texts between its values (quoted, needing no escaping), and
         where each column's value goes among them: (index in the parts, column index)."""
         parts: list[str] = []
         slots: list[tuple[int, int]] = []
         text = "{"
         for index, name in enumerate(header):
-            if index == id_index:
+            if index in left_out:
                 continue
             parts.append(text + ("," if slots else "") + encode_basestring(name) + ':"')
             slots.append((len(parts), index))
@@ -145,7 +184,7 @@ class FieldsEncoder:
                 {
                     self._header[i]: cells[start + i]
                     for i in range(width)
-                    if i != self._id_index and i not in skipped
+                    if i not in self._left_out and i not in skipped
                 },
                 ensure_ascii=False,
                 separators=(",", ":"),

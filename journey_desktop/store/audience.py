@@ -17,17 +17,16 @@ from journey_desktop.domain.audience_csv import (
     CustomerBatch,
     CustomerReader,
     ImportPlan,
-    clean_header,
     create_text,
 )
-from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.csv_records import RejectLog, rejects_file_header
 from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.lifecycle import ACTIVE, Action, refusal_text
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.customer_fields import record_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.membership import audience_lock
-from journey_desktop.store.outbox import csv_cell
+from journey_desktop.store.outbox import FILE_ENCODING
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
@@ -64,25 +63,51 @@ class ImportResult:
     misfits: MisfitLog = field(default_factory=MisfitLog)  # values stored as not set
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    skipped_columns: tuple[str, ...] = ()  # a rejects file's line and reason: not imported
 
     def save_rejects(self, path: str | Path) -> None:
         """Write the rejected rows as a file to fix and import again (SPEC §4)."""
         write_rejects(self.rejects, path)
+
+    def save_misfits(self, path: str | Path) -> None:
+        """Write every value that did not fit its column's type (SPEC §4)."""
+        write_misfits(self.misfits, path)
+
+    def close(self) -> None:
+        """Forget the rejected rows and values not fitting spooled to temporary files."""
+        self.rejects.close()
+        self.misfits.close()
 
 
 def write_rejects(rejects: RejectLog, path: str | Path) -> None:
     """Rejected rows as a file to fix and import again (SPEC §4, §11).
 
     In the source's delimiter and encoding: ``line`` and ``reason`` first (so they stay
-    in place whatever a row's width), then the source's columns. Cells a spreadsheet
-    would run as formulas are escaped as in the outbox export.
+    in place whatever a row's width), then the source's columns. The cells are the
+    source's own, exactly (no formula escaping: the file is imported again, and an
+    escape would land in the profile); an import of the file leaves ``line`` and
+    ``reason`` out (``rejects_file_columns``).
     """
-    names = clean_header([*rejects.header, "line", "reason"])  # "line (2)" if taken
     with create_text(path, rejects.encoding) as out:
         writer = csv.writer(out, delimiter=rejects.delimiter)
-        writer.writerow([*names[-2:], *map(csv_cell, names[:-2])])
+        writer.writerow(rejects_file_header(rejects.header))
         for reject in rejects:
-            writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
+            writer.writerow([reject.line, reject.reason, *reject.cells])
+
+
+MISFITS_HEADER = ("line", "column", "value", "reason")
+
+
+def write_misfits(misfits: MisfitLog, path: str | Path) -> None:
+    """Every value stored as not set because it did not fit its column's type, in file
+    order: ``line``, ``column``, ``value``, ``reason``, as a file for spreadsheets (UTF-8
+    with a BOM, comma separated: SPEC §4). Values are written exactly as read, like the
+    rejects file's: they are the user's own, to find and fix in the source."""
+    with open(path, "w", encoding=FILE_ENCODING, newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(MISFITS_HEADER)
+        for misfit in misfits:
+            writer.writerow((misfit.line, misfit.column, misfit.value, misfit.reason))
 
 
 @dataclass
@@ -178,7 +203,8 @@ class AudienceStore:
         stamp = int(time.time()) if now is None else int(now)
         started = time.perf_counter()
         target = "the customer base" if journey_id is None else f"journey {journey_id}"
-        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding))
+        result = ImportResult(mode=mode, rejects=RejectLog(plan.delimiter, plan.encoding),
+                              skipped_columns=plan.skipped)
         reader = CustomerReader(plan, result.rejects)
         dialect = dialects.bulk()
         try:
@@ -224,6 +250,7 @@ class AudienceStore:
             result.committed = False
         except BaseException:
             result.rejects.close()
+            reader.misfits.close()
             raise
         result.seconds = time.perf_counter() - started
         log.info(
@@ -241,8 +268,9 @@ class AudienceStore:
         if self.count(journey_id) == 0:
             return 0
         rejects = RejectLog(plan.delimiter, plan.encoding)
+        reader = CustomerReader(plan, rejects)
         try:
-            with collector_paused(), CustomerReader(plan, rejects) as reader:
+            with collector_paused(), reader:
 
                 def ids() -> Iterator[list[str]]:
                     for batch in reader.batches(BATCH_ROWS):
@@ -253,6 +281,7 @@ class AudienceStore:
                 return int(dialects.bulk().count_missing(journey_id, ids()))
         finally:
             rejects.close()
+            reader.misfits.close()
 
     @staticmethod
     def _fill_counts(result: ImportResult, reader: CustomerReader) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -204,3 +206,140 @@ def test_ambiguous_dates_need_date_order(cli, journey: str, tmp_path: Path) -> N
     assert refused.code == 2
     assert "could be day-first or month-first" in refused.err and "--date-order" in refused.err
     assert cli("audience", "import", journey, path, "--date-order", "month-first").code == 0
+
+
+def audience_columns(data_dir: Path, url: str | None, journey: str) -> dict[str, str]:
+    from journey_desktop.store import close_store, open_store
+    from journey_desktop.store.repository import JourneyRepository
+
+    open_store(data_dir, url=url)
+    try:
+        return dict(JourneyRepository().get(int(journey)).audience_columns)
+    finally:
+        close_store()
+
+
+def member_fields(data_dir: Path, url: str | None, external_id: str) -> dict[str, str]:
+    from journey_desktop.store import close_store, open_store
+    from journey_desktop.store.db import database
+
+    open_store(data_dir, url=url)
+    try:
+        fields = dict(database.execute_sql("SELECT external_id, fields FROM profile"))
+        return dict(json.loads(fields[external_id]))
+    finally:
+        close_store()
+
+
+NINE_BIRTHDAYS = "".join(f"k{i};2{i}/12/1980\n" for i in range(8)) + "k9;unknown\n"
+
+
+def test_a_date_column_with_an_unreadable_value_is_a_date_column(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, data_dir: Path, store_url
+) -> None:
+    path = write(tmp_path, "id;birthday\n" + NINE_BIRTHDAYS)
+    result = cli("audience", "import", journey, path)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "not_fitting: 1"
+    assert result.err.splitlines() == [
+        "line 10, column birthday: 'unknown' (not a date (YYYY-MM-DD, or day and month with "
+        "/ - .)), not set"]
+    assert audience_columns(data_dir, store_url, journey) == {"birthday": "date"}
+    assert member_fields(data_dir, store_url, "k0") == {"birthday": "1980-12-20"}
+    assert member_fields(data_dir, store_url, "k9") == {}
+
+
+def test_type_option_sets_a_columns_type(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, data_dir: Path, store_url
+) -> None:
+    path = write(tmp_path, "id;birthday;code\n" + "".join(
+        f"k{i};2{i}/12/1980;{i}\n" for i in range(3)) + "k9;unknown;x\n")
+    as_text = cli("audience", "import", journey, path, "--type", "birthday=text")
+    assert as_text.code == 0
+    assert as_text.err == "line 5, column code: 'x' (not a number), not set\n"
+    assert audience_columns(data_dir, store_url, journey) == {
+        "birthday": "text", "code": "number"}
+    assert member_fields(data_dir, store_url, "k9") == {"birthday": "unknown"}
+    as_date = cli("audience", "import", journey, path, "--replace", "--type", "Code=date",
+                  "--type", "birthday=date")
+    assert as_date.code == 0, as_date.err
+    assert as_date.out.splitlines()[-1] == "not_fitting: 5"
+    assert audience_columns(data_dir, store_url, journey) == {"birthday": "date", "code": "date"}
+    assert member_fields(data_dir, store_url, "k0")["birthday"] == "1980-12-20"
+    for wrong, words in (("birthday=when", "the type is one of text, number, date"),
+                         ("birthday", "write COLUMN=TYPE"),
+                         ("city=text", "no column named 'city'")):
+        refused = cli("audience", "import", journey, path, "--type", wrong)
+        assert refused.code == 2 and words in refused.err, refused.err
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"], ids=["semicolon", "tab"])
+def test_an_over_long_field_rejects_its_row_only(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, delimiter: str
+) -> None:
+    long = "x" * (csv.field_size_limit() + 1)
+    rows = [["customerId", "name"], ["1", long], ["2", "Bob"], ["3", "Cy"]]
+    path = write(tmp_path, "".join(delimiter.join(row) + "\r\n" for row in rows))
+    result = cli("audience", "import", journey, path)
+    assert result.code == 1, result.err
+    assert result.out.splitlines() == [
+        "read: 3", "added: 2", "updated: 0", "duplicates: 0", "rejected: 1"]
+    assert result.err.splitlines() == [
+        f"line 2: a field is longer than {csv.field_size_limit():,} characters"]
+
+
+@pytest.mark.parametrize("option", ["tab", "\\t", "\t"])
+def test_delimiter_option_overrides_the_sniffed_one(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, option: str
+) -> None:
+    path = write(tmp_path, "id\tnote\n1\ta,b\n2\tc,d\n")
+    result = cli("audience", "import", journey, path, "--delimiter", option)
+    assert result.code == 0, result.err
+    assert cli("audience", "import", journey, path, "--delimiter", ",").code == 2
+    refused = cli("audience", "import", journey, path, "--delimiter", ":")
+    assert refused.code == 2 and "is not a delimiter" in refused.err
+
+
+def test_a_fixed_rejects_file_imports_again_as_it_was_written(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, data_dir: Path, store_url
+) -> None:
+    path = write(tmp_path, "customerId;score;phone;note\nc1;3;+34600111222;fine\n"
+                 ";-5;+34600333444;@ops\n")
+    rejects = tmp_path / "rejects.csv"
+    first = cli("audience", "import", journey, path, "--rejects", str(rejects))
+    assert first.code == 1, first.err
+    text = rejects.read_bytes().decode("utf-8-sig")
+    assert text == ("line;reason;customerId;score;phone;note\r\n"
+                    "3;empty customer ID;;-5;+34600333444;@ops\r\n")
+    rejects.write_text(text.replace(";;-5", ";c2;-5"), encoding="utf-8-sig")
+    again = cli("audience", "import", journey, str(rejects))
+    assert again.code == 0, again.err
+    assert again.out.splitlines()[:2] == ["read: 1", "added: 1"]
+    assert again.err == "the rejects file's line and reason columns are not imported\n"
+    assert member_fields(data_dir, store_url, "c2") == {
+        "score": "-5", "phone": "+34600333444", "note": "@ops"}
+    assert audience_columns(data_dir, store_url, journey) == {
+        "score": "number", "phone": "text", "note": "text"}
+
+
+def test_misfits_option_writes_every_value_that_does_not_fit(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path
+) -> None:
+    rows = "".join(f"c{i},{i},{'x' if i % 3 == 1 else i}\n" for i in range(60))
+    path = write(tmp_path, "customerId,a,b\n" + rows)
+    out = tmp_path / "misfits.csv"
+    result = cli("audience", "import", journey, path, "--misfits", str(out))
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "not_fitting: 20"
+    err = result.err.splitlines()
+    assert len(err) == 11 and err[0] == "line 3, column b: 'x' (not a number), not set"
+    assert err[-1] == (f"... and 10 more values that do not fit their column's type; all of "
+                       f"them are in {out}")
+    assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"line,column,value,reason\r\n")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[1:] == [[str(i + 2), "b", "x", "not a number"] for i in range(1, 60, 3)]
+    assert files_in(tmp_path) == ["audience.csv", "misfits.csv"]
+    without = cli("audience", "import", journey, path)
+    assert without.err.splitlines()[-1].endswith(
+        "their column's type (--misfits OUT.csv saves them all)")

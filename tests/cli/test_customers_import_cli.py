@@ -179,3 +179,21 @@ def test_a_customer_imported_after_activation_enters_an_everyone_journey(cli, tm
     assert [(r["customerId"], r["journey"], r["node"], r["title"]) for r in rows] == [
         ("c1", "Hello everyone", "hello", "Hello Ann")
     ]
+
+
+def test_delimiter_type_and_misfits_options(  # type: ignore[no-untyped-def]
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:
+    path = write(tmp_path, "id|birthday|note\na|1990-01-02|x;y\nb|soon|z;w\nc|1991-03-04|v\n")
+    misfits = tmp_path / "misfits.csv"
+    result = cli("customers", "import", path, "--delimiter", "|", "--type", "note=text",
+                 "--misfits", str(misfits))
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "not_fitting: 1"
+    assert profiles(data_dir, store_url) == {
+        "a": {"birthday": "1990-01-02", "note": "x;y"}, "b": {"note": "z;w"},
+        "c": {"birthday": "1991-03-04", "note": "v"}}
+    with misfits.open(encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.reader(fh)) == [
+            ["line", "column", "value", "reason"],
+            ["3", "birthday", "soon", "not a date (YYYY-MM-DD, or day and month with / - .)"]]

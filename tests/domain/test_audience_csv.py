@@ -291,6 +291,13 @@ def test_changed_file_between_preview_and_import(tmp_path: Path) -> None:
         (["nan", "inf"], "text"),
         (["", " "], "text"),
         (["yes", "1"], "text"),
+        # More than half of the values decide; the others are listed as not fitting.
+        ([f"2{i}/12/1980" for i in range(8)] + ["unknown"], "date"),
+        (["1990-01-02", "1990-02-03", "n/a"], "date"),
+        (["1", "2", "n/a"], "number"),
+        (["1", "n/a", "none"], "text"),
+        (["1990-01-02", "n/a"], "text"),  # half is not a majority
+        (["12", "7", "007"], "text"),  # a code among the numbers
     ],
 )
 def test_type_inference(values: list[str], expected: str) -> None:
@@ -546,7 +553,7 @@ def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path:
     path = write(tmp_path, data.encode())
     preview = preview_csv(path)
     assert preview.types["birthday"] == "date"  # 22 dates in 23 values
-    assert preview.types["points"] == "text"  # every number must be one
+    assert preview.types["points"] == "number"  # 21 numbers in 23 values; 2 listed
     customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
     by_id = dict(customers)
     assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
@@ -633,3 +640,69 @@ def test_plain_lines_are_trimmed_and_escaped_as_the_csv_module_reads_them(tmp_pa
     customers, reader = read_all(path)
     assert customers == [("1", {"note": "a b"}), ("2", {"note": "x\\y"}), ("3", {"note": "Zoë"})]
     assert reader.read == 3
+
+
+# --- a few unreadable values, over-long fields, rejects files imported again ----------------
+
+
+def test_a_date_column_with_an_unreadable_value_stays_a_date_column(tmp_path: Path) -> None:
+    rows = "".join(f"k{i};2{i}/12/1980\n" for i in range(8))
+    path = write(tmp_path, ("id;birthday\n" + rows + "k9;unknown\n").encode())
+    preview = preview_csv(path)
+    assert preview.types["birthday"] == "date"
+    check = preview.check("birthday", "date")
+    assert (check.count, [value for value, _ in check.examples]) == (1, ["unknown"])
+    customers, reader = read_all(path)
+    assert customers[0] == ("k0", {"birthday": "1980-12-20"})
+    assert customers[-1] == ("k9", {})  # not set, and listed
+    assert [(m.line, m.column, m.value) for m in reader.misfits.kept] == [
+        (10, "birthday", "unknown")]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
+def test_an_over_long_field_in_the_first_rows_is_rejected_with_its_line(
+    tmp_path: Path, delimiter: str
+) -> None:
+    long = "x" * (csv.field_size_limit() + 10)
+    lines = [["id", "name", "city"], ["1", long, "Paris"], ["2", "Bob", "Rome"],
+             ["3", "Cy", "Oslo"]]
+    path = write(tmp_path, "".join(delimiter.join(row) + "\n" for row in lines).encode())
+    preview = preview_csv(path)
+    assert (preview.delimiter, preview.id_column) == (delimiter, "id")
+    customers, reader = read_all(path)
+    assert customers == [("2", {"name": "Bob", "city": "Rome"}),
+                         ("3", {"name": "Cy", "city": "Oslo"})]
+    assert [(r.line, r.reason) for r in reader.rejects.kept] == [
+        (2, f"a field is longer than {csv.field_size_limit():,} characters")]
+
+
+def test_a_rejects_file_imports_without_its_line_and_reason_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, b"line;reason;id;score\n3;empty customer ID;c1;-5\n4;too few;;7\n")
+    preview = preview_csv(path)
+    assert preview.rejects_columns == ("line", "reason")
+    plan = ImportPlan.from_preview(preview)
+    assert (plan.id_column, plan.columns, plan.skipped) == ("id", {"score": "number"},
+                                                            ("line", "reason"))
+    rejects = RejectLog(";")
+    with CustomerReader(plan, rejects) as reader:
+        customers = [(eid, json.loads(f)) for batch in reader.batches() for eid, f in batch]
+    assert customers == [("c1", {"score": "-5"})]
+    # Rejected again: the source's columns and cells, without the rejects file's own.
+    assert rejects.header == ["id", "score"]
+    assert [(r.line, r.reason, r.cells) for r in rejects] == [
+        (3, "empty customer ID", ("", "7"))]
+    # A source's own column named line is a field.
+    customers, _ = read_all(write(tmp_path, b"line;id;score\nA;c1;5\n", "own.csv"))
+    assert customers == [("c1", {"line": "A", "score": "5"})]
+
+
+def test_every_misfit_is_kept_past_those_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("journey_desktop.domain.fields_json.KEPT_REJECTS", 3)
+    rows = "".join(f"c{i},{i},{'x' if i % 2 else i}\n" for i in range(20))
+    path = write(tmp_path, ("id,a,b\n" + rows).encode())
+    _, reader = read_all(path, types={"b": "number"})
+    assert len(reader.misfits.kept) == 3 and reader.misfits.count == 10
+    assert [(m.line, m.value) for m in reader.misfits] == [(i + 2, "x") for i in range(1, 20, 2)]
+    reader.misfits.close()

@@ -536,7 +536,7 @@ def test_the_rejects_file_keeps_the_sources_delimiter_encoding_and_columns(
         ["line (2)", "reason", "customerId", "Stadt", "line"],  # the source's "line" kept
         ["3", "empty customer ID", "", "München", "b"],
         ["4", "too many fields (4; the header has 3)", "2", "Zürich", "c", "extra"],
-        ["5", "empty customer ID", "", "'=1+2", "'-3"],  # no formula for a spreadsheet to run
+        ["5", "empty customer ID", "", "=1+2", "-3"],  # the cells exactly, to import again
         ["6", "empty customer ID", "", "\x81x", "e"],  # the byte as it came
     ]
 

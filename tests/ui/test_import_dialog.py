@@ -362,13 +362,15 @@ def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, wi
     path = write(tmp_path, "id,birthday,points\n1,03/04/1990,5\n2,02/01/1985,x\n3,n/a,7\n")
     controller = start(window, repo, journey_id, settings, str(path))
     preview = dialog_named("import_preview_dialog")
-    assert preview.type_combo("points").currentData() == "text"
+    points = preview.type_combo("points")
+    assert points.currentData() == "number"  # two values in three are numbers
+    assert preview.fit_label("points").text() == "1 not fitting: x"
+    points.setCurrentIndex(points.findData("text"))
     assert preview.fit_label("points").text() == ""
-    preview.type_combo("points").setCurrentIndex(preview.type_combo("points").findData("number"))
+    points.setCurrentIndex(points.findData("number"))
     assert preview.fit_label("points").text() == "1 not fitting: x"
     order = preview.date_order_combo("birthday")
-    assert preview.type_combo("birthday").currentData() == "text"  # one value in three is no date
-    preview.type_combo("birthday").setCurrentIndex(preview.type_combo("birthday").findData("date"))
+    assert preview.type_combo("birthday").currentData() == "date"  # two in three are dates
     assert order.isVisibleTo(preview) and order.currentData() == ""
     assert not preview.import_button.isEnabled()
     assert "could be day-first or month-first" in preview.findChild(QLabel, "problem_label").text()
@@ -443,3 +445,66 @@ def test_f1_in_the_preview_opens_the_guide_on_imports(qtbot, window, repo, journ
     guide.close()
     with qtbot.waitSignal(controller.finished):
         preview.reject()
+
+
+def test_preview_of_a_date_column_with_an_unreadable_value(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    rows = "".join(f"k{i};2{i}/12/1980\n" for i in range(8)) + "k9;unknown\n"
+    path = write(tmp_path, "id;birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    assert preview.type_combo("birthday").currentData() == "date"
+    assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
+    assert preview.import_button.isEnabled()
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    customers = stored(journey_id)
+    assert customers["k9"] == {} and customers["k0"] == {"birthday": "1980-12-20"}
+    close_result(qtbot, controller)
+
+
+def test_every_value_that_does_not_fit_is_saved_from_the_result(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr("journey_desktop.domain.fields_json.KEPT_REJECTS", 5)  # 15 spooled
+    rows = "".join(f"c{i},{'x' if i % 3 == 1 else i}\n" for i in range(60))
+    path = write(tmp_path, "id,points\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        dialog_named("import_preview_dialog").accept()
+    result = dialog_named("import_result_dialog")
+    assert result.findChild(QLabel, "count_not_fitting").text() == "20"
+    assert result.findChild(QWidget, "misfits_table").model().rowCount() == 5
+    assert not result.save_rejects_button.isEnabled()
+    out = tmp_path / "not-fitting.csv"
+    asked.save_file = str(out)
+    qtbot.mouseClick(result.save_misfits_button, Qt.MouseButton.LeftButton)
+    suggested = str(tmp_path / "customers-not-fitting.csv")
+    assert asked.texts("save") == [("Save values that do not fit", suggested, "CSV files (*.csv)")]
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfline,column,value,reason\r\n")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        assert list(csv.reader(fh))[1:] == [[str(i + 2), "points", "x", "not a number"]
+                                            for i in range(1, 60, 3)]
+    assert "20 values that do not fit saved to" in result.findChild(QLabel, "saved_label").text()
+    close_result(qtbot, controller)
+
+
+def test_a_rejects_file_is_previewed_without_its_line_and_reason_columns(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    path = write(tmp_path, "line,reason,id,score\n3,empty customer ID,c1,-5\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    note = preview.findChild(QLabel, "skipped_columns_label")
+    assert note.isVisibleTo(preview)
+    assert note.text() == "The rejects file's line and reason columns are not imported."
+    assert preview.type_combo("score").currentData() == "number"
+    with pytest.raises(KeyError):
+        preview.type_combo("line")
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    assert stored(journey_id) == {"c1": {"score": "-5"}}
+    result = dialog_named("import_result_dialog")
+    assert result.findChild(QLabel, "skipped_columns_label") is not None
+    close_result(qtbot, controller)

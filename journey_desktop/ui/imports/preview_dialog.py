@@ -32,6 +32,7 @@ from journey_desktop.domain.audience_csv import (
     DELIMITERS,
     ENCODING_LABELS,
     ENCODINGS,
+    REJECTS_COLUMNS_NOTE,
     CsvFileError,
     CsvPreview,
     ImportPlan,
@@ -133,6 +134,10 @@ class ImportPreviewDialog(QDialog):
         # Profiles are only ever added or updated: no audience to replace.
         mode_box.setVisible(target.is_audience)
 
+        self.skipped_columns_label = QLabel()
+        self.skipped_columns_label.setObjectName("skipped_columns_label")
+        self.skipped_columns_label.setWordWrap(True)
+
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
@@ -158,6 +163,7 @@ class ImportPreviewDialog(QDialog):
         layout.addWidget(self.rows_label)
         layout.addWidget(self.rows_view, 1)
         layout.addWidget(mode_box)
+        layout.addWidget(self.skipped_columns_label)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
         self.resize(900, 640)
@@ -217,7 +223,7 @@ class ImportPreviewDialog(QDialog):
         self.id_column_combo.blockSignals(True)
         self.id_column_combo.clear()
         self.id_column_combo.addItem("— choose the ID column —", "")
-        for name in preview.header:
+        for name in preview.field_columns:
             self.id_column_combo.addItem(name, name)
         chosen = keep_id if keep_id in preview.header else preview.id_column
         self.id_column_combo.setCurrentIndex(max(0, self.id_column_combo.findData(chosen or "")))
@@ -232,6 +238,10 @@ class ImportPreviewDialog(QDialog):
                 if preview.sample_rows > len(preview.rows)
                 else f"{preview.sample_rows:,} rows in the file:"
             )
+        skipped = bool(preview.rejects_columns)
+        self.skipped_columns_label.setText(
+            f"{REJECTS_COLUMNS_NOTE[:1].upper()}{REJECTS_COLUMNS_NOTE[1:]}." if skipped else "")
+        self.skipped_columns_label.setVisible(skipped)
         self._fill_columns()
         self._update_problem()
 
@@ -248,7 +258,7 @@ class ImportPreviewDialog(QDialog):
         self._fit_labels = {}
         id_column = self.id_column()
         row = 0
-        for name in self._preview.header:
+        for name in self._preview.field_columns:
             if name == id_column:
                 continue
             label = QLabel(name)

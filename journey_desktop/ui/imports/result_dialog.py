@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from journey_desktop.domain.audience_csv import REJECTS_COLUMNS_NOTE
 from journey_desktop.store.audience import REPLACE, ImportResult
 from journey_desktop.store.events import EventImportResult
 from journey_desktop.store.output_path import DatabaseOutputError, check_output_path
@@ -122,12 +123,20 @@ class ImportResultDialog(QDialog):
         self.misfits_view: QTableView | None = None
         if isinstance(result, ImportResult) and result.misfits.count:
             shown = len(result.misfits.kept)
-            note = "" if shown == result.misfits.count else f" (the first {shown:,})"
+            note = ("" if shown == result.misfits.count
+                    else f" (the first {shown:,}; “Save values that do not fit…” saves all "
+                    f"{result.misfits.count:,})")
             layout.addWidget(QLabel(f"Values not set because they do not fit their column's "
                                     f"type{note}:"))
             view = self._listing("misfits_table", MisfitTableModel(result.misfits.kept, self))
             layout.addWidget(view, 1)
             self.misfits_view = view
+
+        if isinstance(result, ImportResult) and result.skipped_columns:
+            skipped = QLabel(REJECTS_COLUMNS_NOTE[:1].upper() + REJECTS_COLUMNS_NOTE[1:] + ".")
+            skipped.setObjectName("skipped_columns_label")
+            skipped.setWordWrap(True)
+            layout.addWidget(skipped)
 
         self.saved_label = QLabel()
         self.saved_label.setObjectName("saved_label")
@@ -142,6 +151,14 @@ class ImportResultDialog(QDialog):
         self.save_rejects_button.setObjectName("save_rejects_button")
         self.save_rejects_button.setEnabled(result.rejected > 0)
         self.save_rejects_button.clicked.connect(self._on_save_rejects_clicked)
+        self.save_misfits_button = self.buttons.addButton(
+            "Save values that do not fit…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.save_misfits_button.setObjectName("save_misfits_button")
+        self.save_misfits_button.setEnabled(
+            isinstance(result, ImportResult) and result.misfits.count > 0)
+        self.save_misfits_button.setVisible(isinstance(result, ImportResult))
+        self.save_misfits_button.clicked.connect(self._on_save_misfits_clicked)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.resize(620, 460 if result.rejected or self.misfits_view is not None else 260)
@@ -167,27 +184,48 @@ class ImportResultDialog(QDialog):
             self.saved_label.setVisible(True)
 
     @Slot()
+    def _on_save_misfits_clicked(self) -> None:
+        result = self._result
+        assert isinstance(result, ImportResult)
+        suggested = self._csv_path.with_name(f"{self._csv_path.stem}-not-fitting.csv")
+        path = save_as(self, "Save values that do not fit", suggested, result.save_misfits,
+                       "the values that do not fit")
+        if path:
+            self.saved_label.setText(
+                f"{result.misfits.count:,} values that do not fit saved to {path}")
+            self.saved_label.setVisible(True)
+
+    @Slot()
     def _on_finished(self) -> None:
         self._result.rejects.close()
+        if isinstance(self._result, ImportResult):
+            self._result.misfits.close()
 
 
 def save_rejects_as(parent: QWidget, source: Path, save: Callable[[str], None]) -> str | None:
     """Ask where to save an import's rejected rows and save them there; the path, or None
     when nothing was saved (the user was told why). Every import's result offers this."""
-    suggested = source.with_name(f"{source.stem}-rejected.csv")
-    path = prompts.ask_save_file(parent, "Save rejected rows", str(suggested),
-                                 "CSV files (*.csv)")
+    return save_as(parent, "Save rejected rows", source.with_name(f"{source.stem}-rejected.csv"),
+                   save, "the rejected rows")
+
+
+def save_as(parent: QWidget, title: str, suggested: Path, save: Callable[[str], None],
+            what: str) -> str | None:
+    """Ask where to save ``what`` and save it there with ``save``; the path, or None when
+    nothing was saved (the user was told why)."""
+    path = prompts.ask_save_file(parent, title, str(suggested), "CSV files (*.csv)")
     if not path:
         return None
     try:
         check_output_path(path)
     except DatabaseOutputError as exc:
-        prompts.show_error(parent, "Save rejected rows", f"Nothing was saved: {exc}.")
+        prompts.show_error(parent, title, f"Nothing was saved: {exc}.")
         return None
     try:
         save(path)
     except OSError as exc:
-        prompts.show_error(parent, "Save rejected rows",
-                           f"The rejected rows could not be saved: {exc.strerror or exc}")
+        prompts.show_error(parent, title,
+                           f"{what[:1].upper()}{what[1:]} could not be saved: "
+                           f"{exc.strerror or exc}")
         return None
     return path
