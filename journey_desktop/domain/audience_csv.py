@@ -117,6 +117,14 @@ def resolve_column(header: Sequence[str], wanted: str) -> str | None:
     return None
 
 
+def named_column(header: Sequence[str], wanted: str) -> str:
+    """The column the user named (``resolve_column``); CsvFileError when there is none."""
+    resolved = resolve_column(header, wanted)
+    if resolved is None:
+        raise CsvFileError(f"no column named {wanted!r} (the columns are: {', '.join(header)})")
+    return resolved
+
+
 def clean_header(cells: Sequence[str]) -> list[str]:
     """Trimmed, non-empty, unique column names (``column 3``, ``city (2)``)."""
     names: list[str] = []
@@ -237,7 +245,7 @@ class CsvPreview:
             return (f"The first {MAX_SAMPLE_BYTES // (1024 * 1024)} MB of the file hold no "
                     "whole customer row: is a quote never closed?")
         # An events file given as customers is told so (an import-cycle-free late import).
-        from journey_desktop.domain.events_file import events_hint
+        from journey_desktop.domain.events_columns import events_hint
 
         hint = events_hint(self.header)
         if hint is not None:
@@ -395,12 +403,7 @@ class ImportPlan:
         error, never a guess."""
         chosen = id_column or preview.id_column
         if chosen is not None:
-            resolved = resolve_column(preview.header, chosen)
-            if resolved is None:
-                raise CsvFileError(
-                    f"no column named {chosen!r} (the columns are: {', '.join(preview.header)})"
-                )
-            chosen = resolved
+            chosen = named_column(preview.header, chosen)
         problem = preview.problem(chosen)
         if problem:
             raise CsvFileError(problem)

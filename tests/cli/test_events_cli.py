@@ -125,3 +125,20 @@ def test_customers_show_lists_the_customers_events_in_time_order(cli, tmp_path):
     timeline = text[text.index("timeline:") + 1:]
     assert [line.split("  ")[2] for line in timeline] == [
         'event add_to_cart {"cartId": "k1"}', 'event purchase {"cartId": "k1"}']
+
+
+def test_id_column_names_the_customer_id_when_no_header_is_one(cli, tmp_path):
+    path = write(tmp_path, "uc.csv", f"user,event,timestamp\nu1,view,{T0}\n")
+    refused = cli("events", "import", str(path))
+    assert refused.code == 2 and refused.out == ""
+    assert refused.err == (
+        f"journey-desktop: {path}: An events file needs a column for a customer ID "
+        "(customerId, externalId, externalCode, userId, id); this one has none by those "
+        "names: choose the customer ID column. (use --id-column)\n")
+    imported = cli("events", "import", str(path), "--id-column", "user")
+    assert (imported.code, counts(imported.out)) == (0, {"read": 1, "added": 1, "duplicates": 0,
+                                                         "rejected": 0})
+    again = cli("events", "import", str(path), "--id-column", "user")
+    assert counts(again.out)["duplicates"] == 1
+    unknown = cli("events", "import", str(path), "--id-column", "who")
+    assert unknown.code == 2 and "no column named 'who'" in unknown.err

@@ -82,6 +82,20 @@ def test_preview_counts_names_and_time_range_and_keeps_samples(tmp_path):
     assert preview.problem is None
 
 
+def test_the_customer_id_column_can_be_chosen_when_none_is_recognised(tmp_path):
+    path = write(tmp_path, "e.csv", "user,event,timestamp\nu1,view,1740819600\n,view,1\n")
+    assert preview_events(path).problem == (
+        "An events file needs a column for a customer ID (customerId, externalId, externalCode, "
+        "userId, id); this one has none by those names: choose the customer ID column.")
+    preview = preview_events(path, id_column="User")  # any case, as §4's chooser
+    assert (preview.id_column, preview.problem) == ("user", None)
+    assert [(s.external_id, s.name) for s in preview.samples] == [("u1", "view")]
+    assert [(r.line, r.reason) for r in preview.rejects] == [(3, "no customer ID")]
+    assert EventPlan.from_preview(preview).id_column == "user"
+    with pytest.raises(CsvFileError, match="no column named 'who'"):
+        preview_events(path, id_column="who")
+
+
 def test_csv_without_the_needed_columns_is_a_problem_in_words(tmp_path):
     path = write(tmp_path, "e.csv", "userId,event,when\nu1,view,1740819600\n")
     preview = preview_events(path)

@@ -129,6 +129,36 @@ def test_csv_events_preview_names_the_format_and_columns(qtbot, window, repo, se
     assert stored_events() == []
 
 
+def test_the_customer_id_column_is_chosen_in_the_preview(  # type: ignore[no-untyped-def]
+        qtbot, window, repo, settings, asked, tmp_path) -> None:
+    path = write(tmp_path, "user,event,timestamp\nc1,view,2026-03-01T10:00:00Z\n"
+                 ",view,2026-03-01T11:00:00Z\n", "events.csv")
+    controller = run_events_import_flow(window, repo, str(path), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    combo = preview.id_column_combo
+    assert combo.isVisible()
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "— choose the ID column —", "user", "event", "timestamp"]
+    assert text_of(preview, "problem_label").endswith("choose the customer ID column.")
+    assert not preview.import_button.isEnabled()
+
+    combo.setCurrentIndex(combo.findData("user"))
+    assert not preview.problem_label.isVisible()
+    assert text_of(preview, "columns_label") == (
+        "user (customer ID), event (event name), timestamp (time)")
+    assert text_of(preview, "read_label") == "2 lines: 1 event, 1 rejected line"
+    rejects = preview.rejects_view.model()
+    assert (rejects.index(0, 0).data(), rejects.index(0, 1).data()) == (3, "no customer ID")
+    assert preview.rejects_view.isVisible()
+    combo.setCurrentIndex(0)  # no choice: none is found by name, so none is read
+    assert not preview.import_button.isEnabled()
+    combo.setCurrentIndex(combo.findData("user"))
+    with qtbot.waitSignal(controller.events_imported, timeout=10_000):
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    close_result(qtbot, controller)
+    assert stored_events() == [("c1", "view", at("2026-03-01T10:00:00+00:00"))]
+
+
 def test_files_meant_for_another_import_are_told_which_they_are(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     customers = write(tmp_path, "customerId,firstName\nc1,Ann\n", "customers.csv")
     controller = run_events_import_flow(window, repo, str(customers), settings=settings)
