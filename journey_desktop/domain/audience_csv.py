@@ -212,6 +212,7 @@ class CsvPreview:
     truncated: bool  # the sample is only the start of the file
     # every column -> its trimmed values in the first INFER_ROWS rows
     samples: dict[str, list[str]] = field(default_factory=dict)
+    first_line: str = ""  # the first line that is not blank, as written (quotes kept)
 
     @property
     def checked_rows(self) -> int:
@@ -247,7 +248,7 @@ class CsvPreview:
         # An events file given as customers is told so (an import-cycle-free late import).
         from journey_desktop.domain.events_columns import events_hint
 
-        hint = events_hint(self.header)
+        hint = events_hint(self.header, self.first_line)
         if hint is not None:
             return hint
         if not self.sample_rows:
@@ -294,24 +295,25 @@ def _looks_binary(text: str) -> bool:
 
 
 def preview_csv(
-    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None,
+    advice: str = NOT_CSV_ADVICE,
 ) -> CsvPreview:
     """Sniff the start of a file (SAMPLE_BYTES): encoding, delimiter, header, first rows.
 
     When that start holds no whole customer row (a row longer than the sample), a larger
     start is read, up to MAX_SAMPLE_BYTES. Raises CsvFileError for files that are not CSV
-    (missing, empty, binary).
+    (missing, empty, binary), with ``advice`` on what to export instead.
     """
     sample = SAMPLE_BYTES
     while True:
-        preview = _preview(Path(path), sample, encoding, delimiter)
+        preview = _preview(Path(path), sample, encoding, delimiter, advice)
         if preview.sample_rows or not preview.truncated or sample >= MAX_SAMPLE_BYTES:
             return preview
         sample = min(sample * 4, MAX_SAMPLE_BYTES)
 
 
 def _preview(
-    file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None
+    file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None, advice: str
 ) -> CsvPreview:
     raw, size = open_csv_file(file)
     try:
@@ -331,7 +333,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if _looks_binary(text):
         raise CsvFileError(
-            f"{file.name} is not a CSV file (it holds binary data). {NOT_CSV_ADVICE}"
+            f"{file.name} is not a CSV file (it holds binary data). {advice}"
         )
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
@@ -352,7 +354,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if isinstance(records[0], LongRecord):
         raise CsvFileError(f"{file.name}: its first line has a field over {field_limit_text()}, "
-                           f"so it is not a header line. {NOT_CSV_ADVICE}")
+                           f"so it is not a header line. {advice}")
     header = clean_header(records[0])
     rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
     sample = rows[:INFER_ROWS]
@@ -372,6 +374,7 @@ def _preview(
         sample_rows=len(records) - 1,
         truncated=not complete,
         samples=samples,
+        first_line=text.lstrip().partition("\n")[0].partition("\r")[0],
     )
 
 

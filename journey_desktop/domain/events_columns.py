@@ -4,6 +4,7 @@ for another import is given (an events file as customers, customers as events)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from journey_desktop.domain.audience_csv import find_column
@@ -17,10 +18,11 @@ MESSAGE_ID_COLUMN_NAMES = ("messageId",)
 JSON_LINES_COLUMNS = ["userId", "event", "timestamp", "messageId", "properties"]
 
 
-def events_hint(header: Sequence[str]) -> str | None:
+def events_hint(header: Sequence[str], first_line: str = "") -> str | None:
     """What to say when an events file is given where customers were expected: its
-    columns include an event name and a timestamp (or its lines are JSON objects)."""
-    if header and header[0].lstrip().startswith("{") and '"event"' in ",".join(header):
+    columns include an event name and a timestamp, or its first line (as written, before
+    the CSV reader takes its quotes away) is a JSON object with an event."""
+    if _is_json_event(first_line):
         return ("This looks like an events file (JSON Lines with userId, event, timestamp), "
                 "not a list of customers: import it with Import events… "
                 "(journey-desktop events import).")
@@ -30,6 +32,17 @@ def events_hint(header: Sequence[str]) -> str | None:
         return None
     return (f"This looks like an events file (columns {event}, {timestamp}), not a list of "
             "customers: import it with Import events… (journey-desktop events import).")
+
+
+def _is_json_event(line: str) -> bool:
+    line = line.strip()
+    if not line.startswith("{"):
+        return False
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "event" in data
 
 
 def customers_hint(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:

@@ -76,6 +76,9 @@ PREVIEW_SCAN_ROWS = 100_000  # rows the preview reads to count names and the tim
 
 NO_CUSTOMER_ID = "no customer ID"
 NO_EVENT_NAME = "no event name"
+NO_EVENTS = "The file holds no events."
+NOT_EVENTS_ADVICE = ("Export the events as CSV (comma, semicolon, tab or pipe separated) or "
+                     "as JSON Lines (one JSON object a line).")
 
 
 def _bad_constant(name: str) -> Any:
@@ -206,7 +209,7 @@ def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS
         preview = EventsPreview(str(path), 0, JSON_LINES, encoding,
                                 columns=list(JSON_LINES_COLUMNS))
     else:
-        csv_preview = preview_csv(path)
+        csv_preview = preview_csv(path, advice=NOT_EVENTS_ADVICE)
         header = csv_preview.header
         preview = EventsPreview(
             str(path), csv_preview.size, CSV, csv_preview.encoding, csv_preview.delimiter,
@@ -259,7 +262,7 @@ def _scan(preview: EventsPreview, plan: EventPlan, max_rows: int | None,
         preview.rejects = list(rejects.kept)
         rejects.close()
     if preview.read == 0 and not preview.truncated:
-        preview.problem = "The file holds no events."
+        preview.problem = NO_EVENTS
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -343,6 +346,7 @@ class EventReader(OpenedFile):
 
     def _json_lines(self, text: IO[str], size: int) -> Iterator[EventBatch]:
         self.rejects.header = ["text"]
+        self.rejects.as_text = True  # a rejected line is shown as written
         batch = EventBatch()
         for number, line in enumerate(text, start=1):
             line = line.lstrip("\ufeff") if number == 1 else line
@@ -374,11 +378,12 @@ class EventReader(OpenedFile):
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)
         if not isinstance(external_id, str) or not external_id.strip():
-            return NO_CUSTOMER_ID if external_id in (None, "") else (
+            return NO_CUSTOMER_ID if external_id is None or isinstance(external_id, str) else (
                 f"userId is not text ({external_id!r})")
         name = data.get("event")
         if not isinstance(name, str) or not name.strip():
-            return NO_EVENT_NAME if name in (None, "") else f"event is not text ({name!r})"
+            return NO_EVENT_NAME if name is None or isinstance(name, str) else (
+                f"event is not text ({name!r})")
         ms, why = parse_timestamp(data.get("timestamp"), self.tz)
         if ms is None:
             return why

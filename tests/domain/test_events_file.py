@@ -105,6 +105,16 @@ def test_csv_without_the_needed_columns_is_a_problem_in_words(tmp_path):
         EventPlan.from_preview(preview)
 
 
+def test_a_binary_file_is_told_what_an_events_file_is(tmp_path):
+    path = tmp_path / "e.dat"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(CsvFileError) as raised:
+        preview_events(path)
+    assert str(raised.value) == (
+        "e.dat is not a CSV file (it holds binary data). Export the events as CSV (comma, "
+        "semicolon, tab or pipe separated) or as JSON Lines (one JSON object a line).")
+
+
 def test_a_json_array_is_refused_with_advice(tmp_path):
     path = write(tmp_path, "e.json", '[{"userId": "u1"}]\n')
     with pytest.raises(CsvFileError, match="JSON array, not JSON Lines"):
@@ -142,7 +152,7 @@ def test_csv_rejects_have_their_line_and_reason(tmp_path):
     assert [(e[0], e[1]) for e in events] == [(2, "u1"), (10, "u7"), (13, "u8")]
     assert rejects == [
         (3, "no customer ID"), (4, "no event name"), (5, "no timestamp"),
-        (6, "unreadable timestamp 'soon' (use ISO 8601 or epoch seconds)"),
+        (6, "unreadable timestamp 'soon' (use ISO 8601, or epoch seconds or milliseconds)"),
         (7, "the properties are over 64 KB"),
         (8, "too few fields (3; the header has 4)"),
     ]
@@ -174,6 +184,19 @@ def test_json_lines_rejects_have_their_line_and_reason(tmp_path):
     ]
 
 
+def test_a_blank_user_id_or_event_name_is_said_so_and_the_line_shown_as_written(tmp_path):
+    text = ('{"userId":"  ","event":"view","timestamp":1740819600}\n'
+            '{"userId":"u1","event":" ","timestamp":1740819600}\n'
+            '{"userId":true,"event":"view","timestamp":1740819600}\n')
+    path = write(tmp_path, "e.jsonl", text)
+    preview = preview_events(path)
+    assert [(r.line, r.reason, r.row) for r in preview.rejects] == [
+        (1, "no customer ID", '{"userId":"  ","event":"view","timestamp":1740819600}'),
+        (2, "no event name", '{"userId":"u1","event":" ","timestamp":1740819600}'),
+        (3, "userId is not text (True)", '{"userId":true,"event":"view","timestamp":1740819600}'),
+    ]
+
+
 # --- keys ----------------------------------------------------------------------------------
 
 
@@ -193,6 +216,8 @@ def test_the_same_event_in_both_formats_has_the_same_key(tmp_path):
     "userId,event,timestamp\nu1,view,1740819600\n",  # no customer ID column for §4
     "customerId,event,timestamp\nu1,view,1740819600\n",  # an ID column, and events
     '{"userId": "u1", "event": "view", "timestamp": 1740819600}\n',
+    '{"userId":"u1","event":"view","timestamp":1740819600}\n',  # compact: no spaces
+    '\n{"event":"view","userId":"u1","timestamp":1740819600}\r\n',
 ])
 def test_an_events_file_given_as_customers_is_told_what_it_is(tmp_path, text):
     path = write(tmp_path, "dropped.csv", text)
