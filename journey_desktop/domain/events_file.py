@@ -64,6 +64,7 @@ from journey_desktop.domain.events_columns import (
     columns_problem,
 )
 from journey_desktop.domain.fields_json import FieldsEncoder, Misfit, MisfitLog
+from journey_desktop.domain.values import NUMBER
 
 CSV = "csv"
 JSON_LINES = "jsonl"
@@ -417,8 +418,14 @@ class EventReader(OpenedFile):
         skipped = {i for i in (id_index, name_index, time_index, message_index) if i is not None}
         kept = [index for index in range(width) if index not in skipped]
         # The encoder leaves out one column, its "ID": a blank one added after the kept ones.
-        encoder = FieldsEncoder([*(header[i] for i in kept), ""], len(kept), plan.columns,
-                                plan.date_orders)
+        # Properties are stored typed (numbers as JSON numbers, SPEC §11); an event without
+        # a messageId is keyed on them as text, as before they were typed, so a file
+        # imported then is found again (``hashed``).
+        names = [*(header[i] for i in kept), ""]
+        encoder = FieldsEncoder(names, len(kept), plan.columns, plan.date_orders,
+                                json_numbers=True)
+        hashed = (FieldsEncoder(names, len(kept), plan.columns, plan.date_orders)
+                  if NUMBER in plan.columns.values() else None)
         take = itemgetter(*kept) if kept else (lambda row: ())
         while chunk := records.plain_chunk(max(1, min(size, CHUNK_ROWS)), width):
             first, last = records.first, records.last
@@ -456,10 +463,14 @@ class EventReader(OpenedFile):
             for _, row, _ in good:
                 property_cells += _as_tuple(take(row))
                 property_cells.append("")
+            texts = hashed.encode(property_cells[:], len(good)) if hashed else None
+            if hashed:
+                hashed.take_misfits()  # the same as the typed encoder's
             properties = encoder.encode(property_cells, len(good))
             for index, column, value, why in encoder.take_misfits():
                 self.misfits.add(Misfit(good[index][0], column, value, why))
-            for (start, row, as_read), stored in zip(good, properties, strict=True):
+            for (start, row, as_read), stored, as_text in zip(good, properties,
+                                                               texts or properties, strict=True):
                 ms, why = parse_timestamp(row[time_index], self.tz)
                 if ms is None:
                     rejected.append((start, why or NO_TIMESTAMP, as_read))
@@ -468,7 +479,7 @@ class EventReader(OpenedFile):
                     rejected.append((start, TOO_LARGE, as_read))
                     continue
                 message_id = row[message_index] if message_index is not None else ""
-                canonical = stored if message_id else canonical_properties(json.loads(stored))
+                canonical = stored if message_id else canonical_properties(json.loads(as_text))
                 batch.add(start, event_key(message_id, row[id_index], row[name_index], ms,
                                            canonical),
                           row[id_index], row[name_index], ms, stored)
