@@ -40,12 +40,12 @@ def import_events(ctx: CliContext, args: argparse.Namespace) -> int:
     partial = rejects_partial(args.rejects, args.file) if args.rejects else None
     try:
         try:
-            preview = preview_events(args.file, max_rows=0)
+            preview = preview_events(args.file, max_rows=0, id_column=args.id_column)
             if preview.problem:
                 raise CsvFileError(preview.problem)
             orders = ({name: args.date_order for name in preview.columns}
                       if args.date_order else None)
-            plan = EventPlan.from_preview(preview, id_column=args.id_column, date_orders=orders)
+            plan = EventPlan.from_preview(preview, date_orders=orders)
             result = EventStore().import_file(plan)
         except CsvFileError as exc:
             raise file_error(args.file, exc) from None

@@ -121,6 +121,14 @@ def resolve_column(header: Sequence[str], wanted: str) -> str | None:
     return None
 
 
+def named_column(header: Sequence[str], wanted: str) -> str:
+    """The column the user named (``resolve_column``); CsvFileError when there is none."""
+    resolved = resolve_column(header, wanted)
+    if resolved is None:
+        raise CsvFileError(f"no column named {wanted!r} (the columns are: {', '.join(header)})")
+    return resolved
+
+
 def detect_encoding(head: bytes, *, complete: bool) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
 
@@ -214,6 +222,7 @@ class CsvPreview:
     truncated: bool  # the sample is only the start of the file
     # every column -> its trimmed values in the first INFER_ROWS rows
     samples: dict[str, list[str]] = field(default_factory=dict)
+    first_line: str = ""  # the first line that is not blank, as written (quotes kept)
     # a rejects file's own ``line`` and ``reason`` columns: not imported (SPEC §4)
     rejects_columns: tuple[str, ...] = ()
 
@@ -254,9 +263,9 @@ class CsvPreview:
             return (f"The first {MAX_SAMPLE_BYTES // (1024 * 1024)} MB of the file hold no "
                     "whole customer row: is a quote never closed?")
         # An events file given as customers is told so (an import-cycle-free late import).
-        from journey_desktop.domain.events_file import events_hint
+        from journey_desktop.domain.events_columns import events_hint
 
-        hint = events_hint(self.header)
+        hint = events_hint(self.header, self.first_line)
         if hint is not None:
             return hint
         if not self.sample_rows:
@@ -303,24 +312,25 @@ def _looks_binary(text: str) -> bool:
 
 
 def preview_csv(
-    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None,
+    advice: str = NOT_CSV_ADVICE,
 ) -> CsvPreview:
     """Sniff the start of a file (SAMPLE_BYTES): encoding, delimiter, header, first rows.
 
     When that start holds no whole customer row (a row longer than the sample), a larger
     start is read, up to MAX_SAMPLE_BYTES. Raises CsvFileError for files that are not CSV
-    (missing, empty, binary).
+    (missing, empty, binary), with ``advice`` on what to export instead.
     """
     sample = SAMPLE_BYTES
     while True:
-        preview = _preview(Path(path), sample, encoding, delimiter)
+        preview = _preview(Path(path), sample, encoding, delimiter, advice)
         if preview.sample_rows or not preview.truncated or sample >= MAX_SAMPLE_BYTES:
             return preview
         sample = min(sample * 4, MAX_SAMPLE_BYTES)
 
 
 def _preview(
-    file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None
+    file: Path, sample_bytes: int, encoding: str | None, delimiter: str | None, advice: str
 ) -> CsvPreview:
     raw, size = open_csv_file(file)
     try:
@@ -340,7 +350,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if _looks_binary(text):
         raise CsvFileError(
-            f"{file.name} is not a CSV file (it holds binary data). {NOT_CSV_ADVICE}"
+            f"{file.name} is not a CSV file (it holds binary data). {advice}"
         )
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
@@ -361,7 +371,7 @@ def _preview(
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if isinstance(records[0], LongRecord):
         raise CsvFileError(f"{file.name}: its first line has a field over {field_limit_text()}, "
-                           f"so it is not a header line. {NOT_CSV_ADVICE}")
+                           f"so it is not a header line. {advice}")
     header = clean_header(records[0])
     skipped = rejects_file_columns(header)
     rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
@@ -383,6 +393,7 @@ def _preview(
         truncated=not complete,
         samples=samples,
         rejects_columns=skipped,
+        first_line=text.lstrip().partition("\n")[0].partition("\r")[0],
     )
 
 
@@ -415,12 +426,7 @@ class ImportPlan:
         error, never a guess."""
         chosen = id_column or preview.id_column
         if chosen is not None:
-            resolved = resolve_column(preview.header, chosen)
-            if resolved is None:
-                raise CsvFileError(
-                    f"no column named {chosen!r} (the columns are: {', '.join(preview.header)})"
-                )
-            chosen = resolved
+            chosen = named_column(preview.header, chosen)
         problem = preview.problem(chosen)
         if problem:
             raise CsvFileError(problem)

@@ -390,6 +390,7 @@ class RejectLog:
         self.delimiter = delimiter
         self.encoding = encoding
         self.header: list[str] = []  # the source's columns, once its header was read
+        self.as_text = False  # a record is one line of text (JSON Lines), shown as written
         self._spool: IO[str] | None = None
         self._writer: csv._writer | None = None  # type: ignore[name-defined]
 
@@ -403,6 +404,8 @@ class RejectLog:
         self._writer.writerow((line, reason, *cells))
 
     def _reject(self, line: int, reason: str, cells: Sequence[str]) -> Reject:
+        if self.as_text:
+            return Reject(line, reason, "".join(cells), tuple(cells))
         buffer = io.StringIO()
         csv.writer(buffer, delimiter=self.delimiter, lineterminator="").writerow(cells)
         return Reject(line, reason, buffer.getvalue(), tuple(cells))

@@ -92,7 +92,8 @@ def _zoned(text: str, tz: dt.tzinfo | None) -> tuple[int | None, str | None]:
         except ValueError:
             moment = None
     if match is None or moment is None:
-        return None, f"unreadable timestamp {text!r} (use ISO 8601 or epoch seconds)"
+        return None, (f"unreadable timestamp {text!r} (use ISO 8601, or epoch seconds or "
+                      "milliseconds)")
     name = match[2] or match[3]
     try:
         zone = zoneinfo.ZoneInfo(name.strip())

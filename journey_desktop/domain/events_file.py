@@ -14,7 +14,7 @@ import codecs
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import floordiv, itemgetter
@@ -30,9 +30,9 @@ from journey_desktop.domain.audience_csv import (
     clean_header,
     detect_encoding,
     find_column,
+    named_column,
     open_text,
     preview_csv,
-    resolve_column,
 )
 from journey_desktop.domain.csv_records import (
     LongRecord,
@@ -55,19 +55,20 @@ from journey_desktop.domain.event_values import (
     parse_timestamp,
     too_large,
 )
+from journey_desktop.domain.events_columns import (
+    EVENT_COLUMN_NAMES,
+    ID_COLUMN_NAMES,
+    JSON_LINES_COLUMNS,
+    MESSAGE_ID_COLUMN_NAMES,
+    TIMESTAMP_COLUMN_NAMES,
+    columns_problem,
+)
 from journey_desktop.domain.fields_json import FieldsEncoder, Misfit, MisfitLog
+from journey_desktop.domain.values import NUMBER
 
 CSV = "csv"
 JSON_LINES = "jsonl"
 FORMAT_LABELS = {CSV: "CSV", JSON_LINES: "JSON Lines"}
-
-# SPEC §11: §4's ID headers plus userId (before the generic ``id``, which event exports
-# often use for the event itself).
-ID_COLUMN_NAMES = ("customerId", "externalId", "externalCode", "userId", "id")
-EVENT_COLUMN_NAMES = ("event", "name")
-TIMESTAMP_COLUMN_NAMES = ("timestamp",)
-MESSAGE_ID_COLUMN_NAMES = ("messageId",)
-JSON_LINES_COLUMNS = ["userId", "event", "timestamp", "messageId", "properties"]
 
 # A rejected JSON line is kept up to a spreadsheet cell's limit (and within the csv
 # module's field limit, so the rejects file can be read back).
@@ -76,28 +77,13 @@ PREVIEW_SCAN_ROWS = 100_000  # rows the preview reads to count names and the tim
 
 NO_CUSTOMER_ID = "no customer ID"
 NO_EVENT_NAME = "no event name"
+NO_EVENTS = "The file holds no events."
+NOT_EVENTS_ADVICE = ("Export the events as CSV (comma, semicolon, tab or pipe separated) or "
+                     "as JSON Lines (one JSON object a line).")
 
 
 def _bad_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-# --- columns -------------------------------------------------------------------------------
-
-
-def events_hint(header: Sequence[str]) -> str | None:
-    """What to say when an events file is given where customers were expected: its
-    columns include an event name and a timestamp (or its lines are JSON objects)."""
-    if header and header[0].lstrip().startswith("{") and '"event"' in ",".join(header):
-        return ("This looks like an events file (JSON Lines with userId, event, timestamp), "
-                "not a list of customers: import it with Import events… "
-                "(journey-desktop events import).")
-    event = find_column(header, ("event",))  # not "name": customers have names
-    timestamp = find_column(header, TIMESTAMP_COLUMN_NAMES)
-    if event is None or timestamp is None:
-        return None
-    return (f"This looks like an events file (columns {event}, {timestamp}), not a list of "
-            "customers: import it with Import events… (journey-desktop events import).")
 
 
 # --- preview and plan ----------------------------------------------------------------------
@@ -170,13 +156,8 @@ class EventPlan:
         plan = cls(preview.path, preview.format, preview.encoding, preview.delimiter)
         if preview.format == JSON_LINES:
             return plan
-        chosen = preview.id_column
-        if id_column:
-            chosen = resolve_column(preview.columns, id_column)
-            if chosen is None:
-                raise CsvFileError(f"no column named {id_column!r} (the columns are: "
-                                   f"{', '.join(preview.columns)})")
-        problem = _columns_problem(chosen, preview.event_column, preview.timestamp_column)
+        chosen = named_column(preview.columns, id_column) if id_column else preview.id_column
+        problem = columns_problem(chosen, preview.event_column, preview.timestamp_column)
         if problem:
             raise CsvFileError(problem)
         assert chosen and preview.event_column and preview.timestamp_column
@@ -196,31 +177,6 @@ class EventPlan:
         plan.date_orders = {name: orders[name] for name, kind in plan.columns.items()
                             if kind == DATE and orders.get(name)}
         return plan
-
-
-def customers_hint(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:
-    """What to say when a customers file is given where events were expected: it has a
-    customer ID column but neither an event name nor a timestamp (the twin of
-    ``events_hint``)."""
-    if id_column is None or event is not None or timestamp is not None:
-        return None
-    return (f"This looks like a list of customers (column {id_column}, no event or timestamp), "
-            "not events: import it with Import customers… or Import audience… "
-            "(journey-desktop customers import, audience import).")
-
-
-def _columns_problem(id_column: str | None, event: str | None, timestamp: str | None) -> str | None:
-    hint = customers_hint(id_column, event, timestamp)
-    if hint is not None:
-        return hint
-    missing = [what for what, column in (
-        (f"a customer ID ({', '.join(ID_COLUMN_NAMES)})", id_column),
-        ("an event name (event or name)", event), ("a timestamp (timestamp)", timestamp),
-    ) if column is None]
-    if not missing:
-        return None
-    return f"An events file needs columns for {', '.join(missing)}; this one has none for " + (
-        "them." if len(missing) > 1 else "it.")
 
 
 def detect_format(path: str | Path) -> tuple[str, str]:
@@ -245,19 +201,21 @@ def detect_format(path: str | Path) -> tuple[str, str]:
 
 
 def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS,
-                   tz: dt.tzinfo | None = None) -> EventsPreview:
+                   tz: dt.tzinfo | None = None, id_column: str | None = None) -> EventsPreview:
     """Detect the format and the columns, then read up to ``max_rows`` lines (None: all)
-    the way the import will: event names with counts, time range, samples and rejects."""
+    the way the import will: event names with counts, time range, samples and rejects.
+    ``id_column`` is the user's customer ID column of a CSV file (None: found by name)."""
     fmt, encoding = detect_format(path)
     if fmt == JSON_LINES:
         preview = EventsPreview(str(path), 0, JSON_LINES, encoding,
                                 columns=list(JSON_LINES_COLUMNS))
     else:
-        csv_preview = preview_csv(path)
+        csv_preview = preview_csv(path, advice=NOT_EVENTS_ADVICE)
         header = csv_preview.header
         preview = EventsPreview(
             str(path), csv_preview.size, CSV, csv_preview.encoding, csv_preview.delimiter,
-            columns=header, id_column=find_column(header, ID_COLUMN_NAMES),
+            columns=header, id_column=(named_column(header, id_column) if id_column
+                                       else find_column(header, ID_COLUMN_NAMES)),
             event_column=find_column(header, EVENT_COLUMN_NAMES),
             timestamp_column=find_column(header, TIMESTAMP_COLUMN_NAMES),
             message_id_column=find_column(header, MESSAGE_ID_COLUMN_NAMES),
@@ -265,7 +223,7 @@ def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS
         )
         preview.date_orders = {name: order for name in header
                                if (order := csv_preview.detected_date_order(name))}
-        preview.problem = _columns_problem(preview.id_column, preview.event_column,
+        preview.problem = columns_problem(preview.id_column, preview.event_column,
                                            preview.timestamp_column)
     if preview.problem is not None or max_rows == 0:
         return preview
@@ -305,7 +263,7 @@ def _scan(preview: EventsPreview, plan: EventPlan, max_rows: int | None,
         preview.rejects = list(rejects.kept)
         rejects.close()
     if preview.read == 0 and not preview.truncated:
-        preview.problem = "The file holds no events."
+        preview.problem = NO_EVENTS
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -389,6 +347,7 @@ class EventReader(OpenedFile):
 
     def _json_lines(self, text: IO[str], size: int) -> Iterator[EventBatch]:
         self.rejects.header = ["text"]
+        self.rejects.as_text = True  # a rejected line is shown as written
         batch = EventBatch()
         for number, line in enumerate(text, start=1):
             line = line.lstrip("\ufeff") if number == 1 else line
@@ -420,11 +379,12 @@ class EventReader(OpenedFile):
         if isinstance(external_id, int) and not isinstance(external_id, bool):
             external_id = str(external_id)
         if not isinstance(external_id, str) or not external_id.strip():
-            return NO_CUSTOMER_ID if external_id in (None, "") else (
+            return NO_CUSTOMER_ID if external_id is None or isinstance(external_id, str) else (
                 f"userId is not text ({external_id!r})")
         name = data.get("event")
         if not isinstance(name, str) or not name.strip():
-            return NO_EVENT_NAME if name in (None, "") else f"event is not text ({name!r})"
+            return NO_EVENT_NAME if name is None or isinstance(name, str) else (
+                f"event is not text ({name!r})")
         ms, why = parse_timestamp(data.get("timestamp"), self.tz)
         if ms is None:
             return why
@@ -458,8 +418,14 @@ class EventReader(OpenedFile):
         skipped = {i for i in (id_index, name_index, time_index, message_index) if i is not None}
         kept = [index for index in range(width) if index not in skipped]
         # The encoder leaves out one column, its "ID": a blank one added after the kept ones.
-        encoder = FieldsEncoder([*(header[i] for i in kept), ""], len(kept), plan.columns,
-                                plan.date_orders)
+        # Properties are stored typed (numbers as JSON numbers, SPEC §11); an event without
+        # a messageId is keyed on them as text, as before they were typed, so a file
+        # imported then is found again (``hashed``).
+        names = [*(header[i] for i in kept), ""]
+        encoder = FieldsEncoder(names, len(kept), plan.columns, plan.date_orders,
+                                json_numbers=True)
+        hashed = (FieldsEncoder(names, len(kept), plan.columns, plan.date_orders)
+                  if NUMBER in plan.columns.values() else None)
         take = itemgetter(*kept) if kept else (lambda row: ())
         while chunk := records.plain_chunk(max(1, min(size, CHUNK_ROWS)), width):
             first, last = records.first, records.last
@@ -497,10 +463,14 @@ class EventReader(OpenedFile):
             for _, row, _ in good:
                 property_cells += _as_tuple(take(row))
                 property_cells.append("")
+            texts = hashed.encode(property_cells[:], len(good)) if hashed else None
+            if hashed:
+                hashed.take_misfits()  # the same as the typed encoder's
             properties = encoder.encode(property_cells, len(good))
             for index, column, value, why in encoder.take_misfits():
                 self.misfits.add(Misfit(good[index][0], column, value, why))
-            for (start, row, as_read), stored in zip(good, properties, strict=True):
+            for (start, row, as_read), stored, as_text in zip(good, properties,
+                                                               texts or properties, strict=True):
                 ms, why = parse_timestamp(row[time_index], self.tz)
                 if ms is None:
                     rejected.append((start, why or NO_TIMESTAMP, as_read))
@@ -509,7 +479,7 @@ class EventReader(OpenedFile):
                     rejected.append((start, TOO_LARGE, as_read))
                     continue
                 message_id = row[message_index] if message_index is not None else ""
-                canonical = stored if message_id else canonical_properties(json.loads(stored))
+                canonical = stored if message_id else canonical_properties(json.loads(as_text))
                 batch.add(start, event_key(message_id, row[id_index], row[name_index], ms,
                                            canonical),
                           row[id_index], row[name_index], ms, stored)

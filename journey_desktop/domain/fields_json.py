@@ -16,7 +16,7 @@ from json.encoder import encode_basestring
 from typing import IO
 
 from journey_desktop.domain.csv_records import KEPT_REJECTS
-from journey_desktop.domain.values import TEXT, stored_column
+from journey_desktop.domain.values import NUMBER, TEXT, json_number_column, stored_column
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,18 @@ class FieldsEncoder:
     Number and date columns are first put in their stored form (``values.stored_column``:
     one regular expression per column when they already are); a row with a value that does
     not fit is encoded again without that field, and the value is left in ``misfits`` as
-    (row of the batch, column, value, why) for the caller to log with its line.
+    (row of the batch, column, value, why) for the caller to log with its line. With
+    ``json_numbers`` (events' properties) number columns are written as JSON numbers
+    (``values.json_number``), as customer fields they are text.
     """
 
     def __init__(
         self, header: Sequence[str], id_index: int, types: dict[str, str] | None = None,
-        date_orders: dict[str, str] | None = None, skipped: Collection[int] = (),
+        date_orders: dict[str, str] | None = None, skipped: Collection[int] = (), *,
+        json_numbers: bool = False,
     ) -> None:
         # The ID column, and columns not imported (``skipped``), are written nowhere.
         left_out = frozenset((id_index, *skipped))
-        self._plain_parts, self._slots = self._parts(header, left_out)
-        self._escaped = self._template(header, left_out, "%s")
         self._header = list(header)
         self._left_out = left_out
         self._typed = [
@@ -111,6 +112,11 @@ class FieldsEncoder:
             for index, name in enumerate(header)
             if index not in left_out and (kind := (types or {}).get(name, TEXT)) != TEXT
         ]
+        # Number columns written as JSON numbers (events' properties), not as text.
+        self._bare = frozenset(index for index, _, kind, _ in self._typed
+                               if json_numbers and kind == NUMBER)
+        self._plain_parts, self._slots = self._parts(header, left_out, self._bare)
+        self._escaped = self._template(header, left_out, "%s")
         self.misfits: list[tuple[int, str, str, str]] = []
 
     @staticmethod
@@ -127,21 +133,22 @@ class FieldsEncoder:
         return "{" + "".join(parts) + "}" + _ROW_END
 
     @staticmethod
-    def _parts(
-        header: Sequence[str], left_out: frozenset[int]
-    ) -> tuple[list[str], list[tuple[int, int]]]:
-        """A row's JSON as the texts between its values (quoted, needing no escaping), and
-        where each column's value goes among them: (index in the parts, column index)."""
+    def _parts(header: Sequence[str], left_out: frozenset[int], bare: frozenset[int]
+               ) -> tuple[list[str], list[tuple[int, int]]]:
+        """A row's JSON as the texts between its values (quoted, needing no escaping; the
+        ``bare`` columns' JSON numbers unquoted), and where each column's value goes among
+        them: (index in the parts, column index)."""
         parts: list[str] = []
         slots: list[tuple[int, int]] = []
         text = "{"
         for index, name in enumerate(header):
             if index in left_out:
                 continue
-            parts.append(text + ("," if slots else "") + encode_basestring(name) + ':"')
+            quote = "" if index in bare else '"'
+            parts.append(text + ("," if slots else "") + encode_basestring(name) + ":" + quote)
             slots.append((len(parts), index))
             parts.append("")
-            text = '"'
+            text = quote
         parts.append(text + "}" + _ROW_END)
         return parts, slots
 
@@ -159,6 +166,8 @@ class FieldsEncoder:
         for index, name, kind, order in self._typed:
             values = cells[index::width]
             stored, problems = stored_column(values, kind, order)
+            if index in self._bare:
+                stored = json_number_column(stored)
             if stored is not values:
                 cells[index::width] = stored
             for row, why in problems.items():
@@ -175,14 +184,18 @@ class FieldsEncoder:
                 parts[slot::step] = cells[index::width]
             text = "".join(parts)
         else:
-            text = (self._escaped * rows) % tuple(map(encode_basestring, cells))
+            escaped = list(map(encode_basestring, cells))
+            for index in self._bare:
+                escaped[index::width] = cells[index::width]
+            text = (self._escaped * rows) % tuple(escaped)
         encoded = text.split(_ROW_END)
         encoded.pop()  # after the last row's end
         for row, skipped in bad.items():
             start = row * width
             encoded[row] = json.dumps(
                 {
-                    self._header[i]: cells[start + i]
+                    self._header[i]: (json.loads(cells[start + i]) if i in self._bare
+                                      else cells[start + i])
                     for i in range(width)
                     if i not in self._left_out and i not in skipped
                 },

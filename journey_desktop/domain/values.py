@@ -40,6 +40,10 @@ DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 DATE_ORDER_LABELS = {DAY_FIRST: "Day first (31/12/2024)", MONTH_FIRST: "Month first (12/31/2024)"}
 
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|-?(?:\d+,\d*|,\d+)")
+# Numbers as JSON spells them (no leading zero, digits on both sides of the point).
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_JSON_NUMBERS = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:\n-?(?:0|[1-9]\d*)(?:\.\d+)?)*")
+_WHOLE = re.compile(r"-?\d+")
 _AMBIGUOUS_COMMA = re.compile(r"-?[1-9]\d{0,2},\d{3}")
 # Numbers already written as stored: the import keeps them as they are, with no Python call.
 _CANONICAL_NUMBERS = re.compile(r"(?:-?\d+(?:\.\d+)?)?(?:\n-?\d+(?:\.\d+)?|\n)*")
@@ -85,6 +89,31 @@ def parse_number(value: Any) -> float | None:
 def number_text(text: str) -> str:
     """A number as stored: trimmed, with a decimal point; ``text`` must be a number."""
     return text.strip().replace(",", ".")
+
+
+def json_number(text: str) -> str:
+    """A number as stored (``number_text``) as a JSON value, for event properties (SPEC
+    §11), which JSON Lines files give as numbers: kept when JSON spells numbers so
+    (``12.50``), else written as JSON writes it (``007`` is 7, ``.5`` is 0.5); blank is
+    null, and a number too large for a float stays text."""
+    if not text:
+        return "null"
+    if _JSON_NUMBER.fullmatch(text) and not ("e" in text or "E" in text):
+        return text
+    if _WHOLE.fullmatch(text):
+        return str(int(text))
+    number = float(text)
+    return repr(number) if math.isfinite(number) else f'"{text}"'
+
+
+def json_number_column(values: list[str]) -> list[str]:
+    """``json_number`` of each value; the list itself when every value is already one (one
+    regular expression over the column, no Python per value)."""
+    joined = "\n".join(values)
+    if (joined.count("\n") == len(values) - 1 and _JSON_NUMBERS.fullmatch(joined)
+            and "" not in values):
+        return values
+    return list(map(json_number, values))
 
 
 # --- dates ---------------------------------------------------------------------------------

@@ -18,8 +18,14 @@ from typing import Any
 
 from peewee import Database
 
-from journey_desktop.domain.csv_records import RejectLog
-from journey_desktop.domain.events_file import CSV, EventBatch, EventPlan, EventReader
+from journey_desktop.domain.csv_records import CsvFileError, RejectLog
+from journey_desktop.domain.events_file import (
+    CSV,
+    NO_EVENTS,
+    EventBatch,
+    EventPlan,
+    EventReader,
+)
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.audience import (
     BATCH_ROWS,
@@ -110,8 +116,8 @@ class EventStore:
         """Import an events file in one transaction: an error, a cancel (``progress``
         raising) or a crash stores nothing. Events already stored count as duplicates.
 
-        Raises CsvFileError for a file that cannot be read; returns ``committed=False``
-        when every line was rejected.
+        Raises CsvFileError for a file that cannot be read or holds no events; returns
+        ``committed=False`` when every line was rejected.
         """
         stamp = int(time.time()) if now is None else int(now)
         started = time.perf_counter()
@@ -138,6 +144,8 @@ class EventStore:
                     result.rejected = reader.rejects.count
                     result.blank = reader.blank
                     result.not_fitting = reader.misfits.count
+                    if result.read == 0:
+                        raise CsvFileError(NO_EVENTS)  # a header alone, or blank lines
                     if reader.accepted == 0:
                         raise _NothingImported()
                 insert.finish()

@@ -125,3 +125,52 @@ def test_customers_show_lists_the_customers_events_in_time_order(cli, tmp_path):
     timeline = text[text.index("timeline:") + 1:]
     assert [line.split("  ")[2] for line in timeline] == [
         'event add_to_cart {"cartId": "k1"}', 'event purchase {"cartId": "k1"}']
+
+
+def test_id_column_names_the_customer_id_when_no_header_is_one(cli, tmp_path):
+    path = write(tmp_path, "uc.csv", f"user,event,timestamp\nu1,view,{T0}\n")
+    refused = cli("events", "import", str(path))
+    assert refused.code == 2 and refused.out == ""
+    assert refused.err == (
+        f"journey-desktop: {path}: An events file needs a column for a customer ID "
+        "(customerId, externalId, externalCode, userId, id); this one has none by those "
+        "names: choose the customer ID column. (use --id-column)\n")
+    imported = cli("events", "import", str(path), "--id-column", "user")
+    assert (imported.code, counts(imported.out)) == (0, {"read": 1, "added": 1, "duplicates": 0,
+                                                         "rejected": 0})
+    again = cli("events", "import", str(path), "--id-column", "user")
+    assert counts(again.out)["duplicates"] == 1
+    unknown = cli("events", "import", str(path), "--id-column", "who")
+    assert unknown.code == 2 and "no column named 'who'" in unknown.err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"userId,event,timestamp\n", "{path}: The file holds no events."),
+    (bytes(range(256)) * 40, "e.dat is not a CSV file (it holds binary data). Export the events "
+     "as CSV (comma, semicolon, tab or pipe separated) or as JSON Lines (one JSON object a "
+     "line)."),
+], ids=["header-only", "binary"])
+def test_a_file_without_events_says_what_it_holds(cli, tmp_path, content, message):
+    path = tmp_path / "e.dat"
+    path.write_bytes(content)
+    result = cli("events", "import", str(path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"journey-desktop: {message.format(path=path)}\n"
+
+
+@pytest.mark.parametrize("line", [
+    '{"userId":"u1","event":"view","timestamp":1740819600}',
+    '{"userId": "u1", "event": "view", "timestamp": 1740819600}',
+], ids=["compact", "spaced"])
+@pytest.mark.parametrize("command", ["customers", "audience"])
+def test_json_lines_events_given_as_customers_are_told_what_they_are(cli, tmp_path, line,
+                                                                      command):
+    path = write(tmp_path, "dropped.jsonl", line + "\n")
+    journey = [] if command == "customers" else [cli("create", str(
+        Path(__file__).parents[2] / "resources" / "examples" / "birthday.json")).out.strip()]
+    result = cli(command, "import", *journey, str(path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"journey-desktop: {path}: This looks like an events file (JSON Lines with userId, "
+        "event, timestamp), not a list of customers: import it with Import events… "
+        "(journey-desktop events import).\n")

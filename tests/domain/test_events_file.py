@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
-from journey_desktop.domain.event_values import MAX_PROPERTIES_BYTES
+from journey_desktop.domain.event_values import MAX_PROPERTIES_BYTES, event_key
 from journey_desktop.domain.events_file import (
     CSV,
     JSON_LINES,
@@ -18,6 +18,7 @@ from journey_desktop.domain.events_file import (
     EventReader,
     preview_events,
 )
+from journey_desktop.domain.values import NUMBER
 
 MADRID = dt.timezone(dt.timedelta(hours=1))  # a fixed zone: the test does not hang on the host's
 T0 = int(dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC).timestamp())
@@ -65,8 +66,8 @@ def test_csv_columns_by_header_and_properties_typed_as_customer_fields(tmp_path)
             preview.message_id_column) == ("Customer_ID", "name", "Timestamp", "message_id")
     events, rejects = read_all(path)
     assert rejects == []
-    assert [e[4] for e in events] == [{"total": "12.5", "day": "2024-12-31"},
-                                      {"total": "3", "day": "2025-02-01"}]
+    assert [e[4] for e in events] == [{"total": 12.5, "day": "2024-12-31"},
+                                      {"total": 3, "day": "2025-02-01"}]
     assert [e[5] for e in events] == ["m:m1", "m:m2"]
 
 
@@ -82,6 +83,20 @@ def test_preview_counts_names_and_time_range_and_keeps_samples(tmp_path):
     assert preview.problem is None
 
 
+def test_the_customer_id_column_can_be_chosen_when_none_is_recognised(tmp_path):
+    path = write(tmp_path, "e.csv", "user,event,timestamp\nu1,view,1740819600\n,view,1\n")
+    assert preview_events(path).problem == (
+        "An events file needs a column for a customer ID (customerId, externalId, externalCode, "
+        "userId, id); this one has none by those names: choose the customer ID column.")
+    preview = preview_events(path, id_column="User")  # any case, as §4's chooser
+    assert (preview.id_column, preview.problem) == ("user", None)
+    assert [(s.external_id, s.name) for s in preview.samples] == [("u1", "view")]
+    assert [(r.line, r.reason) for r in preview.rejects] == [(3, "no customer ID")]
+    assert EventPlan.from_preview(preview).id_column == "user"
+    with pytest.raises(CsvFileError, match="no column named 'who'"):
+        preview_events(path, id_column="who")
+
+
 def test_csv_without_the_needed_columns_is_a_problem_in_words(tmp_path):
     path = write(tmp_path, "e.csv", "userId,event,when\nu1,view,1740819600\n")
     preview = preview_events(path)
@@ -89,6 +104,16 @@ def test_csv_without_the_needed_columns_is_a_problem_in_words(tmp_path):
                                "this one has none for it.")
     with pytest.raises(CsvFileError):
         EventPlan.from_preview(preview)
+
+
+def test_a_binary_file_is_told_what_an_events_file_is(tmp_path):
+    path = tmp_path / "e.dat"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(CsvFileError) as raised:
+        preview_events(path)
+    assert str(raised.value) == (
+        "e.dat is not a CSV file (it holds binary data). Export the events as CSV (comma, "
+        "semicolon, tab or pipe separated) or as JSON Lines (one JSON object a line).")
 
 
 def test_a_json_array_is_refused_with_advice(tmp_path):
@@ -128,7 +153,7 @@ def test_csv_rejects_have_their_line_and_reason(tmp_path):
     assert [(e[0], e[1]) for e in events] == [(2, "u1"), (10, "u7"), (13, "u8")]
     assert rejects == [
         (3, "no customer ID"), (4, "no event name"), (5, "no timestamp"),
-        (6, "unreadable timestamp 'soon' (use ISO 8601 or epoch seconds)"),
+        (6, "unreadable timestamp 'soon' (use ISO 8601, or epoch seconds or milliseconds)"),
         (7, "the properties are over 64 KB"),
         (8, "too few fields (3; the header has 4)"),
     ]
@@ -160,6 +185,72 @@ def test_json_lines_rejects_have_their_line_and_reason(tmp_path):
     ]
 
 
+def test_a_blank_user_id_or_event_name_is_said_so_and_the_line_shown_as_written(tmp_path):
+    text = ('{"userId":"  ","event":"view","timestamp":1740819600}\n'
+            '{"userId":"u1","event":" ","timestamp":1740819600}\n'
+            '{"userId":true,"event":"view","timestamp":1740819600}\n')
+    path = write(tmp_path, "e.jsonl", text)
+    preview = preview_events(path)
+    assert [(r.line, r.reason, r.row) for r in preview.rejects] == [
+        (1, "no customer ID", '{"userId":"  ","event":"view","timestamp":1740819600}'),
+        (2, "no event name", '{"userId":"u1","event":" ","timestamp":1740819600}'),
+        (3, "userId is not text (True)", '{"userId":true,"event":"view","timestamp":1740819600}'),
+    ]
+
+
+# --- properties typed as customer fields (SPEC §11, §4) --------------------------------------
+
+
+def test_csv_number_properties_are_numbers_as_in_json_lines(tmp_path):
+    """A column of numbers is stored as numbers (so ``cartId`` 5 is the 5 of a JSON Lines
+    event); text, blank and leading-zero columns stay text; dates are ISO."""
+    path = write(tmp_path, "e.csv", "userId;event;timestamp;messageId;cartId;total;code;note\n"
+                 '1;view;1740819600;m1;5;12,50;007;say "hi"\n'
+                 "2;view;1740819600;m2;-3;;010;\n"
+                 "3;view;1740819600;m3;1e3;0.5;x;plain\n")
+    events, rejects = read_all(path)
+    assert rejects == []
+    assert [e[4] for e in events] == [
+        {"cartId": 5, "total": 12.5, "code": "007", "note": 'say "hi"'},
+        {"cartId": -3, "total": None, "code": "010", "note": ""},
+        {"cartId": 1000.0, "total": 0.5, "code": "x", "note": "plain"},
+    ]
+    json_lines = write(tmp_path, "e.jsonl", '{"userId": "1", "event": "view", "timestamp": '
+                       '1740819600, "properties": {"cartId": 5}}\n')
+    assert read_all(json_lines)[0][0][4]["cartId"] == events[0][4]["cartId"]
+
+
+def test_a_value_that_is_not_a_number_in_a_number_column_is_not_set(tmp_path):
+    """Read in whole chunks (messageIds) and row by row (content keys): the same events."""
+    def read(name: str, message_ids: bool):
+        head = "userId,event,timestamp,messageId,n,note" if message_ids else (
+            "userId,event,timestamp,n,note")
+        rows = [("u1", "3", "a"), ("u2", "lots", 'b "q"'), ("u3", "007", "c")]
+        path = write(tmp_path, name, head + "\n" + "".join(
+            f"{u},view,1740819600,{'m' + u + ',' if message_ids else ''}{n},{note}\n"
+            for u, n, note in rows))
+        plan = EventPlan.from_preview(preview_events(path, max_rows=0))
+        plan.columns["n"] = NUMBER  # as chosen in the preview of a longer file
+        with EventReader(plan) as reader:
+            props = [json.loads(p) for batch in reader.batches(10) for p in batch.properties]
+            misfits = [(m.line, m.column, m.value) for m in reader.misfits.kept]
+        return props, misfits
+
+    assert read("whole.csv", True) == read("rows.csv", False) == (
+        [{"n": 3, "note": "a"}, {"note": 'b "q"'}, {"n": 7, "note": "c"}], [(3, "n", "lots")])
+
+
+def test_an_event_without_message_id_keeps_the_key_it_had_with_text_properties(tmp_path):
+    """Keys hash the properties as text, as they were stored before they were typed: a
+    file imported then is all duplicates when imported again."""
+    path = write(tmp_path, "e.csv", "userId,event,timestamp,total,day\n"
+                 "u1,view,1740819600,\"12,50\",31/12/2024\n")
+    [event], _ = read_all(path)
+    assert event[4] == {"total": 12.5, "day": "2024-12-31"}
+    assert event[5] == event_key("", "u1", "view", T0 * 1000,
+                                 '{"day":"2024-12-31","total":"12.50"}')
+
+
 # --- keys ----------------------------------------------------------------------------------
 
 
@@ -179,6 +270,8 @@ def test_the_same_event_in_both_formats_has_the_same_key(tmp_path):
     "userId,event,timestamp\nu1,view,1740819600\n",  # no customer ID column for §4
     "customerId,event,timestamp\nu1,view,1740819600\n",  # an ID column, and events
     '{"userId": "u1", "event": "view", "timestamp": 1740819600}\n',
+    '{"userId":"u1","event":"view","timestamp":1740819600}\n',  # compact: no spaces
+    '\n{"event":"view","userId":"u1","timestamp":1740819600}\r\n',
 ])
 def test_an_events_file_given_as_customers_is_told_what_it_is(tmp_path, text):
     path = write(tmp_path, "dropped.csv", text)
@@ -203,7 +296,7 @@ def test_whole_chunks_and_row_by_row_read_the_same_events(tmp_path):
     slow, [rejected] = read_all(mixed)
     assert none == [] and rejected[0] == 42
     assert fast == slow
-    assert fast[1][1:5] == ("u1", "view", T0 + 1, {"n": "1", "code": "x"})
+    assert fast[1][1:5] == ("u1", "view", T0 + 1, {"n": 1, "code": "x"})
 
 
 def test_a_customers_file_is_told_it_is_one(tmp_path):

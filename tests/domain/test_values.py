@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import pytest
@@ -19,6 +20,8 @@ from journey_desktop.domain.values import (
     check_column,
     date_text,
     detect_date_order,
+    json_number,
+    json_number_column,
     parse_date,
     parse_number,
     stored_column,
@@ -103,6 +106,23 @@ def test_stored_form_is_iso_dates_and_decimal_points() -> None:
     clean = ["1", "2.5", ""]
     assert stored_column(clean, "number")[0] is clean  # kept as they are, no copy
     assert stored_column(["1990-02-30"], "date") == ([""], {0: NO_SUCH_DAY})
+
+
+@pytest.mark.parametrize(("stored", "written"), [
+    ("12", "12"), ("-3", "-3"), ("12.50", "12.50"), ("0.5", "0.5"),  # JSON's own spelling
+    ("007", "7"), ("5.", "5.0"), (".5", "0.5"), ("-.5", "-0.5"), ("1.5e3", "1500.0"),
+    ("1e999", '"1e999"'), ("", "null"),
+])
+def test_a_stored_number_as_a_json_value(stored: str, written: str) -> None:
+    assert json_number(stored) == written
+    assert json.loads(written) == (None if not stored else stored if "999" in stored
+                                   else float(stored))
+
+
+def test_a_column_of_json_numbers_is_kept_as_it_is() -> None:
+    clean = ["1", "-2.5", "0"]
+    assert json_number_column(clean) is clean
+    assert json_number_column(["1", "", "007"]) == ["1", "null", "7"]
 
 
 @pytest.mark.parametrize("values", [

@@ -198,4 +198,5 @@ def test_rejects_file_of_json_lines_is_line_reason_text(store, tmp_path):
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows == [["line", "reason", "text"],
-                    ["2", "unreadable timestamp 'never' (use ISO 8601 or epoch seconds)", bad]]
+                    ["2", "unreadable timestamp 'never' (use ISO 8601, or epoch seconds or "
+                     "milliseconds)", bad]]

@@ -129,6 +129,49 @@ def test_csv_events_preview_names_the_format_and_columns(qtbot, window, repo, se
     assert stored_events() == []
 
 
+def test_the_customer_id_column_is_chosen_in_the_preview(  # type: ignore[no-untyped-def]
+        qtbot, window, repo, settings, asked, tmp_path) -> None:
+    path = write(tmp_path, "user,event,timestamp\nc1,view,2026-03-01T10:00:00Z\n"
+                 ",view,2026-03-01T11:00:00Z\n", "events.csv")
+    controller = run_events_import_flow(window, repo, str(path), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    combo = preview.id_column_combo
+    assert combo.isVisible()
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "— choose the ID column —", "user", "event", "timestamp"]
+    assert text_of(preview, "problem_label").endswith("choose the customer ID column.")
+    assert not preview.import_button.isEnabled()
+
+    combo.setCurrentIndex(combo.findData("user"))
+    assert not preview.problem_label.isVisible()
+    assert text_of(preview, "columns_label") == (
+        "user (customer ID), event (event name), timestamp (time)")
+    assert text_of(preview, "read_label") == "2 lines: 1 event, 1 rejected line"
+    rejects = preview.rejects_view.model()
+    assert (rejects.index(0, 0).data(), rejects.index(0, 1).data()) == (3, "no customer ID")
+    assert preview.rejects_view.isVisible()
+    combo.setCurrentIndex(0)  # no choice: none is found by name, so none is read
+    assert not preview.import_button.isEnabled()
+    combo.setCurrentIndex(combo.findData("user"))
+    with qtbot.waitSignal(controller.events_imported, timeout=10_000):
+        qtbot.mouseClick(preview.import_button, Qt.MouseButton.LeftButton)
+    close_result(qtbot, controller)
+    assert stored_events() == [("c1", "view", at("2026-03-01T10:00:00+00:00"))]
+
+
+def test_json_lines_name_the_customer_in_user_id_and_rejects_show_the_line(  # type: ignore[no-untyped-def]
+        qtbot, window, repo, settings, asked, tmp_path) -> None:
+    line = '{"userId":"  ","event":"view","timestamp":1740819600}'
+    path = write(tmp_path, line + "\n" + line.replace('"  "', '"c1"') + "\n", "e.jsonl")
+    controller = run_events_import_flow(window, repo, str(path), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    assert not preview.id_column_combo.isVisible()
+    rejects = preview.rejects_view.model()
+    assert [rejects.index(0, c).data() for c in range(3)] == [1, "no customer ID", line]
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+
 def test_files_meant_for_another_import_are_told_which_they_are(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
     customers = write(tmp_path, "customerId,firstName\nc1,Ann\n", "customers.csv")
     controller = run_events_import_flow(window, repo, str(customers), settings=settings)
@@ -146,6 +189,16 @@ def test_files_meant_for_another_import_are_told_which_they_are(qtbot, window, r
     preview = dialog_named("import_preview_dialog")
     assert text_of(preview, "problem_label").startswith(
         "This looks like an events file (columns event, timestamp)")
+    assert not preview.import_button.isEnabled()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+    compact = write(tmp_path, '{"userId":"c1","event":"view","timestamp":1740819600}\n',
+                    "events.jsonl")
+    controller = run_import_flow(window, repo, journey_id, str(compact), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    assert text_of(preview, "problem_label").startswith(
+        "This looks like an events file (JSON Lines with userId, event, timestamp)")
     assert not preview.import_button.isEnabled()
     with qtbot.waitSignal(controller.finished):
         preview.reject()

@@ -11,10 +11,12 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     Qt,
+    Slot,
 )
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,18 +28,21 @@ from PySide6.QtWidgets import (
 )
 
 from journey_desktop.domain import engine
+from journey_desktop.domain.audience_csv import CsvFileError
 from journey_desktop.domain.events_file import (
     CSV,
     JSON_LINES,
     EventPlan,
     EventSample,
     EventsPreview,
+    preview_events,
 )
 from journey_desktop.domain.values import COLUMN_TYPE_LABELS
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.guide import SECTION_EVENTS, add_help
 from journey_desktop.ui.imports.models import RejectTableModel, TuplesTableModel
+from journey_desktop.ui.imports.preview_dialog import chosen_id_column, fill_id_column_combo
 from journey_desktop.ui.imports.target import EventsTarget, _size_text
 
 
@@ -85,7 +90,8 @@ def time_range_text(preview: EventsPreview, tz: dt.tzinfo | None = None) -> str:
 
 
 class EventsPreviewDialog(QDialog):
-    """Shows how an events file will be read; Import is enabled when it can be."""
+    """Shows how an events file will be read; Import is enabled when it can be. The
+    customer ID column of a CSV file can be chosen (SPEC §4): the file is read again."""
 
     def __init__(self, preview: EventsPreview, target: EventsTarget,
                  parent: QWidget | None = None, *, tz: dt.tzinfo | None = None) -> None:
@@ -93,6 +99,7 @@ class EventsPreviewDialog(QDialog):
         self.setObjectName("import_preview_dialog")
         self.setWindowTitle(f"{target.title} into {target.into}")
         self._preview = preview
+        self._tz = tz
         name = Path(preview.path).name
         self.file_label = QLabel(f"{name} — {_size_text(preview.size)}")
         self.file_label.setObjectName("file_label")
@@ -101,24 +108,19 @@ class EventsPreviewDialog(QDialog):
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         self.format_label = self._fact(facts, "format_label", "Format", preview.format_label)
-        self.columns_label = self._fact(facts, "columns_label", "Columns",
-                                        ", ".join(column_roles(preview)))
-        read = (f"the first {count_text(preview.read, 'line', 'lines')}" if preview.truncated
-                else count_text(preview.read, "line", "lines"))
-        events = preview.read - preview.rejected
-        self.read_label = self._fact(
-            facts, "read_label", "Read",
-            f"{read}: {count_text(events, 'event', 'events')}, "
-            f"{count_text(preview.rejected, 'rejected line', 'rejected lines')}")
-        self.time_range_label = self._fact(facts, "time_range_label", "Time range",
-                                           time_range_text(preview, tz) or "—")
+        self.id_column_combo = QComboBox()
+        self.id_column_combo.setObjectName("id_column_combo")
+        facts.addRow("Customer ID column:", self.id_column_combo)
+        # JSON Lines name the customer in userId, as a Segment track call does.
+        facts.setRowVisible(self.id_column_combo, preview.format == CSV)
+        self.columns_label = self._fact(facts, "columns_label", "Columns", "")
+        self.read_label = self._fact(facts, "read_label", "Read", "")
+        self.time_range_label = self._fact(facts, "time_range_label", "Time range", "")
 
-        names = sorted(preview.names.items(), key=lambda item: (-item[1], item[0]))
-        self.names_view = self._table(
-            "event_names_table",
-            EventNamesTableModel([(n, f"{c:,}") for n, c in names], self))
-        self.samples_view = self._table("event_samples_table", EventSamplesTableModel(
-            [_sample_row(s, tz) for s in preview.samples], self))
+        self.names_model = EventNamesTableModel([], self)
+        self.names_view = self._table("event_names_table", self.names_model)
+        self.samples_model = EventSamplesTableModel([], self)
+        self.samples_view = self._table("event_samples_table", self.samples_model)
         tables = QHBoxLayout()
         names_box = QVBoxLayout()
         names_box.addWidget(QLabel("Event names"))
@@ -130,27 +132,19 @@ class EventsPreviewDialog(QDialog):
         tables.addLayout(samples_box, 3)
 
         self.rejects_label = QLabel()
-        self.rejects_view: QTableView | None = None
-        if preview.rejects:
-            shown = len(preview.rejects)
-            note = "" if shown == preview.rejected else f" (the first {shown:,})"
-            self.rejects_label.setText(f"Lines that will be rejected{note}:")
-            self.rejects_view = self._table("rejects_table",
-                                            RejectTableModel(preview.rejects, self))
-            self.rejects_view.setMaximumHeight(140)
-        self.rejects_label.setVisible(self.rejects_view is not None)
+        self.rejects_model = RejectTableModel([], self)
+        self.rejects_view = self._table("rejects_table", self.rejects_model)
+        self.rejects_view.setMaximumHeight(140)
 
-        self.problem_label = QLabel(preview.problem or "")
+        self.problem_label = QLabel()
         self.problem_label.setObjectName("problem_label")
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; font-weight: 600; }}")
-        self.problem_label.setVisible(bool(preview.problem))
 
         self.buttons = QDialogButtonBox()
         self.import_button = self.buttons.addButton("Import",
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setObjectName("import_button")
-        self.import_button.setEnabled(preview.problem is None)
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         for button in (self.import_button, cancel):  # only a click starts an import
             button.setDefault(False)
@@ -164,11 +158,12 @@ class EventsPreviewDialog(QDialog):
         layout.addLayout(facts)
         layout.addLayout(tables, 1)
         layout.addWidget(self.rejects_label)
-        if self.rejects_view is not None:
-            layout.addWidget(self.rejects_view)
+        layout.addWidget(self.rejects_view)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
         self.resize(900, 600)
+        self._show_preview(preview)
+        self.id_column_combo.currentIndexChanged.connect(self._on_id_column_changed)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         super().showEvent(event)
@@ -181,6 +176,49 @@ class EventsPreviewDialog(QDialog):
     def plan(self) -> EventPlan:
         """What the import reads; CsvFileError when the file cannot be imported."""
         return EventPlan.from_preview(self._preview)
+
+    def _show_preview(self, preview: EventsPreview) -> None:
+        self._preview = preview
+        tz = self._tz
+        # The column read as the customer ID: the blank choice finds it by name again.
+        fill_id_column_combo(self.id_column_combo, preview.columns, preview.id_column)
+        self.columns_label.setText(", ".join(column_roles(preview)))
+        read = (f"the first {count_text(preview.read, 'line', 'lines')}" if preview.truncated
+                else count_text(preview.read, "line", "lines"))
+        events = preview.read - preview.rejected
+        self.read_label.setText(
+            f"{read}: {count_text(events, 'event', 'events')}, "
+            f"{count_text(preview.rejected, 'rejected line', 'rejected lines')}")
+        self.time_range_label.setText(time_range_text(preview, tz) or "—")
+        names = sorted(preview.names.items(), key=lambda item: (-item[1], item[0]))
+        self.names_model.set_rows([(n, f"{c:,}") for n, c in names])
+        self.samples_model.set_rows([_sample_row(s, tz) for s in preview.samples])
+        self.rejects_model.set_rejects(preview.rejects)
+        shown = len(preview.rejects)
+        note = "" if shown == preview.rejected else f" (the first {shown:,})"
+        self.rejects_label.setText(f"Lines that will be rejected{note}:")
+        self.rejects_label.setVisible(bool(shown))
+        self.rejects_view.setVisible(bool(shown))
+        for view in (self.names_view, self.samples_view, self.rejects_view):
+            view.resizeColumnsToContents()
+        self._show_problem(preview.problem)
+
+    def _show_problem(self, problem: str | None) -> None:
+        self.problem_label.setText(problem or "")
+        self.problem_label.setVisible(bool(problem))
+        self.import_button.setEnabled(problem is None)
+
+    @Slot()
+    def _on_id_column_changed(self) -> None:
+        """The file read again with the chosen customer ID (its rows without one are
+        rejected, the others counted)."""
+        try:
+            preview = preview_events(self._preview.path, tz=self._tz,
+                                     id_column=chosen_id_column(self.id_column_combo))
+        except CsvFileError as exc:
+            self._show_problem(str(exc))
+            return
+        self._show_preview(preview)
 
     def _fact(self, form: QFormLayout, name: str, title: str, text: str) -> QLabel:
         label = QLabel(text)

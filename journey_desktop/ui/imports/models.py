@@ -84,6 +84,11 @@ class TuplesTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows = rows
 
+    def set_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
@@ -112,7 +117,14 @@ class RejectTableModel(TuplesTableModel):
     TITLES = ("Line", "Reason", "Row")
 
     def __init__(self, rejects: list[Reject], parent: QObject | None = None) -> None:
-        super().__init__([(r.line, r.reason, r.row) for r in rejects], parent)
+        super().__init__(self._rows_of(rejects), parent)
+
+    def set_rejects(self, rejects: list[Reject]) -> None:
+        self.set_rows(self._rows_of(rejects))
+
+    @staticmethod
+    def _rows_of(rejects: list[Reject]) -> list[tuple[Any, ...]]:
+        return [(r.line, r.reason, r.row) for r in rejects]
 
 
 class MisfitTableModel(TuplesTableModel):

@@ -54,6 +54,24 @@ from journey_desktop.ui.imports.target import (
 )
 
 
+def fill_id_column_combo(combo: QComboBox, columns: list[str], chosen: str | None) -> None:
+    """The customer ID chooser of a preview (customers, events): the file's columns after
+    a blank choice, ``chosen`` selected; no signal while it is filled."""
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem("— choose the ID column —", "")
+    for name in columns:
+        combo.addItem(name, name)
+    combo.setCurrentIndex(max(0, combo.findData(chosen or "")))
+    combo.blockSignals(False)
+
+
+def chosen_id_column(combo: QComboBox) -> str | None:
+    """The column chosen in a ``fill_id_column_combo`` chooser, None for the blank one."""
+    value = combo.currentData()
+    return str(value) if value else None
+
+
 class ImportPreviewDialog(QDialog):
     """Shows how the file will be read and lets the user correct it before importing."""
 
@@ -195,8 +213,7 @@ class ImportPreviewDialog(QDialog):
         return self._fit_labels[column]
 
     def id_column(self) -> str | None:
-        value = self.id_column_combo.currentData()
-        return str(value) if value else None
+        return chosen_id_column(self.id_column_combo)
 
     def mode(self) -> str:
         return REPLACE if self.replace_radio.isChecked() else ADD
@@ -220,14 +237,8 @@ class ImportPreviewDialog(QDialog):
         )
         self.encoding_combo.setCurrentIndex(self.encoding_combo.findData(preview.encoding))
         self.delimiter_combo.setCurrentIndex(self.delimiter_combo.findData(preview.delimiter))
-        self.id_column_combo.blockSignals(True)
-        self.id_column_combo.clear()
-        self.id_column_combo.addItem("— choose the ID column —", "")
-        for name in preview.field_columns:
-            self.id_column_combo.addItem(name, name)
-        chosen = keep_id if keep_id in preview.header else preview.id_column
-        self.id_column_combo.setCurrentIndex(max(0, self.id_column_combo.findData(chosen or "")))
-        self.id_column_combo.blockSignals(False)
+        chosen = keep_id if keep_id in preview.field_columns else preview.id_column
+        fill_id_column_combo(self.id_column_combo, preview.field_columns, chosen)
         self.rows_model.set_preview(preview, self.id_column())
         self.rows_view.resizeColumnsToContents()
         if preview.truncated:
