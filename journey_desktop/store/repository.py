@@ -31,6 +31,7 @@ from journey_desktop.domain.validation import (
     validate,
 )
 from journey_desktop.store import journey_versions as versions
+from journey_desktop.store import plan_notes
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql, lock_writers
 from journey_desktop.store.errors import RepositoryError
@@ -403,6 +404,7 @@ class JourneyRepository:
                           MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
+            plan_notes.forget_journey(database, journey_id)
             versions.tell_changed(journey_id)
         return counts
 
