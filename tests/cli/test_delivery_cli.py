@@ -74,6 +74,45 @@ def test_a_report_for_another_database_says_so_in_one_line(cli, tmp_path):
                           "another data folder\n")
 
 
+def test_a_report_for_messages_removed_with_their_journey_says_so(cli, tmp_path):
+    ids = [row["message_id"] for row in exported(cli, tmp_path)]
+    assert cli("remove", "1", "--yes").code == 0
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n"
+                    + "".join(f"{mid},opened,{LATER}\n" for mid in ids), encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 2
+    assert result.err == ("journey-desktop: the 2 messages are no longer in this database: "
+                          "their ids are this database's, so they were removed (with their "
+                          "journey)\n")
+
+
+def test_a_header_only_report_says_it_has_no_lines(cli, tmp_path):
+    exported(cli, tmp_path)
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n", encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 2 and "read: 0\n" in result.out
+    assert result.err == "nothing was applied: the report has no lines (a header only)\n"
+
+
+def test_a_folder_is_named_as_given(cli, tmp_path):
+    result = cli("outbox", "report", str(tmp_path))
+    assert result.code == 2
+    assert result.err == f"journey-desktop: {tmp_path}: is a folder, not a file\n"
+
+
+def test_one_early_status_is_said_in_the_singular(cli, tmp_path):
+    first = exported(cli, tmp_path)[0]["message_id"]
+    path = tmp_path / "r.csv"
+    path.write_text(f"message_id,status,timestamp\n{first},sent,2001-01-01T00:00:00Z\n",
+                    encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 0 and "early: 1\n" in result.out
+    assert result.err == ("1 status is timestamped before its message was written (kept, "
+                          "flagged): line 2\n")
+
+
 def test_report_to_a_file_is_excel_ready(cli, tmp_path):
     exported(cli, tmp_path)
     target = tmp_path / "report.csv"
