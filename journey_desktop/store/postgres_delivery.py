@@ -137,20 +137,28 @@ def count(conn: Any) -> None:
 
 
 def events(conn: Any, applied: int, dbid: str, now: int, import_id: int) -> None:
-    """As ``sqlite_delivery._events``: each applied line as the event ``message_<status>``."""
+    """As ``sqlite_delivery._events``: each applied line as the event ``message_<status>``
+    (with the line's ``detail`` when it gave one)."""
     insert = postgres_bulk.EventInsert(now, import_id)
     message = "k.dbid || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
         message_id=f"{message} || '/' || a.status", external_id="o.external_id",
         name=f"'{EVENT_PREFIX}' || a.status", occurred_at="a.occurred_at",
-        properties=(f"json_build_object('journey', j.name, 'message_id', {message},"
-                    " 'node', o.node)::text"),
+        properties=(f"(CASE WHEN a.detail = '' THEN {_properties(message)} ELSE"
+                    f" {_properties(message, 'a.detail')} END)::text"),
         ladder_from="CASE WHEN a.step > 0 THEN a.prior END",
         source=f"FROM {APPLIED} a JOIN outbox o ON o.id = a.outbox_id"
                " JOIN journey j ON j.id = o.journey_id"
                " CROSS JOIN (SELECT ?::text AS dbid) k ORDER BY a.line",
         params=(dbid,), rows=applied)
     insert.finish()
+
+
+def _properties(message: str, detail: str | None = None) -> str:
+    """As ``sqlite_delivery._properties``: the keys in name order (``json``, not ``jsonb``,
+    keeps them so)."""
+    given = f"'detail', {detail}, " if detail is not None else ""
+    return f"json_build_object({given}'journey', j.name, 'message_id', {message}, 'node', o.node)"
 
 
 def _first(value: str) -> str:

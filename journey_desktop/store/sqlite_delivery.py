@@ -223,18 +223,25 @@ def _events(conn: Any, insert: sqlite_bulk.EventInsert, applied: int, later: int
     """Each applied line as the customer event ``message_<status>`` with ``journey`` (its
     name), ``node`` and ``message_id``, and for a status on the ladder the step the message
     stood at before (``ladder_from``: a click from step 2 stands for the open too, see
-    ``domain.delivery.ladder_event``); keyed by message id and status, so it is stored once
-    whatever imports it again. ``later``: about how many lines the file has after the
-    batch, for the events' indexes."""
+    ``domain.delivery.ladder_event``), and the line's ``detail`` when it gave one; keyed by
+    message id and status, so it is stored once whatever imports it again. ``later``: about
+    how many lines the file has after the batch, for the events' indexes."""
     message = "?1 || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
         message_id=f"{message} || '/' || a.status", external_id="a.external_id",
         name=f"'{EVENT_PREFIX}' || a.status", occurred_at="a.occurred_at",
-        properties=f"json_object('journey', j.name, 'message_id', {message}, 'node', a.node)",
+        properties=(f"CASE WHEN a.detail = '' THEN {_properties(message)} ELSE"
+                    f" {_properties(message, 'a.detail')} END"),
         ladder_from="CASE WHEN a.step > 0 THEN a.prior END",
         source=f"FROM {APPLIED} a JOIN journey j ON j.id = a.journey_id"
                " WHERE a.outbox_id IS NOT NULL ORDER BY a.line",
         params=(dbid,), rows=applied, expected=applied + later)
+
+
+def _properties(message: str, detail: str | None = None) -> str:
+    """A delivery event's properties as a JSON object, its keys in name order."""
+    given = f"'detail', {detail}, " if detail is not None else ""
+    return f"json_object({given}'journey', j.name, 'message_id', {message}, 'node', a.node)"
 
 
 def _count(conn: Any) -> None:

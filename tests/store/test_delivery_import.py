@@ -109,13 +109,16 @@ def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_pat
         ("hello", "push", "unsubscribed", 0, at1, 1),
     ]
 
-    def event(ext: str, status: str, at: int, ladder: int | None) -> tuple:  # type: ignore[type-arg]
+    def event(ext: str, status: str, at: int, ladder: int | None,
+              detail: str = "") -> tuple:  # type: ignore[type-arg]
+        given = {"detail": detail} if detail else {}
         return (ext, f"message_{status}", at,
-                {"journey": "Report", "message_id": ids[ext], "node": "hello"}, ladder)
+                {**given, "journey": "Report", "message_id": ids[ext], "node": "hello"}, ladder)
 
     assert events() == [
         event("c0", "delivered", at1, 0), event("c0", "clicked", at2, 2),
-        event("c1", "unsubscribed", at1, None), event("c2", "opened", early, 0),
+        event("c1", "unsubscribed", at1, None, "spam"), event("c2", "opened", early, 0,
+                                                               "early bird"),
         event("c3", "clicked", at2, 0),
     ]
     before = (deliveries(ids), counters(), events())
@@ -143,7 +146,9 @@ def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_pat
         ("hello", "push", "unsubscribed", 0, at1, 1),
     ]
     assert events()[5:] == [event("c1", "clicked", at2, 0), event("c2", "clicked", at2, 3),
-                            event("c2", "bounced", at2, None)]
+                            event("c2", "bounced", at2, None, "gone")]
+    assert [list(props) for _, _, _, props, _ in events()][-1] == [
+        "detail", "journey", "message_id", "node"]  # in name order on either database
 
 
 def test_a_cancelled_report_import_stores_nothing(ids, tmp_path):

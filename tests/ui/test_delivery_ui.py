@@ -310,3 +310,28 @@ def test_the_outbox_shows_each_message_s_delivery_and_filters_by_it(qtbot, repo,
     assert len(choose("No report yet")) == len(ids) * 2 - 3  # two messages each
     window.clear_filters_button.click()
     assert combo.currentText() == "Any delivery" and len(rows()) == len(ids) * 2
+
+
+def test_the_outbox_shows_the_detail_a_report_gave(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.store.delivery import import_report
+    from journey_desktop.ui.outbox import OutboxWindow
+    from journey_desktop.ui.outbox.model import COL_CUSTOMER, COL_DELIVERY, COL_NODE
+
+    run_two_days(repo)
+    ids = ids_by_customer()
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp,detail\n"
+                    f"{ids['c0']},bounced,{LATER},mailbox full\n"
+                    f"{ids['c1']},opened,{LATER},\n", encoding="utf-8")
+    assert import_report(path).committed
+    window = OutboxWindow(repo, None)
+    qtbot.addWidget(window)
+    window.show()
+    model = window.table.model()
+    shown = {model.index(r, COL_CUSTOMER).data(): model.index(r, COL_DELIVERY)
+             for r in range(model.rowCount()) if model.index(r, COL_NODE).data() == "hello"}
+    assert shown["c0"].data() == "bounced (mailbox full)"
+    assert shown["c0"].data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "The report's detail: mailbox full\n")
+    assert shown["c1"].data() == "opened"
+    assert shown["c1"].data(Qt.ItemDataRole.ToolTipRole).startswith("What the delivery reports")
