@@ -154,3 +154,27 @@ def test_outbox_report_counts_on_either_database(cli, tmp_path, data_dir, store_
     assert result.out == "read: 5\napplied: 2\nduplicates: 1\nunknown: 1\nrejected: 1\n"
     again = cli("outbox", "report", str(path))
     assert again.code == 2 and "applied: 0\nduplicates: 3\n" in again.out
+
+
+def test_a_message_keeps_its_id_on_every_export(cli, tmp_path):
+    """Exported again (a plain export writes the exported rows too), by journey, and
+    beside the messages a later tick wrote (``--new`` then has only those): each row
+    keeps the id it was first exported with."""
+    first = {(row["customerId"], row["node"], row["entry"]): row["message_id"]
+             for row in exported(cli, tmp_path)}
+    assert len(set(first.values())) == len(first) == 2
+
+    def export(*options: str) -> dict[tuple[str, str, str], str]:
+        target = tmp_path / "again.csv"
+        assert cli("outbox", "export", *options, "-o", str(target)).code == 0
+        with target.open(encoding="utf-8-sig", newline="") as saved:
+            return {(row["customerId"], row["node"], row["entry"]): row["message_id"]
+                    for row in csv.DictReader(saved)}
+
+    assert export() == first
+    assert export("--journey", "Welcome series") == first
+    assert cli("tick", "--now", f"{(DAY + dt.timedelta(days=3)).isoformat()}T09:00:00+00:00"
+               ).code == 0
+    new = export("--new")
+    assert new and not set(new) & set(first) and not set(new.values()) & set(first.values())
+    assert export() == {**first, **new}
