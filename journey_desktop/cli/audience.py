@@ -243,8 +243,10 @@ def save_misfits(path: str, result: ImportResult, partial: Path) -> None:
 
 def file_error(path: str, exc: CsvFileError) -> CliError:
     """A file that cannot be imported, as one line naming it, with the option that helps."""
-    text = str(exc)
-    if not text.startswith(Path(path).name):  # most messages name the file already
+    text, name = str(exc), Path(path).name
+    if text.startswith(f"{name}:"):  # most messages name the file: as given, here
+        text = f"{path}{text[len(name):]}"
+    elif not text.startswith(name):
         text = f"{path}: {text}"
     hint = (" (use --id-column)" if "ID column" in text
             else " (use --date-order)" if "month-first" in text else "")

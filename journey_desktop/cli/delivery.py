@@ -60,8 +60,8 @@ def cmd_outbox_report(ctx: CliContext, args: argparse.Namespace) -> int:
             if result.early:
                 ctx.print(f"early: {result.early}")
                 lines = ", ".join(map(str, result.early_lines))
-                ctx.err.write(f"{result.early} statuses are timestamped before their message "
-                              f"was written (kept, flagged): line {lines}\n")
+                word = "line" if result.early == 1 else "lines"
+                ctx.err.write(f"{result.early_text()} (kept, flagged): {word} {lines}\n")
             all_unknown = result.all_unknown_text()
             if all_unknown:
                 ctx.err.write(f"journey-desktop: {all_unknown}\n")
@@ -74,8 +74,7 @@ def cmd_outbox_report(ctx: CliContext, args: argparse.Namespace) -> int:
             result.unknowns.close()
         if not result.committed:
             if not all_unknown:
-                ctx.err.write("nothing was applied: every line was a duplicate, unknown or "
-                              "rejected\n")
+                ctx.err.write(f"nothing was applied: {result.nothing_applied_text()}\n")
             return EXIT_USAGE
         return EXIT_NO if result.rejected or result.unknown else EXIT_OK
     finally:

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, count, islice, repeat
@@ -191,9 +192,18 @@ class ReportBatch:
     # Every message id is the one ``message_id`` writes for its outbox id (so the outbox
     # id alone says it); False when unsaid.
     ids_written: bool = False
+    # Each line as read, for the rejects file: its cells, or the line's text when it holds
+    # no quote (split by ``delimiter`` when asked for: most lines never are).
+    rows: list[Any] = field(default_factory=list)
+    delimiter: str = ","
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    def cells(self, line: int) -> list[str]:
+        """The cells of the batch's line numbered ``line`` in the file, as read."""
+        row = self.rows[bisect_left(self.lines, line)]
+        return row.split(self.delimiter) if isinstance(row, str) else list(row)
 
 
 class ReportReader(OpenedFile):
@@ -272,7 +282,7 @@ class ReportReader(OpenedFile):
             if set(map(len, rows)) == {width}:
                 batch = self._columns_batch(list(zip(*map(itemgetter(*at), rows),
                                                      strict=True)),
-                                            list(map(itemgetter(1), chunk)))
+                                            list(map(itemgetter(1), chunk)), rows)
             yield batch if batch is not None else self._batch(
                 list(self._csv_rows(chunk, at, width)))
 
@@ -293,11 +303,13 @@ class ReportReader(OpenedFile):
             return None
         cells = delimiter.join(rows).split(delimiter)
         return self._columns_batch([cells[index::width] for index in at],
-                                   list(range(before + 1, before + 1 + lines)))
+                                   list(range(before + 1, before + 1 + lines)), rows)
 
-    def _columns_batch(self, columns: list[Any], lines: list[int]) -> ReportBatch | None:
+    def _columns_batch(self, columns: list[Any], lines: list[int],
+                       rows: list[Any]) -> ReportBatch | None:
         """Lines given as columns (message id, status, timestamp[, detail]) checked in
-        C-level calls; None when one of them is to reject (``_batch`` then says why)."""
+        C-level calls, ``rows`` the lines as read; None when one of them is to reject
+        (``_batch`` then says why)."""
         message_ids = list(map(str.strip, columns[0]))
         if "" in message_ids:
             return None
@@ -320,7 +332,7 @@ class ReportReader(OpenedFile):
             if written else parse_message_ids(message_ids, self.database_id))
         return ReportBatch(lines=lines, message_ids=message_ids, outbox_ids=outbox_ids,
                            statuses=statuses, times=seconds, details=details,
-                           ids_written=written)
+                           ids_written=written, rows=rows, delimiter=self.delimiter)
 
     def _csv_rows(self, chunk: Iterable[tuple[list[str], int]], at: list[int],
                   width: int) -> Iterator[tuple[int, list[str], str, str, str, str]]:
@@ -356,7 +368,7 @@ class ReportReader(OpenedFile):
 
     def _batch(self, chunk: list[tuple[int, list[str], str, str, str, str]]) -> ReportBatch:
         """Lines checked together: timestamps of one common form are read in C calls."""
-        batch = ReportBatch()
+        batch = ReportBatch(delimiter=self.delimiter)
         fast = common_times([row[4].strip() for row in chunk])
         for index, (line, cells, mid, status, stamp, detail) in enumerate(chunk):
             self.read += 1
@@ -382,6 +394,7 @@ class ReportReader(OpenedFile):
             batch.statuses.append(status)
             batch.times.append(seconds)
             batch.details.append(detail.strip()[:MAX_DETAIL_CHARS])
+            batch.rows.append(cells)
         return batch
 
 

@@ -65,6 +65,11 @@ ORDER_NOT_CHOSEN = "day-first or month-first? the order was not chosen"
 # --- numbers -------------------------------------------------------------------------------
 
 
+def count_text(number: int, singular: str, plural: str) -> str:
+    """``1 run``, ``2,500 runs``: a count with its noun (the window's, the CLI's)."""
+    return f"{number:,} {singular if number == 1 else plural}"
+
+
 def number_problem(text: str) -> str | None:
     """Why ``text`` is not a number (see the module's rules), or None when it is one."""
     text = text.strip()

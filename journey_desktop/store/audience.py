@@ -27,6 +27,7 @@ from journey_desktop.store.customer_fields import record_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.membership import audience_lock
 from journey_desktop.store.outbox import FILE_ENCODING
+from journey_desktop.store.plan_notes import note_removed
 from journey_desktop.store.read_ahead import ReadAhead
 from journey_desktop.store.records import JourneyRecord, MemberRecord, ProfileRecord
 from journey_desktop.store.repository import (
@@ -238,6 +239,8 @@ class AudienceStore:
                 result.updated = counts.updated
                 result.duplicates = counts.duplicates
                 result.removed = counts.removed
+                if counts.removed and journey_id is not None:
+                    note_removed(database, journey_id, stamp, counts.removed)
                 if journey_id is not None:
                     result.columns = self._merge_columns(journey_id, plan.columns, mode)
                     self.repo.set_audience_columns(journey_id, result.columns)

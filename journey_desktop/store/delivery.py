@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import heapq
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,18 +28,18 @@ from peewee import Database, DatabaseError
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.audience_csv import create_text
-from journey_desktop.domain.csv_records import Reject, RejectLog
+from journey_desktop.domain.csv_records import Reject, RejectLog, rejects_file_header
 from journey_desktop.domain.delivery import (
     STATUSES,
     ReportReader,
     database_of,
     moved,
 )
+from journey_desktop.domain.values import count_text
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.audience import Progress, collector_paused
 from journey_desktop.store.db import database
 from journey_desktop.store.delivery_status import database_id
-from journey_desktop.store.outbox import csv_cell
 from journey_desktop.store.postgres import on_postgres, portable_connection
 from journey_desktop.store.repository import RepositoryError
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 BUCKET_SECONDS = 900  # every time zone's day starts on a quarter hour
 UNKNOWN = "no such message in this database"
+UNKNOWN_KEPT = 10  # unknown lines an import keeps in memory (``Totals.unknown``)
 
 
 class DeliveryImportError(RepositoryError):
@@ -70,30 +72,52 @@ class ReportResult:
     rejected: int = 0
     early: int = 0  # applied with a timestamp before the message was written (flagged)
     committed: bool = False
-    foreign: str = ""  # the database every unknown id names, when it is not this one
+    foreign: str = ""  # the database every unknown id names ("" when they differ)
+    database: str = ""  # this database's id
     rejects: RejectLog = field(default_factory=RejectLog)
     unknowns: RejectLog = field(default_factory=RejectLog)
     early_lines: list[int] = field(default_factory=list)  # the first ones
     seconds: float = 0.0
 
     def all_unknown_text(self) -> str | None:
-        """One line when no message of the report is this database's."""
+        """One line when no message of the report is in this database: the ids of another
+        one, or this one's for messages no longer here (removed with their journey)."""
         if self.applied or self.duplicates or not self.unknown:
             return None
+        if self.foreign and self.foreign == self.database:
+            which = "the message is" if self.unknown == 1 else \
+                f"the {self.unknown:,} messages are"
+            return (f"{which} no longer in this database: their ids are this database's, so "
+                    "they were removed (with their journey)")
+        which = "the message is not" if self.unknown == 1 else \
+            f"none of the {self.unknown:,} messages is"
         source = f" (ids of database {self.foreign})" if self.foreign else ""
-        return (f"none of the {self.unknown} messages is in this database{source}: the report "
-                "is for messages exported from another data folder")
+        return (f"{which} in this database{source}: the report is for messages exported "
+                "from another data folder")
+
+    def nothing_applied_text(self) -> str:
+        """Why nothing was applied, for the window's result and the command line."""
+        if not self.read:
+            return "the report has no lines (a header only)"
+        return self.all_unknown_text() or "every line was a duplicate, unknown or rejected"
+
+    def early_text(self) -> str:
+        """The lines timestamped before their message was written, in words."""
+        return (count_text(self.early, "status is", "statuses are") + " timestamped before "
+                + ("its message was" if self.early == 1 else "their message was") + " written")
 
     def save_rejects(self, path: str | Path) -> None:
         """Rejected and unknown lines, in file order, ``line,reason`` then the source's
-        columns (formula-like cells escaped)."""
-        merged = sorted([*self.rejects, *self.unknowns], key=lambda reject: reject.line)
+        columns, its cells exactly (the file is fixed and applied again, as SPEC §4 says of
+        the customers' rejects); read back from both spools as they are written, so the
+        file may hold millions of lines."""
+        merged = heapq.merge(self.rejects, self.unknowns, key=lambda reject: reject.line)
         header = self.rejects.header or self.unknowns.header
         with create_text(path, self.rejects.encoding) as out:
             writer = csv.writer(out, delimiter=self.rejects.delimiter)
-            writer.writerow(["line", "reason", *map(csv_cell, header)])
+            writer.writerow(rejects_file_header(header))
             for reject in merged:
-                writer.writerow([reject.line, reject.reason, *map(csv_cell, reject.cells)])
+                writer.writerow([reject.line, reject.reason, *reject.cells])
 
     @property
     def listed(self) -> list[Reject]:
@@ -103,12 +127,27 @@ class ReportResult:
 
 @dataclass
 class Totals:
-    """What an import's steps applied (either database's), for its result."""
+    """What an import's steps applied (either database's), for its result. Lines naming no
+    message are counted, the first few kept as (line, id), and every one written with its
+    cells to ``unknowns`` (spooled to disk): a report of millions of another database's
+    messages keeps memory flat."""
 
     applied: int = 0
     early: int = 0
     early_lines: list[int] = field(default_factory=list)  # the first ten
-    unknown: list[tuple[int, str]] = field(default_factory=list)  # (line, id), file order
+    unknown: list[tuple[int, str]] = field(default_factory=list)  # the first, file order
+    unknown_count: int = 0
+    unknowns: RejectLog = field(default_factory=RejectLog)
+    databases: set[str] = field(default_factory=set)  # those unknown ids name, up to two
+
+    def add_unknown(self, line: int, message_id: str, cells: list[str]) -> None:
+        """A line naming no message of this database (called in file order)."""
+        self.unknown_count += 1
+        if len(self.unknown) < UNKNOWN_KEPT:
+            self.unknown.append((line, message_id))
+        if len(self.databases) < 2:
+            self.databases.add(database_of(message_id))
+        self.unknowns.add(line, UNKNOWN, cells)
 
 
 class _NothingApplied(Exception):
@@ -128,14 +167,17 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
             conn = portable_connection()
             dbid = database_id()
             reader = ReportReader(str(path), dbid, tz=tz)
-            result.rejects = reader.rejects
-            result.unknowns = RejectLog(reader.delimiter, reader.encoding)
+            result.rejects, result.database = reader.rejects, dbid
             import_id = dialect.next_import_id(conn)
-            totals = steps.apply(conn, reader, progress, dbid, stamp, import_id)
+            totals = Totals(unknowns=RejectLog(reader.delimiter, reader.encoding))
+            result.unknowns = totals.unknowns
+            steps.apply(conn, reader, progress, dbid, stamp, import_id, totals)
             result.read = reader.read
             result.rejected = reader.rejects.count
             result.unknowns.header = reader.rejects.header
-            _list_unknown(totals.unknown, result)
+            result.unknown = totals.unknown_count
+            if len(totals.databases) == 1:
+                result.foreign = totals.databases.pop()
             result.applied, result.early = totals.applied, totals.early
             result.early_lines = totals.early_lines[:10]
             result.duplicates = result.read - result.rejected - result.unknown - result.applied
@@ -169,18 +211,6 @@ def _steps() -> Any:
     from journey_desktop.store import sqlite_delivery
 
     return sqlite_delivery
-
-
-def _list_unknown(lines: list[tuple[int, str]], result: ReportResult) -> None:
-    """Lines naming no message of this database: counted, listed, and left out."""
-    databases: set[str] = set()
-    for line, text in lines:
-        result.unknown += 1
-        result.unknowns.add(line, UNKNOWN, [text])
-        if len(databases) < 2:
-            databases.add(database_of(text))
-    if len(databases) == 1:
-        result.foreign = databases.pop()
 
 
 # --- reading back --------------------------------------------------------------------------

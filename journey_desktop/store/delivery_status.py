@@ -34,18 +34,26 @@ def database_id(db: Database | None = None) -> str:
 
 
 def statuses_of(outbox_ids: list[int], db: Database | None = None) -> dict[int, list[str]]:
-    """The statuses each message reached (for a page of the outbox or of an export)."""
-    out: dict[int, list[str]] = {}
+    """The statuses each message reached."""
+    return {outbox_id: reached_ for outbox_id, (reached_, _) in deliveries_of(outbox_ids,
+                                                                               db).items()}
+
+
+def deliveries_of(outbox_ids: list[int],
+                  db: Database | None = None) -> dict[int, tuple[list[str], str]]:
+    """The statuses each message reached, and the last detail a report gave (a bounce's
+    reason, ...), for a page of the outbox or of an export."""
+    out: dict[int, tuple[list[str], str]] = {}
     db = _db(db)
     apart = ", ".join(f"{status}_at IS NOT NULL" for status in APART)
     for start in range(0, len(outbox_ids), 500):
         chunk = outbox_ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
-        for outbox_id, top, *given in db.execute_sql(
-                f"SELECT outbox_id, level, {apart} FROM delivery WHERE outbox_id IN ({marks})",
-                chunk):
-            out[int(outbox_id)] = reached(int(top), dict(zip(APART, map(bool, given),
-                                                               strict=True)))
+        for outbox_id, top, detail, *given in db.execute_sql(
+                f"SELECT outbox_id, level, detail, {apart} FROM delivery"
+                f" WHERE outbox_id IN ({marks})", chunk):
+            out[int(outbox_id)] = (reached(int(top), dict(zip(APART, map(bool, given),
+                                                                strict=True))), detail or "")
     return out
 
 

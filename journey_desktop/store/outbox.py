@@ -18,7 +18,7 @@ from journey_desktop.domain.delivery import message_id, shown_status
 from journey_desktop.domain.policy import EXPORTED, HELD, OUTBOX_STATUSES, READY, SUPPRESSED
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.db import database
-from journey_desktop.store.delivery_status import database_id, filter_clause, statuses_of
+from journey_desktop.store.delivery_status import database_id, deliveries_of, filter_clause
 from journey_desktop.store.export_lock import ExportLock
 from journey_desktop.store.output_path import check_output_path
 
@@ -102,6 +102,7 @@ class OutboxMessage:
     send_at: int | None = None  # when it may go out
     reason: str | None = None  # why it was suppressed
     delivery: tuple[str, ...] = ()  # the report statuses it reached
+    delivery_detail: str = ""  # what the last report line with a detail said (not exported)
 
     @property
     def delivery_status(self) -> str:
@@ -117,9 +118,9 @@ _COLUMNS = (
 
 def _with_delivery(messages: list[OutboxMessage], db: Database) -> list[OutboxMessage]:
     """The messages with the statuses the reports gave them (one indexed read per page)."""
-    reached = statuses_of([m.id for m in messages], db)
-    return [replace(m, delivery=tuple(reached[m.id])) if m.id in reached else m
-            for m in messages]
+    reached = deliveries_of([m.id for m in messages], db)
+    return [replace(m, delivery=tuple(reached[m.id][0]), delivery_detail=reached[m.id][1])
+            if m.id in reached else m for m in messages]
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:

@@ -13,10 +13,12 @@ from peewee import Database
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.forecast import DEFAULT_DAYS
+from journey_desktop.domain.values import count_text
+from journey_desktop.store import plan_notes
 from journey_desktop.store.db import database
 from journey_desktop.store.forecast import run_forecast
 from journey_desktop.store.sqlite_sql import write_transaction
-from journey_desktop.store.stats import daily_counts
+from journey_desktop.store.stats import SENT, WAS_HELD, daily_counts
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class PlanAgainstActual:
         if not self.days:
             return "No forecast was kept for this journey (it is made when it is activated)."
         if self.parted is None:
-            return f"The journey follows its forecast so far ({len(self.days)} days)."
+            days = count_text(len(self.days), "day", "days")
+            return f"The journey follows its forecast so far ({days})."
         text = f"The journey parts from its forecast on {self.parted.isoformat()}"
         return f"{text}: {self.reason}." if self.reason else f"{text}."
 
@@ -114,12 +117,18 @@ def plan_against_actual(journey_id: int, *, now: int | None = None,
 
 
 def _reason(journey_id: int, parted: dt.date, tz: dt.tzinfo | None, db: Database) -> str:
-    """Imports after activation up to the day they parted: the audience's, or events."""
+    """What changed after activation up to the day they parted: the audience (customers
+    imported, removed by a replacing import, profiles updated), events imported, the
+    messaging policy."""
     (activated,) = db.execute_sql("SELECT activated_at FROM journey WHERE id = ?",
                                   (journey_id,)).fetchone()
     if activated is None:
         return ""
     end = engine.local_timestamp(parted + dt.timedelta(days=1), 0, 0, tz)
+
+    def since(first: int) -> str:
+        return f"(from {engine.local_date(first, tz).isoformat()})"
+
     reasons = []
     first, count = db.execute_sql(
         "SELECT min(imported_at), count(*) FROM member WHERE journey_id = ?"
@@ -127,13 +136,44 @@ def _reason(journey_id: int, parted: dt.date, tz: dt.tzinfo | None, db: Database
     if count:
         who = "1 customer of its audience was" if count == 1 else \
             f"{count:,} customers of its audience were"
-        reasons.append(f"{who} imported after activation "
-                       f"(from {engine.local_date(first, tz).isoformat()})")
+        reasons.append(f"{who} imported after activation {since(first)}")
+    removed = [(at, n) for at, n in plan_notes.removals(db, journey_id) if activated < at < end]
+    if removed:
+        who = count_text(sum(n for _, n in removed), "customer was", "customers were")
+        reasons.append(f"{who} removed from its audience by a replacing import after "
+                       f"activation {since(removed[0][0])}")
+    # Profiles written by another import than the one that last named the member: a
+    # customers import (or another journey's audience import) after activation.
+    first, count = db.execute_sql(
+        "SELECT min(p.updated_at), count(*) FROM member m JOIN profile p"
+        " ON p.external_id = m.external_id WHERE m.journey_id = ? AND m.imported_at <= ?"
+        " AND p.updated_at > ? AND p.updated_at < ?",
+        (journey_id, activated, activated, end)).fetchone()
+    if count:
+        who = count_text(count, "customer of its audience", "customers of its audience")
+        reasons.append(f"{who} had {'its' if count == 1 else 'their'} profile updated by an "
+                       f"import after activation {since(first)}")
     first, count = db.execute_sql(
         "SELECT min(imported_at), count(*) FROM event WHERE imported_at > ?"
         " AND imported_at < ?", (activated, end)).fetchone()
     if count:
         what = "1 event was" if count == 1 else f"{count:,} events were"
-        reasons.append(f"{what} imported after activation "
-                       f"(from {engine.local_date(first, tz).isoformat()})")
+        reasons.append(f"{what} imported after activation {since(first)}")
+    changes = [at for at in plan_notes.policy_changes(db) if activated < at < end]
+    if changes:
+        when = f"(on {engine.local_date(changes[0], tz).isoformat()})"
+        reasons.append(_policy_reason(journey_id, changes[0], end, when, db))
     return "; ".join(reasons)
+
+
+def _policy_reason(journey_id: int, changed: int, end: int, when: str, db: Database) -> str:
+    """The policy's change after activation, with the messages it kept back since."""
+    suppressed, held = db.execute_sql(
+        f"SELECT coalesce(sum(CASE WHEN NOT ({SENT}) THEN 1 ELSE 0 END), 0),"
+        f" coalesce(sum(CASE WHEN {SENT} AND {WAS_HELD} THEN 1 ELSE 0 END), 0)"
+        " FROM outbox WHERE journey_id = ? AND created_at >= ? AND created_at < ?",
+        (journey_id, changed, end)).fetchone()
+    kept_back = [f"{count_text(int(number), 'message was', 'messages were')} {what}"
+                 for number, what in ((suppressed, "suppressed"), (held, "held")) if number]
+    text = f"the messaging policy was changed after activation {when}"
+    return f"{text}: since then {' and '.join(kept_back)}" if kept_back else text

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 
 from peewee import Database
 
 from journey_desktop.domain.policy import SETTING_KEY, Policy, PolicyError
 from journey_desktop.store.db import database
+from journey_desktop.store.plan_notes import note_policy_change
 from journey_desktop.store.sqlite_sql import write_transaction
 
 log = logging.getLogger(__name__)
@@ -39,10 +41,12 @@ def load_policy(db: Database | None = None) -> Policy:
         return Policy()
 
 
-def save_policy(policy: Policy, db: Database | None = None) -> None:
-    """Store the policy (an empty one removes the setting); it applies from the next tick."""
+def save_policy(policy: Policy, db: Database | None = None, *, now: int | None = None) -> None:
+    """Store the policy (an empty one removes the setting); it applies from the next tick.
+    When it changed (``now``) is noted for the plan against actual."""
     db = _db(db)
     with write_transaction(db):
+        note_policy_change(db, int(time.time()) if now is None else int(now))
         if policy.empty and not policy.timezone_field:
             db.execute_sql("DELETE FROM setting WHERE key = ?", (SETTING_KEY,))
         else:
@@ -53,8 +57,8 @@ def save_policy(policy: Policy, db: Database | None = None) -> None:
              "; ".join(policy.lines()))
 
 
-def clear_policy(db: Database | None = None) -> None:
-    save_policy(Policy(), db)
+def clear_policy(db: Database | None = None, *, now: int | None = None) -> None:
+    save_policy(Policy(), db, now=now)
 
 
 def cap_history_since(start: int, db: Database | None = None) -> int | None:

@@ -39,12 +39,10 @@ def _level(column: str) -> str:
 
 
 def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str, now: int,
-          import_id: int) -> Totals:
-    """Read the whole report into a TEMP table, then apply it (the caller's transaction)."""
-    stage(conn, reader, progress)
-    totals = Totals(unknown=[tuple(row) for row in conn.execute(
-        f"SELECT line, message_id FROM {STAGE} i WHERE outbox_id IS NULL OR NOT EXISTS"
-        " (SELECT 1 FROM outbox o WHERE o.id = i.outbox_id) ORDER BY line")])
+          import_id: int, totals: Totals) -> None:
+    """Read the whole report into a TEMP table, then apply it (the caller's transaction),
+    adding what it did to ``totals``."""
+    stage(conn, reader, progress, totals)
     applied = applied_lines(conn)
     totals.applied, totals.early = conn.execute(
         f"SELECT count(*), coalesce(sum(early), 0) FROM {APPLIED}").fetchone()
@@ -54,11 +52,12 @@ def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str,
         events(conn, applied, dbid, now, import_id)
         count(conn)
         move(conn, now, import_id)
-    return totals
 
 
-def stage(conn: Any, reader: ReportReader, progress: Progress | None) -> None:
-    """The report's lines into a TEMP table, read a batch ahead while the last is copied."""
+def stage(conn: Any, reader: ReportReader, progress: Progress | None, totals: Totals) -> None:
+    """The report's lines into a TEMP table, read a batch ahead while the last is copied;
+    each batch's lines naming no message go to ``totals`` with their cells, while the
+    batch is at hand."""
     conn.execute(f"CREATE TEMP TABLE {STAGE} (line BIGINT PRIMARY KEY, message_id TEXT,"
                  " outbox_id BIGINT, status TEXT, occurred_at BIGINT, detail TEXT)"
                  " ON COMMIT DROP")
@@ -67,6 +66,13 @@ def stage(conn: Any, reader: ReportReader, progress: Progress | None) -> None:
             postgres_bulk.copy_rows(STAGE, _STAGE_COLUMNS, zip(
                 batch.lines, batch.message_ids, batch.outbox_ids, batch.statuses,
                 batch.times, batch.details, strict=True))
+            if len(batch):
+                for line, message_id in conn.execute(
+                        f"SELECT line, message_id FROM {STAGE} i WHERE line BETWEEN ? AND ?"
+                        " AND (outbox_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o"
+                        " WHERE o.id = i.outbox_id)) ORDER BY line",
+                        (batch.lines[0], batch.lines[-1])):
+                    totals.add_unknown(line, message_id, batch.cells(line))
             if progress is not None:
                 progress(read, position, reader.size)
 
@@ -131,20 +137,28 @@ def count(conn: Any) -> None:
 
 
 def events(conn: Any, applied: int, dbid: str, now: int, import_id: int) -> None:
-    """As ``sqlite_delivery._events``: each applied line as the event ``message_<status>``."""
+    """As ``sqlite_delivery._events``: each applied line as the event ``message_<status>``
+    (with the line's ``detail`` when it gave one)."""
     insert = postgres_bulk.EventInsert(now, import_id)
     message = "k.dbid || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
         message_id=f"{message} || '/' || a.status", external_id="o.external_id",
         name=f"'{EVENT_PREFIX}' || a.status", occurred_at="a.occurred_at",
-        properties=(f"json_build_object('journey', j.name, 'message_id', {message},"
-                    " 'node', o.node)::text"),
+        properties=(f"(CASE WHEN a.detail = '' THEN {_properties(message)} ELSE"
+                    f" {_properties(message, 'a.detail')} END)::text"),
         ladder_from="CASE WHEN a.step > 0 THEN a.prior END",
         source=f"FROM {APPLIED} a JOIN outbox o ON o.id = a.outbox_id"
                " JOIN journey j ON j.id = o.journey_id"
                " CROSS JOIN (SELECT ?::text AS dbid) k ORDER BY a.line",
         params=(dbid,), rows=applied)
     insert.finish()
+
+
+def _properties(message: str, detail: str | None = None) -> str:
+    """As ``sqlite_delivery._properties``: the keys in name order (``json``, not ``jsonb``,
+    keeps them so)."""
+    given = f"'detail', {detail}, " if detail is not None else ""
+    return f"json_build_object({given}'journey', j.name, 'message_id', {message}, 'node', o.node)"
 
 
 def _first(value: str) -> str:

@@ -30,7 +30,7 @@ from journey_desktop.domain.validation import (
     normalize_name,
     validate,
 )
-from journey_desktop.store import customer_fields
+from journey_desktop.store import customer_fields, plan_notes
 from journey_desktop.store import journey_versions as versions
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql, lock_writers
@@ -417,6 +417,7 @@ class JourneyRepository:
                           MemberRecord):
                 model.delete().where(model.journey == journey_id).execute()
             JourneyRecord.delete().where(JourneyRecord.id == journey_id).execute()
+            plan_notes.forget_journey(database, journey_id)
             versions.tell_changed(journey_id)
         return counts
 

@@ -82,10 +82,10 @@ def drop_stage() -> None:
 
 
 def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str, now: int,
-          import_id: int) -> Totals:
-    """Read the report and apply it batch by batch, in the caller's transaction."""
+          import_id: int, totals: Totals) -> None:
+    """Read the report and apply it batch by batch, in the caller's transaction, adding
+    what it did to ``totals``."""
     create(conn)
-    totals = Totals()
     stage = _Stage(conn)
     pick = _pick_sql()
     events = sqlite_bulk.EventInsert(now, import_id)
@@ -99,7 +99,7 @@ def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str,
                 if _twice(conn, batch):
                     conn.execute(f"DELETE FROM {APPLIED}")
                     _pick_in_order(conn, dbid)
-                applied = _note(conn, totals)
+                applied = _note(conn, totals, batch)
                 if applied:
                     later = (reader.size - position) * read // max(position, 1)
                     _events(conn, events, applied, later, dbid)
@@ -108,7 +108,6 @@ def apply(conn: Any, reader: ReportReader, progress: Progress | None, dbid: str,
             if progress is not None:
                 progress(read, position, reader.size)
     events.finish()
-    return totals
 
 
 def _counted(reader: ReportReader) -> Iterator[tuple[ReportBatch, bool, bool, int, int]]:
@@ -199,9 +198,9 @@ def _pick_in_order(conn: Any, dbid: str) -> None:
         f" ELSE NOT ({before_apart}) END ORDER BY l.line", (dbid,))
 
 
-def _note(conn: Any, totals: Totals) -> int:
-    """The batch's counts added to ``totals``, its unknown and first early lines listed;
-    returns how many lines it applied."""
+def _note(conn: Any, totals: Totals, batch: ReportBatch) -> int:
+    """The batch's counts added to ``totals``, its unknown lines (with their cells) and
+    first early lines listed; returns how many lines it applied."""
     applied, unknown, early = conn.execute(
         f"SELECT count(outbox_id), count(*) - count(outbox_id), coalesce(sum(early), 0)"
         f" FROM {APPLIED}").fetchone()
@@ -212,9 +211,10 @@ def _note(conn: Any, totals: Totals) -> int:
             f"SELECT line FROM {APPLIED} WHERE early = 1 ORDER BY line LIMIT ?",
             (10 - len(totals.early_lines),))]
     if unknown:
-        totals.unknown += conn.execute(
-            f"SELECT line, message_id FROM {APPLIED} WHERE outbox_id IS NULL"
-            " ORDER BY line").fetchall()
+        for line, message_id in conn.execute(
+                f"SELECT line, message_id FROM {APPLIED} WHERE outbox_id IS NULL"
+                " ORDER BY line"):
+            totals.add_unknown(line, message_id, batch.cells(line))
     return int(applied)
 
 
@@ -223,18 +223,25 @@ def _events(conn: Any, insert: sqlite_bulk.EventInsert, applied: int, later: int
     """Each applied line as the customer event ``message_<status>`` with ``journey`` (its
     name), ``node`` and ``message_id``, and for a status on the ladder the step the message
     stood at before (``ladder_from``: a click from step 2 stands for the open too, see
-    ``domain.delivery.ladder_event``); keyed by message id and status, so it is stored once
-    whatever imports it again. ``later``: about how many lines the file has after the
-    batch, for the events' indexes."""
+    ``domain.delivery.ladder_event``), and the line's ``detail`` when it gave one; keyed by
+    message id and status, so it is stored once whatever imports it again. ``later``: about
+    how many lines the file has after the batch, for the events' indexes."""
     message = "?1 || '-' || a.outbox_id"  # domain.delivery.message_id
     insert.insert_select(
         message_id=f"{message} || '/' || a.status", external_id="a.external_id",
         name=f"'{EVENT_PREFIX}' || a.status", occurred_at="a.occurred_at",
-        properties=f"json_object('journey', j.name, 'message_id', {message}, 'node', a.node)",
+        properties=(f"CASE WHEN a.detail = '' THEN {_properties(message)} ELSE"
+                    f" {_properties(message, 'a.detail')} END"),
         ladder_from="CASE WHEN a.step > 0 THEN a.prior END",
         source=f"FROM {APPLIED} a JOIN journey j ON j.id = a.journey_id"
                " WHERE a.outbox_id IS NOT NULL ORDER BY a.line",
         params=(dbid,), rows=applied, expected=applied + later)
+
+
+def _properties(message: str, detail: str | None = None) -> str:
+    """A delivery event's properties as a JSON object, its keys in name order."""
+    given = f"'detail', {detail}, " if detail is not None else ""
+    return f"json_object({given}'journey', j.name, 'message_id', {message}, 'node', a.node)"
 
 
 def _count(conn: Any) -> None:

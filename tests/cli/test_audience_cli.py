@@ -122,7 +122,7 @@ def test_a_pipe_is_refused_rather_than_waited_on(
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "journey-desktop: audience.csv: is not a regular file (a pipe or a device), "
+        f"journey-desktop: {fifo}: is not a regular file (a pipe or a device), "
         "so it cannot be read as a CSV file; save the data to a file first"
     ]
 

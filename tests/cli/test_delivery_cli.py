@@ -74,6 +74,45 @@ def test_a_report_for_another_database_says_so_in_one_line(cli, tmp_path):
                           "another data folder\n")
 
 
+def test_a_report_for_messages_removed_with_their_journey_says_so(cli, tmp_path):
+    ids = [row["message_id"] for row in exported(cli, tmp_path)]
+    assert cli("remove", "1", "--yes").code == 0
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n"
+                    + "".join(f"{mid},opened,{LATER}\n" for mid in ids), encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 2
+    assert result.err == ("journey-desktop: the 2 messages are no longer in this database: "
+                          "their ids are this database's, so they were removed (with their "
+                          "journey)\n")
+
+
+def test_a_header_only_report_says_it_has_no_lines(cli, tmp_path):
+    exported(cli, tmp_path)
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp\n", encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 2 and "read: 0\n" in result.out
+    assert result.err == "nothing was applied: the report has no lines (a header only)\n"
+
+
+def test_a_folder_is_named_as_given(cli, tmp_path):
+    result = cli("outbox", "report", str(tmp_path))
+    assert result.code == 2
+    assert result.err == f"journey-desktop: {tmp_path}: is a folder, not a file\n"
+
+
+def test_one_early_status_is_said_in_the_singular(cli, tmp_path):
+    first = exported(cli, tmp_path)[0]["message_id"]
+    path = tmp_path / "r.csv"
+    path.write_text(f"message_id,status,timestamp\n{first},sent,2001-01-01T00:00:00Z\n",
+                    encoding="utf-8")
+    result = cli("outbox", "report", str(path))
+    assert result.code == 0 and "early: 1\n" in result.out
+    assert result.err == ("1 status is timestamped before its message was written (kept, "
+                          "flagged): line 2\n")
+
+
 def test_report_to_a_file_is_excel_ready(cli, tmp_path):
     exported(cli, tmp_path)
     target = tmp_path / "report.csv"
@@ -115,3 +154,27 @@ def test_outbox_report_counts_on_either_database(cli, tmp_path, data_dir, store_
     assert result.out == "read: 5\napplied: 2\nduplicates: 1\nunknown: 1\nrejected: 1\n"
     again = cli("outbox", "report", str(path))
     assert again.code == 2 and "applied: 0\nduplicates: 3\n" in again.out
+
+
+def test_a_message_keeps_its_id_on_every_export(cli, tmp_path):
+    """Exported again (a plain export writes the exported rows too), by journey, and
+    beside the messages a later tick wrote (``--new`` then has only those): each row
+    keeps the id it was first exported with."""
+    first = {(row["customerId"], row["node"], row["entry"]): row["message_id"]
+             for row in exported(cli, tmp_path)}
+    assert len(set(first.values())) == len(first) == 2
+
+    def export(*options: str) -> dict[tuple[str, str, str], str]:
+        target = tmp_path / "again.csv"
+        assert cli("outbox", "export", *options, "-o", str(target)).code == 0
+        with target.open(encoding="utf-8-sig", newline="") as saved:
+            return {(row["customerId"], row["node"], row["entry"]): row["message_id"]
+                    for row in csv.DictReader(saved)}
+
+    assert export() == first
+    assert export("--journey", "Welcome series") == first
+    assert cli("tick", "--now", f"{(DAY + dt.timedelta(days=3)).isoformat()}T09:00:00+00:00"
+               ).code == 0
+    new = export("--new")
+    assert new and not set(new) & set(first) and not set(new.values()) & set(first.values())
+    assert export() == {**first, **new}

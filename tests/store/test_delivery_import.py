@@ -7,13 +7,20 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from journey_desktop.domain.journey import minimal_journey
-from journey_desktop.store import sqlite_delivery
+from journey_desktop.store import delivery, sqlite_delivery
 from journey_desktop.store.db import database
-from journey_desktop.store.delivery import ReportResult, import_report
+from journey_desktop.store.delivery import (
+    UNKNOWN,
+    UNKNOWN_KEPT,
+    ReportResult,
+    Totals,
+    import_report,
+)
 from journey_desktop.store.delivery_status import database_id
 from journey_desktop.store.records import OutboxRecord
 
@@ -102,13 +109,16 @@ def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_pat
         ("hello", "push", "unsubscribed", 0, at1, 1),
     ]
 
-    def event(ext: str, status: str, at: int, ladder: int | None) -> tuple:  # type: ignore[type-arg]
+    def event(ext: str, status: str, at: int, ladder: int | None,
+              detail: str = "") -> tuple:  # type: ignore[type-arg]
+        given = {"detail": detail} if detail else {}
         return (ext, f"message_{status}", at,
-                {"journey": "Report", "message_id": ids[ext], "node": "hello"}, ladder)
+                {**given, "journey": "Report", "message_id": ids[ext], "node": "hello"}, ladder)
 
     assert events() == [
         event("c0", "delivered", at1, 0), event("c0", "clicked", at2, 2),
-        event("c1", "unsubscribed", at1, None), event("c2", "opened", early, 0),
+        event("c1", "unsubscribed", at1, None, "spam"), event("c2", "opened", early, 0,
+                                                               "early bird"),
         event("c3", "clicked", at2, 0),
     ]
     before = (deliveries(ids), counters(), events())
@@ -136,7 +146,9 @@ def test_a_report_gives_the_same_counts_and_rows_on_either_database(ids, tmp_pat
         ("hello", "push", "unsubscribed", 0, at1, 1),
     ]
     assert events()[5:] == [event("c1", "clicked", at2, 0), event("c2", "clicked", at2, 3),
-                            event("c2", "bounced", at2, None)]
+                            event("c2", "bounced", at2, None, "gone")]
+    assert [list(props) for _, _, _, props, _ in events()][-1] == [
+        "detail", "journey", "message_id", "node"]  # in name order on either database
 
 
 def test_a_cancelled_report_import_stores_nothing(ids, tmp_path):
@@ -162,6 +174,85 @@ def test_unknown_message_ids_are_listed_as_the_report_wrote_them(ids, tmp_path):
         (f"{dbid}-0999", "opened", T1, ""), (f"{dbid}-999", "opened", T1, ""),
     ]))
     assert counts(result) == (3, 1, 0, 2, 0, 0, 1)
-    assert [(r.line, list(r.cells)) for r in result.listed] == [(3, [f"{dbid}-0999"]),
-                                                                (4, [f"{dbid}-999"])]
+    assert [(r.line, r.reason, list(r.cells)) for r in result.listed] == [
+        (3, UNKNOWN, [f"{dbid}-0999", "opened", T1, ""]),
+        (4, UNKNOWN, [f"{dbid}-999", "opened", T1, ""])]
     assert list(deliveries(ids)) == ["c0"]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_the_rejects_file_has_each_unknown_line_whole(ids, tmp_path, quoted, monkeypatch):
+    """Every cell of an unknown line, the columns the import does not read too, whether
+    the lines are read as plain text, by the csv module (a quote), or one by one (a
+    rejected line among them); and in three batches on SQLite."""
+    monkeypatch.setattr(sqlite_delivery, "BATCH_LINES", 2)
+    path = tmp_path / "r.csv"
+    campaign = '"spring, 2025"' if quoted else "spring"
+    path.write_text(
+        "message_id,status,timestamp,detail,campaign\n"
+        f"{ids['c0']},opened,{T1},,{campaign}\n"
+        f"ffffffffffff-1,opened,{T1},iPhone,{campaign}\n"
+        f"{ids['c1']},read,{T1},,x\n"
+        f"ffffffffffff-2,clicked,{T2},,{campaign}\n"
+        f"{ids['c2']},opened,{T1},,x\n", encoding="utf-8")
+    result = import_report(path)
+    assert counts(result) == (5, 2, 0, 2, 1, 0, 1)
+    result.save_rejects(tmp_path / "rejects.csv")
+    kept = campaign.strip('"')
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as saved:
+        assert list(csv.reader(saved)) == [
+            ["line", "reason", "message_id", "status", "timestamp", "detail", "campaign"],
+            ["3", UNKNOWN, "ffffffffffff-1", "opened", T1, "iPhone", kept],
+            ["4", "unknown status 'read' (use sent, delivered, opened, clicked, bounced, "
+                  "failed, unsubscribed)", ids["c1"], "read", T1, "", "x"],
+            ["5", UNKNOWN, "ffffffffffff-2", "clicked", T2, "", kept]]
+
+
+def test_the_rejects_file_has_an_unknown_json_line_as_written(ids, tmp_path):
+    path = tmp_path / "r.jsonl"
+    lines = [json.dumps({"message_id": ids["c0"], "status": "opened", "timestamp": T1}),
+             json.dumps({"message_id": "ffffffffffff-1", "status": "opened", "timestamp": T1,
+                         "campaign": "spring"})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_report(path)
+    assert counts(result) == (2, 1, 0, 1, 0, 0, 1)
+    result.save_rejects(tmp_path / "rejects.csv")
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as saved:
+        assert list(csv.reader(saved)) == [["line", "reason", "text"],
+                                           ["2", UNKNOWN, lines[1]]]
+
+
+def test_an_import_keeps_the_first_unknown_lines_and_counts_them_all(ids, tmp_path,
+                                                                    monkeypatch):
+    """A report of many unknown ids: the import holds the first few in memory, counts
+    every one and writes every one to the rejects file (spooled to disk)."""
+    monkeypatch.setattr(sqlite_delivery, "BATCH_LINES", 7)
+    made: list[Totals] = []
+
+    class Watched(Totals):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(delivery, "Totals", Watched)
+    unknown = 3 * UNKNOWN_KEPT + 5
+    result = import_report(report(tmp_path, [(ids["c0"], "sent", T1, "")] + [
+        (f"ffffffffffff-{n}", "opened", T1, "") for n in range(1, unknown + 1)]))
+    assert counts(result) == (unknown + 1, 1, 0, unknown, 0, 0, 1)
+    [totals] = made
+    assert totals.unknown_count == unknown
+    assert totals.unknown == [(n + 2, f"ffffffffffff-{n}") for n in range(1, UNKNOWN_KEPT + 1)]
+    assert sum(1 for _ in result.unknowns) == unknown
+    result.save_rejects(tmp_path / "rejects.csv")
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as saved:
+        assert len(list(csv.reader(saved))) == unknown + 1
+
+
+def test_a_report_for_messages_removed_with_their_journey_says_so(ids, repo, tmp_path):
+    repo.remove(1)
+    result = import_report(report(tmp_path, [(ids["c0"], "opened", T1, ""),
+                                             (ids["c1"], "opened", T1, "")]))
+    assert counts(result) == (2, 0, 0, 2, 0, 0, 0)
+    assert result.all_unknown_text() == (
+        "the 2 messages are no longer in this database: their ids are this database's, so "
+        "they were removed (with their journey)")

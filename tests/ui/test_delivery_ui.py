@@ -114,7 +114,9 @@ def test_a_report_is_previewed_applied_and_its_left_out_lines_saved(qtbot, repo,
               for key in ("read", "applied", "duplicates", "unknown", "rejected", "early")}
     assert counts == {"read": "5", "applied": "2", "duplicates": "1", "unknown": "1",
                       "rejected": "1", "early": "1"}
-    assert "line 3" in result.findChild(QLabel, "early_label").text()
+    assert result.findChild(QLabel, "early_label").text() == (
+        "1 status is timestamped before its message was written; it was kept and flagged "
+        "(line 3).")
     assert statuses() == [("c0", "clicked", 0), ("c1", "opened", 1)]
 
     asked.save_file = str(tmp_path / "left-out.csv")
@@ -141,6 +143,23 @@ def test_a_report_of_another_database_says_so_and_applies_nothing(qtbot, repo, m
                         "of database 0123abcd): the report is for messages exported from "
                         "another data folder.")
     assert imported == [] and statuses() == []
+    with qtbot.waitSignal(controller.finished):
+        shown("report_result_dialog").reject()
+
+
+def test_a_report_of_messages_removed_with_their_journey_says_so(  # type: ignore[no-untyped-def]
+        qtbot, repo, main_window, asked, tmp_path) -> None:
+    journey_id = run_two_days(repo)
+    ids = ids_by_customer()
+    repo.remove(journey_id)
+    path = report(tmp_path, [(ids["c0"], "opened", LATER), (ids["c1"], "sent", LATER)])
+    controller = main_window.import_delivery_report(str(path))
+    shown("report_preview_dialog").accept()
+    qtbot.waitUntil(lambda: shown("report_result_dialog") is not None, timeout=10_000)
+    headline = shown("report_result_dialog").findChild(QLabel, "headline_label").text()
+    assert headline == ("Nothing was applied: the 2 messages are no longer in this database: "
+                        "their ids are this database's, so they were removed (with their "
+                        "journey).")
     with qtbot.waitSignal(controller.finished):
         shown("report_result_dialog").reject()
 
@@ -291,3 +310,28 @@ def test_the_outbox_shows_each_message_s_delivery_and_filters_by_it(qtbot, repo,
     assert len(choose("No report yet")) == len(ids) * 2 - 3  # two messages each
     window.clear_filters_button.click()
     assert combo.currentText() == "Any delivery" and len(rows()) == len(ids) * 2
+
+
+def test_the_outbox_shows_the_detail_a_report_gave(qtbot, repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from journey_desktop.store.delivery import import_report
+    from journey_desktop.ui.outbox import OutboxWindow
+    from journey_desktop.ui.outbox.model import COL_CUSTOMER, COL_DELIVERY, COL_NODE
+
+    run_two_days(repo)
+    ids = ids_by_customer()
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp,detail\n"
+                    f"{ids['c0']},bounced,{LATER},mailbox full\n"
+                    f"{ids['c1']},opened,{LATER},\n", encoding="utf-8")
+    assert import_report(path).committed
+    window = OutboxWindow(repo, None)
+    qtbot.addWidget(window)
+    window.show()
+    model = window.table.model()
+    shown = {model.index(r, COL_CUSTOMER).data(): model.index(r, COL_DELIVERY)
+             for r in range(model.rowCount()) if model.index(r, COL_NODE).data() == "hello"}
+    assert shown["c0"].data() == "bounced (mailbox full)"
+    assert shown["c0"].data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "The report's detail: mailbox full\n")
+    assert shown["c1"].data() == "opened"
+    assert shown["c1"].data(Qt.ItemDataRole.ToolTipRole).startswith("What the delivery reports")

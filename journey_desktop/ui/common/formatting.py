@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from journey_desktop.domain.values import count_text
+
+__all__ = ["count_text", "sentence"]
+
 
 def sentence(text: object) -> str:
     """A message from below ("another journey is ...") as a sentence: capital, full stop."""
@@ -10,8 +14,3 @@ def sentence(text: object) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def count_text(number: int, singular: str, plural: str) -> str:
-    """``1 run``, ``2,500 runs``: a count with its noun."""
-    return f"{number:,} {singular if number == 1 else plural}"

@@ -32,6 +32,7 @@ from journey_desktop.domain.delivery import STATUSES, PreviewLine, ReportPreview
 from journey_desktop.domain.events_file import FORMAT_LABELS
 from journey_desktop.store.delivery import ReportResult
 from journey_desktop.ui.common.colours import ERROR_COLOR
+from journey_desktop.ui.common.formatting import sentence
 from journey_desktop.ui.imports.models import RejectTableModel
 from journey_desktop.ui.imports.result_dialog import save_rejects_as
 from journey_desktop.ui.imports.target import _size_text
@@ -149,8 +150,7 @@ class ReportResultDialog(QDialog):
         if result.committed:
             headline = f"{self._path.name} was applied to the outbox."
         else:
-            why = result.all_unknown_text() or "every line was a duplicate, unknown or rejected"
-            headline = f"Nothing was applied: {why}."
+            headline = f"Nothing was applied: {result.nothing_applied_text()}."
         self.headline_label = QLabel(headline)
         self.headline_label.setObjectName("headline_label")
         self.headline_label.setWordWrap(True)
@@ -176,8 +176,9 @@ class ReportResultDialog(QDialog):
         if result.early:
             first = ", ".join(map(str, result.early_lines))
             self.early_label.setText(
-                f"{result.early:,} statuses are timestamped before their message was "
-                f"written; they were kept and flagged (line {first}"
+                f"{sentence(result.early_text()).removesuffix('.')}; "
+                f"{'it was' if result.early == 1 else 'they were'} kept and flagged "
+                f"({'line' if result.early == 1 else 'lines'} {first}"
                 f"{', …' if result.early > len(result.early_lines) else ''}).")
         self.early_label.setVisible(bool(result.early))
         layout.addWidget(self.early_label)

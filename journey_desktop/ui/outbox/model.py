@@ -180,8 +180,10 @@ class OutboxTableModel(QAbstractTableModel):
             if column == COL_STATUS and message.reason:
                 return f"Not sent: {message.reason}"
             if column == COL_DELIVERY:
-                return ("What the delivery reports said: the furthest of sent, delivered, "
-                        "opened, clicked, then bounced, failed or unsubscribed")
+                said = (f"The report's detail: {message.delivery_detail}\n\n"
+                        if message.delivery_detail else "")
+                return (f"{said}What the delivery reports said: the furthest of sent, "
+                        "delivered, opened, clicked, then bounced, failed or unsubscribed")
             return None
         if role == SORT_ROLE:
             return self._native(message, column)
@@ -202,7 +204,8 @@ class OutboxTableModel(QAbstractTableModel):
             COL_URL: message.url,
             COL_STATUS: (f"{message.status} ({message.reason})" if message.reason
                          else message.status),
-            COL_DELIVERY: message.delivery_status,
+            COL_DELIVERY: (f"{message.delivery_status} ({message.delivery_detail})"
+                           if message.delivery_detail else message.delivery_status),
         }.get(column, "")
 
     def _display(self, message: OutboxMessage, column: int) -> str:
