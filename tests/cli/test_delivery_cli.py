@@ -178,3 +178,27 @@ def test_a_message_keeps_its_id_on_every_export(cli, tmp_path):
     new = export("--new")
     assert new and not set(new) & set(first) and not set(new.values()) & set(first.values())
     assert export() == {**first, **new}
+
+
+def test_a_fixed_rejects_file_is_applied_again_as_written(cli, tmp_path):
+    """The rejects file keeps the report's cells exactly (a detail starting with a minus
+    sign included) before its own line and reason columns: fixed, it is applied again."""
+    first, second = (row["message_id"] for row in exported(cli, tmp_path))
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp,detail\n"
+                    f"{first},bounce,{LATER},-5 mailbox full\n"
+                    f"{second},opened,{LATER},\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    assert cli("outbox", "report", str(path), "--rejects", str(rejects)).code == 1
+    with rejects.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["line", "reason", "message_id", "status", "timestamp", "detail"],
+                    ["2", "unknown status 'bounce' (use sent, delivered, opened, clicked, bounced,"
+                     " failed, unsubscribed)", first, "bounce", LATER, "-5 mailbox full"]]
+    rows[1][3] = "bounced"
+    with rejects.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    again = cli("outbox", "report", str(rejects))
+    assert again.code == 0, again.err
+    assert again.out.startswith("read: 1\napplied: 1\n")
+    assert cli("stats", "1", "--json").json()["delivery"]["welcome_email"]["bounced"] == 1
