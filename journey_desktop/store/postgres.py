@@ -130,6 +130,14 @@ class TeamReadOnlyError(StoreError):
         super().__init__(f"{READ_ONLY_ROLE}; nothing was changed" + more)
 
 
+class TeamNoAccessError(StoreError):
+    """The database role may not even read the app's data (SPEC §14: roles)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"your database role may not read the team database ({detail});"
+                         " nothing was changed")
+
+
 # SQLSTATE classes and codes (PostgreSQL's errcodes appendix) that users can act on.
 _READ_ONLY = {"42501", "25006"}  # insufficient_privilege, read_only_sql_transaction
 _BUSY = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock_not_available
@@ -355,13 +363,22 @@ def connect_postgres(url: str) -> PostgresStore:
     return db
 
 
+# The tables of the connection's default schema (where the app's tables live).
+_APP_TABLES = ("relkind IN ('r', 'p') AND relnamespace ="
+               " (SELECT oid FROM pg_namespace WHERE nspname = current_schema())")
+
+
 def stored_version(db: PostgresStore) -> int:
     """The schema version of a team database (0 for an empty one); a database that holds
-    other tables but not ours is refused, never written to."""
+    other tables but not ours is refused, never written to, and so is one whose tables the
+    role may not read. The catalog lists every table, readable by the role or not."""
+    schema = db.execute_sql("SELECT current_schema()").fetchone()[0]
+    if schema is None:  # no schema of the search path that the role may use
+        raise TeamNoAccessError(f"no privileges on schema {_first_schema(db)}")
     tables = {
-        row[0] for row in db.execute_sql(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        str(name): bool(readable) for name, readable in db.execute_sql(
+            "SELECT relname, has_table_privilege(oid, 'SELECT') FROM pg_class"
+            f" WHERE {_APP_TABLES}"
         )
     }
     if "schema_version" not in tables:
@@ -371,10 +388,33 @@ def stored_version(db: PostgresStore) -> int:
                 " use an empty database"
             )
         return 0
+    if not tables["schema_version"]:
+        raise TeamNoAccessError(f"no privileges on the tables of schema {schema}")
     row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     if row is None or row[0] is None:
         raise RepositoryError(f"team database {db.where}: its schema version table is empty")
     return int(row[0])
+
+
+def _first_schema(db: PostgresStore) -> str:
+    """The first schema named in the search path (other than the role's own, ``$user``)."""
+    path = str(db.execute_sql("SHOW search_path").fetchone()[0])
+    names = [name.strip().strip('"') for name in path.split(",")]
+    return next((name for name in names if name and name != "$user"), "public")
+
+
+def check_upgrade_allowed(db: PostgresStore, version: int) -> None:
+    """Before upgrading a team database of an older schema: the role must own its tables
+    (only an owner may alter them), else one line says who must open it first."""
+    owners = [str(row[0]) for row in db.execute_sql(
+        "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+        f" WHERE {_APP_TABLES}"
+        " AND NOT pg_has_role(relowner, 'USAGE') ORDER BY 1")]
+    if owners:
+        raise TeamDatabaseError(
+            f"team database {db.where}: its schema is version {version}, older than this"
+            " Journey Desktop's; it must be upgraded first: open it once with this version as"
+            f" the role that owns it ({', '.join(owners)}); nothing was changed")
 
 
 def create_schema(db: PostgresStore, records: Sequence[type[Model]],
