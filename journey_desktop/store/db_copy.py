@@ -26,6 +26,7 @@ from journey_desktop.store.postgres import (
     PostgresStore,
     connect_postgres,
     create_schema,
+    database_url,
     is_database_url,
     stored_version,
 )
@@ -52,9 +53,10 @@ class Place:
 
     @classmethod
     def of(cls, text: str) -> Place:
-        """A ``postgresql://`` URL, a data folder (its ``journeys.db``) or a file path."""
+        """A team database's address (``database_url``), a data folder (its
+        ``journeys.db``) or a file path."""
         if is_database_url(text):
-            return cls(url=text.strip())
+            return cls(url=database_url(text))
         path = Path(text).expanduser()
         return cls(path=database_path(path) if path.is_dir() else path)
 

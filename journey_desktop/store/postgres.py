@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,16 +34,65 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 10
 
 
+# What names a team database, as the one line refusing anything else says.
+ADDRESS_EXPECTED = ("a PostgreSQL URL (postgresql://user@host:5432/journeys) or libpq's"
+                    " key=value form (host=db.example.com dbname=journeys user=anna)")
+
+
+def database_url(text: str) -> str:
+    """The one rule for what names a team database (libpq conventions): a ``postgresql://``
+    URL, or libpq's ``key=value`` connection string, given back as a URL (which everything
+    after reads: the title, what is remembered, a password taken out). Anything else is
+    refused with one line naming what was expected (``NotADatabaseAddress``)."""
+    from urllib.parse import quote, urlencode
+
+    import psycopg.conninfo
+
+    value = text.strip()
+    is_url = value.lower().startswith(URL_SCHEMES)
+    why = ""
+    if is_url or "=" in value:
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(value)
+        except psycopg.ProgrammingError as exc:
+            why = f" ({(str(exc).strip().splitlines() or [''])[0]})"
+        else:
+            if is_url:
+                return value
+            if params:
+                pairs = {key: str(item) for key, item in params.items() if item is not None}
+                return "postgresql://?" + urlencode(pairs, quote_via=quote, safe="")
+    raise NotADatabaseAddress(f"{_shown(value)} is not a team database address{why};"
+                              f" expected {ADDRESS_EXPECTED}")
+
+
+def _shown(value: str) -> str:
+    """Text refused as an address, quoted as the message shows it: without what may be a
+    password, and cut short."""
+    value = re.sub(r"(password\s*=\s*)('[^']*'|[^\s&]*)", r"\1…", value, flags=re.IGNORECASE)
+    value = re.sub(r"(://[^/:@\s]*):[^@/\s]*@", r"\1@", value)
+    return repr(value if len(value) <= 80 else value[:79] + "…")
+
+
 def is_database_url(text: str | None) -> bool:
-    """A PostgreSQL connection URL (``postgresql://…``, libpq conventions)."""
-    return bool(text) and str(text).strip().lower().startswith(URL_SCHEMES)
+    """Whether ``text`` names a team database (``database_url``'s rule)."""
+    try:
+        database_url(text or "")
+    except NotADatabaseAddress:
+        return False
+    return True
 
 
 def resolve_database_url(cli_value: str | None = None) -> str | None:
-    """``--database``, else ``$JOURNEY_DESKTOP_DATABASE``; None for the local SQLite file."""
-    for value in (cli_value, os.environ.get(DATABASE_ENV)):
+    """``--database``, else ``$JOURNEY_DESKTOP_DATABASE``, as a URL; None for the local
+    SQLite file. Text that names no team database is refused, naming where it came from."""
+    for value, source in ((cli_value, "--database"), (os.environ.get(DATABASE_ENV),
+                                                       f"${DATABASE_ENV}")):
         if value and value.strip():
-            return value.strip()
+            try:
+                return database_url(value)
+            except NotADatabaseAddress as exc:
+                raise NotADatabaseAddress(f"{source}: {exc}") from None
     return None
 
 
@@ -116,6 +166,10 @@ def url_parts(url: str) -> dict[str, str]:
 
 class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
+
+
+class NotADatabaseAddress(TeamDatabaseError):
+    """Text given as a team database's address that names none (``database_url``)."""
 
 
 # Why the window greys out and the CLI refuses what would write, for a read-only role.
@@ -249,6 +303,7 @@ class PostgresStore(PostgresqlDatabase):
                    "TEXT": 'TEXT COLLATE "C"'}
 
     def __init__(self, url: str) -> None:
+        url = database_url(url)
         if url.lower().startswith("postgres://"):  # psycopg and peewee read postgresql://
             url = "postgresql://" + url[len("postgres://"):]
         super().__init__(

@@ -13,7 +13,8 @@ import pytest
 
 from journey_desktop.cli import run_command
 from journey_desktop.cli.context import EXIT_USAGE
-from journey_desktop.store.postgres import describe_url
+from journey_desktop.store import try_team_database
+from journey_desktop.store.postgres import TeamDatabaseError, describe_url
 from tests.cli.conftest import Result
 from tests.conftest import example_path
 from tests.team_database import new_database
@@ -105,6 +106,9 @@ def test_an_older_schema_is_to_be_upgraded_by_its_owner_first(
         f"journey-desktop: team database {describe_url(as_role(url, role))}: its schema is"
         " version 12, older than this Journey Desktop's; it must be upgraded first: open it"
         " once with this version as the role that owns it (postgres); nothing was changed\n")
+    with pytest.raises(TeamDatabaseError) as refused:  # the Connect dialog's Test says so
+        try_team_database(as_role(url, role))
+    assert f"journey-desktop: {refused.value}\n" == result.err
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (12,)
 

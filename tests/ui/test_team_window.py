@@ -139,6 +139,33 @@ def test_the_connect_dialog_builds_the_url_tests_it_and_chooses(  # type: ignore
     assert dialog.chosen_url() == as_role(granted_url, VIEWER)
 
 
+def test_the_connect_dialog_takes_libpq_key_value_form_and_refuses_other_text(  # type: ignore[no-untyped-def]
+        qtbot, granted_url: str, monkeypatch) -> None:
+    import psycopg.conninfo
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)  # the password typed goes there
+    dialog = ConnectDialog(None)
+    qtbot.addWidget(dialog)
+    for text in ("mysql://x@y/z", "/tmp/journeys.db", "not a url"):
+        dialog.url_edit.setText(text)
+        assert not dialog.connect_button.isEnabled()
+        assert dialog.connect_button.toolTip() == (
+            "Enter a PostgreSQL URL (postgresql://user@host:5432/journeys) or libpq's"
+            " key=value form (host=db.example.com dbname=journeys user=anna).")
+    params = psycopg.conninfo.conninfo_to_dict(as_role(granted_url, VIEWER))
+    dialog.url_edit.setText(f"host={params['host']} dbname={params['dbname']} user={VIEWER}")
+    assert dialog.connect_button.isEnabled() and dialog.connect_button.toolTip() == ""
+    assert (dialog.user_edit.text(), dialog.database_edit.text()) == (
+        VIEWER, params["dbname"])
+    dialog.password_edit.setText(params["password"])
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.connect_button.click()
+    chosen = dialog.chosen_url()
+    assert chosen is not None and chosen.startswith("postgresql://")
+    assert psycopg.conninfo.conninfo_to_dict(chosen) == {
+        "host": params["host"], "dbname": params["dbname"], "user": VIEWER}
+
+
 def test_the_dialog_answers_while_a_server_keeps_silent(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A server that takes the connection and never answers: the try runs until libpq's
     connect timeout, and meanwhile the dialog is not frozen."""
