@@ -168,6 +168,21 @@ class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
 
 
+class TeamConnectionError(TeamDatabaseError):
+    """The connection failed or was lost: worth trying again soon (``retry_in``)."""
+
+
+# After a tick lost the connection, the next try comes this soon, then twice as late each
+# time, up to the tick interval: a server back after a restart is used again at once.
+RETRY_FIRST_SECONDS = 5
+
+
+def retry_in(failures: int, interval: int) -> int:
+    """Seconds before trying again after ``failures`` ticks in a row that lost the
+    connection: 5, 10, 20… up to ``interval``."""
+    return max(1, min(int(interval), RETRY_FIRST_SECONDS * 2 ** max(0, failures - 1)))
+
+
 class NotADatabaseAddress(TeamDatabaseError):
     """Text given as a team database's address that names none (``database_url``)."""
 
@@ -219,7 +234,7 @@ def map_postgres_error(exc: BaseException, where: str) -> StoreError | None:
             if state in _FULL:
                 return FullError(None)
             if state in _LOST or (isinstance(candidate, psycopg.OperationalError) and not state):
-                return TeamDatabaseError(_connection_words(message, where))
+                return TeamConnectionError(_connection_words(message, where))
     return None
 
 
