@@ -27,7 +27,9 @@ def run_gui(data_dir_arg: str | None = None, database_arg: str | None = None) ->
         SingleInstanceServer,
         ask_running_instance_to_activate,
     )
-    from journey_desktop.store.postgres import resolve_database_url
+    from journey_desktop.store.postgres import NotADatabaseAddress, resolve_database_url
+    from journey_desktop.ui import prompts
+    from journey_desktop.ui.common.formatting import sentence
     from journey_desktop.ui.common.jobs import wait_for_jobs
     from journey_desktop.ui.main.session import WindowSession
     from journey_desktop.ui.startup import ErrorReporter, open_chosen_database
@@ -42,7 +44,12 @@ def run_gui(data_dir_arg: str | None = None, database_arg: str | None = None) ->
     if ask_running_instance_to_activate(data_dir):
         return 0
     choice = DatabaseChoice()
-    url = resolve_database_url(database_arg) or choice.team_url()
+    try:
+        url = resolve_database_url(database_arg) or choice.team_url()
+    except NotADatabaseAddress as exc:  # said where it was given, and in the window
+        print(f"journey-desktop: {exc}", file=sys.stderr)
+        prompts.show_error(None, APP_NAME, sentence(exc))
+        return 2
     opened, url = open_chosen_database(data_dir, url)
     if not opened:
         return 2

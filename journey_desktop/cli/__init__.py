@@ -86,7 +86,11 @@ def run_command(
             args = parser.parse_args(list(argv))
     except SystemExit as exc:  # argparse already printed its one line (or the help)
         return int(exc.code or 0)
-    ctx = CliContext.from_args(args, out=out, err=err)
+    try:
+        ctx = CliContext.from_args(args, out=out, err=err)
+    except RepositoryError as exc:  # ``--database`` (or its variable) names no database
+        err.write(f"{PROG}: {exc}\n")
+        return EXIT_USAGE
     try:
         return int(args.handler(ctx, args))
     except CliError as exc:

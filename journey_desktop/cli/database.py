@@ -14,7 +14,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     q = sub.add_parser(
         "copy", help="copy every table of one database into an empty one",
         description="Copy a whole database into an empty one and check the rows per table. "
-        "FROM and TO are each a journeys.db file, a data folder or a postgresql:// URL, "
+        "FROM and TO are each a journeys.db file, a data folder or a team database (a "
+        "postgresql:// URL or libpq's key=value form), "
         "either way. The source must hold this version's schema (open it with the app "
         "first); the target must be a new file or an empty PostgreSQL database. Nothing is "
         "written unless every table copies.")

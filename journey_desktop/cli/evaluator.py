@@ -8,6 +8,7 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from journey_desktop.cli import delivery, goals
@@ -28,6 +29,7 @@ from journey_desktop.store.outbox import (
     export_csv,
     export_file,
 )
+from journey_desktop.store.postgres import TeamConnectionError, retry_in
 from journey_desktop.store.settings import SettingsRepository
 from journey_desktop.store.stats import journey_stats
 
@@ -107,33 +109,55 @@ def cmd_run(ctx: CliContext, args: argparse.Namespace) -> int:
         ctx.out.flush()
         evaluator = Evaluator(batch_size=args.batch_size, on_batch=lock.heartbeat,
                               cancelled=stop.is_set)
-        while not stop.is_set():
-            started = time.time()
-            try:
-                summary = evaluator.tick(int(started))
-            except Exception as exc:  # keep running: the next tick retries
-                if stop.is_set():
-                    break
-                ctx.err.write(f"journey-desktop: tick failed: {exc}\n")
-            else:
-                ctx.print(f"{dt.datetime.fromtimestamp(summary.now).astimezone():%Y-%m-%d %H:%M:%S}"
-                          f"  entered {summary.entered}, messages {summary.messages}, "
-                          f"completed {summary.completed}")
-                for note in summary.problems():  # a failed journey, a clock gone back
-                    ctx.print(f"  {note}")
-                ctx.out.flush()
-            deadline = started + interval
-            while not stop.is_set() and time.time() < deadline:
-                stop.wait(min(HEARTBEAT_EVERY, max(0.0, deadline - time.time())))
-                if not lock.heartbeat():
-                    raise CliError("the evaluator lock was taken over by another process",
-                                   EXIT_NO)
+        run_ticks(ctx, evaluator, lock, stop, interval)
         ctx.print("evaluator stopped")
         return EXIT_OK
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         lock.release()
+
+
+def run_ticks(ctx: CliContext, evaluator: Evaluator, lock: EvaluatorLock,
+              stop: threading.Event, interval: int, *,
+              clock: Callable[[], float] = time.time,
+              wait: Callable[[float], object] | None = None) -> None:
+    """``run``'s ticks, one per interval, until ``stop``; a tick that lost the team
+    database's connection is tried again sooner (``retry_in``: 5 s, 10 s, 20 s…)."""
+    pause = wait if wait is not None else stop.wait
+    lost = 0
+    while not stop.is_set():
+        started = clock()
+        next_in = interval
+        try:
+            summary = evaluator.tick(int(started))
+        except TeamConnectionError as exc:
+            if stop.is_set():
+                break
+            lost += 1
+            next_in = retry_in(lost, interval)
+            ctx.err.write(f"journey-desktop: tick failed: {exc}; trying again in {next_in} s\n")
+        except Exception as exc:  # keep running: the next tick retries
+            if stop.is_set():
+                break
+            ctx.err.write(f"journey-desktop: tick failed: {exc}\n")
+        else:
+            if lost:
+                ctx.print("connected to the team database again")
+                lost = 0
+            ctx.print(f"{dt.datetime.fromtimestamp(summary.now).astimezone():%Y-%m-%d %H:%M:%S}"
+                      f"  entered {summary.entered}, messages {summary.messages}, "
+                      f"completed {summary.completed}")
+            for note in summary.problems():  # a failed journey, a clock gone back
+                ctx.print(f"  {note}")
+        ctx.out.flush()
+        ctx.err.flush()
+        deadline = started + next_in
+        while not stop.is_set() and clock() < deadline:
+            pause(min(HEARTBEAT_EVERY, max(0.0, deadline - clock())))
+            if not lock.heartbeat():
+                raise CliError("the evaluator lock was taken over by another process",
+                               EXIT_NO)
 
 
 def cmd_outbox_export(ctx: CliContext, args: argparse.Namespace) -> int:

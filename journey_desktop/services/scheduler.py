@@ -3,7 +3,9 @@
 The scheduler owns the clock (the engine never reads it): each tick gets ``now`` when it
 starts. The work runs in a Worker with the thread's own database connection; a timer that
 fires while a tick still runs is skipped. The evaluator lock is taken on ``start()`` and
-heartbeated; while another process holds it, ticks are refused with its name.
+heartbeated; while another process holds it, ticks are refused with its name. A tick
+that lost the team database's connection is tried again soon (5 s, 10 s, 20 s… up to the
+interval), and the loss is told once, until a tick reaches the database again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
@@ -24,6 +27,7 @@ from journey_desktop.store.evaluator_lock import (
     EvaluatorBusyError,
     EvaluatorLock,
 )
+from journey_desktop.store.postgres import TeamConnectionError, retry_in
 from journey_desktop.store.settings import SettingsRepository
 
 log = logging.getLogger(__name__)
@@ -41,15 +45,26 @@ def _clock_text(ts: int, tz: dt.tzinfo | None) -> str:
     return f"{dt.datetime.fromtimestamp(ts, tz):%H:%M}"
 
 
+@dataclass(frozen=True)
+class ConnectionLost:
+    """A tick that met a lost (or refused) connection to the team database."""
+
+    message: str
+
+
 def _tick_job(control: JobControl, now: int, tz: dt.tzinfo | None,
-              heartbeat: Callable[[], object]) -> TickSummary:
-    """One tick (the Worker runs it on this thread's own connection)."""
+              heartbeat: Callable[[], object]) -> TickSummary | ConnectionLost:
+    """One tick, on this thread's own connection, which it opens itself: a connection the
+    server refuses is a lost one too."""
     try:
+        database.connect(reuse_if_open=True)
         evaluator = Evaluator(database, tz=tz, on_batch=heartbeat,
                               cancelled=lambda: control.cancelled)
         return evaluator.tick(now)
     except TickCancelled:
         raise Cancelled() from None
+    except TeamConnectionError as exc:  # tried again soon, not as a failure of the tick
+        return ConnectionLost(str(exc))
     except Exception as exc:  # the evaluator's own SQL: a full disk is said in words
         raise_sqlite_error(exc, getattr(proxy.obj, "path", None))
         raise
@@ -61,6 +76,8 @@ class EvaluatorScheduler(QObject):
     tick_started = Signal()
     tick_finished = Signal(object)  # TickSummary
     tick_failed = Signal(str)
+    connection_lost = Signal(str)  # once per loss: the first tick that met it
+    connection_restored = Signal()  # the first tick that reached the database again
 
     def __init__(
         self,
@@ -70,6 +87,7 @@ class EvaluatorScheduler(QObject):
         tz: dt.tzinfo | None = None,
         interval_seconds: int | None = None,
         lock: EvaluatorLock | None = None,
+        retry_second_ms: int = 1000,
     ) -> None:
         super().__init__(parent)
         self._clock = clock
@@ -86,6 +104,11 @@ class EvaluatorScheduler(QObject):
         self._heartbeat = QTimer(self)
         self._heartbeat.setInterval(HEARTBEAT_EVERY * 1000)
         self._heartbeat.timeout.connect(self._on_heartbeat_timeout)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._on_retry_timeout)
+        self._lost = 0  # ticks in a row that met a lost connection
+        self._retry_second_ms = retry_second_ms  # a second of ``retry_in`` (tests shorten it)
         self._worker: Worker | None = None
         self.last_tick_at: int | None = None
         self.next_tick_at: int | None = None
@@ -113,6 +136,9 @@ class EvaluatorScheduler(QObject):
         customers entered, 844 messages written; next check 10:52"."""
         if self.busy:
             return "Checking customers…"
+        if self.last_error and self._lost and self.next_tick_at is not None:
+            again = f"{dt.datetime.fromtimestamp(self.next_tick_at, self._tz):%H:%M:%S}"
+            return f"Evaluator: {self.last_error}; trying again at {again}"
         if self.last_error:
             return f"Evaluator: {self.last_error}"
         parts = []
@@ -150,6 +176,7 @@ class EvaluatorScheduler(QObject):
         self._timer.stop()
         self._first_tick.stop()
         self._heartbeat.stop()
+        self._retry.stop()
         self.next_tick_at = None
         if self._worker is not None:
             self._worker.cancel()
@@ -172,7 +199,7 @@ class EvaluatorScheduler(QObject):
             return False
         now = int(self._clock())
         worker = Worker(_tick_job, now, self._tz, self._lock.heartbeat,
-                        expected=(EvaluatorBusyError, StoreError, OSError))
+                        expected=(EvaluatorBusyError, StoreError, OSError), connects=False)
         worker.signals.finished.connect(self._on_worker_finished)
         worker.signals.failed.connect(self._on_worker_failed)
         worker.signals.cancelled.connect(self._on_worker_cancelled)
@@ -210,6 +237,10 @@ class EvaluatorScheduler(QObject):
         self.run_now()
 
     @Slot()
+    def _on_retry_timeout(self) -> None:
+        self.run_now()
+
+    @Slot()
     def _on_heartbeat_timeout(self) -> None:
         if self._lock.held:
             self._lock.heartbeat()
@@ -217,11 +248,34 @@ class EvaluatorScheduler(QObject):
     @Slot(object)
     def _on_worker_finished(self, summary: object) -> None:
         self._worker = None
+        if isinstance(summary, ConnectionLost):
+            self._on_connection_lost(summary.message)
+            return
         self.last_error = None
         self._lock.heartbeat()
         if isinstance(summary, TickSummary):
             self.last_summary = summary
+        restored = self._lost > 0
+        if restored:
+            self._lost = 0
+            self._retry.stop()
+            self.next_tick_at = (int(self._clock()) + max(0, self._timer.remainingTime()) // 1000
+                                 if self._timer.isActive() else None)
         self.tick_finished.emit(summary)
+        if restored:  # after the tick's own news, so the window's last word is this
+            self.connection_restored.emit()
+
+    def _on_connection_lost(self, message: str) -> None:
+        """Try again soon (``retry_in``), and tell the loss once."""
+        self._lost += 1
+        self.last_error = message
+        delay = retry_in(self._lost, self.interval_seconds)
+        self._retry.start(delay * self._retry_second_ms)
+        self.next_tick_at = int(self._clock()) + delay
+        log.warning("tick %s: %s; trying again in %s s", self._lost, message, delay)
+        if self._lost == 1:
+            self.connection_lost.emit(message)
+        self.tick_failed.emit(message)
 
     @Slot(str)
     def _on_worker_failed(self, message: str) -> None:

@@ -53,11 +53,13 @@ class Worker(QRunnable):
     """Runs ``job(control, *args)`` off the GUI thread, on the thread's own connection.
 
     Expected failures should be raised as exceptions whose text is fit for the user; a bug
-    is logged with its traceback and reported with the same signal.
+    is logged with its traceback and reported with the same signal. ``connects=False``: the
+    job opens the thread's connection itself (to handle a failure to connect in its way).
     """
 
     def __init__(self, job: Callable[..., Any], *args: Any,
-                 expected: tuple[type[BaseException], ...] = ()) -> None:
+                 expected: tuple[type[BaseException], ...] = (),
+                 connects: bool = True) -> None:
         super().__init__()
         self.setAutoDelete(False)
         self.signals = WorkerSignals()
@@ -65,12 +67,13 @@ class Worker(QRunnable):
         self._job = job
         self._args = args
         self._expected = expected
+        self._connects = connects
         self.pool: QThreadPool | None = None
 
     def run(self) -> None:  # Qt override
         own = proxy.obj is not None  # no database open: a job that needs none
         try:
-            if own:  # this thread's own connection (peewee keeps one per thread)
+            if own and self._connects:  # this thread's own connection (one per thread)
                 database.connect(reuse_if_open=True)
             result = self._job(self.control, *self._args)
         except Cancelled:

@@ -17,6 +17,7 @@ from journey_desktop.store.migrations import (
 )
 from journey_desktop.store.postgres import (
     TeamDatabaseError,
+    check_upgrade_allowed,
     connect_postgres,
     role_may_write,
     stored_version,
@@ -75,6 +76,8 @@ def try_team_database(url: str) -> str:
             raise TeamDatabaseError(
                 f"team database {team.where}: it was made by a newer Journey Desktop (schema "
                 f"{version}, this version knows up to {SCHEMA_VERSION})")
+        if 0 < version < SCHEMA_VERSION:
+            check_upgrade_allowed(team, version)
         may_write = role_may_write(team)
     finally:
         team.close()

@@ -26,6 +26,7 @@ from journey_desktop.store.postgres import (
     PostgresStore,
     connect_postgres,
     create_schema,
+    database_url,
     is_database_url,
     stored_version,
 )
@@ -52,9 +53,10 @@ class Place:
 
     @classmethod
     def of(cls, text: str) -> Place:
-        """A ``postgresql://`` URL, a data folder (its ``journeys.db``) or a file path."""
+        """A team database's address (``database_url``), a data folder (its
+        ``journeys.db``) or a file path."""
         if is_database_url(text):
-            return cls(url=text.strip())
+            return cls(url=database_url(text))
         path = Path(text).expanduser()
         return cls(path=database_path(path) if path.is_dir() else path)
 
@@ -88,9 +90,11 @@ def copy_database(source: Place, target: Place,
 class _Reader:
     """Rows of the source, in one read snapshot."""
 
-    def __init__(self, db: Database, team: bool) -> None:
+    def __init__(self, db: Database, team: bool, place: Place) -> None:
         self.db = db
         self.team = team
+        self.place = place
+        self.guessed: list[str] = []  # tables whose last id came from rows, not a sequence
 
     def count(self, table: str) -> int:
         return int(self.db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0])
@@ -110,18 +114,49 @@ class _Reader:
             cursor.close()
 
     def last_id(self, table: str, column: str) -> int:
-        """The highest id the source ever gave in ``table.column`` (still in a row or not)."""
+        """The highest id the source ever gave in ``table.column`` (still in a row or not).
+        A team database's sequence the role may not read (a viewer's) is guessed from the
+        rows: the highest id in them or written down elsewhere (``guessed`` names it)."""
         if self.team:
             given = postgres_sql.sequence_value(self.db, table, column)
+            if given is None:
+                self.guessed.append(table)
+                given = max([0, *(self._highest(t, c) for t, c in _NAMED_ELSEWHERE.get(
+                    (table, column), ()))])
         else:
             row = self.db.execute_sql(
                 "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
             given = int(row[0]) if row is not None and row[0] is not None else 0
-        top = self.db.execute_sql(f'SELECT max("{column}") FROM "{table}"').fetchone()[0]
-        return max(given, int(top or 0))
+        return max(given, self._highest(table, column))
+
+    def _highest(self, table: str, column: str) -> int:
+        return int(self.db.execute_sql(
+            f'SELECT max("{column}") FROM "{table}"').fetchone()[0] or 0)
+
+
+# Columns that keep ids of a sequence after their row may be gone (watermarks, the run or
+# event a mark or result names): a guessed sequence starts above them too.
+_NAMED_ELSEWHERE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("run", "id"): (("goal_mark", "run_id"), ("conversion", "run_id")),
+    ("event", "seq"): (("event_mark", "seq"), ("event_queue", "seq"), ("goal_mark", "seq"),
+                       ("run", "event_seq"), ("run", "matched_seq"),
+                       ("conversion", "event_seq")),
+}
+
+
+def _say_guessed(reader: _Reader, say: Progress) -> None:
+    if reader.guessed:
+        say(f"note: your database role may not read the id sequences of {reader.place}"
+            f" ({', '.join(sorted(set(reader.guessed)))}); the copy's new ids continue after"
+            " the highest ones found in its rows")
 
 
 def _refuse_version(place: Place, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise CopyError(
+            f"{place}: its schema is version {version}, newer than this version's"
+            f" {SCHEMA_VERSION}: it was made by a newer Journey Desktop; copy it with that"
+            " version")
     if version != SCHEMA_VERSION:
         raise CopyError(
             f"{place}: its schema is version {version}, not this version's {SCHEMA_VERSION};"
@@ -136,7 +171,7 @@ def _open_source(place: Place) -> Iterator[_Reader]:
             _refuse_version(place, stored_version(team))
             with team.atomic():
                 team.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                yield _Reader(team, team=True)
+                yield _Reader(team, team=True, place=place)
         finally:
             team.close()
         return
@@ -150,7 +185,7 @@ def _open_source(place: Place) -> Iterator[_Reader]:
     file = sqlite_db.connect(place.path)
     try:
         with file.atomic():  # one read snapshot (WAL lets writers go on meanwhile)
-            yield _Reader(file, team=False)
+            yield _Reader(file, team=False, place=place)
     finally:
         file.close()
 
@@ -171,6 +206,7 @@ def _write_target(place: Place, reader: _Reader, say: Progress) -> dict[str, int
                     postgres_sql.set_sequence(team, table, column,
                                               reader.last_id(table, column))
                 _check_counts(team, counts)
+            _say_guessed(reader, say)
             return counts
         finally:
             team.close()
@@ -197,6 +233,7 @@ def _write_target(place: Place, reader: _Reader, say: Progress) -> dict[str, int
                                      (table, reader.last_id(table, pk.column_name)))
             _check_counts(file, counts)
         file.close()
+        _say_guessed(reader, say)
         return counts
     except BaseException:
         file.close()

@@ -14,7 +14,6 @@ from peewee import Database, SqliteDatabase
 
 from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import ACTIVE, IN_PROGRESS
-from journey_desktop.store import postgres_sql
 from journey_desktop.store.db import database
 from journey_desktop.store.forecast_copy import COPY_PRAGMAS
 from journey_desktop.store.forecast_goals import ended_since_of
@@ -73,13 +72,19 @@ def stage(target: Path, journey_id: int, start: int, *, with_active: bool,
                           "WHERE send_at >= ? AND status <> 'suppressed'",
                           (int(history_since),))
             # Events imported into the copy (a forecast's events file) come after every event
-            # of the team database, copied or not: the watermarks copied count on that. The
-            # copied events already left a row here, which SQLite would keep using.
-            copied = conn.execute(
-                "SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'event'").fetchone()[0]
+            # of the team database, copied or not, and after every seq the copied watermarks
+            # hold. The highest seq in a row answers that as the sequence would, and a role
+            # that may only read the tables may read it (not the sequence). The copied events
+            # already left a row here, which SQLite would keep using.
+            highest = int(team.execute_sql("SELECT max(seq) FROM event").fetchone()[0] or 0)
+            marks = conn.execute(
+                "SELECT max(seq) FROM (SELECT max(seq) AS seq FROM event_mark"
+                " UNION ALL SELECT max(seq) FROM event_queue"
+                " UNION ALL SELECT max(event_seq) FROM run"
+                " UNION ALL SELECT max(matched_seq) FROM run"
+                " UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'event')").fetchone()[0]
             conn.execute("DELETE FROM sqlite_sequence WHERE name = 'event'")
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('event', ?)",
-                         (max(int(copied or 0),
-                              postgres_sql.sequence_value(team, "event", "seq")),))
+                         (max(highest, int(marks or 0)),))
     finally:
         file.close()

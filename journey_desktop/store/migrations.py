@@ -17,6 +17,7 @@ from journey_desktop.store.db import NewerDatabaseError
 from journey_desktop.store.postgres import (
     PostgresStore,
     TeamDatabaseError,
+    check_upgrade_allowed,
     create_schema,
     stored_version,
     text_in_code_point_order,
@@ -591,6 +592,8 @@ def migrate_postgres(db: PostgresStore) -> None:
     if current == 0:
         create_schema(db, ALL_RECORDS, SCHEMA_VERSION)
         return
+    if current < SCHEMA_VERSION:
+        check_upgrade_allowed(db, current)
     now = int(time.time())
     for version in range(max(current, FIRST_POSTGRES_VERSION) + 1, SCHEMA_VERSION + 1):
         with db.atomic():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -33,16 +34,65 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 10
 
 
+# What names a team database, as the one line refusing anything else says.
+ADDRESS_EXPECTED = ("a PostgreSQL URL (postgresql://user@host:5432/journeys) or libpq's"
+                    " key=value form (host=db.example.com dbname=journeys user=anna)")
+
+
+def database_url(text: str) -> str:
+    """The one rule for what names a team database (libpq conventions): a ``postgresql://``
+    URL, or libpq's ``key=value`` connection string, given back as a URL (which everything
+    after reads: the title, what is remembered, a password taken out). Anything else is
+    refused with one line naming what was expected (``NotADatabaseAddress``)."""
+    from urllib.parse import quote, urlencode
+
+    import psycopg.conninfo
+
+    value = text.strip()
+    is_url = value.lower().startswith(URL_SCHEMES)
+    why = ""
+    if is_url or "=" in value:
+        try:
+            params = psycopg.conninfo.conninfo_to_dict(value)
+        except psycopg.ProgrammingError as exc:
+            why = f" ({(str(exc).strip().splitlines() or [''])[0]})"
+        else:
+            if is_url:
+                return value
+            if params:
+                pairs = {key: str(item) for key, item in params.items() if item is not None}
+                return "postgresql://?" + urlencode(pairs, quote_via=quote, safe="")
+    raise NotADatabaseAddress(f"{_shown(value)} is not a team database address{why};"
+                              f" expected {ADDRESS_EXPECTED}")
+
+
+def _shown(value: str) -> str:
+    """Text refused as an address, quoted as the message shows it: without what may be a
+    password, and cut short."""
+    value = re.sub(r"(password\s*=\s*)('[^']*'|[^\s&]*)", r"\1…", value, flags=re.IGNORECASE)
+    value = re.sub(r"(://[^/:@\s]*):[^@/\s]*@", r"\1@", value)
+    return repr(value if len(value) <= 80 else value[:79] + "…")
+
+
 def is_database_url(text: str | None) -> bool:
-    """A PostgreSQL connection URL (``postgresql://…``, libpq conventions)."""
-    return bool(text) and str(text).strip().lower().startswith(URL_SCHEMES)
+    """Whether ``text`` names a team database (``database_url``'s rule)."""
+    try:
+        database_url(text or "")
+    except NotADatabaseAddress:
+        return False
+    return True
 
 
 def resolve_database_url(cli_value: str | None = None) -> str | None:
-    """``--database``, else ``$JOURNEY_DESKTOP_DATABASE``; None for the local SQLite file."""
-    for value in (cli_value, os.environ.get(DATABASE_ENV)):
+    """``--database``, else ``$JOURNEY_DESKTOP_DATABASE``, as a URL; None for the local
+    SQLite file. Text that names no team database is refused, naming where it came from."""
+    for value, source in ((cli_value, "--database"), (os.environ.get(DATABASE_ENV),
+                                                       f"${DATABASE_ENV}")):
         if value and value.strip():
-            return value.strip()
+            try:
+                return database_url(value)
+            except NotADatabaseAddress as exc:
+                raise NotADatabaseAddress(f"{source}: {exc}") from None
     return None
 
 
@@ -118,6 +168,25 @@ class TeamDatabaseError(StoreError):
     """The team database could not be reached or used; one line saying why and what to do."""
 
 
+class TeamConnectionError(TeamDatabaseError):
+    """The connection failed or was lost: worth trying again soon (``retry_in``)."""
+
+
+# After a tick lost the connection, the next try comes this soon, then twice as late each
+# time, up to the tick interval: a server back after a restart is used again at once.
+RETRY_FIRST_SECONDS = 5
+
+
+def retry_in(failures: int, interval: int) -> int:
+    """Seconds before trying again after ``failures`` ticks in a row that lost the
+    connection: 5, 10, 20… up to ``interval``."""
+    return max(1, min(int(interval), RETRY_FIRST_SECONDS * 2 ** max(0, failures - 1)))
+
+
+class NotADatabaseAddress(TeamDatabaseError):
+    """Text given as a team database's address that names none (``database_url``)."""
+
+
 # Why the window greys out and the CLI refuses what would write, for a read-only role.
 READ_ONLY_ROLE = "your database role may only read the team database"
 
@@ -128,6 +197,14 @@ class TeamReadOnlyError(StoreError):
     def __init__(self, detail: str = "") -> None:
         more = f" ({detail})" if detail else ""
         super().__init__(f"{READ_ONLY_ROLE}; nothing was changed" + more)
+
+
+class TeamNoAccessError(StoreError):
+    """The database role may not even read the app's data (SPEC §14: roles)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"your database role may not read the team database ({detail});"
+                         " nothing was changed")
 
 
 # SQLSTATE classes and codes (PostgreSQL's errcodes appendix) that users can act on.
@@ -157,7 +234,7 @@ def map_postgres_error(exc: BaseException, where: str) -> StoreError | None:
             if state in _FULL:
                 return FullError(None)
             if state in _LOST or (isinstance(candidate, psycopg.OperationalError) and not state):
-                return TeamDatabaseError(_connection_words(message, where))
+                return TeamConnectionError(_connection_words(message, where))
     return None
 
 
@@ -241,6 +318,7 @@ class PostgresStore(PostgresqlDatabase):
                    "TEXT": 'TEXT COLLATE "C"'}
 
     def __init__(self, url: str) -> None:
+        url = database_url(url)
         if url.lower().startswith("postgres://"):  # psycopg and peewee read postgresql://
             url = "postgresql://" + url[len("postgres://"):]
         super().__init__(
@@ -355,13 +433,22 @@ def connect_postgres(url: str) -> PostgresStore:
     return db
 
 
+# The tables of the connection's default schema (where the app's tables live).
+_APP_TABLES = ("relkind IN ('r', 'p') AND relnamespace ="
+               " (SELECT oid FROM pg_namespace WHERE nspname = current_schema())")
+
+
 def stored_version(db: PostgresStore) -> int:
     """The schema version of a team database (0 for an empty one); a database that holds
-    other tables but not ours is refused, never written to."""
+    other tables but not ours is refused, never written to, and so is one whose tables the
+    role may not read. The catalog lists every table, readable by the role or not."""
+    schema = db.execute_sql("SELECT current_schema()").fetchone()[0]
+    if schema is None:  # no schema of the search path that the role may use
+        raise TeamNoAccessError(f"no privileges on schema {_first_schema(db)}")
     tables = {
-        row[0] for row in db.execute_sql(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        str(name): bool(readable) for name, readable in db.execute_sql(
+            "SELECT relname, has_table_privilege(oid, 'SELECT') FROM pg_class"
+            f" WHERE {_APP_TABLES}"
         )
     }
     if "schema_version" not in tables:
@@ -371,10 +458,33 @@ def stored_version(db: PostgresStore) -> int:
                 " use an empty database"
             )
         return 0
+    if not tables["schema_version"]:
+        raise TeamNoAccessError(f"no privileges on the tables of schema {schema}")
     row = db.execute_sql("SELECT MAX(version) FROM schema_version").fetchone()
     if row is None or row[0] is None:
         raise RepositoryError(f"team database {db.where}: its schema version table is empty")
     return int(row[0])
+
+
+def _first_schema(db: PostgresStore) -> str:
+    """The first schema named in the search path (other than the role's own, ``$user``)."""
+    path = str(db.execute_sql("SHOW search_path").fetchone()[0])
+    names = [name.strip().strip('"') for name in path.split(",")]
+    return next((name for name in names if name and name != "$user"), "public")
+
+
+def check_upgrade_allowed(db: PostgresStore, version: int) -> None:
+    """Before upgrading a team database of an older schema: the role must own its tables
+    (only an owner may alter them), else one line says who must open it first."""
+    owners = [str(row[0]) for row in db.execute_sql(
+        "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+        f" WHERE {_APP_TABLES}"
+        " AND NOT pg_has_role(relowner, 'USAGE') ORDER BY 1")]
+    if owners:
+        raise TeamDatabaseError(
+            f"team database {db.where}: its schema is version {version}, older than this"
+            " Journey Desktop's; it must be upgraded first: open it once with this version as"
+            f" the role that owns it ({', '.join(owners)}); nothing was changed")
 
 
 def create_schema(db: PostgresStore, records: Sequence[type[Model]],

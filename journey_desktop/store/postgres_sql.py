@@ -32,11 +32,17 @@ def lock_writers(db: Database, name: str) -> None:
     db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(?))", (name,))
 
 
-def sequence_value(db: Database, table: str, column: str) -> int:
-    """The last id the sequence of ``table.column`` gave (0 when it gave none yet)."""
-    row = db.execute_sql(f"SELECT pg_get_serial_sequence('{table}', '{column}')").fetchone()
+def sequence_value(db: Database, table: str, column: str) -> int | None:
+    """The last id the sequence of ``table.column`` gave (0 when it gave none yet); None
+    when the role may not read the sequence (a viewer: no catalog view shows it either,
+    ``pg_sequences`` gives NULL then)."""
+    row = db.execute_sql(
+        "SELECT s, has_sequence_privilege(s, 'SELECT')"
+        " FROM pg_get_serial_sequence(?, ?) AS s", (table, column)).fetchone()
     if row is None or row[0] is None:
         return 0
+    if not row[1]:
+        return None
     last, called = db.execute_sql(f"SELECT last_value, is_called FROM {row[0]}").fetchone()
     return int(last) if called else 0
 

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from journey_desktop.store import try_team_database
 from journey_desktop.store.errors import RepositoryError
 from journey_desktop.store.postgres import (
+    ADDRESS_EXPECTED,
     build_url,
+    database_url,
     describe_url,
     is_database_url,
     url_parts,
@@ -182,7 +184,7 @@ class ConnectDialog(QDialog):
         valid = is_database_url(self.url())
         self.test_button.setEnabled(valid)
         self.connect_button.setEnabled(valid)
-        tip = "" if valid else "Enter an address starting with postgresql://"
+        tip = "" if valid else sentence(f"enter {ADDRESS_EXPECTED}")
         self.test_button.setToolTip(tip)
         self.connect_button.setToolTip(tip)
 
@@ -217,7 +219,7 @@ class ConnectDialog(QDialog):
         self.test_button.setEnabled(valid)
         self.connect_button.setEnabled(valid)
         if ok and then_connect:
-            self._chosen = url
+            self._chosen = database_url(url)
             self.accept()
 
     @Slot()

@@ -161,6 +161,32 @@ def test_a_source_of_another_schema_is_refused(ticked, tmp_path):
     assert not target.exists()
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_source_of_a_newer_schema_is_to_be_copied_by_that_version(
+        ticked, tmp_path, kind, request):
+    from journey_desktop.store.migrations import SCHEMA_VERSION
+
+    newer = "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)"
+    if kind == "sqlite":
+        source = str(ticked / "journeys.db")
+        conn = sqlite3.connect(source)
+        conn.execute(newer, (SCHEMA_VERSION + 1,))
+        conn.commit()
+        conn.close()
+    else:
+        source = new_database(request.getfixturevalue("postgres_server"))
+        db = connect_postgres(source)
+        db.execute_sql(newer, (SCHEMA_VERSION + 1,))
+        db.close()
+    target = tmp_path / "new.db"
+    code, out, err = cli("db", "copy", source, str(target))
+    assert (code, out, err.count("\n")) == (2, "", 1)
+    assert err.endswith(f"its schema is version {SCHEMA_VERSION + 1}, newer than this"
+                        f" version's {SCHEMA_VERSION}: it was made by a newer Journey"
+                        " Desktop; copy it with that version\n")
+    assert not target.exists()
+
+
 def test_an_unreachable_server_is_one_line(ticked):
     code, out, err = cli("db", "copy", str(ticked),
                          "postgresql://nobody@127.0.0.1:1/journeys?connect_timeout=2")

@@ -139,6 +139,33 @@ def test_the_connect_dialog_builds_the_url_tests_it_and_chooses(  # type: ignore
     assert dialog.chosen_url() == as_role(granted_url, VIEWER)
 
 
+def test_the_connect_dialog_takes_libpq_key_value_form_and_refuses_other_text(  # type: ignore[no-untyped-def]
+        qtbot, granted_url: str, monkeypatch) -> None:
+    import psycopg.conninfo
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)  # the password typed goes there
+    dialog = ConnectDialog(None)
+    qtbot.addWidget(dialog)
+    for text in ("mysql://x@y/z", "/tmp/journeys.db", "not a url"):
+        dialog.url_edit.setText(text)
+        assert not dialog.connect_button.isEnabled()
+        assert dialog.connect_button.toolTip() == (
+            "Enter a PostgreSQL URL (postgresql://user@host:5432/journeys) or libpq's"
+            " key=value form (host=db.example.com dbname=journeys user=anna).")
+    params = psycopg.conninfo.conninfo_to_dict(as_role(granted_url, VIEWER))
+    dialog.url_edit.setText(f"host={params['host']} dbname={params['dbname']} user={VIEWER}")
+    assert dialog.connect_button.isEnabled() and dialog.connect_button.toolTip() == ""
+    assert (dialog.user_edit.text(), dialog.database_edit.text()) == (
+        VIEWER, params["dbname"])
+    dialog.password_edit.setText(params["password"])
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.connect_button.click()
+    chosen = dialog.chosen_url()
+    assert chosen is not None and chosen.startswith("postgresql://")
+    assert psycopg.conninfo.conninfo_to_dict(chosen) == {
+        "host": params["host"], "dbname": params["dbname"], "user": VIEWER}
+
+
 def test_the_dialog_answers_while_a_server_keeps_silent(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A server that takes the connection and never answers: the try runs until libpq's
     connect timeout, and meanwhile the dialog is not frozen."""
@@ -262,6 +289,65 @@ def test_the_window_keeps_working_after_the_connection_is_lost(  # type: ignore[
         window.action_refresh.trigger()
         assert window.statusBar().currentMessage() == "List reloaded."
     finally:
+        window.close()
+        close_store()
+
+
+def test_a_lost_connection_is_told_once_and_the_evaluator_reconnects(  # type: ignore[no-untyped-def]
+        qtbot, postgres_server: str, granted_url: str, data_dir: Path,
+        window_settings) -> None:
+    """The server refuses the database for a while: the first tick that meets it shows one
+    non-modal message, the ticks tried again soon after it add none, and the first tick
+    that reaches the database again closes it."""
+    import datetime as dt
+
+    import psycopg
+    from PySide6.QtWidgets import QMessageBox
+
+    from journey_desktop.services.scheduler import EvaluatorScheduler
+    from journey_desktop.ui.main.connection_notice import LOST_TEXT, RESTORED_TEXT
+
+    name = database_name(granted_url)
+
+    def allow(yes: bool) -> None:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(yes).lower()}')
+
+    def boxes() -> list[QMessageBox]:
+        return window.findChildren(QMessageBox, "connection_lost_box")
+
+    now = 1_800_000_000
+    open_store(data_dir, url=granted_url)
+    window = MainWindow(data_dir, settings=window_settings, database_url=granted_url)
+    qtbot.addWidget(window)
+    # A second of the retry lasts a millisecond here: the tries follow each other at once.
+    scheduler = EvaluatorScheduler(window, clock=lambda: now, tz=dt.UTC,
+                                   interval_seconds=600, retry_second_ms=1)
+    window.attach_scheduler(scheduler)
+    failed: list[str] = []
+    scheduler.tick_failed.connect(failed.append)
+    try:
+        end_connections(postgres_server, granted_url)
+        allow(False)
+        with qtbot.waitSignal(scheduler.connection_lost, timeout=10_000):
+            assert scheduler.run_now()
+        qtbot.waitUntil(lambda: len(failed) >= 3, timeout=10_000)  # tried again, twice
+        assert len(boxes()) == 1
+        box = boxes()[0]
+        assert box.isVisible() and not box.isModal()
+        assert box.text() == LOST_TEXT
+        assert "does not allow connections" in box.informativeText() or (
+            "not currently accepting connections" in box.informativeText())
+        assert "; trying again at " in window.tick_status_label.text()
+        allow(True)
+        with qtbot.waitSignal(scheduler.connection_restored, timeout=10_000):
+            pass
+        qtbot.waitUntil(lambda: not boxes(), timeout=5_000)
+        assert window.statusBar().currentMessage() == RESTORED_TEXT
+        assert "trying again" not in window.tick_status_label.text()
+    finally:
+        allow(True)
+        scheduler.stop()
         window.close()
         close_store()
 

@@ -58,6 +58,7 @@ from journey_desktop.ui.main.actions.lifecycle import LifecycleActionsMixin
 from journey_desktop.ui.main.actions.report import ReportActionsMixin
 from journey_desktop.ui.main.actions.views import ViewActionsMixin
 from journey_desktop.ui.main.child_windows import ChildWindows
+from journey_desktop.ui.main.connection_notice import ConnectionNotice
 from journey_desktop.ui.main.journey_list import JourneyListMixin
 from journey_desktop.ui.startup import BusyNotice
 
@@ -134,6 +135,7 @@ class MainWindow(JourneyListMixin, ActionsMixin, LifecycleActionsMixin, FileActi
         scheduler.tick_started.connect(self._on_scheduler_tick_started)
         scheduler.tick_finished.connect(self._on_scheduler_tick_finished)
         scheduler.tick_failed.connect(self._on_scheduler_tick_failed)
+        self.connection_notice = ConnectionNotice(self, scheduler, self.say)
         self._update_tick_status()
         self.update_actions()
 
