@@ -247,7 +247,8 @@ def test_a_journey_without_a_date_filter_gets_no_date_warning(qtbot, repo: Journ
 
 
 def test_the_dialog_grows_with_its_warnings_and_keeps_its_inputs(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
-    add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
+    # With the first name its greeting shows: no warning until the options make some.
+    add_members(birthday_id, {"c1": {"birthday": "1990-05-01", "firstName": "Ann"}}, 1000)
     dialog = open_dialog(qtbot, repo, birthday_id)
     reentry, max_entries, value, unit = widgets(dialog)
     inputs = (max_entries, value, unit)
