@@ -458,7 +458,9 @@ def _wait_match_sql(node: Node, seq_sql: str, alias: str, entry_seq_sql: str) ->
         mine, mine_params = sqlite_sql.property_value_sql(props, node.same)
         theirs, their_params = sqlite_sql.property_value_sql(
             f"(SELECT s.properties FROM event s WHERE s.seq = {entry_seq_sql})", node.same)
-        match_sql = f"({match_sql} AND {mine} = {theirs})"
+        # Compared as written: a cart 5 is the same whether a file gave it as a number or
+        # as text (JSON Lines "5", or a CSV imported before its numbers were typed).
+        match_sql = f"({match_sql} AND CAST({mine} AS TEXT) = CAST({theirs} AS TEXT))"
         params = [*params, *mine_params, *their_params]
     return match_sql, params
 

@@ -65,3 +65,17 @@ def test_the_same_csv_imported_again_is_all_duplicates_keyed_as_before(store, tm
     assert keys == [
         event_key("", "u1", "cart", T0 * 1000, '{"cartId":"5","total":"12.50"}'),
         event_key("", "u2", "cart", T0 * 1000, '{"cartId":"6","total":"3"}')]
+
+
+def test_a_cart_given_as_text_in_one_file_and_a_number_in_another_matches(repo, tmp_path):
+    """``same`` compares the values as written: a JSON Lines "5" (text, or a CSV read
+    before numbers were typed) is the cart a CSV 5 names, and 5 is not 50 or "05"."""
+    jid = activate(repo, journey({"name": "cart", "who": "anyone"}, nodes=CART), {}, T0)
+    import_events(tmp_path, [ev("u1", "cart", T0 + 60, cartId="5"),
+                             ev("u2", "cart", T0 + 60, cartId="05")])
+    tick(T0 + 120)
+    import_csv(tmp_path, "p.csv", "userId,event,timestamp,cartId,total\n"
+               f"u1,purchase,{T0 + 600},50,1\nu1,purchase,{T0 + 900},5,42\n"
+               f"u2,purchase,{T0 + 900},5,7\n")
+    tick(T0 + 1200)
+    assert [(r[0], r[2], r[5]) for r in outbox(jid)] == [("u1", "thanks", "You paid 42 for 5")]
