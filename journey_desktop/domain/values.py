@@ -20,6 +20,7 @@ The values decide the order when one of them has a day over 12 first (day-first)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections import deque
@@ -278,3 +279,13 @@ def stored_column(
             stored.append("")
             problems[index] = why
     return stored, problems
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """A stored JSON object (a profile's fields, an event's properties) as a dict; {} for
+    nothing, unreadable text or anything but an object."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -14,13 +14,12 @@ imported alone before) falls back on a sample of profiles.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from peewee import Database
 
-from journey_desktop.domain.values import parse_iso_date, parse_number
+from journey_desktop.domain.values import json_object, parse_iso_date, parse_number
 
 KEY_PREFIX = "customer_field:"
 SAMPLE_PROFILES = 200
@@ -56,7 +55,7 @@ def known_fields(db: Database, audience_columns: list[str] | None = None) -> dic
             "SELECT audience_columns FROM journey ORDER BY id")]
     known = recorded_fields(db)
     for text in audience_columns:
-        for name, kind in _object(text).items():
+        for name, kind in json_object(text).items():
             known.setdefault(name, kind)
     return known or sampled_fields(db)
 
@@ -65,7 +64,7 @@ def sampled_fields(db: Database, sample: int = SAMPLE_PROFILES) -> dict[str, str
     """The fields of the first ``sample`` profiles, typed by their values."""
     values: dict[str, list[Any]] = {}
     for (text,) in db.execute_sql("SELECT fields FROM profile LIMIT ?", (sample,)):
-        for key, value in _object(text).items():
+        for key, value in json_object(text).items():
             values.setdefault(key, []).append(value)
     return {key: value_type(found) for key, found in values.items()}
 
@@ -80,9 +79,3 @@ def value_type(values: list[Any]) -> str:
     return "text"
 
 
-def _object(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -10,7 +10,6 @@ as over a hundred, where a ``LIKE`` would read the whole table.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from peewee import Database
 
 from journey_desktop.domain.journey import AUDIENCE_ALL
 from journey_desktop.domain.lifecycle import ACTIVE, DRAFT
+from journey_desktop.domain.values import json_object
 from journey_desktop.store import customer_fields
 from journey_desktop.store.db import database
 from journey_desktop.store.dialect import browse_sql
@@ -129,12 +129,6 @@ def _timeline_key(item: TimelineItem) -> tuple[int, int, int, int]:
     return (item.at, item.journey_id, item.entry_number, 0 if isinstance(item, RunItem) else 1)
 
 
-def _fields(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def case_variants(text: str) -> list[str]:
@@ -226,7 +220,7 @@ class CustomerBase:
             params += [*values, limit]
         sql = " UNION ALL ".join(parts) + " ORDER BY external_id LIMIT ?"
         rows = self.db.execute_sql(sql, [*params, limit]).fetchall()
-        return [CustomerRow(external_id, _fields(text)) for external_id, text in rows]
+        return [CustomerRow(external_id, json_object(text)) for external_id, text in rows]
 
     def profile(self, external_id: str) -> CustomerProfile | None:
         row = self.db.execute_sql(
@@ -235,7 +229,7 @@ class CustomerBase:
         ).fetchone()
         if row is None:
             return None
-        return CustomerProfile(row[0], _fields(row[1]), int(row[2]), int(row[3]))
+        return CustomerProfile(row[0], json_object(row[1]), int(row[2]), int(row[3]))
 
     def memberships(self, external_id: str) -> list[Membership]:
         """The journeys whose audience holds the customer, by name: those they are a

@@ -8,7 +8,6 @@ progress callback that may raise (a cancel) to roll everything back.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from journey_desktop.domain.events_file import (
     EventPlan,
     EventReader,
 )
+from journey_desktop.domain.values import json_object
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.audience import (
     BATCH_ROWS,
@@ -185,7 +185,7 @@ class EventStore:
         """A customer's events in time order (then import order), on the
         (external_id, name, occurred_at) index."""
         return [
-            StoredEvent(int(seq), ext, name, int(occurred_at), _properties(text))
+            StoredEvent(int(seq), ext, name, int(occurred_at), json_object(text))
             for seq, ext, name, occurred_at, text in self.db.execute_sql(
                 "SELECT seq, external_id, name, occurred_at, properties FROM event"
                 " WHERE external_id = ? ORDER BY occurred_at, seq",
@@ -194,9 +194,3 @@ class EventStore:
         ]
 
 
-def _properties(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
