@@ -230,14 +230,23 @@ def _import(
 
 def save_misfits(path: str, result: ImportResult, partial: Path) -> None:
     """Every value that did not fit, in ``path`` (written to ``partial``, then put in place)."""
+    save_in_place(path, partial, result.save_misfits, "the values that do not fit",
+                  "the customers were imported" if result.committed else None)
+
+
+def save_in_place(path: str, partial: Path, save: Callable[[Path], None], what: str,
+                  done: str | None) -> None:
+    """``save`` writes ``partial``, which then takes the place of ``path``. A failure is one
+    line; after a committed import (``done`` says what it did) it is a "no", not "nothing
+    imported". The path was checked before the import, so this is rare (a full disk)."""
     try:
-        result.save_misfits(partial)
+        save(partial)
         partial.replace(path)
     except OSError as exc:
         raise CliError(
-            f"{path}: the values that do not fit could not be written ({exc.strerror or exc})"
-            f"{'; the customers were imported' if result.committed else ''}",
-            EXIT_NO if result.committed else EXIT_USAGE,
+            f"{path}: {what} could not be written ({exc.strerror or exc})"
+            f"{'; ' + done if done else ''}",
+            EXIT_NO if done else EXIT_USAGE,
         ) from None
 
 
@@ -275,17 +284,8 @@ def report_rejects(ctx: CliContext, args: argparse.Namespace, result: ImportOutc
                  else " (--rejects OUT.csv saves them all)")
         ctx.err.write(f"... and {more} more rejected rows{where}\n")
     if partial is not None:
-        try:
-            result.save_rejects(partial)
-            partial.replace(args.rejects)
-        except OSError as exc:
-            # Checked before the import, so rare (a full disk); after a committed import
-            # it is a "no", not "nothing imported".
-            raise CliError(
-                f"{args.rejects}: the rejected rows could not be written "
-                f"({exc.strerror or exc}){'; ' + done if result.committed else ''}",
-                EXIT_NO if result.committed else EXIT_USAGE,
-            ) from None
+        save_in_place(args.rejects, partial, result.save_rejects, "the rejected rows",
+                      done if result.committed else None)
 
 
 def exit_status(ctx: CliContext, result: ImportOutcome, unchanged: str) -> int:
