@@ -43,10 +43,13 @@ def cmd_show(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.open()
     base = CustomerBase()
     profile = base.profile(external_id)
-    if profile is None:
-        raise CliError(f"no customer with ID {external_id!r}", EXIT_NO)
     memberships = base.memberships(external_id)
     timeline = base.timeline(external_id)
+    if profile is None:
+        if not (timeline.events or timeline.runs or timeline.messages or memberships):
+            raise CliError(f"no customer with ID {external_id!r}", EXIT_NO)
+        # Known by their events alone (SPEC §11: events need no profile): no fields.
+        profile = CustomerProfile(external_id, {}, 0, 0)
     if args.json:
         ctx.print(json.dumps(customer_json(profile, memberships, timeline), indent=2,
                              ensure_ascii=False))
@@ -96,8 +99,11 @@ def customer_json(profile: CustomerProfile, memberships: list[Membership],
 def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Membership],
                 timeline: CustomerTimeline) -> None:
     ctx.print(f"customer {profile.external_id}")
-    ctx.print(f"  first imported {_when(profile.created_at)}, "
-              f"last updated {_when(profile.updated_at)}")
+    if profile.created_at:
+        ctx.print(f"  first imported {_when(profile.created_at)}, "
+                  f"last updated {_when(profile.updated_at)}")
+    else:
+        ctx.print("  no profile: known by their events only")
     ctx.print("fields:")
     if not profile.fields:
         ctx.print("  (none)")

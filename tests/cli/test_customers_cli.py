@@ -153,3 +153,20 @@ def test_show_an_empty_id_is_bad_usage(cli, customer_id: str) -> None:  # type: 
     assert result.code == 2
     assert result.out == ""
     assert result.err == "journey-desktop: the customer ID is empty\n"
+
+
+def test_show_a_customer_known_by_events_alone(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Events need no profile (SPEC §11): a customer with events and no profile is shown
+    with no fields and their events, not refused as unknown."""
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"userId": "u9", "event": "view", "timestamp": 1767225600,'
+                      ' "properties": {"page": "home"}}\n', encoding="utf-8")
+    assert cli("events", "import", str(events)).code == 0
+    shown = cli("customers", "show", "u9", "--json")
+    assert shown.code == 0, shown.err
+    data = shown.json()
+    assert (data["id"], data["fields"], data["journeys"]) == ("u9", {}, [])
+    assert [(e["name"], e["properties"]) for e in data["events"]] == [("view", {"page": "home"})]
+    text = cli("customers", "show", "u9").out
+    assert "no profile: known by their events only" in text and "view" in text
+    assert cli("customers", "show", "u8").code == 1
