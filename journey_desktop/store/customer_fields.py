@@ -8,8 +8,8 @@ fields is one key range, never a scan of the profiles. A field's type is the one
 import gave it.
 
 Databases written before the fields were recorded have them in the journeys' audience
-columns; those are read too (under the recorded ones), and a base with neither (profiles
-imported alone before) falls back on a sample of profiles.
+columns; those are read too (under the recorded ones), and so are the fields of a sample of
+profiles (those imported alone before are in no journey's columns).
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def recorded_fields(db: Database) -> dict[str, str]:
 def known_fields(db: Database, audience_columns: list[str] | None = None) -> dict[str, str]:
     """The customer base's fields with their types: the recorded ones (by name), then every
     journey's audience columns not recorded (``audience_columns``: their JSON texts, when
-    the caller read them already), else those of a sample of profiles. Empty when the base
-    has none."""
+    the caller read them already), then those of a sample of profiles not named yet. Empty
+    when the base has none."""
     if audience_columns is None:
         audience_columns = [text for (text,) in db.execute_sql(
             "SELECT audience_columns FROM journey ORDER BY id")]
@@ -57,7 +57,11 @@ def known_fields(db: Database, audience_columns: list[str] | None = None) -> dic
     for text in audience_columns:
         for name, kind in json_object(text).items():
             known.setdefault(name, kind)
-    return known or sampled_fields(db)
+    # Fields of profiles imported alone before imports recorded them are in no journey's
+    # columns: a sample of profiles brings those a whole file gave every customer.
+    for name, kind in sampled_fields(db).items():
+        known.setdefault(name, kind)
+    return known
 
 
 def sampled_fields(db: Database, sample: int = SAMPLE_PROFILES) -> dict[str, str]:

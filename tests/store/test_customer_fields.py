@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from journey_desktop.store.audience import AudienceStore
+from journey_desktop.store.customer_fields import SAMPLE_PROFILES
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
 from tests.store.test_customer_base import closed, journey, plan_of
@@ -57,10 +58,26 @@ def test_a_fields_type_is_the_one_its_last_import_gave(
     assert repo.known_fields() == {"code": "number"}
 
 
-def test_the_fields_are_read_without_reading_the_profiles(
+def test_the_fields_are_read_without_reading_every_profile(
         repo: JourneyRepository, tmp_path: Path) -> None:
+    rows = "".join(f"c{i:03d},Ann\n" for i in range(SAMPLE_PROFILES + 50))
     closed(AudienceStore(repo).import_profiles(
-        plan_of(tmp_path, "customerId,firstName\nc1,Ann\n"), now=NOW))
-    # A field no import brought is not looked for among a million profiles.
-    database.execute_sql("UPDATE profile SET fields = ?", ('{"firstName": "Ann", "x": "1"}',))
+        plan_of(tmp_path, "customerId,firstName\n" + rows), now=NOW))
+    # A field no import brought is not looked for among a million profiles: only a sample.
+    database.execute_sql("UPDATE profile SET fields = ? WHERE external_id = ?",
+                         ('{"firstName": "Ann", "x": "1"}', f"c{SAMPLE_PROFILES + 10:03d}"))
     assert repo.known_fields() == {"firstName": "text"}
+
+
+def test_fields_of_profiles_imported_before_they_were_recorded_are_known(
+        repo: JourneyRepository, tmp_path: Path) -> None:
+    """A database upgraded from before imports recorded their fields: the fields a
+    customers import gave every profile are in no journey's columns, and still known."""
+    closed(AudienceStore(repo).import_profiles(
+        plan_of(tmp_path, "customerId,firstName,age\nc1,Ann,40\nc2,Bob,7\n"), now=NOW))
+    database.execute_sql("DELETE FROM setting WHERE key LIKE 'customer\\_field:%' ESCAPE '\\'")
+    journey_id = repo.create(journey("Hello"))  # its title says {{firstName}}
+    closed(AudienceStore(repo).import_csv(
+        journey_id, plan_of(tmp_path, "customerId,score\nc1,5\n", "a.csv"), now=NOW))
+    assert repo.known_fields() == {"score": "number", "firstName": "text", "age": "number"}
+    assert warnings(repo, journey_id) == []
