@@ -178,6 +178,8 @@ def _step_json(result: ForecastResult, step: TraceStep) -> dict[str, object]:
     if step.wait is not None:
         data["wait"] = {"outcome": step.wait.outcome, "event": step.wait.event,
                         "time": engine.local_datetime(step.wait.at, result.tz).isoformat()}
+    if step.message:
+        data["message"] = step.message
     return data
 
 
@@ -196,6 +198,6 @@ def _print_trace(ctx: CliContext, result: ForecastResult, external_id: str) -> N
             node.type if node is not None else "?")
         before = "  (before the forecast)" if step.reached_at < result.start else ""
         wait = (": " + step.wait.words(lambda ts: _when(result, ts))
-                if step.wait is not None else "")
+                if step.wait is not None else f": {step.message!r}" if step.message else "")
         ctx.print(f"  {_when(result, step.reached_at)}  entry {step.entry_number}  "
                   f"{step.node} ({kind}){wait}{before}")

@@ -125,6 +125,7 @@ class TraceStep:
     node: str
     reached_at: int
     wait: TraceWait | None = None  # at a wait_event node: matched, timed out or waiting
+    message: str = ""  # at a message node: what was written (title, else body), rendered
 
 
 def _db(db: Database | None) -> Database:
@@ -266,7 +267,7 @@ def daily_counts(
 def customer_trace(journey_id: int, external_id: str,
                    db: Database | None = None) -> list[TraceStep]:
     """Every node one customer reached, run by run, in order: "why did X get three pushes?";
-    at a ``wait_event``, what the wait did (SPEC §11)."""
+    at a ``wait_event``, what the wait did (SPEC §11); at a message, what it said."""
     db = _db(db)
     row = db.execute_sql("SELECT definition FROM journey WHERE id = ?",
                          (journey_id,)).fetchone()
@@ -279,6 +280,11 @@ def customer_trace(journey_id: int, external_id: str,
             "SELECT entry_number, node, deadline FROM wait_timeout"
             " WHERE journey_id = ? AND external_id = ?", (journey_id, external_id))
         if waits else ())}
+    # What each message step wrote, as rendered (built-in placeholders and defaults too).
+    written = {(int(entry), str(node)): str(title or body or "") for entry, node, title, body in
+               db.execute_sql("SELECT entry_number, node, title, body FROM outbox"
+                              " WHERE journey_id = ? AND external_id = ?",
+                              (journey_id, external_id))}
     steps: list[TraceStep] = []
     for entry_number, path, state, at_node, due_at, since in db.execute_sql(
         "SELECT entry_number, path, state, node, due_at, wait_since FROM run"
@@ -300,5 +306,5 @@ def customer_trace(journey_id: int, external_id: str,
                     wait = TraceWait(WAIT_MATCHED, waits[node], reached[i + 1][1])
                 elif state == IN_PROGRESS and at_node == node and since is not None:
                     wait = TraceWait(WAIT_WAITING, waits[node], int(due_at))
-            steps.append(TraceStep(entry, node, at, wait))
+            steps.append(TraceStep(entry, node, at, wait, written.get((entry, node), "")))
     return steps

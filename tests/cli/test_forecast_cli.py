@@ -54,7 +54,13 @@ def test_table_output_with_a_customer_trace(cli, tmp_path):
     assert lines[5].split() == ["total", "2", "2", "0", "1", "3"]
     assert "peak day: 2027-02-15 (2 messages)" in lines
     assert "customer A:" in lines
-    assert any(line.strip().endswith("welcome_email (email)") for line in lines)
+    # Each message as the forecast rendered it for this customer.
+    assert any(line.strip().endswith("welcome_email (email): 'Welcome aboard, Ann'")
+               for line in lines)
+    traced = cli("forecast", "1", "--days", "3", "--from", "2027-02-15T09:00:00+01:00",
+                 "--customer", "A", "--json").json()["customer"]["trace"]
+    assert [(s["node"], s.get("message")) for s in traced][:2] == [
+        ("start", None), ("welcome_email", "Welcome aboard, Ann")]
 
     unknown = cli("forecast", "1", "--days", "3", "--customer", "nobody")
     assert "customer nobody: not in the journey's audience" in unknown.out

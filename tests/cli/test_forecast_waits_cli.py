@@ -60,12 +60,12 @@ def test_the_trace_says_what_each_wait_did(cli, tmp_path):
     assert trace(cli, events, "f1") == [
         "2027-02-16 10:00 entry 1 start (entry)",
         "2027-02-16 10:00 entry 1 wait_buy (wait_event): matched purchase at 2027-02-16 10:20",
-        "2027-02-16 10:20 entry 1 thanks (sms)",
+        "2027-02-16 10:20 entry 1 thanks (sms): 'Thanks'",
         "2027-02-16 10:20 entry 1 end (exit)"]
     assert trace(cli, events, "f2") == [  # another cart's purchase does not match
         "2027-02-16 10:00 entry 1 start (entry)",
         "2027-02-16 10:00 entry 1 wait_buy (wait_event): timed out at 2027-02-16 11:00",
-        "2027-02-16 11:00 entry 1 remind (sms)",
+        "2027-02-16 11:00 entry 1 remind (sms): 'Your cart'",
         "2027-02-16 11:00 entry 1 end (exit)"]
     assert trace(cli, events, "f3") == [  # the deadline comes after the forecast's end
         "2027-02-18 23:30 entry 1 start (entry)",
