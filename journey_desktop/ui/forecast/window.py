@@ -189,7 +189,11 @@ class ForecastWindow(QWidget):
         self.options_summary = QLabel()
         self.options_summary.setObjectName("forecast_options_summary")
         self.options_summary.setWordWrap(True)
-        options = QHBoxLayout(self.options_box)
+        # The inputs on one row, the sentence that explains them on its own full-width row
+        # under it: beside them it was squeezed to a word a line and took the tables' room.
+        options_layout = QVBoxLayout(self.options_box)
+        options = QHBoxLayout()
+        options_layout.addLayout(options)
         options.addWidget(self.reentry_checkbox)
         options.addSpacing(12)
         options.addWidget(QLabel("Maximum entries:"))
@@ -201,14 +205,14 @@ class ForecastWindow(QWidget):
         options.addSpacing(12)
         options.addWidget(QLabel("Check at:"))
         options.addWidget(self.inputs.check_at_edit)
-        options.addSpacing(12)
-        options.addWidget(self.options_summary, 1)
+        options.addStretch(1)
         self.activate_button = QPushButton("Activate with these options…")
         self.activate_button.setObjectName("forecast_activate_button")
         self.activate_button.setToolTip("Open the activation dialog with the options above")
         self.activate_button.clicked.connect(self._on_activate_button_clicked)
         refuse_writes(self.activate_button)
         options.addWidget(self.activate_button)
+        options_layout.addWidget(self.options_summary)
         self.inputs.changed.connect(self._on_options_changed)
         if not self._is_draft:
             self._freeze_options(status)
@@ -279,6 +283,9 @@ class ForecastWindow(QWidget):
         self.trace_table.setObjectName("forecast_trace_table")
         self.trace_table.setModel(self.trace_model)
         self._table_defaults(self.trace_table)
+        # Every column as wide as its text: a stretched Outcome was cut to "timed out at …"
+        # (a narrow window scrolls sideways instead).
+        self.trace_table.horizontalHeader().setStretchLastSection(False)
         trace_box = QGroupBox("Customer trace")
         trace_layout = QVBoxLayout(trace_box)
         trace_layout.addWidget(self.customer_search)
@@ -288,9 +295,9 @@ class ForecastWindow(QWidget):
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(days_box)
         bottom.addWidget(trace_box)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
-        bottom.setSizes([700, 540])
+        bottom.setStretchFactor(0, 2)  # the days fit in less than the trace's outcomes
+        bottom.setStretchFactor(1, 3)
+        bottom.setSizes([480, 760])
         bottom.setChildrenCollapsible(False)
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
@@ -303,7 +310,7 @@ class ForecastWindow(QWidget):
         self._splitter.addWidget(self.results_tabs)
         self._splitter.setStretchFactor(0, 3)
         self._splitter.setStretchFactor(1, 2)
-        self._splitter.setSizes([460, 300])
+        self._splitter.setSizes([420, 340])  # the chart with its legend; several table rows
         self._splitter.setChildrenCollapsible(False)
 
     @staticmethod

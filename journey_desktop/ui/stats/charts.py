@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -159,6 +160,22 @@ class DayChart(QWidget):
 
     def labels(self) -> list[str]:
         return [bar_set.label() for bar_set in self.series.barSets()]
+
+
+def charts_column(*charts: QWidget) -> QScrollArea:
+    """``charts`` one above the other, sharing the height; scrolled when the window is too
+    short for all of them (each keeps a readable height, legend included)."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for chart in charts:
+        layout.addWidget(chart, 1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(column)
+    return scroll
 
 
 def _day_label(day: dt.date, span: int) -> str:

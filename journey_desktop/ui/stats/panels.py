@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from journey_desktop.store.delivery import NodeDelivery
 from journey_desktop.store.plan import PlanAgainstActual
 from journey_desktop.ui.common.colours import GO_COLOR, WARNING_COLOR
-from journey_desktop.ui.stats.charts import DayChart
+from journey_desktop.ui.stats.charts import DayChart, charts_column
 from journey_desktop.ui.stats.delivery import (
     DeliveryTableModel,
     PlanTableModel,
@@ -38,6 +38,19 @@ def _table(name: str) -> QTableView:
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     return view
+
+
+def _columns_width(view: QTableView) -> int:
+    """The width that shows every column of ``view`` whole, room for a vertical scroll bar
+    included. A stretched last column is never made narrower than the size it had before it
+    stretched (the header's default), so that is its least."""
+    header = view.horizontalHeader()
+    widths = [max(header.sectionSizeHint(c), view.sizeHintForColumn(c))
+              for c in range(header.count())]
+    if widths and header.stretchLastSection():
+        widths[-1] = max(widths[-1], header.defaultSectionSize())
+    columns = sum(widths)
+    return columns + 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width()
 
 
 def _caption(name: str, text: str) -> QLabel:
@@ -109,11 +122,7 @@ class PlanPanel(QWidget):
                                       "Entries per day: forecast and actual", stacked=False)
         self.messages_chart = DayChart("stats_plan_messages_chart",
                                        "Messages per day: forecast and actual", stacked=False)
-        charts = QWidget()
-        charts_layout = QVBoxLayout(charts)
-        charts_layout.setContentsMargins(0, 0, 0, 0)
-        charts_layout.addWidget(self.entries_chart, 1)
-        charts_layout.addWidget(self.messages_chart, 1)
+        charts = charts_column(self.entries_chart, self.messages_chart)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(charts)
@@ -130,6 +139,8 @@ class PlanPanel(QWidget):
             f"QLabel {{ font-weight: 600; color: {color}; }}" if plan.kept
             else "QLabel { font-weight: 600; }")
         self.model.set_days(plan.days)
+        # As wide as its columns: the splitter's share alone hid Messages behind a scroll bar.
+        self.table.setMinimumWidth(_columns_width(self.table))
         days = [day.day for day in plan.days]
         empty = "No forecast was kept for this journey."
         self.entries_chart.set_values(days, [

@@ -55,6 +55,7 @@ from journey_desktop.ui.stats.charts import (
     SUPPRESSED_COLOR,
     DayChart,
     FigureBox,
+    charts_column,
 )
 from journey_desktop.ui.stats.load_job import StatsSnapshot, load_job
 from journey_desktop.ui.stats.models import (
@@ -286,12 +287,7 @@ class StatsWindow(QMainWindow):
         self.policy_chart = DayChart("stats_policy_chart", "Held and suppressed per day",
                                      stacked=False)
         self.policy_chart.hide()
-        charts = QWidget()
-        charts_layout = QVBoxLayout(charts)
-        charts_layout.setContentsMargins(0, 0, 0, 0)
-        charts_layout.addWidget(self.entries_chart, 1)
-        charts_layout.addWidget(self.messages_chart, 1)
-        charts_layout.addWidget(self.policy_chart, 1)
+        charts = charts_column(self.entries_chart, self.messages_chart, self.policy_chart)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("stats_splitter")
