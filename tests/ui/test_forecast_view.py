@@ -231,8 +231,8 @@ def test_the_trace_says_what_each_wait_for_an_event_did(qtbot, repo, tmp_path, m
     qtbot.keyClicks(window.customer_search, "ann")
     assert rows()[1:3] == [
         ["wait_buy", "Wait for event", "matched purchase at Tue 2027-02-16 10:20"],
-        ["thanks", "SMS message", ""]]
+        ["thanks", "SMS message", "“Thanks”"]]
     window.customer_search.setText("bob")
     assert rows()[1:3] == [
         ["wait_buy", "Wait for event", "timed out at Tue 2027-02-16 11:00"],
-        ["remind", "SMS message", ""]]
+        ["remind", "SMS message", "“Your cart”"]]

@@ -546,7 +546,9 @@ class ForecastWindow(QWidget):
             what = "Wait for event"
         else:
             what = node.type.capitalize()
-        outcome = step.wait.words(self._when) if step.wait is not None else ""
+        # A wait's outcome; a message's text for this customer, as rendered.
+        outcome = (step.wait.words(self._when) if step.wait is not None
+                   else f"“{step.message}”" if step.message else "")
         return (self._when(step.reached_at), step.entry_number, step.node, what, outcome,
                 step.reached_at < result.start)
 
