@@ -40,6 +40,7 @@ from journey_desktop.domain.values import (
     TEXT,
     ColumnCheck,
     check_column,
+    date_problem,
     detect_date_order,
     needs_date_order,
     number_problem,
@@ -253,9 +254,19 @@ class CsvPreview:
 
     def check(self, column: str, kind: str, order: str | None = None) -> ColumnCheck:
         """The column's sample values that do not fit ``kind``, read in ``order`` (or the
-        detected one)."""
+        detected one). While a date column's order is still to be chosen, a value that is
+        a date in either order fits: it needs the order (``date_order_problem`` asks for
+        it), and only the values that are dates in neither order are counted."""
         order = order or self.detected_date_order(column)
-        return check_column(self.samples.get(column, ()), kind, order)
+        values = self.samples.get(column, ())
+        if kind != DATE or order is not None:
+            return check_column(values, kind, order)
+        check = ColumnCheck()
+        for value in values:
+            whys = [date_problem(value, choice) for choice in DATE_ORDERS] if value else [None]
+            if None not in whys:
+                check.add(value, str(whys[0]))
+        return check
 
     def problem(self, id_column: str | None = None) -> str | None:
         """Why this file cannot be imported as it stands (None when it can)."""

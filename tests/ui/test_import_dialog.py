@@ -464,6 +464,25 @@ def test_preview_of_a_date_column_with_an_unreadable_value(  # type: ignore[no-u
     close_result(qtbot, controller)
 
 
+def test_dates_waiting_for_their_order_are_not_said_not_to_fit(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    rows = "".join(f"k{i},0{i + 1}/12/1980\n" for i in range(8)) + "k9,unknown\n"
+    path = write(tmp_path, "id,birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
+    assert preview.date_order_combo("birthday").isVisibleTo(preview)
+    assert preview.problem_label.text().endswith("choose the order")
+    assert not preview.import_button.isEnabled()
+    order = preview.date_order_combo("birthday")
+    order.setCurrentIndex(order.findData("month-first"))
+    assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
+    assert preview.import_button.isEnabled()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+
 def test_every_value_that_does_not_fit_is_saved_from_the_result(  # type: ignore[no-untyped-def]
     qtbot, window, repo, journey_id, settings, asked, tmp_path, monkeypatch
 ) -> None:
