@@ -527,3 +527,23 @@ def test_a_rejects_file_is_previewed_without_its_line_and_reason_columns(  # typ
     result = dialog_named("import_result_dialog")
     assert result.findChild(QLabel, "skipped_columns_label") is not None
     close_result(qtbot, controller)
+
+
+def test_a_rejects_file_s_own_columns_are_marked_in_the_table_by_the_note(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    path = write(tmp_path, "line,reason,id,name\n3,empty customer ID,c1,Ann\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    model = preview.rows_view.model()
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
+        "line (not imported)", "reason (not imported)", "id (ID)", "name"]
+    grey = model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ForegroundRole)
+    assert grey is not None and model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole) == grey
+    assert model.index(0, 3).data(Qt.ItemDataRole.ForegroundRole) is None
+    # The note stands with the file's name, above the table, not under the mode.
+    note = preview.findChild(QLabel, "skipped_columns_label")
+    below_file = preview.file_label.geometry().bottom()
+    assert below_file <= note.geometry().top() < preview.rows_view.geometry().top()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()

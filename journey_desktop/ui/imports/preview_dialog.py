@@ -177,11 +177,12 @@ class ImportPreviewDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.file_label)
+        # Said with the file, as its table greys the columns it names.
+        layout.addWidget(self.skipped_columns_label)
         layout.addLayout(top)
         layout.addWidget(self.rows_label)
         layout.addWidget(self.rows_view, 1)
         layout.addWidget(mode_box)
-        layout.addWidget(self.skipped_columns_label)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
         self.resize(900, 640)
