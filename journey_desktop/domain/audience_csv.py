@@ -226,6 +226,9 @@ class CsvPreview:
     first_line: str = ""  # the first line that is not blank, as written (quotes kept)
     # a rejects file's own ``line`` and ``reason`` columns: not imported (SPEC §4)
     rejects_columns: tuple[str, ...] = ()
+    # the line of the file each of ``rows`` starts on (the header's is 1, or later after
+    # blank lines), as the import's rejects and misfits name them
+    row_lines: list[int] = field(default_factory=list)
 
     @property
     def field_columns(self) -> list[str]:
@@ -376,8 +379,17 @@ def _preview(
         raise CsvFileError(f"{file.name}, {exc}") from None
     if not complete and len(records) > 1:
         records.pop()  # may be cut inside a quoted newline
+    # The line each record starts on, as the import and its rejects and misfits count them.
+    starts: list[int] = []
+    line = 1
+    for record in records:
+        starts.append(line)
+        line += 1 + line_breaks(record)
     # A record with a field too long to read is a row (rejected when imported), not shown.
-    records = [r for r in records if isinstance(r, LongRecord) or any(c.strip() for c in r)]
+    kept = [index for index, r in enumerate(records)
+            if isinstance(r, LongRecord) or any(c.strip() for c in r)]
+    records = [records[i] for i in kept]
+    starts = [starts[i] for i in kept]
     if not records:
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if isinstance(records[0], LongRecord):
@@ -385,7 +397,8 @@ def _preview(
                            f"so it is not a header line. {advice}")
     header = clean_header(records[0])
     skipped = rejects_file_columns(header)
-    rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
+    shown = [i for i in range(1, len(records)) if not isinstance(records[i], LongRecord)]
+    rows = [records[i] for i in shown]
     sample = rows[:INFER_ROWS]
     samples = {
         name: [row[i].strip() for row in sample if i < len(row)] for i, name in enumerate(header)
@@ -398,6 +411,7 @@ def _preview(
         delimiter=delimiter,
         header=header,
         rows=rows[:PREVIEW_ROWS],
+        row_lines=[starts[i] for i in shown[:PREVIEW_ROWS]],
         id_column=find_id_column([name for name in header if name not in skipped]),
         types=types,
         sample_rows=len(records) - 1,

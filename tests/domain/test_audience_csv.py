@@ -660,6 +660,15 @@ def test_a_date_column_with_an_unreadable_value_stays_a_date_column(tmp_path: Pa
         (10, "birthday", "unknown")]
 
 
+def test_the_preview_tells_the_line_each_shown_row_starts_on(tmp_path: Path) -> None:
+    path = write(tmp_path, b'\r\nid,name\r\n1,Ann\r\n\r\n2,"B\r\nob"\r\n , \r\n3,Cy\r\n')
+    preview = preview_csv(path)
+    assert [row[0] for row in preview.rows] == ["1", "2", "3"]
+    assert preview.row_lines == [3, 5, 8]
+    customers, reader = read_all(path)
+    assert [c[0] for c in customers] == ["1", "2", "3"]
+
+
 def test_dates_that_only_need_the_order_are_not_counted_as_not_fitting(tmp_path: Path) -> None:
     rows = "".join(f"k{i},0{i + 1}/12/1980\n" for i in range(8))
     path = write(tmp_path, ("id,birthday\n" + rows + "k8,unknown\nk9,31/31/1980\n").encode())

@@ -464,6 +464,25 @@ def test_preview_of_a_date_column_with_an_unreadable_value(  # type: ignore[no-u
     close_result(qtbot, controller)
 
 
+def test_the_preview_numbers_rows_by_line_as_the_result_does(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    rows = "".join(f"k{i};2{i}/12/1980\n" for i in range(8)) + "\nk9;unknown\n"
+    path = write(tmp_path, "id;birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    model = preview.rows_view.model()
+    lines = [model.headerData(r, Qt.Orientation.Vertical) for r in range(model.rowCount())]
+    assert lines == ["2", "3", "4", "5", "6", "7", "8", "9", "11"]
+    assert model.index(8, 1).data() == "unknown"
+    assert preview.rows_label.text() == "9 rows in the file, numbered by their line:"
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    misfits = dialog_named("import_result_dialog").findChild(QWidget, "misfits_table").model()
+    assert (misfits.index(0, 0).data(), misfits.index(0, 2).data()) == (11, "unknown")
+    close_result(qtbot, controller)
+
+
 def test_dates_waiting_for_their_order_are_not_said_not_to_fit(  # type: ignore[no-untyped-def]
     qtbot, window, repo, journey_id, settings, asked, tmp_path
 ) -> None:

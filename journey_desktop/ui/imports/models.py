@@ -36,11 +36,13 @@ class PreviewTableModel(QAbstractTableModel):
         self._rows: list[list[str]] = []
         self._id_column: str | None = None
         self._skipped: frozenset[int] = frozenset()  # a rejects file's line and reason
+        self._lines: list[int] = []  # the line of the file each row starts on
 
     def set_preview(self, preview: CsvPreview, id_column: str | None) -> None:
         self.beginResetModel()
         self._header = list(preview.header)
         self._rows = [list(r) for r in preview.rows]
+        self._lines = list(preview.row_lines)
         self._id_column = id_column
         self._skipped = frozenset(index for index, name in enumerate(self._header)
                                   if name in preview.rejects_columns)
@@ -75,8 +77,13 @@ class PreviewTableModel(QAbstractTableModel):
                 font = QFont()
                 font.setBold(True)
                 return font
-        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
-            return str(section + 1)
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
+            # Rows go by their line in the file, as the result and the rejects file name them.
+            line = self._lines[section] if section < len(self._lines) else section + 2
+            if role == Qt.ItemDataRole.DisplayRole:
+                return str(line)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"Line {line} of the file"
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,

@@ -243,13 +243,12 @@ class ImportPreviewDialog(QDialog):
         self.rows_model.set_preview(preview, self.id_column())
         self.rows_view.resizeColumnsToContents()
         if preview.truncated:
-            self.rows_label.setText(f"The first {len(preview.rows)} rows:")
+            rows = f"The first {len(preview.rows)} rows"
+        elif preview.sample_rows > len(preview.rows):
+            rows = f"{preview.sample_rows:,} rows in the file; the first {len(preview.rows)}"
         else:
-            self.rows_label.setText(
-                f"{preview.sample_rows:,} rows in the file; the first {len(preview.rows)}:"
-                if preview.sample_rows > len(preview.rows)
-                else f"{preview.sample_rows:,} rows in the file:"
-            )
+            rows = f"{preview.sample_rows:,} rows in the file"
+        self.rows_label.setText(f"{rows}, numbered by their line:")
         skipped = bool(preview.rejects_columns)
         self.skipped_columns_label.setText(
             f"{REJECTS_COLUMNS_NOTE[:1].upper()}{REJECTS_COLUMNS_NOTE[1:]}." if skipped else "")
