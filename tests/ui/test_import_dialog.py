@@ -172,6 +172,10 @@ def test_preview_overrides_delimiter_and_id_column(qtbot, window, repo, journey_
     assert preview.preview.header == ["email|code|name"]
     delimiter.setCurrentIndex(delimiter.findData("|"))
     delimiter.activated.emit(delimiter.currentIndex())
+    # Read again, the table's last column still reaches its right edge.
+    header = preview.rows_view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionPosition(2) + header.sectionSize(2)
+                    == preview.rows_view.viewport().width(), timeout=2_000)
 
     id_combo = preview.findChild(QComboBox, "id_column_combo")
     id_combo.setCurrentIndex(id_combo.findData("email"))

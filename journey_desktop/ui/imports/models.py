@@ -1,4 +1,5 @@
-"""The import dialogs' table models: the file's first rows, its rejects and misfits."""
+"""The import dialogs' table models: the file's first rows, its rejects and misfits; and
+how their tables fit their columns."""
 
 from __future__ import annotations
 
@@ -12,13 +13,25 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QBrush, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 
 from journey_desktop.domain.audience_csv import (
     CsvPreview,
 )
 from journey_desktop.domain.csv_records import Reject
 from journey_desktop.domain.fields_json import Misfit
+
+
+def fit_columns(view: QTableView) -> None:
+    """Each column as wide as its contents, the last one stretched to the table's edge.
+
+    Sized while the table is shown (a file read again, its rows changed), the last column
+    keeps its contents' width and leaves a blank strip: the stretch is set again."""
+    view.resizeColumnsToContents()
+    header = view.horizontalHeader()
+    if header.stretchLastSection():
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
 
 
 def _not_imported_brush() -> QBrush:

@@ -47,7 +47,7 @@ from journey_desktop.domain.values import (
 from journey_desktop.store.audience import ADD, REPLACE
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.guide import SECTION_ACTIVATE, add_help
-from journey_desktop.ui.imports.models import PreviewTableModel
+from journey_desktop.ui.imports.models import PreviewTableModel, fit_columns
 from journey_desktop.ui.imports.target import (
     ImportTarget,
     _size_text,
@@ -241,7 +241,7 @@ class ImportPreviewDialog(QDialog):
         chosen = keep_id if keep_id in preview.field_columns else preview.id_column
         fill_id_column_combo(self.id_column_combo, preview.field_columns, chosen)
         self.rows_model.set_preview(preview, self.id_column())
-        self.rows_view.resizeColumnsToContents()
+        fit_columns(self.rows_view)
         if preview.truncated:
             rows = f"The first {len(preview.rows)} rows"
         elif preview.sample_rows > len(preview.rows):
