@@ -40,6 +40,7 @@ from journey_desktop.domain.values import (
     TEXT,
     ColumnCheck,
     check_column,
+    date_problem,
     detect_date_order,
     needs_date_order,
     number_problem,
@@ -225,6 +226,9 @@ class CsvPreview:
     first_line: str = ""  # the first line that is not blank, as written (quotes kept)
     # a rejects file's own ``line`` and ``reason`` columns: not imported (SPEC §4)
     rejects_columns: tuple[str, ...] = ()
+    # the line of the file each of ``rows`` starts on (the header's is 1, or later after
+    # blank lines), as the import's rejects and misfits name them
+    row_lines: list[int] = field(default_factory=list)
 
     @property
     def field_columns(self) -> list[str]:
@@ -253,9 +257,19 @@ class CsvPreview:
 
     def check(self, column: str, kind: str, order: str | None = None) -> ColumnCheck:
         """The column's sample values that do not fit ``kind``, read in ``order`` (or the
-        detected one)."""
+        detected one). While a date column's order is still to be chosen, a value that is
+        a date in either order fits: it needs the order (``date_order_problem`` asks for
+        it), and only the values that are dates in neither order are counted."""
         order = order or self.detected_date_order(column)
-        return check_column(self.samples.get(column, ()), kind, order)
+        values = self.samples.get(column, ())
+        if kind != DATE or order is not None:
+            return check_column(values, kind, order)
+        check = ColumnCheck()
+        for value in values:
+            whys = [date_problem(value, choice) for choice in DATE_ORDERS] if value else [None]
+            if None not in whys:
+                check.add(value, str(whys[0]))
+        return check
 
     def problem(self, id_column: str | None = None) -> str | None:
         """Why this file cannot be imported as it stands (None when it can)."""
@@ -365,8 +379,17 @@ def _preview(
         raise CsvFileError(f"{file.name}, {exc}") from None
     if not complete and len(records) > 1:
         records.pop()  # may be cut inside a quoted newline
+    # The line each record starts on, as the import and its rejects and misfits count them.
+    starts: list[int] = []
+    line = 1
+    for record in records:
+        starts.append(line)
+        line += 1 + line_breaks(record)
     # A record with a field too long to read is a row (rejected when imported), not shown.
-    records = [r for r in records if isinstance(r, LongRecord) or any(c.strip() for c in r)]
+    kept = [index for index, r in enumerate(records)
+            if isinstance(r, LongRecord) or any(c.strip() for c in r)]
+    records = [records[i] for i in kept]
+    starts = [starts[i] for i in kept]
     if not records:
         raise CsvFileError(f"{file.name} is empty: there is nothing to import.")
     if isinstance(records[0], LongRecord):
@@ -374,7 +397,8 @@ def _preview(
                            f"so it is not a header line. {advice}")
     header = clean_header(records[0])
     skipped = rejects_file_columns(header)
-    rows = [r for r in records[1:] if not isinstance(r, LongRecord)]
+    shown = [i for i in range(1, len(records)) if not isinstance(records[i], LongRecord)]
+    rows = [records[i] for i in shown]
     sample = rows[:INFER_ROWS]
     samples = {
         name: [row[i].strip() for row in sample if i < len(row)] for i, name in enumerate(header)
@@ -387,6 +411,7 @@ def _preview(
         delimiter=delimiter,
         header=header,
         rows=rows[:PREVIEW_ROWS],
+        row_lines=[starts[i] for i in shown[:PREVIEW_ROWS]],
         id_column=find_id_column([name for name in header if name not in skipped]),
         types=types,
         sample_rows=len(records) - 1,

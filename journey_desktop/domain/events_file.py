@@ -125,6 +125,7 @@ class EventsPreview:
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)  # the first ones, line and reason
     problem: str | None = None  # why the file cannot be imported as it stands
+    scanned: bool = False  # its lines were read (not when its columns cannot be)
 
     @property
     def format_label(self) -> str:
@@ -238,6 +239,7 @@ def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS
 
 def _scan(preview: EventsPreview, plan: EventPlan, max_rows: int | None,
           tz: dt.tzinfo | None) -> None:
+    preview.scanned = True
     rejects = RejectLog(plan.delimiter, plan.encoding)
     try:
         with EventReader(plan, rejects, tz=tz) as reader:

@@ -26,6 +26,7 @@ from journey_desktop.domain.audience_csv import (
     preview_csv,
 )
 from journey_desktop.domain.csv_records import Records, RejectLog
+from journey_desktop.domain.values import DATE_ORDERS, NO_SUCH_DAY, NOT_A_DATE
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -657,6 +658,29 @@ def test_a_date_column_with_an_unreadable_value_stays_a_date_column(tmp_path: Pa
     assert customers[-1] == ("k9", {})  # not set, and listed
     assert [(m.line, m.column, m.value) for m in reader.misfits.kept] == [
         (10, "birthday", "unknown")]
+
+
+def test_the_preview_tells_the_line_each_shown_row_starts_on(tmp_path: Path) -> None:
+    path = write(tmp_path, b'\r\nid,name\r\n1,Ann\r\n\r\n2,"B\r\nob"\r\n , \r\n3,Cy\r\n')
+    preview = preview_csv(path)
+    assert [row[0] for row in preview.rows] == ["1", "2", "3"]
+    assert preview.row_lines == [3, 5, 8]
+    customers, reader = read_all(path)
+    assert [c[0] for c in customers] == ["1", "2", "3"]
+
+
+def test_dates_that_only_need_the_order_are_not_counted_as_not_fitting(tmp_path: Path) -> None:
+    rows = "".join(f"k{i},0{i + 1}/12/1980\n" for i in range(8))
+    path = write(tmp_path, ("id,birthday\n" + rows + "k8,unknown\nk9,31/31/1980\n").encode())
+    preview = preview_csv(path)
+    assert preview.detected_date_order("birthday") is None
+    assert "choose the order" in (preview.date_order_problem("birthday", None) or "")
+    check = preview.check("birthday", "date")
+    assert (check.count, check.examples) == (
+        2, [("unknown", NOT_A_DATE), ("31/31/1980", NO_SUCH_DAY)])
+    for order in DATE_ORDERS:
+        check = preview.check("birthday", "date", order)
+        assert [value for value, _ in check.examples] == ["unknown", "31/31/1980"]
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QTableView, QWidget
 
 from journey_desktop.domain import engine
 from journey_desktop.domain.journey import minimal_journey
@@ -217,3 +217,33 @@ def test_file_import_events_in_the_main_window(qtbot, main_window, asked, tmp_pa
     qtbot.waitUntil(lambda: dialog_named("import_result_dialog") is not None, timeout=10_000)
     dialog_named("import_result_dialog").reject()
     assert len(stored_events()) == 3
+
+
+def reaches_the_right_edge(view: QTableView) -> bool:
+    header = view.horizontalHeader()
+    last = header.count() - 1
+    return header.sectionPosition(last) + header.sectionSize(last) == view.viewport().width()
+
+
+def test_nothing_is_read_until_the_customer_id_column_is_chosen(  # type: ignore[no-untyped-def]
+        qtbot, window, repo, settings, asked, tmp_path) -> None:
+    path = write(tmp_path, "user,event,timestamp,cartId\n"
+                 "c1,cart_updated,2026-03-01T10:00:00Z,A\nc1,purchase,2026-03-01T11:30:00Z,A\n"
+                 ",purchase,2026-03-02T09:20:00Z,C\nc3,view,2026-03-02T10:00:00Z,17\n",
+                 "events.csv")
+    controller = run_events_import_flow(window, repo, str(path), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    assert text_of(preview, "read_label") == (
+        "nothing yet: the file is read once the customer ID column is chosen")
+    # Any of the other columns may be the ID: none is said to be a property yet.
+    assert text_of(preview, "columns_label") == (
+        "user, event (event name), timestamp (time), cartId")
+
+    preview.id_column_combo.setCurrentIndex(preview.id_column_combo.findData("user"))
+    assert text_of(preview, "read_label") == "4 lines: 3 events, 1 rejected line"
+    assert text_of(preview, "columns_label") == (
+        "user (customer ID), event (event name), timestamp (time), cartId (property, text)")
+    qtbot.waitUntil(lambda: all(map(reaches_the_right_edge, (
+        preview.names_view, preview.samples_view, preview.rejects_view))), timeout=2_000)
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()

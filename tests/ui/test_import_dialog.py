@@ -172,6 +172,10 @@ def test_preview_overrides_delimiter_and_id_column(qtbot, window, repo, journey_
     assert preview.preview.header == ["email|code|name"]
     delimiter.setCurrentIndex(delimiter.findData("|"))
     delimiter.activated.emit(delimiter.currentIndex())
+    # Read again, the table's last column still reaches its right edge.
+    header = preview.rows_view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionPosition(2) + header.sectionSize(2)
+                    == preview.rows_view.viewport().width(), timeout=2_000)
 
     id_combo = preview.findChild(QComboBox, "id_column_combo")
     id_combo.setCurrentIndex(id_combo.findData("email"))
@@ -464,6 +468,44 @@ def test_preview_of_a_date_column_with_an_unreadable_value(  # type: ignore[no-u
     close_result(qtbot, controller)
 
 
+def test_the_preview_numbers_rows_by_line_as_the_result_does(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    rows = "".join(f"k{i};2{i}/12/1980\n" for i in range(8)) + "\nk9;unknown\n"
+    path = write(tmp_path, "id;birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    model = preview.rows_view.model()
+    lines = [model.headerData(r, Qt.Orientation.Vertical) for r in range(model.rowCount())]
+    assert lines == ["2", "3", "4", "5", "6", "7", "8", "9", "11"]
+    assert model.index(8, 1).data() == "unknown"
+    assert preview.rows_label.text() == "9 rows in the file, numbered by their line:"
+    with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
+        preview.accept()
+    misfits = dialog_named("import_result_dialog").findChild(QWidget, "misfits_table").model()
+    assert (misfits.index(0, 0).data(), misfits.index(0, 2).data()) == (11, "unknown")
+    close_result(qtbot, controller)
+
+
+def test_dates_waiting_for_their_order_are_not_said_not_to_fit(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    rows = "".join(f"k{i},0{i + 1}/12/1980\n" for i in range(8)) + "k9,unknown\n"
+    path = write(tmp_path, "id,birthday\n" + rows)
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
+    assert preview.date_order_combo("birthday").isVisibleTo(preview)
+    assert preview.problem_label.text().endswith("choose the order")
+    assert not preview.import_button.isEnabled()
+    order = preview.date_order_combo("birthday")
+    order.setCurrentIndex(order.findData("month-first"))
+    assert preview.fit_label("birthday").text() == "1 not fitting: unknown"
+    assert preview.import_button.isEnabled()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+
 def test_every_value_that_does_not_fit_is_saved_from_the_result(  # type: ignore[no-untyped-def]
     qtbot, window, repo, journey_id, settings, asked, tmp_path, monkeypatch
 ) -> None:
@@ -508,3 +550,23 @@ def test_a_rejects_file_is_previewed_without_its_line_and_reason_columns(  # typ
     result = dialog_named("import_result_dialog")
     assert result.findChild(QLabel, "skipped_columns_label") is not None
     close_result(qtbot, controller)
+
+
+def test_a_rejects_file_s_own_columns_are_marked_in_the_table_by_the_note(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    path = write(tmp_path, "line,reason,id,name\n3,empty customer ID,c1,Ann\n")
+    controller = start(window, repo, journey_id, settings, str(path))
+    preview = dialog_named("import_preview_dialog")
+    model = preview.rows_view.model()
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
+        "line (not imported)", "reason (not imported)", "id (ID)", "name"]
+    grey = model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ForegroundRole)
+    assert grey is not None and model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole) == grey
+    assert model.index(0, 3).data(Qt.ItemDataRole.ForegroundRole) is None
+    # The note stands with the file's name, above the table, not under the mode.
+    note = preview.findChild(QLabel, "skipped_columns_label")
+    below_file = preview.file_label.geometry().bottom()
+    assert below_file <= note.geometry().top() < preview.rows_view.geometry().top()
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()

@@ -41,7 +41,11 @@ from journey_desktop.domain.values import COLUMN_TYPE_LABELS
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.common.formatting import count_text
 from journey_desktop.ui.guide import SECTION_EVENTS, add_help
-from journey_desktop.ui.imports.models import RejectTableModel, TuplesTableModel
+from journey_desktop.ui.imports.models import (
+    RejectTableModel,
+    TuplesTableModel,
+    fit_columns,
+)
 from journey_desktop.ui.imports.preview_dialog import chosen_id_column, fill_id_column_combo
 from journey_desktop.ui.imports.target import EventsTarget, _size_text
 
@@ -62,7 +66,8 @@ class EventSamplesTableModel(TuplesTableModel):
 
 def column_roles(preview: EventsPreview) -> list[str]:
     """Each column with what the import reads it as: "userId (customer ID)", "total
-    (number)"."""
+    (number)". While a CSV file's customer ID column is still to be chosen, the columns
+    that may be it are named alone: any of them may be the ID rather than a property."""
     if preview.format == JSON_LINES:  # the keys of a Segment track call
         roles: dict[str | None, str] = {"userId": "customer ID", "event": "event name",
                                         "timestamp": "time", "messageId": "message ID"}
@@ -72,12 +77,26 @@ def column_roles(preview: EventsPreview) -> list[str]:
     shown = []
     for name in preview.columns:
         role = roles.get(name)
-        if role is None and preview.format == CSV:
+        if role is None and preview.format == CSV and preview.id_column is not None:
             kind = preview.types.get(name)
             role = COLUMN_TYPE_LABELS.get(kind, kind).lower() if kind else None
             role = f"property, {role}" if role else "property"
         shown.append(f"{name} ({role})" if role else name)
     return shown
+
+
+def read_text(preview: EventsPreview) -> str:
+    """"5 lines: 4 events, 1 rejected line"; or why nothing was read yet: a CSV file is
+    read once its customer ID column is known."""
+    if not preview.scanned:
+        if preview.format == CSV and preview.id_column is None:
+            return "nothing yet: the file is read once the customer ID column is chosen"
+        return "nothing: the file cannot be read as events as it stands"
+    read = (f"the first {count_text(preview.read, 'line', 'lines')}" if preview.truncated
+            else count_text(preview.read, "line", "lines"))
+    events = preview.read - preview.rejected
+    return (f"{read}: {count_text(events, 'event', 'events')}, "
+            f"{count_text(preview.rejected, 'rejected line', 'rejected lines')}")
 
 
 def time_range_text(preview: EventsPreview, tz: dt.tzinfo | None = None) -> str:
@@ -183,12 +202,7 @@ class EventsPreviewDialog(QDialog):
         # The column read as the customer ID: the blank choice finds it by name again.
         fill_id_column_combo(self.id_column_combo, preview.columns, preview.id_column)
         self.columns_label.setText(", ".join(column_roles(preview)))
-        read = (f"the first {count_text(preview.read, 'line', 'lines')}" if preview.truncated
-                else count_text(preview.read, "line", "lines"))
-        events = preview.read - preview.rejected
-        self.read_label.setText(
-            f"{read}: {count_text(events, 'event', 'events')}, "
-            f"{count_text(preview.rejected, 'rejected line', 'rejected lines')}")
+        self.read_label.setText(read_text(preview))
         self.time_range_label.setText(time_range_text(preview, tz) or "—")
         names = sorted(preview.names.items(), key=lambda item: (-item[1], item[0]))
         self.names_model.set_rows([(n, f"{c:,}") for n, c in names])
@@ -200,7 +214,7 @@ class EventsPreviewDialog(QDialog):
         self.rejects_label.setVisible(bool(shown))
         self.rejects_view.setVisible(bool(shown))
         for view in (self.names_view, self.samples_view, self.rejects_view):
-            view.resizeColumnsToContents()
+            fit_columns(view)
         self._show_problem(preview.problem)
 
     def _show_problem(self, problem: str | None) -> None:
@@ -236,7 +250,7 @@ class EventsPreviewDialog(QDialog):
         view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         view.horizontalHeader().setStretchLastSection(True)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.resizeColumnsToContents()
+        fit_columns(view)
         return view
 
 

@@ -47,7 +47,7 @@ from journey_desktop.domain.values import (
 from journey_desktop.store.audience import ADD, REPLACE
 from journey_desktop.ui.common.colours import ERROR_COLOR
 from journey_desktop.ui.guide import SECTION_ACTIVATE, add_help
-from journey_desktop.ui.imports.models import PreviewTableModel
+from journey_desktop.ui.imports.models import PreviewTableModel, fit_columns
 from journey_desktop.ui.imports.target import (
     ImportTarget,
     _size_text,
@@ -177,11 +177,12 @@ class ImportPreviewDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.file_label)
+        # Said with the file, as its table greys the columns it names.
+        layout.addWidget(self.skipped_columns_label)
         layout.addLayout(top)
         layout.addWidget(self.rows_label)
         layout.addWidget(self.rows_view, 1)
         layout.addWidget(mode_box)
-        layout.addWidget(self.skipped_columns_label)
         layout.addWidget(self.problem_label)
         layout.addWidget(self.buttons)
         self.resize(900, 640)
@@ -240,15 +241,14 @@ class ImportPreviewDialog(QDialog):
         chosen = keep_id if keep_id in preview.field_columns else preview.id_column
         fill_id_column_combo(self.id_column_combo, preview.field_columns, chosen)
         self.rows_model.set_preview(preview, self.id_column())
-        self.rows_view.resizeColumnsToContents()
+        fit_columns(self.rows_view)
         if preview.truncated:
-            self.rows_label.setText(f"The first {len(preview.rows)} rows:")
+            rows = f"The first {len(preview.rows)} rows"
+        elif preview.sample_rows > len(preview.rows):
+            rows = f"{preview.sample_rows:,} rows in the file; the first {len(preview.rows)}"
         else:
-            self.rows_label.setText(
-                f"{preview.sample_rows:,} rows in the file; the first {len(preview.rows)}:"
-                if preview.sample_rows > len(preview.rows)
-                else f"{preview.sample_rows:,} rows in the file:"
-            )
+            rows = f"{preview.sample_rows:,} rows in the file"
+        self.rows_label.setText(f"{rows}, numbered by their line:")
         skipped = bool(preview.rejects_columns)
         self.skipped_columns_label.setText(
             f"{REJECTS_COLUMNS_NOTE[:1].upper()}{REJECTS_COLUMNS_NOTE[1:]}." if skipped else "")
