@@ -117,6 +117,15 @@ def test_a_database_closed_to_connections_is_said_in_one_line(postgres_server: s
     assert str(caught.value) == f"team database {describe_url(url)}: {NOT_ACCEPTING}"
 
 
+def test_another_refusal_is_the_server_s_reason_without_libpq_s_prefix() -> None:
+    from journey_desktop.store.postgres import map_postgres_error
+
+    raw = ('connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+           "FATAL:  sorry, too many clients already")
+    error = map_postgres_error(psycopg.OperationalError(raw), "journeys on db as anna")
+    assert str(error) == "team database journeys on db as anna: sorry, too many clients already"
+
+
 def test_the_url_is_described_without_its_password() -> None:
     text = describe_url("postgresql://anna:secret@db.example.com:5433/journeys")
     assert text == "journeys on db.example.com:5433 as anna"
