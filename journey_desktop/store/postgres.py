@@ -247,6 +247,8 @@ def _connection_words(message: str, where: str) -> str:
         why = "that database does not exist on the server"
     elif "role" in text and "does not exist" in text:
         why = "that user does not exist on the server"
+    elif any(words in text for words in _NOT_ACCEPTING):
+        why = NOT_ACCEPTING
     elif "timeout" in text or "timed out" in text:
         why = "the server did not answer in time"
     elif "closed the connection" in text or "terminating connection" in text or (
@@ -258,8 +260,28 @@ def _connection_words(message: str, where: str) -> str:
     elif "could not translate host name" in text or "name or service not known" in text:
         why = "the server's host name is unknown"
     else:
-        why = message or "the connection failed"
+        why = _server_words(message) or "the connection failed"
     return f"team database {where}: {why}"
+
+
+# The server is up but lets no one in: the database closed to connections (ALTER DATABASE …
+# ALLOW_CONNECTIONS false) or the server starting or stopping.
+NOT_ACCEPTING = ("the database is not accepting connections (closed by its administrator, "
+                 "or the server is starting or stopping)")
+_NOT_ACCEPTING = ("not currently accepting connections", "does not allow connections",
+                  "database system is starting up", "database system is shutting down",
+                  "database system is not accepting connections")
+
+# What libpq puts before the server's own words: 'connection failed: connection to server at
+# "db", port 5432 failed: FATAL:  <the reason>'.
+_LIBPQ_PREFIX = re.compile(
+    r"^(?:connection failed:\s*)?(?:connection to server (?:at|on) .*? failed:\s*)?"
+    r"(?:(?:FATAL|ERROR|PANIC):\s*)?", re.IGNORECASE)
+
+
+def _server_words(message: str) -> str:
+    """The reason in a connection error, without libpq's prefixes and severity."""
+    return _LIBPQ_PREFIX.sub("", message.strip(), count=1).strip()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@ from journey_desktop.store import close_store, open_store
 from journey_desktop.store.db import database
 from journey_desktop.store.errors import RepositoryError, StoreError
 from journey_desktop.store.migrations import SCHEMA_VERSION
-from journey_desktop.store.postgres import describe_url, to_psycopg
+from journey_desktop.store.postgres import NOT_ACCEPTING, describe_url, to_psycopg
 from journey_desktop.store.records import ALL_RECORDS, JourneyRecord
 from tests.team_database import database_url, new_database
 
@@ -97,6 +97,33 @@ def test_an_unreachable_server_is_said_in_one_line(data_dir: Path, tmp_path: Pat
     with pytest.raises(StoreError, match="cannot be reached") as caught:
         open_store(data_dir, url=url)
     assert "secret" not in str(caught.value)
+
+
+def test_a_database_closed_to_connections_is_said_in_one_line(postgres_server: str,
+                                                              data_dir: Path) -> None:
+    url = new_database(postgres_server)
+    name = url.split("?", 1)[0].rsplit("/", 1)[1]
+
+    def allow(yes: bool) -> None:
+        with psycopg.connect(postgres_server, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(yes).lower()}')
+
+    allow(False)
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_store(data_dir, url=url)
+    finally:
+        allow(True)
+    assert str(caught.value) == f"team database {describe_url(url)}: {NOT_ACCEPTING}"
+
+
+def test_another_refusal_is_the_server_s_reason_without_libpq_s_prefix() -> None:
+    from journey_desktop.store.postgres import map_postgres_error
+
+    raw = ('connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+           "FATAL:  sorry, too many clients already")
+    error = map_postgres_error(psycopg.OperationalError(raw), "journeys on db as anna")
+    assert str(error) == "team database journeys on db as anna: sorry, too many clients already"
 
 
 def test_the_url_is_described_without_its_password() -> None:

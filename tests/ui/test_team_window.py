@@ -10,7 +10,7 @@ import pytest
 
 from journey_desktop.services.settings import DatabaseChoice
 from journey_desktop.store import close_store, open_store
-from journey_desktop.store.postgres import describe_url
+from journey_desktop.store.postgres import NOT_ACCEPTING, describe_url
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import startup
 from journey_desktop.ui.common.read_only import READ_ONLY_TIP
@@ -336,8 +336,9 @@ def test_a_lost_connection_is_told_once_and_the_evaluator_reconnects(  # type: i
         box = boxes()[0]
         assert box.isVisible() and not box.isModal()
         assert box.text() == LOST_TEXT
-        assert "does not allow connections" in box.informativeText() or (
-            "not currently accepting connections" in box.informativeText())
+        assert box.informativeText().startswith(
+            f"Team database {describe_url(granted_url)}: {NOT_ACCEPTING}.\n")
+        assert "FATAL" not in box.informativeText()
         assert "; trying again at " in window.tick_status_label.text()
         allow(True)
         with qtbot.waitSignal(scheduler.connection_restored, timeout=10_000):
@@ -350,6 +351,43 @@ def test_a_lost_connection_is_told_once_and_the_evaluator_reconnects(  # type: i
         scheduler.stop()
         window.close()
         close_store()
+
+
+def test_the_lost_connection_notice_says_why_in_one_sentence(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The reason reads as the command line words it: no libpq prefix or severity, and no
+    full stop after a bracket that ends in a question mark."""
+    import psycopg
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QWidget
+
+    from journey_desktop.store.postgres import map_postgres_error
+    from journey_desktop.ui.main.connection_notice import ConnectionNotice
+
+    class Scheduler(QObject):
+        connection_lost = Signal(str)
+        connection_restored = Signal()
+
+    where = "journeys on db.example.com:5432 as anna"
+    failed = 'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+    window = QWidget()
+    qtbot.addWidget(window)
+    scheduler = Scheduler()
+    notice = ConnectionNotice(window, scheduler, lambda _text: None)
+    told = []
+    for raw in (failed + "Connection refused",
+                failed + 'FATAL:  database "journeys" is not currently accepting connections'):
+        scheduler.connection_lost.emit(str(map_postgres_error(psycopg.OperationalError(raw),
+                                                              where)))
+        assert notice.box is not None
+        told.append(notice.box.informativeText().split("\n\n")[0])
+        scheduler.connection_restored.emit()
+        qtbot.waitUntil(lambda: notice.box is None)
+    assert told == [
+        f"Team database {where}: the server cannot be reached (is it running, and is the "
+        "address right?)",
+        f"Team database {where}: {NOT_ACCEPTING}.",
+    ]
+    assert not any("?)." in text or "FATAL" in text for text in told)
 
 
 def test_the_startup_dialog_never_shows_the_password(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -13,4 +13,7 @@ def sentence(text: object) -> str:
     if not text:
         return text
     text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    # "… (is it running?)" ends already: no full stop after a closing bracket or quote
+    # that follows one.
+    ended = text.rstrip(")]\"'”’»").endswith((".", "!", "?"))
+    return text if ended else text + "."

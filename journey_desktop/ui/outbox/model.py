@@ -56,12 +56,15 @@ HEADERS = {
     COL_EXPORTED: "Exported at",
     COL_DELIVERY: "Delivery",
 }
-COLUMN_WIDTHS = {  # the body takes what is left
-    COL_CUSTOMER: 100, COL_JOURNEY: 175, COL_NODE: 110, COL_CHANNEL: 70,
-    COL_TITLE: 195, COL_BODY: 200, COL_URL: 150, COL_DUE: 120, COL_SEND: 120,
-    COL_STATUS: 75,
-    COL_EXPORTED: 120, COL_DELIVERY: 110,
+# Every column fits a 1200-pixel window, the long texts (title, body, URL) shortened to a
+# glance with the full text as tooltip; the delivery column is widened to what it shows
+# (``DELIVERY_MAX_WIDTH`` at most) and, last, takes what is left.
+COLUMN_WIDTHS = {
+    COL_CUSTOMER: 80, COL_JOURNEY: 100, COL_NODE: 70, COL_CHANNEL: 60,
+    COL_TITLE: 100, COL_BODY: 105, COL_URL: 60, COL_DUE: 116, COL_SEND: 116,
+    COL_STATUS: 70, COL_EXPORTED: 116, COL_DELIVERY: 110,
 }
+DELIVERY_MAX_WIDTH = 170
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # native values: ints for times, str otherwise
 MESSAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 BODY_PREVIEW = 120

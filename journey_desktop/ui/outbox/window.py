@@ -57,15 +57,17 @@ from journey_desktop.store.output_path import DatabaseOutputError, check_output_
 from journey_desktop.store.repository import JourneyRepository, RepositoryError
 from journey_desktop.ui import prompts
 from journey_desktop.ui.common.changes import DELIVERY_REPORT_CHANGE
+from journey_desktop.ui.common.flow_layout import FlowLayout
 from journey_desktop.ui.common.jobs import run_job
 from journey_desktop.ui.common.read_only import refuse_writes
 from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.outbox.export_job import export_job
 from journey_desktop.ui.outbox.model import (
-    COL_BODY,
+    COL_DELIVERY,
     COL_DUE,
     COLUMN_WIDTHS,
+    DELIVERY_MAX_WIDTH,
     PAGE_SIZE,
     OutboxTableModel,
 )
@@ -230,18 +232,15 @@ class OutboxWindow(QMainWindow):
         self.clear_filters_button = QPushButton("Clear filters")
         self.clear_filters_button.setObjectName("outbox_clear_filters_button")
 
-        filters = QHBoxLayout()
+        # The filters wrap onto a second line in a narrow window; each keeps its caption.
+        filters = FlowLayout()
+        filters.setObjectName("outbox_filters")
         for label, widget in (("Journey", self.journey_filter), ("Channel", self.channel_filter),
                               ("Status", self.status_filter),
                               ("Delivery", self.delivery_filter), ("Due from", self.from_date),
                               ("to", self.to_date)):
-            caption = QLabel(label)
-            caption.setBuddy(widget)
-            filters.addWidget(caption)
-            filters.addWidget(widget)
-            filters.addSpacing(6)
+            filters.addWidget(self._captioned(label, widget))
         filters.addWidget(self.clear_filters_button)
-        filters.addStretch(1)
 
         self.table = QTableView()
         self.table.setObjectName("outbox_table")
@@ -257,7 +256,7 @@ class OutboxWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
-        header.setSectionResizeMode(COL_BODY, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         header.setSortIndicator(COL_DUE, Qt.SortOrder.DescendingOrder)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
@@ -295,6 +294,18 @@ class OutboxWindow(QMainWindow):
         self.progress_bar.hide()
         self.cancel_export_button.hide()
 
+    @staticmethod
+    def _captioned(label: str, widget: QWidget) -> QWidget:
+        """A filter with its caption, kept together on one line of the filter bar."""
+        caption = QLabel(label)
+        caption.setBuddy(widget)
+        pair = QWidget()
+        row = QHBoxLayout(pair)
+        row.setContentsMargins(0, 0, 6, 0)
+        row.addWidget(caption)
+        row.addWidget(widget)
+        return pair
+
     def _date_edit(self, name: str, tip: str) -> QDateEdit:
         edit = OptionalDateEdit()
         edit.setObjectName(name)
@@ -317,6 +328,8 @@ class OutboxWindow(QMainWindow):
             self._on_header_sort_indicator_changed)
         self.model.modelReset.connect(self._update_actions)
         self.model.rowsInserted.connect(self._update_actions)
+        self.model.modelReset.connect(self._fit_delivery_column)
+        self.model.rowsInserted.connect(self._fit_delivery_column)
 
     def _fill_journeys(self, selected: int | None) -> None:
         combo = self.journey_filter
@@ -357,6 +370,16 @@ class OutboxWindow(QMainWindow):
         refuse_writes(self.export_button, self.export_new_button)  # exports mark messages
 
     # --- slots -------------------------------------------------------------------------------
+
+    @Slot()
+    def _fit_delivery_column(self) -> None:
+        """Widen the delivery column to its longest status and detail (up to a limit: the
+        tooltip has the rest); never narrow it, which the user may have widened."""
+        wanted = min(DELIVERY_MAX_WIDTH, max(
+            self.table.sizeHintForColumn(COL_DELIVERY),
+            self.table.horizontalHeader().sectionSizeHint(COL_DELIVERY)))
+        if wanted > self.table.columnWidth(COL_DELIVERY):
+            self.table.setColumnWidth(COL_DELIVERY, wanted)
 
     @Slot()
     def _on_filter_changed(self) -> None:
