@@ -116,6 +116,8 @@ class EventsPreview:
     message_id_column: str | None = None
     types: dict[str, str] = field(default_factory=dict)  # CSV property column -> type
     date_orders: dict[str, str] = field(default_factory=dict)
+    # a rejects file's own ``line`` and ``reason`` columns: not imported (SPEC §4, §11)
+    rejects_columns: tuple[str, ...] = ()
     names: Counter[str] = field(default_factory=Counter)  # event name -> events read
     first_at: int | None = None  # UTC seconds
     last_at: int | None = None
@@ -130,6 +132,11 @@ class EventsPreview:
     @property
     def format_label(self) -> str:
         return FORMAT_LABELS[self.format]
+
+    @property
+    def field_columns(self) -> list[str]:
+        """The file's columns but a rejects file's own (``--type`` names one of these)."""
+        return [name for name in self.columns if name not in self.rejects_columns]
 
 
 @dataclass
@@ -146,14 +153,15 @@ class EventPlan:
     message_id_column: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # property column -> type
     date_orders: dict[str, str] = field(default_factory=dict)
+    skipped_columns: tuple[str, ...] = ()  # a rejects file's ``line`` and ``reason``
 
     @classmethod
     def from_preview(
         cls, preview: EventsPreview, *, id_column: str | None = None,
-        date_orders: dict[str, str] | None = None,
+        date_orders: dict[str, str] | None = None, types: dict[str, str] | None = None,
     ) -> EventPlan:
-        """The preview's choices, with the user's ID column and date orders; CsvFileError
-        when the file cannot be imported."""
+        """The preview's choices, with the user's ID column, date orders and column types;
+        CsvFileError when the file cannot be imported."""
         plan = cls(preview.path, preview.format, preview.encoding, preview.delimiter)
         if preview.format == JSON_LINES:
             return plan
@@ -163,11 +171,12 @@ class EventPlan:
             raise CsvFileError(problem)
         assert chosen and preview.event_column and preview.timestamp_column
         special = {chosen, preview.event_column, preview.timestamp_column,
-                   preview.message_id_column}
+                   preview.message_id_column, *preview.rejects_columns}
+        plan.skipped_columns = preview.rejects_columns
         plan.id_column, plan.event_column = chosen, preview.event_column
         plan.timestamp_column, plan.message_id_column = (preview.timestamp_column,
                                                          preview.message_id_column)
-        plan.columns = {name: kind for name, kind in preview.types.items()
+        plan.columns = {name: kind for name, kind in {**preview.types, **(types or {})}.items()
                         if name not in special}
         orders = dict(preview.date_orders)
         orders.update(date_orders or {})
@@ -202,25 +211,28 @@ def detect_format(path: str | Path) -> tuple[str, str]:
 
 
 def preview_events(path: str | Path, *, max_rows: int | None = PREVIEW_SCAN_ROWS,
-                   tz: dt.tzinfo | None = None, id_column: str | None = None) -> EventsPreview:
+                   tz: dt.tzinfo | None = None, id_column: str | None = None,
+                   delimiter: str | None = None) -> EventsPreview:
     """Detect the format and the columns, then read up to ``max_rows`` lines (None: all)
     the way the import will: event names with counts, time range, samples and rejects.
-    ``id_column`` is the user's customer ID column of a CSV file (None: found by name)."""
+    ``id_column`` is the user's customer ID column of a CSV file (None: found by name),
+    ``delimiter`` its delimiter (None: found from the file). A rejects file's own ``line``
+    and ``reason`` columns are left out."""
     fmt, encoding = detect_format(path)
     if fmt == JSON_LINES:
         preview = EventsPreview(str(path), 0, JSON_LINES, encoding,
                                 columns=list(JSON_LINES_COLUMNS))
     else:
-        csv_preview = preview_csv(path, advice=NOT_EVENTS_ADVICE)
-        header = csv_preview.header
+        csv_preview = preview_csv(path, delimiter=delimiter, advice=NOT_EVENTS_ADVICE)
+        header, fields = csv_preview.header, csv_preview.field_columns
         preview = EventsPreview(
             str(path), csv_preview.size, CSV, csv_preview.encoding, csv_preview.delimiter,
-            columns=header, id_column=(named_column(header, id_column) if id_column
-                                       else find_column(header, ID_COLUMN_NAMES)),
-            event_column=find_column(header, EVENT_COLUMN_NAMES),
-            timestamp_column=find_column(header, TIMESTAMP_COLUMN_NAMES),
-            message_id_column=find_column(header, MESSAGE_ID_COLUMN_NAMES),
-            types=dict(csv_preview.types),
+            columns=header, id_column=(named_column(fields, id_column) if id_column
+                                       else find_column(fields, ID_COLUMN_NAMES)),
+            event_column=find_column(fields, EVENT_COLUMN_NAMES),
+            timestamp_column=find_column(fields, TIMESTAMP_COLUMN_NAMES),
+            message_id_column=find_column(fields, MESSAGE_ID_COLUMN_NAMES),
+            types=dict(csv_preview.types), rejects_columns=csv_preview.rejects_columns,
         )
         preview.date_orders = {name: order for name in header
                                if (order := csv_preview.detected_date_order(name))}
@@ -418,6 +430,7 @@ class EventReader(OpenedFile):
                                             at(plan.timestamp_column))
         message_index = at(plan.message_id_column) if plan.message_id_column else None
         skipped = {i for i in (id_index, name_index, time_index, message_index) if i is not None}
+        skipped.update(map(at, plan.skipped_columns))
         kept = [index for index in range(width) if index not in skipped]
         # The encoder leaves out one column, its "ID": a blank one added after the kept ones.
         # Properties are stored typed (numbers as JSON numbers, SPEC §11); an event without

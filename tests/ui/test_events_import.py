@@ -129,6 +129,19 @@ def test_csv_events_preview_names_the_format_and_columns(qtbot, window, repo, se
     assert stored_events() == []
 
 
+def test_a_rejects_files_line_and_reason_are_shown_as_not_imported(  # type: ignore[no-untyped-def]
+        qtbot, window, repo, settings, asked, tmp_path) -> None:
+    path = write(tmp_path, "line,reason,customerId,event,timestamp,total\n"
+                 "3,no customer ID,c1,purchase,2026-03-01T10:00:00Z,19.90\n", "rejects.csv")
+    controller = run_events_import_flow(window, repo, str(path), settings=settings)
+    preview = dialog_named("import_preview_dialog")
+    assert text_of(preview, "columns_label") == (
+        "line (not imported), reason (not imported), customerId (customer ID), "
+        "event (event name), timestamp (time), total (property, number)")
+    with qtbot.waitSignal(controller.finished):
+        preview.reject()
+
+
 def test_the_customer_id_column_is_chosen_in_the_preview(  # type: ignore[no-untyped-def]
         qtbot, window, repo, settings, asked, tmp_path) -> None:
     path = write(tmp_path, "user,event,timestamp\nc1,view,2026-03-01T10:00:00Z\n"

@@ -74,6 +74,7 @@ def column_roles(preview: EventsPreview) -> list[str]:
     else:
         roles = {preview.id_column: "customer ID", preview.event_column: "event name",
                  preview.timestamp_column: "time", preview.message_id_column: "message ID"}
+        roles.update(dict.fromkeys(preview.rejects_columns, "not imported"))
     shown = []
     for name in preview.columns:
         role = roles.get(name)
