@@ -13,12 +13,12 @@ from journey_desktop.domain.audience_csv import (
     DELIMITERS,
     REJECTS_COLUMNS_NOTE,
     CsvFileError,
-    CsvPreview,
     ImportPlan,
     preview_csv,
     resolve_column,
 )
 from journey_desktop.domain.csv_records import RejectLog
+from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.values import COLUMN_TYPES, DATE_ORDERS
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult
 
@@ -116,7 +116,14 @@ def type_option(text: str) -> tuple[str, str]:
     return column.strip(), kind
 
 
-def column_types(preview: CsvPreview, wanted: list[tuple[str, str]]) -> dict[str, str]:
+class Columns(Protocol):
+    """A file's preview, as ``--type`` names its columns (customers, events)."""
+
+    @property
+    def field_columns(self) -> list[str]: ...
+
+
+def column_types(preview: Columns, wanted: list[tuple[str, str]]) -> dict[str, str]:
     """The ``--type`` choices, by the file's column names (matched as ``--id-column``)."""
     types: dict[str, str] = {}
     for column, kind in wanted:
@@ -177,15 +184,28 @@ def import_file(
     output paths are checked before anything is imported."""
     partials: dict[str, Path] = {}
     try:
+        partials.update(output_partials(args))
+        return _import(ctx, args, run, partials, unchanged)
+    finally:
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
+
+
+def output_partials(args: argparse.Namespace) -> dict[str, Path]:
+    """The partial files of ``args.rejects`` and ``args.misfits`` (``rejects_partial``),
+    keyed ``rejects`` and ``misfits``: created before anything is imported."""
+    partials: dict[str, Path] = {}
+    try:
         if args.rejects:
             partials["rejects"] = rejects_partial(args.rejects, args.file)
         if args.misfits:
             partials["misfits"] = rejects_partial(
                 args.misfits, args.file, "--misfits", "the values that do not fit")
-        return _import(ctx, args, run, partials, unchanged)
-    finally:
+    except BaseException:
         for partial in partials.values():
             partial.unlink(missing_ok=True)
+        raise
+    return partials
 
 
 def _import(
@@ -210,28 +230,42 @@ def _import(
             ctx.print(f"removed: {result.removed}")
         if result.misfits.count:
             ctx.print(f"not_fitting: {result.misfits.count}")
-        for misfit in result.misfits.kept[:SHOWN_REJECTS]:
-            ctx.err.write(f"line {misfit.line}, column {misfit.column}: {misfit.value!r} "
-                          f"({misfit.reason}), not set\n")
-        if result.misfits.count > SHOWN_REJECTS:
-            where = (f"; all of them are in {args.misfits}" if args.misfits
-                     else " (--misfits OUT.csv saves them all)")
-            ctx.err.write(f"... and {result.misfits.count - SHOWN_REJECTS} more values that do "
-                          f"not fit their column's type{where}\n")
+        report_misfits(ctx, args, result.misfits)
         if result.skipped_columns:
             ctx.err.write(f"{REJECTS_COLUMNS_NOTE}\n")
         report_rejects(ctx, args, result, partials.get("rejects"), "the customers were imported")
         if "misfits" in partials:
-            save_misfits(args.misfits, result, partials["misfits"])
+            save_misfits(args.misfits, result, partials["misfits"], "the customers were imported")
     finally:
         result.close()
     return exit_status(ctx, result, unchanged)
 
 
-def save_misfits(path: str, result: ImportResult, partial: Path) -> None:
-    """Every value that did not fit, in ``path`` (written to ``partial``, then put in place)."""
+def report_misfits(ctx: CliContext, args: argparse.Namespace, misfits: MisfitLog) -> None:
+    """The first values that do not fit their column's type, on standard error."""
+    for misfit in misfits.kept[:SHOWN_REJECTS]:
+        ctx.err.write(f"line {misfit.line}, column {misfit.column}: {misfit.value!r} "
+                      f"({misfit.reason}), not set\n")
+    if misfits.count > SHOWN_REJECTS:
+        where = (f"; all of them are in {args.misfits}" if args.misfits
+                 else " (--misfits OUT.csv saves them all)")
+        ctx.err.write(f"... and {misfits.count - SHOWN_REJECTS} more values that do "
+                      f"not fit their column's type{where}\n")
+
+
+class MisfitsOutcome(Protocol):
+    """What an import's result says about its values that do not fit (customers, events)."""
+
+    committed: bool
+
+    def save_misfits(self, path: str | Path) -> None: ...
+
+
+def save_misfits(path: str, result: MisfitsOutcome, partial: Path, done: str) -> None:
+    """Every value that did not fit, in ``path`` (written to ``partial``, then put in place);
+    ``done`` says what a committed import did."""
     save_in_place(path, partial, result.save_misfits, "the values that do not fit",
-                  "the customers were imported" if result.committed else None)
+                  done if result.committed else None)
 
 
 def save_in_place(path: str, partial: Path, save: Callable[[Path], None], what: str,

@@ -25,6 +25,7 @@ from journey_desktop.domain.events_file import (
     EventPlan,
     EventReader,
 )
+from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.values import json_object
 from journey_desktop.store import dialect as dialects
 from journey_desktop.store.audience import (
@@ -32,6 +33,7 @@ from journey_desktop.store.audience import (
     LOG_EVERY_ROWS,
     Progress,
     collector_paused,
+    write_misfits,
     write_rejects,
 )
 from journey_desktop.store.db import database
@@ -57,12 +59,22 @@ class EventImportResult:
     committed: bool = False
     format: str = CSV
     rejects: RejectLog = field(default_factory=RejectLog)
+    misfits: MisfitLog = field(default_factory=MisfitLog)  # the values not fitting
     seconds: float = 0.0
 
     def save_rejects(self, path: str | Path) -> None:
         """The rejected lines as a file to fix: for CSV the source's delimiter, encoding and
         columns; for JSON Lines ``line,reason,text``."""
         write_rejects(self.rejects, path)
+
+    def save_misfits(self, path: str | Path) -> None:
+        """Every property value that did not fit its column's type (as SPEC §4)."""
+        write_misfits(self.misfits, path)
+
+    def close(self) -> None:
+        """Forget the rejected lines and values not fitting spooled to temporary files."""
+        self.rejects.close()
+        self.misfits.close()
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class EventStore:
                     result.rejected = reader.rejects.count
                     result.blank = reader.blank
                     result.not_fitting = reader.misfits.count
+                    result.misfits = reader.misfits
                     if result.read == 0:
                         raise CsvFileError(NO_EVENTS)  # a header alone, or blank lines
                     if reader.accepted == 0:
@@ -156,6 +169,7 @@ class EventStore:
             result.committed = False
         except BaseException:
             result.rejects.close()
+            reader.misfits.close()
             raise
         result.seconds = time.perf_counter() - started
         log.info("events import (%s): read %d, added %d, duplicates %d, rejected %d, %.1f s",

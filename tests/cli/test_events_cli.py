@@ -174,3 +174,91 @@ def test_json_lines_events_given_as_customers_are_told_what_they_are(cli, tmp_pa
         f"journey-desktop: {path}: This looks like an events file (JSON Lines with userId, "
         "event, timestamp), not a list of customers: import it with Import events… "
         "(journey-desktop events import).\n")
+
+
+def stored_properties(data_dir: Path, url: str | None) -> dict[str, dict[str, object]]:
+    """Each stored event's properties, by customer ID."""
+    from journey_desktop.store import close_store, open_store
+    from journey_desktop.store.db import database
+
+    open_store(data_dir, url=url)
+    try:
+        return {ext: json.loads(text) for ext, text in database.execute_sql(
+            "SELECT external_id, properties FROM event")}
+    finally:
+        close_store()
+
+
+def test_type_option_sets_a_property_columns_type(cli, tmp_path, data_dir, store_url):
+    path = write(tmp_path, "events.csv", "userId,event,timestamp,code\n"
+                 f"C1,view,{T0},7\nC2,view,{T0},8\nC3,view,{T0},x\n")
+    typed = cli("events", "import", str(path), "--type", "code=text")
+    assert (typed.code, typed.err) == (0, "")
+    assert counts(typed.out) == {"read": 3, "added": 3, "duplicates": 0, "rejected": 0}
+    assert stored_properties(data_dir, store_url) == {
+        "C1": {"code": "7"}, "C2": {"code": "8"}, "C3": {"code": "x"}}
+    for wrong, words in (("code=when", "the type is one of text, number, date"),
+                         ("code", "write COLUMN=TYPE"),
+                         ("city=text", "no column named 'city'")):
+        refused = cli("events", "import", str(path), "--type", wrong)
+        assert refused.code == 2 and words in refused.err, refused.err
+
+
+def test_misfits_option_writes_every_value_that_does_not_fit(cli, tmp_path):
+    rows = "".join(f"C{i},view,{T0 + i},{'x' if i % 3 == 1 else i}\n" for i in range(60))
+    path = write(tmp_path, "events.csv", "userId,event,timestamp,b\n" + rows)
+    out = tmp_path / "misfits.csv"
+    result = cli("events", "import", str(path), "--misfits", str(out))
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "not_fitting: 20"
+    err = result.err.splitlines()
+    assert len(err) == 11 and err[0] == "line 3, column b: 'x' (not a number), not set"
+    assert err[-1] == (f"... and 10 more values that do not fit their column's type; all of "
+                       f"them are in {out}")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == ["line", "column", "value", "reason"]
+    assert table[1:] == [[str(i + 2), "b", "x", "not a number"] for i in range(1, 60, 3)]
+    assert not list(tmp_path.glob("*.part"))
+    nowhere = cli("events", "import", str(path), "--misfits", str(tmp_path / "no" / "m.csv"))
+    assert nowhere.code == 2 and "nothing was imported" in nowhere.err
+
+
+@pytest.mark.parametrize("option", ["tab", "\\t", "\t"])
+def test_delimiter_option_overrides_the_sniffed_one(cli, tmp_path, option):
+    path = write(tmp_path, "events.csv", f"userId\tevent\ttimestamp\tnote\n"
+                 f"C1\tview\t{T0}\ta,b\nC2\tview\t{T0}\tc,d\n")
+    assert cli("events", "import", str(path), "--delimiter", ",").code == 2
+    result = cli("events", "import", str(path), "--delimiter", option)
+    assert (result.code, counts(result.out)["added"]) == (0, 2), result.err
+    refused = cli("events", "import", str(path), "--delimiter", ":")
+    assert refused.code == 2 and "is not a delimiter" in refused.err
+
+
+def test_a_fixed_rejects_file_imports_again_without_its_line_and_reason(
+        cli, tmp_path, data_dir, store_url):
+    path = write(tmp_path, "events.csv", "userId;event;timestamp;cartId;total\n"
+                 f"C1;view;{T0};k1;30\n;view;{T0};k2;12\n")
+    rejects = tmp_path / "rejects.csv"
+    first = cli("events", "import", str(path), "--rejects", str(rejects))
+    assert first.code == 1, first.err
+    text = rejects.read_bytes().decode("utf-8-sig")
+    assert text == ("line;reason;userId;event;timestamp;cartId;total\r\n"
+                    f"3;no customer ID;;view;{T0};k2;12\r\n")
+    rejects.write_text(text.replace("ID;;view", "ID;C2;view"), encoding="utf-8-sig")
+    again = cli("events", "import", str(rejects))
+    assert again.code == 0, again.err
+    assert counts(again.out) == {"read": 1, "added": 1, "duplicates": 0, "rejected": 0}
+    assert again.err == "the rejects file's line and reason columns are not imported\n"
+    assert stored_properties(data_dir, store_url)["C2"] == {"cartId": "k2", "total": 12}
+
+
+@pytest.mark.parametrize(("option", "value"), [("--delimiter", ";"), ("--type", "a=text")])
+def test_json_lines_refuses_the_csv_options_in_one_line(cli, tmp_path, option, value):
+    path = write(tmp_path, "events.jsonl", json.dumps(
+        {"userId": "C1", "event": "view", "timestamp": T0}) + "\n")
+    result = cli("events", "import", str(path), option, value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"journey-desktop: {path}: is JSON Lines; {option} is for CSV "
+                          "files\n")
+    assert counts(cli("events", "import", str(path)).out)["added"] == 1
