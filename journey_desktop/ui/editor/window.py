@@ -144,9 +144,22 @@ class EditorWindow(VersionsMixin):
 
     def notice_change(self, journey_id: int | None, what: str) -> None:
         """A report or a tick changed a journey's figures (None: any journey's): a
-        read-only journey's message cards read their delivery figures again."""
+        read-only journey's message cards read their delivery figures again. An import
+        may have brought customer fields: the checks and pickers learn them, the
+        unsaved edits untouched."""
         if self.read_only and journey_id in (None, self.journey_id):
             self.delivery_figures.refresh()
+        self._learn_known_fields()
+
+    def _learn_known_fields(self) -> None:
+        doc = self.document
+        fields = self.repo.known_fields() or None
+        if fields == doc.audience_columns:
+            return
+        doc.audience_columns = fields
+        doc.revalidate()
+        self.panel.show_node(self.panel.node_id)
+        self.goal_panel.refresh()
 
     # --- building ---------------------------------------------------------------------------
 
