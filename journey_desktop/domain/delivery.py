@@ -10,6 +10,7 @@ database, so an id is unique across databases and the same on every export of a 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -409,6 +410,7 @@ def shown_status(statuses: list[str] | tuple[str, ...]) -> str:
 
 PREVIEW_LINES = 20
 OTHER_DATABASE = "not a message of this database"
+NO_LONGER_HERE = "no longer in this database (removed with its journey)"
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,7 @@ class PreviewLine:
     time: int | None  # UTC seconds; None for a rejected line
     detail: str
     note: str
+    outbox_id: int | None = None  # the message the id names, when it is this database's
 
 
 @dataclass
@@ -455,9 +458,27 @@ def preview_report(path: str, database_id: str, *, tz: dt.tzinfo | None = None,
     for index, number in enumerate(batch.lines):
         note = "" if batch.outbox_ids[index] is not None else OTHER_DATABASE
         shown.append(PreviewLine(number, batch.message_ids[index], batch.statuses[index],
-                                 batch.times[index], batch.details[index], note))
+                                 batch.times[index], batch.details[index], note,
+                                 batch.outbox_ids[index]))
     shown += [PreviewLine(reject.line, reject.row, "", None, "", reject.reason)
               for reject in reader.rejects.kept]
     shown.sort(key=lambda line: line.line)
     return ReportPreview(path, reader.format, reader.encoding, reader.delimiter, size,
                          shown[:lines], more or len(shown) > lines)
+
+
+def sampled_outbox_ids(preview: ReportPreview) -> list[int]:
+    """The outbox ids the previewed lines name (this database's ids only)."""
+    return sorted({line.outbox_id for line in preview.lines if line.outbox_id is not None})
+
+
+def mark_missing(preview: ReportPreview, present: set[int]) -> ReportPreview:
+    """The preview with the lines whose message id is this database's but names no
+    message in ``present`` (the outbox rows there are) noted as no longer here: the import
+    counts them unknown."""
+    preview.lines = [
+        dataclasses.replace(line, note=NO_LONGER_HERE)
+        if line.outbox_id is not None and not line.note and line.outbox_id not in present
+        else line
+        for line in preview.lines]
+    return preview

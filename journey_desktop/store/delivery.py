@@ -31,9 +31,13 @@ from journey_desktop.domain.audience_csv import create_text
 from journey_desktop.domain.csv_records import Reject, RejectLog, rejects_file_header
 from journey_desktop.domain.delivery import (
     STATUSES,
+    ReportPreview,
     ReportReader,
     database_of,
+    mark_missing,
     moved,
+    preview_report,
+    sampled_outbox_ids,
 )
 from journey_desktop.domain.values import count_text
 from journey_desktop.store import dialect as dialects
@@ -199,6 +203,22 @@ def import_report(path: str | Path, *, now: int | None = None, progress: Progres
              "early %d, %.1f s", result.read, result.applied, result.duplicates,
              result.unknown, result.rejected, result.early, result.seconds)
     return result
+
+
+def preview_report_here(path: str | Path, *, tz: dt.tzinfo | None = None,
+                        db: Database | None = None) -> ReportPreview:
+    """The report's first lines as the import will read them (``preview_report``), the
+    lines naming this database's messages no longer in its outbox (removed with their
+    journey) noted as such; raises CsvFileError for a file that cannot be read."""
+    db = _db(db)
+    preview = preview_report(str(path), database_id(db), tz=tz)
+    wanted = sampled_outbox_ids(preview)
+    present: set[int] = set()
+    if wanted:
+        marks = ", ".join("?" for _ in wanted)
+        present = {int(row[0]) for row in db.execute_sql(
+            f"SELECT id FROM outbox WHERE id IN ({marks})", wanted)}
+    return mark_missing(preview, present)
 
 
 def _steps() -> Any:

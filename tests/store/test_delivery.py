@@ -12,7 +12,12 @@ import pytest
 from journey_desktop.domain.delivery import rate
 from journey_desktop.domain.policy import Cap, Policy
 from journey_desktop.store.db import database
-from journey_desktop.store.delivery import daily_delivery, import_report, node_delivery
+from journey_desktop.store.delivery import (
+    daily_delivery,
+    import_report,
+    node_delivery,
+    preview_report_here,
+)
 from journey_desktop.store.delivery_status import database_id
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.events import EventStore
@@ -174,6 +179,18 @@ def test_a_report_for_another_databases_messages_is_all_unknown(repo, tmp_path):
         "none of the 2 messages is in this database (ids of database 0123456789ab): the "
         "report is for messages exported from another data folder")
     assert tables()["delivery"] == []
+
+
+def test_the_preview_tells_messages_no_longer_here_from_those_that_apply(repo, tmp_path):
+    run_two_days(repo)
+    ids = ids_by_customer()
+    database.execute_sql("DELETE FROM outbox WHERE external_id = 'c1' AND node = 'hello'")
+    preview = preview_report_here(report(tmp_path, [
+        (ids["c0"], "opened", LATER), (ids["c1"], "opened", LATER),
+        ("0123456789ab-1", "opened", LATER)]))
+    assert [(line.line, line.note) for line in preview.lines] == [
+        (2, ""), (3, "no longer in this database (removed with its journey)"),
+        (4, "not a message of this database")]
 
 
 def test_rejected_lines_are_listed_with_their_reason(repo, tmp_path):

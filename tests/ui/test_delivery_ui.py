@@ -154,6 +154,10 @@ def test_a_report_of_messages_removed_with_their_journey_says_so(  # type: ignor
     repo.remove(journey_id)
     path = report(tmp_path, [(ids["c0"], "opened", LATER), (ids["c1"], "sent", LATER)])
     controller = main_window.import_delivery_report(str(path))
+    lines = table_rows(shown("report_preview_dialog").findChild(QTableView, "preview_table"))
+    assert [(row[0], row[5]) for row in lines] == [
+        ("2", "no longer in this database (removed with its journey)"),
+        ("3", "no longer in this database (removed with its journey)")]
     shown("report_preview_dialog").accept()
     qtbot.waitUntil(lambda: shown("report_result_dialog") is not None, timeout=10_000)
     headline = shown("report_result_dialog").findChild(QLabel, "headline_label").text()

@@ -19,9 +19,11 @@ from journey_desktop.domain.engine import BUILTIN_PLACEHOLDERS
 from journey_desktop.domain.filters import NUMBER_OPS, OP_LABELS
 from journey_desktop.domain.journey import Journey, minimal_journey
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.changes import CUSTOMERS_IMPORT_CHANGE
 from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.editor.layout import CARD_HEIGHT, CARD_WIDTH, auto_layout
 from tests.conftest import load_example
+from tests.store.evaluator_support import import_customers
 from tests.ui.editor_helpers import (
     arrows,
     cards,
@@ -193,6 +195,21 @@ def test_unknown_placeholder_is_a_warning_badge(qtbot, repo):
     _id, window = open_example(qtbot, repo, "birthday", {"birthday": "date"})
     assert cards(window)["greet"].badge_text == "!"
     assert window.problem_model.rowCount() == 1
+
+
+def test_an_open_editor_learns_the_fields_a_customers_import_brings(qtbot, repo, tmp_path):
+    _id, window = open_example(qtbot, repo, "birthday", {"birthday": "date"})
+    window.select_node("greet")
+    type_text(qtbot, window, "field_body", "Unsaved words")
+    assert cards(window)["greet"].badge_text == "!"
+    import_customers(repo, tmp_path, "customerId,firstName\nc1,Ann\n", 1_000)
+    window.notice_change(None, CUSTOMERS_IMPORT_CHANGE)
+    assert cards(window)["greet"].badge_text == ""
+    assert window.problem_model.rowCount() == 0
+    menu = panel_widget(window, QToolButton, "placeholder_button").menu()
+    assert "firstName" in [a.data() for a in menu.actions() if not a.isSeparator()]
+    assert window.document.node("greet").content["body"] == "Unsaved words"
+    assert not window.document.undo_stack.isClean()
 
 
 def test_sms_character_count_is_live(qtbot, repo):

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 
+from journey_desktop.store.db import database
 from journey_desktop.store.delivery import import_report
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui.outbox import OutboxWindow
-from journey_desktop.ui.outbox.model import COL_CUSTOMER, COL_DELIVERY, COL_NODE
+from journey_desktop.ui.outbox.model import COL_CUSTOMER, COL_DELIVERY, COL_NODE, COL_STATUS
 from tests.store.test_delivery import ids_by_customer, run_two_days
 
 LATER = "2025-05-14T12:00:00+00:00"
@@ -64,3 +65,34 @@ def test_the_delivery_column_shows_status_and_detail_in_full_at_1200_pixels(  # 
     assert table.horizontalScrollBar().value() == 0
     left = table.columnViewportPosition(COL_DELIVERY)
     assert 0 <= left and left + needed <= table.viewport().width()
+
+
+def test_the_status_column_shows_a_suppressed_reason_in_full_at_1200_pixels(  # type: ignore[no-untyped-def]
+        qtbot, repo: JourneyRepository, tmp_path: Path) -> None:
+    run_two_days(repo)
+    ids = ids_by_customer()
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp,detail\n"
+                    f"{ids['c0']},bounced,{LATER},mailbox full\n", encoding="utf-8")
+    assert import_report(path).committed
+    database.execute_sql("UPDATE outbox SET status = 'suppressed', reason = 'quiet hours'"
+                         " WHERE external_id = 'c3'")
+    window = OutboxWindow(repo, None)
+    qtbot.addWidget(window)
+    window.resize(1200, 300)  # short enough for the vertical scroll bar
+    window.show()
+    qtbot.waitUntil(lambda: window.width() == 1200)
+    table = window.table
+    model = table.model()
+    qtbot.waitUntil(table.verticalScrollBar().isVisible)
+    shown = {model.index(r, COL_STATUS).data(): r for r in range(model.rowCount())}
+    status = model.index(shown["suppressed (quiet hours)"], COL_STATUS)
+    assert table.columnWidth(COL_STATUS) >= table.sizeHintForIndex(status).width()
+    delivery = next(model.index(r, COL_DELIVERY) for r in range(model.rowCount())
+                    if model.index(r, COL_DELIVERY).data() == "bounced (mailbox full)")
+    assert table.columnWidth(COL_DELIVERY) >= table.sizeHintForIndex(delivery).width()
+    # Every column in sight without scrolling right.
+    assert table.horizontalScrollBar().maximum() == 0
+    last = model.columnCount() - 1
+    assert (table.columnViewportPosition(last) + table.columnWidth(last)
+            <= table.viewport().width())

@@ -28,6 +28,7 @@ from journey_desktop.store.repository import (
     RepositoryError,
 )
 from journey_desktop.ui import prompts
+from journey_desktop.ui.common.changes import AUDIENCE_IMPORT_CHANGE, CUSTOMERS_IMPORT_CHANGE
 from journey_desktop.ui.editor.canvas import JourneyCanvas
 from journey_desktop.ui.editor.delivery_figures import DeliveryFigures
 from journey_desktop.ui.editor.document import JourneyDocument
@@ -60,6 +61,8 @@ FIT_MIN_ZOOM = 0.55
 # How often an open editor asks whether its journey was activated or deactivated elsewhere
 # (it also asks whenever its window comes to the front).
 STATUS_POLL_MS = 5000
+# The changes that may bring customer fields an open editor should know.
+FIELD_CHANGES = (AUDIENCE_IMPORT_CHANGE, CUSTOMERS_IMPORT_CHANGE)
 
 
 class EditorWindow(VersionsMixin):
@@ -144,9 +147,23 @@ class EditorWindow(VersionsMixin):
 
     def notice_change(self, journey_id: int | None, what: str) -> None:
         """A report or a tick changed a journey's figures (None: any journey's): a
-        read-only journey's message cards read their delivery figures again."""
+        read-only journey's message cards read their delivery figures again. An audience
+        or customers import may have brought customer fields: the checks and pickers learn
+        them, the unsaved edits untouched."""
         if self.read_only and journey_id in (None, self.journey_id):
             self.delivery_figures.refresh()
+        if what in FIELD_CHANGES:
+            self._learn_known_fields()
+
+    def _learn_known_fields(self) -> None:
+        doc = self.document
+        fields = self.repo.known_fields() or None
+        if fields == doc.audience_columns:
+            return
+        doc.audience_columns = fields
+        doc.revalidate()
+        self.panel.show_node(self.panel.node_id)
+        self.goal_panel.refresh()
 
     # --- building ---------------------------------------------------------------------------
 

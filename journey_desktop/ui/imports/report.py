@@ -11,10 +11,8 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from journey_desktop.domain.csv_records import CsvFileError
-from journey_desktop.domain.delivery import preview_report
 from journey_desktop.services.workers import JobControl
-from journey_desktop.store.delivery import ReportResult, import_report
-from journey_desktop.store.delivery_status import database_id
+from journey_desktop.store.delivery import ReportResult, import_report, preview_report_here
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.ui import prompts
 from journey_desktop.ui.imports.controller import ImportController
@@ -97,7 +95,7 @@ class ReportImportController(ImportController):
         self._path = path
         self._settings.setValue(LAST_FOLDER_KEY, str(Path(path).resolve().parent))
         try:
-            preview = preview_report(path, database_id(), tz=self._tz)
+            preview = preview_report_here(path, tz=self._tz)
         except CsvFileError as exc:
             prompts.show_error(self._parent_widget(), title,
                                f"{Path(path).name} cannot be imported.\n\n{exc}")

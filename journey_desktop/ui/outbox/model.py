@@ -56,15 +56,18 @@ HEADERS = {
     COL_EXPORTED: "Exported at",
     COL_DELIVERY: "Delivery",
 }
-# Every column fits a 1200-pixel window, the long texts (title, body, URL) shortened to a
-# glance with the full text as tooltip; the delivery column is widened to what it shows
-# (``DELIVERY_MAX_WIDTH`` at most) and, last, takes what is left.
+# Every column fits a 1200-pixel window (with its vertical scroll bar), the long texts
+# (title, body, URL) shortened to a glance with the full text as tooltip; the status and
+# delivery columns are widened to what they show (``STATUS_MAX_WIDTH`` and
+# ``DELIVERY_MAX_WIDTH`` at most, the tooltip has the rest) and the delivery column, last,
+# takes what is left.
 COLUMN_WIDTHS = {
-    COL_CUSTOMER: 80, COL_JOURNEY: 100, COL_NODE: 70, COL_CHANNEL: 60,
-    COL_TITLE: 100, COL_BODY: 105, COL_URL: 60, COL_DUE: 116, COL_SEND: 116,
+    COL_CUSTOMER: 72, COL_JOURNEY: 86, COL_NODE: 66, COL_CHANNEL: 60,
+    COL_TITLE: 86, COL_BODY: 86, COL_URL: 52, COL_DUE: 116, COL_SEND: 116,
     COL_STATUS: 70, COL_EXPORTED: 116, COL_DELIVERY: 110,
 }
-DELIVERY_MAX_WIDTH = 170
+STATUS_MAX_WIDTH = 160  # "suppressed (quiet hours)" in full
+DELIVERY_MAX_WIDTH = 145
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # native values: ints for times, str otherwise
 MESSAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 BODY_PREVIEW = 120

@@ -66,9 +66,11 @@ from journey_desktop.ui.outbox.export_job import export_job
 from journey_desktop.ui.outbox.model import (
     COL_DELIVERY,
     COL_DUE,
+    COL_STATUS,
     COLUMN_WIDTHS,
     DELIVERY_MAX_WIDTH,
     PAGE_SIZE,
+    STATUS_MAX_WIDTH,
     OutboxTableModel,
 )
 
@@ -328,8 +330,8 @@ class OutboxWindow(QMainWindow):
             self._on_header_sort_indicator_changed)
         self.model.modelReset.connect(self._update_actions)
         self.model.rowsInserted.connect(self._update_actions)
-        self.model.modelReset.connect(self._fit_delivery_column)
-        self.model.rowsInserted.connect(self._fit_delivery_column)
+        self.model.modelReset.connect(self._fit_columns)
+        self.model.rowsInserted.connect(self._fit_columns)
 
     def _fill_journeys(self, selected: int | None) -> None:
         combo = self.journey_filter
@@ -372,14 +374,16 @@ class OutboxWindow(QMainWindow):
     # --- slots -------------------------------------------------------------------------------
 
     @Slot()
-    def _fit_delivery_column(self) -> None:
-        """Widen the delivery column to its longest status and detail (up to a limit: the
-        tooltip has the rest); never narrow it, which the user may have widened."""
-        wanted = min(DELIVERY_MAX_WIDTH, max(
-            self.table.sizeHintForColumn(COL_DELIVERY),
-            self.table.horizontalHeader().sectionSizeHint(COL_DELIVERY)))
-        if wanted > self.table.columnWidth(COL_DELIVERY):
-            self.table.setColumnWidth(COL_DELIVERY, wanted)
+    def _fit_columns(self) -> None:
+        """Widen the status and delivery columns to their longest text (up to a limit: the
+        tooltip has the rest); never narrow them, which the user may have widened."""
+        for column, limit in ((COL_STATUS, STATUS_MAX_WIDTH),
+                              (COL_DELIVERY, DELIVERY_MAX_WIDTH)):
+            wanted = min(limit, max(
+                self.table.sizeHintForColumn(column),
+                self.table.horizontalHeader().sectionSizeHint(column)))
+            if wanted > self.table.columnWidth(column):
+                self.table.setColumnWidth(column, wanted)
 
     @Slot()
     def _on_filter_changed(self) -> None:
