@@ -135,6 +135,14 @@ def column_types(preview: Columns, wanted: list[tuple[str, str]]) -> dict[str, s
     return types
 
 
+def check_outputs(ctx: CliContext, args: argparse.Namespace) -> None:
+    """The ``--rejects`` and ``--misfits`` files, refused before anything is imported when
+    they would write over the open database (``CliContext.output_file``)."""
+    for path in (args.rejects, args.misfits):
+        if path:
+            ctx.output_file(path)
+
+
 def rejects_partial(path: str, source: str, option: str = "--rejects",
                     what: str = "the rejected rows") -> Path:
     """Where ``what`` (the rejected rows) are written before they take ``path``'s place:
@@ -158,9 +166,7 @@ def rejects_partial(path: str, source: str, option: str = "--rejects",
 
 def import_audience(ctx: CliContext, args: argparse.Namespace) -> int:
     repo = ctx.open()
-    for path in (args.rejects, args.misfits):
-        if path:
-            ctx.output_file(path)  # refused before anything is imported
+    check_outputs(ctx, args)  # refused before anything is imported
     journey = repo.find(args.journey)
     audience = AudienceStore(repo)
     audience.check_importable(journey.id)

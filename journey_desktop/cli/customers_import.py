@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from journey_desktop.cli.audience import add_customer_file_options, add_file_options, import_file
+from journey_desktop.cli.audience import (
+    add_customer_file_options,
+    add_file_options,
+    check_outputs,
+    import_file,
+)
 from journey_desktop.cli.context import CliContext
 from journey_desktop.store.audience import AudienceStore
 
@@ -27,7 +32,5 @@ def add_import_command(customers: argparse._SubParsersAction) -> None:  # type: 
 
 def import_customers(ctx: CliContext, args: argparse.Namespace) -> int:
     store = AudienceStore(ctx.open())
-    for path in (args.rejects, args.misfits):
-        if path:
-            ctx.output_file(path)  # refused before anything is imported
+    check_outputs(ctx, args)  # refused before anything is imported
     return import_file(ctx, args, store.import_profiles, unchanged="the customer base is unchanged")

@@ -7,6 +7,7 @@ import argparse
 from journey_desktop.cli.audience import (
     add_customer_file_options,
     add_file_options,
+    check_outputs,
     column_types,
     exit_status,
     file_error,
@@ -42,9 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def import_events(ctx: CliContext, args: argparse.Namespace) -> int:
     ctx.open()
-    for path in (args.rejects, args.misfits):
-        if path:
-            ctx.output_file(path)  # refused before anything is imported
+    check_outputs(ctx, args)  # refused before anything is imported
     partials = output_partials(args)
     try:
         try:

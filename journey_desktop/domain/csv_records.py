@@ -377,6 +377,41 @@ class Reject:
     cells: tuple[str, ...] = ()  # the record's cells as read
 
 
+class SpooledRows:
+    """Rows of text cells written to a temporary file and read back in the order written:
+    what an import lists beyond the few it keeps in memory (rejects, values not fitting)."""
+
+    def __init__(self) -> None:
+        self._file: IO[str] | None = None
+        self._writer: csv._writer | None = None  # type: ignore[name-defined]
+
+    def write(self, row: Sequence[object]) -> None:
+        if self._writer is None:
+            self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._file)
+        self._writer.writerow(row)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        """Every row written so far; rows written later go after them."""
+        spool = self._file
+        if spool is None:
+            return
+        spool.flush()
+        spool.seek(0)
+        try:
+            yield from csv.reader(spool)
+        finally:
+            if not spool.closed:
+                spool.seek(0, io.SEEK_END)  # where the next row is written
+
+    def close(self) -> None:
+        """Forget the rows (the temporary file is deleted)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._writer = None
+
+
 class RejectLog:
     """Rejected rows: the first KEPT_REJECTS kept for display, all spooled to a temp file.
 
@@ -391,17 +426,13 @@ class RejectLog:
         self.encoding = encoding
         self.header: list[str] = []  # the source's columns, once its header was read
         self.as_text = False  # a record is one line of text (JSON Lines), shown as written
-        self._spool: IO[str] | None = None
-        self._writer: csv._writer | None = None  # type: ignore[name-defined]
+        self._spool = SpooledRows()
 
     def add(self, line: int, reason: str, cells: Sequence[str]) -> None:
         self.count += 1
         if len(self.kept) < KEPT_REJECTS:
             self.kept.append(self._reject(line, reason, cells))
-        if self._writer is None:
-            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._spool)
-        self._writer.writerow((line, reason, *cells))
+        self._spool.write((line, reason, *cells))
 
     def _reject(self, line: int, reason: str, cells: Sequence[str]) -> Reject:
         if self.as_text:
@@ -412,16 +443,8 @@ class RejectLog:
 
     def __iter__(self) -> Iterator[Reject]:
         """Every rejected row, in file order (read back from the spool)."""
-        if self._spool is None:
-            return
-        self._spool.flush()
-        self._spool.seek(0)
-        for line, reason, *cells in csv.reader(self._spool):
+        for line, reason, *cells in self._spool:
             yield self._reject(int(line), reason, cells)
-        self._spool.seek(0, io.SEEK_END)
 
     def close(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-            self._writer = None
+        self._spool.close()

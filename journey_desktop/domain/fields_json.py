@@ -5,17 +5,13 @@ and events imports (``audience_csv``, ``events_file``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import IO
 
-from journey_desktop.domain.csv_records import KEPT_REJECTS
+from journey_desktop.domain.csv_records import KEPT_REJECTS, SpooledRows
 from journey_desktop.domain.values import NUMBER, TEXT, json_number_column, stored_column
 
 
@@ -38,8 +34,7 @@ class MisfitLog:
         self.count = 0
         self.kept: list[Misfit] = []
         self.by_column: dict[str, int] = {}
-        self._spool: IO[str] | None = None
-        self._writer: csv._writer | None = None  # type: ignore[name-defined]
+        self._spool = SpooledRows()
 
     def add(self, misfit: Misfit) -> None:
         self.count += 1
@@ -47,32 +42,17 @@ class MisfitLog:
         if len(self.kept) < KEPT_REJECTS:
             self.kept.append(misfit)
             return
-        if self._writer is None:
-            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._spool)
-        self._writer.writerow((misfit.line, misfit.column, misfit.value, misfit.reason))
+        self._spool.write((misfit.line, misfit.column, misfit.value, misfit.reason))
 
     def __iter__(self) -> Iterator[Misfit]:
         """Every misfit, in file order: those kept, then those spooled."""
         yield from self.kept
-        if self._spool is None:
-            return
-        spool = self._spool
-        spool.flush()
-        spool.seek(0)
-        try:
-            for line, column, value, reason in csv.reader(spool):
-                yield Misfit(int(line), column, value, reason)
-        finally:
-            if not spool.closed:
-                spool.seek(0, io.SEEK_END)  # where the next misfit is written
+        for line, column, value, reason in self._spool:
+            yield Misfit(int(line), column, value, reason)
 
     def close(self) -> None:
         """Forget the spooled misfits (the temporary file is deleted)."""
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
-            self._writer = None
+        self._spool.close()
 
 
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')

@@ -81,5 +81,3 @@ def value_type(values: list[Any]) -> str:
     if present and all(isinstance(v, str) and parse_iso_date(v) for v in present):
         return "date"
     return "text"
-
-

@@ -129,8 +129,6 @@ def _timeline_key(item: TimelineItem) -> tuple[int, int, int, int]:
     return (item.at, item.journey_id, item.entry_number, 0 if isinstance(item, RunItem) else 1)
 
 
-
-
 def case_variants(text: str) -> list[str]:
     """Every spelling of ``text`` with each letter in either case (one character each)."""
     choices = []
