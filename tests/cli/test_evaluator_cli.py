@@ -21,6 +21,7 @@ import pytest
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store import close_store, open_store
 from journey_desktop.store.repository import JourneyRepository
+from tests.cli.forked import can_fork, run_forked
 from tests.store.evaluator_support import add_customers, journey_from, two_messages_a_day_apart
 
 T0 = "2025-03-03T09:00:00+01:00"
@@ -66,11 +67,16 @@ def setup_journeys(data_dir: Path, customers: int = 12, url: str | None = None) 
 
 
 def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 60, crash_after: int | None = None,
+            timeout: float = 60, crash_after: int | None = None, forked: bool = False,
             ) -> subprocess.CompletedProcess[str]:
     """The command line in its own process; ``crash_after``: killed after that many batch
-    commits of a tick (``tests/cli/crash_after.py`` installs the per-batch hook)."""
+    commits of a tick (``tests/cli/crash_after.py`` installs the per-batch hook).
+    ``forked``: the process is forked from this one (``tests/cli/forked.py``), which must
+    hold no database open; else a new interpreter."""
     full_env = {**os.environ, "TZ": "Europe/Madrid", **(env or {})}
+    if forked and can_fork():
+        return run_forked(["--data-dir", str(data_dir), *args], env=full_env, cwd=ROOT,
+                          timeout=timeout, crash_after=crash_after)
     runner = (["-m", "journey_desktop"] if crash_after is None
               else ["-m", "tests.cli.crash_after", str(crash_after)])
     return subprocess.run(
@@ -181,10 +187,15 @@ def test_tick_killed_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path)
     setup_journeys(base, customers=30)
     ticks = [T0, iso(T0_TS + 3600), iso(T0_TS + DAY), iso(T0_TS + 2 * DAY)]
 
+    def tick(data: Path, moment: str, crash_after: int | None = None,
+             ) -> subprocess.CompletedProcess[str]:
+        return run_cli(data, "tick", "--now", moment, "--batch-size", "3",
+                       crash_after=crash_after, forked=True)
+
     reference = tmp_path / "reference"
     shutil.copytree(base, reference)
     for moment in ticks:
-        assert run_cli(reference, "tick", "--now", moment, "--batch-size", "3").returncode == 0
+        assert tick(reference, moment).returncode == 0
     expected = snapshot(reference)
     assert expected[0]  # messages were written
 
@@ -193,15 +204,14 @@ def test_tick_killed_at_any_point_loses_nothing_and_duplicates_nothing(tmp_path)
         data = tmp_path / f"crash{crash_after}"
         shutil.copytree(base, data)
         for moment in ticks[:3]:
-            crashed = run_cli(data, "tick", "--now", moment, "--batch-size", "3",
-                              crash_after=crash_after)
+            crashed = tick(data, moment, crash_after)
             if crashed.returncode == -signal.SIGKILL:
                 kills += 1
-                again = run_cli(data, "tick", "--now", moment, "--batch-size", "3")
+                again = tick(data, moment)
                 assert again.returncode == 0, again.stderr
             else:
                 assert crashed.returncode == 0, crashed.stderr
-        assert run_cli(data, "tick", "--now", ticks[3], "--batch-size", "3").returncode == 0
+        assert tick(data, ticks[3]).returncode == 0
         assert snapshot(data) == expected, f"crash after {crash_after} commits"
     assert kills >= 20
 

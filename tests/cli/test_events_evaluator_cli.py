@@ -40,11 +40,12 @@ CART_JOURNEY = {
 
 
 def command(data_dir: Path, url: str | None):  # type: ignore[no-untyped-def]
-    """``run_cli`` on the data folder, or on the team database ``url`` when given."""
+    """``run_cli`` on the data folder, or on the team database ``url`` when given (each
+    command in a process forked from the test's: it holds no database open)."""
     where = ["--database", url] if url else []
 
     def run(*args: str, **options):  # type: ignore[no-untyped-def]
-        return run_cli(data_dir, *where, *args, **options)
+        return run_cli(data_dir, *where, *args, forked=True, **options)
 
     return run
 

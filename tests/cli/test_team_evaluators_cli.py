@@ -188,7 +188,7 @@ def test_tick_killed_at_any_point_on_a_team_database_loses_nothing(tmp_path, pos
 
     def tick(url: str, moment: str, crash_after: int | None = None):  # type: ignore[no-untyped-def]
         return run_cli(tmp_path / "data", "--database", url, "tick", "--now", moment,
-                       "--batch-size", "3", crash_after=crash_after)
+                       "--batch-size", "3", crash_after=crash_after, forked=True)
 
     def snapshot(url: str) -> list[list[tuple[object, ...]]]:
         with psycopg.connect(url) as conn:
