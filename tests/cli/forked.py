@@ -31,6 +31,10 @@ def run_forked(argv: Sequence[str], *, env: dict[str, str], cwd: Path, timeout: 
                crash_after: int | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m journey_desktop ARGV`` as ``subprocess.run(capture_output=True,
     text=True)`` reports it; ``crash_after``: killed after that many batch commits."""
+    from journey_desktop.store.db import database, proxy
+
+    # The child would close the parent's connection (a team database's socket is shared).
+    assert proxy.obj is None or database.is_closed(), "close the store before forking"
     encoding = locale.getpreferredencoding(False)
     with tempfile.TemporaryDirectory(prefix="jd-forked-") as folder:
         out_path, err_path = Path(folder, "out"), Path(folder, "err")
