@@ -4,8 +4,8 @@ the unchanged engine run on them, and what it changed written back (SPEC §14).
 ``BatchCopy`` holds the copy. ``load`` brings rows of the team database in (inside the
 caller's PostgreSQL transaction, where they were claimed); ``loaded`` keeps a copy of each
 table the engine writes (in a second in-memory database attached as ``loaded``, which the
-engine's own TEMP tables and pragmas leave alone); ``write_back``
-compares each with what the engine left, in SQL, and writes the difference: new rows
+engine's own TEMP tables and pragmas leave alone); ``write_back`` compares each with what
+the engine left, in SQL, and writes the difference: new rows
 inserted, changed rows updated, removed rows deleted, and the counters (node visits,
 messages written, wait counts, rate slots) added as deltas, never overwritten with the
 copy's stale totals. New runs and messages take their ids from the team database's own
@@ -159,8 +159,8 @@ class BatchCopy:
 
     def _diff(self, table: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
                                          list[tuple[Any, ...]]]:
-        """The rows the engine added and changed, and the keys of those it removed: one
-        pass over the table against its copy as loaded, in SQL (a row is read into
+        """The rows the engine added and changed, and the keys of those it removed: the
+        table joined on its key with its copy as loaded, in SQL (a row is read into
         Python only when it is to be written)."""
         columns = self.columns[table]
         keys = KEY_COLUMNS[table]
