@@ -322,6 +322,21 @@ def test_a_fixed_rejects_file_imports_again_as_it_was_written(  # type: ignore[n
         "score": "number", "phone": "text", "note": "text"}
 
 
+def assert_every_third_b_said_and_saved(result, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 60-row import whose column ``b`` holds ``x`` on every third row from the second,
+    with ``--misfits OUT``: counted, the first ten said, and every one saved in ``out``."""
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == "not_fitting: 20"
+    err = result.err.splitlines()
+    assert len(err) == 11 and err[0] == "line 3, column b: 'x' (not a number), not set"
+    assert err[-1] == (f"... and 10 more values that do not fit their column's type; all of "
+                       f"them are in {out}")
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == ["line", "column", "value", "reason"]
+    assert table[1:] == [[str(i + 2), "b", "x", "not a number"] for i in range(1, 60, 3)]
+
+
 def test_misfits_option_writes_every_value_that_does_not_fit(  # type: ignore[no-untyped-def]
     cli, journey: str, tmp_path: Path
 ) -> None:
@@ -329,16 +344,8 @@ def test_misfits_option_writes_every_value_that_does_not_fit(  # type: ignore[no
     path = write(tmp_path, "customerId,a,b\n" + rows)
     out = tmp_path / "misfits.csv"
     result = cli("audience", "import", journey, path, "--misfits", str(out))
-    assert result.code == 0, result.err
-    assert result.out.splitlines()[-1] == "not_fitting: 20"
-    err = result.err.splitlines()
-    assert len(err) == 11 and err[0] == "line 3, column b: 'x' (not a number), not set"
-    assert err[-1] == (f"... and 10 more values that do not fit their column's type; all of "
-                       f"them are in {out}")
     assert out.read_bytes().startswith(codecs.BOM_UTF8 + b"line,column,value,reason\r\n")
-    with out.open(encoding="utf-8-sig", newline="") as fh:
-        table = list(csv.reader(fh))
-    assert table[1:] == [[str(i + 2), "b", "x", "not a number"] for i in range(1, 60, 3)]
+    assert_every_third_b_said_and_saved(result, out)
     assert files_in(tmp_path) == ["audience.csv", "misfits.csv"]
     without = cli("audience", "import", journey, path)
     assert without.err.splitlines()[-1].endswith(

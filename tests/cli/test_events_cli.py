@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from journey_desktop.domain.engine import local_datetime
+from tests.cli.test_audience_cli import assert_every_third_b_said_and_saved
 
 pytestmark = pytest.mark.both_databases
 
@@ -209,16 +210,7 @@ def test_misfits_option_writes_every_value_that_does_not_fit(cli, tmp_path):
     path = write(tmp_path, "events.csv", "userId,event,timestamp,b\n" + rows)
     out = tmp_path / "misfits.csv"
     result = cli("events", "import", str(path), "--misfits", str(out))
-    assert result.code == 0, result.err
-    assert result.out.splitlines()[-1] == "not_fitting: 20"
-    err = result.err.splitlines()
-    assert len(err) == 11 and err[0] == "line 3, column b: 'x' (not a number), not set"
-    assert err[-1] == (f"... and 10 more values that do not fit their column's type; all of "
-                       f"them are in {out}")
-    with out.open(encoding="utf-8-sig", newline="") as fh:
-        table = list(csv.reader(fh))
-    assert table[0] == ["line", "column", "value", "reason"]
-    assert table[1:] == [[str(i + 2), "b", "x", "not a number"] for i in range(1, 60, 3)]
+    assert_every_third_b_said_and_saved(result, out)
     assert not list(tmp_path.glob("*.part"))
     nowhere = cli("events", "import", str(path), "--misfits", str(tmp_path / "no" / "m.csv"))
     assert nowhere.code == 2 and "nothing was imported" in nowhere.err

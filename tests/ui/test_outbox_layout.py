@@ -17,6 +17,16 @@ from tests.store.test_delivery import ids_by_customer, run_two_days
 LATER = "2025-05-14T12:00:00+00:00"
 
 
+def c0_bounced_with_a_detail(repo: JourneyRepository, tmp_path: Path) -> None:
+    """Two days of messages, and a report that c0's "hello" bounced, with a detail."""
+    run_two_days(repo)
+    ids = ids_by_customer()
+    path = tmp_path / "r.csv"
+    path.write_text("message_id,status,timestamp,detail\n"
+                    f"{ids['c0']},bounced,{LATER},mailbox full\n", encoding="utf-8")
+    assert import_report(path).committed
+
+
 def test_the_window_narrows_to_900_pixels_keeping_every_filter_in_sight(  # type: ignore[no-untyped-def]
         qtbot, repo: JourneyRepository) -> None:
     window = OutboxWindow(repo, None)
@@ -40,12 +50,7 @@ def test_the_window_narrows_to_900_pixels_keeping_every_filter_in_sight(  # type
 
 def test_the_delivery_column_shows_status_and_detail_in_full_at_1200_pixels(  # type: ignore[no-untyped-def]
         qtbot, repo: JourneyRepository, tmp_path: Path) -> None:
-    run_two_days(repo)
-    ids = ids_by_customer()
-    path = tmp_path / "r.csv"
-    path.write_text("message_id,status,timestamp,detail\n"
-                    f"{ids['c0']},bounced,{LATER},mailbox full\n", encoding="utf-8")
-    assert import_report(path).committed
+    c0_bounced_with_a_detail(repo, tmp_path)
     window = OutboxWindow(repo, None)
     qtbot.addWidget(window)
     window.resize(1200, 800)
@@ -69,12 +74,7 @@ def test_the_delivery_column_shows_status_and_detail_in_full_at_1200_pixels(  # 
 
 def test_the_status_column_shows_a_suppressed_reason_in_full_at_1200_pixels(  # type: ignore[no-untyped-def]
         qtbot, repo: JourneyRepository, tmp_path: Path) -> None:
-    run_two_days(repo)
-    ids = ids_by_customer()
-    path = tmp_path / "r.csv"
-    path.write_text("message_id,status,timestamp,detail\n"
-                    f"{ids['c0']},bounced,{LATER},mailbox full\n", encoding="utf-8")
-    assert import_report(path).committed
+    c0_bounced_with_a_detail(repo, tmp_path)
     database.execute_sql("UPDATE outbox SET status = 'suppressed', reason = 'quiet hours'"
                          " WHERE external_id = 'c3'")
     window = OutboxWindow(repo, None)
