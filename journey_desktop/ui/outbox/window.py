@@ -64,6 +64,7 @@ from journey_desktop.ui.guide import SECTION_STATS, add_help
 from journey_desktop.ui.icons import icon
 from journey_desktop.ui.outbox.export_job import export_job
 from journey_desktop.ui.outbox.model import (
+    COL_BODY,
     COL_DELIVERY,
     COL_DUE,
     COL_STATUS,
@@ -258,7 +259,8 @@ class OutboxWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
-        header.setStretchLastSection(True)
+        # A wider window gives its room to the body, the text most cut short.
+        header.setSectionResizeMode(COL_BODY, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(COL_DUE, Qt.SortOrder.DescendingOrder)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
