@@ -297,7 +297,7 @@ class ForecastWindow(QWidget):
         bottom.addWidget(trace_box)
         bottom.setStretchFactor(0, 2)  # the days fit in less than the trace's outcomes
         bottom.setStretchFactor(1, 3)
-        bottom.setSizes([480, 760])
+        bottom.setSizes([520, 720])  # every day column in sight at the default width
         bottom.setChildrenCollapsible(False)
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
