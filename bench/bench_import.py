@@ -91,7 +91,8 @@ def sqlite_baseline(sqlite3: str, csv_path: Path, work: Path, keyed: bool) -> fl
 def child_import(data_dir: str, csv_path: str, profiles_only: bool = False) -> None:
     """In a fresh process: what ``audience import`` (or ``customers import``) does after
     opening the store."""
-    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+    from journey_desktop.domain.audience_csv import ImportPlan
+    from journey_desktop.domain.audience_preview import preview_csv
     from journey_desktop.domain.journey import minimal_journey
     from journey_desktop.store import close_store, open_store
     from journey_desktop.store.audience import AudienceStore

@@ -76,7 +76,8 @@ def copy_baseline(url: str, csv_path: Path) -> float:
 def child_import(data_dir: str, csv_path: str, url: str) -> None:
     """In a fresh process: what ``[--database URL] audience import`` does after opening
     the store (``url`` "" for the SQLite file)."""
-    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+    from journey_desktop.domain.audience_csv import ImportPlan
+    from journey_desktop.domain.audience_preview import preview_csv
     from journey_desktop.domain.journey import minimal_journey
     from journey_desktop.store import close_store, open_store
     from journey_desktop.store.audience import AudienceStore

@@ -14,9 +14,9 @@ from journey_desktop.domain.audience_csv import (
     REJECTS_COLUMNS_NOTE,
     CsvFileError,
     ImportPlan,
-    preview_csv,
     resolve_column,
 )
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.csv_records import RejectLog
 from journey_desktop.domain.fields_json import MisfitLog
 from journey_desktop.domain.values import COLUMN_TYPES, DATE_ORDERS

@@ -21,7 +21,8 @@ from itertools import chain, count, islice, repeat
 from operator import floordiv, itemgetter
 from typing import IO, Any
 
-from journey_desktop.domain.audience_csv import open_text, preview_csv
+from journey_desktop.domain.audience_csv import open_text
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.csv_records import CsvFileError, OpenedFile, RejectLog
 from journey_desktop.domain.event_values import LATEST_MS, common_times, parse_timestamp
 from journey_desktop.domain.events_file import JSON_LINES, detect_format

@@ -32,8 +32,8 @@ from journey_desktop.domain.audience_csv import (
     find_column,
     named_column,
     open_text,
-    preview_csv,
 )
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.csv_records import (
     LongRecord,
     OpenedFile,

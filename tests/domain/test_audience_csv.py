@@ -22,9 +22,8 @@ from journey_desktop.domain.audience_csv import (
     CustomerReader,
     ImportPlan,
     find_id_column,
-    infer_type,
-    preview_csv,
 )
+from journey_desktop.domain.audience_preview import infer_type, preview_csv
 from journey_desktop.domain.csv_records import Records, RejectLog
 from journey_desktop.domain.values import DATE_ORDERS, NO_SUCH_DAY, NOT_A_DATE
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.event_values import MAX_PROPERTIES_BYTES, event_key
 from journey_desktop.domain.events_file import (
     CSV,

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from journey_desktop.domain.audience_csv import infer_type
+from journey_desktop.domain.audience_preview import infer_type
 from journey_desktop.domain.filters import condition_matches, value_problem
 from journey_desktop.domain.journey import Condition
 from journey_desktop.domain.values import (

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.paths import database_path
 from journey_desktop.store import audience as audience_module

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.journey import Journey
 from journey_desktop.store.audience import AudienceStore, ImportResult
 from journey_desktop.store.db import database

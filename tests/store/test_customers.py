@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.store.audience import AudienceStore
 from journey_desktop.store.customers import CustomerBase, MessageItem, RunItem
 from journey_desktop.store.evaluator import tick

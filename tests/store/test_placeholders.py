@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from journey_desktop.domain import engine
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.journey import Node
 from journey_desktop.store import sqlite_sql
 from journey_desktop.store.audience import AudienceStore

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.policy import Cap, Policy
 from journey_desktop.store.audience import REPLACE, AudienceStore
 from journey_desktop.store.evaluator import Evaluator

@@ -48,7 +48,8 @@ def test_a_connection_lost_during_an_import_writes_nothing_and_the_next_import_r
     """The connection ends between two staged batches of one import (the server restarted,
     the network dropped): the import fails in words, none of its rows stay, and the same
     import run again writes them all."""
-    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+    from journey_desktop.domain.audience_csv import ImportPlan
+    from journey_desktop.domain.audience_preview import preview_csv
     from journey_desktop.domain.journey import minimal_journey
     from journey_desktop.store import postgres_bulk
     from journey_desktop.store.audience import ADD, AudienceStore

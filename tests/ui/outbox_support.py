@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.store.audience import AudienceStore
 from journey_desktop.store.evaluator import Evaluator
 from journey_desktop.store.repository import JourneyRepository

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+from journey_desktop.domain.audience_csv import ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.journey import minimal_journey
 from journey_desktop.store.audience import AudienceStore
 from journey_desktop.store.repository import JourneyRepository

@@ -73,7 +73,8 @@ def welcome(repo: JourneyRepository, tmp_path: Path) -> int:
 
 def finish_with_one_leaving(repo: JourneyRepository, journey_id: int, folder: Path) -> None:
     """w3 leaves the audience (a replace import), then the wait ends for everyone."""
-    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+    from journey_desktop.domain.audience_csv import ImportPlan
+    from journey_desktop.domain.audience_preview import preview_csv
 
     path = folder / "without-w3.csv"
     path.write_text("\n".join(WELCOME_CSV.splitlines()[:3]) + "\n", encoding="utf-8")
@@ -227,7 +228,8 @@ def test_nodes_in_flow_order_never_entered_and_waiting_now(qtbot, repo, tmp_path
     journey_id = repo.create(journey)
     path = tmp_path / "welcome.csv"
     path.write_text(WELCOME_CSV, encoding="utf-8")
-    from journey_desktop.domain.audience_csv import ImportPlan, preview_csv
+    from journey_desktop.domain.audience_csv import ImportPlan
+    from journey_desktop.domain.audience_preview import preview_csv
 
     AudienceStore(repo).import_csv(journey_id, ImportPlan.from_preview(preview_csv(path)),
                                    now=START).rejects.close()

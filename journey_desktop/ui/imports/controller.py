@@ -18,11 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from journey_desktop.domain.audience_csv import (
-    CsvFileError,
-    ImportPlan,
-    preview_csv,
-)
+from journey_desktop.domain.audience_csv import CsvFileError, ImportPlan
+from journey_desktop.domain.audience_preview import preview_csv
 from journey_desktop.domain.lifecycle import Action, refusal_text
 from journey_desktop.services.workers import JobControl, Worker
 from journey_desktop.store.audience import ADD, REPLACE, AudienceStore, ImportResult

@@ -15,9 +15,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QTableView
 
-from journey_desktop.domain.audience_csv import (
-    CsvPreview,
-)
+from journey_desktop.domain.audience_preview import CsvPreview
 from journey_desktop.domain.csv_records import Reject
 from journey_desktop.domain.fields_json import Misfit
 

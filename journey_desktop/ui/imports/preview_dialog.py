@@ -34,10 +34,9 @@ from journey_desktop.domain.audience_csv import (
     ENCODINGS,
     REJECTS_COLUMNS_NOTE,
     CsvFileError,
-    CsvPreview,
     ImportPlan,
-    preview_csv,
 )
+from journey_desktop.domain.audience_preview import CsvPreview, preview_csv
 from journey_desktop.domain.values import (
     COLUMN_TYPE_LABELS,
     COLUMN_TYPES,
