@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS
+from journey_desktop.domain.lifecycle import COMPLETED, IN_PROGRESS, STOPPED
 from journey_desktop.store.db import database
 from journey_desktop.store.repository import JourneyRepository
 from journey_desktop.store.stats import journey_stats
@@ -46,3 +46,23 @@ def test_flow_order_never_entered_waiting_and_reach_once_per_customer(repo: Jour
     # Where each run in progress stands: the last node it reached.
     assert stats.waiting == {"greet": 1, "start": 1}
     assert stats.to_json()["never_entered"] == 1
+
+
+def test_runs_counted_by_state_and_stopped_runs_by_reason(repo: JourneyRepository) -> None:
+    journey_id = repo.create(load_example("birthday"))
+    add_run(journey_id, "a", 1, COMPLETED, "end", ["start", "greet", "end"])
+    add_run(journey_id, "b", 1, COMPLETED, "end", ["start", "greet", "end"])
+    add_run(journey_id, "c", 1, IN_PROGRESS, "greet", ["start"])
+    for customer, reason in (("d", "deactivated"), ("e", "exit_rule"), ("f", "exit_rule"),
+                             ("g", None)):
+        add_run(journey_id, customer, 1, STOPPED, "greet", ["start"])
+        database.execute_sql(
+            "UPDATE run SET end_reason = ? WHERE journey_id = ? AND external_id = ?",
+            (reason, journey_id, customer))
+
+    stats = journey_stats(journey_id)
+
+    assert (stats.entered, stats.completed, stats.in_progress, stats.stopped) == (7, 2, 1, 4)
+    # A stopped run with no reason recorded is shown under its state.
+    assert stats.stopped_by_reason == {"deactivated": 1, "exit_rule": 2, "stopped": 1}
+    assert stats.to_json()["stopped_by_reason"] == stats.stopped_by_reason
