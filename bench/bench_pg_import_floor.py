@@ -3,7 +3,9 @@ of the 1,000,000-row audience file, already in the form the app stores them, sen
 ``COPY`` straight into ``profile`` and ``member`` of a migrated database (no staging, no
 merge, no parsing: less than any import can do), against ``COPY`` of the file into one
 table keyed on the ID, the baseline of ``bench_pg_import.py``; then the same with
-``member``'s foreign key to ``journey`` dropped, to show what its per-row check costs.
+``member``'s foreign key to ``journey`` dropped, to show what its per-row check costs; and
+in the same loop the import itself (``bench_pg_import.py``'s, in a fresh process), against
+both.
 
     python bench/bench_pg_import_floor.py [--rows N] [--repeat N]
 """
@@ -15,6 +17,7 @@ import csv
 import io
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from bench_import import generate  # noqa: E402
+from bench_import import generate, run_measured  # noqa: E402
 from bench_pg_import import COPY_CHUNK, admin, copy_baseline, database_url  # noqa: E402
 
 NOW = 1_767_225_600
@@ -78,6 +81,21 @@ def copy_stored(url: str, rows: tuple[bytes, bytes], *, foreign_key: bool) -> tu
     return times[0], times[2]
 
 
+def app_import(url: str, csv_path: Path, work: Path, rows: int) -> float:
+    """Seconds of the app's import into a new draft of a fresh migrated database."""
+    admin(url, "DROP DATABASE IF EXISTS floor_import")
+    admin(url, f'CREATE DATABASE floor_import TEMPLATE "{TEMPLATE}"')
+    data_dir = work / "data"
+    _, _, out = run_measured(
+        [sys.executable, str(HERE / "bench_pg_import.py"), "--child", str(data_dir),
+         str(csv_path), database_url(url, "floor_import")],
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)}, cwd=str(HERE.parent))
+    shutil.rmtree(data_dir, ignore_errors=True)
+    report = json.loads(out)
+    assert report["added"] == rows, report
+    return float(report["seconds"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -106,9 +124,12 @@ def main() -> int:
             baseline = copy_baseline(database_url(url, "floor_copy"), csv_path)
             profile, both = copy_stored(url, rows, foreign_key=True)
             _, without = copy_stored(url, rows, foreign_key=False)
+            imported = app_import(url, csv_path, work, args.rows)
             print(f"COPY into one keyed table {baseline:.2f} s; COPY into profile {profile:.2f} s"
                   f" and member {both - profile:.2f} s: {both:.2f} s, {both / baseline:.2f}x;"
-                  f" member without its foreign key: {without:.2f} s, {without / baseline:.2f}x")
+                  f" member without its foreign key: {without:.2f} s, {without / baseline:.2f}x;"
+                  f" the import {imported:.2f} s, {imported / baseline:.2f}x,"
+                  f" {imported / both:.2f}x the two COPYs")
     finally:
         server.cleanup()
         shutil.rmtree(work, ignore_errors=True)
