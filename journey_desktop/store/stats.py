@@ -134,8 +134,15 @@ def _db(db: Database | None) -> Database:
 
 def journey_stats(journey_id: int, db: Database | None = None) -> JourneyStats:
     """Counts for one journey; ``nodes`` holds every node in flow order, with how many
-    customers reached it, and ``waiting`` how many runs stand at each node now."""
+    customers reached it, and ``waiting`` how many runs stand at each node now. Read in one
+    snapshot: a tick committing meanwhile cannot make the figures disagree (the runs by
+    state and the stopped ones by reason are two statements)."""
     db = _db(db)
+    with dialect.browse_sql(db).one_snapshot(db):
+        return _journey_stats(journey_id, db)
+
+
+def _journey_stats(journey_id: int, db: Database) -> JourneyStats:
     stats = JourneyStats(journey_id=journey_id)
     row = db.execute_sql(
         "SELECT definition FROM journey WHERE id = ?", (journey_id,)
