@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) -m journey_desktop
 
 test: $(TEST_STAMP)
-	$(PY) -m ruff check journey_desktop
+	$(PY) -m ruff check journey_desktop tests bench
 	$(PY) -m mypy journey_desktop
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -n auto
 

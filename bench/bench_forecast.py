@@ -83,9 +83,10 @@ def main(argv: list[str]) -> int:
             assert repo.activate(journey_id, now=start).ok
             reports: list[float] = []
             began = time.perf_counter()
-            result = run_forecast(journey_id, days=args.days, start=start,
-                                  progress=lambda *_: reports.append(time.perf_counter()),
-                                  skip_idle=not args.no_skip)
+            result = run_forecast(
+                journey_id, days=args.days, start=start,
+                progress=lambda *_, reports=reports: reports.append(time.perf_counter()),
+                skip_idle=not args.no_skip)
             seconds = time.perf_counter() - began
             gaps = [b - a for a, b in zip([began, *reports], reports, strict=False)]
             with result:

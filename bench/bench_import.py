@@ -177,7 +177,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-gui", action="store_true")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "DATA_DIR", "CSV"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "DATA_DIR", "CSV"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, data_dir, csv_path = args.child
@@ -210,7 +211,8 @@ def main() -> int:
                 keyed.append(sqlite_baseline(sqlite3, csv_path, work, keyed=True))
             data_dir = work / f"data-{rep}"
             wall, peak, out = run_measured(
-                [sys.executable, __file__, "--child", "import", str(data_dir), str(csv_path)], env=env)
+                [sys.executable, __file__, "--child", "import", str(data_dir), str(csv_path)],
+                env=env)
             report = json.loads(out)
             assert report["added"] == args.rows, report
             ours.append(report["seconds"])
@@ -227,7 +229,8 @@ def main() -> int:
             shutil.rmtree(data_dir)
         ours_s = statistics.median(ours)
         print(f"journey-desktop import: {ours_s:.2f} s median of {args.repeat} "
-              f"({', '.join(f'{s:.2f}' for s in ours)}); whole process {statistics.median(walls):.2f} s")
+              f"({', '.join(f'{s:.2f}' for s in ours)}); "
+              f"whole process {statistics.median(walls):.2f} s")
         print(f"peak memory (RSS of the importing process): {max(peaks):.0f} MB "
               f"(target < {TARGET_PEAK_MB} MB)")
         profiles_s = statistics.median(profiles)
@@ -249,7 +252,8 @@ def main() -> int:
             data_dir = work / "data-gui"
             env_gui = {**env, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
             _, _, out = run_measured(
-                [sys.executable, __file__, "--child", "gui", str(data_dir), str(csv_path)], env=env_gui)
+                [sys.executable, __file__, "--child", "gui", str(data_dir), str(csv_path)],
+                env=env_gui)
             report = json.loads(out)
             print(f"import in the window: {report['seconds']:.2f} s, longest GUI stall "
                   f"{report['max_gap_ms']:.0f} ms between {HEARTBEAT_MS} ms heartbeats "

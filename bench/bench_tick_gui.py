@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     from journey_desktop.services.settings import WindowSettings
     from journey_desktop.ui.main import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(sys.argv)  # noqa: F841 (kept alive for the run)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         open_store(data_dir)

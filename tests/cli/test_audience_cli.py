@@ -37,8 +37,11 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name != "data")
 
 
-def test_import_prints_counts_and_list_shows_the_audience(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write(tmp_path, "customerId;firstName;birthday\r\n1;Ann;1990-01-02\r\n2;Bob;\r\n1;Anna;\r\n")
+def test_import_prints_counts_and_list_shows_the_audience(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path
+) -> None:
+    path = write(tmp_path,
+                 "customerId;firstName;birthday\r\n1;Ann;1990-01-02\r\n2;Bob;\r\n1;Anna;\r\n")
     result = cli("audience", "import", journey, path)
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
@@ -70,11 +73,15 @@ def test_rejected_rows_exit_1_and_are_saved(cli, journey: str, tmp_path: Path) -
     assert files_in(tmp_path) == ["audience.csv", "rejects.csv"]
 
 
-def test_a_quote_never_closed_refuses_the_file_and_replace_removes_no_one(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_quote_never_closed_refuses_the_file_and_replace_removes_no_one(
+    cli, journey: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     rows = [f"C{i},Name{i}" for i in range(1_000)]
-    assert cli("audience", "import", journey, write(tmp_path, "id,name\n" + "\n".join(rows), "all.csv")).code == 0
+    assert cli("audience", "import", journey,
+               write(tmp_path, "id,name\n" + "\n".join(rows), "all.csv")).code == 0
     rows[0] = 'C0,"Ann'
-    result = cli("audience", "import", journey, write(tmp_path, "id,name\n" + "\n".join(rows)), "--replace")
+    result = cli("audience", "import", journey, write(tmp_path, "id,name\n" + "\n".join(rows)),
+                 "--replace")
     assert result.code == 2 and result.out == ""
     assert result.err.splitlines() == [
         "journey-desktop: audience.csv, line 2: a quote opened "
@@ -84,7 +91,9 @@ def test_a_quote_never_closed_refuses_the_file_and_replace_removes_no_one(cli, j
 
 
 @pytest.mark.parametrize("where", ["folder", "missing folder", "under a file", "the source"])
-def test_a_rejects_path_that_cannot_be_written_is_refused_before_importing(cli, journey: str, tmp_path: Path, where: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_rejects_path_that_cannot_be_written_is_refused_before_importing(
+    cli, journey: str, tmp_path: Path, where: str
+) -> None:  # type: ignore[no-untyped-def]
     path = Path(write(tmp_path, "id,name\n1,Ann\n,Nobody\n"))
     out = {
         "folder": tmp_path,
@@ -166,7 +175,9 @@ def test_id_column_option(cli, journey: str, tmp_path: Path) -> None:  # type: i
     ],
     ids=["empty", "binary", "header-only"],
 )
-def test_files_that_are_not_csv_get_one_clear_line(cli, journey: str, tmp_path: Path, content: bytes, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_files_that_are_not_csv_get_one_clear_line(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path, content: bytes, message: str
+) -> None:
     result = cli("audience", "import", journey, write(tmp_path, content))
     assert result.code == 2
     assert message in result.err
@@ -189,7 +200,9 @@ def test_deactivated_journey_is_refused(cli, journey: str, tmp_path: Path) -> No
     assert "deactivated" in result.err and "clone" in result.err
 
 
-def test_values_that_do_not_fit_are_listed_after_the_counts(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_values_that_do_not_fit_are_listed_after_the_counts(  # type: ignore[no-untyped-def]
+    cli, journey: str, tmp_path: Path
+) -> None:
     rows = "".join(f"c{i},{i % 28 + 1:02d}/01/1990\n" for i in range(10))
     path = write(tmp_path, "customerId,birthday\n" + rows + "c10,31/02/1990\n")
     result = cli("audience", "import", journey, path)
@@ -197,7 +210,9 @@ def test_values_that_do_not_fit_are_listed_after_the_counts(cli, journey: str, t
     assert result.out.splitlines() == [
         "read: 11", "added: 11", "updated: 0", "duplicates: 0", "rejected: 0", "not_fitting: 1"
     ]
-    assert result.err.splitlines() == ["line 12, column birthday: '31/02/1990' (no such day), not set"]
+    assert result.err.splitlines() == [
+        "line 12, column birthday: '31/02/1990' (no such day), not set"
+    ]
 
 
 def test_ambiguous_dates_need_date_order(cli, journey: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

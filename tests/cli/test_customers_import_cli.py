@@ -64,8 +64,11 @@ def members(data_dir: Path, url: str | None) -> list[tuple[int, str]]:
         close_store()
 
 
-def test_import_prints_the_counts_and_stores_the_profiles(cli, data_dir: Path, tmp_path: Path, store_url) -> None:  # type: ignore[no-untyped-def]
-    path = write(tmp_path, "customerId;firstName;birthday\r\n1;Ann;1990-01-02\r\n2;Bob;\r\n1;Anna;\r\n")
+def test_import_prints_the_counts_and_stores_the_profiles(  # type: ignore[no-untyped-def]
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:
+    path = write(tmp_path,
+                 "customerId;firstName;birthday\r\n1;Ann;1990-01-02\r\n2;Bob;\r\n1;Anna;\r\n")
     result = cli("customers", "import", path)
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
@@ -78,9 +81,13 @@ def test_import_prints_the_counts_and_stores_the_profiles(cli, data_dir: Path, t
     }
 
 
-def test_profiles_are_updated_in_place_and_keep_fields_not_in_the_file(cli, data_dir: Path, tmp_path: Path, store_url) -> None:  # type: ignore[no-untyped-def]
-    assert cli("customers", "import", write(tmp_path, "id,firstName,plan\na,Ann,gold\nb,Bob,free\n", "a.csv")).code == 0
-    result = cli("customers", "import", write(tmp_path, "id,plan,city\nb,premium,Oslo\nc,free,Rome\n"))
+def test_profiles_are_updated_in_place_and_keep_fields_not_in_the_file(
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:  # type: ignore[no-untyped-def]
+    assert cli("customers", "import",
+               write(tmp_path, "id,firstName,plan\na,Ann,gold\nb,Bob,free\n", "a.csv")).code == 0
+    result = cli("customers", "import",
+                 write(tmp_path, "id,plan,city\nb,premium,Oslo\nc,free,Rome\n"))
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "read: 2", "added: 1", "updated: 1", "duplicates: 0", "rejected: 0"
@@ -112,14 +119,17 @@ def test_rejected_rows_exit_1_and_are_saved(cli, data_dir: Path, tmp_path: Path,
     assert profiles(data_dir, store_url) == {"1": {"name": "Ann"}}
 
 
-def test_nothing_importable_exits_2_and_changes_nothing(cli, data_dir: Path, tmp_path: Path, store_url) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_importable_exits_2_and_changes_nothing(  # type: ignore[no-untyped-def]
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:
     assert cli("customers", "import", write(tmp_path, "id,x\na,1\n", "a.csv")).code == 0
     result = cli("customers", "import", write(tmp_path, "id,x\n,2\n,3\n"))
     assert result.code == 2
     assert result.out.splitlines() == [
         "read: 2", "added: 0", "updated: 0", "duplicates: 0", "rejected: 2"
     ]
-    assert "nothing was imported: all 2 rows were rejected; the customer base is unchanged" in result.err
+    assert ("nothing was imported: all 2 rows were rejected; the customer base is unchanged"
+            in result.err)
     assert profiles(data_dir, store_url) == {"a": {"x": "1"}}
 
 
@@ -140,7 +150,9 @@ def test_id_column_option(cli, data_dir: Path, tmp_path: Path, store_url) -> Non
      ("header.csv", "customerId,name\n", "header.csv: The file has a header line")],
     ids=["missing", "empty", "header-only"],
 )
-def test_a_file_that_cannot_be_imported_is_named_once_on_one_line(cli, tmp_path: Path, command: str, name: str, content: str | None, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_cannot_be_imported_is_named_once_on_one_line(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, command: str, name: str, content: str | None, message: str
+) -> None:
     path = str(tmp_path / name) if content is None else write(tmp_path, content, name)
     args = ["import", path] if command == "customers" else ["import", create(cli, tmp_path), path]
     result = cli(command, *args)
@@ -151,7 +163,9 @@ def test_a_file_that_cannot_be_imported_is_named_once_on_one_line(cli, tmp_path:
     assert result.out == ""
 
 
-def test_no_journey_gains_members_except_active_ones_for_everyone(cli, data_dir: Path, tmp_path: Path, store_url) -> None:  # type: ignore[no-untyped-def]
+def test_no_journey_gains_members_except_active_ones_for_everyone(  # type: ignore[no-untyped-def]
+    cli, data_dir: Path, tmp_path: Path, store_url
+) -> None:
     draft_csv = create(cli, tmp_path)
     active_csv = create(cli, tmp_path, {**EVERYONE, "name": "Active, imported", "audience": "csv"})
     draft_all = create(cli, tmp_path, {**EVERYONE, "name": "Draft, everyone"})
@@ -167,7 +181,9 @@ def test_no_journey_gains_members_except_active_ones_for_everyone(cli, data_dir:
                          int(active_all): 2}
 
 
-def test_a_customer_imported_after_activation_enters_an_everyone_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_customer_imported_after_activation_enters_an_everyone_journey(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     journey = create(cli, tmp_path, EVERYONE)
     assert cli("activate", journey).code == 0
     assert cli("customers", "import", write(tmp_path, "customerId,firstName\nc1,Ann\n")).code == 0

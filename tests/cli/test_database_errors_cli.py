@@ -59,12 +59,13 @@ def test_damaged_database_is_never_written(cli, data_dir):
     created = cli("create", BIRTHDAY)
     assert (listed.code, created.code) == (2, 2)
     assert only_line(listed.err).startswith(f"journey-desktop: the database file {path} is damaged")
-    assert only_line(created.err).startswith(f"journey-desktop: the database file {path} is damaged")
+    assert only_line(created.err).startswith(
+        f"journey-desktop: the database file {path} is damaged")
     assert created.out == ""
     assert path.read_bytes() == before
 
 
-def test_read_only_folder_says_cannot_write_here(small_disk):
+def test_read_only_folder_says_cannot_write_here(small_disk):  # noqa: F811
     data_dir = small_disk / "data"
     assert run_on(data_dir, "create", BIRTHDAY)[0] == 0
     remount(small_disk, "ro")
@@ -79,7 +80,7 @@ def test_read_only_folder_says_cannot_write_here(small_disk):
     assert not list((small_disk / "data").glob("*.damaged-*"))
 
 
-def test_full_disk_says_so_and_keeps_the_database_intact(small_disk, tmp_path):
+def test_full_disk_says_so_and_keeps_the_database_intact(small_disk, tmp_path):  # noqa: F811
     data_dir = small_disk / "data"
     journey = json.loads(example_path("birthday").read_text(encoding="utf-8"))
     journey["description"] = "A long description. " * 2500  # about 50 KB a journey

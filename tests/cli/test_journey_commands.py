@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.both_databases
-
 from tests.conftest import example_path
+
+pytestmark = pytest.mark.both_databases
 
 EXAMPLES = ["birthday", "daily-promotion", "welcome-series"]
 
@@ -40,7 +40,8 @@ def test_list_json_has_the_contract_keys(cli):
     rows = result.json()
     assert [r["name"] for r in rows] == ["Birthday greetings", "Welcome series"]
     for row in rows:
-        assert {"id", "name", "status", "audience", "entered", "in_progress", "messages"} <= set(row)
+        assert {"id", "name", "status", "audience", "entered", "in_progress",
+                "messages"} <= set(row)
         assert row["status"] == "draft"
 
 

@@ -40,7 +40,9 @@ def write(tmp_path: Path, data: bytes, name: str = "audience.csv") -> Path:
     return path
 
 
-def read_all(path: Path, **plan_args: object) -> tuple[list[tuple[str, dict[str, str]]], CustomerReader]:
+def read_all(
+    path: Path, **plan_args: object
+) -> tuple[list[tuple[str, dict[str, str]]], CustomerReader]:
     plan = ImportPlan.from_preview(preview_csv(path), **plan_args)  # type: ignore[arg-type]
     customers: list[tuple[str, dict[str, str]]] = []
     with CustomerReader(plan) as reader:
@@ -434,13 +436,15 @@ def test_a_row_with_a_field_over_the_csv_limit_is_rejected_and_the_others_read(
 def test_a_quote_never_closed_is_an_error_naming_its_line(tmp_path: Path) -> None:
     rows = [f"C{i},Name{i}" for i in range(1, 1000)]
     small = write(tmp_path, ("id,name\nC0,\"Ann\n" + "\n".join(rows) + "\n").encode(), "small.csv")
-    with pytest.raises(CsvFileError, match=r"^small.csv, line 2: a quote opened on this line is never closed"):
+    with pytest.raises(CsvFileError,
+                       match=r"^small.csv, line 2: a quote opened on this line is never closed"):
         preview_csv(small)
     # Past the preview's sample: the preview looks fine, the import refuses the file.
     many = "".join(f"C{i},\"two\nlines\"\n" for i in range(20_000))
     late = write(tmp_path, f"id,note\n{many}X,a,\"opens\nand never\ncloses\n".encode(), "late.csv")
     assert preview_csv(late).problem() is None
-    with pytest.raises(CsvFileError, match=r"^line 40002: a quote opened on this line is never closed"):
+    with pytest.raises(CsvFileError,
+                       match=r"^line 40002: a quote opened on this line is never closed"):
         read_all(late)
     # Running on over the field limit: named at the row where it starts.
     big = write(tmp_path, ("id,name\nC0,\"Ann\n" + "\n".join(rows * 20)).encode(), "big.csv")
@@ -518,7 +522,7 @@ def test_a_pipe_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
 
 
 def test_day_first_dates_and_decimal_commas_import_as_iso_dates_and_numbers(tmp_path: Path) -> None:
-    path = write(tmp_path, "id;birthday;spent\n1;31/12/1990;12,50\n2;01.02.1985;3\n3;;7,25\n".encode())
+    path = write(tmp_path, b"id;birthday;spent\n1;31/12/1990;12,50\n2;01.02.1985;3\n3;;7,25\n")
     preview = preview_csv(path)
     assert (preview.types["birthday"], preview.types["spent"]) == ("date", "number")
     customers, reader = read_all(path)
@@ -538,7 +542,8 @@ def test_month_first_dates(tmp_path: Path) -> None:
 
 def test_ambiguous_dates_need_the_chosen_order(tmp_path: Path) -> None:
     path = write(tmp_path, b"id,birthday\n1,03/04/1990\n2,02/01/1985\n")
-    with pytest.raises(CsvFileError, match="'birthday': dates such as 03/04/1990 could be day-first"):
+    with pytest.raises(CsvFileError,
+                       match="'birthday': dates such as 03/04/1990 could be day-first"):
         ImportPlan.from_preview(preview_csv(path))
     customers, _ = read_all(path, date_orders={"birthday": "month-first"})
     assert customers == [("1", {"birthday": "1990-03-04"}), ("2", {"birthday": "1985-02-01"})]
@@ -554,7 +559,8 @@ def test_values_that_do_not_fit_are_not_set_and_listed_with_their_line(tmp_path:
     preview = preview_csv(path)
     assert preview.types["birthday"] == "date"  # 22 dates in 23 values
     assert preview.types["points"] == "number"  # 21 numbers in 23 values; 2 listed
-    customers, reader = read_all(path, types={"points": "number"}, date_orders={"birthday": "day-first"})
+    customers, reader = read_all(path, types={"points": "number"},
+                                 date_orders={"birthday": "day-first"})
     by_id = dict(customers)
     assert by_id["c20"] == {"points": "5"}  # no birthday: the value is listed, not dropped silently
     assert by_id["c\n21"] == {"birthday": "1990-01-01"}

@@ -50,7 +50,8 @@ def test_a_first_check_before_the_time_is_that_day_s_check() -> None:
     """Checked at 07:00, the customer is not checked again at 09:00 the same day (no
     second entry on one day), but at 09:00 on the next rhythm day."""
     first = at(2026, 12, 1, 7)
-    assert engine.next_rhythm_point(first, DAY, first, MADRID, check_at="09:00") == at(2026, 12, 2, 9)
+    assert engine.next_rhythm_point(first, DAY, first, MADRID,
+                                    check_at="09:00") == at(2026, 12, 2, 9)
     assert engine.next_rhythm_point(first, 3 * DAY, first, MADRID,
                                     check_at="09:00") == at(2026, 12, 4, 9)
     assert engine.next_rhythm_point(first, 3 * DAY, at(2026, 12, 5, 12), MADRID,
@@ -109,7 +110,8 @@ def test_the_activation_in_words() -> None:
         "First check today at 14:05, then daily at 09:00.")
     every3 = Activation(True, None, Duration(3, "days"), "08:30")
     assert first_checks_in_words(every3, at(2026, 12, 2, 0, 5), at(2026, 12, 1, 23, 58),
-                                 MADRID) == "First check tomorrow at 00:05, then every 3 days at 08:30."
+                                 MADRID) == (
+        "First check tomorrow at 00:05, then every 3 days at 08:30.")
     assert first_checks_in_words(Activation(True, None, Duration(1, "days")), tick, now,
                                  MADRID) == "First check today at 14:05, then daily at 14:05."
     assert first_checks_in_words(Activation(True, None, Duration(6, "hours")), tick, now,
@@ -122,7 +124,8 @@ def test_what_is_coming_in_words() -> None:
     now = at(2026, 12, 1, 8, 12)
     assert day_and_time(at(2026, 12, 4, 9), now, MADRID) == "on 4 Dec at 09:00"
     assert day_and_time(at(2027, 1, 4, 9), now, MADRID) == "on 4 Jan 2027 at 09:00"
-    assert waiting_in_words(42, at(2026, 12, 1, 9), 42, now, MADRID) == "42 waiting until 09:00 today"
+    assert waiting_in_words(42, at(2026, 12, 1, 9), 42, now, MADRID) == (
+        "42 waiting until 09:00 today")
     assert waiting_in_words(42, at(2026, 12, 2, 9), 42, now, MADRID) == (
         "42 waiting until 09:00 tomorrow")
     assert waiting_in_words(3, at(2026, 12, 4, 9), 1, now, MADRID) == (

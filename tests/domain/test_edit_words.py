@@ -4,7 +4,7 @@ import datetime as dt
 
 from journey_desktop.domain.edit_words import changed_by_text, conflict_text
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = int(dt.datetime(2026, 12, 2, 16, 0, tzinfo=UTC).timestamp())
 AT_1405 = int(dt.datetime(2026, 12, 2, 14, 5, tzinfo=UTC).timestamp())
 

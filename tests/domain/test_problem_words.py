@@ -34,7 +34,8 @@ def test_the_window_reads_plain_words_and_the_file_form_stays() -> None:
     assert file_form.startswith(
         "start.filter.conditions[1].value: 'anniversary_in_days' needs a whole number")
     assert words == "Days before the anniversary: enter a whole number (0 or more)"
-    assert problems["wait.duration.value"][1] == "Wait for: enter a whole number of days (1 or more)"
+    assert problems["wait.duration.value"][1] == (
+        "Wait for: enter a whole number of days (1 or more)")
     assert problems["hello.title"][1] == "Title: write the title"
 
 

@@ -89,7 +89,8 @@ def test_condition_without_no_branch():
 
 def test_unreachable_node():
     j = welcome()
-    j.nodes.append(Node(id="orphan", type="message", channel="sms", content={"body": "hi"}, next="end"))
+    j.nodes.append(Node(id="orphan", type="message", channel="sms", content={"body": "hi"},
+                        next="end"))
     assert errors(j) == {("orphan", "id")}
     assert "orphan.id: cannot be reached from the entry" in messages(j)
 

@@ -76,7 +76,9 @@ def test_json_numbers_that_are_not_finite_are_not_numbers() -> None:
         (["1990-12-31"], None),
     ],
 )
-def test_the_values_decide_the_date_order_when_they_can(values: list[str], order: str | None) -> None:
+def test_the_values_decide_the_date_order_when_they_can(
+    values: list[str], order: str | None
+) -> None:
     assert detect_date_order(values) == order
 
 

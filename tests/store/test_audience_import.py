@@ -48,7 +48,8 @@ def csv_file(tmp_path: Path, text: str, name: str = "audience.csv") -> Path:
 
 
 def run_import(
-    audience: AudienceStore, journey_id: int, path: Path, mode: str = ADD, now: int = NOW, **plan: object
+    audience: AudienceStore, journey_id: int, path: Path, mode: str = ADD, now: int = NOW,
+    **plan: object
 ) -> ImportResult:
     result = audience.import_csv(
         journey_id,
@@ -79,7 +80,8 @@ def stored(journey_id: int) -> dict[str, tuple[dict[str, str], int, int | None, 
 def test_a_drafts_customers_are_stored_and_become_due_on_activation(
     tmp_path: Path, audience: AudienceStore, repo: JourneyRepository, journey_id: int
 ) -> None:
-    path = csv_file(tmp_path, "customerId,firstName,points,birthday\nc1, Ann ,10,1990-05-01\nc2,Bob,,\n")
+    path = csv_file(tmp_path,
+                    "customerId,firstName,points,birthday\nc1, Ann ,10,1990-05-01\nc2,Bob,,\n")
     result = run_import(audience, journey_id, path)
     assert result.committed
     assert counts(result) == {
@@ -136,10 +138,13 @@ def test_last_row_wins_across_multi_row_statements_and_the_rows_after_them(
 def test_reimport_with_an_existing_id_twice_last_one_wins(
     tmp_path: Path, audience: AudienceStore, journey_id: int, mode: str
 ) -> None:
-    run_import(audience, journey_id, csv_file(tmp_path, "id,name\nC1,Ann\nC2,Bob\nC3,Cy\n", "a.csv"))
+    run_import(audience, journey_id,
+               csv_file(tmp_path, "id,name\nC1,Ann\nC2,Bob\nC3,Cy\n", "a.csv"))
     # C1 three times (once untrimmed), C2 twice across the multi-row statements, one new ID.
-    rows = ["C1,one", " C1 ,two", "C4,new"] + [f"X{i},x" for i in range(2_500)] + ["C2,B1", "C2,B2", "C1,three"]
-    result = run_import(audience, journey_id, csv_file(tmp_path, "id,name\n" + "\n".join(rows) + "\n"), mode)
+    rows = (["C1,one", " C1 ,two", "C4,new"] + [f"X{i},x" for i in range(2_500)]
+            + ["C2,B1", "C2,B2", "C1,three"])
+    result = run_import(audience, journey_id,
+                        csv_file(tmp_path, "id,name\n" + "\n".join(rows) + "\n"), mode)
     assert counts(result) == {
         "read": 2_506, "added": 2_501, "updated": 2, "duplicates": 3, "rejected": 0,
         "removed": 1 if mode == REPLACE else 0,
@@ -287,7 +292,9 @@ def test_nothing_importable_changes_nothing(
     assert repo.get(journey_id).audience_columns == {"name": "text"}
 
 
-def test_header_only_file_is_refused(tmp_path: Path, audience: AudienceStore, journey_id: int) -> None:
+def test_header_only_file_is_refused(
+    tmp_path: Path, audience: AudienceStore, journey_id: int
+) -> None:
     path = csv_file(tmp_path, "id,name\n1,a\n")
     plan = ImportPlan.from_preview(preview_csv(path))
     path.write_bytes(b"id,name\n")
@@ -386,7 +393,8 @@ def test_killed_import_leaves_the_audience_as_it_was(
     """SIGKILL a real ``journey-desktop audience import --replace`` once it has written rows
     inside its transaction; the audience must be exactly as before and the file healthy."""
     seed = "".join(f"C{i:07d},seed{i},1\n" for i in range(0, 400_000, 500))
-    run_import(audience, journey_id, csv_file(tmp_path, "customerId,name,score\n" + seed, "seed.csv"))
+    run_import(audience, journey_id,
+               csv_file(tmp_path, "customerId,name,score\n" + seed, "seed.csv"))
     db_file = database_path(data_dir)
     before = _snapshot(db_file)
     assert len(before[0]) == 800
@@ -396,7 +404,8 @@ def test_killed_import_leaves_the_audience_as_it_was(
     big = tmp_path / "big.csv"
     with big.open("w", encoding="utf-8", newline="") as out:
         out.write("customerId,name,city,birthday\n")
-        out.writelines(f"C{i:07d},Name {i},City {i % 97},1990-01-{i % 28 + 1:02d}\n" for i in range(400_000))
+        out.writelines(f"C{i:07d},Name {i},City {i % 97},1990-01-{i % 28 + 1:02d}\n"
+                       for i in range(400_000))
     state = tmp_path / "state"
     env = {**os.environ, "XDG_STATE_HOME": str(state), "PYTHONUNBUFFERED": "1"}
     log_file = state / "journey-desktop" / "log" / "journey-desktop.log"
@@ -414,7 +423,8 @@ def test_killed_import_leaves_the_audience_as_it_was(
             wal_size = wal.stat().st_size if wal.exists() else 0
             if "rows written" in text and wal_size > wal_before + 1_000_000:
                 break
-            assert proc.poll() is None, f"import ended before it could be killed: {proc.communicate()}"
+            assert proc.poll() is None, (
+                f"import ended before it could be killed: {proc.communicate()}")
             assert time.monotonic() < deadline, "no progress line in the log, or no WAL growth"
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
@@ -502,14 +512,18 @@ def test_replace_with_a_quote_never_closed_changes_nothing(
     many = "".join(f"C{i},Name{i}\n" for i in range(10_000))
     path = csv_file(tmp_path, f"id,name\n{many}C0,\"Ann\n" + rows[:5_000])
     plan = ImportPlan.from_preview(preview_csv(path))
-    with pytest.raises(CsvFileError, match=r"^line 10002: a quote opened on this line is never closed"):
+    with pytest.raises(CsvFileError,
+                       match=r"^line 10002: a quote opened on this line is never closed"):
         audience.count_leaving(journey_id, plan)
-    with pytest.raises(CsvFileError, match=r"^line 10002: a quote opened on this line is never closed"):
+    with pytest.raises(CsvFileError,
+                       match=r"^line 10002: a quote opened on this line is never closed"):
         audience.import_csv(journey_id, plan, mode=REPLACE, now=NOW)
     assert stored(journey_id) == before
 
 
-def import_and_save_rejects(audience: AudienceStore, journey_id: int, path: Path, out: Path) -> ImportResult:
+def import_and_save_rejects(
+    audience: AudienceStore, journey_id: int, path: Path, out: Path
+) -> ImportResult:
     result = audience.import_csv(journey_id, ImportPlan.from_preview(preview_csv(path)), now=NOW)
     try:
         result.save_rejects(out)

@@ -145,7 +145,9 @@ def test_customers_imported_later_keep_the_time_of_day_too(repo: JourneyReposito
             for ts in next_checks.values()} == {"12-05 09:00"}
 
 
-def test_a_clock_that_went_back_puts_checks_back_on_their_time_of_day(repo: JourneyRepository) -> None:
+def test_a_clock_that_went_back_puts_checks_back_on_their_time_of_day(
+    repo: JourneyRepository
+) -> None:
     journey_id = activated(repo, load_example("birthday"), "09:00")
     evaluator = Evaluator(tz=MADRID)
     evaluator.tick(FIRST_TICK)

@@ -90,7 +90,7 @@ def test_a_sound_database_passes_the_check(data_dir):
         close_store()
 
 
-def test_read_only_folder_is_not_called_damaged(small_disk):
+def test_read_only_folder_is_not_called_damaged(small_disk):  # noqa: F811
     data_dir = small_disk / "data"
     open_store(data_dir)
     JourneyRepository().create(load_example("birthday"))
@@ -106,7 +106,7 @@ def test_read_only_folder_is_not_called_damaged(small_disk):
         remount(small_disk, "rw")
 
 
-def test_full_disk_at_open_is_not_called_damaged(small_disk):
+def test_full_disk_at_open_is_not_called_damaged(small_disk):  # noqa: F811
     data_dir = small_disk / "data"
     open_store(data_dir)
     JourneyRepository().create(load_example("birthday"))

@@ -41,7 +41,9 @@ WAIT_FOR_CLICK = [
 ]
 
 
-def test_a_click_in_the_report_takes_the_yes_branch_and_no_click_times_out(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_click_in_the_report_takes_the_yes_branch_and_no_click_times_out(
+    repo, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     journey_id = activate(repo, journey_from(WAIT_FOR_CLICK),
                           {"ann": {"firstName": "Ann"}, "bob": {"firstName": "Bob"}}, START)
     evaluator = Evaluator(tz=MADRID)
@@ -129,7 +131,8 @@ def test_a_click_converts_a_run_its_open_started(repo, tmp_path: Path) -> None: 
     sender = activate(repo, journey_from(WAIT_FOR_CLICK, name="Sender"), {"ann": {}}, START)
     follow = Journey.from_dict({
         "format": "journey-desktop/1", "name": "Follow-up",
-        "nodes": [{"id": "start", "type": "entry", "event": {"name": "message_opened", "who": "anyone"},
+        "nodes": [{"id": "start", "type": "entry",
+                   "event": {"name": "message_opened", "who": "anyone"},
                    "next": "end"}, {"id": "end", "type": "exit"}],
         "goal": {"event": "message_clicked", "within": {"value": 1, "unit": "days"}}})
     follow_id = repo.create(follow, now=START)

@@ -116,7 +116,8 @@ def test_deactivate_is_final_and_stops_runs(repo):
                      due_at=10, started_at=1)
     assert repo.deactivate(journey_id, now=9000) == 1
     run = RunRecord.get()
-    assert (run.state, run.end_reason, run.ended_at, run.due_at) == ("stopped", "deactivated", 9000, None)
+    assert (run.state, run.end_reason, run.ended_at, run.due_at) == (
+        "stopped", "deactivated", 9000, None)
     assert repo.get(journey_id).status == DEACTIVATED
     with pytest.raises(LifecycleError, match="deactivated, which is final"):
         repo.activate(journey_id)

@@ -24,7 +24,9 @@ def add_run(journey_id: int, customer: str, entry: int, state: str, node: str,
          "".join(f"{step}@{NOW}\n" for step in path)))
 
 
-def test_flow_order_never_entered_waiting_and_reach_once_per_customer(repo: JourneyRepository) -> None:
+def test_flow_order_never_entered_waiting_and_reach_once_per_customer(
+    repo: JourneyRepository
+) -> None:
     journey = load_example("birthday")
     journey.nodes.reverse()  # stored as exit, message, entry: shown as the arrows lead
     journey_id = repo.create(journey)

@@ -47,17 +47,22 @@ def summary(dialog: ActivateDialog) -> str:
     return dialog.summary_label.text()
 
 
-def test_prefilled_from_the_stored_options(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_prefilled_from_the_stored_options(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     reentry, max_entries, value, unit = widgets(dialog)
     assert dialog.windowTitle() == "Activate “Birthday greetings”"
     assert reentry.isChecked()
     assert max_entries.text() == "" and max_entries.placeholderText() == "Unlimited"
     assert (value.value(), unit.currentData()) == (1, "days")
-    assert summary(dialog).startswith("Each customer can enter any number of times, at most once a day.")
+    assert summary(dialog).startswith(
+        "Each customer can enter any number of times, at most once a day.")
 
 
-def test_fields_are_greyed_out_while_reentry_is_off(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_fields_are_greyed_out_while_reentry_is_off(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     reentry, max_entries, value, unit = widgets(dialog)
     reentry.click()
@@ -75,7 +80,8 @@ def test_the_sentence_follows_the_options(qtbot, repo: JourneyRepository, birthd
     assert summary(dialog).startswith("Each customer can enter up to 7 times, at most once a day.")
     value.setValue(3)
     unit.setCurrentIndex(unit.findData("hours"))
-    assert summary(dialog).startswith("Each customer can enter up to 7 times, at most once every 3 hours.")
+    assert summary(dialog).startswith(
+        "Each customer can enter up to 7 times, at most once every 3 hours.")
     max_entries.clear()
     qtbot.keyClicks(max_entries, "1")
     assert summary(dialog) == (
@@ -84,7 +90,9 @@ def test_the_sentence_follows_the_options(qtbot, repo: JourneyRepository, birthd
     )
 
 
-def test_max_entries_accepts_whole_numbers_from_one_only(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_max_entries_accepts_whole_numbers_from_one_only(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     _, max_entries, _, _ = widgets(dialog)
     for typed, kept in (("0", ""), ("-3", "3"), ("abc", ""), ("2.5", "25"), ("007", "7")):
@@ -96,7 +104,9 @@ def test_max_entries_accepts_whole_numbers_from_one_only(qtbot, repo: JourneyRep
     assert dialog.activation().max_entries == 12
 
 
-def test_duplicate_send_warning_is_shown_live(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_send_warning_is_shown_live(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     _, max_entries, value, unit = widgets(dialog)
     assert "several messages on one day" not in dialog.problems_label.text()
@@ -109,7 +119,9 @@ def test_duplicate_send_warning_is_shown_live(qtbot, repo: JourneyRepository, bi
     assert "several messages on one day" not in dialog.problems_label.text()
 
 
-def test_activate_stores_the_options_and_accepts(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_activate_stores_the_options_and_accepts(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     _, max_entries, value, unit = widgets(dialog)
     qtbot.keyClicks(max_entries, "7")
@@ -123,7 +135,9 @@ def test_activate_stores_the_options_and_accepts(qtbot, repo: JourneyRepository,
     assert stored.journey.activation == Activation(True, 7, Duration(2, "days"))
 
 
-def test_invalid_journey_shows_the_problems_instead_of_activating(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_journey_shows_the_problems_instead_of_activating(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     journey = repo.get(birthday_id).journey
     journey.nodes.append(Node(id="orphan", type="exit"))
     journey.node("greet").content["title"] = ""  # type: ignore[union-attr]
@@ -148,7 +162,9 @@ def test_cancel_changes_nothing(qtbot, repo: JourneyRepository, birthday_id: int
     assert stored.status == DRAFT and stored.journey.activation.allow_reentry
 
 
-def test_an_active_journey_is_refused_in_words(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_an_active_journey_is_refused_in_words(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     repo.activate(birthday_id)
     qtbot.mouseClick(dialog.activate_button, Qt.MouseButton.LeftButton)
@@ -187,10 +203,14 @@ def test_activation_runs_in_a_worker_and_the_dialog_waits_for_it(
 @pytest.mark.parametrize(
     ("activation", "text"),
     [
-        (Activation(False), "Each customer is checked once, when first seen, and enters at most once."),
-        (Activation(True, 7, Duration(1, "days")), "Each customer can enter up to 7 times, at most once a day."),
-        (Activation(True, None, Duration(1, "hours")), "Each customer can enter any number of times, at most once an hour."),
-        (Activation(True, 2, Duration(30, "minutes")), "Each customer can enter up to 2 times, at most once every 30 minutes."),
+        (Activation(False),
+         "Each customer is checked once, when first seen, and enters at most once."),
+        (Activation(True, 7, Duration(1, "days")),
+         "Each customer can enter up to 7 times, at most once a day."),
+        (Activation(True, None, Duration(1, "hours")),
+         "Each customer can enter any number of times, at most once an hour."),
+        (Activation(True, 2, Duration(30, "minutes")),
+         "Each customer can enter up to 2 times, at most once every 30 minutes."),
     ],
 )
 def test_describe_activation(activation: Activation, text: str) -> None:
@@ -206,11 +226,14 @@ def _plain(dialog: ActivateDialog) -> str:
     return " ".join(document.toPlainText().split())
 
 
-def test_an_empty_audience_is_said_and_goes_once_customers_are_in(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_audience_is_said_and_goes_once_customers_are_in(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     dialog = open_dialog(qtbot, repo, birthday_id)
     assert dialog.problems_label.isVisible()
     assert EMPTY_AUDIENCE_NOTE in _plain(dialog)
-    assert "No customers yet: import an audience after activating, or choose Everyone" in _plain(dialog)
+    assert ("No customers yet: import an audience after activating, or choose Everyone"
+            in _plain(dialog))
     dialog.close()
 
     add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
@@ -218,7 +241,9 @@ def test_an_empty_audience_is_said_and_goes_once_customers_are_in(qtbot, repo: J
     assert "No customers yet" not in _plain(dialog)
 
 
-def test_everyone_with_an_empty_customer_base_says_so(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_everyone_with_an_empty_customer_base_says_so(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     journey = repo.get(birthday_id).journey
     journey.audience = AUDIENCE_ALL
     repo.save(birthday_id, journey)
@@ -227,7 +252,9 @@ def test_everyone_with_an_empty_customer_base_says_so(qtbot, repo: JourneyReposi
     assert EMPTY_AUDIENCE_NOTE not in _plain(dialog)
 
 
-def test_a_date_filter_with_reentry_off_warns_it_greets_one_day_only(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_filter_with_reentry_off_warns_it_greets_one_day_only(
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:  # type: ignore[no-untyped-def]
     add_members(birthday_id, {"c1": {"birthday": "1990-05-01"}}, 1000)
     dialog = open_dialog(qtbot, repo, birthday_id)
     reentry, *_ = widgets(dialog)
@@ -238,7 +265,9 @@ def test_a_date_filter_with_reentry_off_warns_it_greets_one_day_only(qtbot, repo
     assert ONE_DAY_NOTE not in _plain(dialog)
 
 
-def test_a_journey_without_a_date_filter_gets_no_date_warning(qtbot, repo: JourneyRepository) -> None:  # type: ignore[no-untyped-def]
+def test_a_journey_without_a_date_filter_gets_no_date_warning(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository
+) -> None:
     journey_id = repo.create(load_example("welcome-series"))
     dialog = open_dialog(qtbot, repo, journey_id)
     reentry, *_ = widgets(dialog)
@@ -246,7 +275,9 @@ def test_a_journey_without_a_date_filter_gets_no_date_warning(qtbot, repo: Journ
     assert ONE_DAY_NOTE not in _plain(dialog)
 
 
-def test_the_dialog_grows_with_its_warnings_and_keeps_its_inputs(qtbot, repo: JourneyRepository, birthday_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_the_dialog_grows_with_its_warnings_and_keeps_its_inputs(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, birthday_id: int
+) -> None:
     # With the first name its greeting shows: no warning until the options make some.
     add_members(birthday_id, {"c1": {"birthday": "1990-05-01", "firstName": "Ann"}}, 1000)
     dialog = open_dialog(qtbot, repo, birthday_id)
@@ -280,6 +311,7 @@ def test_f1_opens_the_guide_at_activation(qtbot, repo: JourneyRepository, birthd
     assert top.text() == SECTION_ACTIVATE
     assert guide.browser.verticalScrollBar().value() > 0
     guide.close()
-    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Help), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Help),
+                     Qt.MouseButton.LeftButton)
     assert dialog.findChild(GuideWindow, "guide_window").section == SECTION_ACTIVATE
     assert anchor(SECTION_ACTIVATE) == "activating-a-journey-and-loading-its-audience"

@@ -21,7 +21,8 @@ def journey_id(repo: JourneyRepository, tmp_path: Path) -> int:
     rows = "".join(f"c{i:03d},Name {i},{i % 7}\n" for i in range(250))
     path = tmp_path / "audience.csv"
     path.write_text("customerId,firstName,score\n" + rows, encoding="utf-8")
-    AudienceStore(repo).import_csv(journey_id, ImportPlan.from_preview(preview_csv(path))).rejects.close()
+    AudienceStore(repo).import_csv(
+        journey_id, ImportPlan.from_preview(preview_csv(path))).rejects.close()
     return journey_id
 
 
@@ -78,7 +79,9 @@ def test_empty_audience(qtbot, repo: JourneyRepository) -> None:  # type: ignore
     assert not view.next_button.isEnabled() and not view.last_button.isEnabled()
 
 
-def test_dialog_title_and_model(qtbot, qtmodeltester, repo: JourneyRepository, journey_id: int) -> None:  # type: ignore[no-untyped-def]
+def test_dialog_title_and_model(  # type: ignore[no-untyped-def]
+    qtbot, qtmodeltester, repo: JourneyRepository, journey_id: int
+) -> None:
     dialog = AudienceDialog(repo, journey_id)
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Audience of “Welcome”"

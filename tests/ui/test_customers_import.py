@@ -46,7 +46,9 @@ def member_count() -> int:
     return int(database.execute_sql("SELECT count(*) FROM member").fetchone()[0])
 
 
-def test_customers_are_imported_into_the_base_without_a_mode(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_customers_are_imported_into_the_base_without_a_mode(  # type: ignore[no-untyped-def]
+    qtbot, window, repo: JourneyRepository, settings, asked, tmp_path
+) -> None:
     repo.create(minimal_journey("Welcome"))
     first = write(tmp_path, "customerId,firstName,plan\nc1,Ann,gold\n", "first.csv")
     controller = run_customers_import_flow(window, repo, str(first), settings=settings)
@@ -77,7 +79,9 @@ def test_customers_are_imported_into_the_base_without_a_mode(qtbot, window, repo
     assert member_count() == 0
 
 
-def test_nothing_imported_and_cancel_say_the_customer_base_is_unchanged(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_imported_and_cancel_say_the_customer_base_is_unchanged(
+    qtbot, window, repo: JourneyRepository, settings, asked, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     controller = run_customers_import_flow(
         window, repo, str(write(tmp_path, "id,name\n,x\n", "bad.csv")), settings=settings)
     dialog_named("import_preview_dialog").accept()
@@ -105,7 +109,9 @@ def test_nothing_imported_and_cancel_say_the_customer_base_is_unchanged(qtbot, w
     assert profiles() == {}
 
 
-def test_file_import_customers_in_the_main_window(qtbot, repo: JourneyRepository, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_file_import_customers_in_the_main_window(  # type: ignore[no-untyped-def]
+    qtbot, repo: JourneyRepository, main_window, asked, tmp_path
+) -> None:
     window = main_window
     everyone = minimal_journey("For everyone")
     everyone.audience = "all"
@@ -133,5 +139,6 @@ def test_file_import_customers_in_the_main_window(qtbot, repo: JourneyRepository
     dialog_named("import_preview_dialog").accept()
     qtbot.waitUntil(lambda: cell(window, "For everyone", COL_AUDIENCE) == "3", timeout=10_000)
     assert database.execute_sql(
-        "SELECT external_id FROM member WHERE journey_id = ?", (everyone_id,)).fetchall() == [("c3",)]
+        "SELECT external_id FROM member WHERE journey_id = ?", (everyone_id,)
+    ).fetchall() == [("c3",)]
     dialog_named("import_result_dialog").reject()

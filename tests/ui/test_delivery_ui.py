@@ -85,7 +85,9 @@ def statuses() -> list[tuple[str, str, int]]:
         " JOIN outbox o ON o.id = d.outbox_id ORDER BY 1, 2")]
 
 
-def test_a_report_is_previewed_applied_and_its_left_out_lines_saved(qtbot, repo, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_is_previewed_applied_and_its_left_out_lines_saved(  # type: ignore[no-untyped-def]
+    qtbot, repo, main_window, asked, tmp_path
+) -> None:
     run_two_days(repo)
     ids = ids_by_customer()
     path = report(tmp_path, [(ids["c0"], "clicked", LATER), (ids["c1"], "opened", EARLY),
@@ -130,7 +132,9 @@ def test_a_report_is_previewed_applied_and_its_left_out_lines_saved(qtbot, repo,
     result.reject()
 
 
-def test_a_report_of_another_database_says_so_and_applies_nothing(qtbot, repo, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_of_another_database_says_so_and_applies_nothing(  # type: ignore[no-untyped-def]
+    qtbot, repo, main_window, asked, tmp_path
+) -> None:
     run_two_days(repo)
     path = report(tmp_path, [("0123abcd-1", "opened", LATER), ("0123abcd-2", "sent", LATER)])
     controller = main_window.import_delivery_report(str(path))
@@ -183,7 +187,9 @@ def test_cancel_applies_nothing(qtbot, repo, main_window, asked, tmp_path) -> No
     assert statuses() == []
 
 
-def test_a_file_that_is_no_report_is_refused_in_words(qtbot, repo, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_no_report_is_refused_in_words(  # type: ignore[no-untyped-def]
+    qtbot, repo, main_window, asked, tmp_path
+) -> None:
     path = tmp_path / "customers.csv"
     path.write_text("customerId,name\nc1,Ann\n", encoding="utf-8")
     main_window.import_delivery_report(str(path))
@@ -196,7 +202,9 @@ def test_a_file_that_is_no_report_is_refused_in_words(qtbot, repo, main_window, 
 # --- the journey report ---------------------------------------------------------------------
 
 
-def test_the_report_action_writes_the_journey_report(qtbot, repo, main_window, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_action_writes_the_journey_report(  # type: ignore[no-untyped-def]
+    qtbot, repo, main_window, asked, tmp_path
+) -> None:
     journey_id = run_two_days(repo)
     draft = repo.create(minimal_journey("Draft one"))
     main_window.refresh()
@@ -227,7 +235,9 @@ def test_the_report_action_writes_the_journey_report(qtbot, repo, main_window, a
 # --- the forecast kept at activation ------------------------------------------------------
 
 
-def test_activating_in_the_window_keeps_the_forecast_off_the_gui_thread(qtbot, repo, main_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_activating_in_the_window_keeps_the_forecast_off_the_gui_thread(
+    qtbot, repo, main_window, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from journey_desktop.ui.activate_dialog import ActivateDialog
     from journey_desktop.ui.main.actions import lifecycle
 
@@ -256,7 +266,9 @@ def test_activating_in_the_window_keeps_the_forecast_off_the_gui_thread(qtbot, r
     assert kept == 30
 
 
-def test_a_forecast_that_fails_is_said_in_the_status_bar(qtbot, repo, main_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_forecast_that_fails_is_said_in_the_status_bar(  # type: ignore[no-untyped-def]
+    qtbot, repo, main_window, monkeypatch
+) -> None:
     from journey_desktop.store.forecast import ForecastError
     from journey_desktop.ui.main.actions import lifecycle
 

@@ -62,7 +62,9 @@ def text_of(dialog: QWidget, name: str) -> str:
     return dialog.findChild(QLabel, name).text()
 
 
-def test_events_file_is_previewed_imported_and_its_rejects_saved(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_events_file_is_previewed_imported_and_its_rejects_saved(  # type: ignore[no-untyped-def]
+    qtbot, window, repo: JourneyRepository, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path / "exports", JSON_EVENTS, "events.jsonl")
     asked.open_file = str(path)
     controller = run_events_import_flow(window, repo, settings=settings)
@@ -115,7 +117,9 @@ def test_events_file_is_previewed_imported_and_its_rejects_saved(qtbot, window, 
     assert len(stored_events()) == 3
 
 
-def test_csv_events_preview_names_the_format_and_columns(qtbot, window, repo, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_events_preview_names_the_format_and_columns(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "customerId,event,timestamp,total\n"
                  "c1,purchase,2026-03-01T10:00:00Z,19.90\n", "events.csv")
     controller = run_events_import_flow(window, repo, str(path), settings=settings)
@@ -185,7 +189,9 @@ def test_json_lines_name_the_customer_in_user_id_and_rejects_show_the_line(  # t
         preview.reject()
 
 
-def test_files_meant_for_another_import_are_told_which_they_are(qtbot, window, repo: JourneyRepository, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_files_meant_for_another_import_are_told_which_they_are(  # type: ignore[no-untyped-def]
+    qtbot, window, repo: JourneyRepository, settings, asked, tmp_path
+) -> None:
     customers = write(tmp_path, "customerId,firstName\nc1,Ann\n", "customers.csv")
     controller = run_events_import_flow(window, repo, str(customers), settings=settings)
     preview = dialog_named("import_preview_dialog")

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 from journey_desktop.paths import resource_path
 from journey_desktop.ui.guide import (
     GUIDE_FILE,
+    IMAGE_MAX_WIDTH,
     SECTION_CUSTOMERS,
     SECTION_FORECAST,
     SECTION_STATS,
-    IMAGE_MAX_WIDTH,
     GuideWindow,
     images_base,
     user_guide,

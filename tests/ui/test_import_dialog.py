@@ -35,14 +35,20 @@ class Prompts:
         monkeypatch.setattr(prompts, "ask_open_file", self._ask_open_file)
         monkeypatch.setattr(prompts, "ask_save_file", self._ask_save_file)
         monkeypatch.setattr(prompts, "confirm", self._confirm)
-        monkeypatch.setattr(prompts, "show_error", lambda parent, title, text: self.calls.append(("error", text)))
-        monkeypatch.setattr(prompts, "inform", lambda parent, title, text: self.calls.append(("inform", text)))
+        monkeypatch.setattr(prompts, "show_error",
+                            lambda parent, title, text: self.calls.append(("error", text)))
+        monkeypatch.setattr(prompts, "inform",
+                            lambda parent, title, text: self.calls.append(("inform", text)))
 
-    def _ask_open_file(self, parent: Any, title: str, directory: str, name_filter: str) -> str | None:
+    def _ask_open_file(
+        self, parent: Any, title: str, directory: str, name_filter: str
+    ) -> str | None:
         self.calls.append(("open", (title, directory, name_filter)))
         return self.open_file
 
-    def _ask_save_file(self, parent: Any, title: str, directory: str, name_filter: str) -> str | None:
+    def _ask_save_file(
+        self, parent: Any, title: str, directory: str, name_filter: str
+    ) -> str | None:
         self.calls.append(("save", (title, directory, name_filter)))
         return self.save_file
 
@@ -99,7 +105,10 @@ def window(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
     return widget
 
 
-def start(window: QWidget, repo: JourneyRepository, journey_id: int, settings: QSettings, path: str | None = None) -> ImportController:
+def start(
+    window: QWidget, repo: JourneyRepository, journey_id: int, settings: QSettings,
+    path: str | None = None,
+) -> ImportController:
     return run_import_flow(window, repo, journey_id, path, settings=settings)
 
 
@@ -110,7 +119,9 @@ def close_result(qtbot, controller: ImportController) -> None:  # type: ignore[n
         result.reject()
 
 
-def test_add_flow_from_the_file_dialog(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_add_flow_from_the_file_dialog(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path / "exports", "customerId;firstName;points;birthday\r\n"
                  "c1;Ann;10;1990-05-01\r\nc2;Bob;7;1985-11-30\r\nc1;Anna;12;1990-05-01\r\n")
     asked.open_file = str(path)
@@ -141,7 +152,8 @@ def test_add_flow_from_the_file_dialog(qtbot, window, repo, journey_id, settings
     counts = {k: result.findChild(QLabel, f"count_{k}").text()
               for k in ("read", "added", "updated", "duplicates", "rejected")}
     assert counts == {"read": "3", "added": "2", "updated": "0", "duplicates": "1", "rejected": "0"}
-    assert "customers.csv was imported into “Welcome”" in result.findChild(QLabel, "headline_label").text()
+    assert ("customers.csv was imported into “Welcome”"
+            in result.findChild(QLabel, "headline_label").text())
     assert not result.save_rejects_button.isEnabled()
     assert stored(journey_id) == {
         "c1": {"firstName": "Anna", "points": "12", "birthday": "1990-05-01"},
@@ -157,7 +169,9 @@ def test_add_flow_from_the_file_dialog(qtbot, window, repo, journey_id, settings
     assert asked.texts("open")[1][1] == str((tmp_path / "exports").resolve())
 
 
-def test_preview_overrides_delimiter_and_id_column(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_preview_overrides_delimiter_and_id_column(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "email|code|name\nann@x.org|7|Ann\n")
     controller = start(window, repo, journey_id, settings, str(path))
     assert asked.texts("open") == []  # a dropped file skips the file dialog
@@ -189,7 +203,9 @@ def test_preview_overrides_delimiter_and_id_column(qtbot, window, repo, journey_
     close_result(qtbot, controller)
 
 
-def test_replace_asks_with_the_number_leaving(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replace_asks_with_the_number_leaving(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     first = write(tmp_path, "id,name\na,A\nb,B\nc,C\n", "first.csv")
     controller = start(window, repo, journey_id, settings, str(first))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
@@ -217,10 +233,13 @@ def test_replace_asks_with_the_number_leaving(qtbot, window, repo, journey_id, s
             close_result(qtbot, controller)
     confirmations = asked.texts("confirm")
     assert len(confirmations) == 2
-    assert confirmations[0].startswith("2 customers of “Welcome” are not in second.csv and will leave")
+    assert confirmations[0].startswith(
+        "2 customers of “Welcome” are not in second.csv and will leave")
 
 
-def test_cancel_leaves_the_audience_unchanged(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_leaves_the_audience_unchanged(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     small = write(tmp_path, "id,name\nkeep,K\n", "small.csv")
     controller = start(window, repo, journey_id, settings, str(small))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
@@ -247,7 +266,9 @@ def test_cancel_leaves_the_audience_unchanged(qtbot, window, repo, journey_id, s
     assert dialog_named("import_progress_dialog") is None
 
 
-def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_rows_are_listed_and_saved(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "id,name\n1,Ann\n,Nobody\n2,Bob,extra\n")
     controller = start(window, repo, journey_id, settings, str(path))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
@@ -255,7 +276,8 @@ def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, set
     result = dialog_named("import_result_dialog")
     assert result.findChild(QLabel, "count_rejected").text() == "2"
     table = result.findChild(QWidget, "rejects_table").model()
-    assert [(table.index(r, 0).data(), table.index(r, 1).data()) for r in range(table.rowCount())] == [
+    assert [(table.index(r, 0).data(), table.index(r, 1).data())
+            for r in range(table.rowCount())] == [
         (3, "empty customer ID"), (4, "too many fields (3; the header has 2)")]
     out = tmp_path / "rejected.csv"
     asked.save_file = str(out)
@@ -269,7 +291,9 @@ def test_rejected_rows_are_listed_and_saved(qtbot, window, repo, journey_id, set
     close_result(qtbot, controller)
 
 
-def test_rejected_rows_are_never_saved_over_the_database(qtbot, window, repo, journey_id, settings, asked, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_rows_are_never_saved_over_the_database(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, store, tmp_path
+) -> None:
     path = write(tmp_path, "id,name\n1,Ann\n,Nobody\n")
     controller = start(window, repo, journey_id, settings, str(path))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
@@ -285,7 +309,9 @@ def test_rejected_rows_are_never_saved_over_the_database(qtbot, window, repo, jo
     close_result(qtbot, controller)
 
 
-def test_all_rows_rejected_reports_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_all_rows_rejected_reports_nothing_imported(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "id,name\n,x\n")
     controller = start(window, repo, journey_id, settings, str(path))
     imported: list[int] = []
@@ -302,7 +328,9 @@ def test_all_rows_rejected_reports_nothing_imported(qtbot, window, repo, journey
     [(PNG, "not a CSV file"), (b"", "is empty")],
     ids=["png-renamed-csv", "empty"],
 )
-def test_files_that_are_not_csv_get_a_clear_message(qtbot, window, repo, journey_id, settings, asked, tmp_path, content, message) -> None:  # type: ignore[no-untyped-def]
+def test_files_that_are_not_csv_get_a_clear_message(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path, content, message
+) -> None:
     path = write(tmp_path, content, "photo.csv")
     controller = ImportController(None, repo, journey_id, settings)
     with qtbot.waitSignal(controller.finished):
@@ -312,7 +340,9 @@ def test_files_that_are_not_csv_get_a_clear_message(qtbot, window, repo, journey
     assert dialog_named("import_preview_dialog") is None
 
 
-def test_a_quote_never_closed_is_named_and_nothing_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_quote_never_closed_is_named_and_nothing_imported(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     rows = "".join(f"C{i},Name{i}\n" for i in range(1, 1_000))
     path = write(tmp_path, 'id,name\nC0,"Ann\n' + rows)
     controller = ImportController(None, repo, journey_id, settings)
@@ -325,7 +355,9 @@ def test_a_quote_never_closed_is_named_and_nothing_imported(qtbot, window, repo,
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-def test_a_pipe_is_refused_without_freezing_the_window(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_pipe_is_refused_without_freezing_the_window(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     fifo = tmp_path / "customers.csv"
     os.mkfifo(fifo)
     # Should the window wait on the pipe, this lets it go (with an empty read) after a while.
@@ -342,8 +374,11 @@ def test_a_pipe_is_refused_without_freezing_the_window(qtbot, window, repo, jour
                             "regular file (a pipe or a device)")
 
 
-def test_header_only_file_cannot_be_imported(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    controller = start(window, repo, journey_id, settings, str(write(tmp_path, "customerId,name\n")))
+def test_header_only_file_cannot_be_imported(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
+    controller = start(window, repo, journey_id, settings,
+                       str(write(tmp_path, "customerId,name\n")))
     preview = dialog_named("import_preview_dialog")
     assert "no customer rows" in preview.findChild(QLabel, "problem_label").text()
     assert not preview.import_button.isEnabled()
@@ -351,7 +386,9 @@ def test_header_only_file_cannot_be_imported(qtbot, window, repo, journey_id, se
         preview.reject()
 
 
-def test_deactivated_journey_is_refused(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_deactivated_journey_is_refused(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     repo.activate(journey_id)
     repo.deactivate(journey_id)
     controller = ImportController(None, repo, journey_id, settings)
@@ -362,7 +399,9 @@ def test_deactivated_journey_is_refused(qtbot, window, repo, journey_id, setting
     assert "deactivated" in error and "clone it" in error.lower()
 
 
-def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "id,birthday,points\n1,03/04/1990,5\n2,02/01/1985,x\n3,n/a,7\n")
     controller = start(window, repo, journey_id, settings, str(path))
     preview = dialog_named("import_preview_dialog")
@@ -398,7 +437,9 @@ def test_preview_counts_values_that_do_not_fit_and_asks_the_date_order(qtbot, wi
     close_result(qtbot, controller)
 
 
-def test_enter_in_the_preview_does_not_start_the_import(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_enter_in_the_preview_does_not_start_the_import(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     path = write(tmp_path, "id,name\na,A\nb,B\n")
     controller = start(window, repo, journey_id, settings, str(path))
     preview = dialog_named("import_preview_dialog")
@@ -418,7 +459,9 @@ def test_enter_in_the_preview_does_not_start_the_import(qtbot, window, repo, jou
     close_result(qtbot, controller)
 
 
-def test_replacing_names_one_customer_leaving_in_the_singular(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replacing_names_one_customer_leaving_in_the_singular(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     first = write(tmp_path, "id,name\na,A\nb,B\n", "first.csv")
     controller = start(window, repo, journey_id, settings, str(first))
     with qtbot.waitSignal(controller.audience_imported, timeout=10_000):
@@ -436,7 +479,9 @@ def test_replacing_names_one_customer_leaving_in_the_singular(qtbot, window, rep
     assert sorted(stored(journey_id)) == ["a", "b"]
 
 
-def test_f1_in_the_preview_opens_the_guide_on_imports(qtbot, window, repo, journey_id, settings, asked, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_f1_in_the_preview_opens_the_guide_on_imports(  # type: ignore[no-untyped-def]
+    qtbot, window, repo, journey_id, settings, asked, tmp_path
+) -> None:
     from journey_desktop.ui.guide import SECTION_ACTIVATE, GuideWindow
 
     controller = start(window, repo, journey_id, settings, str(write(tmp_path, "id\na\n")))

@@ -26,7 +26,6 @@ from journey_desktop.ui.editor import EditorWindow
 from journey_desktop.ui.journey_table import COL_AUDIENCE, COL_NAME, COL_STATUS, COL_VALIDITY
 from tests.conftest import add_members, example_path
 
-
 # --- helpers ---------------------------------------------------------------------------
 
 def names(window) -> list[str]:  # type: ignore[no-untyped-def]

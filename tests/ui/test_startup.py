@@ -31,7 +31,8 @@ def answer_message_box(qtbot, object_name: str, button_text: str, seen: list[str
 
 @pytest.mark.parametrize("answer, expected", [("Start a fresh database", True), ("Quit", False)])
 def test_refused_database_tells_why_and_offers_a_fresh_one(qtbot, tmp_path, answer, expected):
-    error = NewerDatabaseError(tmp_path / "journeys.db", "this database was made by a newer version")
+    error = NewerDatabaseError(tmp_path / "journeys.db",
+                               "this database was made by a newer version")
     seen: list[str] = []
     answer_message_box(qtbot, "database_error_box", answer, seen)
     assert ask_fresh_database(None, error) is expected
@@ -66,7 +67,9 @@ def test_unexpected_error_is_shown_once_with_the_log(qtbot, tmp_path):
 # --- the database at start-up, and while the window runs ------------------------------------
 
 
-def test_read_only_database_is_told_in_words_and_never_set_aside(small_disk, monkeypatch):
+def test_read_only_database_is_told_in_words_and_never_set_aside(
+    small_disk, monkeypatch  # noqa: F811
+):
     from journey_desktop.store import close_store, open_store
     from journey_desktop.ui import prompts, startup
     from tests.store.disk_support import remount
