@@ -62,6 +62,17 @@ def _iso(ts: int | None) -> str | None:
     return None if ts is None else engine.local_datetime(int(ts)).isoformat()
 
 
+# Control characters written as escapes: one listing line per field or message, whatever
+# a value holds (a CR or line break kept from a quoted CSV cell would break the listing,
+# and a bare CR would write over its own line on a terminal).
+_ONE_LINE = {code: f"\\x{code:02x}" for code in range(32)} | {
+    9: "\\t", 10: "\\n", 13: "\\r", 127: "\\x7f"}
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_ONE_LINE)
+
+
 def _when(ts: int | None) -> str:
     return engine.local_time_text(ts)
 
@@ -109,7 +120,7 @@ def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Mem
         ctx.print("  (none)")
     width = max((len(name) for name in profile.fields), default=0)
     for name, value in profile.fields.items():
-        ctx.print(f"  {name.ljust(width)}  {engine.field_text(value)}")
+        ctx.print(f"  {_one_line(name).ljust(width)}  {_one_line(engine.field_text(value))}")
     ctx.print("journeys:")
     if not memberships:
         ctx.print("  (in no journey's audience)")
@@ -131,6 +142,6 @@ def _print_text(ctx: CliContext, profile: CustomerProfile, memberships: list[Mem
             ctx.print(f"  {_when(item.at)}  {item.journey}  entry {item.entry_number} "
                       f"started{end}")
         elif isinstance(item, MessageItem):
-            title = f": {item.title}" if item.title else ""
+            title = f": {_one_line(item.title)}" if item.title else ""
             ctx.print(f"  {_when(item.at)}  {item.journey}  entry {item.entry_number} "
                       f"{item.channel} at {item.node}{title}")

@@ -170,3 +170,20 @@ def test_show_a_customer_known_by_events_alone(cli, tmp_path: Path) -> None:  # 
     text = cli("customers", "show", "u9").out
     assert "no profile: known by their events only" in text and "view" in text
     assert cli("customers", "show", "u8").code == 1
+
+
+def test_show_writes_a_value_with_line_breaks_on_its_own_line(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path) -> None:
+    customers = tmp_path / "customers.csv"
+    customers.write_bytes(b'customerId,note,city\r\nC-9,"line one\nline two\rend",Lyon\r\n')
+    assert cli("customers", "import", str(customers)).code == 0
+
+    result = cli("customers", "show", "C-9")
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    fields = lines[lines.index("fields:") + 1:lines.index("journeys:")]
+    assert fields == ["  note  line one\\nline two\\rend", "  city  Lyon"]
+    # The value itself is kept as written.
+    assert cli("customers", "show", "C-9", "--json").json()["fields"]["note"] == (
+        "line one\nline two\rend")
