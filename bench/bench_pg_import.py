@@ -122,6 +122,19 @@ def child_import(data_dir: str, csv_path: str, url: str) -> None:
     print(json.dumps({"seconds": elapsed, "read": result.read, "added": result.added}))
 
 
+def timed_import(tree: Path, data_dir: Path, csv_path: Path, url: str, rows: int) -> float:
+    """Seconds of ``tree``'s import of ``csv_path`` in a fresh process (``--child``) into
+    the database at ``url`` ("" for a SQLite file in ``data_dir``, removed after)."""
+    _, _, out = run_measured(
+        [sys.executable, str(tree / "bench" / "bench_pg_import.py"), "--child",
+         str(data_dir), str(csv_path), url],
+        env={**os.environ, "PYTHONPATH": str(tree)}, cwd=str(tree))
+    shutil.rmtree(data_dir, ignore_errors=True)
+    report = json.loads(out)
+    assert report["added"] == rows, report
+    return float(report["seconds"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -162,15 +175,8 @@ def main() -> int:
                     name = f"bench_{rep}_{index}"
                     admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
                     url = database_url(server_url, name)
-                data_dir = work / f"data-{rep}"
-                _, _, out = run_measured(
-                    [sys.executable, str(tree / "bench" / "bench_pg_import.py"), "--child",
-                     str(data_dir), str(csv_path), url],
-                    env={**os.environ, "PYTHONPATH": str(tree)}, cwd=str(tree))
-                report = json.loads(out)
-                assert report["added"] == args.rows, report
-                figures.append(report["seconds"])
-                shutil.rmtree(data_dir, ignore_errors=True)
+                figures.append(timed_import(tree, work / f"data-{rep}", csv_path, url,
+                                            args.rows))
                 if url:
                     admin(server_url, f'DROP DATABASE "{name}"')
 

@@ -16,8 +16,6 @@ import argparse
 import csv
 import io
 import json
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from bench_import import generate, run_measured  # noqa: E402
+from bench_import import generate  # noqa: E402
 from bench_pg_import import (  # noqa: E402
     COPY_CHUNK,
     TEMPLATE,
@@ -34,6 +32,7 @@ from bench_pg_import import (  # noqa: E402
     copy_baseline,
     database_url,
     team_server,
+    timed_import,
 )
 
 NOW = 1_767_225_600
@@ -89,15 +88,8 @@ def app_import(url: str, csv_path: Path, work: Path, rows: int) -> float:
     """Seconds of the app's import into a new draft of a fresh migrated database."""
     admin(url, "DROP DATABASE IF EXISTS floor_import")
     admin(url, f'CREATE DATABASE floor_import TEMPLATE "{TEMPLATE}"')
-    data_dir = work / "data"
-    _, _, out = run_measured(
-        [sys.executable, str(HERE / "bench_pg_import.py"), "--child", str(data_dir),
-         str(csv_path), database_url(url, "floor_import")],
-        env={**os.environ, "PYTHONPATH": str(HERE.parent)}, cwd=str(HERE.parent))
-    shutil.rmtree(data_dir, ignore_errors=True)
-    report = json.loads(out)
-    assert report["added"] == rows, report
-    return float(report["seconds"])
+    return timed_import(HERE.parent, work / "data", csv_path,
+                        database_url(url, "floor_import"), rows)
 
 
 def main() -> int:
